@@ -1,0 +1,186 @@
+"""Seeded dataset generators behind one registry: ``DATASETS[name](n=..., seed=..., ...)``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from spacefold.errors import DataError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Points and labels. ``x`` is (N, D) float32, ``y`` is (N,) int64 in [0, classes)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    name: str
+    classes: int
+    params: dict[str, Any] = field(default_factory=dict)
+    images: np.ndarray | None = None  # (N, h, w) for image datasets (digits), else None
+
+    def __post_init__(self) -> None:
+        if self.x.ndim != 2 or self.y.shape != (self.x.shape[0],):
+            raise DataError(f"dataset {self.name!r}: x must be (N, D) and y (N,), got "
+                            f"{self.x.shape} and {self.y.shape}")
+
+    @property
+    def dim(self) -> int:
+        return int(self.x.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    def split(self, test: float = 0.2, seed: int = 0) -> tuple[Dataset, Dataset]:
+        """A seeded train/test split (stratified shuffle is not needed at these sizes)."""
+        if not 0.0 < test < 1.0:
+            raise DataError(f"test fraction {test} must be in (0, 1)")
+        idx = np.random.default_rng(seed).permutation(len(self))
+        n_test = max(1, int(round(test * len(self))))
+        parts = []
+        for sel in (idx[n_test:], idx[:n_test]):
+            parts.append(Dataset(self.x[sel], self.y[sel], self.name, self.classes, self.params,
+                                 None if self.images is None else self.images[sel]))
+        return parts[0], parts[1]
+
+
+def _finish(x: np.ndarray, y: np.ndarray, name: str, classes: int, **params: Any) -> Dataset:
+    return Dataset(np.ascontiguousarray(x, dtype=np.float32),
+                   np.ascontiguousarray(y, dtype=np.int64), name, classes, params)
+
+
+def spiral(n: int = 1000, classes: int = 5, noise: float = 0.2, seed: int = 0) -> Dataset:
+    """K interleaved arms (the classic CS231n formulation).
+
+    Along each arm the radius rises from 0.2 to 1 while the angle sweeps two K-ths of a
+    turn, plus Gaussian angular noise of ``noise`` radians.
+    """
+    _check_int("classes", classes, 2, 20)
+    rng = np.random.default_rng(seed)
+    per = _split_counts(n, classes)
+    xs, ys = [], []
+    for k, m in enumerate(per):
+        r = np.linspace(0.2, 1.0, m)
+        span = 2.0 * (2 * np.pi / classes)  # two K-ths of a turn
+        t = np.linspace(k * 2 * np.pi / classes, k * 2 * np.pi / classes + span, m)
+        t = t + rng.standard_normal(m) * noise
+        xs.append(np.stack([r * np.sin(t), r * np.cos(t)], axis=1))
+        ys.append(np.full(m, k))
+    return _finish(np.concatenate(xs), np.concatenate(ys), "spiral", classes,
+                   n=n, noise=noise, seed=seed)
+
+
+def circles(n: int = 1000, noise: float = 0.08, factor: float = 0.5, seed: int = 0) -> Dataset:
+    """Two concentric rings (sklearn.make_circles): the inner class is enclosed by the outer."""
+    from sklearn.datasets import make_circles
+
+    if not 0.0 < factor < 1.0:
+        raise DataError(f"factor {factor} must be in (0, 1)")
+    x, y = make_circles(n_samples=n, noise=noise, factor=factor, random_state=seed)
+    return _finish(x, y, "circles", 2, n=n, noise=noise, factor=factor, seed=seed)
+
+
+def moons(n: int = 1000, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Two interleaving half-moons (sklearn.make_moons), centred on the origin."""
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(n_samples=n, noise=noise, random_state=seed)
+    x = (x - np.array([0.5, 0.25])) / 1.2
+    return _finish(x, y, "moons", 2, n=n, noise=noise, seed=seed)
+
+
+def xor(n: int = 1000, noise: float = 0.05, seed: int = 0) -> Dataset:
+    """Four quadrants, opposite quadrants share a class: no line separates them."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, size=(n, 2))
+    x = x + np.sign(x) * 0.08  # a margin around the axes keeps the classes clean
+    y = (x[:, 0] * x[:, 1] < 0).astype(np.int64)
+    x = x + rng.standard_normal(x.shape) * noise
+    return _finish(x, y, "xor", 2, n=n, noise=noise, seed=seed)
+
+
+def gauss(n: int = 1000, classes: int = 3, noise: float = 0.25, seed: int = 0) -> Dataset:
+    """Gaussian blobs with centres evenly spaced on a circle of radius 1."""
+    _check_int("classes", classes, 2, 20)
+    rng = np.random.default_rng(seed)
+    per = _split_counts(n, classes)
+    xs, ys = [], []
+    for k, m in enumerate(per):
+        a = 2 * np.pi * k / classes
+        xs.append(rng.standard_normal((m, 2)) * noise + [np.cos(a), np.sin(a)])
+        ys.append(np.full(m, k))
+    return _finish(np.concatenate(xs), np.concatenate(ys), "gauss", classes,
+                   n=n, noise=noise, seed=seed)
+
+
+def cloud(n: int = 1000, seed: int = 222) -> Dataset:
+    """The fold scenes' input: ``tanh`` of standard Gaussian points, filling (-1, 1)^2.
+
+    Labelled by a ring: class 1 inside radius 0.55 of the origin-shifted centre, class 0
+    outside, so no straight line separates the classes.
+    """
+    rng = np.random.default_rng(seed)
+    x = np.tanh(rng.standard_normal((n, 2)))
+    y = (np.hypot(x[:, 0], x[:, 1]) < 0.55).astype(np.int64)
+    return _finish(x, y, "cloud", 2, n=n, seed=seed)
+
+
+def digits(n: int | None = None, seed: int = 0) -> Dataset:
+    """scikit-learn's bundled 8x8 handwritten digits 0-9 (1797 images), 64-D in [0, 1]."""
+    from sklearn.datasets import load_digits
+
+    b = load_digits()
+    x = b.data.astype(np.float32) / 16.0
+    y = b.target.astype(np.int64)
+    images = b.images.astype(np.float32) / 16.0
+    if n is not None and n < len(x):
+        sel = np.sort(np.random.default_rng(seed).choice(len(x), size=n, replace=False))
+        x, y, images = x[sel], y[sel], images[sel]
+    d = _finish(x, y, "digits", 10, n=len(x), seed=seed)
+    return Dataset(d.x, d.y, d.name, d.classes, d.params, images)
+
+
+DATASETS: dict[str, Callable[..., Dataset]] = {
+    "circles": circles,
+    "cloud": cloud,
+    "digits": digits,
+    "gauss": gauss,
+    "moons": moons,
+    "spiral": spiral,
+    "xor": xor,
+}
+
+
+def dataset(name: str, **params: Any) -> Dataset:
+    """Make a registered dataset: ``dataset("spiral", classes=5, n=1000, noise=0.2, seed=0)``.
+
+    Parameters a generator does not take are rejected with the list of those it does.
+    """
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(sorted(DATASETS))}")
+    fn = DATASETS[name]
+    allowed = inspect.signature(fn).parameters
+    params = {k: v for k, v in params.items() if v is not None}
+    bad = [k for k in params if k not in allowed]
+    if bad:
+        raise DataError(f"dataset {name!r} does not take {', '.join(bad)}; "
+                        f"it takes: {', '.join(allowed)}")
+    if "n" in params:
+        _check_int("n", params["n"], 2, 1_000_000)
+    if "noise" in params and not (0.0 <= float(params["noise"]) <= 10.0):
+        raise DataError(f"noise {params['noise']} must be in [0, 10]")
+    return fn(**params)
+
+
+def _check_int(name: str, v: int, lo: int, hi: int) -> None:
+    if not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
+        raise DataError(f"{name} {v!r} must be an integer in [{lo}, {hi}]")
+
+
+def _split_counts(n: int, k: int) -> list[int]:
+    base, extra = divmod(n, k)
+    return [base + (1 if i < extra else 0) for i in range(k)]

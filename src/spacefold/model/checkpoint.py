@@ -1,0 +1,90 @@
+"""Weights on disk: safetensors with the JSON spec in its metadata. Never unpickles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from spacefold._atomic import atomic_path
+from spacefold.errors import SpecError
+from spacefold.model.spec import ArchSpec
+
+
+def save(model: nn.Module, path: str | Path, spec: ArchSpec | None = None,
+         meta: dict[str, Any] | None = None) -> Path:
+    """Write ``model``'s weights and its spec to ``path`` atomically (temp file, rename).
+
+    ``spec`` defaults to the spec inferred from an ``nn.Sequential`` that ``build`` made.
+    """
+    p = Path(path)
+    spec = spec or infer_spec(model)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    metadata = {"spacefold.spec": json.dumps(spec.to_dict()),
+                "spacefold.meta": json.dumps(meta or {})}
+    with atomic_path(p) as tmp:
+        save_file(tensors, tmp, metadata=metadata)
+    return p
+
+
+def load(path: str | Path) -> tuple[nn.Sequential, ArchSpec, dict[str, Any]]:
+    """Read a checkpoint: ``(model, spec, meta)``; the model is in eval mode."""
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError(f"model file {str(p)!r} does not exist")
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(p), framework="pt") as f:
+            md = f.metadata() or {}
+        tensors = load_file(str(p))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise SpecError(f"model file {str(p)!r} is not a safetensors checkpoint: {e}") from None
+    if "spacefold.spec" not in md:
+        raise SpecError(f"model file {str(p)!r} has no spacefold spec in its metadata")
+    try:
+        spec = ArchSpec.from_dict(json.loads(md["spacefold.spec"]))
+        meta = json.loads(md.get("spacefold.meta", "{}"))
+    except json.JSONDecodeError as e:
+        raise SpecError(f"model file {str(p)!r}: bad metadata ({e})") from None
+    model = spec.build()
+    try:
+        model.load_state_dict(tensors)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0]
+        raise SpecError(f"model file {str(p)!r}: weights do not match spec {spec.arch}: "
+                        f"{first}") from None
+    return model.eval(), spec, meta
+
+
+def infer_spec(model: nn.Module) -> ArchSpec:
+    """The spec of an ``nn.Sequential`` of Linear + registered activations (+ optional head)."""
+    from spacefold.model.spec import Sine
+
+    names = {nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Sigmoid: "sigmoid",
+             nn.Tanh: "tanh", Sine: "sin", nn.Identity: "identity"}
+    if not isinstance(model, nn.Sequential):
+        raise SpecError(f"cannot infer a spec for {type(model).__name__}; pass spec=")
+    mods = list(model)
+    widths: list[int] = []
+    acts: list[str] = []
+    head = None
+    for i, m in enumerate(mods):
+        if isinstance(m, nn.Linear):
+            if not widths:
+                widths.append(m.in_features)
+            widths.append(m.out_features)
+        elif i == len(mods) - 1 and isinstance(m, (nn.Softmax, nn.Sigmoid)) \
+                and isinstance(mods[i - 1], nn.Linear):
+            head = "softmax" if isinstance(m, nn.Softmax) else "sigmoid"
+        elif type(m) in names:
+            acts.append(names[type(m)])
+        else:
+            raise SpecError(f"cannot save module {type(m).__name__} in a spacefold spec")
+    return ArchSpec.parse("-".join(map(str, widths)), acts, head)
+
+

@@ -1,0 +1,164 @@
+"""Training: cross-entropy + Adam, seeded, early stop at a target accuracy, divergence check.
+
+>>> import spacefold as sf
+>>> d = sf.dataset("xor", n=200, seed=0)
+>>> m = sf.build("2-8-2", activation="tanh")
+>>> h = sf.train(m, d, seed=0)
+>>> h.accuracy[-1] > 0.9
+True
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from spacefold.data.datasets import Dataset
+from spacefold.errors import DataError, DivergenceError, SpecError
+
+Progress = Callable[[int, int, float, float], None]  # (epoch, epochs, loss, accuracy)
+
+
+@dataclass
+class History:
+    """Per-epoch training metrics. ``stopped`` says why training ended."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    stopped: str = ""
+    seconds: float = 0.0
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+
+def train(model: nn.Module, data: Dataset, *, epochs: int = 2000, lr: float = 0.01,
+          batch_size: int | None = None, weight_decay: float = 0.0,
+          target_accuracy: float | None = 0.995, seed: int = 0, test: Dataset | None = None,
+          progress: Progress | None = None, loss_head: str = "logits") -> History:
+    """Train ``model`` on ``data`` in place with cross-entropy and Adam.
+
+    Full batch when ``batch_size`` is None. Stops when the training accuracy reaches
+    ``target_accuracy`` (None: run all epochs). Raises :class:`DivergenceError` naming the
+    step and learning rate when the loss becomes NaN or inf. ``loss_head="probs"`` is for
+    models whose output is already probabilities (a sigmoid / softmax head): the loss is then
+    the negative log of the true class's probability.
+    """
+    if not 1 <= epochs <= 1_000_000:
+        raise SpecError(f"epochs {epochs} must be in [1, 1000000]")
+    if not (0.0 < lr <= 10.0):
+        raise SpecError(f"learning rate {lr} must be in (0, 10]")
+    if batch_size is not None and batch_size < 1:
+        raise SpecError(f"batch size {batch_size} must be at least 1")
+    x = torch.as_tensor(data.x, dtype=torch.float32)
+    y = torch.as_tensor(data.y, dtype=torch.int64)
+    out_dim = _out_features(model)
+    in_dim = _in_features(model)
+    if in_dim is not None and in_dim != data.dim:
+        raise DataError(f"model takes {in_dim}-D input but dataset {data.name!r} is {data.dim}-D")
+    if out_dim is not None and out_dim < data.classes:
+        raise DataError(f"model has {out_dim} outputs but dataset {data.name!r} has "
+                        f"{data.classes} classes")
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    crit = _criterion(loss_head)
+    hist = History()
+    n = len(x)
+    bs = n if batch_size is None else min(batch_size, n)
+    t0 = time.perf_counter()
+    step = 0
+    model.train()
+    for epoch in range(1, epochs + 1):
+        order = torch.randperm(n, generator=gen) if bs < n else None
+        for start in range(0, n, bs):
+            idx = order[start:start + bs] if order is not None else slice(None)
+            out = model(x[idx])
+            loss = crit(out, y[idx])
+            step += 1
+            if not torch.isfinite(loss):
+                raise DivergenceError(
+                    f"training diverged at step {step} (epoch {epoch}): loss is "
+                    f"{loss.item()} with learning rate {lr}; try a smaller --lr, e.g. {lr / 10:g}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            if bs < n:  # mini-batch: evaluate the whole set once per epoch
+                out = model(x)
+                loss = crit(out, y)
+            acc = float((out.argmax(1) == y[idx] if bs == n else out.argmax(1) == y)
+                        .float().mean())
+        lv = float(loss.detach())
+        if not math.isfinite(lv):
+            raise DivergenceError(f"training diverged at step {step} (epoch {epoch}): loss is "
+                                  f"{lv} with learning rate {lr}; try a smaller --lr")
+        hist.loss.append(lv)
+        hist.accuracy.append(acc)
+        if test is not None:
+            tl, ta = evaluate(model, test, loss_head)
+            hist.test_loss.append(tl)
+            hist.test_accuracy.append(ta)
+        if progress is not None:
+            progress(epoch, epochs, lv, acc)
+        if target_accuracy is not None and acc >= target_accuracy:
+            hist.stopped = f"reached accuracy {acc:.4f} >= {target_accuracy} at epoch {epoch}"
+            break
+    else:
+        hist.stopped = f"ran all {epochs} epochs"
+    model.eval()
+    hist.seconds = time.perf_counter() - t0
+    return hist
+
+
+def evaluate(model: nn.Module, data: Dataset, loss_head: str = "logits") -> tuple[float, float]:
+    """``(loss, accuracy)`` of ``model`` on ``data`` without touching the weights."""
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.as_tensor(data.x, dtype=torch.float32))
+        y = torch.as_tensor(data.y, dtype=torch.int64)
+        loss = float(_criterion(loss_head)(out, y))
+        acc = float((out.argmax(1) == y).float().mean())
+    model.train(was)
+    return loss, acc
+
+
+def accuracy(model: nn.Module, data: Dataset) -> float:
+    return evaluate(model, data)[1]
+
+
+def _criterion(loss_head: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    if loss_head == "logits":
+        return nn.functional.cross_entropy
+    if loss_head == "probs":
+        def nll_of_probs(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            if p.shape[1] == 1:  # one sigmoid output: p is P(class 1)
+                p = torch.cat([1 - p, p], dim=1)
+            p = p / p.sum(1, keepdim=True).clamp_min(1e-12)
+            return nn.functional.nll_loss(torch.log(p.clamp_min(1e-7)), y)
+        return nll_of_probs
+    raise SpecError(f"loss_head {loss_head!r} must be 'logits' or 'probs'")
+
+
+def _linears(model: nn.Module) -> list[nn.Linear]:
+    return [m for m in model.modules() if isinstance(m, nn.Linear)]
+
+
+def _in_features(model: nn.Module) -> int | None:
+    ls = _linears(model)
+    return ls[0].in_features if ls else None
+
+
+def _out_features(model: nn.Module) -> int | None:
+    ls = _linears(model)
+    return ls[-1].out_features if ls else None
+
+

@@ -1,0 +1,8 @@
+"""The trace: stages of a network's computation as plain numpy data (no drawing here)."""
+
+from spacefold.trace.core import Regions, Stage, Trace, trace
+from spacefold.trace.geometry import GridSpec
+from spacefold.trace.ops import Op, decompose
+from spacefold.trace.project import Projection
+
+__all__ = ["GridSpec", "Op", "Projection", "Regions", "Stage", "Trace", "decompose", "trace"]

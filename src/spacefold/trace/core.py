@@ -1,0 +1,310 @@
+"""The ``Trace``: every stage of a network's computation on points, grid and plane.
+
+>>> import spacefold as sf
+>>> d = sf.dataset("cloud", n=200)
+>>> t = sf.trace(sf.build("2-2-2", activation="relu"), d.x, labels=d.y)
+>>> [s.name for s in t.stages]
+['input', 'layer 1 · W·x', 'layer 1 · +b', 'layer 1 · ReLU', 'layer 2 · W·x', 'layer 2 · +b']
+>>> t.at(3, 0.5).shape
+(200, 2)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spacefold._atomic import atomic_path
+from spacefold.colors import class_colors, position_colors
+from spacefold.errors import TraceError
+from spacefold.trace.geometry import Extent, GridSpec, auto_extent, grid_lines, plane_samples
+from spacefold.trace.ops import PRETTY, Op
+from spacefold.trace.project import Projection, fit, pad
+
+MAX_POINTS = 2_000_000
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the computation. ``values`` (N, dim) are the exact numbers for the data."""
+
+    index: int
+    name: str                    # "layer 1 · W·x"
+    kind: str                    # "input", "linear", "bias" or an activation name
+    layer: int                   # 1-based Linear index (0 for the input)
+    dim: int
+    values: np.ndarray = field(repr=False)                # (N, dim) float32
+    grid: np.ndarray | None = field(default=None, repr=False)  # (L, V, dim) float32
+
+    @property
+    def short(self) -> str:
+        """The stage's own part of the name: "W·x", "+b", "ReLU", "input"."""
+        return self.name.split(" · ")[-1]
+
+
+@dataclass(frozen=True)
+class Regions:
+    """The network's decision on a res×res raster of the input plane (row 0 = ymin)."""
+
+    extent: Extent
+    labels: np.ndarray      # (res, res) int64 class per pixel
+    outputs: np.ndarray     # (res, res, d_out) float32 final-stage values
+
+    @property
+    def res(self) -> int:
+        return int(self.labels.shape[0])
+
+
+@dataclass
+class Trace:
+    """Stages of a network on data points, grid polylines and a raster of the input plane.
+
+    Everything is numpy; ``ops`` can carry any other points through the same network.
+    """
+
+    stages: list[Stage]
+    ops: list[Op] = field(repr=False)
+    labels: np.ndarray | None = field(default=None, repr=False)     # (N,) int64
+    classes: int = 0
+    extent: Extent | None = None
+    regions: Regions | None = field(default=None, repr=False)
+    meta: dict[str, Any] = field(default_factory=dict)
+    _proj: dict[tuple[int, int], Projection] = field(default_factory=dict, repr=False)
+
+    # -- basic facts -----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.stages)
+
+    @property
+    def n(self) -> int:
+        return int(self.stages[0].values.shape[0])
+
+    @property
+    def output(self) -> np.ndarray:
+        """(N, d_out): the last stage, equal to ``model(x)``."""
+        return self.stages[-1].values
+
+    @property
+    def max_dim(self) -> int:
+        return max(s.dim for s in self.stages)
+
+    def colors(self, by: str = "class") -> np.ndarray:
+        """(N, 3) RGB: by "class" (needs labels) or by "position" (2-D colour map of the input)."""
+        if by == "class" and self.labels is not None:
+            return class_colors(self.labels)
+        if by in ("class", "position"):
+            return position_colors(self.stages[0].values)
+        raise TraceError(f"colour mode {by!r}; choose class or position")
+
+    def predict(self, values: np.ndarray | None = None) -> np.ndarray:
+        """Class decisions from final-stage values (default: the data's): argmax, or a
+        threshold for one output (0.5 after a sigmoid, else 0)."""
+        out = self.output if values is None else values
+        if out.shape[1] == 1:
+            thr = 0.5 if self.ops[-1].kind == "sigmoid" else 0.0
+            return (out[:, 0] > thr).astype(np.int64)
+        return np.asarray(out.argmax(axis=1), dtype=np.int64)
+
+    def accuracy(self) -> float | None:
+        if self.labels is None:
+            return None
+        return float((self.predict() == self.labels).mean())
+
+    # -- carrying points -------------------------------------------------------------------
+    def carry(self, points: np.ndarray, start: int = 0, stop: int | None = None) -> list[np.ndarray]:
+        """Values of ``points`` given at stage ``start`` at every stage ``start..stop``.
+
+        ``carry(p)[-1]`` is the network's output on p; ``carry(h, start=k)`` runs the tail.
+        """
+        stop = len(self.stages) - 1 if stop is None else stop
+        z = np.asarray(points, dtype=np.float64)
+        if z.ndim != 2 or z.shape[1] != self.stages[start].dim:
+            raise TraceError(f"points must be (M, {self.stages[start].dim}) for stage {start}, "
+                             f"got {z.shape}")
+        out = [z]
+        for op in self.ops[start:stop]:
+            z = op(z)
+            out.append(z)
+        return out
+
+    # -- interpolation: one rule for every backend ------------------------------------------
+    def at(self, k: int, alpha: float) -> np.ndarray:
+        """Data points between stage k-1 (alpha 0) and stage k (alpha 1): (N, max(d_{k-1}, d_k)).
+
+        Straight-line interpolation of positions, the smaller stage zero-padded; for a ``W·x``
+        stage this is the matrix path ``((1-t)·I + t·W)·x``, so grid lines stay straight.
+        """
+        a, b = self._pair(k)
+        return _lerp(a.values, b.values, alpha)
+
+    def grid_at(self, k: int, alpha: float) -> np.ndarray:
+        """The grid polylines between stage k-1 and k: (L, V, max(d_{k-1}, d_k))."""
+        a, b = self._pair(k)
+        if a.grid is None or b.grid is None:
+            raise TraceError("this trace has no grid (the input is not 2-D)")
+        return _lerp(a.grid, b.grid, alpha)
+
+    def _pair(self, k: int) -> tuple[Stage, Stage]:
+        if not 1 <= k < len(self.stages):
+            raise TraceError(f"stage {k} out of range; interpolation stages are "
+                             f"1..{len(self.stages) - 1}")
+        return self.stages[k - 1], self.stages[k]
+
+    # -- display space -----------------------------------------------------------------------
+    def projection(self, k: int, dims: int = 2) -> Projection:
+        """How stage k is shown in ``dims`` display dimensions (identity, or labelled PCA)."""
+        key = (k, dims)
+        if key not in self._proj:
+            prev = None
+            if k > 0 and self.stages[k].dim > dims:
+                prev = self.display(k - 1, dims)
+            self._proj[key] = fit(self.stages[k].values, dims, prev)
+        return self._proj[key]
+
+    def display(self, k: int, dims: int = 2) -> np.ndarray:
+        """(N, dims) display coordinates of the data at stage k."""
+        return self.projection(k, dims)(self.stages[k].values.astype(np.float64))
+
+    def display_grid(self, k: int, dims: int = 2) -> np.ndarray | None:
+        g = self.stages[k].grid
+        return None if g is None else self.projection(k, dims)(g.astype(np.float64))
+
+    def display_at(self, k: int, alpha: float, dims: int = 2) -> tuple[np.ndarray,
+                                                                        np.ndarray | None]:
+        """Points (N, dims) and grid (L, V, dims) between stages k-1 and k in display space.
+
+        Equals ``at``/``grid_at`` whenever both stages fit in ``dims``; otherwise the same
+        straight-line rule applied to the labelled projections of the two stages.
+        """
+        self._pair(k)
+        p = _lerp(self.display(k - 1, dims), self.display(k, dims), alpha)
+        ga, gb = self.display_grid(k - 1, dims), self.display_grid(k, dims)
+        g = None if ga is None or gb is None else _lerp(ga, gb, alpha)
+        return p, g
+
+    # -- export ----------------------------------------------------------------------------
+    def to_npz(self, path: str | Path) -> Path:
+        """The raw stage data: ``stage{k}_values``, ``stage{k}_grid``, names, kinds, labels."""
+        arrays: dict[str, np.ndarray] = {
+            "names": np.array([s.name for s in self.stages]),
+            "kinds": np.array([s.kind for s in self.stages]),
+        }
+        for s in self.stages:
+            arrays[f"stage{s.index}_values"] = s.values
+            if s.grid is not None:
+                arrays[f"stage{s.index}_grid"] = s.grid
+        if self.labels is not None:
+            arrays["labels"] = self.labels
+        if self.regions is not None:
+            arrays["regions_labels"] = self.regions.labels
+            arrays["regions_extent"] = np.array(self.regions.extent)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, **arrays)
+        return Path(path)
+
+
+def _lerp(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
+    d = max(a.shape[-1], b.shape[-1])
+    a64, b64 = pad(a, d).astype(np.float64), pad(b, d).astype(np.float64)
+    return (1.0 - alpha) * a64 + alpha * b64
+
+
+def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None = True,
+          meta: dict[str, Any] | None = None) -> Trace:
+    """Trace ``model`` (an ``nn.Sequential`` of Linear + activations, or a module whose forward
+    is such a chain) on points ``x`` ((N, D) numpy array, torch tensor or ``Dataset``).
+
+    For 2-D input, ``grid`` (True / a :class:`GridSpec`) adds the grid polylines and the
+    decision regions of the input plane; ``False``/``None`` skips them.
+    """
+    from spacefold.data.datasets import Dataset
+    from spacefold.trace.ops import decompose
+
+    meta = dict(meta or {})
+    if isinstance(x, Dataset):
+        if labels is None:
+            labels = x.y
+        meta.setdefault("dataset", x.name)
+        x = x.x
+    xs = _as_array(x)
+    if xs.ndim != 2:
+        raise TraceError(f"x must be (N, D) points, got shape {tuple(xs.shape)}")
+    if not 1 <= xs.shape[0] <= MAX_POINTS:
+        raise TraceError(f"x has {xs.shape[0]} points; need 1 to {MAX_POINTS}")
+    if not np.isfinite(xs).all():
+        raise TraceError("x contains NaN or infinite values")
+    ys = None
+    classes = 0
+    if labels is not None:
+        ys = np.asarray(_as_array(labels)).astype(np.int64).ravel()
+        if ys.shape != (xs.shape[0],):
+            raise TraceError(f"labels must be ({xs.shape[0]},), got {ys.shape}")
+        classes = int(ys.max()) + 1 if ys.size else 0
+    ops = decompose(model, xs.shape[1])
+    classes = max(classes, ops[-1].d_out if ops[-1].d_out > 1 else 2)
+
+    spec: GridSpec | None = None
+    if grid and xs.shape[1] == 2:
+        spec = grid if isinstance(grid, GridSpec) else GridSpec()
+    extent = None
+    gl = samples = None
+    if spec is not None:
+        extent = spec.extent or auto_extent(xs)
+        gl = grid_lines(extent, spec.lines, spec.verts)              # (L, V, 2)
+        if spec.regions:
+            samples = plane_samples(extent, spec.regions)            # (R·R, 2)
+
+    # One batch through the ops: data points, grid vertices, plane samples.
+    n = xs.shape[0]
+    parts = [xs.astype(np.float64)]
+    if gl is not None:
+        parts.append(gl.reshape(-1, 2))
+    if samples is not None:
+        parts.append(samples)
+    z = np.concatenate(parts, axis=0)
+    stages: list[Stage] = []
+
+    def add(k: int, name: str, kind: str, layer: int, z: np.ndarray) -> None:
+        vals = z[:n].astype(np.float32)
+        g = None
+        if gl is not None:
+            g = z[n:n + gl.shape[0] * gl.shape[1]].reshape(gl.shape[0], gl.shape[1], -1) \
+                .astype(np.float32)
+        stages.append(Stage(k, name, kind, layer, z.shape[1], vals, g))
+
+    add(0, "input", "input", 0, z)
+    for k, op in enumerate(ops, start=1):
+        z = op(z)
+        add(k, op.name, op.kind, op.layer, z)
+
+    regions = None
+    if samples is not None and extent is not None and spec is not None:
+        out = z[z.shape[0] - samples.shape[0]:]
+        t = Trace(stages, ops)
+        lab = t.predict(out).reshape(spec.regions, spec.regions)
+        regions = Regions(extent, lab, out.astype(np.float32).reshape(spec.regions,
+                                                                      spec.regions, -1))
+    meta.setdefault("arch", "-".join([str(xs.shape[1])] + [str(o.d_out) for o in ops
+                                                             if o.kind == "linear"]))
+    meta.setdefault("activations", [PRETTY.get(o.kind, o.kind) for o in ops
+                                    if o.kind not in ("linear", "bias")])
+    return Trace(stages, ops, ys, classes, extent, regions, meta)
+
+
+def _as_array(x: Any) -> np.ndarray:
+    try:
+        import torch
+
+        if isinstance(x, torch.Tensor):
+            return np.asarray(x.detach().cpu().double().numpy())
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TraceError(f"x must be a numeric array or tensor, got {type(x).__name__}") \
+            from None

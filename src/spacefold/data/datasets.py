@@ -120,12 +120,12 @@ def gauss(n: int = 1000, classes: int = 3, noise: float = 0.25, seed: int = 0) -
 def cloud(n: int = 1000, seed: int = 222) -> Dataset:
     """The fold scenes' input: ``tanh`` of standard Gaussian points, filling (-1, 1)^2.
 
-    Labelled by a ring: class 1 inside radius 0.55 of the origin-shifted centre, class 0
-    outside, so no straight line separates the classes.
+    Labelled by a wedge: class 1 above ``y = |x| - 0.3``, class 0 below. No straight line
+    separates the classes, but two ReLU units can (one per side of the wedge).
     """
     rng = np.random.default_rng(seed)
     x = np.tanh(rng.standard_normal((n, 2)))
-    y = (np.hypot(x[:, 0], x[:, 1]) < 0.55).astype(np.int64)
+    y = (x[:, 1] > np.abs(x[:, 0]) - 0.3).astype(np.int64)
     return _finish(x, y, "cloud", 2, n=n, seed=seed)
 
 

@@ -1,0 +1,127 @@
+"""What a frame shows, as plain data: the vocabulary shared by scenes and backends.
+
+A scene computes a :class:`Frame` for every instant; a backend only draws it. Panels are
+positioned by ``rect`` (figure fractions ``(left, bottom, width, height)``); the same slot
+keeps the same panel type through a timeline so backends can reuse their artists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Extent = tuple[float, float, float, float]   # (xmin, xmax, ymin, ymax) in data units
+Rect = tuple[float, float, float, float]     # (left, bottom, width, height) figure fractions
+
+
+@dataclass
+class Line:
+    """A polyline in data units: (M, 2) vertices."""
+
+    xy: np.ndarray
+    color: str | tuple[float, ...] = "#ffffff"
+    width: float = 2.0        # px
+    style: str = "-"
+    label: str = ""           # drawn next to the line's last vertex when set
+
+
+@dataclass
+class Text:
+    """Text at ``xy`` in panel fractions (0..1), e.g. a matrix shown on screen."""
+
+    xy: tuple[float, float]
+    text: str
+    size: float = 14.0        # pt at 720p; backends scale with the frame height
+    color: str | tuple[float, ...] = "#e8e8ee"
+    ha: str = "left"
+    va: str = "top"
+    family: str = "sans-serif"
+
+
+@dataclass
+class Image:
+    """An RGBA raster (H, W, 4) uint8 placed on ``extent`` in data units (row 0 = ymin)."""
+
+    rgba: np.ndarray
+    extent: Extent
+
+
+@dataclass
+class Space:
+    """A 2-D view of a plane: points, the deformed grid, regions, lines, in data units."""
+
+    view: Extent
+    points: np.ndarray | None = None        # (N, 2)
+    colors: np.ndarray | None = None        # (N, 3) or (N, 4) floats in [0, 1]
+    grid: np.ndarray | None = None          # (L, V, 2) polylines
+    regions: Image | None = None            # drawn under everything
+    lines: list[Line] = field(default_factory=list)
+    texts: list[Text] = field(default_factory=list)
+    title: str = ""
+    subtitle: str = ""
+    point_size: float = 4.0                 # disc radius, px at 720p
+    grid_alpha: float = 0.9
+    axes: bool = True                       # faint fixed x / y axes through the origin
+    kind: str = field(default="space", init=False)
+
+
+@dataclass
+class Bars:
+    """A bar chart: ``values`` (K,), e.g. scores, one-hot, probabilities."""
+
+    values: np.ndarray
+    colors: np.ndarray | None = None        # (K, 3)
+    ylim: tuple[float, float] = (0.0, 1.0)
+    texts: list[Text] = field(default_factory=list)
+    title: str = ""
+    subtitle: str = ""
+    xlabels: list[str] | None = None
+    kind: str = field(default="bars", init=False)
+
+
+@dataclass
+class Plot:
+    """Function curves y = f(x): each line is a :class:`Line` in data units."""
+
+    view: Extent
+    lines: list[Line] = field(default_factory=list)
+    texts: list[Text] = field(default_factory=list)
+    title: str = ""
+    subtitle: str = ""
+    kind: str = field(default="plot", init=False)
+
+
+@dataclass
+class Diagram:
+    """The network as columns of nodes with weighted edges.
+
+    ``weights[i]`` is layer i+1's (out, in) matrix; ``highlight`` is the 1-based layer whose
+    stage is playing (0: input) and ``stage_kind`` its kind ("linear", "bias", "relu", ...).
+    """
+
+    widths: list[int]
+    weights: list[np.ndarray]
+    biases: list[np.ndarray | None]
+    activations: list[str]
+    highlight: int = 0
+    stage_kind: str = "input"
+    title: str = ""
+    subtitle: str = ""
+    texts: list[Text] = field(default_factory=list)
+    kind: str = field(default="diagram", init=False)
+
+
+Panel = Space | Bars | Plot | Diagram
+
+
+@dataclass
+class Frame:
+    """One picture: panels in figure-fraction rects, a heading and a caption."""
+
+    panels: list[tuple[Rect, Panel]]
+    heading: str = ""
+    caption: str = ""
+
+
+FULL: Rect = (0.04, 0.06, 0.92, 0.84)

@@ -1,0 +1,534 @@
+"""The 2-D raster backend: Matplotlib Agg, one figure, artists created once and updated.
+
+Speed comes from three habits: the static background is rendered once and restored each
+frame (blitting); points are stamped with Agg's cached-marker path (``draw_markers``), one
+call per colour group, instead of rasterising one circle per point; and frames go to the
+encoder as the RGBA buffer itself (no copy, no colour conversion in Python).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.path import Path
+from matplotlib.text import Text as MplText
+from matplotlib.transforms import Affine2D, IdentityTransform
+
+from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID, NEGATIVE, POSITIVE
+from spacefold.render.sprites import SpriteText
+from spacefold.render.frame import Bars, Diagram, Extent, Frame, Panel, Plot, Rect, Space, Text
+
+DPI = 100.0
+MAX_COLOR_GROUPS = 32
+
+
+class Discs(Artist):
+    """Antialiased discs of one radius, drawn by colour group with Agg's marker stamping.
+
+    More than ``MAX_COLOR_GROUPS`` distinct colours are reduced once (k-means on the colours),
+    which keeps continuous colour maps (start-position colouring) visually continuous.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._xy = np.zeros((0, 2))
+        self._groups: list[tuple[np.ndarray, tuple[float, ...]]] = []
+        self._key: tuple[int, int] | None = None
+        self._colors_ref: np.ndarray | None = None
+        self.radius_px = 4.0
+        self._marker = Path.unit_circle()
+
+    def set_points(self, xy: np.ndarray, colors: np.ndarray | None, radius_px: float) -> None:
+        self._xy = np.asarray(xy, dtype=np.float64)
+        self.radius_px = radius_px
+        n = len(self._xy)
+        if colors is None:
+            colors = np.ones((n, 3))
+        if self._colors_ref is not colors or self._key != (id(colors), n):
+            self._groups = _color_groups(np.asarray(colors, dtype=np.float64))
+            self._colors_ref = colors
+            self._key = (id(colors), n)
+        self.stale = True
+
+    def draw(self, renderer: Any) -> None:
+        if not self.get_visible() or not len(self._xy):
+            return
+        ax = self.axes
+        assert ax is not None
+        pix = ax.transData.transform(self._xy)                    # (N, 2) display px
+        ok = np.isfinite(pix).all(axis=1)
+        gc = renderer.new_gc()
+        gc.set_linewidth(0)
+        gc.set_antialiased(True)
+        gc.set_clip_rectangle(ax.bbox)
+        marker_trans = Affine2D().scale(self.radius_px)
+        ident = IdentityTransform()
+        for idx, rgba in self._groups:
+            sel = idx[ok[idx]]
+            if len(sel):
+                renderer.draw_markers(gc, self._marker, marker_trans, Path(pix[sel]), ident, rgba)
+        gc.restore()
+
+
+def _color_groups(colors: np.ndarray) -> list[tuple[np.ndarray, tuple[float, ...]]]:
+    """Indices per colour; at most MAX_COLOR_GROUPS groups (k-means on the colours)."""
+    c = np.ones((len(colors), 4))
+    c[:, :colors.shape[1]] = colors
+    q = np.round(c * 255).astype(np.int64)
+    keys = ((q[:, 0] * 256 + q[:, 1]) * 256 + q[:, 2]) * 256 + q[:, 3]
+    uniq, inv = np.unique(keys, return_inverse=True)
+    if len(uniq) <= MAX_COLOR_GROUPS:
+        return [(np.flatnonzero(inv == g), tuple(c[np.argmax(inv == g)])) for g in range(len(uniq))]
+    # k-means with a deterministic start: colours spread along their sorted luminance/hue
+    k = MAX_COLOR_GROUPS
+    order = np.lexsort((c[:, 2], c[:, 1], c[:, 0]))
+    centres = c[order[np.linspace(0, len(c) - 1, k).astype(int)]].copy()
+    lab = np.zeros(len(c), dtype=np.int64)
+    for _ in range(8):
+        d = ((c[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
+        lab = d.argmin(1)
+        for j in range(k):
+            m = lab == j
+            if m.any():
+                centres[j] = c[m].mean(0)
+    return [(np.flatnonzero(lab == j), tuple(np.clip(centres[j], 0, 1)))
+            for j in range(k) if (lab == j).any()]
+
+
+def fit_view(view: Extent, width_px: float, height_px: float) -> Extent:
+    """Grow ``view`` so one data unit has the same length on both axes (equal aspect)."""
+    x0, x1, y0, y1 = view
+    w, h = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+    target = width_px / max(height_px, 1e-9)
+    if w / h < target:
+        cx, w = (x0 + x1) / 2, h * target
+        x0, x1 = cx - w / 2, cx + w / 2
+    else:
+        cy, h = (y0 + y1) / 2, w / target
+        y0, y1 = cy - h / 2, cy + h / 2
+    return (x0, x1, y0, y1)
+
+
+class _Pool:
+    """Reusable artists of one kind, made on demand and hidden when unused."""
+
+    def __init__(self, make: Any) -> None:
+        self.make, self.items = make, []  # type: ignore[var-annotated]
+
+    def take(self, n: int) -> list[Any]:
+        while len(self.items) < n:
+            self.items.append(self.make())
+        for i, a in enumerate(self.items):
+            a.set_visible(i < n)
+        return self.items[:n]
+
+
+class _View:
+    """One panel slot: an Axes with its artists, updated from a panel each frame."""
+
+    kind = ""
+
+    def __init__(self, fig: Figure, rect: Rect, scale: float) -> None:
+        self.fig, self.rect, self.scale = fig, rect, scale
+        self.ax: Axes = fig.add_axes(rect)
+        self.ax.set_axis_off()
+        self.ax.patch.set_visible(False)
+        self.animated: list[Artist] = []
+        self.title = self._text(0.0, 1.0, 15, "left", "bottom")
+        self.subtitle = self._text(1.0, 1.0, 11, "right", "bottom", alpha=0.75)
+        self.texts = _Pool(lambda: self._text(0, 0, 12, "left", "top"))
+
+    def _text(self, x: float, y: float, size: float, ha: str, va: str,
+              alpha: float = 1.0) -> MplText:
+        t = _text(self.ax, x, y, self.ax.transAxes, color=FOREGROUND,
+                  fontsize=size * self.scale, ha=ha, va=va, alpha=alpha)
+        self.animated.append(t)
+        return t
+
+    def _common(self, p: Any) -> None:
+        self.title.set_text(p.title)
+        self.subtitle.set_text(p.subtitle)
+        items = self.texts.take(len(p.texts))
+        for art, t in zip(items, p.texts, strict=True):
+            _set_text(art, t, self.scale)
+        for art in items:
+            if art not in self.animated:
+                self.animated.append(art)
+
+    def update(self, panel: Any) -> None:
+        raise NotImplementedError
+
+    def draw(self) -> None:
+        for a in self.animated:
+            if a.get_visible():
+                self.ax.draw_artist(a)
+
+
+def _text(parent: Any, x: float, y: float, transform: Any, **props: Any) -> SpriteText:
+    """A cached-bitmap text artist added to an Axes or Figure, drawn only by the backend."""
+    t = SpriteText(x, y, "", animated=True, clip_on=False, **props)
+    t.set_transform(transform)
+    parent.add_artist(t)
+    return t
+
+
+def _set_text(art: MplText, t: Text, scale: float) -> None:
+    art.set_position(t.xy)
+    art.set_text(t.text)
+    art.set_fontsize(t.size * scale)
+    art.set_color(t.color)
+    art.set_ha(t.ha)
+    art.set_va(t.va)
+    art.set_family(t.family)
+
+
+class _SpaceView(_View):
+    kind = "space"
+
+    def __init__(self, fig: Figure, rect: Rect, scale: float) -> None:
+        super().__init__(fig, rect, scale)
+        ax = self.ax
+        self.image = ax.imshow(np.zeros((2, 2, 4), dtype=np.uint8), extent=(0, 1, 0, 1),
+                               origin="lower", interpolation="nearest", animated=True,
+                               zorder=0, aspect="auto")
+        self.grid = LineCollection([], colors=[GRID], linewidths=1.5 * 72 / DPI * scale,
+                                   animated=True, zorder=1)
+        ax.add_collection(self.grid)
+        self.xaxis = Line2D([], [], color=AXES, lw=1.2 * scale, animated=True, zorder=2)
+        self.yaxis = Line2D([], [], color=AXES, lw=1.2 * scale, animated=True, zorder=2)
+        ax.add_line(self.xaxis)
+        ax.add_line(self.yaxis)
+        self.discs = Discs()
+        ax.add_artist(self.discs)
+        self.lines = _Pool(self._new_line)
+        self.labels = _Pool(lambda: self._data_text())
+        self.order: list[Artist] = [self.image, self.grid, self.xaxis, self.yaxis]
+
+    def _new_line(self) -> Line2D:
+        ln = Line2D([], [], animated=True, zorder=4, solid_capstyle="round")
+        self.ax.add_line(ln)
+        return ln
+
+    def _data_text(self) -> MplText:
+        t = _text(self.ax, 0, 0, self.ax.transData, color=FOREGROUND,
+                  fontsize=11 * self.scale, ha="left", va="bottom")
+        t.set_clip_box(self.ax.bbox)
+        return t
+
+    def update(self, p: Space) -> None:
+        bbox = self.ax.get_window_extent()
+        x0, x1, y0, y1 = fit_view(p.view, bbox.width, bbox.height)
+        self.ax.set_xlim(x0, x1)
+        self.ax.set_ylim(y0, y1)
+        if p.regions is not None:
+            self.image.set_data(p.regions.rgba)
+            self.image.set_extent(p.regions.extent)
+            self.image.set_visible(True)
+        else:
+            self.image.set_visible(False)
+        if p.grid is not None:
+            self.grid.set_segments(p.grid)
+            self.grid.set_alpha(p.grid_alpha)
+            self.grid.set_visible(True)
+        else:
+            self.grid.set_visible(False)
+        self.xaxis.set_data([x0, x1], [0, 0])
+        self.yaxis.set_data([0, 0], [y0, y1])
+        self.xaxis.set_visible(p.axes)
+        self.yaxis.set_visible(p.axes)
+        if p.points is not None:
+            self.discs.set_points(p.points, p.colors, p.point_size * self.scale)
+            self.discs.set_visible(True)
+        else:
+            self.discs.set_visible(False)
+        lines = self.lines.take(len(p.lines))
+        labelled = [ln for ln in p.lines if ln.label]
+        labels = self.labels.take(len(labelled))
+        for art, ln in zip(lines, p.lines, strict=True):
+            art.set_data(ln.xy[:, 0], ln.xy[:, 1])
+            art.set_color(ln.color)
+            art.set_linewidth(ln.width * 72 / DPI * self.scale)
+            art.set_linestyle(ln.style)
+        for art, ln in zip(labels, labelled, strict=True):
+            art.set_position((float(ln.xy[-1, 0]), float(ln.xy[-1, 1])))
+            art.set_text(ln.label)
+            art.set_color(ln.color)
+        self._common(p)
+
+    def draw(self) -> None:
+        for a in self.order:
+            if a.get_visible():
+                self.ax.draw_artist(a)
+        if self.discs.get_visible():
+            self.discs.draw(self.fig.canvas.get_renderer())
+        for a in self.lines.items + self.labels.items:
+            if a.get_visible():
+                self.ax.draw_artist(a)
+        super().draw()
+
+
+class _BarsView(_View):
+    kind = "bars"
+
+    def __init__(self, fig: Figure, rect: Rect, scale: float) -> None:
+        super().__init__(fig, rect, scale)
+        self.bars: Any = None
+        self.n = -1
+        self.base = Line2D([], [], color=AXES, lw=1.2 * scale, animated=True)
+        self.ax.add_line(self.base)
+        self.ticks = _Pool(lambda: _text(self.ax, 0, 0, self.ax.transData, color=FOREGROUND,
+                                         fontsize=9 * self.scale, ha="center", va="top"))
+
+    def update(self, p: Bars) -> None:
+        k = len(p.values)
+        if k != self.n:
+            if self.bars is not None:
+                self.bars.remove()
+            self.bars = self.ax.bar(np.arange(k), np.zeros(k), width=0.8, animated=True)
+            self.n = k
+        self.ax.set_xlim(-0.7, k - 0.3)
+        lo, hi = p.ylim
+        self.ax.set_ylim(lo, hi)
+        colors = p.colors if p.colors is not None else np.tile([[0.45, 0.7, 1.0]], (k, 1))
+        for rect, v, c in zip(self.bars, p.values, colors, strict=True):
+            rect.set_height(float(v))
+            rect.set_color(c)
+        self.base.set_data([-0.7, k - 0.3], [0, 0])
+        labels = p.xlabels or []
+        for art, (i, s) in zip(self.ticks.take(len(labels)), enumerate(labels), strict=True):
+            art.set_position((i, lo - 0.02 * (hi - lo)))
+            art.set_text(s)
+        self._common(p)
+
+    def draw(self) -> None:
+        if self.bars is not None:
+            for r in self.bars:
+                self.ax.draw_artist(r)
+        self.ax.draw_artist(self.base)
+        for t in self.ticks.items:
+            if t.get_visible():
+                self.ax.draw_artist(t)
+        super().draw()
+
+
+class _PlotView(_View):
+    kind = "plot"
+
+    def __init__(self, fig: Figure, rect: Rect, scale: float) -> None:
+        super().__init__(fig, rect, scale)
+        self.xaxis = Line2D([], [], color=AXES, lw=1.2 * scale, animated=True)
+        self.yaxis = Line2D([], [], color=AXES, lw=1.2 * scale, animated=True)
+        self.ax.add_line(self.xaxis)
+        self.ax.add_line(self.yaxis)
+        self.lines = _Pool(lambda: self.ax.add_line(Line2D([], [], animated=True)))
+
+    def update(self, p: Plot) -> None:
+        x0, x1, y0, y1 = p.view
+        self.ax.set_xlim(x0, x1)
+        self.ax.set_ylim(y0, y1)
+        self.xaxis.set_data([x0, x1], [0, 0])
+        self.yaxis.set_data([0, 0], [y0, y1])
+        for art, ln in zip(self.lines.take(len(p.lines)), p.lines, strict=True):
+            art.set_data(ln.xy[:, 0], ln.xy[:, 1])
+            art.set_color(ln.color)
+            art.set_linewidth(ln.width * 72 / DPI * self.scale)
+            art.set_linestyle(ln.style)
+        self._common(p)
+
+    def draw(self) -> None:
+        for a in [self.xaxis, self.yaxis] + self.lines.items:
+            if a.get_visible():
+                self.ax.draw_artist(a)
+        super().draw()
+
+
+MAX_NODES = 12  # a wider layer is drawn as its MAX_NODES strongest units plus a "⋮ n more"
+
+
+class _DiagramView(_View):
+    kind = "diagram"
+
+    def __init__(self, fig: Figure, rect: Rect, scale: float) -> None:
+        super().__init__(fig, rect, scale)
+        self.ax.set_xlim(-0.5, 1.5)
+        self.ax.set_ylim(-0.08, 1.05)
+        self.edges = LineCollection([], animated=True, zorder=1, capstyle="round")
+        self.ax.add_collection(self.edges)
+        self.nodes = Discs()
+        self.ax.add_artist(self.nodes)
+        self.labels = _Pool(lambda: _text(self.ax, 0, 0, self.ax.transData, color=FOREGROUND,
+                                          fontsize=10 * self.scale, ha="center", va="top"))
+        self.band = self.ax.axvspan(0, 0, color=(1, 1, 1, 0.07), animated=True, zorder=0)
+        self._cache: Any = None
+
+    def update(self, p: Diagram) -> None:
+        key = (tuple(p.widths), tuple(id(w) for w in p.weights))
+        if key != getattr(self._cache, "key", None):
+            self._cache = _DiagramLayout(p, key)
+        lay = self._cache
+        ncol = len(p.widths)
+        self.ax.set_xlim(-0.6, ncol - 0.4)
+        # edges: layers before the highlighted one are lit, the current one brightest
+        alphas = np.where(lay.edge_layer < p.highlight, 0.55,
+                          np.where(lay.edge_layer == p.highlight, 1.0, 0.18))
+        if p.highlight and p.stage_kind not in ("linear",):
+            alphas = np.where(lay.edge_layer == p.highlight, 0.6, alphas)
+        rgba = lay.edge_rgba.copy()
+        rgba[:, 3] = alphas
+        self.edges.set_segments(lay.segments)
+        self.edges.set_color(rgba)
+        self.edges.set_linewidth(lay.edge_width * self.scale)
+        node_rgba = np.tile([[0.85, 0.85, 0.9, 1.0]], (len(lay.node_xy), 1))
+        lit = lay.node_col == p.highlight
+        if p.highlight and p.stage_kind not in ("linear", "bias"):
+            node_rgba[lit] = [1.0, 0.85, 0.3, 1.0]      # activation stage: nodes glow
+        elif p.highlight:
+            node_rgba[lit] = [0.55, 0.85, 1.0, 1.0]
+        self.nodes.set_points(lay.node_xy, node_rgba, 5.0 * self.scale)
+        self.band.set_x(p.highlight - 0.45)
+        self.band.set_width(0.9)
+        texts = lay.texts(p)
+        for art, (xy, s) in zip(self.labels.take(len(texts)), texts, strict=True):
+            art.set_position(xy)
+            art.set_text(s)
+        self._common(p)
+
+    def draw(self) -> None:
+        self.ax.draw_artist(self.band)
+        self.ax.draw_artist(self.edges)
+        self.nodes.draw(self.fig.canvas.get_renderer())
+        for t in self.labels.items:
+            if t.get_visible():
+                self.ax.draw_artist(t)
+        super().draw()
+
+
+class _DiagramLayout:
+    """Node positions and edges of a diagram, computed once per network."""
+
+    def __init__(self, p: Diagram, key: Any) -> None:
+        self.key = key
+        self.shown: list[np.ndarray] = []
+        for i, w in enumerate(p.widths):
+            if w <= MAX_NODES:
+                self.shown.append(np.arange(w))
+                continue
+            # strongest units by total |weight| in and out
+            s = np.zeros(w)
+            if i > 0:
+                s += np.abs(p.weights[i - 1]).sum(1)
+            if i < len(p.weights):
+                s += np.abs(p.weights[i]).sum(0)
+            self.shown.append(np.sort(np.argsort(-s)[:MAX_NODES]))
+        self.ys = [self._ys(len(s), p.widths[i] > MAX_NODES) for i, s in enumerate(self.shown)]
+        xy, col = [], []
+        for i, ys in enumerate(self.ys):
+            xy += [(i, y) for y in ys]
+            col += [i] * len(ys)
+        self.node_xy = np.array(xy, dtype=np.float64)
+        self.node_col = np.array(col)
+        segs, rgba, width, layer = [], [], [], []
+        wmax = max(float(np.abs(w).max()) for w in p.weights) if p.weights else 1.0
+        for li, w in enumerate(p.weights):
+            src, dst = self.shown[li], self.shown[li + 1]
+            sub = w[np.ix_(dst, src)]                       # (out_shown, in_shown)
+            for a, ya in enumerate(self.ys[li]):
+                for b, yb in enumerate(self.ys[li + 1]):
+                    v = float(sub[b, a])
+                    segs.append([(li, ya), (li + 1, yb)])
+                    c = POSITIVE if v >= 0 else NEGATIVE
+                    rgba.append(_hex(c))
+                    width.append(0.3 + 3.2 * abs(v) / (wmax or 1.0))
+                    layer.append(li + 1)
+        self.segments = np.array(segs, dtype=np.float64).reshape(-1, 2, 2)
+        self.edge_rgba = np.array(rgba, dtype=np.float64).reshape(-1, 4)
+        self.edge_width = np.array(width)
+        self.edge_layer = np.array(layer)
+        self.widths = p.widths
+
+    @staticmethod
+    def _ys(n: int, truncated: bool) -> np.ndarray:
+        top, bottom = 0.95, 0.1 if truncated else 0.05
+        if n == 1:
+            return np.array([0.5])
+        span = min(top - bottom, 0.09 * (n - 1))
+        mid = (top + bottom) / 2
+        return np.linspace(mid + span / 2, mid - span / 2, n)
+
+    def texts(self, p: Diagram) -> list[tuple[tuple[float, float], str]]:
+        out = []
+        for i, w in enumerate(self.widths):
+            name = "input" if i == 0 else (p.activations[i - 1] if i - 1 < len(p.activations)
+                                          else "")
+            extra = f"{len(self.shown[i])} of {w} shown" if w > MAX_NODES else f"{w}"
+            out.append(((float(i), 0.0), f"{name}\n{extra}" if name else extra))
+        return out
+
+
+def _hex(c: str) -> tuple[float, float, float, float]:
+    c = c.lstrip("#")
+    return (int(c[0:2], 16) / 255, int(c[2:4], 16) / 255, int(c[4:6], 16) / 255, 1.0)
+
+
+_VIEWS: dict[str, type[_View]] = {"space": _SpaceView, "bars": _BarsView, "plot": _PlotView,
+                                  "diagram": _DiagramView}
+
+
+class RasterBackend:
+    """Draws :class:`Frame`s to RGBA arrays of ``size`` (width, height) pixels.
+
+    >>> from spacefold.render.sprites import SpriteText
+from spacefold.render.frame import Frame, Space
+    >>> b = RasterBackend((160, 90))
+    >>> b.draw(Frame([((0, 0, 1, 1), Space(view=(-1, 1, -1, 1)))])).shape
+    (90, 160, 4)
+    """
+
+    def __init__(self, size: tuple[int, int] = (1280, 720)) -> None:
+        w, h = size
+        self.size = size
+        self.scale = h / 720.0          # sizes in scenes are px / pt at 720p
+        self.fig = Figure(figsize=(w / DPI, h / DPI), dpi=DPI, facecolor=BACKGROUND)
+        self.canvas = FigureCanvasAgg(self.fig)
+        self.views: list[_View] = []
+        self.layout: list[tuple[Rect, str]] = []
+        self.heading = _text(self.fig, 0.5, 0.975, self.fig.transFigure, color=FOREGROUND,
+                             ha="center", va="top", fontsize=20 * self.scale)
+        self.caption = _text(self.fig, 0.5, 0.02, self.fig.transFigure, color=FOREGROUND,
+                             ha="center", va="bottom", fontsize=13 * self.scale, alpha=0.85)
+        self.background: Any = None
+
+    def _ensure_layout(self, panels: list[tuple[Rect, Panel]]) -> None:
+        layout = [(tuple(r), p.kind) for r, p in panels]
+        if layout == self.layout:
+            return
+        for v in self.views:
+            v.ax.remove()
+        self.views = [_VIEWS[kind](self.fig, rect, self.scale) for rect, kind in layout]  # type: ignore[arg-type]
+        self.layout = layout  # type: ignore[assignment]
+        self.canvas.draw()      # animated artists are skipped: this is the static background
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+
+    def draw(self, frame: Frame) -> np.ndarray:
+        """Render ``frame``; returns a view (H, W, 4) uint8 of the canvas (valid until the
+        next call)."""
+        self._ensure_layout(frame.panels)
+        self.canvas.restore_region(self.background)
+        for view, (_, panel) in zip(self.views, frame.panels, strict=True):
+            view.update(panel)
+            view.draw()
+        self.heading.set_text(frame.heading)
+        self.caption.set_text(frame.caption)
+        self.fig.draw_artist(self.heading)
+        self.fig.draw_artist(self.caption)
+        return np.asarray(self.canvas.buffer_rgba())
+
+    def close(self) -> None:
+        self.fig.clear()

@@ -1,0 +1,85 @@
+"""Text drawn from cached bitmaps: Matplotlib lays out and rasterises glyphs on every draw,
+which costs more than everything else in a frame; titles and captions rarely change."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+_SCRATCH_PX = (2400, 600)
+_MAX_SPRITES = 512
+
+
+class _SpriteCache:
+    def __init__(self) -> None:
+        self.sprites: OrderedDict[tuple[Any, ...], tuple[np.ndarray, float, float]] = \
+            OrderedDict()
+        self.fig: Figure | None = None
+        self.text: Text | None = None
+        self.canvas: FigureCanvasAgg | None = None
+
+    def get(self, key: tuple[Any, ...], props: dict[str, Any], dpi: float
+            ) -> tuple[np.ndarray, float, float]:
+        hit = self.sprites.get(key)
+        if hit is not None:
+            self.sprites.move_to_end(key)
+            return hit
+        if self.fig is None or self.fig.dpi != dpi:
+            self.fig = Figure(figsize=(_SCRATCH_PX[0] / dpi, _SCRATCH_PX[1] / dpi), dpi=dpi)
+            self.fig.patch.set_alpha(0.0)
+            self.canvas = FigureCanvasAgg(self.fig)
+            self.text = self.fig.text(0.5, 0.5, "")
+        assert self.text is not None and self.canvas is not None
+        self.text.update(props)
+        self.canvas.draw()
+        r = self.canvas.get_renderer()
+        bb = self.text.get_window_extent(r)
+        buf = np.asarray(self.canvas.buffer_rgba())
+        h = buf.shape[0]
+        pad = 2
+        x0 = max(int(np.floor(bb.x0)) - pad, 0)
+        x1 = min(int(np.ceil(bb.x1)) + pad, buf.shape[1])
+        y0 = max(int(np.floor(bb.y0)) - pad, 0)
+        y1 = min(int(np.ceil(bb.y1)) + pad, h)
+        img = buf[h - y1:h - y0, x0:x1].copy()          # rows top → bottom
+        ax_, ay_ = self.text.get_transform().transform((0.5, 0.5))
+        sprite = (img, ax_ - x0, ay_ - y0)              # anchor offset from the lower-left
+        self.sprites[key] = sprite
+        if len(self.sprites) > _MAX_SPRITES:
+            self.sprites.popitem(last=False)
+        return sprite
+
+
+_CACHE = _SpriteCache()
+
+
+class SpriteText(Text):
+    """A ``Text`` that draws a cached bitmap of itself (same fonts and look as Matplotlib)."""
+
+    def draw(self, renderer: Any) -> None:
+        if not self.get_visible() or not self.get_text():
+            return
+        props = {"text": self.get_text(), "fontsize": self.get_fontsize(),
+                 "color": to_rgba(self.get_color(), self.get_alpha()),
+                 "ha": self.get_horizontalalignment(), "va": self.get_verticalalignment(),
+                 "family": tuple(self.get_fontfamily()), "fontweight": self.get_fontweight(),
+                 "linespacing": self._linespacing,
+                 "multialignment": self._multialignment or self.get_horizontalalignment()}
+        key = tuple(props.values())
+        dpi = self.figure.dpi if self.figure is not None else 100.0
+        props["family"] = list(props["family"])
+        img, ox, oy = _CACHE.get(key, props, dpi)
+        x, y = self.get_transform().transform(self.get_unitless_position())
+        gc = renderer.new_gc()
+        clip = self.get_clip_box() if self.get_clip_on() else None
+        if clip is not None:
+            gc.set_clip_rectangle(clip)
+        renderer.draw_image(gc, int(round(x - ox)), int(round(y - oy)), img[::-1])
+        gc.restore()
+        self.stale = False

@@ -1,0 +1,164 @@
+"""Shared builders: turn a Trace into space-view segments (points + grid + diagram).
+
+Scenes compose these; nothing here draws — it only fills :mod:`spacefold.render.frame`
+dataclasses with the trace's numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spacefold.colors import CLASS_COLORS
+from spacefold.render.frame import Diagram, Extent, Frame, Image, Line, Rect, Space
+from spacefold.render.timeline import Segment, smooth
+from spacefold.trace import Trace
+
+# What each kind of stage does, said plainly (the narration of the videos).
+NARRATION = {
+    "input": "the input plane: every point is a data sample, the grid shows the space itself",
+    "linear": "W·x: the matrix rotates, scales and shears the plane; grid lines stay straight",
+    "bias": "+b: the whole plane shifts",
+    "relu": "ReLU sets negative coordinates to 0: the other quadrants fold onto the axes",
+    "leaky_relu": "leaky ReLU shrinks negative coordinates: the plane bends at the axes",
+    "sigmoid": "sigmoid squashes every coordinate into (0, 1): the plane lands in the unit square",
+    "tanh": "tanh squashes every coordinate into (-1, 1)",
+    "sin": "sine wraps each coordinate around: the plane is folded periodically",
+    "elu": "ELU bends negative coordinates towards -1",
+    "gelu": "GELU: a smooth ReLU, negative coordinates shrink towards 0",
+    "softplus": "softplus: a smooth ReLU, everything becomes positive",
+    "identity": "identity: nothing moves",
+    "softmax": "softmax turns the outputs into probabilities that sum to 1",
+}
+
+SPACE_RECT: Rect = (0.03, 0.09, 0.60, 0.80)
+DIAGRAM_RECT: Rect = (0.66, 0.13, 0.32, 0.70)
+
+
+def regions_image(labels: np.ndarray, extent: Extent, alpha: float = 0.33,
+                  dim: float = 0.55) -> Image:
+    """Class map (R, R) → a translucent RGBA image in the class colours."""
+    rgb = CLASS_COLORS[labels % len(CLASS_COLORS)] * dim
+    a = np.full(labels.shape + (1,), alpha)
+    return Image((np.concatenate([rgb, a], axis=-1) * 255).astype(np.uint8), extent)
+
+
+def stage_view(points: np.ndarray, include: list[tuple[float, float]] | None = None,
+               margin: float = 0.12) -> Extent:
+    """A view around the points (N, 2) and the origin (folds are seen against the axes)."""
+    p = points[np.isfinite(points).all(axis=1)]
+    extra = np.array([(0.0, 0.0)] + list(include or []))
+    allp = np.concatenate([p, extra]) if len(p) else extra
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    span = np.maximum(hi - lo, 1e-3)
+    span = np.maximum(span, span.max() * 0.25)  # never collapse a squashed axis to a line
+    c = (lo + hi) / 2
+    half = span / 2 * (1 + margin)
+    return (float(c[0] - half[0]), float(c[0] + half[0]), float(c[1] - half[1]),
+            float(c[1] + half[1]))
+
+
+def lerp_extent(a: Extent, b: Extent, t: float) -> Extent:
+    return tuple((1 - t) * x + t * y for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+
+
+def diagram_of(trace: Trace, highlight: int = 0, kind: str = "input") -> Diagram:
+    from spacefold.trace.ops import PRETTY
+
+    ws = [op.params["W"] for op in trace.ops if op.kind == "linear"]
+    widths = [ws[0].shape[1]] + [w.shape[0] for w in ws] if ws else [trace.stages[0].dim]
+    biases: list[np.ndarray | None] = []
+    acts: list[str] = []
+    layer = 0
+    for op in trace.ops:
+        if op.kind == "linear":
+            layer += 1
+            biases.append(None)
+            acts.append("linear")
+        elif op.kind == "bias":
+            biases[-1] = op.params["b"]
+        elif layer:
+            acts[layer - 1] = PRETTY.get(op.kind, op.kind)
+    return Diagram(widths, ws, biases, acts, highlight, kind, title="the network")
+
+
+@dataclass
+class StoryOptions:
+    """How a trace is told as a space video."""
+
+    color_by: str = "class"
+    stage_seconds: float = 2.0
+    hold_seconds: float = 1.0
+    point_size: float = 4.0
+    diagram: bool = True
+    show_regions: bool = True
+    heading: str = ""
+    narrate: bool = True
+    extra_lines: Callable[[int, float], list[Line]] | None = field(default=None, repr=False)
+
+
+class Story:
+    """Space-view frames of a trace: stage k-1 → k at any alpha, with views that keep every
+    point on screen (the view interpolates with the points, so none leaves the frame)."""
+
+    def __init__(self, trace: Trace, opts: StoryOptions) -> None:
+        self.trace, self.opts = trace, opts
+        self.colors = trace.colors(opts.color_by)
+        k_all = range(len(trace.stages))
+        self.views = []
+        for k in k_all:
+            include = [(1.0, 1.0)] if trace.stages[k].kind == "sigmoid" else []
+            self.views.append(stage_view(trace.display(k), include))
+        self.regions = None
+        if opts.show_regions and trace.regions is not None:
+            r = trace.regions
+            self.regions = regions_image(r.labels, r.extent)
+
+    @property
+    def rects(self) -> tuple[Rect, Rect | None]:
+        return (SPACE_RECT, DIAGRAM_RECT) if self.opts.diagram else ((0.03, 0.09, 0.94, 0.80),
+                                                                       None)
+
+    def space(self, k: int, alpha: float) -> Space:
+        """The space panel between stage k-1 and k (k = 0: the input, alpha ignored)."""
+        t = self.trace
+        if k == 0:
+            pts, grid = t.display(0), t.display_grid(0)
+            view = self.views[0]
+        else:
+            s = smooth(alpha)
+            pts, grid = t.display_at(k, s)
+            view = lerp_extent(self.views[k - 1], self.views[k], s)
+        stage = t.stages[k]
+        regions = self.regions if k == 0 else None
+        proj = t.projection(k)
+        sub = proj.label or f"{stage.dim}-D"
+        if k > 0 and t.stages[k - 1].dim != stage.dim:
+            sub = f"{t.stages[k - 1].dim}-D → {stage.dim}-D" + (f" · {proj.label}"
+                                                                 if proj.label else "")
+        lines = self.opts.extra_lines(k, alpha) if self.opts.extra_lines else []
+        if stage.kind == "sigmoid" and stage.dim == 2:   # the unit square it squashes into
+            sq = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], dtype=np.float64)
+            lines = [Line(sq, (1, 1, 1, 0.45 * (smooth(alpha) if k else 1)), 1.2, "--")] + lines
+        return Space(view=view, points=pts, colors=self.colors, grid=grid, regions=regions,
+                     lines=lines, title=stage.name, subtitle=sub,
+                     point_size=self.opts.point_size)
+
+    def frame(self, k: int, alpha: float, caption: str | None = None) -> Frame:
+        space_rect, diag_rect = self.rects
+        panels: list[tuple[Rect, Space | Diagram]] = [(space_rect, self.space(k, alpha))]
+        if diag_rect is not None:
+            st = self.trace.stages[k]
+            panels.append((diag_rect, diagram_of(self.trace, st.layer, st.kind)))
+        if caption is None:
+            caption = NARRATION.get(self.trace.stages[k].kind, "") if self.opts.narrate else ""
+        return Frame(panels, heading=self.opts.heading, caption=caption)
+
+    def segments(self) -> list[Segment]:
+        segs = [Segment("input", self.opts.hold_seconds, lambda a: self.frame(0, a))]
+        for k in range(1, len(self.trace.stages)):
+            segs.append(Segment(self.trace.stages[k].name, self.opts.stage_seconds,
+                                lambda a, k=k: self.frame(k, a)))
+        return segs

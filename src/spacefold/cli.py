@@ -1,0 +1,473 @@
+"""``spacefold``: the command line, a thin adapter over the public API.
+
+    spacefold scenes
+    spacefold render fold-222 -o fold.mp4 [--size 640x360] [--fps 30]
+    spacefold train --data spiral --classes 5 --arch 2-100-2-5 -o spiral.safetensors
+    spacefold render layers --model spiral.safetensors -o spiral.mp4
+
+Choices (scenes, datasets, activations) come from the registries, never typed twice. Every
+user error is one line on stderr (``error: ...``) naming the bad value and what is allowed,
+exit code 2; options are checked before any slow work, and outputs are written atomically,
+so a failed command leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+import spacefold as sf
+from spacefold.data import DATASETS, Dataset, dataset, load_file
+from spacefold.errors import DataError, RenderError, SpacefoldError, SpecError
+from spacefold.model import ACTIVATIONS, ArchSpec
+from spacefold.scenes import SCENES, get_scene
+
+# -- limits and choices -------------------------------------------------------------------------
+MIN_SIZE = (16, 16)
+MAX_SIZE = (3840, 2160)
+MAX_FPS = 120.0
+COLOR_MODES = ("class", "position")  # the modes Trace.colors(by=...) accepts
+DATA_SUFFIXES = (".csv", ".npz")
+CHECKPOINT_SUFFIX = ".safetensors"
+# Used only when the render API does not publish its own list (``SUFFIXES``).
+_DEFAULT_FORMATS = (".gif", ".mp4", ".npz", ".png")
+
+EXIT_USAGE = 2         # bad input: the same code Click uses for usage errors
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+
+out = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(
+    name="spacefold",
+    help="See what a neural network does inside: points and the grid of the plane carried "
+         "through every layer (W·x, +b, activation), rendered as video and pictures.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _names(registry: dict[str, Any]) -> str:
+    return ", ".join(sorted(registry))
+
+
+# -- errors ------------------------------------------------------------------------------------
+class _Interrupted(Exception):
+    """Ctrl-C inside a command (Typer would otherwise turn it into a silent exit 130)."""
+
+
+# Typer >= 0.2x vendors Click; older versions use Click itself. ``typer.BadParameter`` is
+# Click's BadParameter either way, so its ancestry names the right ClickException class.
+_ClickException: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def _one_line(msg: str) -> str:
+    return " ".join(part.strip() for part in str(msg).splitlines() if part.strip())
+
+
+def _fail(msg: str, code: int) -> None:
+    red = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+    prefix = "\x1b[31merror:\x1b[0m" if red else "error:"
+    sys.stderr.write(f"{prefix} {_one_line(msg)}\n")
+    sys.stderr.flush()
+    raise SystemExit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``spacefold`` command (and ``python -m spacefold``)."""
+    _one_torch_thread()
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=list(argv) if argv is not None else None, prog_name="spacefold",
+                          standalone_mode=False)
+    except SpacefoldError as e:
+        _fail(str(e), EXIT_USAGE)
+    except (_Interrupted, KeyboardInterrupt, typer.Abort):
+        _fail("interrupted", EXIT_INTERRUPTED)
+    except _ClickException as e:  # usage errors: unknown option, missing argument, bad type
+        _fail(e.format_message(), getattr(e, "exit_code", EXIT_USAGE))  # type: ignore[attr-defined]
+    raise SystemExit(rv if isinstance(rv, int) else 0)
+
+
+def _one_torch_thread() -> None:
+    """Our networks are tiny: torch's intra-op threads only add synchronisation, and on a
+    busy 2-core machine they cost a lot (measured: fold-222's training 1.76 s with 2 threads vs
+    0.13 s with 1; spiral 2-100-2-5 to 99.5 %: 5.9 s vs 2.5 s). An explicit OMP_NUM_THREADS
+    from the user wins."""
+    if "OMP_NUM_THREADS" not in os.environ:
+        import torch
+
+        torch.set_num_threads(1)
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise _Interrupted() from None
+
+
+# -- option parsing (each raises SpacefoldError with a one-line message) -----------------------
+_SIZE = re.compile(r"^\s*(\d{1,6})\s*[xX]\s*(\d{1,6})\s*$")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1280x720"`` → ``(1280, 720)``, within 16x16 .. 3840x2160."""
+    allowed = (f"width {MIN_SIZE[0]}-{MAX_SIZE[0]} and height {MIN_SIZE[1]}-{MAX_SIZE[1]}, "
+               f"like 1280x720")
+    m = _SIZE.match(text)
+    if not m:
+        raise RenderError(f"--size {text!r} is not WIDTHxHEIGHT; use {allowed}")
+    w, h = int(m.group(1)), int(m.group(2))
+    if not (MIN_SIZE[0] <= w <= MAX_SIZE[0] and MIN_SIZE[1] <= h <= MAX_SIZE[1]):
+        raise RenderError(f"--size {text!r} is out of range; use {allowed}")
+    return w, h
+
+
+def check_fps(fps: float) -> float:
+    if not (math.isfinite(fps) and 0.0 < fps <= MAX_FPS):
+        raise RenderError(f"--fps {fps:g} is out of range; use a number in (0, {MAX_FPS:g}]")
+    return fps
+
+
+def check_output(path: Path, suffixes: Sequence[str], what: str) -> Path:
+    """Fail fast, before any slow work, on an output the command could not write."""
+    suffix = path.suffix.lower()
+    if suffix not in suffixes:
+        raise RenderError(f"output {str(path)!r}: unknown {what} suffix {suffix or '(none)'!r}; "
+                          f"use one of: {', '.join(suffixes)}")
+    if path.is_dir():
+        raise RenderError(f"output {str(path)!r} is a folder; give a file name")
+    folder = path.parent
+    if not folder.is_dir():
+        raise RenderError(f"output folder {str(folder)!r} does not exist; create it first")
+    try:  # a real probe: os.access says yes to root even on read-only file systems
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise RenderError(f"cannot write to output folder {str(folder)!r}: "
+                          f"{e.strerror or e}") from None
+    return path
+
+
+def _is_file_arg(data: str) -> bool:
+    return data.lower().endswith(DATA_SUFFIXES) or os.sep in data or Path(data).is_file()
+
+
+def _recipe_params(name: str, params: dict[str, Any], classes: int) -> dict[str, Any]:
+    """The keyword arguments that remake dataset ``name`` (those its generator takes)."""
+    takes = inspect.signature(DATASETS[name]).parameters
+    full = {**params, "classes": classes}
+    return {k: v for k, v in full.items() if k in takes}
+
+
+def data_recipe(data: Dataset, source: str) -> dict[str, Any]:
+    """What a checkpoint stores so a later render can recreate the training data."""
+    if _is_file_arg(source):
+        return {"file": source}
+    return {"name": data.name, "params": _recipe_params(data.name, data.params, data.classes)}
+
+
+def load_data(data: str, *, classes: int | None = None, n: int | None = None,
+              noise: float | None = None, seed: int | None = None,
+              base: dict[str, Any] | None = None) -> Dataset:
+    """``--data`` as a registered name (with its options) or a .csv / .npz file.
+
+    ``base`` is a checkpoint's data recipe: options not given on the command line are taken
+    from it when it names the same dataset.
+    """
+    if _is_file_arg(data):
+        given = [f for f, v in (("--classes", classes), ("--n", n), ("--noise", noise))
+                 if v is not None]
+        if given:
+            raise DataError(f"{', '.join(given)} apply to generated datasets, not to the file "
+                            f"{data!r}; its points and labels come from the file")
+        return load_file(data)
+    if data not in DATASETS:
+        raise DataError(f"unknown dataset {data!r}; choose one of: {_names(DATASETS)}, "
+                        f"or a {' / '.join(DATA_SUFFIXES)} file")
+    params: dict[str, Any] = {}
+    if base and base.get("name") == data:
+        params.update(base.get("params") or {})
+    given_params = {"classes": classes, "n": n, "noise": noise, "seed": seed}
+    params.update({k: v for k, v in given_params.items() if v is not None})
+    return dataset(data, **params)
+
+
+def _data_from_meta(meta: dict[str, Any], model_file: Path) -> Dataset | None:
+    recipe = meta.get("data") if isinstance(meta, dict) else None
+    if not isinstance(recipe, dict):
+        return None
+    if "file" in recipe:
+        return load_file(str(recipe["file"]))
+    name = recipe.get("name")
+    if name not in DATASETS:
+        raise DataError(f"model file {str(model_file)!r} names dataset {name!r}, which is not "
+                        f"one of: {_names(DATASETS)}; pass --data")
+    return dataset(str(name), **dict(recipe.get("params") or {}))
+
+
+# -- completion helpers (the registries again) --------------------------------------------------
+def _complete_scene(incomplete: str) -> list[str]:
+    return [s for s in sorted(SCENES) if s.startswith(incomplete)]
+
+
+def _complete_data(incomplete: str) -> list[str]:
+    return [d for d in sorted(DATASETS) if d.startswith(incomplete)]
+
+
+def _complete_activation(incomplete: str) -> list[str]:
+    return [a for a in sorted(ACTIVATIONS) if a.startswith(incomplete)]
+
+
+# -- commands ----------------------------------------------------------------------------------
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"spacefold {sf.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """See what a neural network does inside."""
+
+
+@app.command("scenes")
+def scenes_cmd() -> None:
+    """List the scenes you can render, each with a one-line description."""
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column("scene", style="bold cyan", no_wrap=True)
+    table.add_column("description")
+    for name in sorted(SCENES):
+        entry = SCENES[name]
+        table.add_row(name, entry.description)
+    if not SCENES:
+        err.print("no scenes are registered")
+    out.print(table)
+
+
+def _formats() -> tuple[str, ...]:
+    """Output suffixes the render API writes (its ``SUFFIXES``)."""
+    try:
+        from spacefold.scenes import api
+    except ImportError:
+        return _DEFAULT_FORMATS
+    fmts = getattr(api, "SUFFIXES", None)
+    if not fmts:
+        return _DEFAULT_FORMATS
+    return tuple(sorted(s if s.startswith(".") else f".{s}" for s in fmts))
+
+
+@app.command("render")
+def render_cmd(
+    scene: Annotated[str, typer.Argument(
+        help=f"The scene to render; one of: {_names(SCENES)} (see `spacefold scenes`).",
+        autocompletion=_complete_scene, show_default=False, metavar="SCENE")],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="Output file; the format comes from the suffix: "
+        f"{', '.join(_DEFAULT_FORMATS)} (.png: every stage side by side).",
+        show_default=False)],
+    size: Annotated[str, typer.Option(
+        "--size", help=f"Frame size WIDTHxHEIGHT, {MIN_SIZE[0]}x{MIN_SIZE[1]} up to "
+        f"{MAX_SIZE[0]}x{MAX_SIZE[1]}.")] = "1280x720",
+    fps: Annotated[float, typer.Option(
+        "--fps", help=f"Frames per second, in (0, {MAX_FPS:g}].")] = 30.0,
+    color_by: Annotated[str, typer.Option(
+        "--color-by", help=f"Point colours: {' or '.join(COLOR_MODES)}.")] = "class",
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="A checkpoint from `spacefold train` (for scenes that need a model).",
+        show_default=False)] = None,
+    data: Annotated[str | None, typer.Option(
+        "--data", help=f"Data: one of {_names(DATASETS)}, or a .csv / .npz file. "
+        "Default: the data the model was trained on.", autocompletion=_complete_data,
+        show_default=False)] = None,
+    classes: Annotated[int | None, typer.Option(
+        "--classes", help="Number of classes.", show_default=False)] = None,
+    n: Annotated[int | None, typer.Option(
+        "--n", help="Number of points.", show_default=False)] = None,
+    noise: Annotated[float | None, typer.Option(
+        "--noise", help="Noise of the dataset.", show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Seed of the dataset.", show_default=False)] = None,
+) -> None:
+    """Render a scene to video (.mp4, .gif), a picture (.png) or raw stage data (.npz).
+
+    Example: spacefold render fold-222 -o fold.mp4
+    """
+    # Everything cheap is checked first, so bad input fails in milliseconds.
+    wh = parse_size(size)
+    check_fps(fps)
+    if color_by not in COLOR_MODES:
+        raise RenderError(f"unknown --color-by {color_by!r}; choose one of: "
+                          f"{', '.join(COLOR_MODES)}")
+    check_output(output, _formats(), "output")
+    entry = get_scene(scene)
+    options: dict[str, Any] = {}
+    data_opts = {"--data": data, "--classes": classes, "--n": n, "--noise": noise,
+                 "--seed": seed}
+    if entry.needs_model:
+        if model is None:
+            raise SpecError(f"scene {scene!r} needs --model FILE{CHECKPOINT_SUFFIX} "
+                            f"(make one with `spacefold train`)")
+        net, spec, meta = sf.load(model)
+        if data is not None:
+            ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed,
+                           base=meta.get("data") if isinstance(meta, dict) else None)
+        else:
+            if any(v is not None for v in data_opts.values()):
+                raise DataError("--classes, --n, --noise and --seed need --data NAME")
+            found = _data_from_meta(meta, model)
+            if found is None:
+                raise DataError(f"model file {str(model)!r} does not say which data it was "
+                                f"trained on; pass --data ({_names(DATASETS)} or a .csv / .npz "
+                                f"file)")
+            ds = found
+        if spec.widths[0] != ds.dim:
+            raise DataError(f"model {str(model)!r} takes {spec.widths[0]}-D input but data "
+                            f"{ds.name!r} is {ds.dim}-D")
+        options.update(model=net, data=ds)
+    else:
+        given = [k for k, v in {"--model": model, **data_opts}.items() if v is not None]
+        if given:
+            takes = [s for s in sorted(SCENES) if SCENES[s].needs_model]
+            raise RenderError(f"scene {scene!r} brings its own network and data, so it takes no "
+                              f"{', '.join(given)}; scenes that do: {', '.join(takes) or 'none'}")
+
+    from spacefold.scenes.api import render
+
+    with _interruptible(), _frame_progress(render, f"rendering {scene}") as progress:
+        if progress is not None:
+            options["progress"] = progress
+        path = render(scene, output, size=wh, fps=fps, color_by=color_by, **options)
+    out.print(f"wrote {path}")
+
+
+@contextmanager
+def _frame_progress(render: Callable[..., Any], label: str
+                    ) -> Iterator[Callable[..., None] | None]:
+    """A Rich bar fed by the render API's ``progress(done, total)`` callback, if it has one."""
+    if "progress" not in inspect.signature(render).parameters:
+        yield None
+        return
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("frames"), TimeElapsedColumn(), TimeRemainingColumn(),
+                   console=err, transient=True, disable=not err.is_terminal)
+    task = bar.add_task(label, total=None)
+
+    def progress(done: int, total: int | None = None, *_: Any) -> None:
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield progress
+
+
+@app.command("train")
+def train_cmd(
+    data: Annotated[str, typer.Option(
+        "--data", help=f"Data: one of {_names(DATASETS)}, or a .csv / .npz file.",
+        autocompletion=_complete_data, show_default=False)],
+    arch: Annotated[str, typer.Option(
+        "--arch", help="Layer widths joined by '-', input first, like 2-100-2-5.",
+        show_default=False)],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help=f"Checkpoint file to write ({CHECKPOINT_SUFFIX}).",
+        show_default=False)],
+    activation: Annotated[str, typer.Option(
+        "--activation", help=f"Hidden activation: one of {_names(ACTIVATIONS)}; or one per "
+        "hidden layer, comma-separated.", autocompletion=_complete_activation)] = "relu",
+    classes: Annotated[int | None, typer.Option(
+        "--classes", help="Number of classes.", show_default=False)] = None,
+    n: Annotated[int | None, typer.Option(
+        "--n", help="Number of points.", show_default=False)] = None,
+    noise: Annotated[float | None, typer.Option(
+        "--noise", help="Noise of the dataset.", show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Seeds the data, the initial weights and the batch order (default: 0 "
+        "for the network; the dataset's own default for the data).", show_default=False)] = None,
+    epochs: Annotated[int, typer.Option("--epochs", help="At most this many epochs.")] = 2000,
+    lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 0.01,
+    batch_size: Annotated[int | None, typer.Option(
+        "--batch-size", help="Mini-batch size (default: full batch).",
+        show_default=False)] = None,
+    weight_decay: Annotated[float, typer.Option(
+        "--weight-decay", help="Adam weight decay.")] = 0.0,
+    target_accuracy: Annotated[float, typer.Option(
+        "--target-accuracy", help="Stop once the training accuracy reaches this, in (0, 1].")
+    ] = 0.995,
+) -> None:
+    """Train a network on a dataset and save it as a safetensors checkpoint.
+
+    Example: spacefold train --data spiral --classes 5 --arch 2-100-2-5 -o spiral.safetensors
+    """
+    for name in activation.split(","):  # checked even when the arch has no hidden layer
+        if name.strip() not in ACTIVATIONS:
+            raise SpecError(f"unknown activation {name.strip()!r}; choose one of: "
+                            f"{_names(ACTIVATIONS)}")
+    spec = ArchSpec.parse(arch, activation)
+    if not (0.0 < target_accuracy <= 1.0):
+        raise SpecError(f"--target-accuracy {target_accuracy:g} must be in (0, 1]")
+    if not (0.0 <= weight_decay <= 1.0):
+        raise SpecError(f"--weight-decay {weight_decay:g} must be in [0, 1]")
+    check_output(output, (CHECKPOINT_SUFFIX,), "checkpoint")
+    ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed)
+    if spec.widths[0] != ds.dim:
+        raise DataError(f"--arch {arch!r} takes {spec.widths[0]}-D input but data {ds.name!r} "
+                        f"is {ds.dim}-D; start the architecture with {ds.dim}")
+    if spec.widths[-1] < ds.classes:
+        raise DataError(f"--arch {arch!r} has {spec.widths[-1]} outputs but data {ds.name!r} "
+                        f"has {ds.classes} classes; end the architecture with {ds.classes}")
+    torch_seed = 0 if seed is None else seed
+    net = sf.build(spec.arch, list(spec.activations), seed=torch_seed)
+
+    bar = Progress(TextColumn("[bold]training {task.fields[arch]}"), BarColumn(),
+                   MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
+                   TextColumn("acc {task.fields[acc]:.1%}"), TimeElapsedColumn(),
+                   console=err, transient=True, disable=not err.is_terminal)
+    task = bar.add_task("train", total=epochs, arch=spec.arch, loss=float("nan"), acc=0.0)
+
+    def progress(epoch: int, total: int, loss: float, acc: float) -> None:
+        bar.update(task, completed=epoch, total=total, loss=loss, acc=acc)
+
+    with _interruptible(), bar:
+        hist = sf.train(net, ds, epochs=epochs, lr=lr, batch_size=batch_size,
+                        weight_decay=weight_decay, target_accuracy=target_accuracy,
+                        seed=torch_seed, progress=progress)
+    acc = hist.accuracy[-1]
+    meta = {
+        "data": data_recipe(ds, data),
+        "train": {"epochs": hist.epochs, "lr": lr, "batch_size": batch_size,
+                  "weight_decay": weight_decay, "seed": torch_seed,
+                  "target_accuracy": target_accuracy, "accuracy": acc,
+                  "loss": hist.loss[-1], "stopped": hist.stopped},
+    }
+    with _interruptible():
+        sf.save(net, output, spec=spec, meta=meta)
+    out.print(f"accuracy {acc:.2%} on {len(ds)} training points of {ds.name!r} after "
+              f"{hist.epochs} epochs ({hist.seconds:.1f} s); wrote {output}")

@@ -1,0 +1,324 @@
+"""The ``spacefold`` command: bad input, ``scenes``, ``train`` and tiny renders.
+
+Most tests call :func:`spacefold.cli.main` in-process (the exact code path of the installed
+command, minus the interpreter start); a few run the real entry point in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import spacefold as sf
+from spacefold import cli
+from spacefold.scenes import SCENES
+
+BIN = Path(sys.executable).parent
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    """``spacefold ARGV`` in-process: ``(exit code, stdout, stderr)``."""
+    with pytest.raises(SystemExit) as exc:
+        cli.main([str(a) for a in argv])
+    code = exc.value.code
+    captured = capsys.readouterr()
+    return (code if isinstance(code, int) else 1), captured.out, captured.err
+
+
+def assert_one_line_error(code: int, err: str, *names: str) -> None:
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"expected one stderr line, got: {err!r}"
+    assert lines[0].startswith("error: ")
+    for name in names:
+        assert name in lines[0], f"{name!r} not named in {lines[0]!r}"
+
+
+@pytest.fixture
+def out_dir(tmp_path: Path) -> Path:
+    """An empty folder for outputs: after a failure it must still be empty."""
+    d = tmp_path / "out"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def csvs(tmp_path: Path) -> dict[str, Path]:
+    d = tmp_path / "in"
+    d.mkdir()
+    files = {
+        "nan": "x,y,label\n0.1,0.2,0\n0.3,nan,1\n",
+        "text": "0.1,0.2,0\n0.3,abc,1\n",
+        "columns": "0.1,0.2,0\n0.3,0.4\n",
+    }
+    paths = {}
+    for name, text in files.items():
+        paths[name] = d / f"{name}.csv"
+        paths[name].write_text(text)
+    return paths
+
+
+TRAIN = ("train", "--data", "xor", "--n", "64", "--epochs", "3")
+
+
+# -- bad input: one line naming the value, exit 2, nothing written ------------------------------
+@pytest.mark.parametrize(("args", "named"), [
+    (("--arch", "2--5"), ["'2--5'", "widths"]),
+    (("--arch", "2-0-5"), ["'2-0-5'", "[1, 4096]"]),
+    (("--arch", "2-x-5"), ["'2-x-5'", "'x'"]),
+    (("--arch", "2-4-2", "--activation", "swish"), ["'swish'", "relu", "tanh"]),
+    (("--arch", "2-2", "--activation", "swish"), ["'swish'", "relu"]),  # no hidden layer
+    (("--arch", "3-4-2"), ["3-D", "2-D"]),
+], ids=["arch-empty", "arch-zero", "arch-text", "activation", "activation-no-hidden", "arch-dim"])
+def test_train_rejects_bad_spec(capsys: pytest.CaptureFixture[str], out_dir: Path,
+                                args: tuple[str, ...], named: list[str]) -> None:
+    code, _, err = run(capsys, *TRAIN, *args, "-o", out_dir / "m.safetensors")
+    assert_one_line_error(code, err, *named)
+    assert list(out_dir.iterdir()) == []
+
+
+def test_train_rejects_unknown_dataset(capsys: pytest.CaptureFixture[str], out_dir: Path) -> None:
+    code, _, err = run(capsys, "train", "--data", "mnist-3d", "--arch", "2-4-2",
+                       "-o", out_dir / "m.safetensors")
+    assert_one_line_error(code, err, "'mnist-3d'", *sorted(sf.DATASETS))
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(("kind", "named"), [
+    ("nan", ["NaN"]), ("text", ["'abc'", "not a number"]), ("columns", ["2 columns", "3"]),
+])
+def test_train_rejects_bad_csv(capsys: pytest.CaptureFixture[str], out_dir: Path,
+                               csvs: dict[str, Path], kind: str, named: list[str]) -> None:
+    code, _, err = run(capsys, "train", "--data", csvs[kind], "--arch", "2-4-2",
+                       "-o", out_dir / "m.safetensors")
+    assert_one_line_error(code, err, f"{kind}.csv", *named)
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("size", ["0x0", "15x90", "3841x2160", "3840x2161", "640", "640x",
+                                  "x360", "axb", "-640x360", "640x360x2", "1e3x500", ""])
+def test_render_rejects_bad_size(capsys: pytest.CaptureFixture[str], out_dir: Path,
+                                 size: str) -> None:
+    code, _, err = run(capsys, "render", "fold-222", "-o", out_dir / "f.mp4", "--size", size)
+    assert_one_line_error(code, err, f"'{size}'", "16", "3840", "2160")
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("fps", ["-3", "0", "120.5", "nan", "inf"])
+def test_render_rejects_bad_fps(capsys: pytest.CaptureFixture[str], out_dir: Path,
+                                fps: str) -> None:
+    code, _, err = run(capsys, "render", "fold-222", "-o", out_dir / "f.mp4", "--fps", fps)
+    assert_one_line_error(code, err, f"--fps {fps}", "(0, 120]")
+    assert list(out_dir.iterdir()) == []
+
+
+def test_render_rejects_non_number_fps(capsys: pytest.CaptureFixture[str], out_dir: Path) -> None:
+    code, _, err = run(capsys, "render", "fold-222", "-o", out_dir / "f.mp4", "--fps", "fast")
+    assert_one_line_error(code, err, "--fps")
+    assert list(out_dir.iterdir()) == []
+
+
+def test_render_rejects_unknown_scene(capsys: pytest.CaptureFixture[str], out_dir: Path) -> None:
+    code, _, err = run(capsys, "render", "foo", "-o", out_dir / "f.mp4")
+    assert_one_line_error(code, err, "'foo'", *sorted(SCENES))
+    assert list(out_dir.iterdir()) == []
+
+
+def test_render_rejects_unknown_color_mode(capsys: pytest.CaptureFixture[str],
+                                           out_dir: Path) -> None:
+    code, _, err = run(capsys, "render", "fold-222", "-o", out_dir / "f.mp4",
+                       "--color-by", "rainbow")
+    assert_one_line_error(code, err, "'rainbow'", "class", "position")
+
+
+@pytest.mark.parametrize("name", ["f.avi", "f", "f.MP4.txt"])
+def test_render_rejects_unknown_suffix(capsys: pytest.CaptureFixture[str], out_dir: Path,
+                                       name: str) -> None:
+    code, _, err = run(capsys, "render", "fold-222", "-o", out_dir / name)
+    assert_one_line_error(code, err, name, ".mp4", ".gif", ".png")
+    assert list(out_dir.iterdir()) == []
+
+
+def test_train_rejects_unknown_suffix(capsys: pytest.CaptureFixture[str], out_dir: Path) -> None:
+    code, _, err = run(capsys, *TRAIN, "--arch", "2-2", "-o", out_dir / "m.pt")
+    assert_one_line_error(code, err, "m.pt", ".safetensors")
+    assert list(out_dir.iterdir()) == []
+
+
+def _unwritable(tmp_path: Path) -> list[Path]:
+    """Output paths that cannot be written: a missing folder, a folder that is a file, a
+    read-only folder (only meaningful when not root) and the output path being a folder."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    paths = [tmp_path / "missing" / "f.mp4", blocker / "f.mp4", tmp_path]
+    if os.geteuid() != 0:
+        ro = tmp_path / "read-only"
+        ro.mkdir()
+        ro.chmod(0o500)
+        paths.append(ro / "f.mp4")
+    return paths
+
+
+@pytest.mark.parametrize("command", ["render", "train"])
+def test_rejects_unwritable_output(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                   command: str) -> None:
+    for path in _unwritable(tmp_path):
+        if command == "train":
+            path = path.with_suffix(".safetensors") if path != tmp_path else path
+            args: tuple[object, ...] = (*TRAIN, "--arch", "2-2", "-o", path)
+        else:
+            args = ("render", "fold-222", "-o", path)
+        before = sorted(tmp_path.rglob("*"))
+        code, _, err = run(capsys, *args)
+        shown = path.name if path != tmp_path else str(tmp_path)
+        assert_one_line_error(code, err)
+        assert shown in err or str(path.parent) in err, err
+        assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str], out_dir: Path) -> None:
+    code, _, err = run(capsys, *TRAIN, "--arch", "2-2", "--epochs", "many",
+                       "-o", out_dir / "m.safetensors")
+    assert_one_line_error(code, err, "--epochs")
+    code, _, err = run(capsys, "render", "fold-222", "--bogus")
+    assert_one_line_error(code, err, "--bogus")
+    code, _, err = run(capsys, "frobnicate")
+    assert_one_line_error(code, err, "frobnicate")
+
+
+def test_ctrl_c_exits_130_without_a_file(capsys: pytest.CaptureFixture[str], out_dir: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sf, "train", interrupted)
+    code, _, err = run(capsys, *TRAIN, "--arch", "2-2", "-o", out_dir / "m.safetensors")
+    assert code == 130
+    assert err.strip() == "error: interrupted"
+    assert list(out_dir.iterdir()) == []
+
+
+# -- commands that work -------------------------------------------------------------------------
+def test_scenes_lists_every_registered_scene(capsys: pytest.CaptureFixture[str]) -> None:
+    assert SCENES, "no scene is registered"
+    code, out, err = run(capsys, "scenes")
+    assert code == 0, err
+    flat = " ".join(out.split())  # the table may wrap long descriptions
+    for name, entry in SCENES.items():
+        assert f"{name} {' '.join(entry.description.split())}" in flat
+
+
+def test_train_writes_a_loadable_checkpoint(capsys: pytest.CaptureFixture[str],
+                                            out_dir: Path) -> None:
+    path = out_dir / "xor.safetensors"
+    code, out, err = run(capsys, "train", "--data", "xor", "--n", "96", "--seed", "1",
+                         "--arch", "2-6-2", "--activation", "tanh", "--epochs", "40",
+                         "--lr", "0.05", "-o", path)
+    assert code == 0, err
+    assert "accuracy" in out and "%" in out
+    model, spec, meta = sf.load(path)
+    assert spec.widths == (2, 6, 2) and spec.activations == ("tanh",)
+    assert meta["data"] == {"name": "xor", "params": {"n": 96, "noise": 0.05, "seed": 1}}
+    assert 1 <= meta["train"]["epochs"] <= 40
+    # The recipe in the checkpoint recreates the exact training data.
+    again = cli._data_from_meta(meta, path)
+    assert again is not None
+    np.testing.assert_array_equal(again.x, sf.dataset("xor", n=96, seed=1).x)
+
+
+def test_data_recipe_keeps_classes_and_command_line_overrides() -> None:
+    d = sf.dataset("spiral", classes=3, n=90, noise=0.1, seed=4)
+    recipe = cli.data_recipe(d, "spiral")
+    assert recipe == {"name": "spiral",
+                      "params": {"n": 90, "classes": 3, "noise": 0.1, "seed": 4}}
+    same = cli.load_data("spiral", base=recipe)
+    np.testing.assert_array_equal(same.x, d.x)
+    more = cli.load_data("spiral", n=120, base=recipe)
+    assert len(more) == 120 and more.classes == 3
+    other = cli.load_data("moons", base=recipe)  # another dataset: the recipe does not apply
+    assert other.name == "moons" and len(other) == 1000
+
+
+def test_file_data_takes_no_generator_options(tmp_path: Path) -> None:
+    p = tmp_path / "ok.csv"
+    p.write_text("0,0,0\n1,1,1\n0,1,1\n")
+    assert len(cli.load_data(str(p))) == 3
+    with pytest.raises(sf.SpacefoldError, match="--classes"):
+        cli.load_data(str(p), classes=4)
+
+
+# -- the installed entry point, as a user runs it ------------------------------------------------
+def _env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "NO_COLOR": "1"}
+
+
+def test_installed_command_reports_bad_input_in_one_line(tmp_path: Path) -> None:
+    exe = BIN / "spacefold"
+    assert exe.exists(), f"{exe} missing: install with pip install -e ."
+    r = subprocess.run([str(exe), "render", "fold-222", "-o", str(tmp_path / "f.mp4"),
+                        "--size", "0x0"], capture_output=True, text=True, timeout=120, env=_env())
+    assert_one_line_error(r.returncode, r.stderr, "'0x0'")
+    assert r.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_python_dash_m_lists_scenes() -> None:
+    r = subprocess.run([sys.executable, "-m", "spacefold", "scenes"], capture_output=True,
+                       text=True, timeout=120, env=_env())
+    assert r.returncode == 0, r.stderr
+    for name in SCENES:
+        assert name in r.stdout
+
+
+# -- tiny renders -------------------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "fps"), [("f.mp4", "5"), ("f.gif", "2"), ("f.png", "5")])
+def test_render_fold_222(capsys: pytest.CaptureFixture[str], out_dir: Path, name: str,
+                         fps: str) -> None:
+    path = out_dir / name
+    code, out, err = run(capsys, "render", "fold-222", "-o", path, "--size", "160x90",
+                         "--fps", fps)
+    assert code == 0, err
+    assert str(path) in out
+    assert [p.name for p in out_dir.iterdir()] == [name]  # no temp file left beside it
+    if name.endswith(".mp4"):
+        av = pytest.importorskip("av")
+        with av.open(str(path)) as f:
+            stream = f.streams.video[0]
+            assert (stream.codec_context.width, stream.codec_context.height) == (160, 90)
+    else:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            assert im.size[0] >= 160 and im.size[1] >= 90
+
+
+def test_render_layers_from_a_checkpoint(capsys: pytest.CaptureFixture[str],
+                                         out_dir: Path) -> None:
+    model = out_dir / "m.safetensors"
+    code, _, err = run(capsys, "train", "--data", "moons", "--n", "80", "--arch", "2-2-2",
+                       "--activation", "tanh", "--epochs", "20", "-o", model)
+    assert code == 0, err
+    # no --data: the checkpoint's recipe recreates the training data
+    code, out, err = run(capsys, "render", "layers", "--model", model, "-o", out_dir / "l.png",
+                         "--size", "160x90")
+    assert code == 0, err
+    assert (out_dir / "l.png").stat().st_size > 0
+
+
+def test_render_layers_needs_a_model(capsys: pytest.CaptureFixture[str], out_dir: Path) -> None:
+    code, _, err = run(capsys, "render", "layers", "-o", out_dir / "l.png")
+    assert_one_line_error(code, err, "--model")
+    assert list(out_dir.iterdir()) == []
+
+
+def test_fold_222_takes_no_model_or_data(capsys: pytest.CaptureFixture[str],
+                                         out_dir: Path) -> None:
+    code, _, err = run(capsys, "render", "fold-222", "--data", "spiral", "-o", out_dir / "f.png")
+    assert_one_line_error(code, err, "--data", "layers")
+    assert list(out_dir.iterdir()) == []

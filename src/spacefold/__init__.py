@@ -10,32 +10,61 @@ activation — drawn as video, pictures and interactive views.
 >>> trace = sf.trace(model, data)
 >>> trace.stages[-1].values.shape
 (1000, 5)
+
+Names are imported on first use, so ``import spacefold`` is instant and a command that only
+needs numpy never pays for importing torch or Matplotlib.
 """
 
-from spacefold.data import DATASETS, Dataset, dataset, from_csv, from_npz
-from spacefold.errors import SpacefoldError
-from spacefold.model import ACTIVATIONS, ArchSpec, History, Sine, build, load, save, train
-from spacefold.trace import GridSpec, Stage, Trace, trace
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ACTIVATIONS",
-    "ArchSpec",
-    "DATASETS",
-    "Dataset",
-    "GridSpec",
-    "History",
-    "Sine",
-    "SpacefoldError",
-    "Stage",
-    "Trace",
-    "build",
-    "dataset",
-    "from_csv",
-    "from_npz",
-    "load",
-    "save",
-    "trace",
-    "train",
-]
+# public name → the module that defines it
+_EXPORTS = {
+    "ACTIVATIONS": "spacefold.model",
+    "ArchSpec": "spacefold.model",
+    "DATASETS": "spacefold.data",
+    "Dataset": "spacefold.data",
+    "GridSpec": "spacefold.trace",
+    "History": "spacefold.model",
+    "SCENES": "spacefold.scenes",
+    "Sine": "spacefold.model",
+    "SpacefoldError": "spacefold.errors",
+    "Stage": "spacefold.trace",
+    "Timeline": "spacefold.render.timeline",
+    "Trace": "spacefold.trace",
+    "build": "spacefold.model",
+    "dataset": "spacefold.data",
+    "from_csv": "spacefold.data",
+    "from_npz": "spacefold.data",
+    "load": "spacefold.model",
+    "render": "spacefold.scenes",
+    "save": "spacefold.model",
+    "trace": "spacefold.trace",
+    "train": "spacefold.model",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from spacefold.data import DATASETS, Dataset, dataset, from_csv, from_npz
+    from spacefold.errors import SpacefoldError
+    from spacefold.model import ACTIVATIONS, ArchSpec, History, Sine, build, load, save, train
+    from spacefold.render.timeline import Timeline
+    from spacefold.scenes import SCENES, render
+    from spacefold.trace import GridSpec, Stage, Trace, trace
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'spacefold' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -49,13 +49,16 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
+# The subpackage ``spacefold.trace`` and the function ``trace`` share a name: importing the
+# subpackage first, then binding the function, keeps ``sf.trace`` the function for good.
+from spacefold.trace import GridSpec, Stage, Trace, trace  # noqa: E402
+
 if TYPE_CHECKING:
     from spacefold.data import DATASETS, Dataset, dataset, from_csv, from_npz
     from spacefold.errors import SpacefoldError
     from spacefold.model import ACTIVATIONS, ArchSpec, History, Sine, build, load, save, train
     from spacefold.render.timeline import Timeline
     from spacefold.scenes import SCENES, render
-    from spacefold.trace import GridSpec, Stage, Trace, trace
 
 
 def __getattr__(name: str) -> Any:

@@ -18,6 +18,8 @@ needs numpy never pays for importing torch or Matplotlib.
 from __future__ import annotations
 
 import importlib
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -41,24 +43,58 @@ _EXPORTS = {
     "from_csv": "spacefold.data",
     "from_npz": "spacefold.data",
     "load": "spacefold.model",
-    "render": "spacefold.scenes",
     "save": "spacefold.model",
     "trace": "spacefold.trace",
     "train": "spacefold.model",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ACTIVATIONS",
+    "ArchSpec",
+    "DATASETS",
+    "Dataset",
+    "GridSpec",
+    "History",
+    "SCENES",
+    "Sine",
+    "SpacefoldError",
+    "Stage",
+    "Timeline",
+    "Trace",
+    "build",
+    "dataset",
+    "from_csv",
+    "from_npz",
+    "load",
+    "render",
+    "save",
+    "trace",
+    "train",
+]
 
 # The subpackage ``spacefold.trace`` and the function ``trace`` share a name: importing the
 # subpackage first, then binding the function, keeps ``sf.trace`` the function for good.
+# Likewise ``spacefold.render`` (the backends) and ``render`` (the function): import the
+# subpackage, then bind the function; the scenes (and Matplotlib) load on the first call.
+import spacefold.render as _render_backends  # noqa: E402,F401
 from spacefold.trace import GridSpec, Stage, Trace, trace  # noqa: E402
+
+
+def render(target: Any, path: str | os.PathLike[str], **options: Any) -> Path:
+    """Render a Trace, a Timeline or a scene name to ``path`` (format from the suffix).
+
+    See :func:`spacefold.scenes.api.render` for the options (size, fps, color_by, still).
+    """
+    from spacefold.scenes.api import render as render_
+
+    return render_(target, path, **options)
 
 if TYPE_CHECKING:
     from spacefold.data import DATASETS, Dataset, dataset, from_csv, from_npz
     from spacefold.errors import SpacefoldError
     from spacefold.model import ACTIVATIONS, ArchSpec, History, Sine, build, load, save, train
     from spacefold.render.timeline import Timeline
-    from spacefold.scenes import SCENES, render
+    from spacefold.scenes import SCENES
 
 
 def __getattr__(name: str) -> Any:

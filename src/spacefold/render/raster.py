@@ -22,8 +22,8 @@ from matplotlib.text import Text as MplText
 from matplotlib.transforms import Affine2D, IdentityTransform
 
 from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID, NEGATIVE, POSITIVE
-from spacefold.render.sprites import SpriteText
 from spacefold.render.frame import Bars, Diagram, Extent, Frame, Panel, Plot, Rect, Space, Text
+from spacefold.render.sprites import SpriteText
 
 DPI = 100.0
 MAX_COLOR_GROUPS = 32

@@ -157,7 +157,9 @@ class Story:
         return Frame(panels, heading=self.opts.heading, caption=caption)
 
     def segments(self) -> list[Segment]:
-        segs = [Segment("input", self.opts.hold_seconds, lambda a: self.frame(0, a))]
+        segs = []
+        if self.opts.hold_seconds > 0:
+            segs.append(Segment("input", self.opts.hold_seconds, lambda a: self.frame(0, a)))
         for k in range(1, len(self.trace.stages)):
             segs.append(Segment(self.trace.stages[k].name, self.opts.stage_seconds,
                                 lambda a, k=k: self.frame(k, a)))

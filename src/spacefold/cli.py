@@ -35,6 +35,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 import spacefold as sf
 from spacefold.data import DATASETS, Dataset, dataset, load_file
@@ -66,6 +67,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _say(text: str) -> None:
+    """A result line on stdout, unwrapped, with user strings never read as Rich markup."""
+    out.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _names(registry: dict[str, Any]) -> str:
@@ -246,7 +252,7 @@ def _complete_activation(incomplete: str) -> list[str]:
 # -- commands ----------------------------------------------------------------------------------
 def _version(value: bool) -> None:
     if value:
-        out.print(f"spacefold {sf.__version__}")
+        _say(f"spacefold {sf.__version__}")
         raise typer.Exit()
 
 
@@ -267,7 +273,7 @@ def scenes_cmd() -> None:
     table.add_column("description")
     for name in sorted(SCENES):
         entry = SCENES[name]
-        table.add_row(name, entry.description)
+        table.add_row(Text(name), Text(entry.description))
     if not SCENES:
         err.print("no scenes are registered")
     out.print(table)
@@ -366,7 +372,7 @@ def render_cmd(
         if progress is not None:
             options["progress"] = progress
         path = render(scene, output, size=wh, fps=fps, color_by=color_by, **options)
-    out.print(f"wrote {path}")
+    _say(f"wrote {path}")
 
 
 @contextmanager
@@ -469,5 +475,6 @@ def train_cmd(
     }
     with _interruptible():
         sf.save(net, output, spec=spec, meta=meta)
-    out.print(f"accuracy {acc:.2%} on {len(ds)} training points of {ds.name!r} after "
-              f"{hist.epochs} epochs ({hist.seconds:.1f} s); wrote {output}")
+    _say(f"accuracy {acc:.2%} on {len(ds)} training points of {ds.name!r} after "
+         f"{hist.epochs} epochs ({hist.seconds:.1f} s; {hist.stopped})")
+    _say(f"wrote {output}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +20,10 @@ def from_csv(path: str | Path, label_column: int = -1) -> Dataset:
     p = Path(path)
     try:
         text = p.read_text()
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise DataError(f"cannot read CSV {str(p)!r}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise DataError(f"cannot read CSV {str(p)!r}: not a UTF-8 text file") from None
     rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
     if rows and not _numeric(rows[0]):
         rows = rows[1:]  # header
@@ -48,15 +51,23 @@ def from_npz(path: str | Path) -> Dataset:
     """An ``.npz`` with arrays ``x`` (N, D) and ``y`` (N,). Object arrays are refused."""
     p = Path(path)
     try:
-        with np.load(p, allow_pickle=False) as z:
-            if "x" not in z.files or "y" not in z.files:
-                raise DataError(f"NPZ {str(p)!r} needs arrays 'x' and 'y', has: "
-                                f"{', '.join(z.files) or 'none'}")
+        z = np.load(p, allow_pickle=False)
+    except OSError as e:
+        raise DataError(f"cannot read NPZ {str(p)!r}: {e.strerror or e}") from None
+    except (ValueError, EOFError, zipfile.BadZipFile):
+        # numpy says "pickled data" for any file it does not recognise; we never unpickle.
+        raise DataError(f"NPZ {str(p)!r} is not an .npz archive of numeric arrays") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):  # a lone .npy array
+        raise DataError(f"NPZ {str(p)!r} holds a single array; need an .npz with 'x' and 'y'")
+    with z:
+        if "x" not in z.files or "y" not in z.files:
+            raise DataError(f"NPZ {str(p)!r} needs arrays 'x' and 'y', has: "
+                            f"{', '.join(z.files) or 'none'}")
+        try:
             x, y = z["x"], z["y"]
-    except (OSError, ValueError) as e:
-        if isinstance(e, DataError):
-            raise
-        raise DataError(f"cannot read NPZ {str(p)!r}: {e}") from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise DataError(f"cannot read NPZ {str(p)!r}: {first}") from None
     if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
         raise DataError(f"NPZ {str(p)!r}: x must be (N, D) and y (N,), got {x.shape}, {y.shape}")
     return _validated(x, y, p.stem, f"NPZ {str(p)!r}")

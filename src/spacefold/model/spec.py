@@ -103,7 +103,9 @@ def parse_arch(arch: str) -> tuple[int, ...]:
                         f"like '2-100-5'")
     widths = []
     for p in parts:
-        if not p.strip().isdigit():
+        # ASCII decimals only ("²" is a digit that int() refuses); the length cap keeps
+        # int() away from its 4300-digit limit (any longer width is out of range anyway).
+        if not (p.strip().isascii() and p.strip().isdecimal() and len(p.strip()) <= 9):
             raise SpecError(f"architecture {arch!r}: {p!r} is not a width; widths are "
                             f"integers 1-{MAX_WIDTH} joined by '-', like '2-100-2-5'")
         w = int(p)

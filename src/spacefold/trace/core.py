@@ -114,7 +114,8 @@ class Trace:
         return float((self.predict() == self.labels).mean())
 
     # -- carrying points -------------------------------------------------------------------
-    def carry(self, points: np.ndarray, start: int = 0, stop: int | None = None) -> list[np.ndarray]:
+    def carry(self, points: np.ndarray, start: int = 0,
+              stop: int | None = None) -> list[np.ndarray]:
         """Values of ``points`` given at stage ``start`` at every stage ``start..stop``.
 
         ``carry(p)[-1]`` is the network's output on p; ``carry(h, start=k)`` runs the tail.
@@ -188,7 +189,7 @@ class Trace:
     # -- export ----------------------------------------------------------------------------
     def to_npz(self, path: str | Path) -> Path:
         """The raw stage data: ``stage{k}_values``, ``stage{k}_grid``, names, kinds, labels."""
-        arrays: dict[str, np.ndarray] = {
+        arrays: dict[str, Any] = {  # name → np.ndarray
             "names": np.array([s.name for s in self.stages]),
             "kinds": np.array([s.kind for s in self.stages]),
         }

@@ -97,9 +97,16 @@ _FUNCTIONS: dict[Any, type[nn.Module]] = {
     torch.sin: Sine, nn.functional.gelu: nn.GELU, nn.functional.elu: nn.ELU,
     nn.functional.softplus: nn.Softplus,
 }
+# Keyword arguments of those functions that change the values, in positional order after the
+# input (``F.elu(x, 2.0)`` is ``nn.ELU(alpha=2.0)``); "inplace" does not change the values.
+_FUNCTION_ARGS: dict[Any, tuple[str, ...]] = {
+    nn.functional.relu: ("inplace",), nn.functional.gelu: ("approximate",),
+    nn.functional.elu: ("alpha", "inplace"), nn.functional.softplus: ("beta", "threshold"),
+}
 _METHODS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid,
                                         "tanh": nn.Tanh, "sin": Sine}
-_SKIP = (nn.Dropout, nn.Flatten)
+# identities in eval mode on (N, D) input
+_SKIP = (nn.Dropout, nn.Dropout1d, nn.AlphaDropout, nn.FeatureAlphaDropout, nn.Flatten)
 
 
 def modules_of(model: nn.Module) -> list[nn.Module]:
@@ -145,14 +152,36 @@ def _chain_by_fx(model: nn.Module) -> list[nn.Module]:
         if node.op == "call_module":
             chain.extend(modules_of(gm.get_submodule(node.target)))
         elif node.op == "call_function" and node.target in _FUNCTIONS:
-            chain.append(_FUNCTIONS[node.target]())
-        elif node.op == "call_method" and node.target in _METHODS:
+            chain.append(_module_for_call(name, node.target, node.args[1:], dict(node.kwargs)))
+        elif node.op == "call_method" and node.target in _METHODS and not node.kwargs \
+                and len(node.args) == 1:
             chain.append(_METHODS[node.target]())
         else:
             raise TraceError(f"{name}.forward uses {node.target} which spacefold cannot "
                              f"trace; supported: Linear and elementwise activations")
         prev = node
     return [m for m in chain if not isinstance(m, _SKIP)]
+
+
+def _module_for_call(name: str, fn: Any, args: tuple[Any, ...],
+                     kwargs: dict[str, Any]) -> nn.Module:
+    """The module equal to ``fn(x, *args, **kwargs)``, its arguments included, so that
+    ``F.gelu(x, approximate="tanh")`` is traced as the tanh GELU and not the exact one."""
+    names = _FUNCTION_ARGS.get(fn, ())
+    if len(args) > len(names) or any(k not in names for k in kwargs):
+        raise TraceError(f"{name}.forward calls {getattr(fn, '__name__', fn)} with arguments "
+                         f"spacefold cannot trace ({args}, {kwargs})")
+    kwargs = {**dict(zip(names, args, strict=False)), **kwargs}
+    kwargs.pop("inplace", None)
+    return _FUNCTIONS[fn](**kwargs)
+
+
+def _times(w: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda z: z @ w.T      # (M, in) @ (in, out) → (M, out)
+
+
+def _plus(b: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda z: z + b
 
 
 def decompose(model: nn.Module, d_in: int) -> list[Op]:
@@ -168,12 +197,12 @@ def decompose(model: nn.Module, d_in: int) -> list[Op]:
             layer += 1
             w = m.weight.detach().cpu().double().numpy().copy()   # (out, in)
             ops.append(Op("linear", layer, f"layer {layer} · W·x", d, m.out_features,
-                          lambda z, w=w: z @ w.T, {"W": w}))
+                          _times(w), {"W": w}))
             d = m.out_features
             if m.bias is not None:
                 b = m.bias.detach().cpu().double().numpy().copy()  # (out,)
                 ops.append(Op("bias", layer, f"layer {layer} · +b", d, d,
-                              lambda z, b=b: z + b, {"b": b}))
+                              _plus(b), {"b": b}))
         else:
             kind, fn, params = _activation(m)
             label = f"layer {layer} · {PRETTY[kind]}" if layer else PRETTY[kind]

@@ -1,0 +1,106 @@
+"""Dependencies point one way: data → model → trace → render → scenes → cli.
+
+Parses every module's imports (top level and inside functions alike) with ``ast``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import spacefold
+
+PKG = Path(spacefold.__file__).parent
+DRAWING = ("matplotlib", "PIL", "imageio", "imageio_ffmpeg", "av")
+LAYERS = ["data", "model", "trace", "render", "scenes", "cli", "server"]
+
+
+def _modules(part: str) -> list[Path]:
+    """The .py files of one layer: a package folder or a single module."""
+    folder, single = PKG / part, PKG / f"{part}.py"
+    if folder.is_dir():
+        return sorted(folder.rglob("*.py"))
+    return [single] if single.is_file() else []
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PKG.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def imports(path: Path) -> set[str]:
+    """Absolute names of everything ``path`` imports, relative imports resolved."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            out.add(mod)
+            out.update(f"{mod}.{a.name}" for a in node.names)
+    return out
+
+
+def _hits(names: set[str], forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(n for n in names if any(n == f or n.startswith(f + ".") for f in forbidden))
+
+
+def _violations(layer: str, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
+    found = {}
+    for path in _modules(layer):
+        bad = _hits(imports(path), forbidden)
+        if bad:
+            found[str(path.relative_to(PKG.parent))] = bad
+    return found
+
+
+def _after(layer: str) -> tuple[str, ...]:
+    """The spacefold layers to the right of ``layer``: it must import none of them."""
+    return tuple(f"spacefold.{p}" for p in LAYERS[LAYERS.index(layer) + 1:])
+
+
+@pytest.mark.parametrize("layer", ["data", "model", "trace"])
+def test_core_imports_no_drawing_library_and_nothing_downstream(layer: str) -> None:
+    assert _modules(layer), f"no modules found for spacefold.{layer}"
+    assert _violations(layer, DRAWING + _after(layer)) == {}
+
+
+@pytest.mark.parametrize("module", ["colors.py", "errors.py", "_atomic.py"])
+def test_shared_base_modules_import_no_layer_and_no_drawing(module: str) -> None:
+    bad = _hits(imports(PKG / module), DRAWING + tuple(f"spacefold.{p}" for p in LAYERS))
+    assert bad == []
+
+
+@pytest.mark.parametrize("layer", ["render", "scenes", "cli"])
+def test_outer_layers_only_import_leftwards(layer: str) -> None:
+    if not _modules(layer):
+        pytest.skip(f"spacefold.{layer} not written yet")
+    assert _violations(layer, _after(layer)) == {}
+
+
+def test_torch_stops_at_the_trace() -> None:
+    """Everything after Trace is numpy: renderers never import torch, so they cannot
+    disagree with the maths. (Scenes may build and train their networks.)"""
+    assert _violations("render", ("torch", "safetensors")) == {}
+
+
+def test_the_import_parser_itself(tmp_path: Path) -> None:
+    """Relative imports resolve; imports inside functions count."""
+    probe = PKG / "trace" / "ops.py"
+    names = imports(probe)
+    assert "torch" in names and "spacefold.model.spec.Sine" in names
+    core = imports(PKG / "trace" / "core.py")
+    assert "spacefold.data.datasets" in core  # imported inside trace()

@@ -7,6 +7,7 @@ command, minus the interpreter start); a few run the real entry point in a subpr
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -241,8 +242,8 @@ def test_data_recipe_keeps_classes_and_command_line_overrides() -> None:
     np.testing.assert_array_equal(same.x, d.x)
     more = cli.load_data("spiral", n=120, base=recipe)
     assert len(more) == 120 and more.classes == 3
-    other = cli.load_data("moons", base=recipe)  # another dataset: the recipe does not apply
-    assert other.name == "moons" and len(other) == 1000
+    other = cli.load_data("gauss", base=recipe)  # another dataset: the recipe does not apply
+    assert other.name == "gauss" and len(other) == 1000 and other.classes == 3
 
 
 def test_file_data_takes_no_generator_options(tmp_path: Path) -> None:
@@ -268,12 +269,16 @@ def test_installed_command_reports_bad_input_in_one_line(tmp_path: Path) -> None
     assert list(tmp_path.iterdir()) == []
 
 
-def test_python_dash_m_lists_scenes() -> None:
-    r = subprocess.run([sys.executable, "-m", "spacefold", "scenes"], capture_output=True,
-                       text=True, timeout=120, env=_env())
-    assert r.returncode == 0, r.stderr
+def test_python_dash_m_runs_the_cli(capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python -m spacefold`` (run in-process: the subprocess test above pays the start-up)."""
+    monkeypatch.setattr(sys, "argv", ["spacefold", "scenes"])
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_module("spacefold", run_name="__main__")
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
     for name in SCENES:
-        assert name in r.stdout
+        assert name in out
 
 
 # -- tiny renders -------------------------------------------------------------------------------
@@ -301,7 +306,7 @@ def test_render_fold_222(capsys: pytest.CaptureFixture[str], out_dir: Path, name
 def test_render_layers_from_a_checkpoint(capsys: pytest.CaptureFixture[str],
                                          out_dir: Path) -> None:
     model = out_dir / "m.safetensors"
-    code, _, err = run(capsys, "train", "--data", "moons", "--n", "80", "--arch", "2-2-2",
+    code, _, err = run(capsys, "train", "--data", "gauss", "--n", "80", "--arch", "2-2-3",
                        "--activation", "tanh", "--epochs", "20", "-o", model)
     assert code == 0, err
     # no --data: the checkpoint's recipe recreates the training data

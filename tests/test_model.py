@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,16 @@ import spacefold as sf
 from spacefold.errors import DataError, DivergenceError, SpecError
 from spacefold.model import parse_arch
 from spacefold.model.train import evaluate
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """These networks are too small to gain from a second thread, and on a busy machine
+    two OpenMP threads can make training ten times slower; restored after each test."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def _one_line(e: pytest.ExceptionInfo[BaseException]) -> str:

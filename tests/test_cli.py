@@ -327,3 +327,14 @@ def test_fold_222_takes_no_model_or_data(capsys: pytest.CaptureFixture[str],
     code, _, err = run(capsys, "render", "fold-222", "--data", "spiral", "-o", out_dir / "f.png")
     assert_one_line_error(code, err, "--data", "layers")
     assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("content", [None, b"not a checkpoint"], ids=["missing", "garbage"])
+def test_render_rejects_a_bad_model_file(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                         out_dir: Path, content: bytes | None) -> None:
+    model = tmp_path / "m.safetensors"
+    if content is not None:
+        model.write_bytes(content)
+    code, _, err = run(capsys, "render", "layers", "--model", model, "-o", out_dir / "l.png")
+    assert_one_line_error(code, err, "m.safetensors")
+    assert list(out_dir.iterdir()) == []

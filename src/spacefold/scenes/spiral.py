@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from spacefold.data.datasets import Dataset
-from spacefold.render.frame import Diagram, Extent, Frame, Image, Line, Rect, Space, Text
+from spacefold.render.frame import Diagram, Extent, Frame, Image, Line, Panel, Rect, Space, Text
 from spacefold.render.timeline import Segment, Timeline, smooth
 from spacefold.scenes.registry import scene
 from spacefold.scenes.story import SPACE_RECT, Story, StoryOptions, lerp_extent, regions_image
@@ -403,7 +403,7 @@ def extrapolation(color_by: str = "class", **opts: Any) -> Timeline:
 
     def at(zoom: float, caption: str, cell_a: float = 0.0) -> Frame:
         view = scale_extent(base, zoom)
-        panels: list[tuple[Rect, Space]] = []
+        panels: list[tuple[Rect, Panel]] = []
         for (label, arch, _tr, a), zm, rect in zip(nets, maps, (LEFT, RIGHT), strict=True):
             lines = [Line(box, (1, 1, 1, 0.5), 1.2, "--")]
             if label == "sine" and cell_a > 0:
@@ -413,7 +413,7 @@ def extrapolation(color_by: str = "class", **opts: Any) -> Timeline:
                 texts=[Text((0.025, 0.975), f"×{zoom:.1f}", size=24, va="top")],
                 title=f"{label} network {arch}", subtitle=f"train accuracy {100 * a:.1f}%",
                 point_size=max(1.6, 3.5 / zoom ** 0.35))))
-        return Frame(panels, heading=heading, caption=caption)  # type: ignore[arg-type]
+        return Frame(panels, heading=heading, caption=caption)
 
     def hold(a: float) -> Frame:
         return at(1.0, f"both fit the data (dashed square): {100 * acc['ReLU']:.1f}% and "

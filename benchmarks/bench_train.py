@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 import spacefold as sf
-from spacefold.model.train import evaluate
+from spacefold.model.training import evaluate
 
 TARGET = 0.99
 CAP = 5000

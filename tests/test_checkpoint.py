@@ -169,8 +169,6 @@ def test_saving_into_a_missing_folder_raises_and_leaves_no_file(tmp_path: Path) 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    import spacefold.model.checkpoint as ckpt
-
     target = tmp_path / "m.safetensors"
     sf.save(sf.build("2-3-2"), target, meta={"v": 1})
     before = target.read_bytes()
@@ -180,7 +178,9 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path,
             f.write(b"\x00" * 10)
         raise OSError("disk full")
 
-    monkeypatch.setattr(ckpt, "save_file", half_write)
+    import safetensors.torch
+
+    monkeypatch.setattr(safetensors.torch, "save_file", half_write)  # save() imports it lazily
     with pytest.raises(OSError, match="disk full"):
         sf.save(sf.build("2-3-2", seed=1), target, meta={"v": 2})
     assert target.read_bytes() == before

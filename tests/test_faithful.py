@@ -251,7 +251,8 @@ def test_custom_module_with_a_chain_forward_is_traced_by_fx() -> None:
     # the functions' arguments are kept: tanh GELU (not the exact one), alpha, beta
     pre = torch.from_numpy(t.stages[5].values)
     _close(t.stages[6].values, F.gelu(pre, approximate="tanh").numpy())
-    assert t.ops[11].params == {"alpha": 1.7} and t.ops[14].params == {"beta": 2.0}
+    assert t.ops[11].params == {"alpha": 1.7}
+    assert t.ops[14].params == {"beta": 2.0, "threshold": 20.0}
 
 
 class Residual(nn.Module):

@@ -99,8 +99,34 @@ def test_torch_stops_at_the_trace() -> None:
 
 def test_the_import_parser_itself(tmp_path: Path) -> None:
     """Relative imports resolve; imports inside functions count."""
-    probe = PKG / "trace" / "ops.py"
+    probe = PKG / "trace" / "torch_front.py"
     names = imports(probe)
     assert "torch" in names and "spacefold.model.spec.Sine" in names
     core = imports(PKG / "trace" / "core.py")
     assert "spacefold.data.datasets" in core  # imported inside trace()
+
+
+def test_a_saved_model_traces_and_renders_without_torch(tmp_path: Path) -> None:
+    """Checkpoints load as numpy Networks; tracing and drawing them never imports torch."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    import spacefold as sf
+
+    ckpt = sf.save(sf.build("2-4-3", "tanh", head="softmax"), tmp_path / "m.safetensors")
+    np.savez(tmp_path / "d.npz", x=np.random.default_rng(0).standard_normal((40, 2)),
+             y=np.zeros(40, dtype=np.int64))
+    code = f"""
+import sys, numpy as np, spacefold as sf
+net = sf.load_network({str(ckpt)!r})
+x = np.load({str(tmp_path / "d.npz")!r})["x"]
+t = sf.trace(net, x)
+sf.render(t, {str(tmp_path / "o.png")!r}, size=(160, 90))
+assert "torch" not in sys.modules, "torch was imported"
+print(t.output.shape)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "(40, 3)"

@@ -12,7 +12,7 @@ from torch import nn
 import spacefold as sf
 from spacefold.errors import DataError, DivergenceError, SpecError
 from spacefold.model import parse_arch
-from spacefold.model.train import evaluate
+from spacefold.model.training import evaluate
 
 
 @pytest.fixture(autouse=True)

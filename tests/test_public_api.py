@@ -47,7 +47,7 @@ def test_trace_stays_the_function_whatever_is_imported_first() -> None:
 def test_exported_names_are_the_real_objects() -> None:
     from spacefold.data.datasets import dataset
     from spacefold.errors import SpacefoldError
-    from spacefold.model.train import train
+    from spacefold.model.training import train
     from spacefold.trace.core import trace
 
     assert sf.trace is trace and callable(sf.trace)

@@ -32,6 +32,7 @@ _EXPORTS = {
     "Dataset": "spacefold.data",
     "GridSpec": "spacefold.trace",
     "History": "spacefold.model",
+    "Network": "spacefold.model",
     "SCENES": "spacefold.scenes",
     "Sine": "spacefold.model",
     "SpacefoldError": "spacefold.errors",
@@ -43,6 +44,7 @@ _EXPORTS = {
     "from_csv": "spacefold.data",
     "from_npz": "spacefold.data",
     "load": "spacefold.model",
+    "load_network": "spacefold.model",
     "save": "spacefold.model",
     "trace": "spacefold.trace",
     "train": "spacefold.model",
@@ -55,6 +57,7 @@ __all__ = [
     "Dataset",
     "GridSpec",
     "History",
+    "Network",
     "SCENES",
     "Sine",
     "SpacefoldError",
@@ -66,6 +69,7 @@ __all__ = [
     "from_csv",
     "from_npz",
     "load",
+    "load_network",
     "render",
     "save",
     "trace",
@@ -92,7 +96,18 @@ def render(target: Any, path: str | os.PathLike[str], **options: Any) -> Path:
 if TYPE_CHECKING:
     from spacefold.data import DATASETS, Dataset, dataset, from_csv, from_npz
     from spacefold.errors import SpacefoldError
-    from spacefold.model import ACTIVATIONS, ArchSpec, History, Sine, build, load, save, train
+    from spacefold.model import (
+        ACTIVATIONS,
+        ArchSpec,
+        History,
+        Network,
+        Sine,
+        build,
+        load,
+        load_network,
+        save,
+        train,
+    )
     from spacefold.render.timeline import Timeline
     from spacefold.scenes import SCENES
 

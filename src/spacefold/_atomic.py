@@ -30,6 +30,9 @@ def atomic_path(path: str | Path) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; outputs get the usual mode
         os.replace(tmp, p)
     finally:
         if os.path.exists(tmp):

@@ -7,11 +7,47 @@ Sequential(
   (1): ReLU()
   (2): Linear(in_features=3, out_features=2, bias=True)
 )
+
+Names load on first use: specs, checkpoints and :class:`Network` need no torch.
 """
 
-from spacefold.model.checkpoint import load, save
-from spacefold.model.spec import ACTIVATIONS, ArchSpec, Sine, build, parse_arch
-from spacefold.model.train import History, train
+from __future__ import annotations
 
-__all__ = ["ACTIVATIONS", "ArchSpec", "History", "Sine", "build", "load", "parse_arch", "save",
-           "train"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "ACTIVATIONS": "spacefold.model.spec",
+    "ArchSpec": "spacefold.model.arch",
+    "History": "spacefold.model.training",
+    "Network": "spacefold.model.network",
+    "Sine": "spacefold.model.spec",
+    "build": "spacefold.model.spec",
+    "load": "spacefold.model.checkpoint",
+    "load_network": "spacefold.model.checkpoint",
+    "parse_arch": "spacefold.model.arch",
+    "save": "spacefold.model.checkpoint",
+    "train": "spacefold.model.training",
+}
+
+__all__ = ["ACTIVATIONS", "ArchSpec", "History", "Network", "Sine", "build", "load",
+           "load_network", "parse_arch", "save", "train"]
+
+if TYPE_CHECKING:
+    from spacefold.model.arch import ArchSpec, parse_arch
+    from spacefold.model.checkpoint import load, load_network, save
+    from spacefold.model.network import Network
+    from spacefold.model.spec import ACTIVATIONS, Sine, build
+    from spacefold.model.training import History, train
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'spacefold.model' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from spacefold._atomic import atomic_path
 from spacefold.errors import SpecError
-from spacefold.model.spec import ArchSpec
+from spacefold.model.arch import ArchSpec
+from spacefold.model.network import Network
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 def save(model: nn.Module, path: str | Path, spec: ArchSpec | None = None,
@@ -21,6 +21,8 @@ def save(model: nn.Module, path: str | Path, spec: ArchSpec | None = None,
 
     ``spec`` defaults to the spec inferred from an ``nn.Sequential`` that ``build`` made.
     """
+    from safetensors.torch import save_file
+
     p = Path(path)
     spec = spec or infer_spec(model)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -31,19 +33,22 @@ def save(model: nn.Module, path: str | Path, spec: ArchSpec | None = None,
     return p
 
 
-def load(path: str | Path) -> tuple[nn.Sequential, ArchSpec, dict[str, Any]]:
-    """Read a checkpoint: ``(model, spec, meta)``; the model is in eval mode."""
+def load_network(path: str | Path) -> Network:
+    """Read a checkpoint as a torch-free :class:`Network` (numpy weights + spec + meta)."""
+    from safetensors import SafetensorError, safe_open
+    from safetensors.numpy import load_file as load_numpy
+
     p = Path(path)
     if not p.is_file():
         raise SpecError(f"model file {str(p)!r} does not exist")
     try:
-        from safetensors import safe_open
-
-        with safe_open(str(p), framework="pt") as f:
+        with safe_open(str(p), framework="np") as f:
             md = f.metadata() or {}
-        tensors = load_file(str(p))
-    except (SafetensorError, OSError, ValueError) as e:
-        raise SpecError(f"model file {str(p)!r} is not a safetensors checkpoint: {e}") from None
+        arrays = load_numpy(str(p))
+    except (SafetensorError, OSError, ValueError, TypeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SpecError(f"model file {str(p)!r} is not a safetensors checkpoint: {first}") \
+            from None
     if "spacefold.spec" not in md:
         raise SpecError(f"model file {str(p)!r} has no spacefold spec in its metadata")
     try:
@@ -51,18 +56,29 @@ def load(path: str | Path) -> tuple[nn.Sequential, ArchSpec, dict[str, Any]]:
         meta = json.loads(md.get("spacefold.meta", "{}"))
     except json.JSONDecodeError as e:
         raise SpecError(f"model file {str(p)!r}: bad metadata ({e})") from None
-    model = spec.build()
-    try:
-        model.load_state_dict(tensors)
-    except RuntimeError as e:
-        first = str(e).strip().splitlines()[0]
+    expected = {f"{idx}.{k}" for idx, _ in spec.module_layout() for k in ("weight", "bias")}
+    if set(arrays) != expected:
         raise SpecError(f"model file {str(p)!r}: weights do not match spec {spec.arch}: "
-                        f"{first}") from None
-    return model.eval(), spec, meta
+                        f"has {sorted(arrays)}, expected {sorted(expected)}")
+    try:
+        return Network(spec, arrays, meta)
+    except SpecError as e:
+        raise SpecError(f"model file {str(p)!r}: {e}") from None
+
+
+def load(path: str | Path) -> tuple[nn.Sequential, ArchSpec, dict[str, Any]]:
+    """Read a checkpoint: ``(model, spec, meta)``; the model is in eval mode.
+
+    Use :func:`load_network` to skip torch (tracing and rendering need only numpy).
+    """
+    net = load_network(path)
+    return net.to_torch(), net.spec, net.meta
 
 
 def infer_spec(model: nn.Module) -> ArchSpec:
     """The spec of an ``nn.Sequential`` of Linear + registered activations (+ optional head)."""
+    from torch import nn
+
     from spacefold.model.spec import Sine
 
     names = {nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Sigmoid: "sigmoid",

@@ -7,6 +7,7 @@ keeps the same panel type through a timeline so backends can reuse their artists
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,6 +64,7 @@ class Space:
     point_size: float = 4.0                 # disc radius, px at 720p
     grid_alpha: float = 0.9
     axes: bool = True                       # faint fixed x / y axes through the origin
+    thumbnails: list[Image] = field(default_factory=list)  # small images over the points
     kind: str = field(default="space", init=False)
 
 
@@ -119,7 +121,7 @@ Panel = Space | Bars | Plot | Diagram
 class Frame:
     """One picture: panels in figure-fraction rects, a heading and a caption."""
 
-    panels: list[tuple[Rect, Panel]]
+    panels: Sequence[tuple[Rect, Panel]]
     heading: str = ""
     caption: str = ""
 

@@ -8,6 +8,7 @@ encoder as the RGBA buffer itself (no copy, no colour conversion in Python).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,18 @@ from matplotlib.text import Text as MplText
 from matplotlib.transforms import Affine2D, IdentityTransform
 
 from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID, NEGATIVE, POSITIVE
-from spacefold.render.frame import Bars, Diagram, Extent, Frame, Panel, Plot, Rect, Space, Text
+from spacefold.render.frame import (
+    Bars,
+    Diagram,
+    Extent,
+    Frame,
+    Image,
+    Panel,
+    Plot,
+    Rect,
+    Space,
+    Text,
+)
 from spacefold.render.sprites import SpriteText
 
 DPI = 100.0
@@ -75,6 +87,70 @@ class Discs(Artist):
             if len(sel):
                 renderer.draw_markers(gc, self._marker, marker_trans, Path(pix[sel]), ident, rgba)
         gc.restore()
+
+
+class Stamps(Artist):
+    """RGBA images (row 0 = ymin) placed on data extents: decision regions, digit thumbnails.
+
+    Each is resampled by nearest neighbour onto exactly the display pixels it covers inside
+    the axes (crisp pixels, like ``interpolation="nearest"``) and stamped with one
+    ``draw_image``. That skips Matplotlib's general resampling pipeline, which costs ~35 ms
+    for a panel-sized region map; an unchanged image on an unchanged view is reused as is.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_animated(True)
+        self.images: list[Image] = []
+        self._cache: dict[tuple[Any, ...], tuple[np.ndarray, int, int, np.ndarray]] = {}
+
+    def set_images(self, images: list[Image]) -> None:
+        self.images = images
+        self.stale = True
+
+    def draw(self, renderer: Any) -> None:
+        if not self.get_visible() or not self.images:
+            return
+        ax = self.axes
+        assert ax is not None
+        gc = renderer.new_gc()
+        gc.set_clip_rectangle(ax.bbox)
+        for im in self.images:
+            hit = self._stamp(im, ax)  # type: ignore[arg-type]
+            if hit is not None:
+                renderer.draw_image(gc, hit[0], hit[1], hit[2])
+        gc.restore()
+
+    def _stamp(self, im: Image, ax: Axes) -> tuple[int, int, np.ndarray] | None:
+        x0, x1, y0, y1 = im.extent
+        (px0, py0), (px1, py1) = ax.transData.transform([(x0, y0), (x1, y1)])
+        if not np.isfinite([px0, py0, px1, py1]).all() or px0 == px1 or py0 == py1:
+            return None
+        bb = ax.bbox
+        left = max(int(round(min(px0, px1))), int(np.floor(bb.x0)))
+        right = min(int(round(max(px0, px1))), int(np.ceil(bb.x1)))
+        bottom = max(int(round(min(py0, py1))), int(np.floor(bb.y0)))
+        top = min(int(round(max(py0, py1))), int(np.ceil(bb.y1)))
+        if right <= left or top <= bottom:
+            return None
+        key = (id(im.rgba), left, bottom, right, top, round(px0, 3), round(py0, 3),
+               round(px1, 3), round(py1, 3))
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is im.rgba:
+            return hit[1], hit[2], hit[3]
+        sh, sw = im.rgba.shape[:2]
+        # the source pixel under each display pixel's centre; Agg stamps row 0 at the bottom
+        fx = (np.arange(left, right) + 0.5 - px0) / (px1 - px0)
+        fy = (np.arange(bottom, top) + 0.5 - py0) / (py1 - py0)
+        cols = np.clip((fx * sw).astype(np.int64), 0, sw - 1)
+        rows = np.clip((fy * sh).astype(np.int64), 0, sh - 1)
+        src = np.ascontiguousarray(im.rgba, dtype=np.uint8).view(np.uint32)[..., 0]  # (h, w)
+        pix = src.take(rows, axis=0).take(cols, axis=1)    # one 4-byte gather per pixel
+        pix = pix.view(np.uint8).reshape(len(rows), len(cols), 4)
+        if len(self._cache) > 64:
+            self._cache.clear()
+        self._cache[key] = (im.rgba, left, bottom, pix)
+        return left, bottom, pix
 
 
 def _color_groups(colors: np.ndarray) -> list[tuple[np.ndarray, tuple[float, ...]]]:
@@ -165,6 +241,9 @@ class _View:
     def update(self, panel: Any) -> None:
         raise NotImplementedError
 
+    def _renderer(self) -> Any:
+        return self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+
     def draw(self) -> None:
         for a in self.animated:
             if a.get_visible():
@@ -183,10 +262,10 @@ def _set_text(art: MplText, t: Text, scale: float) -> None:
     art.set_position(t.xy)
     art.set_text(t.text)
     art.set_fontsize(t.size * scale)
-    art.set_color(t.color)
-    art.set_ha(t.ha)
-    art.set_va(t.va)
-    art.set_family(t.family)
+    art.set_color(t.color)  # type: ignore[arg-type]
+    art.set_horizontalalignment(t.ha)  # type: ignore[arg-type]
+    art.set_verticalalignment(t.va)  # type: ignore[arg-type]
+    art.set_fontfamily(t.family)
 
 
 class _SpaceView(_View):
@@ -195,9 +274,8 @@ class _SpaceView(_View):
     def __init__(self, fig: Figure, rect: Rect, scale: float) -> None:
         super().__init__(fig, rect, scale)
         ax = self.ax
-        self.image = ax.imshow(np.zeros((2, 2, 4), dtype=np.uint8), extent=(0, 1, 0, 1),
-                               origin="lower", interpolation="nearest", animated=True,
-                               zorder=0, aspect="auto")
+        self.image = Stamps()                 # decision regions, under everything
+        ax.add_artist(self.image)
         self.grid = LineCollection([], colors=[GRID], linewidths=1.5 * 72 / DPI * scale,
                                    animated=True, zorder=1)
         ax.add_collection(self.grid)
@@ -207,6 +285,8 @@ class _SpaceView(_View):
         ax.add_line(self.yaxis)
         self.discs = Discs()
         ax.add_artist(self.discs)
+        self.thumbs = Stamps()                # thumbnails, over the points
+        ax.add_artist(self.thumbs)
         self.lines = _Pool(self._new_line)
         self.labels = _Pool(lambda: self._data_text())
         self.order: list[Artist] = [self.image, self.grid, self.xaxis, self.yaxis]
@@ -228,13 +308,12 @@ class _SpaceView(_View):
         self.ax.set_xlim(x0, x1)
         self.ax.set_ylim(y0, y1)
         if p.regions is not None:
-            self.image.set_data(p.regions.rgba)
-            self.image.set_extent(p.regions.extent)
+            self.image.set_images([p.regions])
             self.image.set_visible(True)
         else:
             self.image.set_visible(False)
         if p.grid is not None:
-            self.grid.set_segments(p.grid)
+            self.grid.set_segments(list(p.grid))
             self.grid.set_alpha(p.grid_alpha)
             self.grid.set_visible(True)
         else:
@@ -248,6 +327,7 @@ class _SpaceView(_View):
             self.discs.set_visible(True)
         else:
             self.discs.set_visible(False)
+        self.thumbs.set_images(p.thumbnails)
         lines = self.lines.take(len(p.lines))
         labelled = [ln for ln in p.lines if ln.label]
         labels = self.labels.take(len(labelled))
@@ -267,7 +347,8 @@ class _SpaceView(_View):
             if a.get_visible():
                 self.ax.draw_artist(a)
         if self.discs.get_visible():
-            self.discs.draw(self.fig.canvas.get_renderer())
+            self.discs.draw(self._renderer())
+        self.thumbs.draw(self._renderer())
         for a in self.lines.items + self.labels.items:
             if a.get_visible():
                 self.ax.draw_artist(a)
@@ -403,7 +484,7 @@ class _DiagramView(_View):
     def draw(self) -> None:
         self.ax.draw_artist(self.band)
         self.ax.draw_artist(self.edges)
-        self.nodes.draw(self.fig.canvas.get_renderer())
+        self.nodes.draw(self._renderer())
         for t in self.labels.items:
             if t.get_visible():
                 self.ax.draw_artist(t)
@@ -434,11 +515,14 @@ class _DiagramLayout:
             col += [i] * len(ys)
         self.node_xy = np.array(xy, dtype=np.float64)
         self.node_col = np.array(col)
-        segs, rgba, width, layer = [], [], [], []
+        segs: list[list[tuple[float, float]]] = []
+        rgba: list[tuple[float, ...]] = []
+        width: list[float] = []
+        layer: list[int] = []
         wmax = max(float(np.abs(w).max()) for w in p.weights) if p.weights else 1.0
-        for li, w in enumerate(p.weights):
+        for li, wl in enumerate(p.weights):
             src, dst = self.shown[li], self.shown[li + 1]
-            sub = w[np.ix_(dst, src)]                       # (out_shown, in_shown)
+            sub = wl[np.ix_(dst, src)]                      # (out_shown, in_shown)
             for a, ya in enumerate(self.ys[li]):
                 for b, yb in enumerate(self.ys[li + 1]):
                     v = float(sub[b, a])
@@ -467,7 +551,8 @@ class _DiagramLayout:
         for i, w in enumerate(self.widths):
             name = "input" if i == 0 else (p.activations[i - 1] if i - 1 < len(p.activations)
                                           else "")
-            extra = f"{len(self.shown[i])} of {w} shown" if w > MAX_NODES else f"{w}"
+            # two short lines: neighbouring wide columns' labels must not run into each other
+            extra = f"{w}\n{len(self.shown[i])} shown" if w > MAX_NODES else f"{w}"
             out.append(((float(i), 0.0), f"{name}\n{extra}" if name else extra))
         return out
 
@@ -505,7 +590,7 @@ from spacefold.render.frame import Frame, Space
                              ha="center", va="bottom", fontsize=13 * self.scale, alpha=0.85)
         self.background: Any = None
 
-    def _ensure_layout(self, panels: list[tuple[Rect, Panel]]) -> None:
+    def _ensure_layout(self, panels: Sequence[tuple[Rect, Panel]]) -> None:
         layout = [(tuple(r), p.kind) for r, p in panels]
         if layout == self.layout:
             return

@@ -65,12 +65,13 @@ class SpriteText(Text):
     def draw(self, renderer: Any) -> None:
         if not self.get_visible() or not self.get_text():
             return
-        props = {"text": self.get_text(), "fontsize": self.get_fontsize(),
+        props: dict[str, Any] = {"text": self.get_text(), "fontsize": self.get_fontsize(),
                  "color": to_rgba(self.get_color(), self.get_alpha()),
                  "ha": self.get_horizontalalignment(), "va": self.get_verticalalignment(),
                  "family": tuple(self.get_fontfamily()), "fontweight": self.get_fontweight(),
-                 "linespacing": self._linespacing,
-                 "multialignment": self._multialignment or self.get_horizontalalignment()}
+                 "linespacing": getattr(self, "_linespacing", 1.2),
+                 "multialignment": getattr(self, "_multialignment", None)
+                 or self.get_horizontalalignment()}
         key = tuple(props.values())
         dpi = self.figure.dpi if self.figure is not None else 100.0
         props["family"] = list(props["family"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ def to_timeline(target: Trace | Timeline | str, color_by: str = "class",
                       f"or a scene name")
 
 
-def render(target: Trace | Timeline | str, path: str | Path, *,
+def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
            size: tuple[int, int] = (1280, 720), fps: float = 30.0, color_by: str = "class",
            still: str = "stages", progress: Callable[[int, int], None] | None = None,
            **options: Any) -> Path:
@@ -68,6 +69,8 @@ def render(target: Trace | Timeline | str, path: str | Path, *,
     fps = check_fps(fps)
     if still not in ("stages", "poster"):
         raise RenderError(f"still {still!r}: choose stages or poster")
+    if suffix == ".mp4" and (size[0] % 2 or size[1] % 2):
+        raise RenderError(f"size {size[0]}x{size[1]}: MP4 needs an even width and height")
     if not (p.parent if str(p.parent) else Path(".")).is_dir():
         raise RenderError(f"output folder {str(p.parent)!r} does not exist")
     tl = to_timeline(target, color_by=color_by, **options)
@@ -81,8 +84,8 @@ def render(target: Trace | Timeline | str, path: str | Path, *,
 
     backend = RasterBackend(size)
     if suffix == ".png":
-        frames = [tl.poster()] if still == "poster" else tl.stills()
-        images = [backend.draw(f).copy() for f in frames]
+        stills = [tl.poster()] if still == "poster" else tl.stills()
+        images = [backend.draw(f).copy() for f in stills]
         encode.write_png(p, images[0] if len(images) == 1 else encode.contact_sheet(images))
         return p
     total = tl.n_frames(fps)

@@ -60,7 +60,7 @@ def train_fold_222(seed: int = 2, n: int = 1000) -> tuple[Any, Dataset, float]:
     from torch import nn
 
     from spacefold.model.spec import build
-    from spacefold.model.train import accuracy, train
+    from spacefold.model.training import accuracy, train
 
     data = dataset("cloud", n=n, seed=222)
     best: tuple[float, Any] = (-1.0, None)

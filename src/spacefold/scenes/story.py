@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from spacefold.trace import Trace
 # What each kind of stage does, said plainly (the narration of the videos).
 NARRATION = {
     "input": "the input plane: every point is a data sample, the grid shows the space itself",
-    "linear": "W·x: the matrix rotates, scales and shears the plane; grid lines stay straight",
+    "linear": "W·x: a matrix rotates, scales and shears the space; straight lines stay straight",
     "bias": "+b: the whole plane shifts",
     "relu": "ReLU sets negative coordinates to 0: the other quadrants fold onto the axes",
     "leaky_relu": "leaky ReLU shrinks negative coordinates: the plane bends at the axes",
@@ -156,11 +157,17 @@ class Story:
             caption = NARRATION.get(self.trace.stages[k].kind, "") if self.opts.narrate else ""
         return Frame(panels, heading=self.opts.heading, caption=caption)
 
+    def _move(self, k: int, alpha: float) -> Frame:
+        return self.frame(k, alpha)
+
+    def _hold(self, alpha: float) -> Frame:
+        return self.frame(0, alpha)
+
     def segments(self) -> list[Segment]:
-        segs = []
+        segs: list[Segment] = []
         if self.opts.hold_seconds > 0:
-            segs.append(Segment("input", self.opts.hold_seconds, lambda a: self.frame(0, a)))
+            segs.append(Segment("input", self.opts.hold_seconds, self._hold))
         for k in range(1, len(self.trace.stages)):
             segs.append(Segment(self.trace.stages[k].name, self.opts.stage_seconds,
-                                lambda a, k=k: self.frame(k, a)))
+                                partial(self._move, k)))
         return segs

@@ -22,9 +22,92 @@ def spiral_net(arch: str = "2-100-5", activation: str = "relu", seed: int = 0,
                target: float | None = 0.995) -> tuple[Any, Dataset, Any]:
     """A network trained on the 5-class spiral (1000 points, noise 0.2, seed 0)."""
     from spacefold.model.spec import build
-    from spacefold.model.train import train
+    from spacefold.model.training import train
 
     data = spiral_data()
     model = build(arch, activation, seed=seed)
     hist = train(model, data, lr=lr, epochs=epochs, target_accuracy=target, seed=seed)
     return model, data, hist
+
+
+# -- digits and training (scenes `digits`, `training`) ------------------------------------------
+
+def _without_identity(model: Any) -> Any:
+    """The same Sequential minus its Identity modules (no empty "identity" stage to show)."""
+    from torch import nn
+
+    return nn.Sequential(*[m for m in model if not isinstance(m, nn.Identity)])
+
+
+@lru_cache(maxsize=4)
+def digits_net(mnist: str | None = None, seed: int = 0, test: int = 400,
+               epochs: int | None = None, lr: float = 0.002, batch_size: int = 32,
+               mnist_n: int = 6000) -> tuple[Any, Dataset, Dataset, Any]:
+    """A D-128-64-2-10 network on handwritten digits: ReLU hidden layers, then a *linear*
+    2-unit bottleneck (a ReLU there folds the 10 clusters onto the axes and costs ~10 points
+    of accuracy), so the last layer cuts that plane with straight lines.
+
+    The data are scikit-learn's bundled 8x8 digits (D = 64, 1797 images), or ``mnist_n``
+    seeded MNIST training images read from the IDX files in the folder ``mnist`` (D = 784).
+    ``test`` images are held out (seeded split). Mini-batches of 32 with Adam: seeds 0-3 reach
+    92-95% held-out accuracy on the 8x8 digits in 40 epochs (full batch stalls near 80%).
+
+    Returns ``(model, train_set, test_set, history)``; ``history.test_accuracy`` per epoch.
+    """
+    from spacefold.model.spec import build
+    from spacefold.model.training import train
+
+    if mnist is not None:
+        from spacefold.data.mnist import load_mnist
+
+        data = load_mnist(mnist, n=mnist_n, seed=seed)
+        epochs = 15 if epochs is None else epochs
+    else:
+        data = dataset("digits")
+        epochs = 40 if epochs is None else epochs
+    train_set, test_set = data.split(test=test / len(data), seed=seed)
+    arch = f"{data.dim}-128-64-2-10"
+    model = _without_identity(build(arch, "relu,relu,identity", seed=seed))
+    hist = train(model, train_set, lr=lr, epochs=epochs, batch_size=batch_size,
+                 target_accuracy=None, seed=seed, test=test_set)
+    return model.eval(), train_set, test_set, hist
+
+
+def snapshot_epochs(epochs: int, count: int) -> list[int]:
+    """``count`` epochs from 0 (the initial weights) to ``epochs``, spaced evenly in
+    log(1 + epoch): early training, where everything moves, gets most of the snapshots."""
+    import numpy as np
+
+    raw = np.expm1(np.linspace(0.0, np.log1p(epochs), count))
+    return sorted({int(round(e)) for e in raw} | {0, epochs})
+
+
+@lru_cache(maxsize=4)
+def spiral_snapshots(arch: str = "2-100-2-5", activation: str = "relu", seed: int = 0,
+                     epochs: int = 300, lr: float = 0.02, count: int = 40
+                     ) -> tuple[Any, Dataset, list[tuple[int, dict[str, Any]]], Any]:
+    """Train ``arch`` on the 5-class spiral for ``epochs`` (full batch, Adam), keeping a copy
+    of the weights at the :func:`snapshot_epochs` (epoch 0 = the initial weights).
+
+    Returns ``(model, data, [(epoch, state_dict), ...], history)``; ``history.loss[e - 1]`` is
+    the loss of epoch e. With lr 0.02 the 2-100-2-5 ReLU net passes 99% near epoch 150.
+    """
+    from spacefold.model.spec import build
+    from spacefold.model.training import train
+
+    data = spiral_data()
+    model = build(arch, activation, seed=seed)
+    wanted = set(snapshot_epochs(epochs, count))
+
+    def copy() -> dict[str, Any]:
+        return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    snaps: list[tuple[int, dict[str, Any]]] = [(0, copy())]
+
+    def keep(epoch: int, _epochs: int, _loss: float, _acc: float) -> None:
+        if epoch in wanted:
+            snaps.append((epoch, copy()))
+
+    hist = train(model, data, lr=lr, epochs=epochs, target_accuracy=None, seed=seed,
+                 progress=keep)
+    return model.eval(), data, snaps, hist

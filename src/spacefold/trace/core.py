@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -297,13 +298,9 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
 
 
 def _as_array(x: Any) -> np.ndarray:
-    try:
-        import torch
-
-        if isinstance(x, torch.Tensor):
-            return np.asarray(x.detach().cpu().double().numpy())
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
+    torch = sys.modules.get("torch")   # a tensor means torch is loaded; never import it here
+    if torch is not None and isinstance(x, torch.Tensor):
+        return np.asarray(x.detach().cpu().double().numpy())
     try:
         return np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):

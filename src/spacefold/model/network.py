@@ -1,0 +1,57 @@
+"""A network as plain numpy weights plus its spec — what a checkpoint holds, torch-free.
+
+``sf.trace`` accepts a :class:`Network` directly, so rendering a saved model needs neither
+torch nor its import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from spacefold.errors import SpecError
+from spacefold.model.arch import LEAKY_SLOPE, ArchSpec
+
+
+@dataclass(frozen=True)
+class Network:
+    """``params`` are the ``nn.Sequential`` state-dict arrays ("0.weight", "0.bias", ...)."""
+
+    spec: ArchSpec
+    params: dict[str, np.ndarray] = field(repr=False)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for (idx, _), d_in, d_out in zip(self.spec.module_layout(), self.spec.widths[:-1],
+                                         self.spec.widths[1:], strict=True):
+            w = self.params.get(f"{idx}.weight")
+            b = self.params.get(f"{idx}.bias")
+            if w is None or w.shape != (d_out, d_in) or (b is not None and b.shape != (d_out,)):
+                got = None if w is None else tuple(w.shape)
+                raise SpecError(f"weights do not match spec {self.spec.arch}: layer "
+                                f"{idx}.weight is {got}, expected {(d_out, d_in)}")
+
+    def layers(self) -> Iterator[tuple[np.ndarray, np.ndarray | None, str | None]]:
+        """(W (out, in), b (out,) or None, activation after it or None) per Linear."""
+        for idx, act in self.spec.module_layout():
+            yield self.params[f"{idx}.weight"], self.params.get(f"{idx}.bias"), act
+
+    @staticmethod
+    def activation_params(kind: str) -> dict[str, Any]:
+        return {"slope": LEAKY_SLOPE} if kind == "leaky_relu" else {}
+
+    def to_torch(self) -> Any:
+        """The same network as an ``nn.Sequential`` in eval mode (imports torch)."""
+        import torch
+
+        model = self.spec.build()
+        state = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.params.items()}
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()[0]
+            raise SpecError(f"weights do not match spec {self.spec.arch}: {first}") from None
+        return model.eval()

@@ -10,7 +10,7 @@ OUT    ?= out
 .PHONY: help venv demo test lint bench clean
 
 help:
-	@echo "make demo   set up .venv and render the scenes that exist into $(OUT)/"
+	@echo "make demo   set up .venv and render the tour of every scene into $(OUT)/"
 	@echo "make test   set up .venv, then ruff, mypy and pytest (what CI runs)"
 	@echo "make lint   ruff and mypy only"
 	@echo "make bench  run benchmarks/bench_*.py (BENCH_ARGS=... passes options)"
@@ -25,11 +25,9 @@ $(STAMP): pyproject.toml constraints-cpu.txt
 
 venv: $(STAMP)
 
-# Grows into `spacefold tour` (the whole catalogue) in a later issue.
+# The whole catalogue: out/<scene>.mp4 + out/<scene>.png + out/index.html (opens from disk).
 demo: $(STAMP)
-	@mkdir -p $(OUT)
-	$(BIN)/spacefold render fold-222 -o $(OUT)/fold-222.mp4
-	$(BIN)/spacefold render fold-222 -o $(OUT)/fold-222.png
+	$(BIN)/spacefold tour -o $(OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

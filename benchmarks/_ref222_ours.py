@@ -10,7 +10,7 @@ import numpy as np
 import spacefold as sf
 
 ckpt, points, out = sys.argv[1:4]
-model, _spec, _meta = sf.load(ckpt)
+model = sf.load_network(ckpt)  # numpy weights: rendering a saved model needs no torch
 x = np.load(points)["x"]
 trace = sf.trace(model, x, grid=sf.GridSpec(extent=(-1.5, 1.5, -1.5, 1.5), lines=21, verts=200,
                                             regions=0))

@@ -13,9 +13,16 @@ so a failed command leaves no file behind.
 
 from __future__ import annotations
 
+import os
+
+# Our arrays are small and the video encoder runs beside us on the other core: BLAS and
+# OpenMP thread pools only contend (a 1000x100 SVD measured 0.3-1.5 s instead of 20 ms).
+# Set before numpy is imported; an explicit setting from the user wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import inspect
 import math
-import os
 import re
 import sys
 import tempfile
@@ -40,7 +47,7 @@ from rich.text import Text
 import spacefold as sf
 from spacefold.data import DATASETS, Dataset, dataset, load_file
 from spacefold.errors import DataError, RenderError, SpacefoldError, SpecError
-from spacefold.model import ACTIVATIONS, ArchSpec
+from spacefold.model.arch import ACTIVATION_NAMES, ArchSpec
 from spacefold.scenes import SCENES, get_scene
 
 # -- limits and choices -------------------------------------------------------------------------
@@ -103,7 +110,6 @@ def _fail(msg: str, code: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``spacefold`` command (and ``python -m spacefold``)."""
-    _one_torch_thread()
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=list(argv) if argv is not None else None, prog_name="spacefold",
@@ -115,17 +121,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     except _ClickException as e:  # usage errors: unknown option, missing argument, bad type
         _fail(e.format_message(), getattr(e, "exit_code", EXIT_USAGE))  # type: ignore[attr-defined]
     raise SystemExit(rv if isinstance(rv, int) else 0)
-
-
-def _one_torch_thread() -> None:
-    """Our networks are tiny: torch's intra-op threads only add synchronisation, and on a
-    busy 2-core machine they cost a lot (measured: fold-222's training 1.76 s with 2 threads vs
-    0.13 s with 1; spiral 2-100-2-5 to 99.5 %: 5.9 s vs 2.5 s). An explicit OMP_NUM_THREADS
-    from the user wins."""
-    if "OMP_NUM_THREADS" not in os.environ:
-        import torch
-
-        torch.set_num_threads(1)
 
 
 @contextmanager
@@ -246,7 +241,7 @@ def _complete_data(incomplete: str) -> list[str]:
 
 
 def _complete_activation(incomplete: str) -> list[str]:
-    return [a for a in sorted(ACTIVATIONS) if a.startswith(incomplete)]
+    return [a for a in sorted(ACTIVATION_NAMES) if a.startswith(incomplete)]
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -342,7 +337,8 @@ def render_cmd(
         if model is None:
             raise SpecError(f"scene {scene!r} needs --model FILE{CHECKPOINT_SUFFIX} "
                             f"(make one with `spacefold train`)")
-        net, spec, meta = sf.load(model)
+        net = sf.load_network(model)   # numpy weights: tracing and drawing need no torch
+        spec, meta = net.spec, net.meta
         if data is not None:
             ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed,
                            base=meta.get("data") if isinstance(meta, dict) else None)
@@ -394,6 +390,55 @@ def _frame_progress(render: Callable[..., Any], label: str
         yield progress
 
 
+@app.command("tour")
+def tour_cmd(
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="Folder for <scene>.mp4, <scene>.png and index.html.",
+        show_default=False)],
+    size: Annotated[str, typer.Option(
+        "--size", help=f"Frame size WIDTHxHEIGHT, {MIN_SIZE[0]}x{MIN_SIZE[1]} up to "
+        f"{MAX_SIZE[0]}x{MAX_SIZE[1]}.")] = "1280x720",
+    fps: Annotated[float, typer.Option(
+        "--fps", help=f"Frames per second, in (0, {MAX_FPS:g}].")] = 30.0,
+    scenes: Annotated[str | None, typer.Option(
+        "--scenes", help="Comma-separated scenes to render (default: every scene that needs "
+        "no model).", show_default=False)] = None,
+) -> None:
+    """Render the whole catalogue into a folder with a gallery page (index.html).
+
+    Example: spacefold tour -o out/
+    """
+    wh = parse_size(size)
+    check_fps(fps)
+    if output.exists() and not output.is_dir():
+        raise RenderError(f"--output {str(output)!r} is a file; give a folder")
+    names = None
+    if scenes is not None:
+        names = [x.strip() for x in scenes.split(",") if x.strip()]
+        for name in names:
+            get_scene(name)
+    from spacefold.tour import tour, tour_scenes
+
+    todo = names or tour_scenes()
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("frames"), TimeElapsedColumn(), console=err, transient=True,
+                   disable=not err.is_terminal)
+    tasks: dict[str, Any] = {}
+
+    def progress(scene: str, done: int, total: int) -> None:
+        if scene not in tasks:
+            tasks[scene] = bar.add_task(f"{scene} ({len(tasks) + 1}/{len(todo)})", total=total)
+        bar.update(tasks[scene], completed=done, total=total)
+
+    with _interruptible(), bar:
+        entries = tour(output, size=wh, fps=fps, scenes=todo, progress=progress)
+    for e in entries:
+        acc = f"  accuracy {100 * e.accuracy:.1f}%" if e.accuracy is not None else ""
+        _say(f"{e.name:16s} {e.seconds:6.1f} s  {e.frames:5d} frames{acc}")
+    _say(f"wrote {len(entries)} scenes and {output / 'index.html'} "
+         f"in {sum(e.seconds for e in entries):.1f} s")
+
+
 @app.command("train")
 def train_cmd(
     data: Annotated[str, typer.Option(
@@ -406,8 +451,8 @@ def train_cmd(
         "-o", "--output", help=f"Checkpoint file to write ({CHECKPOINT_SUFFIX}).",
         show_default=False)],
     activation: Annotated[str, typer.Option(
-        "--activation", help=f"Hidden activation: one of {_names(ACTIVATIONS)}; or one per "
-        "hidden layer, comma-separated.", autocompletion=_complete_activation)] = "relu",
+        "--activation", help=f"Hidden activation: one of {', '.join(ACTIVATION_NAMES)}; "
+        "or one per hidden layer, comma-separated.", autocompletion=_complete_activation)] = "relu",
     classes: Annotated[int | None, typer.Option(
         "--classes", help="Number of classes.", show_default=False)] = None,
     n: Annotated[int | None, typer.Option(
@@ -433,9 +478,9 @@ def train_cmd(
     Example: spacefold train --data spiral --classes 5 --arch 2-100-2-5 -o spiral.safetensors
     """
     for name in activation.split(","):  # checked even when the arch has no hidden layer
-        if name.strip() not in ACTIVATIONS:
+        if name.strip() not in ACTIVATION_NAMES:
             raise SpecError(f"unknown activation {name.strip()!r}; choose one of: "
-                            f"{_names(ACTIVATIONS)}")
+                            f"{', '.join(ACTIVATION_NAMES)}")
     spec = ArchSpec.parse(arch, activation)
     if not (0.0 < target_accuracy <= 1.0):
         raise SpecError(f"--target-accuracy {target_accuracy:g} must be in (0, 1]")

@@ -6,7 +6,7 @@ hand-set numbers. Each function returns ``(model, data, history)``.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from spacefold.data.datasets import Dataset, dataset
@@ -16,7 +16,7 @@ def spiral_data(classes: int = 5, n: int = 1000, noise: float = 0.2, seed: int =
     return dataset("spiral", classes=classes, n=n, noise=noise, seed=seed)
 
 
-@lru_cache(maxsize=None)
+@cache
 def spiral_net(arch: str = "2-100-5", activation: str = "relu", seed: int = 0,
                epochs: int = 2000, lr: float = 0.02,
                target: float | None = 0.995) -> tuple[Any, Dataset, Any]:
@@ -65,6 +65,7 @@ def digits_net(mnist: str | None = None, seed: int = 0, test: int = 400,
     else:
         data = dataset("digits")
         epochs = 40 if epochs is None else epochs
+    test = min(test, len(data) // 4)      # a small MNIST folder still gets a held-out split
     train_set, test_set = data.split(test=test / len(data), seed=seed)
     arch = f"{data.dim}-128-64-2-10"
     model = _without_identity(build(arch, "relu,relu,identity", seed=seed))

@@ -1,0 +1,123 @@
+"""The tour: every scene of the catalogue to ``DIR/<scene>.mp4`` + ``DIR/<scene>.png`` and a
+gallery page ``DIR/index.html`` that opens from disk with no server."""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from spacefold._atomic import atomic_path
+from spacefold.errors import RenderError
+from spacefold.scenes import SCENES, build_scene
+from spacefold.scenes.api import check_fps, check_size, render
+
+Progress = Callable[[str, int, int], None]   # (scene, frames done, frames total)
+
+
+@dataclass
+class TourEntry:
+    name: str
+    description: str
+    caption: str
+    accuracy: float | None
+    test_accuracy: float | None
+    seconds: float          # build + render, whole scene
+    frames: int
+    video: str
+    poster: str
+
+
+def tour_scenes() -> list[str]:
+    """Every registered scene that needs no user input (``layers`` needs a model)."""
+    return [name for name, entry in SCENES.items() if not entry.needs_model]
+
+
+def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 30.0,
+         scenes: Sequence[str] | None = None, progress: Progress | None = None
+         ) -> list[TourEntry]:
+    """Render ``scenes`` (default: all that need no model) into ``out`` with a gallery page."""
+    folder = Path(out)
+    size, fps = check_size(size), check_fps(fps)
+    names = list(scenes) if scenes is not None else tour_scenes()
+    for n in names:
+        if n not in SCENES:
+            raise RenderError(f"unknown scene {n!r}; choose from: {', '.join(sorted(SCENES))}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RenderError(f"cannot create output folder {str(folder)!r}: {e.strerror}") \
+            from None
+    entries = []
+    for name in names:
+        t0 = time.perf_counter()
+        tl = build_scene(name)
+        total = tl.n_frames(fps)
+        cb = (lambda i, n, name=name: progress(name, i, n)) if progress else None
+        render(tl, folder / f"{name}.mp4", size=size, fps=fps, progress=cb)
+        render(tl, folder / f"{name}.png", size=size, still="poster")
+        dt = time.perf_counter() - t0
+        meta = tl.meta
+        entries.append(TourEntry(name, SCENES[name].description, str(meta.get("caption", "")),
+                                 _num(meta.get("accuracy")), _num(meta.get("test_accuracy")),
+                                 dt, total, f"{name}.mp4", f"{name}.png"))
+        write_index(folder, entries, size, fps)   # a partial gallery is still a gallery
+    return entries
+
+
+def _num(v: object) -> float | None:
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def write_index(folder: Path, entries: list[TourEntry], size: tuple[int, int],
+                fps: float) -> Path:
+    cards = []
+    for e in entries:
+        facts = [f"{e.frames} frames, {size[0]}x{size[1]} @ {fps:g} fps",
+                 f"rendered in {e.seconds:.1f} s"]
+        if e.accuracy is not None:
+            facts.insert(0, f"train accuracy {100 * e.accuracy:.1f}%")
+        if e.test_accuracy is not None:
+            facts.insert(1, f"held-out accuracy {100 * e.test_accuracy:.1f}%")
+        cards.append(f"""
+<section id="{html.escape(e.name)}">
+  <h2>{html.escape(e.name)}</h2>
+  <video src="{html.escape(e.video)}" poster="{html.escape(e.poster)}" controls loop
+         muted playsinline preload="none"></video>
+  <p class="desc">{html.escape(e.caption or e.description)}</p>
+  <p class="facts">{' · '.join(html.escape(f) for f in facts)}
+     · <a href="{html.escape(e.poster)}">poster</a></p>
+</section>""")
+    total = sum(e.seconds for e in entries)
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>spacefold · the tour</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+ body {{ background:#1a1a1f; color:#e8e8ee; font:16px/1.5 system-ui, sans-serif;
+        margin:0 auto; max-width:1400px; padding:24px; }}
+ h1 {{ font-weight:500; margin:0 0 4px; }}
+ .lede {{ color:#b8b8c4; margin:0 0 24px; }}
+ main {{ display:grid; grid-template-columns:repeat(auto-fill, minmax(560px, 1fr)); gap:28px; }}
+ section {{ background:#222229; border-radius:10px; padding:14px 16px; }}
+ h2 {{ font:600 18px ui-monospace, monospace; margin:0 0 10px; color:#fbc935; }}
+ video {{ width:100%; border-radius:6px; background:#000; }}
+ .desc {{ margin:10px 0 6px; }}
+ .facts {{ color:#9a9aa8; font-size:13px; margin:0; }}
+ a {{ color:#4fb3ff; }}
+</style></head>
+<body>
+<h1>spacefold · what a neural network does to space</h1>
+<p class="lede">Every picture below is computed from a real, trained network: the points and
+the grid are carried through each layer — the matrix <code>W·x</code>, the shift
+<code>+b</code>, the activation. {len(entries)} scenes rendered in {total:.0f} s.</p>
+<main>{''.join(cards)}
+</main>
+</body></html>
+"""
+    path = folder / "index.html"
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,49 @@
+"""`spacefold tour`: every scene to a decodable MP4 + PNG poster, and an index.html that links
+them all (tiny size and low fps keep it fast; the networks come from the zoo's cache)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import av
+import pytest
+from PIL import Image
+
+from spacefold.errors import RenderError
+from spacefold.scenes import SCENES
+from spacefold.tour import tour, tour_scenes
+
+REQUIRED = {"affine", "activations", "fold-222", "spiral", "argmax-softmax", "bottleneck",
+            "extrapolation", "digits", "training", "layers"}
+
+
+def test_catalogue_lists_every_required_scene() -> None:
+    assert REQUIRED <= set(SCENES)
+    assert set(tour_scenes()) == set(SCENES) - {"layers"}   # layers needs the user's model
+
+
+def test_tour_writes_videos_posters_and_gallery(tmp_path: Path) -> None:
+    entries = tour(tmp_path, size=(128, 72), fps=2)
+    names = [e.name for e in entries]
+    assert set(names) == set(tour_scenes())
+    page = (tmp_path / "index.html").read_text()
+    for e in entries:
+        with av.open(str(tmp_path / e.video)) as c:
+            s = c.streams.video[0]
+            assert (s.codec_context.width, s.codec_context.height) == (128, 72)
+            assert sum(1 for _ in c.decode(s)) == e.frames
+        with Image.open(tmp_path / e.poster) as im:
+            assert im.size == (128, 72)
+        assert f'src="{e.video}"' in page and f'poster="{e.poster}"' in page
+        assert e.seconds > 0
+    # every link on the page points at a file that exists: it opens from disk
+    for link in re.findall(r'(?:src|poster|href)="([^"#]+)"', page):
+        assert (tmp_path / link).is_file(), link
+    # accuracies of the trained scenes are on the page
+    assert "accuracy" in page
+
+
+def test_tour_rejects_unknown_scene(tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="unknown scene 'nope'"):
+        tour(tmp_path, scenes=["nope"])

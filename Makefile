@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.spacefold-installed
 OUT    ?= out
 
-.PHONY: help venv demo test lint bench clean
+.PHONY: help venv viewer demo test lint bench clean
 
 help:
 	@echo "make demo   set up .venv and render the tour of every scene into $(OUT)/"
@@ -23,7 +23,22 @@ $(STAMP): pyproject.toml constraints-cpu.txt
 	$(BIN)/python -m pip install -c constraints-cpu.txt -e '.[dev]'
 	@touch $@
 
-venv: $(STAMP)
+venv: $(STAMP) viewer
+
+# The web viewer's bundle is committed, so pip users need no Node; where npm exists it is
+# rebuilt from web/ (a fresh clone has no web/node_modules, so `npm ci` runs, then the build).
+VIEWER  := src/spacefold/server/static/viewer.js
+WEB_SRC := $(wildcard web/src/*.ts) web/vite.config.ts web/tsconfig.json web/package.json
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	@if command -v npm >/dev/null; then cd web && npm ci; \
+	else echo "npm not found: using the committed $(VIEWER)"; fi
+
+$(VIEWER): web/node_modules/.package-lock.json $(WEB_SRC)
+	@if command -v npm >/dev/null; then cd web && npm run build; \
+	else echo "npm not found: using the committed $(VIEWER)"; fi
+
+viewer: $(VIEWER)
 
 # The whole catalogue: out/<scene>.mp4 + out/<scene>.png + out/index.html (opens from disk).
 demo: $(STAMP)
@@ -33,7 +48,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+test: lint viewer
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -523,3 +523,87 @@ def train_cmd(
     _say(f"accuracy {acc:.2%} on {len(ds)} training points of {ds.name!r} after "
          f"{hist.epochs} epochs ({hist.seconds:.1f} s; {hist.stopped})")
     _say(f"wrote {output}")
+
+
+@app.command("export")
+def export_cmd(
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="The .html file to write (one file, opens offline).",
+        show_default=False)],
+    scene: Annotated[str | None, typer.Argument(
+        help=f"A scene whose network to export; one of: {_names(SCENES)}. Omit it with "
+        "--model.", autocompletion=_complete_scene, show_default=False, metavar="[SCENE]")
+    ] = None,
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="A checkpoint from `spacefold train`.", show_default=False)] = None,
+    data: Annotated[str | None, typer.Option(
+        "--data", help=f"Data: one of {_names(DATASETS)}, or a .csv / .npz file. "
+        "Default: the data the model was trained on.", autocompletion=_complete_data,
+        show_default=False)] = None,
+    classes: Annotated[int | None, typer.Option(
+        "--classes", help="Number of classes.", show_default=False)] = None,
+    n: Annotated[int | None, typer.Option(
+        "--n", help="Number of points.", show_default=False)] = None,
+    noise: Annotated[float | None, typer.Option(
+        "--noise", help="Noise of the dataset.", show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Seed of the dataset.", show_default=False)] = None,
+    title: Annotated[str | None, typer.Option(
+        "--title", help="Page title (default: the architecture).", show_default=False)] = None,
+) -> None:
+    """Export a network's trace as one interactive .html file (no server needed).
+
+    Example: spacefold export --model spiral.safetensors --data spiral -o spiral.html
+    Example: spacefold export fold-222 -o fold.html
+    """
+    check_output(output, (".html",), "export")
+    data_opts = {"--data": data, "--classes": classes, "--n": n, "--noise": noise,
+                 "--seed": seed}
+    entry = get_scene(scene) if scene is not None else None
+    if model is None and (entry is None or entry.needs_model):
+        raise SpecError("give a SCENE (see `spacefold scenes`) or --model FILE"
+                        f"{CHECKPOINT_SUFFIX}" if entry is None else
+                        f"scene {scene!r} needs --model FILE{CHECKPOINT_SUFFIX}")
+    if model is not None and entry is not None and not entry.needs_model:
+        raise SpecError(f"scene {scene!r} brings its own network; give either the scene or "
+                        f"--model, not both")
+    from spacefold.export import write_html
+
+    if model is None:
+        assert entry is not None
+        given = [k for k, v in data_opts.items() if v is not None]
+        if given:
+            raise RenderError(f"scene {scene!r} brings its own data, so it takes no "
+                              f"{', '.join(given)}")
+        with _interruptible():
+            tl = entry.build()
+        tr = tl.meta.get("trace")
+        if not isinstance(tr, sf.Trace):
+            raise RenderError(f"scene {scene!r} has no single network trace to export; try "
+                              f"fold-222, spiral or bottleneck")
+        page_title = title or f"{scene} · {tr.meta.get('arch', '')}".rstrip(" ·")
+    else:
+        net = sf.load_network(model)
+        meta = net.meta
+        if data is not None:
+            ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed,
+                           base=meta.get("data") if isinstance(meta, dict) else None)
+        else:
+            if any(v is not None for v in data_opts.values()):
+                raise DataError("--classes, --n, --noise and --seed need --data NAME")
+            found = _data_from_meta(meta, model)
+            if found is None:
+                raise DataError(f"model file {str(model)!r} does not say which data it was "
+                                f"trained on; pass --data ({_names(DATASETS)} or a .csv / .npz "
+                                f"file)")
+            ds = found
+        if net.spec.widths[0] != ds.dim:
+            raise DataError(f"model {str(model)!r} takes {net.spec.widths[0]}-D input but "
+                            f"data {ds.name!r} is {ds.dim}-D")
+        with _interruptible():
+            tr = sf.trace(net, ds)
+        page_title = title or f"{model.stem} · {tr.meta.get('arch', '')}"
+    with _interruptible():
+        path = write_html(tr, output, title=page_title)
+    _say(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {len(tr.stages)} stages, "
+         f"{tr.n} points)")

@@ -12,7 +12,7 @@ from spacefold.render import encode
 from spacefold.render.timeline import Timeline
 from spacefold.trace import Trace
 
-SUFFIXES = (".mp4", ".gif", ".png", ".npz")
+SUFFIXES = (".mp4", ".gif", ".png", ".npz", ".html")
 MAX_SIZE = (3840, 2160)
 MAX_FRAMES = 100_000
 
@@ -56,7 +56,8 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
            still: str = "stages", progress: Callable[[int, int], None] | None = None,
            **options: Any) -> Path:
     """Render ``target`` to ``path``: .mp4 (H.264), .gif, .png (``still="stages"``: every key
-    stage side by side; ``"poster"``: the poster frame) or .npz (the raw stage data).
+    stage side by side; ``"poster"``: the poster frame), .npz (the raw stage data) or .html
+    (the interactive viewer in one self-contained page).
 
     >>> import spacefold as sf
     >>> t = sf.trace(sf.build("2-2-2"), sf.dataset("cloud", n=50).x)
@@ -73,6 +74,15 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
         raise RenderError(f"size {size[0]}x{size[1]}: MP4 needs an even width and height")
     if not (p.parent if str(p.parent) else Path(".")).is_dir():
         raise RenderError(f"output folder {str(p.parent)!r} does not exist")
+    if suffix == ".html":   # the interactive viewer, one self-contained page
+        from spacefold.export import write_html
+
+        tr = target if isinstance(target, Trace) else \
+            to_timeline(target, color_by=color_by, **options).meta.get("trace")
+        if not isinstance(tr, Trace):
+            raise RenderError(f"{getattr(target, 'name', target)!r} has no single trace to "
+                              f"export as .html")
+        return write_html(tr, p)
     tl = to_timeline(target, color_by=color_by, **options)
     if suffix == ".npz":
         tr = target if isinstance(target, Trace) else tl.meta.get("trace")

@@ -1,0 +1,179 @@
+"""A Trace as data for the web viewer, and as one self-contained interactive .html file.
+
+>>> import spacefold as sf
+>>> from spacefold.export import payload
+>>> d = sf.dataset("cloud", n=50)
+>>> p = payload(sf.trace(sf.build("2-3-2", activation="relu"), d))
+>>> [s["name"] for s in p["stages"]][:3], p["dims"]
+(['input', 'layer 1 · W·x', 'layer 1 · +b'], 3)
+
+The viewer only draws these numbers; it never redoes the maths. Positions are the trace's
+``display(k, dims)`` (the true coordinates for stages of ≤ 3 units, the labelled PCA for
+wider ones), sent as little-endian float32 in base64: exact to float32 and ~4x smaller than
+decimal JSON. Between stages the viewer interpolates on a straight line, as ``Trace.at`` /
+``Trace.display_at`` do.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spacefold._atomic import atomic_path
+from spacefold.colors import CLASS_COLORS
+from spacefold.errors import RenderError
+from spacefold.trace import Trace
+
+FORMAT = 1
+MAX_POINTS = 200_000          # more points than this makes a page no browser draws smoothly
+MAX_EDGES = 65_536            # weights per layer sent for the network diagram
+REGION_RES = 64               # vertices per side of the decision-region mesh
+STATIC = Path(__file__).parent / "server" / "static"
+BUNDLE = STATIC / "viewer.js"
+
+
+def _b64(a: np.ndarray, dtype: str) -> dict[str, Any]:
+    """An array as {"dtype", "shape", "b64"}: raw little-endian bytes in base64."""
+    arr = np.ascontiguousarray(np.asarray(a), dtype=np.dtype(dtype).newbyteorder("<"))
+    return {"dtype": dtype, "shape": list(arr.shape),
+            "b64": base64.b64encode(arr.tobytes()).decode("ascii")}
+
+
+def _rgb8(colors: np.ndarray) -> dict[str, Any]:
+    return _b64(np.clip(np.round(np.asarray(colors) * 255), 0, 255), "u1")
+
+
+def _region_mesh(trace: Trace, res: int) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """A res×res vertex mesh of the input plane carried through every stage.
+
+    Returns the (res·res, 2) input vertices, their values at each stage and the class the
+    network gives each vertex, so the regions warp with the points and the grid.
+    """
+    assert trace.extent is not None
+    x0, x1, y0, y1 = trace.extent
+    gx, gy = np.meshgrid(np.linspace(x0, x1, res), np.linspace(y0, y1, res))
+    verts = np.stack([gx.ravel(), gy.ravel()], axis=1)          # (res·res, 2), row 0 = ymin
+    values = trace.carry(verts)
+    return verts, values, trace.predict(values[-1])
+
+
+def payload(trace: Trace, *, title: str | None = None, regions: bool = True) -> dict[str, Any]:
+    """Everything the viewer draws, as a JSON-ready dict (see the module docstring)."""
+    if not isinstance(trace, Trace):
+        raise RenderError(f"cannot export a {type(trace).__name__}; give a Trace")
+    if trace.n > MAX_POINTS:
+        raise RenderError(f"trace has {trace.n} points; the viewer takes at most {MAX_POINTS}")
+    dims = 3 if trace.max_dim >= 3 else 2
+    mesh = None
+    if regions and trace.extent is not None and trace.stages[0].dim == 2:
+        mesh = _region_mesh(trace, REGION_RES)
+
+    stages = []
+    for k, s in enumerate(trace.stages):
+        proj = trace.projection(k, dims)
+        st: dict[str, Any] = {
+            "name": s.name, "short": s.short, "kind": s.kind, "layer": s.layer, "dim": s.dim,
+            "projection": proj.kind, "label": proj.label,
+            "points": _b64(trace.display(k, dims), "f4"),                   # (N, dims)
+        }
+        g = trace.display_grid(k, dims)
+        if g is not None:
+            st["grid"] = _b64(g, "f4")                                      # (L, V, dims)
+        if mesh is not None:
+            st["regions"] = _b64(proj(mesh[1][k]), "f4")                    # (R·R, dims)
+        stages.append(st)
+
+    layers = []
+    for op in trace.ops:
+        if op.kind == "linear":
+            w = np.asarray(op.params["W"])
+            entry: dict[str, Any] = {"layer": op.layer, "d_in": op.d_in, "d_out": op.d_out}
+            if w.size <= MAX_EDGES:
+                entry["W"] = _b64(w, "f4")                                  # (out, in)
+            layers.append(entry)
+        elif op.kind == "bias" and layers:
+            layers[-1]["b"] = _b64(np.asarray(op.params["b"]), "f4")
+        elif layers:
+            layers[-1]["activation"] = op.kind
+
+    colors = {"position": _rgb8(trace.colors("position"))}
+    if trace.labels is not None:
+        colors["class"] = _rgb8(trace.colors("class"))
+    widths = [trace.stages[0].dim] + [entry["d_out"] for entry in layers]
+    meta = {k: v for k, v in trace.meta.items()
+            if isinstance(v, (str, int, float, bool, list)) and k != "trace"}
+    acc = trace.accuracy()
+    out: dict[str, Any] = {
+        "format": FORMAT,
+        "title": title or str(trace.meta.get("title") or trace.meta.get("arch") or "spacefold"),
+        "n": trace.n,
+        "dims": dims,
+        "classes": trace.classes,
+        "widths": widths,
+        "meta": json.loads(json.dumps(meta, default=str)),
+        "accuracy": acc,
+        "extent": list(trace.extent) if trace.extent is not None else None,
+        "labels": _b64(trace.labels, "i4") if trace.labels is not None else None,
+        "colors": colors,
+        "palette": _rgb8(CLASS_COLORS),
+        "stages": stages,
+        "layers": layers,
+    }
+    if mesh is not None:
+        out["regions"] = {"res": REGION_RES, "labels": _b64(mesh[2], "u1")}
+    return out
+
+
+def bundle() -> str:
+    """The built viewer (an IIFE defining ``window.spacefold``)."""
+    if not BUNDLE.is_file():
+        raise RenderError(f"the web viewer is not built ({BUNDLE} is missing); run "
+                          f"`cd web && npm ci && npm run build`")
+    return BUNDLE.read_text(encoding="utf-8")
+
+
+def _inline_json(data: dict[str, Any]) -> str:
+    # inside <script>, "</" could end the element: escape it the JSON way
+    return json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>html,body{{margin:0;height:100%;background:#1a1a1f;overflow:hidden}}
+#spacefold{{position:absolute;inset:0}}</style>
+</head>
+<body>
+<div id="spacefold"></div>
+<script id="spacefold-data" type="application/json">{data}</script>
+<script>{js}</script>
+<script>spacefold.mount(document.getElementById("spacefold"),
+  JSON.parse(document.getElementById("spacefold-data").textContent));</script>
+</body>
+</html>
+"""
+
+
+def to_html(trace: Trace, *, title: str | None = None) -> str:
+    """One self-contained page: the viewer bundle and the trace's data, no server needed."""
+    data = payload(trace, title=title)
+    js = bundle()
+    if "</script" in js.lower():
+        js = js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
+    return PAGE.format(title=html.escape(data["title"]), data=_inline_json(data), js=js)
+
+
+def write_html(trace: Trace, path: str | Path, *, title: str | None = None) -> Path:
+    """Write :func:`to_html` to ``path`` atomically (a failure leaves no file)."""
+    page = to_html(trace, title=title)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(page, encoding="utf-8")
+    return Path(path)

@@ -1,0 +1,122 @@
+"""The interactive HTML export: the payload carries the trace's own numbers, the page is one
+self-contained file, and ``spacefold export`` keeps the CLI's one-line errors."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import spacefold as sf
+from spacefold import cli
+from spacefold.errors import RenderError
+from spacefold.export import BUNDLE, payload, to_html, write_html
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    """``spacefold ARGV`` in-process: ``(exit code, stdout, stderr)``."""
+    with pytest.raises(SystemExit) as exc:
+        cli.main([str(a) for a in argv])
+    code = exc.value.code
+    captured = capsys.readouterr()
+    return (code if isinstance(code, int) else 1), captured.out, captured.err
+
+
+def assert_one_line_error(code: int, err: str, *names: str) -> None:
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for name in names:
+        assert name in lines[0], f"{name!r} not named in {lines[0]!r}"
+
+
+def _arr(a: dict) -> np.ndarray:
+    dt = {"f4": "<f4", "u1": "u1", "i4": "<i4"}[a["dtype"]]
+    return np.frombuffer(base64.b64decode(a["b64"]), dtype=dt).reshape(a["shape"])
+
+
+@pytest.fixture(scope="module")
+def tr() -> sf.Trace:
+    d = sf.dataset("cloud", n=120)
+    net = sf.build("2-3-4-2", activation=["relu", "tanh"], seed=1)
+    return sf.trace(net, d, grid=sf.GridSpec(lines=5, verts=9, regions=8))
+
+
+def test_payload_numbers_are_the_traces_display_numbers(tr: sf.Trace) -> None:
+    p = json.loads(json.dumps(payload(tr)))          # survives a JSON round trip
+    assert p["dims"] == 3 and p["n"] == tr.n and p["widths"] == [2, 3, 4, 2]
+    assert [s["name"] for s in p["stages"]] == [s.name for s in tr.stages]
+    for k, s in enumerate(p["stages"]):
+        np.testing.assert_array_equal(_arr(s["points"]), tr.display(k, 3).astype(np.float32))
+        np.testing.assert_array_equal(_arr(s["grid"]), tr.display_grid(k, 3).astype(np.float32))
+        assert _arr(s["regions"]).shape == (64 * 64, 3)
+    wide = p["stages"][[s.dim for s in tr.stages].index(4)]
+    assert wide["projection"] == "pca" and "PCA of 4-D" in wide["label"]
+    np.testing.assert_array_equal(_arr(p["labels"]), tr.labels)
+    w1 = tr.ops[0].params["W"]
+    np.testing.assert_allclose(_arr(p["layers"][0]["W"]), w1, rtol=1e-6)
+    assert p["layers"][0]["activation"] == "relu"
+
+
+def test_2d_network_is_shown_in_2d() -> None:
+    d = sf.dataset("cloud", n=30)
+    t = sf.trace(sf.build("2-2-2", activation="relu"), d, grid=sf.GridSpec(lines=3, verts=4,
+                                                                           regions=4))
+    p = payload(t)
+    assert p["dims"] == 2
+    np.testing.assert_array_equal(_arr(p["stages"][2]["points"]), t.stages[2].values)
+
+
+def test_html_is_one_self_contained_page(tr: sf.Trace, tmp_path: Path) -> None:
+    page = to_html(tr, title="a </script> <b>title</b>")
+    assert "<title>a &lt;/script&gt; &lt;b&gt;title&lt;/b&gt;</title>" in page
+    assert BUNDLE.read_text()[:200] in page                       # the bundle is inlined
+    assert not re.search(r"<script[^>]*\bsrc=", page)             # nothing to fetch
+    data = page.split('<script id="spacefold-data" type="application/json">')[1]
+    data = data.split("</script>")[0]
+    assert json.loads(data)["title"] == "a </script> <b>title</b>"
+    out = write_html(tr, tmp_path / "t.html")
+    assert out.read_text() == to_html(tr) and list(tmp_path.iterdir()) == [out]
+
+
+def test_render_writes_html_from_the_suffix(tr: sf.Trace, tmp_path: Path) -> None:
+    out = sf.render(tr, tmp_path / "view.html")
+    assert out.suffix == ".html" and "spacefold.mount" in out.read_text()
+
+
+def test_export_rejects_what_it_cannot_draw(tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="give a Trace"):
+        payload("fold-222")  # type: ignore[arg-type]
+    with pytest.raises(RenderError, match="does not exist"):
+        write_html(sf.trace(sf.build("2-2"), np.zeros((3, 2))), tmp_path / "no" / "x.html")
+
+
+def test_cli_export_of_a_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    ckpt = sf.save(sf.build("2-5-3", "relu", seed=0), tmp_path / "m.safetensors")
+    code, out, err = run(capsys, "export", "--model", ckpt, "--data", "gauss", "--classes", 3,
+                         "--n", 60, "-o", tmp_path / "m.html")
+    assert code == 0, err
+    assert "wrote" in out and (tmp_path / "m.html").stat().st_size > 100_000
+
+
+@pytest.mark.parametrize("argv, names", [
+    ([], ["SCENE", "--model"]),
+    (["fold-222", "-o", "x.mp4"], ["'.mp4'", ".html"]),
+    (["nope", "-o", "x.html"], ["'nope'", "fold-222"]),
+    (["affine", "-o", "x.html"], ["'affine'", "fold-222"]),
+    (["fold-222", "--n", "5", "-o", "x.html"], ["--n"]),
+    (["--model", "missing.safetensors", "-o", "x.html"], ["missing.safetensors"]),
+])
+def test_cli_export_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch, argv: list[str],
+                                        names: list[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    if not argv:
+        argv = ["-o", "x.html"]
+    code, _, err = run(capsys, "export", *argv)
+    assert_one_line_error(code, err, *names)
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,174 @@
+"""The exported viewer in real headless Chromium: it opens from file:// with no server, draws,
+moves with the stage slider, shows a clicked point's path, and its numbers are the trace's.
+
+Screenshots go to out/viewer-shots/ (look at them). Skipped where /usr/bin/chromium or
+Playwright is missing; never run `playwright install`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import spacefold as sf
+from spacefold.export import write_html
+from spacefold.server import browser
+
+pytestmark = pytest.mark.skipif(browser.missing() is not None,
+                                reason=browser.missing() or "")
+SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer-shots"
+BACKGROUND = np.array([0x1a, 0x1a, 0x1f])
+
+
+def _trace(arch: str, act: str, epochs: int) -> sf.Trace:
+    import torch
+
+    torch.set_num_threads(1)
+    d = sf.dataset("spiral", classes=3, n=300, noise=0.2, seed=0)
+    net = sf.build(arch, activation=act, seed=0)
+    sf.train(net, d, epochs=epochs, lr=0.03, seed=0)
+    return sf.trace(net, d, grid=sf.GridSpec(lines=15, verts=60, regions=32))
+
+
+@pytest.fixture(scope="module")
+def traces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[sf.Trace, Path]]:
+    folder = tmp_path_factory.mktemp("html")
+    out = {}
+    for name, arch, act in (("t3d", "2-3-3", "relu"), ("t2d", "2-2-3", "relu"),
+                            ("wide", "2-16-3", "tanh")):
+        tr = _trace(arch, act, 60)
+        out[name] = (tr, write_html(tr, folder / f"{name}.html", title=name))
+    return out
+
+
+@pytest.fixture(scope="module")
+def ctx() -> Iterator[Any]:
+    with browser.chromium(1000, 640) as c:
+        yield c
+
+
+def _open(ctx: Any, html: Path) -> Any:
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(html.as_uri())
+    page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
+                           timeout=30_000)
+    page.errors = errors
+    return page
+
+
+def _settle(page: Any) -> None:
+    page.wait_for_function("window.__spacefold.settled", timeout=10_000)
+
+
+def _pixels(page: Any, name: str) -> np.ndarray:
+    from PIL import Image
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    png = page.locator("canvas.sf-gl").screenshot()
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+
+
+def _drawn(img: np.ndarray) -> float:
+    """Fraction of pixels that are not the background."""
+    return float((np.abs(img - BACKGROUND).sum(axis=2) > 30).mean())
+
+
+def test_export_opens_from_file_and_draws(ctx: Any, traces: dict) -> None:
+    tr, html = traces["t3d"]
+    page = _open(ctx, html)
+    _settle(page)
+    img = _pixels(page, "t3d-input")
+    assert _drawn(img) > 0.05, "the canvas is blank"
+    assert page.evaluate("__spacefold.stages") == [s.name for s in tr.stages]
+    assert page.locator(".sf-stage").inner_text() == "input"
+    assert page.locator(".sf-diagram circle").count() == 2 + 3 + 3
+    assert page.errors == []
+    page.close()
+
+
+def test_stage_slider_changes_the_picture(ctx: Any, traces: dict) -> None:
+    tr, html = traces["t3d"]
+    page = _open(ctx, html)
+    _settle(page)
+    before = _pixels(page, "t3d-slider-0")
+    relu = [s.kind for s in tr.stages].index("relu")
+    page.locator("input.sf-slider").fill(str(relu))
+    _settle(page)
+    after = _pixels(page, "t3d-slider-relu")
+    assert page.evaluate("__spacefold.t") == relu
+    assert page.locator(".sf-stage").inner_text() == tr.stages[relu].name
+    changed = float((np.abs(after - before).sum(axis=2) > 30).mean())
+    assert changed > 0.05, f"only {changed:.1%} of the pixels changed"
+    assert _drawn(after) > 0.03
+    page.close()
+
+
+def test_clicking_a_point_draws_its_path(ctx: Any, traces: dict) -> None:
+    tr, html = traces["t2d"]
+    page = _open(ctx, html)
+    page.evaluate("__spacefold.setT(2)")
+    _settle(page)
+    before = _pixels(page, "t2d-before-click")
+    i = int(np.argmax(np.abs(tr.stages[0].values).sum(axis=1)))   # an outer point
+    xy = page.evaluate(f"__spacefold.screenOf({i})")
+    page.mouse.move(xy["x"], xy["y"])
+    tip = page.locator(".sf-tip")
+    assert tip.is_visible() and "class" in tip.inner_text()
+    page.mouse.click(xy["x"], xy["y"])
+    page.wait_for_function("window.__spacefold.selected >= 0", timeout=5_000)
+    sel = page.evaluate("__spacefold.selected")
+    panel = page.locator(".sf-path")
+    assert panel.is_visible()
+    text = panel.inner_text()
+    assert f"point {sel}" in text and all(s.name in text for s in tr.stages)
+    _settle(page)
+    after = _pixels(page, "t2d-path")
+    changed = float((np.abs(after - before).sum(axis=2) > 30).mean())
+    assert changed > 0.0005, "no path was drawn"
+    page.close()
+
+
+@pytest.mark.parametrize("name", ["t3d", "t2d", "wide"])
+def test_page_numbers_are_the_trace_numbers(ctx: Any, traces: dict, name: str) -> None:
+    tr, html = traces[name]
+    page = _open(ctx, html)
+    idx = [0, 17, 150, tr.n - 1]
+    dims = 3 if tr.max_dim >= 3 else 2
+    for k in range(1, len(tr.stages)):
+        for alpha in (0.0, 0.37, 1.0):
+            page.evaluate(f"__spacefold.setT({k - 1 + alpha})")
+            got = np.array(page.evaluate(f"__spacefold.positions({idx})"))
+            want, _ = tr.display_at(k, alpha, dims)
+            want = np.pad(want[idx], ((0, 0), (0, 3 - dims)))
+            scale = max(1.0, float(np.abs(want).max()))
+            np.testing.assert_allclose(got, want, atol=2e-6 * scale,
+                                       err_msg=f"stage {k} alpha {alpha}")
+            if tr.max_dim <= 3:     # no projection: the viewer shows Trace.at itself
+                at = tr.at(k, alpha)[idx]
+                at = np.pad(at, ((0, 0), (0, 3 - at.shape[1])))
+                np.testing.assert_allclose(got, at, atol=2e-6 * scale)
+    page.close()
+
+
+def test_play_animates_through_the_stages(ctx: Any, traces: dict) -> None:
+    _, html = traces["wide"]
+    page = _open(ctx, html)
+    page.locator("button.sf-play").click()
+    page.wait_for_timeout(700)
+    t = page.evaluate("__spacefold.t")
+    assert 0 < t < len(traces["wide"][0].stages) - 1
+    _pixels(page, "wide-playing")
+    label = page.locator(".sf-proj").inner_text()
+    page.evaluate("__spacefold.pause(); __spacefold.setT(2)")
+    _settle(page)
+    _pixels(page, "wide-pca")
+    assert "PCA of 16-D" in page.locator(".sf-proj").inner_text(), label
+    page.close()

@@ -1,0 +1,175 @@
+// The trace as the Python side exports it (spacefold/export.py): arrays are little-endian
+// bytes in base64, decoded once into typed arrays.
+
+export interface Arr {
+  dtype: "f4" | "u1" | "i4";
+  shape: number[];
+  b64: string;
+}
+
+export interface StageIn {
+  name: string;
+  short: string;
+  kind: string;
+  layer: number;
+  dim: number;
+  projection: string; // "identity" | "pca"
+  label: string; // "" or "PCA of 100-D · 71% of variance shown"
+  points: Arr; // (N, dims)
+  grid?: Arr; // (L, V, dims)
+  regions?: Arr; // (R·R, dims)
+}
+
+export interface LayerIn {
+  layer: number;
+  d_in: number;
+  d_out: number;
+  W?: Arr; // (out, in)
+  b?: Arr;
+  activation?: string;
+}
+
+export interface Payload {
+  format: number;
+  title: string;
+  n: number;
+  dims: 2 | 3;
+  classes: number;
+  widths: number[];
+  meta: Record<string, unknown>;
+  accuracy: number | null;
+  extent: number[] | null;
+  labels: Arr | null;
+  colors: { position: Arr; class?: Arr };
+  palette: Arr;
+  stages: StageIn[];
+  layers: LayerIn[];
+  regions?: { res: number; labels: Arr };
+}
+
+export interface Stage {
+  name: string;
+  short: string;
+  kind: string;
+  layer: number;
+  dim: number;
+  label: string;
+  points: Float32Array; // N·dims
+  grid: Float32Array | null; // L·V·dims
+  lines: number;
+  verts: number;
+  regions: Float32Array | null;
+}
+
+export interface Layer {
+  layer: number;
+  dIn: number;
+  dOut: number;
+  W: Float32Array | null;
+  b: Float32Array | null;
+  activation: string | null;
+}
+
+export interface Trace {
+  title: string;
+  n: number;
+  dims: 2 | 3;
+  classes: number;
+  widths: number[];
+  meta: Record<string, unknown>;
+  accuracy: number | null;
+  labels: Int32Array | null;
+  colors: { position: Uint8Array; class: Uint8Array | null };
+  palette: Uint8Array;
+  stages: Stage[];
+  layers: Layer[];
+  regionRes: number;
+  regionLabels: Uint8Array | null;
+}
+
+function bytes(a: Arr): ArrayBuffer {
+  const s = atob(a.b64);
+  const buf = new ArrayBuffer(s.length);
+  const u = new Uint8Array(buf);
+  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+  return buf;
+}
+
+export function f32(a: Arr): Float32Array {
+  if (a.dtype !== "f4") throw new Error(`expected f4, got ${a.dtype}`);
+  return new Float32Array(bytes(a));
+}
+
+export function u8(a: Arr): Uint8Array {
+  if (a.dtype !== "u1") throw new Error(`expected u1, got ${a.dtype}`);
+  return new Uint8Array(bytes(a));
+}
+
+export function i32(a: Arr): Int32Array {
+  if (a.dtype !== "i4") throw new Error(`expected i4, got ${a.dtype}`);
+  return new Int32Array(bytes(a));
+}
+
+export function decode(p: Payload): Trace {
+  if (p.format !== 1) throw new Error(`unknown spacefold payload format ${p.format}`);
+  const stages: Stage[] = p.stages.map((s) => ({
+    name: s.name,
+    short: s.short,
+    kind: s.kind,
+    layer: s.layer,
+    dim: s.dim,
+    label: s.label,
+    points: f32(s.points),
+    grid: s.grid ? f32(s.grid) : null,
+    lines: s.grid ? s.grid.shape[0] : 0,
+    verts: s.grid ? s.grid.shape[1] : 0,
+    regions: s.regions ? f32(s.regions) : null,
+  }));
+  return {
+    title: p.title,
+    n: p.n,
+    dims: p.dims,
+    classes: p.classes,
+    widths: p.widths,
+    meta: p.meta,
+    accuracy: p.accuracy,
+    labels: p.labels ? i32(p.labels) : null,
+    colors: {
+      position: u8(p.colors.position),
+      class: p.colors.class ? u8(p.colors.class) : null,
+    },
+    palette: u8(p.palette),
+    stages,
+    layers: p.layers.map((l) => ({
+      layer: l.layer,
+      dIn: l.d_in,
+      dOut: l.d_out,
+      W: l.W ? f32(l.W) : null,
+      b: l.b ? f32(l.b) : null,
+      activation: l.activation ?? null,
+    })),
+    regionRes: p.regions ? p.regions.res : 0,
+    regionLabels: p.regions ? u8(p.regions.labels) : null,
+  };
+}
+
+/** Stage position t in [0, S-1] → (k, alpha): between stage k-1 (alpha 0) and k (alpha 1),
+ *  the contract of Trace.at; t = 0 is the input itself (k = 1, alpha = 0). */
+export function split(t: number, stages: number): [number, number] {
+  const tt = Math.min(Math.max(t, 0), stages - 1);
+  if (stages < 2) return [0, 1];
+  const k = Math.max(1, Math.ceil(tt));
+  return [k, tt - (k - 1)];
+}
+
+/** out = (1-alpha)·a + alpha·b, each row of `dims` numbers written into rows of 3 (z = 0). */
+export function lerpInto(out: Float32Array, a: Float32Array, b: Float32Array, alpha: number,
+                         dims: number): void {
+  const rows = a.length / dims;
+  const u = 1 - alpha;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < 3; j++) {
+      out[3 * i + j] = j < dims ? u * a[dims * i + j] + alpha * b[dims * i + j] : 0;
+    }
+  }
+}

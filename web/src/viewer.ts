@@ -1,0 +1,499 @@
+// The space view: points, warped grid and decision regions of any stage of a trace, with a
+// stage slider that interpolates between stages exactly as Trace.at / Trace.display_at do.
+import * as THREE from "three";
+import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
+import { type Trace, lerpInto, split } from "./data";
+import { Diagram } from "./diagram";
+import { injectStyle } from "./style";
+
+export interface Options {
+  colorBy?: "class" | "position";
+  stage?: number;
+  grid?: boolean;
+  regions?: boolean;
+  speed?: number; // stages per second while playing
+}
+
+const GRID_COLOR = new THREE.Color(0.35, 0.55, 0.85);
+const PICK_PX = 10;
+
+function dotTexture(): THREE.Texture {
+  const c = document.createElement("canvas");
+  c.width = c.height = 64;
+  const g = c.getContext("2d")!;
+  g.fillStyle = "#fff";
+  g.beginPath();
+  g.arc(32, 32, 28, 0, 2 * Math.PI);
+  g.fill();
+  const t = new THREE.CanvasTexture(c);
+  t.colorSpace = THREE.NoColorSpace;
+  return t;
+}
+
+function box(a: Float32Array): { c: number[]; h: number } {
+  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < a.length; i += 3) {
+    for (let j = 0; j < 3; j++) {
+      const v = a[i + j];
+      if (v < lo[j]) lo[j] = v;
+      if (v > hi[j]) hi[j] = v;
+    }
+  }
+  const c = lo.map((l, j) => (l + hi[j]) / 2);
+  const h = Math.max(1e-6, ...lo.map((l, j) => (hi[j] - l) / 2));
+  return { c, h };
+}
+
+function union(a: { c: number[]; h: number }, b: { c: number[]; h: number }) {
+  const lo = a.c.map((c, j) => Math.min(c - a.h, b.c[j] - b.h));
+  const hi = a.c.map((c, j) => Math.max(c + a.h, b.c[j] + b.h));
+  return { c: lo.map((l, j) => (l + hi[j]) / 2), h: Math.max(...lo.map((l, j) => (hi[j] - l) / 2)) };
+}
+
+export class Viewer {
+  readonly trace: Trace;
+  readonly root: HTMLDivElement;
+  readonly S: number;
+  t = 0;
+  playing = false;
+  loop = false;
+  selected = -1;
+  frames = 0; // frames rendered (for the benchmark)
+  colorBy: "class" | "position";
+
+  private renderer: THREE.WebGLRenderer;
+  private scene = new THREE.Scene();
+  private camera: THREE.PerspectiveCamera | THREE.OrthographicCamera;
+  private controls: OrbitControls;
+  private group = new THREE.Group();
+  private pos: Float32Array;
+  private points: THREE.Points;
+  private grid: THREE.LineSegments | null = null;
+  private regions: THREE.Mesh | null = null;
+  private axes: THREE.LineSegments;
+  private path: THREE.Line | null = null;
+  private pathDots: THREE.Points | null = null;
+  private marker: THREE.Points;
+  private stageBoxes: { c: number[]; h: number }[] = [];
+  private frameBoxes: { c: number[]; h: number }[] = [];
+  private frame = { c: [0, 0, 0], h: 1 };
+  private diagram: Diagram;
+  private ui: Record<string, HTMLElement> = {};
+  private dirty = true;
+  private last = performance.now();
+  private speed: number;
+  hover = -1; // the point under the pointer, -1 for none
+  private disposed = false;
+
+  constructor(parent: HTMLElement, trace: Trace, opts: Options = {}) {
+    injectStyle();
+    this.trace = trace;
+    this.S = trace.stages.length;
+    this.speed = opts.speed ?? 0.7;
+    this.colorBy = opts.colorBy ?? (trace.colors.class ? "class" : "position");
+    this.root = document.createElement("div");
+    this.root.className = "sf-root";
+    parent.appendChild(this.root);
+
+    this.renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+    this.renderer.setClearColor(0x1a1a1f);
+    this.renderer.domElement.className = "sf-gl";
+    this.root.appendChild(this.renderer.domElement);
+
+    const threeD = trace.dims === 3;
+    if (threeD) {
+      const cam = new THREE.PerspectiveCamera(40, 1, 0.01, 100);
+      cam.up.set(0, 0, 1);
+      cam.position.set(1.5, -2.9, 2.0);
+      this.camera = cam;
+    } else {
+      const cam = new THREE.OrthographicCamera(-1, 1, 1, -1, -10, 10);
+      cam.position.set(0, 0, 5);
+      this.camera = cam;
+    }
+    this.controls = new OrbitControls(this.camera, this.renderer.domElement);
+    this.controls.enableRotate = threeD;
+    this.controls.enableDamping = false;
+    this.controls.addEventListener("change", () => (this.dirty = true));
+    this.scene.add(this.group);
+
+    const n = trace.n;
+    this.pos = new Float32Array(3 * n);
+    const g = new THREE.BufferGeometry();
+    g.setAttribute("position", new THREE.BufferAttribute(this.pos, 3));
+    g.setAttribute("color", new THREE.BufferAttribute(new Float32Array(3 * n), 3));
+    const size = n > 3000 ? 4 : n > 800 ? 5.5 : 7;
+    this.points = new THREE.Points(g, new THREE.PointsMaterial({
+      size, sizeAttenuation: false, vertexColors: true, map: dotTexture(), alphaTest: 0.5,
+      transparent: false,
+    }));
+    this.points.renderOrder = 3;
+    this.group.add(this.points);
+
+    const s0 = trace.stages[0];
+    if (s0.grid) {
+      const L = s0.lines, V = s0.verts;
+      const gg = new THREE.BufferGeometry();
+      gg.setAttribute("position", new THREE.BufferAttribute(new Float32Array(3 * L * V), 3));
+      const idx: number[] = [];
+      for (let l = 0; l < L; l++) for (let v = 0; v < V - 1; v++) idx.push(l * V + v, l * V + v + 1);
+      gg.setIndex(idx);
+      this.grid = new THREE.LineSegments(gg, new THREE.LineBasicMaterial({
+        color: GRID_COLOR, transparent: true, opacity: 0.55, depthWrite: false }));
+      this.grid.renderOrder = 1;
+      this.grid.visible = opts.grid ?? true;
+      this.group.add(this.grid);
+    }
+    if (s0.regions && trace.regionLabels) {
+      const R = trace.regionRes;
+      const rg = new THREE.BufferGeometry();
+      rg.setAttribute("position", new THREE.BufferAttribute(new Float32Array(3 * R * R), 3));
+      const col = new Float32Array(3 * R * R);
+      for (let i = 0; i < R * R; i++) {
+        const c = trace.regionLabels[i] % (trace.palette.length / 3);
+        for (let j = 0; j < 3; j++) col[3 * i + j] = trace.palette[3 * c + j] / 255;
+      }
+      rg.setAttribute("color", new THREE.BufferAttribute(col, 3));
+      const idx: number[] = [];
+      for (let r = 0; r < R - 1; r++) {
+        for (let c = 0; c < R - 1; c++) {
+          const a = r * R + c;
+          idx.push(a, a + 1, a + R, a + 1, a + R + 1, a + R);
+        }
+      }
+      rg.setIndex(idx);
+      this.regions = new THREE.Mesh(rg, new THREE.MeshBasicMaterial({
+        vertexColors: true, transparent: true, opacity: 0.22, side: THREE.DoubleSide,
+        depthWrite: false }));
+      this.regions.renderOrder = 0;
+      this.regions.visible = opts.regions ?? true;
+      this.group.add(this.regions);
+    }
+    const ax = new THREE.BufferGeometry();
+    ax.setAttribute("position", new THREE.BufferAttribute(new Float32Array([
+      -1, 0, 0, 1, 0, 0, 0, -1, 0, 0, 1, 0, 0, 0, -1, 0, 0, 1]), 3));
+    this.axes = new THREE.LineSegments(ax, new THREE.LineBasicMaterial({
+      color: 0xffffff, transparent: true, opacity: 0.3, depthWrite: false }));
+    this.axes.renderOrder = 2;
+    this.group.add(this.axes);
+
+    const mg = new THREE.BufferGeometry();
+    mg.setAttribute("position", new THREE.BufferAttribute(new Float32Array(3), 3));
+    this.marker = new THREE.Points(mg, new THREE.PointsMaterial({
+      size: 15, sizeAttenuation: false, color: 0xffffff, map: dotTexture(), alphaTest: 0.5,
+      depthTest: false }));
+    this.marker.renderOrder = 5;
+    this.marker.visible = false;
+    this.group.add(this.marker);
+
+    // camera framing: a stage at rest fills the view; a transition k-1 → k is framed by the
+    // union of both stages' boxes, so a shift (+b) shows as motion, not as a re-centred picture
+    const tmp = new Float32Array(3 * n);
+    const boxes = trace.stages.map((s) => {
+      lerpInto(tmp, s.points, s.points, 1, trace.dims);
+      return box(tmp);
+    });
+    this.stageBoxes = boxes;
+    this.frameBoxes = boxes.map((b, k) => (k === 0 ? b : union(boxes[k - 1], b)));
+
+    this.diagram = new Diagram(trace);
+    this.buildUi(opts);
+    this.setColors(this.colorBy);
+    this.setT(opts.stage ?? 0);
+    this.frame = this.targetFrame();
+    this.bindPointer();
+    const ro = new ResizeObserver(() => this.resize());
+    ro.observe(this.root);
+    this.resize();
+    const tick = (now: number) => {
+      if (this.disposed) return;
+      this.step(now);
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }
+
+  // -- UI -------------------------------------------------------------------------------------
+  private buildUi(opts: Options): void {
+    const h = (tag: string, cls: string, parent: HTMLElement, text = ""): HTMLElement => {
+      const e = document.createElement(tag);
+      if (cls) e.className = cls;
+      if (text) e.textContent = text;
+      parent.appendChild(e);
+      return e;
+    };
+    const top = h("div", "sf-top", this.root);
+    const acc = this.trace.accuracy;
+    h("div", "sf-title", top, this.trace.title + (acc != null ? ` · accuracy ${(100 * acc).toFixed(1)}%` : ""));
+    this.ui.stage = h("div", "sf-stage", top);
+    this.ui.proj = h("div", "sf-proj", top);
+    const side = h("div", "sf-side", this.root);
+    side.appendChild(this.diagram.root);
+
+    const bar = h("div", "sf-bar", this.root);
+    const play = h("button", "sf-play", bar, "▶ play") as HTMLButtonElement;
+    play.addEventListener("click", () => (this.playing ? this.pause() : this.play()));
+    this.ui.play = play;
+    const slider = h("input", "sf-slider", bar) as HTMLInputElement;
+    slider.type = "range";
+    slider.min = "0";
+    slider.max = String(this.S - 1);
+    slider.step = "0.001";
+    slider.addEventListener("input", () => {
+      this.pause();
+      this.setT(parseFloat(slider.value));
+    });
+    this.ui.slider = slider;
+    this.ui.count = h("span", "sf-count", bar);
+    const sel = h("select", "sf-color", bar) as HTMLSelectElement;
+    for (const m of ["class", "position"] as const) {
+      if (m === "class" && !this.trace.colors.class) continue;
+      const o = document.createElement("option");
+      o.value = m;
+      o.textContent = m === "class" ? "colour: class" : "colour: start position";
+      sel.appendChild(o);
+    }
+    sel.value = this.colorBy;
+    sel.addEventListener("change", () => this.setColors(sel.value as "class" | "position"));
+    const check = (label: string, obj: THREE.Object3D | null, on: boolean) => {
+      if (!obj) return;
+      const l = h("label", "", bar);
+      const c = document.createElement("input");
+      c.type = "checkbox";
+      c.checked = on;
+      c.addEventListener("change", () => { obj.visible = c.checked; this.dirty = true; });
+      l.appendChild(c);
+      l.appendChild(document.createTextNode(" " + label));
+    };
+    check("grid", this.grid, opts.grid ?? true);
+    check("regions", this.regions, opts.regions ?? true);
+    this.ui.tip = h("div", "sf-tip", this.root);
+    this.ui.path = h("div", "sf-path", this.root);
+  }
+
+  setColors(by: "class" | "position"): void {
+    const src = by === "class" && this.trace.colors.class ? this.trace.colors.class
+      : this.trace.colors.position;
+    this.colorBy = src === this.trace.colors.class ? "class" : "position";
+    const attr = this.points.geometry.getAttribute("color") as THREE.BufferAttribute;
+    const a = attr.array as Float32Array;
+    for (let i = 0; i < a.length; i++) a[i] = src[i] / 255;
+    attr.needsUpdate = true;
+    this.dirty = true;
+  }
+
+  // -- the stage position ---------------------------------------------------------------------
+  /** Show stage position t ∈ [0, S-1]: integer t is stage t; between, the straight line. */
+  setT(t: number): void {
+    this.t = Math.min(Math.max(t, 0), this.S - 1);
+    const [k, a] = split(this.t, this.S);
+    const st = this.trace.stages, d = this.trace.dims;
+    if (this.S === 1) lerpInto(this.pos, st[0].points, st[0].points, 1, d);
+    else lerpInto(this.pos, st[k - 1].points, st[k].points, a, d);
+    this.points.geometry.getAttribute("position").needsUpdate = true;
+    if (this.grid && st[0].grid) {
+      const attr = this.grid.geometry.getAttribute("position") as THREE.BufferAttribute;
+      const ga = st[Math.max(k - 1, 0)].grid!, gb = st[k].grid!;
+      lerpInto(attr.array as Float32Array, ga, gb, this.S === 1 ? 1 : a, d);
+      attr.needsUpdate = true;
+    }
+    if (this.regions && st[0].regions) {
+      const attr = this.regions.geometry.getAttribute("position") as THREE.BufferAttribute;
+      lerpInto(attr.array as Float32Array, st[Math.max(k - 1, 0)].regions!, st[k].regions!,
+               this.S === 1 ? 1 : a, d);
+      attr.needsUpdate = true;
+    }
+    const now = st[Math.round(this.t)];
+    this.ui.stage.textContent = now.name;
+    this.ui.proj.textContent = now.label || (now.dim <= 3 ? `${now.dim}-D, true coordinates` : "");
+    (this.ui.slider as HTMLInputElement).value = String(this.t);
+    this.ui.count.textContent = `${Math.round(this.t)}/${this.S - 1}`;
+    this.diagram.show(now);
+    this.updateMarker();
+    this.dirty = true;
+  }
+
+  play(loop = false): void {
+    this.loop = loop;
+    if (this.t >= this.S - 1) this.setT(0);
+    this.playing = true;
+    this.ui.play.textContent = "❚❚ pause";
+  }
+
+  pause(): void {
+    this.playing = false;
+    this.ui.play.textContent = "▶ play";
+  }
+
+  private targetFrame(): { c: number[]; h: number } {
+    const [k] = split(this.t, this.S);
+    return Number.isInteger(this.t) ? this.stageBoxes[this.t] : this.frameBoxes[k];
+  }
+
+  private step(now: number): void {
+    const dt = Math.min((now - this.last) / 1000, 0.1);
+    this.last = now;
+    if (this.playing) {
+      let t = this.t + dt * this.speed;
+      if (t >= this.S - 1) {
+        if (this.loop) t = 0;
+        else { t = this.S - 1; this.pause(); }
+      }
+      this.setT(t);
+    }
+    // ease the framing towards the target so stage changes never jump
+    const goal = this.targetFrame();
+    const f = this.frame, ease = 1 - Math.exp(-dt / 0.18);
+    let moving = false;
+    for (let j = 0; j < 3; j++) {
+      const d = goal.c[j] - f.c[j];
+      if (Math.abs(d) > 1e-4 * f.h) { f.c[j] += d * ease; moving = true; } else f.c[j] = goal.c[j];
+    }
+    const dh = Math.log(goal.h / f.h);
+    if (Math.abs(dh) > 1e-4) { f.h *= Math.exp(dh * ease); moving = true; } else f.h = goal.h;
+    if (moving) this.dirty = true;
+    if (!this.dirty) return;
+    const s = 1 / (f.h * 1.1);
+    this.group.scale.setScalar(s);
+    this.group.position.set(-f.c[0] * s, -f.c[1] * s, this.trace.dims === 3 ? -f.c[2] * s : 0);
+    this.axes.scale.setScalar(50 * f.h);
+    this.renderer.render(this.scene, this.camera);
+    this.frames++;
+    this.dirty = false;
+  }
+
+  /** True once the framing has reached its target (tests wait for this before clicking). */
+  get settled(): boolean {
+    const g = this.targetFrame();
+    return g.h === this.frame.h && g.c.every((c, j) => c === this.frame.c[j]) && !this.dirty;
+  }
+
+  private resize(): void {
+    const w = Math.max(this.root.clientWidth, 1), h = Math.max(this.root.clientHeight, 1);
+    this.renderer.setSize(w, h, false);
+    if (this.camera instanceof THREE.PerspectiveCamera) {
+      this.camera.aspect = w / h;
+    } else {
+      const a = w / h;
+      this.camera.left = -a;
+      this.camera.right = a;
+      this.camera.top = 1;
+      this.camera.bottom = -1;
+    }
+    this.camera.updateProjectionMatrix();
+    this.dirty = true;
+  }
+
+  // -- picking --------------------------------------------------------------------------------
+  /** Client (CSS px) coordinates of point i as currently drawn. */
+  screenOf(i: number): { x: number; y: number } {
+    this.group.updateMatrixWorld();
+    const v = new THREE.Vector3(this.pos[3 * i], this.pos[3 * i + 1], this.pos[3 * i + 2]);
+    v.applyMatrix4(this.group.matrixWorld).project(this.camera);
+    const r = this.renderer.domElement.getBoundingClientRect();
+    return { x: r.left + ((v.x + 1) / 2) * r.width, y: r.top + ((1 - v.y) / 2) * r.height };
+  }
+
+  pick(x: number, y: number): number {
+    this.group.updateMatrixWorld();
+    const m = new THREE.Matrix4().multiplyMatrices(this.camera.projectionMatrix,
+      new THREE.Matrix4().multiplyMatrices(this.camera.matrixWorldInverse, this.group.matrixWorld));
+    const r = this.renderer.domElement.getBoundingClientRect();
+    const v = new THREE.Vector3();
+    let best = -1, bestD = PICK_PX * PICK_PX;
+    for (let i = 0; i < this.trace.n; i++) {
+      v.set(this.pos[3 * i], this.pos[3 * i + 1], this.pos[3 * i + 2]).applyMatrix4(m);
+      const sx = r.left + ((v.x + 1) / 2) * r.width, sy = r.top + ((1 - v.y) / 2) * r.height;
+      const d = (sx - x) ** 2 + (sy - y) ** 2;
+      if (d < bestD) { bestD = d; best = i; }
+    }
+    return best;
+  }
+
+  private bindPointer(): void {
+    const cv = this.renderer.domElement;
+    let down: { x: number; y: number } | null = null;
+    cv.addEventListener("pointermove", (e) => {
+      const i = this.pick(e.clientX, e.clientY);
+      this.hover = i;
+      const tip = this.ui.tip;
+      if (i < 0) { tip.style.display = "none"; return; }
+      const r = this.root.getBoundingClientRect();
+      tip.textContent = this.describe(i);
+      tip.style.display = "block";
+      tip.style.left = `${e.clientX - r.left + 14}px`;
+      tip.style.top = `${e.clientY - r.top + 10}px`;
+    });
+    cv.addEventListener("pointerleave", () => (this.ui.tip.style.display = "none"));
+    cv.addEventListener("pointerdown", (e) => (down = { x: e.clientX, y: e.clientY }));
+    cv.addEventListener("pointerup", (e) => {
+      if (!down || Math.hypot(e.clientX - down.x, e.clientY - down.y) > 4) return;
+      this.select(this.pick(e.clientX, e.clientY));
+    });
+  }
+
+  private fmt(v: number): string {
+    return (v >= 0 ? " " : "") + v.toFixed(4);
+  }
+
+  /** Point i's coordinates at the current stage and its label. */
+  describe(i: number): string {
+    const k = Math.round(this.t), s = this.trace.stages[k], d = this.trace.dims;
+    const c = Array.from(s.points.slice(d * i, d * i + Math.min(s.dim, d)), (v) => this.fmt(v));
+    const what = s.dim > d ? `PCA of ${s.dim}-D` : `${s.dim}-D`;
+    const lab = this.trace.labels ? `class ${this.trace.labels[i]}` : "";
+    return `point ${i}  ${lab}\n${s.name} (${what})\n(${c.join(", ")})`;
+  }
+
+  select(i: number): void {
+    this.selected = i;
+    if (this.path) { this.group.remove(this.path); this.path.geometry.dispose(); this.path = null; }
+    if (this.pathDots) { this.group.remove(this.pathDots); this.pathDots.geometry.dispose(); this.pathDots = null; }
+    const panel = this.ui.path;
+    if (i < 0) { panel.style.display = "none"; this.updateMarker(); this.dirty = true; return; }
+    const d = this.trace.dims;
+    const p = new Float32Array(3 * this.S);
+    const lines: string[] = [`point ${i}${this.trace.labels ? `  class ${this.trace.labels[i]}` : ""}: its path`];
+    this.trace.stages.forEach((s, k) => {
+      for (let j = 0; j < d; j++) p[3 * k + j] = s.points[d * i + j];
+      const c = Array.from(s.points.slice(d * i, d * i + Math.min(s.dim, d)), (v) => this.fmt(v));
+      lines.push(`${String(k).padStart(2)} ${s.name.padEnd(22)} (${c.join(",")})${s.dim > d ? " PCA" : ""}`);
+    });
+    const g = new THREE.BufferGeometry();
+    g.setAttribute("position", new THREE.BufferAttribute(p, 3));
+    this.path = new THREE.Line(g, new THREE.LineBasicMaterial({ color: 0xffffff, depthTest: false }));
+    this.path.renderOrder = 4;
+    this.pathDots = new THREE.Points(g, new THREE.PointsMaterial({
+      size: 7, sizeAttenuation: false, color: 0xffd479, depthTest: false }));
+    this.pathDots.renderOrder = 4;
+    this.group.add(this.path, this.pathDots);
+    panel.textContent = lines.join("\n");
+    panel.style.display = "block";
+    this.updateMarker();
+    this.dirty = true;
+  }
+
+  private updateMarker(): void {
+    const i = this.selected;
+    if (!this.marker) return;
+    this.marker.visible = i >= 0;
+    if (i < 0) return;
+    const a = this.marker.geometry.getAttribute("position") as THREE.BufferAttribute;
+    for (let j = 0; j < 3; j++) (a.array as Float32Array)[j] = this.pos[3 * i + j];
+    a.needsUpdate = true;
+  }
+
+  /** Current positions of points `idx` (rows of 3; z = 0 for 2-D traces). */
+  positions(idx?: number[]): number[][] {
+    const ids = idx ?? Array.from({ length: this.trace.n }, (_, i) => i);
+    return ids.map((i) => Array.from(this.pos.slice(3 * i, 3 * i + 3)));
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.controls.dispose();
+    this.renderer.dispose();
+    this.root.remove();
+  }
+}

@@ -82,6 +82,8 @@ def diagram_of(trace: Trace, highlight: int = 0, kind: str = "input") -> Diagram
             biases[-1] = op.params["b"]
         elif layer:
             acts[layer - 1] = PRETTY.get(op.kind, op.kind)
+    if acts and acts[-1] == "linear":
+        acts[-1] = "output"     # raw logits
     return Diagram(widths, ws, biases, acts, highlight, kind, title="the network")
 
 

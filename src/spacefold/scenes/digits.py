@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from spacefold.colors import CLASS_COLORS, position_colors
+from spacefold.colors import BACKGROUND, CLASS_COLORS, position_colors
 from spacefold.render.frame import Extent, Frame, Image, Line, Rect, Space, Text
 from spacefold.render.timeline import Segment, Timeline, smooth
 from spacefold.scenes.registry import scene
@@ -124,6 +124,18 @@ def _faded_image(im: Image, a: float) -> Image:
     return Image(_faded(im.rgba, a), im.extent)
 
 
+def over_background(im: Image, fade: float = 1.0) -> Image:
+    """A translucent image (faded by ``fade``) composited over the frame's background colour
+    into an opaque one: the same pixels where nothing is under it (regions are drawn first),
+    and Agg stamps opaque pixels about twice as fast as it blends translucent ones."""
+    bg = np.array([int(BACKGROUND[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
+    a = im.rgba[..., 3:].astype(np.float64) / 255.0 * fade              # (H, W, 1)
+    out = np.empty_like(im.rgba)
+    out[..., :3] = np.round(bg + (im.rgba[..., :3] - bg) * a).astype(np.uint8)
+    out[..., 3] = 255
+    return Image(out, im.extent)
+
+
 # -- the scene ------------------------------------------------------------------------------------
 
 @dataclass
@@ -172,7 +184,8 @@ def digits(color_by: str = "class", mnist: str | None = None, seed: int = 0,
     ny = 240
     nx = round(ny * (cover[1] - cover[0]) / (cover[3] - cover[2]))
     region_labels = plane_regions(tr, kb, cover, nx, ny)
-    regions = regions_image(region_labels, cover, alpha=0.38, dim=0.5)
+    translucent = regions_image(region_labels, cover, alpha=0.38, dim=0.5)
+    regions = over_background(translucent)
     bounds = [s for s in boundary_segments(w_last, b_last, shown) if s.length > 1e-9]
     starts = np.array([s.start for s in bounds]).reshape(-1, 2)       # (M, 2)
     ends = np.array([s.end for s in bounds]).reshape(-1, 2)
@@ -248,7 +261,7 @@ def digits(color_by: str = "class", mnist: str | None = None, seed: int = 0,
         sp = space(kb, kb, 1.0)
         sp.title = plane_title
         if a_regions > 0:
-            sp.regions = regions if a_regions >= 1 else _faded_image(regions, a_regions)
+            sp.regions = regions if a_regions >= 1 else over_background(translucent, a_regions)
         grow = smooth(a_lines)
         if grow > 0 and bounds:
             mid, half = (starts + ends) / 2, (ends - starts) / 2 * grow

@@ -16,7 +16,7 @@ import numpy as np
 from spacefold.colors import CLASS_COLORS
 from spacefold.render.frame import Extent, Frame, Image, Line, Plot, Rect, Space, Text
 from spacefold.render.timeline import Segment, Timeline
-from spacefold.scenes.digits import plane_raster, segments_line
+from spacefold.scenes.digits import over_background, plane_raster, segments_line
 from spacefold.scenes.registry import scene
 from spacefold.scenes.spiral import boundary_segments, last_linear, panel_view
 from spacefold.scenes.story import lerp_extent, regions_image, stage_view
@@ -28,7 +28,7 @@ RIGHT: Rect = (0.525, 0.315, 0.44, 0.555)
 LOSS: Rect = (0.085, 0.105, 0.83, 0.12)
 PLANE: Extent = (-1.5, 1.5, -1.5, 1.5)
 GRID = GridSpec(extent=PLANE, lines=11, verts=80, regions=0)
-INPUT_ROWS = 160          # raster rows of the input plane's regions (precomputed)
+INPUT_ROWS = 140          # raster rows of the input plane's regions (precomputed)
 REGION_ROWS = 120         # raster rows of the bottleneck plane's regions (every frame)
 
 
@@ -96,9 +96,10 @@ def _grid(tr: Trace, k: int) -> np.ndarray:
     return g.astype(np.float64)
 
 
-# regions_image's colours as a lookup table: one gather per frame instead of float maths
-_PALETTE = np.ascontiguousarray(regions_image(
-    np.arange(len(CLASS_COLORS))[None, :], (0, 1, 0, 1), alpha=0.42, dim=0.6).rgba[0]
+# regions_image's colours, made opaque over the background, as a lookup table: one gather
+# per frame instead of float maths
+_PALETTE = np.ascontiguousarray(over_background(regions_image(
+    np.arange(len(CLASS_COLORS))[None, :], (0, 1, 0, 1), alpha=0.42, dim=0.6)).rgba[0]
 ).view(np.uint32)[:, 0]                                         # (C,) RGBA packed in uint32
 
 
@@ -197,8 +198,8 @@ def training(color_by: str = "class", seed: int = 0, **opts: Any) -> Timeline:
                        lambda a: frame(u0 + (u1 - u0) * a, caption))
 
     segs = [Segment("initial weights", 1.2, lambda a: frame(0.0, (
-        "random initial weights: the 2-unit ReLU layer squashes the spiral onto its axes; the "
-        "regions mean nothing yet"))),
+        "random initial weights: the 2-unit ReLU layer crushes the spiral into a thin fold; "
+        "the regions mean nothing yet"))),
         run(cuts[0], cuts[1], "first epochs: the loss falls fast as the points spread out "
             "in the bottleneck plane"),
         run(cuts[1], cuts[2], "the arms come apart into rays, and the last layer's straight "

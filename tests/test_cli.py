@@ -338,3 +338,17 @@ def test_render_rejects_a_bad_model_file(capsys: pytest.CaptureFixture[str], tmp
     code, _, err = run(capsys, "render", "layers", "--model", model, "-o", out_dir / "l.png")
     assert_one_line_error(code, err, "m.safetensors")
     assert list(out_dir.iterdir()) == []
+
+
+def test_mnist_option_belongs_to_digits(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    for args, needle in ((["render", "fold-222", "-o", str(tmp_path / "x.png"), "--mnist",
+                           str(tmp_path)], "--mnist is an option of the digits scene"),
+                         (["render", "digits", "-o", str(tmp_path / "x.png"), "--mnist",
+                           str(tmp_path / "nope")], "is not a folder")):
+        with pytest.raises(SystemExit) as e:
+            cli.main(args)
+        assert e.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert needle in err and len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

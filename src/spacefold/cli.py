@@ -317,6 +317,10 @@ def render_cmd(
         "--noise", help="Noise of the dataset.", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Seed of the dataset.", show_default=False)] = None,
+    mnist: Annotated[Path | None, typer.Option(
+        "--mnist", help="digits scene: a folder with the MNIST IDX files "
+        "(train-images-idx3-ubyte, train-labels-idx1-ubyte, optionally .gz) to use instead "
+        "of the bundled 8x8 digits.", show_default=False)] = None,
 ) -> None:
     """Render a scene to video (.mp4, .gif), a picture (.png) or raw stage data (.npz).
 
@@ -361,6 +365,13 @@ def render_cmd(
             takes = [s for s in sorted(SCENES) if SCENES[s].needs_model]
             raise RenderError(f"scene {scene!r} brings its own network and data, so it takes no "
                               f"{', '.join(given)}; scenes that do: {', '.join(takes) or 'none'}")
+
+    if mnist is not None:
+        if scene != "digits":
+            raise RenderError(f"--mnist is an option of the digits scene, not of {scene!r}")
+        if not mnist.is_dir():
+            raise DataError(f"--mnist {str(mnist)!r} is not a folder")
+        options["mnist"] = str(mnist)
 
     from spacefold.scenes.api import render
 
@@ -607,3 +618,22 @@ def export_cmd(
         path = write_html(tr, output, title=page_title)
     _say(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {len(tr.stages)} stages, "
          f"{tr.n} points)")
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(
+        "--host", help="Address to bind; the default serves this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port, 1-65535.")] = 8765,
+) -> None:
+    """The live app: train a network in the browser and watch the plane unfold.
+
+    Example: spacefold serve   (then open http://127.0.0.1:8765)
+    """
+    if not 1 <= port <= 65535:
+        raise SpecError(f"--port {port} must be in 1-65535")
+    from spacefold.server.app import serve
+
+    _say(f"spacefold app on http://{host}:{port}  (Ctrl-C stops it)")
+    with _interruptible():
+        serve(host, port)

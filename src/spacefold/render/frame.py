@@ -114,7 +114,83 @@ class Diagram:
     kind: str = field(default="diagram", init=False)
 
 
-Panel = Space | Bars | Plot | Diagram
+# -- 3-D -----------------------------------------------------------------------------------------
+
+Box = tuple[float, float, float, float, float, float]   # (xmin, xmax, ymin, ymax, zmin, zmax)
+
+
+@dataclass
+class Camera:
+    """Where a 3-D view looks from. Angles in degrees; ``azimuth`` turns around +z (0: looking
+    from +x), ``elevation`` 90 is the top view (with azimuth -90: x right, y up, as in 2-D)."""
+
+    azimuth: float = -60.0
+    elevation: float = 25.0
+    distance: float = 3.0                  # from the target, in half-diagonals of the view box
+    target: tuple[float, float, float] | None = None   # data units; None: the box centre
+    fov: float = 30.0                      # vertical field of view
+
+
+@dataclass
+class Mesh:
+    """Triangles with per-vertex colours: ``vertices`` (V, 3) data units, ``triangles`` (T, 3)
+    vertex indices, ``colors`` (V, 4) RGBA in [0, 1]. Translucent meshes are blended in true
+    depth order, triangle by triangle, also where surfaces intersect."""
+
+    vertices: np.ndarray
+    triangles: np.ndarray
+    colors: np.ndarray
+    shade: bool = True                     # darken by the angle to the viewer (shape cue)
+
+
+@dataclass
+class Line3D:
+    """A polyline in 3-D data units: (M, 3) vertices, ``width`` px at 720p."""
+
+    xyz: np.ndarray
+    color: str | tuple[float, ...] = "#ffffff"
+    width: float = 2.0
+
+
+@dataclass
+class Label3D:
+    """Text anchored at a 3-D point (data units); drawn like every other text."""
+
+    xyz: tuple[float, float, float]
+    text: str
+    size: float = 12.0
+    color: str | tuple[float, ...] = "#e8e8ee"
+    ha: str = "center"
+    va: str = "bottom"
+
+
+@dataclass
+class Space3D:
+    """A 3-D view: points, polylines, translucent surfaces, seen by a camera.
+
+    ``box`` is what the camera frames; ``stretch`` (sx, sy, sz) shows the box with those
+    relative side lengths (None: true proportions, one unit is one unit on every axis).
+    """
+
+    box: Box
+    camera: Camera = field(default_factory=Camera)
+    points: np.ndarray | None = None        # (N, 3)
+    colors: np.ndarray | None = None        # (N, 3) or (N, 4) floats in [0, 1]
+    grid: np.ndarray | None = None          # (L, V, 3) polylines
+    grid_alpha: float = 0.9
+    lines: list[Line3D] = field(default_factory=list)
+    meshes: list[Mesh] = field(default_factory=list)
+    labels: list[Label3D] = field(default_factory=list)
+    texts: list[Text] = field(default_factory=list)
+    title: str = ""
+    subtitle: str = ""
+    point_size: float = 4.0                 # disc radius, px at 720p
+    axes: bool = True                       # faint x, y, z axes through the origin
+    stretch: tuple[float, float, float] | None = None
+    kind: str = field(default="space3d", init=False)
+
+
+Panel = Space | Bars | Plot | Diagram | Space3D
 
 
 @dataclass

@@ -1,0 +1,83 @@
+"""The 3-D renderer's speed: the reference frame (2000 points + 5 intersecting translucent
+60×60 surfaces, 1280×720, orbiting camera) in ms/frame, and the whole ``fold-232`` video.
+
+    .venv/bin/python benchmarks/bench_render3d.py [--frames 60] [--no-video]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from spacefold.colors import CLASS_COLORS
+from spacefold.render.frame import Camera, Frame, Space3D
+from spacefold.render.gl3d import renderer, surface
+
+SIZE = (1280, 720)
+
+
+def reference_panel(azimuth: float = -60.0) -> Space3D:
+    """2000 points and 5 intersecting translucent 60×60 planes over [-1, 1]²."""
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(-1, 1, (2000, 3)) * [1, 1, 0.1]
+    cols = CLASS_COLORS[rng.integers(0, 5, 2000)]
+    g = np.linspace(-1, 1, 60)
+    x, y = np.meshgrid(g, g)
+    meshes = []
+    for k in range(5):
+        a = 2 * np.pi * k / 5
+        z = 0.8 * (np.cos(a) * x + np.sin(a) * y) + 0.3 * np.sin(2 * x + k)
+        meshes.append(surface(x, y, z, np.array([*CLASS_COLORS[k], 0.45])))
+    return Space3D(box=(-1, 1, -1, 1, -1.2, 1.2), camera=Camera(azimuth, 25.0),
+                   points=pts, colors=cols, meshes=meshes, title="reference frame",
+                   subtitle="2000 points · 5 translucent 60×60 surfaces")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frames", type=int, default=60)
+    ap.add_argument("--no-video", action="store_true")
+    args = ap.parse_args()
+    panels = [reference_panel(-60 + 360 * i / args.frames) for i in range(args.frames)]
+    gl = renderer()
+    gl.render(panels[0], *SIZE)                                   # warm up: shaders, buffers
+    t0 = time.perf_counter()
+    for p in panels:
+        gl.render(p, *SIZE)
+    gl_ms = 1000 * (time.perf_counter() - t0) / len(panels)
+
+    from spacefold.render.raster import RasterBackend
+
+    backend = RasterBackend(SIZE)
+    frames = [Frame([((0.02, 0.06, 0.96, 0.86), p)], heading="reference 3-D frame")
+              for p in panels]
+    backend.draw(frames[0])
+    t0 = time.perf_counter()
+    for f in frames:
+        backend.draw(f)
+    full_ms = 1000 * (time.perf_counter() - t0) / len(frames)
+    print(f"reference 3-D frame, {SIZE[0]}x{SIZE[1]}, orbiting camera, {len(panels)} frames:")
+    print(f"  GL panel alone (full 1280x720 image): {gl_ms:6.1f} ms/frame")
+    print(f"  whole frame (GL + Matplotlib composite, titles): {full_ms:6.1f} ms/frame")
+    if args.no_video:
+        return
+    from spacefold.scenes import build_scene, render
+
+    t0 = time.perf_counter()
+    tl = build_scene("fold-232")
+    t1 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as d:
+        render(tl, Path(d) / "fold232.mp4", size=SIZE, fps=30)
+    t2 = time.perf_counter()
+    n = tl.n_frames(30)
+    print(f"fold-232 video, {SIZE[0]}x{SIZE[1]} @ 30 fps, {n} frames ({tl.duration:.1f} s):")
+    print(f"  build (train 2-3-2 + trace) {t1 - t0:5.1f} s, render + encode {t2 - t1:5.1f} s "
+          f"({1000 * (t2 - t1) / n:.1f} ms/frame)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,402 @@
+"""The 3-D backend: a :class:`~spacefold.render.frame.Space3D` panel drawn with OpenGL
+(moderngl on a headless EGL context; Mesa's llvmpipe renders it in software).
+
+Three passes into one 4× multisampled framebuffer:
+
+1. opaque: points (screen-aligned discs with a sphere shade) and polylines (segments widened
+   to screen-space quads in a geometry shader), with depth writes;
+2. translucent: every triangle of every translucent mesh, *sorted back to front per frame*
+   by view depth and alpha-blended with depth test against the opaque pass. Sorting the
+   triangles of all meshes together is what makes intersecting translucent surfaces read
+   correctly (painter's order per surface, as mplot3d does, cannot);
+3. read back to an (H, W, 4) uint8 image, row 0 at the bottom, ready for Agg's ``draw_image``.
+
+The camera maths (:func:`camera_matrix`, :func:`project`) is plain numpy, so labels and tests
+place things exactly where the pixels are.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import to_rgba
+
+from spacefold.colors import AXES, BACKGROUND, GRID
+from spacefold.errors import RenderError
+from spacefold.render.frame import Camera, Mesh, Space3D
+
+GL_PACKAGES = "libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri"
+SAMPLES = 0   # 4× MSAA costs 5× the frame time on llvmpipe (measured); edges are
+              # smoothed in the shaders instead
+
+# -- camera maths (numpy) -------------------------------------------------------------------
+
+
+def normalizer(panel: Space3D) -> tuple[np.ndarray, np.ndarray, float]:
+    """(centre (3,), per-axis scale (3,), radius): data → normalised coordinates
+    ``(p - centre) * scale``, in which the box has its shown proportions and half-diagonal
+    ``radius``."""
+    b = np.asarray(panel.box, dtype=np.float64).reshape(3, 2)
+    ext = np.maximum(b[:, 1] - b[:, 0], 1e-9)
+    shape = ext / ext.max() if panel.stretch is None else \
+        np.asarray(panel.stretch, dtype=np.float64) / max(panel.stretch)
+    scale = shape / ext
+    cam = panel.camera
+    centre = b.mean(axis=1) if cam.target is None else np.asarray(cam.target, np.float64)
+    return centre, scale, 0.5 * float(np.linalg.norm(shape))
+
+
+def camera_basis(cam: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(eye direction, right, up) unit vectors; well defined at the top view too."""
+    az, el = math.radians(cam.azimuth), math.radians(cam.elevation)
+    eye = np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
+    right = np.array([-math.sin(az), math.cos(az), 0.0])
+    up = np.cross(right, -eye)
+    return eye, right, up / np.linalg.norm(up)
+
+
+def camera_matrix(panel: Space3D, aspect: float) -> np.ndarray:
+    """The 4×4 matrix taking homogeneous data coordinates to clip space (OpenGL)."""
+    centre, scale, r = normalizer(panel)
+    cam = panel.camera
+    eye_dir, right, up = camera_basis(cam)
+    dist = cam.distance * r
+    eye = eye_dir * dist
+    norm = np.eye(4)
+    norm[:3, :3] = np.diag(scale)
+    norm[:3, 3] = -centre * scale
+    view = np.eye(4)
+    view[0, :3], view[1, :3], view[2, :3] = right, up, eye_dir
+    view[:3, 3] = -view[:3, :3] @ eye
+    near, far = max(dist - 3.0 * r, 0.02 * dist), dist + 3.0 * r
+    f = 1.0 / math.tan(math.radians(cam.fov) / 2)
+    proj = np.zeros((4, 4))
+    proj[0, 0], proj[1, 1] = f / aspect, f
+    proj[2, 2], proj[2, 3] = (far + near) / (near - far), 2 * far * near / (near - far)
+    proj[3, 2] = -1.0
+    return proj @ view @ norm
+
+
+def project(panel: Space3D, xyz: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(M, 3) data points → (M, 3): pixel x, pixel y (from the bottom-left) and view depth
+    (NDC z in [-1, 1], smaller is nearer)."""
+    m = camera_matrix(panel, width / height)
+    p = np.asarray(xyz, dtype=np.float64)
+    clip = p @ m[:3, :3].T + m[:3, 3]
+    w = p @ m[3, :3] + m[3, 3]
+    ndc = clip / w[:, None]
+    return np.stack([(ndc[:, 0] + 1) * width / 2, (ndc[:, 1] + 1) * height / 2, ndc[:, 2]], 1)
+
+
+# -- GL programs ---------------------------------------------------------------------------
+
+_POINTS_VS = """
+#version 330
+uniform mat4 mvp;
+uniform float size;
+in vec3 in_pos;
+in vec4 in_color;
+out vec4 v_color;
+out float v_radius;
+void main() {
+    gl_Position = mvp * vec4(in_pos, 1.0);
+    gl_PointSize = size;
+    v_radius = size / 2.0;
+    v_color = in_color;
+}
+"""
+_POINTS_FS = """
+#version 330
+in vec4 v_color;
+in float v_radius;
+out vec4 f_color;
+void main() {
+    vec2 d = gl_PointCoord * 2.0 - 1.0;
+    float r2 = dot(d, d);
+    if (r2 > 1.0) discard;
+    float shade = 0.72 + 0.28 * sqrt(max(1.0 - r2, 0.0));   // a sphere lit from the viewer
+    float edge = clamp((1.0 - sqrt(r2)) * v_radius, 0.0, 1.0);  // 1 px soft rim
+    f_color = vec4(v_color.rgb * shade, v_color.a * edge);
+}
+"""
+_LINES_VS = """
+#version 330
+uniform mat4 mvp;
+in vec3 in_pos;
+in vec4 in_color;
+out vec4 g_color;
+void main() {
+    gl_Position = mvp * vec4(in_pos, 1.0);
+    g_color = in_color;
+}
+"""
+_LINES_GS = """
+#version 330
+layout(lines) in;
+layout(triangle_strip, max_vertices = 4) out;
+uniform vec2 viewport;
+uniform float width;
+in vec4 g_color[];
+out vec4 v_color;
+void main() {
+    vec4 a = gl_in[0].gl_Position, b = gl_in[1].gl_Position;
+    if (a.w <= 0.0 || b.w <= 0.0) return;
+    vec2 sa = a.xy / a.w * viewport, sb = b.xy / b.w * viewport;
+    vec2 d = sb - sa;
+    float len = length(d);
+    vec2 n = len > 1e-6 ? vec2(-d.y, d.x) / len : vec2(0.0, 1.0);
+    vec2 off = n * width / viewport;                 // NDC offset for half the width
+    gl_Position = vec4(a.xy + off * a.w, a.zw); v_color = g_color[0]; EmitVertex();
+    gl_Position = vec4(a.xy - off * a.w, a.zw); v_color = g_color[0]; EmitVertex();
+    gl_Position = vec4(b.xy + off * b.w, b.zw); v_color = g_color[1]; EmitVertex();
+    gl_Position = vec4(b.xy - off * b.w, b.zw); v_color = g_color[1]; EmitVertex();
+    EndPrimitive();
+}
+"""
+_FLAT_FS = """
+#version 330
+in vec4 v_color;
+out vec4 f_color;
+void main() { f_color = v_color; }
+"""
+_MESH_VS = """
+#version 330
+uniform mat4 mvp;
+in vec3 in_pos;
+in vec4 in_color;
+out vec4 v_color;
+void main() {
+    gl_Position = mvp * vec4(in_pos, 1.0);
+    v_color = in_color;
+}
+"""
+
+
+def _rgba(c: Any, alpha: float = 1.0) -> tuple[float, float, float, float]:
+    r, g, b, a = to_rgba(c)
+    return (r, g, b, a * alpha)
+
+
+class GL3D:
+    """A headless OpenGL renderer of :class:`Space3D` panels; one per process is enough
+    (see :func:`renderer`)."""
+
+    def __init__(self) -> None:
+        try:
+            import moderngl
+        except ImportError as e:  # pragma: no cover - a declared dependency
+            raise RenderError(f"3-D rendering needs moderngl (pip install moderngl): {e}") \
+                from None
+        try:
+            self.ctx = moderngl.create_standalone_context(backend="egl")  # type: ignore[arg-type]
+        except Exception as e:
+            raise RenderError(f"3-D rendering needs OpenGL through EGL; install "
+                              f"`apt-get install {GL_PACKAGES}` ({e})") from None
+        self.mgl = moderngl
+        ctx = self.ctx
+        self.points: Any = ctx.program(vertex_shader=_POINTS_VS, fragment_shader=_POINTS_FS)
+        self.lines: Any = ctx.program(vertex_shader=_LINES_VS, geometry_shader=_LINES_GS,
+                                 fragment_shader=_FLAT_FS)
+        self.mesh: Any = ctx.program(vertex_shader=_MESH_VS, fragment_shader=_FLAT_FS)
+        self._fbos: dict[tuple[int, int], tuple[Any, Any]] = {}
+        self._buffers: dict[str, Any] = {}
+
+    # -- resources ----------------------------------------------------------------------------
+    def _fbo(self, w: int, h: int) -> tuple[Any, Any]:
+        if (w, h) not in self._fbos:
+            ctx = self.ctx
+            ms = ctx.framebuffer(color_attachments=[ctx.renderbuffer((w, h), 4,
+                                                                     samples=SAMPLES)],
+                                 depth_attachment=ctx.depth_renderbuffer((w, h),
+                                                                         samples=SAMPLES))
+            out = ms if not SAMPLES else \
+                ctx.framebuffer(color_attachments=[ctx.renderbuffer((w, h), 4)])
+            if len(self._fbos) > 4:
+                self._fbos.clear()
+            self._fbos[(w, h)] = (ms, out)
+        return self._fbos[(w, h)]
+
+    def _draw(self, name: str, prog: Any, data: np.ndarray, mode: int,
+              index: np.ndarray | None = None) -> None:
+        """Draw interleaved float32 rows (pos 3, colour 4); buffers are reused between frames."""
+        ctx = self.ctx
+        raw = np.ascontiguousarray(data, dtype="f4").tobytes()
+        vbo = self._buffers.get(name)
+        if vbo is None or vbo.size < len(raw):
+            if vbo is not None:
+                vbo.release()
+            vbo = ctx.buffer(reserve=max(len(raw), 1024), dynamic=True)
+            self._buffers[name] = vbo
+        vbo.write(raw)
+        ibo = None
+        if index is not None:
+            iraw = np.ascontiguousarray(index, dtype="i4").tobytes()
+            key = name + ".index"
+            ibo = self._buffers.get(key)
+            if ibo is None or ibo.size < len(iraw):
+                if ibo is not None:
+                    ibo.release()
+                ibo = ctx.buffer(reserve=max(len(iraw), 1024), dynamic=True)
+                self._buffers[key] = ibo
+            ibo.write(iraw)
+        vao = ctx.vertex_array(prog, [(vbo, "3f 4f", "in_pos", "in_color")],
+                               index_buffer=ibo, index_element_size=4)
+        n = len(index) if index is not None else len(data)
+        vao.render(mode, vertices=n)
+        vao.release()
+
+    # -- drawing ------------------------------------------------------------------------------
+    def render(self, panel: Space3D, width: int, height: int, scale: float = 1.0,
+               background: Any = BACKGROUND) -> np.ndarray:
+        """The panel as an (height, width, 4) uint8 image, row 0 at the bottom."""
+        w, h = max(int(width), 1), max(int(height), 1)
+        ctx, mgl = self.ctx, self.mgl
+        ms, out = self._fbo(w, h)
+        ms.use()
+        ms.clear(*_rgba(background))
+        mvp = camera_matrix(panel, w / h)
+        mvp_bytes = mvp.T.astype("f4").tobytes()      # GL wants column-major
+        ctx.enable(mgl.DEPTH_TEST | mgl.BLEND | mgl.PROGRAM_POINT_SIZE)
+        ctx.blend_func = mgl.SRC_ALPHA, mgl.ONE_MINUS_SRC_ALPHA
+        ctx.depth_func = "<="
+
+        opaque = [m for m in panel.meshes if np.all(np.asarray(m.colors)[:, 3] >= 1.0)]
+        clear = [m for m in panel.meshes if m not in opaque]
+        # 1. opaque: meshes, lines, points (depth written)
+        if opaque:
+            self._draw_meshes(opaque, panel, mvp_bytes, mvp, sort=False)
+        segs = self._segments(panel)
+        if len(segs):
+            self.lines["mvp"].write(mvp_bytes)
+            self.lines["viewport"].value = (w / 2, h / 2)
+            self.lines["width"].value = 0.5 * scale
+            for lw, data in segs:
+                self.lines["width"].value = 0.5 * lw * scale
+                self._draw("lines", self.lines, data, mgl.LINES)
+        if panel.points is not None and len(panel.points):
+            pts = np.asarray(panel.points, dtype=np.float64)
+            cols = _colors4(panel.colors, len(pts))
+            # back to front, so each disc's soft rim blends over the discs behind it
+            order = np.argsort(-(pts @ mvp[3, :3]), kind="stable")
+            pts, cols = pts[order], cols[order]
+            self.points["mvp"].write(mvp_bytes)
+            self.points["size"].value = 2.0 * panel.point_size * scale
+            self._draw("points", self.points, np.concatenate([pts, cols], 1), mgl.POINTS)
+        # 2. translucent: all triangles of all meshes, back to front
+        if clear:
+            ms.depth_mask = False     # test against the opaque pass, never write
+            self._draw_meshes(clear, panel, mvp_bytes, mvp, sort=True)
+            ms.depth_mask = True
+        # 3. resolve the samples and read back
+        if out is not ms:
+            ctx.copy_framebuffer(out, ms)
+        buf = out.read(components=4, alignment=1)
+        return np.frombuffer(bytearray(buf), dtype=np.uint8).reshape(h, w, 4)
+
+    def _draw_meshes(self, meshes: list[Mesh], panel: Space3D, mvp_bytes: bytes,
+                     mvp: np.ndarray, sort: bool) -> None:
+        eye = camera_basis(panel.camera)[0]
+        _, scale, _ = normalizer(panel)
+        verts, tris, off = [], [], 0
+        for m in meshes:
+            v = np.asarray(m.vertices, dtype=np.float64).reshape(-1, 3)
+            t = np.asarray(m.triangles, dtype=np.int64).reshape(-1, 3)
+            c = _colors4(m.colors, len(v))
+            if m.shade:   # faces turned away from the viewer darken: a cue for the shape
+                c = c.copy()
+                c[:, :3] *= (0.55 + 0.45 * np.abs(vertex_normals(v * scale, t) @ eye))[:, None]
+            verts.append(np.concatenate([v, c], 1))
+            tris.append(t + off)
+            off += len(v)
+        data, index = np.concatenate(verts), np.concatenate(tris)
+        if sort:
+            index = index[sort_back_to_front(data[:, :3], index, mvp)]
+        self.mesh["mvp"].write(mvp_bytes)
+        self._draw("mesh", self.mesh, data, self.mgl.TRIANGLES, index.ravel())
+
+    def _segments(self, panel: Space3D) -> list[tuple[float, np.ndarray]]:
+        """Line segments grouped by width: [(width px, (2S, 7) rows of pos + colour)]."""
+        groups: dict[float, list[np.ndarray]] = {}
+
+        def add(xyz: np.ndarray, color: Any, width: float) -> None:
+            p = np.asarray(xyz, dtype=np.float64)
+            if p.ndim == 2:
+                p = p[None]
+            if p.shape[1] < 2:
+                return
+            seg = np.stack([p[:, :-1], p[:, 1:]], axis=2).reshape(-1, 3)   # (2S, 3)
+            col = np.broadcast_to(np.asarray(color, dtype=np.float64), (len(seg), 4))
+            groups.setdefault(width, []).append(np.concatenate([seg, col], 1))
+
+        if panel.axes:
+            x0, x1, y0, y1, z0, z1 = panel.box
+            for a in ([[x0, 0, 0], [x1, 0, 0]], [[0, y0, 0], [0, y1, 0]],
+                      [[0, 0, z0], [0, 0, z1]]):
+                add(np.array(a, dtype=np.float64), _rgba(AXES), 1.2)
+        if panel.grid is not None and len(panel.grid):
+            add(panel.grid, _rgba(GRID, panel.grid_alpha / 0.9), 1.5)
+        for ln in panel.lines:
+            add(ln.xyz, _rgba(ln.color), ln.width)
+        return [(w, np.concatenate(g)) for w, g in groups.items()]
+
+    def close(self) -> None:
+        self.ctx.release()
+
+
+def sort_back_to_front(vertices: np.ndarray, triangles: np.ndarray, mvp: np.ndarray
+                       ) -> np.ndarray:
+    """Order of ``triangles`` (T, 3) from the farthest to the nearest (by centroid clip w,
+    the distance along the view axis)."""
+    w = vertices @ mvp[3, :3] + mvp[3, 3]          # (V,) view depth of each vertex
+    depth = w[triangles].sum(axis=1)               # (T,)
+    # Depths within 1/4096 of the range tie and keep their given order (mesh by mesh):
+    # nearly coincident surfaces would otherwise swap triangle by triangle, in stripes.
+    lo, hi = float(depth.min()), float(depth.max())
+    q = np.floor((depth - lo) * (4096.0 / max(hi - lo, 1e-300)))
+    return np.argsort(-q, kind="stable")
+
+
+def vertex_normals(v: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(V, 3) unit normals: the area-weighted sum of the faces around each vertex."""
+    fn = np.cross(v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]])     # (T, 3)
+    n = np.stack([np.bincount(t.ravel(), np.repeat(fn[:, j], 3), minlength=len(v))
+                  for j in range(3)], 1)
+    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
+
+
+def _colors4(colors: np.ndarray | None, n: int) -> np.ndarray:
+    if colors is None:
+        return np.ones((n, 4))
+    c = np.asarray(colors, dtype=np.float64)
+    if c.ndim == 1:
+        c = np.broadcast_to(c, (n, len(c)))
+    if c.shape[1] == 3:
+        c = np.concatenate([c, np.ones((len(c), 1))], 1)
+    return c
+
+
+_RENDERER: GL3D | None = None
+
+
+def renderer() -> GL3D:
+    """The process's GL renderer (made on first use: creating a context takes ~0.5 s)."""
+    global _RENDERER
+    if _RENDERER is None:
+        _RENDERER = GL3D()
+    return _RENDERER
+
+
+def surface(x: np.ndarray, y: np.ndarray, z: np.ndarray, colors: np.ndarray,
+            shade: bool = True) -> Mesh:
+    """A height field as a mesh: ``x``, ``y``, ``z`` (R, C) sample grids, ``colors`` (R, C, 4)
+    or one RGBA for all."""
+    r, c = z.shape
+    verts = np.stack([x, y, z], axis=-1).reshape(-1, 3)
+    i = np.arange(r * c).reshape(r, c)
+    a, b, d, e = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, :-1].ravel(), i[1:, 1:].ravel()
+    tris = np.concatenate([np.stack([a, b, e], 1), np.stack([a, e, d], 1)])
+    col = np.asarray(colors, dtype=np.float64)
+    col = np.array(np.broadcast_to(col, (r, c, col.shape[-1])).reshape(-1, col.shape[-1]))
+    return Mesh(verts, tris, _colors4(col, len(verts)), shade)

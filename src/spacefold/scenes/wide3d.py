@@ -1,0 +1,178 @@
+"""``wide-layer``: the 2-100-5 spiral network's 100-unit hidden layer, seen honestly in 3-D.
+
+First through PCA (3 components, each one's share of the variance on screen), then through a
+Grand Tour: a smooth rotation through 3-D projections of the layer,
+``F(t) = V · expm(t·A)[:, :3]`` with V the top principal directions and A a fixed
+skew-symmetric matrix, so the tour starts exactly at the PCA view and every frame's
+projection moves by at most ``‖A‖·dt``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from spacefold.render.frame import Frame, Label3D, Rect, Space3D, Text
+from spacefold.render.timeline import Segment, Timeline, smooth
+from spacefold.scenes.registry import scene
+from spacefold.scenes.space3d import SIDE, TOP, lerp_box, lerp_camera, orbit
+from spacefold.scenes.zoo import spiral_net
+from spacefold.trace import GridSpec, Trace, trace
+
+ARCH = "2-100-5"
+RECT: Rect = (0.03, 0.08, 0.94, 0.82)
+TOUR_DIMS = 8          # the tour turns within the top-8 principal subspace
+TOUR_SPEED = 0.5       # rad/s: the largest angular speed of the rotation
+TOUR_SECONDS = 9.0
+
+
+def skew(m: int, seed: int = 0, speed: float = TOUR_SPEED) -> np.ndarray:
+    """A random (m, m) skew-symmetric matrix with spectral norm ``speed``."""
+    g = np.random.default_rng(seed).normal(size=(m, m))
+    a = (g - g.T) / 2
+    return a * (speed / np.linalg.norm(a, 2))
+
+
+def expm_skew(a: np.ndarray) -> np.ndarray:
+    """exp(a) for skew-symmetric ``a``, exactly orthogonal (via the eigendecomposition of the
+    Hermitian matrix i·a)."""
+    lam, u = np.linalg.eigh(1j * a)                  # i·a = U diag(λ) U*
+    return (u @ np.diag(np.exp(-1j * lam)) @ u.conj().T).real
+
+
+@dataclass
+class GrandTour:
+    """Projections ``frame(t)`` (d, 3) of a wide layer with centre ``mean`` (d,)."""
+
+    mean: np.ndarray
+    basis: np.ndarray         # (d, m) orthonormal: the top-m principal directions
+    a: np.ndarray             # (m, m) skew-symmetric
+    total_var: float          # total variance of the layer (for "X% of variance shown")
+
+    def frame(self, t: float) -> np.ndarray:
+        return self.basis @ expm_skew(t * self.a)[:, :3]
+
+    def project(self, z: np.ndarray, t: float) -> np.ndarray:
+        return (z - self.mean) @ self.frame(t)
+
+    def shown(self, z: np.ndarray, t: float) -> float:
+        """Fraction of the layer's variance that projection t shows (of points z)."""
+        p = self.project(z, t)
+        return float((p ** 2).sum(axis=1).mean() / self.total_var)
+
+
+def grand_tour(values: np.ndarray, first3: np.ndarray, m: int = TOUR_DIMS,
+               seed: int = 0) -> GrandTour:
+    """A tour of ``values`` (N, d) whose frame at t = 0 is ``first3`` (d, 3) (the PCA)."""
+    z = values.astype(np.float64)
+    mean = z.mean(axis=0)
+    _, s, vt = np.linalg.svd(z - mean, full_matrices=False)
+    m = min(m, z.shape[1])
+    basis = vt[:m].T.copy()
+    basis[:, :3] = first3                           # same signs as the PCA view
+    total = float(((z - mean) ** 2).sum(axis=1).mean())
+    return GrandTour(mean, basis, skew(m, seed), total)
+
+
+def _rms(p: np.ndarray) -> float:
+    return float(np.sqrt((p ** 2).sum(axis=1).mean())) or 1.0
+
+
+def _sphere_box(r: float) -> tuple[float, float, float, float, float, float]:
+    return (-r, r, -r, r, -r, r)
+
+
+@scene("wide-layer", "the 2-100-5 spiral net's 100-unit layer in 3-D: a labelled PCA view "
+       "(explained variance on screen), then a Grand Tour rotating through its projections")
+def wide_layer(**_: Any) -> Timeline:
+    model, data, _ = spiral_net(ARCH)
+    tr = trace(model, data, grid=GridSpec(extent=(-1.2, 1.2, -1.2, 1.2), lines=11, verts=60,
+                                          regions=0), meta={"arch": ARCH, "dataset": "spiral"})
+    return timeline(tr)
+
+
+def timeline(tr: Trace) -> Timeline:
+    kr = next(i + 1 for i, o in enumerate(tr.ops) if o.kind == "relu")
+    stage = tr.stages[kr]
+    proj = tr.projection(kr, 3)
+    assert proj.components is not None and proj.explained is not None
+    colors = tr.colors("class")
+    # display: each end in units of its own spread (said on screen)
+    p0, g0 = tr.display(0, 3), tr.display_grid(0, 3)
+    s0 = _rms(p0)
+    p1, g1 = tr.display(kr, 3), tr.display_grid(kr, 3)
+    s1 = _rms(p1)
+    q0, q1 = p0 / s0, p1 / s1
+    gq0 = g0 / s0 if g0 is not None else None
+    gq1 = g1 / s1 if g1 is not None else None
+    tour = grand_tour(stage.values, proj.components)
+    zs = stage.values.astype(np.float64)
+    zg = stage.grid.astype(np.float64) if stage.grid is not None else None
+    r1 = float(np.linalg.norm(zs - tour.mean, axis=1).max()) / s1
+    box0, box1 = _sphere_box(float(np.abs(q0).max()) * 1.05), _sphere_box(r1 * 0.8)
+    ev = proj.explained
+    pcs = [f"PC{i + 1} {100 * float(ev[i]):.0f}%" for i in range(3)]
+    pca_text = (f"{' · '.join(pcs)}  →  {100 * float(ev.sum()):.0f}% of the variance of "
+                f"{stage.dim}-D shown")
+    acc = tr.accuracy()
+    heading = (f"5-class spiral  ·  {ARCH} ReLU  ·  the {stage.dim}-unit hidden layer  ·  "
+               f"accuracy {100 * (acc or 0):.1f}%")
+    n_dims = tour.basis.shape[1]
+
+    def panel(pts: np.ndarray, grid: np.ndarray | None, box: Any, cam: Any, title: str,
+              sub: str, texts: list[Text], labels: list[Label3D]) -> Space3D:
+        return Space3D(box=box, camera=cam, points=pts, colors=colors, grid=grid,
+                       grid_alpha=0.35, title=title, subtitle=sub, texts=texts,
+                       labels=labels, point_size=3.0)
+
+    def pc_labels(box: Any) -> list[Label3D]:
+        r = box[1]
+        return [Label3D((r, 0.0, 0.0), pcs[0], 12, "#c8c8d0", "left", "center"),
+                Label3D((0.0, r, 0.0), pcs[1], 12, "#c8c8d0", "left", "bottom"),
+                Label3D((0.0, 0.0, r), pcs[2], 12, "#c8c8d0", "center", "bottom")]
+
+    def f_input(a: float) -> Frame:
+        sp = panel(q0, gq0, box0, TOP, "input", "2-D", [], [])
+        return Frame([(RECT, sp)], heading=heading,
+                     caption="the input plane: 5 spiral arms, the grid is the space itself")
+
+    def f_lift(a: float) -> Frame:
+        s = smooth(a)
+        pts = (1 - s) * q0 + s * q1
+        grid = None if gq0 is None or gq1 is None else (1 - s) * gq0 + s * gq1
+        sp = panel(pts, grid, lerp_box(box0, box1, s), lerp_camera(TOP, SIDE, s),
+                   f"input → {stage.name}", f"2-D → {stage.dim}-D · {proj.label}",
+                   [Text((0.0, 0.96), pca_text, 13)], pc_labels(box1) if a >= 1 else [])
+        return Frame([(RECT, sp)], heading=heading,
+                     caption="the 100-D layer can't be drawn: its 3 principal components can, "
+                             "with the share of the variance they keep")
+
+    def f_orbit(a: float) -> Frame:
+        sp = panel(q1, gq1, box1, orbit(SIDE, smooth(a)), f"{stage.name} · PCA",
+                   proj.label, [Text((0.0, 0.96), pca_text, 13)], pc_labels(box1))
+        return Frame([(RECT, sp)], heading=heading,
+                     caption="PCA: the 3 directions of largest spread (each axis labelled "
+                             "with its share of the variance)")
+
+    def f_tour(a: float) -> Frame:
+        t = a * TOUR_SECONDS
+        pts = tour.project(zs, t) / s1
+        grid = None if zg is None else tour.project(zg, t) / s1
+        shown = tour.shown(zs, t)
+        sp = panel(pts, grid, box1, SIDE, f"{stage.name} · Grand Tour",
+                   f"a rotating 3-D projection of the top-{n_dims} principal subspace",
+                   [Text((0.0, 0.96), f"this projection shows {100 * shown:.0f}% of the "
+                                      f"variance of {stage.dim}-D", 13)], [])
+        return Frame([(RECT, sp)], heading=heading,
+                     caption="Grand Tour: the view turns smoothly through other projections of "
+                             "the 100-D layer: structure PCA hides comes and goes")
+
+    segs = [Segment("input", 1.0, f_input),
+            Segment("input → PCA of the layer", 3.0, f_lift),
+            Segment("PCA orbit", 5.0, f_orbit),
+            Segment("Grand Tour", TOUR_SECONDS, f_tour)]
+    return Timeline("wide-layer", segs, poster_segment=1,
+                    meta={"trace": tr, "accuracy": acc, "tour": tour, "projection": proj,
+                          "stage": kr, "scale": s1, "caption": pca_text})

@@ -14,7 +14,9 @@ import spacefold
 
 PKG = Path(spacefold.__file__).parent
 DRAWING = ("matplotlib", "PIL", "imageio", "imageio_ffmpeg", "av")
-LAYERS = ["data", "model", "trace", "render", "scenes", "cli", "server"]
+# cli and server are both outer adapters; the cli starts the server (`spacefold serve`),
+# so the server comes first and must never import the cli.
+LAYERS = ["data", "model", "trace", "render", "scenes", "server", "cli"]
 
 
 def _modules(part: str) -> list[Path]:
@@ -84,7 +86,7 @@ def test_shared_base_modules_import_no_layer_and_no_drawing(module: str) -> None
     assert bad == []
 
 
-@pytest.mark.parametrize("layer", ["render", "scenes", "cli"])
+@pytest.mark.parametrize("layer", ["render", "scenes", "server", "cli"])
 def test_outer_layers_only_import_leftwards(layer: str) -> None:
     if not _modules(layer):
         pytest.skip(f"spacefold.{layer} not written yet")

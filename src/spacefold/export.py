@@ -62,8 +62,12 @@ def _region_mesh(trace: Trace, res: int) -> tuple[np.ndarray, list[np.ndarray], 
     return verts, values, trace.predict(values[-1])
 
 
-def payload(trace: Trace, *, title: str | None = None, regions: bool = True) -> dict[str, Any]:
-    """Everything the viewer draws, as a JSON-ready dict (see the module docstring)."""
+def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
+            region_res: int = REGION_RES) -> dict[str, Any]:
+    """Everything the viewer draws, as a JSON-ready dict (see the module docstring).
+
+    ``region_res`` vertices per side of the decision-region mesh (the live app uses fewer).
+    """
     if not isinstance(trace, Trace):
         raise RenderError(f"cannot export a {type(trace).__name__}; give a Trace")
     if trace.n > MAX_POINTS:
@@ -71,7 +75,7 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True) -> 
     dims = 3 if trace.max_dim >= 3 else 2
     mesh = None
     if regions and trace.extent is not None and trace.stages[0].dim == 2:
-        mesh = _region_mesh(trace, REGION_RES)
+        mesh = _region_mesh(trace, region_res)
 
     stages = []
     for k, s in enumerate(trace.stages):
@@ -125,7 +129,7 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True) -> 
         "layers": layers,
     }
     if mesh is not None:
-        out["regions"] = {"res": REGION_RES, "labels": _b64(mesh[2], "u1")}
+        out["regions"] = {"res": region_res, "labels": _b64(mesh[2], "u1")}
     return out
 
 

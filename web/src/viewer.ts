@@ -12,6 +12,7 @@ export interface Options {
   grid?: boolean;
   regions?: boolean;
   speed?: number; // stages per second while playing
+  onStage?: (t: number) => void; // called when the stage position changes
 }
 
 const GRID_COLOR = new THREE.Color(0.35, 0.55, 0.85);
@@ -51,7 +52,7 @@ function union(a: { c: number[]; h: number }, b: { c: number[]; h: number }) {
 }
 
 export class Viewer {
-  readonly trace: Trace;
+  trace: Trace;
   readonly root: HTMLDivElement;
   readonly S: number;
   t = 0;
@@ -84,6 +85,8 @@ export class Viewer {
   private speed: number;
   hover = -1; // the point under the pointer, -1 for none
   private disposed = false;
+  private onStage?: (t: number) => void;
+  private titleEl: HTMLElement | null = null;
 
   constructor(parent: HTMLElement, trace: Trace, opts: Options = {}) {
     injectStyle();
@@ -149,12 +152,7 @@ export class Viewer {
       const R = trace.regionRes;
       const rg = new THREE.BufferGeometry();
       rg.setAttribute("position", new THREE.BufferAttribute(new Float32Array(3 * R * R), 3));
-      const col = new Float32Array(3 * R * R);
-      for (let i = 0; i < R * R; i++) {
-        const c = trace.regionLabels[i] % (trace.palette.length / 3);
-        for (let j = 0; j < 3; j++) col[3 * i + j] = trace.palette[3 * c + j] / 255;
-      }
-      rg.setAttribute("color", new THREE.BufferAttribute(col, 3));
+      rg.setAttribute("color", new THREE.BufferAttribute(new Float32Array(3 * R * R), 3));
       const idx: number[] = [];
       for (let r = 0; r < R - 1; r++) {
         for (let c = 0; c < R - 1; c++) {
@@ -189,13 +187,9 @@ export class Viewer {
 
     // camera framing: a stage at rest fills the view; a transition k-1 → k is framed by the
     // union of both stages' boxes, so a shift (+b) shows as motion, not as a re-centred picture
-    const tmp = new Float32Array(3 * n);
-    const boxes = trace.stages.map((s) => {
-      lerpInto(tmp, s.points, s.points, 1, trace.dims);
-      return box(tmp);
-    });
-    this.stageBoxes = boxes;
-    this.frameBoxes = boxes.map((b, k) => (k === 0 ? b : union(boxes[k - 1], b)));
+    this.fitBoxes();
+    this.regionColors();
+    this.onStage = opts.onStage;
 
     this.diagram = new Diagram(trace);
     this.buildUi(opts);
@@ -212,6 +206,60 @@ export class Viewer {
       requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
+    expose(this);
+  }
+
+  private fitBoxes(): void {
+    const tmp = new Float32Array(3 * this.trace.n);
+    const boxes = this.trace.stages.map((s) => {
+      lerpInto(tmp, s.points, s.points, 1, this.trace.dims);
+      return box(tmp);
+    });
+    this.stageBoxes = boxes;
+    this.frameBoxes = boxes.map((b, k) => (k === 0 ? b : union(boxes[k - 1], b)));
+  }
+
+  private regionColors(): void {
+    const tr = this.trace;
+    if (!this.regions || !tr.regionLabels) return;
+    const attr = this.regions.geometry.getAttribute("color") as THREE.BufferAttribute;
+    const col = attr.array as Float32Array;
+    for (let i = 0; i < tr.regionLabels.length; i++) {
+      const c = tr.regionLabels[i] % (tr.palette.length / 3);
+      for (let j = 0; j < 3; j++) col[3 * i + j] = tr.palette[3 * c + j] / 255;
+    }
+    attr.needsUpdate = true;
+  }
+
+  /** Can `t` replace the current trace in place (same shapes: a training step)? */
+  canUpdate(t: Trace): boolean {
+    const a = this.trace;
+    return t.n === a.n && t.dims === a.dims && t.stages.length === a.stages.length &&
+      t.regionRes === a.regionRes && t.stages[0].lines === a.stages[0].lines &&
+      t.stages[0].verts === a.stages[0].verts && !!t.labels === !!a.labels;
+  }
+
+  /** Show new numbers for the same network shape (live training), keeping stage and view. */
+  update(t: Trace): void {
+    if (!this.canUpdate(t)) throw new Error("trace shape changed; mount a new viewer");
+    this.trace = t;
+    this.fitBoxes();
+    this.regionColors();
+    const old = this.diagram.root;
+    this.diagram = new Diagram(t);
+    old.replaceWith(this.diagram.root);
+    this.setTitle();
+    this.setColors(this.colorBy);
+    if (this.selected >= 0) this.select(this.selected);
+    this.setT(this.t);
+  }
+
+  private setTitle(): void {
+    const acc = this.trace.accuracy;
+    if (this.titleEl) {
+      this.titleEl.textContent = this.trace.title +
+        (acc != null ? ` · accuracy ${(100 * acc).toFixed(1)}%` : "");
+    }
   }
 
   // -- UI -------------------------------------------------------------------------------------
@@ -224,8 +272,8 @@ export class Viewer {
       return e;
     };
     const top = h("div", "sf-top", this.root);
-    const acc = this.trace.accuracy;
-    h("div", "sf-title", top, this.trace.title + (acc != null ? ` · accuracy ${(100 * acc).toFixed(1)}%` : ""));
+    this.titleEl = h("div", "sf-title", top);
+    this.setTitle();
     this.ui.stage = h("div", "sf-stage", top);
     this.ui.proj = h("div", "sf-proj", top);
     const side = h("div", "sf-side", this.root);
@@ -312,6 +360,7 @@ export class Viewer {
     this.diagram.show(now);
     this.updateMarker();
     this.dirty = true;
+    this.onStage?.(this.t);
   }
 
   play(loop = false): void {
@@ -465,7 +514,8 @@ export class Viewer {
     this.path = new THREE.Line(g, new THREE.LineBasicMaterial({ color: 0xffffff, depthTest: false }));
     this.path.renderOrder = 4;
     this.pathDots = new THREE.Points(g, new THREE.PointsMaterial({
-      size: 7, sizeAttenuation: false, color: 0xffd479, depthTest: false }));
+      size: 8, sizeAttenuation: false, color: 0xffd479, map: dotTexture(), alphaTest: 0.5,
+      depthTest: false }));
     this.pathDots.renderOrder = 4;
     this.group.add(this.path, this.pathDots);
     panel.textContent = lines.join("\n");
@@ -496,4 +546,23 @@ export class Viewer {
     this.renderer.dispose();
     this.root.remove();
   }
+}
+
+/** A debug hook for tests and benchmarks: the newest viewer's state and numbers. */
+function expose(v: Viewer): void {
+  (window as unknown as Record<string, unknown>).__spacefold = {
+    viewer: v,
+    get stages() { return v.trace.stages.map((s) => s.name); },
+    get n() { return v.trace.n; },
+    get t() { return v.t; },
+    get frames() { return v.frames; },
+    get selected() { return v.selected; },
+    get settled() { return v.settled; },
+    setT: (t: number) => v.setT(t),
+    play: (loop = false) => v.play(loop),
+    pause: () => v.pause(),
+    positions: (idx?: number[]) => v.positions(idx),
+    screenOf: (i: number) => v.screenOf(i),
+    describe: (i: number) => v.describe(i),
+  };
 }

@@ -1,0 +1,216 @@
+"""``spacefold serve``: the local web app (FastAPI). The page is the built viewer plus the
+controls (web/src/app.ts); training runs server-side and streams over a WebSocket.
+
+    GET  /                  the app (state in the query string, so a view is shareable)
+    GET  /static/viewer.js  the built viewer bundle
+    GET  /api/options       datasets, activations and every bound, for the controls
+    POST /api/check         validate a config: 200, or 422 with a one-line message
+    POST /api/export        train a config for ``epochs`` and download the HTML export
+    WS   /ws                commands {"cmd": "config"|"train"|"pause"|"step"|"reset"}
+                            → updates {"type": "update"|"status"|"error", ...}
+
+Every request is bounded (points, widths, depth, epochs; see jobs.Config) and a client that
+disconnects stops its training job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from typing import Any
+
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import ValidationError
+
+from spacefold.errors import SpacefoldError
+from spacefold.export import BUNDLE, STATIC, to_html
+from spacefold.server import jobs
+from spacefold.server.jobs import Config, Job
+
+HOST = "127.0.0.1"
+PORT = 8765
+MAX_MESSAGE = 64 * 1024   # bytes of one WebSocket command
+
+
+def _message(err: ValidationError | RequestValidationError) -> str:
+    """A pydantic error list as one line naming the field, the value and what is allowed."""
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",))
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        val = e.get("input")
+        shown = f" (got {val!r})" if val is not None and not isinstance(val, dict) else ""
+        parts.append(f"{loc}: {msg}{shown}" if loc else msg)
+    return "; ".join(parts)[:500]
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="spacefold", docs_url="/api/docs", redoc_url=None)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _message(exc)}, status_code=422)
+
+    @app.exception_handler(SpacefoldError)
+    async def _bad(_: Request, exc: SpacefoldError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> HTMLResponse:
+        return HTMLResponse((STATIC / "app.html").read_text(encoding="utf-8"))
+
+    @app.get("/static/viewer.js")
+    def viewer() -> FileResponse:
+        return FileResponse(BUNDLE, media_type="text/javascript")
+
+    @app.get("/api/options")
+    def options() -> dict[str, Any]:
+        return {"datasets": list(jobs.PLANE_DATASETS), "activations": jobs.activations(),
+                "defaults": Config().model_dump(),
+                "limits": {"points": jobs.MAX_POINTS, "width": jobs.MAX_WIDTH,
+                           "hidden_layers": jobs.MAX_HIDDEN, "epochs": jobs.MAX_EPOCHS}}
+
+    @app.post("/api/check")
+    def check(cfg: Config) -> dict[str, Any]:
+        return {"ok": True, "config": cfg.model_dump()}
+
+    @app.post("/api/export")
+    def export(cfg: Config) -> Response:
+        if cfg.epochs > 20_000:
+            raise SpacefoldError(f"epochs {cfg.epochs}: an export trains at most 20000")
+        job = Job(cfg, lambda _: None)
+        import spacefold as sf
+
+        sf.train(job.net, job.train_data, epochs=cfg.epochs, lr=cfg.lr,
+                 batch_size=cfg.batch_size, weight_decay=cfg.l2, target_accuracy=None,
+                 seed=cfg.seed)
+        page = to_html(sf.trace(job.net, job.data), title=f"{cfg.dataset} · {cfg.arch}")
+        name = f"spacefold-{cfg.dataset}-{cfg.arch}.html"
+        return Response(page, media_type="text/html",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.get("/api/jobs")
+    def running() -> dict[str, int]:
+        return {"running": jobs.running_jobs()}
+
+    @app.websocket("/ws")
+    async def ws(sock: WebSocket) -> None:
+        await Session(sock).run()
+
+    return app
+
+
+class Session:
+    """One browser tab: at most one job; the newest update wins when the client is slow."""
+
+    def __init__(self, sock: WebSocket) -> None:
+        self.sock = sock
+        self.job: Job | None = None
+        self.cfg: Config | None = None
+        self.control: deque[dict[str, Any]] = deque(maxlen=100)
+        self.latest: dict[str, Any] | None = None
+        self.wake = asyncio.Event()
+
+    def _emit_from(self, loop: asyncio.AbstractEventLoop, job_id: int) -> Any:
+        def emit(msg: dict[str, Any]) -> None:
+            def put() -> None:
+                if self.job is None or id(self.job) != job_id:
+                    return            # a stale job's last words
+                if msg["type"] == "update":
+                    self.latest = msg
+                else:
+                    self.control.append(msg)
+                self.wake.set()
+            loop.call_soon_threadsafe(put)
+        return emit
+
+    async def _sender(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.control or self.latest is not None:
+                msg: dict[str, Any]
+                if self.control:
+                    msg = self.control.popleft()
+                elif self.latest is not None:
+                    msg, self.latest = self.latest, None
+                try:
+                    text = json.dumps(msg, allow_nan=False, default=str)
+                except ValueError:        # a NaN slipped in: say so rather than send bad JSON
+                    text = json.dumps({"type": "error", "message": "non-finite values in the "
+                                       "network's output; training diverged"})
+                await self.sock.send_text(text)
+
+    def _say(self, msg: dict[str, Any]) -> None:
+        self.control.append(msg)
+        self.wake.set()
+
+    async def _new_job(self, cfg: Config) -> None:
+        await self._stop_job()
+        loop = asyncio.get_running_loop()
+        self.cfg = cfg
+        try:
+            # build (data + initial weights) off the event loop: it imports torch once
+            job = await asyncio.to_thread(Job, cfg, lambda m: None)
+        except SpacefoldError as e:
+            self._say({"type": "error", "message": str(e)})
+            return
+        self.job = job
+        job.emit = self._emit_from(loop, id(job))
+        await asyncio.to_thread(job.start)
+
+    async def _stop_job(self) -> None:
+        job, self.job = self.job, None
+        if job is not None:
+            await asyncio.to_thread(job.stop)
+
+    async def _handle(self, raw: str) -> None:
+        if len(raw) > MAX_MESSAGE:
+            self._say({"type": "error", "message": f"message of {len(raw)} bytes is too large "
+                                                   f"(at most {MAX_MESSAGE})"})
+            return
+        try:
+            msg = json.loads(raw)
+            cmd = msg.get("cmd") if isinstance(msg, dict) else None
+        except json.JSONDecodeError:
+            cmd = None
+        if cmd in ("config", "reset"):
+            try:
+                cfg = Config(**(msg.get("config") or {})) if cmd == "config" or self.cfg is None \
+                    else self.cfg
+            except (ValidationError, TypeError) as e:
+                text = _message(e) if isinstance(e, ValidationError) else str(e)
+                self._say({"type": "error", "message": text})
+                return
+            await self._new_job(cfg)
+        elif cmd in ("train", "pause", "step"):
+            if self.job is None:
+                self._say({"type": "error", "message": "no network yet: send a config first"})
+                return
+            getattr(self.job, cmd)()
+        else:
+            self._say({"type": "error", "message": f"unknown command {cmd!r}; use config, "
+                                                   f"train, pause, step or reset"})
+
+    async def run(self) -> None:
+        await self.sock.accept()
+        sender = asyncio.create_task(self._sender())
+        try:
+            while True:
+                raw = await self.sock.receive_text()
+                await self._handle(raw)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            sender.cancel()
+            await self._stop_job()
+
+
+def serve(host: str = HOST, port: int = PORT) -> None:
+    """Run the app with uvicorn until Ctrl-C."""
+    import uvicorn
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning", ws_max_size=MAX_MESSAGE)

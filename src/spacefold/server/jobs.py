@@ -1,0 +1,319 @@
+"""The app's training sessions: a bounded config, and a job that trains in a thread and
+publishes the live trace several times a second.
+
+Pause and Step block inside the trainer's per-epoch ``progress`` callback, so one Adam
+optimizer runs through the whole session; Stop raises out of it. Nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from spacefold.data import DATASETS, Dataset
+from spacefold.errors import SpacefoldError
+from spacefold.export import payload
+from spacefold.model.arch import ACTIVATION_NAMES, ArchSpec
+
+# -- bounds: no request can exhaust memory or CPU ---------------------------------------------
+MAX_POINTS = 5000
+MAX_WIDTH = 256
+MAX_HIDDEN = 6
+MAX_EPOCHS = 100_000
+PLANE_DATASETS = tuple(sorted(n for n in DATASETS if n != "digits"))   # 2-D inputs
+UPDATE_INTERVAL = 0.1   # seconds between live updates (≈10/s)
+STEP_EPOCHS = 10
+LIVE_REGION_RES = 40    # region mesh vertices per side in live updates (exports use 64)
+
+
+class Config(BaseModel):
+    """Everything a run depends on; the app keeps it in the URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str = "spiral"
+    classes: int = Field(default=5, ge=2, le=10)
+    n: int = Field(default=1000, ge=20, le=MAX_POINTS)
+    noise: float = Field(default=0.2, ge=0.0, le=1.0, allow_inf_nan=False)
+    test: float = Field(default=0.2, ge=0.0, le=0.5, allow_inf_nan=False)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    arch: str = Field(default="2-100-5", max_length=64)
+    activation: str = Field(default="relu", max_length=200)
+    lr: float = Field(default=0.01, gt=0.0, le=1.0, allow_inf_nan=False)
+    batch_size: int | None = Field(default=None, ge=1, le=MAX_POINTS)
+    l2: float = Field(default=0.0, ge=0.0, le=0.1, allow_inf_nan=False)
+    epochs: int = Field(default=5000, ge=1, le=MAX_EPOCHS)
+
+    @field_validator("dataset")
+    @classmethod
+    def _dataset(cls, v: str) -> str:
+        if v not in PLANE_DATASETS:
+            raise ValueError(f"unknown dataset {v!r}; choose one of: {', '.join(PLANE_DATASETS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _spec(self) -> Config:
+        self.spec()   # raises ValueError with the one-line message
+        return self
+
+    def spec(self) -> ArchSpec:
+        try:
+            spec = ArchSpec.parse(self.arch, self.activation)
+        except SpacefoldError as e:
+            raise ValueError(str(e)) from None
+        w = spec.widths
+        if w[0] != 2:
+            raise ValueError(f"arch {self.arch!r} must start with 2 (the plane's 2 inputs)")
+        if max(w[1:]) > MAX_WIDTH:
+            raise ValueError(f"arch {self.arch!r}: widths must be at most {MAX_WIDTH} here")
+        if len(w) - 2 > MAX_HIDDEN:
+            raise ValueError(f"arch {self.arch!r}: at most {MAX_HIDDEN} hidden layers here")
+        classes = self.data_classes()
+        if w[-1] < classes:
+            raise ValueError(f"arch {self.arch!r} has {w[-1]} outputs for {classes} "
+                             f"classes; end it with {classes}")
+        return spec
+
+    def data_params(self) -> dict[str, Any]:
+        """The dataset options this dataset's generator takes (xor has no ``classes``)."""
+        takes = inspect.signature(DATASETS[self.dataset]).parameters
+        given = {"classes": self.classes, "n": self.n, "noise": self.noise, "seed": self.seed}
+        return {k: v for k, v in given.items() if k in takes}
+
+    def data_classes(self) -> int:
+        if "classes" in self.data_params():
+            return self.classes
+        from spacefold.data import dataset
+
+        return dataset(self.dataset, **{**self.data_params(), "n": 20}).classes
+
+
+def activations() -> list[str]:
+    return list(ACTIVATION_NAMES)
+
+
+class Stopped(Exception):
+    """Raised inside the trainer's callback to end a job."""
+
+
+JOBS: weakref.WeakSet[Job] = weakref.WeakSet()
+
+
+def running_jobs() -> int:
+    """Training threads alive in this process (a test checks disconnects stop theirs)."""
+    return sum(1 for j in list(JOBS) if j.alive)
+
+
+class Job:
+    """One session's network: trains in a thread; ``emit(message)`` receives its updates.
+
+    Starts paused with the initial weights shown. Messages are dicts: ``{"type": "update",
+    "epoch", "loss", "acc", "test_loss", "test_acc", "trace"}``, ``{"type": "status",
+    "state"}``, ``{"type": "error", "message"}``.
+    """
+
+    def __init__(self, cfg: Config, emit: Callable[[dict[str, Any]], None]) -> None:
+        from spacefold.data import dataset
+
+        self.cfg = cfg
+        self.emit = emit
+        data = dataset(cfg.dataset, **cfg.data_params())
+        self.train_data: Dataset = data
+        self.test_data: Dataset | None = None
+        if cfg.test > 0:
+            self.train_data, self.test_data = data.split(cfg.test, seed=cfg.seed)
+            # the points shown: training points first, then the held-out ones
+            data = Dataset(np.concatenate([self.train_data.x, self.test_data.x]),
+                           np.concatenate([self.train_data.y, self.test_data.y]),
+                           data.name, data.classes, data.params)
+        self.data = data
+        self.spec = cfg.spec()
+        self.state = "paused"
+        self.epoch = 0
+        self.loss = math.nan
+        self.acc = 0.0
+        self._cv = threading.Condition()
+        self._run = False        # training allowed to proceed
+        self._budget = -1        # epochs left before pausing again (-1: unlimited)
+        self._stop = False
+        self._last = 0.0         # when the last update was started (perf_counter)
+        self._cost = 0.0         # seconds the last update took to make
+        self._thread: threading.Thread | None = None
+        # Updates are traced on a second thread from a snapshot of the weights, so training
+        # never waits for them (numpy releases the GIL: two cores, two jobs).
+        self._snap: tuple[Any, int, float, str] | None = None
+        self._publisher: threading.Thread | None = None
+        self.updates = 0
+        import spacefold as sf
+
+        self.net = sf.build(self.spec.arch, list(self.spec.activations), seed=cfg.seed)
+        JOBS.add(self)
+
+    # -- commands (any thread) -------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return any(t is not None and t.is_alive() for t in (self._thread, self._publisher))
+
+    def start(self) -> None:
+        self.publish()
+        self._thread = threading.Thread(target=self._main, name="spacefold-train", daemon=True)
+        self._publisher = threading.Thread(target=self._publish_loop, name="spacefold-trace",
+                                           daemon=True)
+        self._thread.start()
+        self._publisher.start()
+
+    def train(self) -> None:
+        self._command(run=True, budget=-1, state="training")
+
+    def pause(self) -> None:
+        self._command(run=False, budget=-1, state="paused")
+
+    def step(self) -> None:
+        self._command(run=True, budget=STEP_EPOCHS, state="training")
+
+    def stop(self, wait: float = 5.0) -> None:
+        with self._cv:
+            self._stop = True
+            self._cv.notify_all()
+        for t in (self._thread, self._publisher):
+            if t is not None and t is not threading.current_thread():
+                t.join(wait)
+
+    def _command(self, run: bool, budget: int, state: str) -> None:
+        with self._cv:
+            if self.state in ("done", "diverged", "stopped"):
+                return
+            self._run, self._budget = run, budget
+            self.state = state
+            self._cv.notify_all()
+        self.emit({"type": "status", "state": state, "epoch": self.epoch})
+
+    # -- the training thread ---------------------------------------------------------------
+    def _main(self) -> None:
+        import torch
+
+        import spacefold as sf
+
+        torch.set_num_threads(1)
+        try:
+            if not self._wait():
+                return
+            sf.train(self.net, self.train_data, epochs=self.cfg.epochs, lr=self.cfg.lr,
+                     batch_size=self.cfg.batch_size, weight_decay=self.cfg.l2,
+                     target_accuracy=None, seed=self.cfg.seed, progress=self._progress)
+            self.state = "done"
+            self.publish()
+            self.emit({"type": "status", "state": "done", "epoch": self.epoch})
+        except Stopped:
+            self.state = "stopped"
+        except SpacefoldError as e:        # divergence: name the step and learning rate
+            self.state = "diverged"
+            self.emit({"type": "error", "message": str(e)})
+            self.emit({"type": "status", "state": "diverged", "epoch": self.epoch})
+        except Exception as e:  # pragma: no cover - reported, never a silent dead job
+            self.state = "error"
+            self.emit({"type": "error", "message": f"training failed: {e}"})
+
+    def _wait(self) -> bool:
+        """Block while paused; False once stopped."""
+        with self._cv:
+            while not self._run and not self._stop:
+                self._cv.wait(0.5)
+            return not self._stop
+
+    def _progress(self, epoch: int, epochs: int, loss: float, acc: float) -> None:
+        self.epoch, self.loss, self.acc = epoch, loss, acc
+        if self._stop:
+            raise Stopped()
+        pause_now = False
+        with self._cv:
+            if self._budget > 0:
+                self._budget -= 1
+                if self._budget == 0:
+                    self._run, self._budget, pause_now = False, -1, True
+                    self.state = "paused"
+        # the next update once UPDATE_INTERVAL has passed, and never before training has had
+        # as much time as the last update took: a slow machine shows fewer updates, not a
+        # stalled network
+        now = time.perf_counter()
+        if pause_now:
+            self.publish()       # a step's result is shown before the pause is announced
+        elif now - self._last >= UPDATE_INTERVAL:
+            with self._cv:
+                if self._snap is None:     # the publisher is free: hand it these weights
+                    self._snap = (copy.deepcopy(self.net), epoch, loss, self.state)
+                    self._last = now
+                    self._cv.notify_all()
+        if pause_now:
+            self.emit({"type": "status", "state": "paused", "epoch": epoch})
+        if not self._wait():
+            raise Stopped()
+
+    def _publish_loop(self) -> None:
+        while True:
+            with self._cv:
+                while self._snap is None and not self._stop:
+                    self._cv.wait(0.5)
+                if self._stop:
+                    return
+                snap = self._snap
+            assert snap is not None
+            try:
+                self.publish(*snap)
+            finally:
+                with self._cv:
+                    self._snap = None
+
+    def publish(self, net: Any = None, epoch: int | None = None, loss: float | None = None,
+                state: str | None = None) -> None:
+        """Trace the network (default: the live one) and emit it with the metrics."""
+        import spacefold as sf
+        from spacefold.trace import GridSpec
+
+        t0 = time.perf_counter()
+        net = self.net if net is None else net
+        epoch = self.epoch if epoch is None else epoch
+        loss = self.loss if loss is None else loss
+        try:
+            t = sf.trace(net, self.data, grid=GridSpec(lines=17, verts=48, regions=0))
+            out = t.output
+            if not np.isfinite(out).all():
+                raise FloatingPointError
+        except (FloatingPointError, np.linalg.LinAlgError, SpacefoldError):
+            self.emit({"type": "error", "message": f"the network's outputs are not finite at "
+                                                   f"epoch {epoch} (learning rate {self.cfg.lr:g});"
+                                                   f" nothing to show"})
+            return
+        msg: dict[str, Any] = {"type": "update", "epoch": epoch, "state": state or self.state,
+                               "loss": loss if math.isfinite(loss) else None,
+                               "trace": payload(t, title=f"{self.cfg.dataset} · "
+                                                          f"{self.spec.arch}",
+                                                region_res=LIVE_REGION_RES)}
+        n_train = len(self.train_data)
+        msg.update(_metrics(t, out, self.data.y, slice(0, n_train), "train"))
+        if self.test_data is not None:
+            msg.update(_metrics(t, out, self.data.y, slice(n_train, None), "test"))
+        self.updates += 1
+        self._cost = time.perf_counter() - t0
+        self.emit(msg)
+
+
+def _metrics(t: Any, out: np.ndarray, y: np.ndarray, sel: slice,
+             name: str) -> dict[str, float | None]:
+    """Cross-entropy on the logits and accuracy for the points ``sel``."""
+    z = out[sel].astype(np.float64)
+    yy = np.asarray(y)[sel]
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    loss = float(-logp[np.arange(len(yy)), yy].mean())
+    acc = float((t.predict(out[sel]) == yy).mean())
+    return {f"{name}_loss": loss if math.isfinite(loss) else None, f"{name}_acc": acc}

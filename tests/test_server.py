@@ -1,0 +1,211 @@
+"""``spacefold serve``: bounded requests (422 with a message), the WebSocket training session,
+disconnects that stop their job, and the app itself in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from spacefold.server import browser, jobs
+from spacefold.server.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app()) as c:
+        yield c
+
+
+@pytest.mark.parametrize("body, names", [
+    ({"n": 10**9}, ["n", "5000"]),
+    ({"n": 3}, ["n"]),
+    ({"classes": 50}, ["classes"]),
+    ({"arch": "2-999-5"}, ["2-999-5", "256"]),
+    ({"arch": "2-8-8-8-8-8-8-8-5"}, ["hidden layers"]),
+    ({"arch": "3-10-5"}, ["start with 2"]),
+    ({"arch": "2-10-3", "classes": 5}, ["3 outputs", "5 classes"]),
+    ({"arch": "2-x-5"}, ["'x'"]),
+    ({"activation": "swish"}, ["swish"]),
+    ({"dataset": "imagenet"}, ["imagenet", "spiral"]),
+    ({"lr": 0}, ["lr"]),
+    ({"epochs": 10**7}, ["epochs"]),
+    ({"noise": "lots"}, ["noise"]),
+    ({"batch_size": 0}, ["batch_size"]),
+    ({"surprise": 1}, ["surprise"]),
+])
+def test_out_of_bounds_requests_get_422_with_a_message(client: TestClient, body: dict,
+                                                        names: list[str]) -> None:
+    r = client.post("/api/check", json=body)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail
+    for name in names:
+        assert name in detail, detail
+
+
+@pytest.mark.parametrize("raw", ['{"lr": NaN}', '{"noise": Infinity}', "not json", "[1, 2]"])
+def test_nan_and_text_bodies_get_422(client: TestClient, raw: str) -> None:
+    r = client.post("/api/check", content=raw, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"], r.text
+
+
+def test_a_good_config_passes_and_the_options_list_the_registries(client: TestClient) -> None:
+    r = client.post("/api/check", json={"dataset": "moons", "classes": 2, "arch": "2-8-2"})
+    assert r.status_code == 200 and r.json()["config"]["arch"] == "2-8-2"
+    opts = client.get("/api/options").json()
+    assert "spiral" in opts["datasets"] and "relu" in opts["activations"]
+    assert opts["limits"]["points"] == jobs.MAX_POINTS
+    assert client.get("/").status_code == 200
+    assert client.get("/static/viewer.js").text.startswith(("var spacefold", "(function"))
+
+
+def test_export_endpoint_returns_a_page(client: TestClient) -> None:
+    r = client.post("/api/export", json={"dataset": "xor", "classes": 2, "n": 60,
+                                         "arch": "2-4-2", "epochs": 5})
+    assert r.status_code == 200 and "spacefold.mount" in r.text
+    assert "attachment" in r.headers["content-disposition"]
+    assert client.post("/api/export", json={"epochs": 50_000}).status_code == 422
+
+
+def _until(ws: Any, pred: Any, limit: int = 500) -> dict:
+    for _ in range(limit):
+        m = ws.receive_json()
+        if pred(m):
+            return m
+    raise AssertionError("message never came")
+
+
+def test_websocket_session_trains_steps_and_reports_errors(client: TestClient) -> None:
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(json.dumps({"cmd": "config", "config": {"arch": "2-999-5"}}))
+        err = _until(ws, lambda m: m["type"] == "error")
+        assert "2-999-5" in err["message"]
+        ws.send_text(json.dumps({"cmd": "fly"}))
+        assert "fly" in _until(ws, lambda m: m["type"] == "error")["message"]
+        cfg = {"dataset": "moons", "classes": 2, "n": 100, "arch": "2-6-2", "epochs": 200}
+        ws.send_text(json.dumps({"cmd": "config", "config": cfg}))
+        first = _until(ws, lambda m: m["type"] == "update")
+        assert first["epoch"] == 0 and len(first["trace"]["stages"]) == 6
+        ws.send_text(json.dumps({"cmd": "step"}))
+        seen: list[dict] = []
+        _until(ws, lambda m: seen.append(m) or (
+            any(x.get("state") == "paused" and x["type"] == "status" for x in seen)
+            and any(x["type"] == "update" and x["epoch"] == jobs.STEP_EPOCHS for x in seen)))
+        assert max(x["epoch"] for x in seen if x["type"] == "update") == jobs.STEP_EPOCHS
+        ws.send_text(json.dumps({"cmd": "train"}))
+        done = _until(ws, lambda m: m["type"] == "status" and m["state"] == "done", 5000)
+        assert done["epoch"] == 200
+
+
+def test_a_disconnect_mid_training_stops_the_job(client: TestClient) -> None:
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(json.dumps({"cmd": "config", "config": {"epochs": 100_000}}))
+        _until(ws, lambda m: m["type"] == "update")
+        ws.send_text(json.dumps({"cmd": "train"}))
+        _until(ws, lambda m: m["type"] == "update" and m["epoch"] > 0)
+        assert jobs.running_jobs() >= 1
+    deadline = time.time() + 10
+    while jobs.running_jobs() and time.time() < deadline:
+        time.sleep(0.05)
+    assert jobs.running_jobs() == 0
+    assert client.get("/api/jobs").json() == {"running": 0}
+
+
+def test_divergence_is_a_message_with_the_step_and_learning_rate() -> None:
+    msgs: list[dict] = []
+    job = jobs.Job(jobs.Config(dataset="moons", classes=2, n=100, arch="2-64-64-2", lr=1.0,
+                               epochs=2000), msgs.append)
+    job.net[0].weight.data.fill_(float("inf"))     # the first loss is NaN
+    job.start()
+    job.train()
+    deadline = time.time() + 20
+    while job.alive and time.time() < deadline:
+        time.sleep(0.05)
+    job.stop()
+    errors = [m["message"] for m in msgs if m["type"] == "error"]
+    assert errors and "learning rate" in errors[-1] and "step" in errors[-1], msgs[-3:]
+    assert job.state == "diverged"
+
+
+# -- the app in real headless Chromium -----------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    import uvicorn
+
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+                                       log_level="warning"))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    srv.should_exit = True
+    th.join(10)
+
+
+needs_browser = pytest.mark.skipif(browser.missing() is not None, reason=browser.missing() or "")
+
+
+SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer-shots"
+
+
+@needs_browser
+def test_training_the_spiral_in_the_browser_passes_90_percent(server: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with browser.chromium(1200, 700) as ctx:
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server + "?dataset=spiral&classes=5&n=600&arch=2-64-5&lr=0.03&stage=5")
+        page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
+                               timeout=60_000)
+        page.screenshot(path=str(SHOTS / "app-start.png"))
+        first = float(page.locator(".sf-metrics").get_attribute("data-test-acc") or 0)
+        page.locator("button.sf-train").click()
+        page.wait_for_function(
+            "Number(document.querySelector('.sf-metrics').dataset.testAcc) > 0.9",
+            timeout=90_000)
+        page.screenshot(path=str(SHOTS / "app-trained.png"))
+        text = page.locator(".sf-metrics").inner_text()
+        assert first < 0.6 and "acc" in text
+        assert page.evaluate("__spacefoldApp.updates") >= 2
+        assert page.evaluate("__spacefold.t") == 5
+        assert errors == []
+
+
+@needs_browser
+def test_a_url_with_state_restores_the_same_view(server: str) -> None:
+    with browser.chromium(1000, 640) as ctx:
+        page = ctx.new_page()
+        page.goto(server + "?dataset=moons&classes=2&n=200&arch=2-3-2&activation=tanh"
+                           "&seed=7&stage=3")
+        page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
+                               timeout=60_000)
+        assert page.locator("input[name=arch]").input_value() == "2-3-2"
+        assert page.locator("select[name=dataset]").input_value() == "moons"
+        assert page.locator("select[name=activation]").input_value() == "tanh"
+        assert page.locator("input[name=seed]").input_value() == "7"
+        assert page.evaluate("__spacefold.t") == 3
+        assert page.locator(".sf-stage").inner_text() == "layer 1 · tanh"
+        page.evaluate("__spacefold.setT(2)")
+        page.wait_for_function("location.search.includes('stage=2')", timeout=5_000)
+        page.locator("input[name=arch]").fill("2-4-2")
+        page.locator("input[name=arch]").dispatch_event("change")
+        page.wait_for_function("location.search.includes('arch=2-4-2')", timeout=5_000)
+        page.screenshot(path=str(SHOTS / "app-url-state.png"))

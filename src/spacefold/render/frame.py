@@ -141,6 +141,7 @@ class Mesh:
     triangles: np.ndarray
     colors: np.ndarray
     shade: bool = True                     # darken by the angle to the viewer (shape cue)
+    normals: np.ndarray | None = None      # (V, 3) data-space normals; None: from the faces
 
 
 @dataclass

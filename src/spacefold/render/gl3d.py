@@ -164,12 +164,18 @@ void main() { f_color = v_color; }
 _MESH_VS = """
 #version 330
 uniform mat4 mvp;
+uniform vec3 eye;          // towards the viewer, normalised coordinates
+uniform vec3 inv_scale;    // normals go from data to normalised coordinates by 1/scale
 in vec3 in_pos;
 in vec4 in_color;
+in vec4 in_normal;         // xyz: data-space normal, w: 1 to shade, 0 not
 out vec4 v_color;
 void main() {
     gl_Position = mvp * vec4(in_pos, 1.0);
-    v_color = in_color;
+    vec3 n = in_normal.xyz * inv_scale;
+    float len = length(n);
+    float k = len > 0.0 ? 0.55 + 0.45 * abs(dot(n / len, eye)) : 1.0;
+    v_color = vec4(in_color.rgb * mix(1.0, k, in_normal.w), in_color.a);
 }
 """
 
@@ -202,6 +208,7 @@ class GL3D:
         self.mesh: Any = ctx.program(vertex_shader=_MESH_VS, fragment_shader=_FLAT_FS)
         self._fbos: dict[tuple[int, int], tuple[Any, Any]] = {}
         self._buffers: dict[str, Any] = {}
+        self._meshes: dict[str, Any] = {}   # last uploaded geometry per pass
 
     # -- resources ----------------------------------------------------------------------------
     def _fbo(self, w: int, h: int) -> tuple[Any, Any]:
@@ -218,33 +225,22 @@ class GL3D:
             self._fbos[(w, h)] = (ms, out)
         return self._fbos[(w, h)]
 
-    def _draw(self, name: str, prog: Any, data: np.ndarray, mode: int,
-              index: np.ndarray | None = None) -> None:
-        """Draw interleaved float32 rows (pos 3, colour 4); buffers are reused between frames."""
-        ctx = self.ctx
-        raw = np.ascontiguousarray(data, dtype="f4").tobytes()
-        vbo = self._buffers.get(name)
-        if vbo is None or vbo.size < len(raw):
-            if vbo is not None:
-                vbo.release()
-            vbo = ctx.buffer(reserve=max(len(raw), 1024), dynamic=True)
-            self._buffers[name] = vbo
-        vbo.write(raw)
-        ibo = None
-        if index is not None:
-            iraw = np.ascontiguousarray(index, dtype="i4").tobytes()
-            key = name + ".index"
-            ibo = self._buffers.get(key)
-            if ibo is None or ibo.size < len(iraw):
-                if ibo is not None:
-                    ibo.release()
-                ibo = ctx.buffer(reserve=max(len(iraw), 1024), dynamic=True)
-                self._buffers[key] = ibo
-            ibo.write(iraw)
-        vao = ctx.vertex_array(prog, [(vbo, "3f 4f", "in_pos", "in_color")],
-                               index_buffer=ibo, index_element_size=4)
-        n = len(index) if index is not None else len(data)
-        vao.render(mode, vertices=n)
+    def _buffer(self, name: str, raw: bytes) -> Any:
+        """A dynamic GL buffer holding ``raw``, reused (grown when needed) between frames."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.size < len(raw):
+            if buf is not None:
+                buf.release()
+            buf = self.ctx.buffer(reserve=max(len(raw), 1024), dynamic=True)
+            self._buffers[name] = buf
+        buf.write(raw)
+        return buf
+
+    def _draw(self, name: str, prog: Any, data: np.ndarray, mode: int) -> None:
+        """Draw interleaved float32 rows (pos 3, colour 4)."""
+        vbo = self._buffer(name, np.ascontiguousarray(data, dtype="f4").tobytes())
+        vao = self.ctx.vertex_array(prog, [(vbo, "3f 4f", "in_pos", "in_color")])
+        vao.render(mode, vertices=len(data))
         vao.release()
 
     # -- drawing ------------------------------------------------------------------------------
@@ -262,8 +258,9 @@ class GL3D:
         ctx.blend_func = mgl.SRC_ALPHA, mgl.ONE_MINUS_SRC_ALPHA
         ctx.depth_func = "<="
 
-        opaque = [m for m in panel.meshes if np.all(np.asarray(m.colors)[:, 3] >= 1.0)]
-        clear = [m for m in panel.meshes if m not in opaque]
+        solid = [bool(np.all(np.asarray(m.colors)[:, 3] >= 1.0)) for m in panel.meshes]
+        opaque = [m for m, o in zip(panel.meshes, solid, strict=True) if o]
+        clear = [m for m, o in zip(panel.meshes, solid, strict=True) if not o]
         # 1. opaque: meshes, lines, points (depth written)
         if opaque:
             self._draw_meshes(opaque, panel, mvp_bytes, mvp, sort=False)
@@ -292,29 +289,46 @@ class GL3D:
         # 3. resolve the samples and read back
         if out is not ms:
             ctx.copy_framebuffer(out, ms)
-        buf = out.read(components=4, alignment=1)
-        return np.frombuffer(bytearray(buf), dtype=np.uint8).reshape(h, w, 4)
+        img = np.empty((h, w, 4), dtype=np.uint8)
+        out.read_into(img, components=4, alignment=1)
+        return img
 
     def _draw_meshes(self, meshes: list[Mesh], panel: Space3D, mvp_bytes: bytes,
                      mvp: np.ndarray, sort: bool) -> None:
-        eye = camera_basis(panel.camera)[0]
-        _, scale, _ = normalizer(panel)
-        verts, tris, off = [], [], 0
-        for m in meshes:
-            v = np.asarray(m.vertices, dtype=np.float64).reshape(-1, 3)
-            t = np.asarray(m.triangles, dtype=np.int64).reshape(-1, 3)
-            c = _colors4(m.colors, len(v))
-            if m.shade:   # faces turned away from the viewer darken: a cue for the shape
-                c = c.copy()
-                c[:, :3] *= (0.55 + 0.45 * np.abs(vertex_normals(v * scale, t) @ eye))[:, None]
-            verts.append(np.concatenate([v, c], 1))
-            tris.append(t + off)
-            off += len(v)
-        data, index = np.concatenate(verts), np.concatenate(tris)
+        name = "sorted" if sort else "opaque"
+        key = tuple((id(m.vertices), id(m.triangles), id(m.colors), m.shade) for m in meshes)
+        hit = self._meshes.get(name)
+        if hit is None or hit[0] != key or any(a is not b for a, b in zip(hit[1], meshes,
+                                                                           strict=True)):
+            # new geometry: one upload of positions, colours and normals for all meshes
+            rows, tris, off = [], [], 0
+            for m in meshes:
+                v = np.asarray(m.vertices, dtype=np.float64).reshape(-1, 3)
+                t = np.asarray(m.triangles, dtype=np.int64).reshape(-1, 3)
+                nrm = m.normals if m.normals is not None else vertex_normals(v, t)
+                flag = np.full((len(v), 1), 1.0 if m.shade else 0.0)
+                rows.append(np.concatenate([v, _colors4(m.colors, len(v)), nrm, flag], 1))
+                tris.append(t + off)
+                off += len(v)
+            data = np.ascontiguousarray(np.concatenate(rows), dtype="f4")
+            index = np.concatenate(tris).astype(np.int32)
+            vbo = self._buffer(name + ".vbo", data.tobytes())
+            hit = (key, list(meshes), data[:, :3].astype(np.float64), index, vbo)
+            self._meshes[name] = hit
+        _, _, pos, index, vbo = hit
         if sort:
-            index = index[sort_back_to_front(data[:, :3], index, mvp)]
-        self.mesh["mvp"].write(mvp_bytes)
-        self._draw("mesh", self.mesh, data, self.mgl.TRIANGLES, index.ravel())
+            index = index[sort_back_to_front(pos, index, mvp)]
+        ibo = self._buffer(name + ".ibo", np.ascontiguousarray(index, dtype="i4").tobytes())
+        _, scale, _ = normalizer(panel)
+        prog = self.mesh
+        prog["mvp"].write(mvp_bytes)
+        prog["eye"].value = tuple(float(x) for x in camera_basis(panel.camera)[0])
+        prog["inv_scale"].value = tuple(float(x) for x in 1.0 / scale)
+        vao = self.ctx.vertex_array(prog, [(vbo, "3f 4f 4f", "in_pos", "in_color",
+                                            "in_normal")],
+                                    index_buffer=ibo, index_element_size=4)
+        vao.render(self.mgl.TRIANGLES, vertices=index.size)
+        vao.release()
 
     def _segments(self, panel: Space3D) -> list[tuple[float, np.ndarray]]:
         """Line segments grouped by width: [(width px, (2S, 7) rows of pos + colour)]."""
@@ -353,9 +367,10 @@ def sort_back_to_front(vertices: np.ndarray, triangles: np.ndarray, mvp: np.ndar
     depth = w[triangles].sum(axis=1)               # (T,)
     # Depths within 1/4096 of the range tie and keep their given order (mesh by mesh):
     # nearly coincident surfaces would otherwise swap triangle by triangle, in stripes.
+    # (int16 keys: numpy's stable sort is then a radix sort, linear time)
     lo, hi = float(depth.min()), float(depth.max())
-    q = np.floor((depth - lo) * (4096.0 / max(hi - lo, 1e-300)))
-    return np.argsort(-q, kind="stable")
+    q = ((hi - depth) * (4095.0 / max(hi - lo, 1e-300))).astype(np.int16)
+    return np.argsort(q, kind="stable")
 
 
 def vertex_normals(v: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -399,4 +414,9 @@ def surface(x: np.ndarray, y: np.ndarray, z: np.ndarray, colors: np.ndarray,
     tris = np.concatenate([np.stack([a, b, e], 1), np.stack([a, e, d], 1)])
     col = np.asarray(colors, dtype=np.float64)
     col = np.array(np.broadcast_to(col, (r, c, col.shape[-1])).reshape(-1, col.shape[-1]))
-    return Mesh(verts, tris, _colors4(col, len(verts)), shade)
+    # normals from the grid's tangents (cheaper than summing face normals)
+    p = np.stack([x, y, z], axis=-1).astype(np.float64)
+    du = np.gradient(p, axis=1)
+    dv = np.gradient(p, axis=0)
+    nrm = np.cross(du, dv).reshape(-1, 3)
+    return Mesh(verts, tris, _colors4(col, len(verts)), shade, nrm)

@@ -17,6 +17,8 @@ export interface Options {
 
 const GRID_COLOR = new THREE.Color(0.35, 0.55, 0.85);
 const PICK_PX = 10;
+const BG = [0x1a / 255, 0x1a / 255, 0x1f / 255];
+const REGION_MIX = 0.22; // how much of the class colour shows in a decision region
 
 function dotTexture(): THREE.Texture {
   const c = document.createElement("canvas");
@@ -86,6 +88,7 @@ export class Viewer {
   hover = -1; // the point under the pointer, -1 for none
   private disposed = false;
   private onStage?: (t: number) => void;
+  private shownStage = -1;
   private titleEl: HTMLElement | null = null;
 
   constructor(parent: HTMLElement, trace: Trace, opts: Options = {}) {
@@ -98,7 +101,8 @@ export class Viewer {
     this.root.className = "sf-root";
     parent.appendChild(this.root);
 
-    this.renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+    // no MSAA: under software WebGL (SwiftShader) it costs more than everything else drawn
+    this.renderer = new THREE.WebGLRenderer({ antialias: false, preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
     this.renderer.setClearColor(0x1a1a1f);
     this.renderer.domElement.className = "sf-gl";
@@ -126,10 +130,13 @@ export class Viewer {
     const g = new THREE.BufferGeometry();
     g.setAttribute("position", new THREE.BufferAttribute(this.pos, 3));
     g.setAttribute("color", new THREE.BufferAttribute(new Float32Array(3 * n), 3));
-    const size = n > 3000 ? 4 : n > 800 ? 5.5 : 7;
+    const size = n > 3000 ? 3.5 : n > 800 ? 5.5 : 7;
+    // round sprites for small sets; many points are small squares (a texture lookup and a
+    // discard per fragment cost ~30% of the frame under software WebGL, measured)
+    const round = n <= 2000;
     this.points = new THREE.Points(g, new THREE.PointsMaterial({
-      size, sizeAttenuation: false, vertexColors: true, map: dotTexture(), alphaTest: 0.5,
-      transparent: false,
+      size, sizeAttenuation: false, vertexColors: true, map: round ? dotTexture() : null,
+      alphaTest: round ? 0.5 : 0, transparent: false,
     }));
     this.points.renderOrder = 3;
     this.group.add(this.points);
@@ -161,9 +168,10 @@ export class Viewer {
         }
       }
       rg.setIndex(idx);
+      // opaque colours pre-mixed with the background: blending is the dearest thing to
+      // draw under software WebGL (measured), and the regions lie under everything else
       this.regions = new THREE.Mesh(rg, new THREE.MeshBasicMaterial({
-        vertexColors: true, transparent: true, opacity: 0.22, side: THREE.DoubleSide,
-        depthWrite: false }));
+        vertexColors: true, side: THREE.DoubleSide, depthWrite: false }));
       this.regions.renderOrder = 0;
       this.regions.visible = opts.regions ?? true;
       this.group.add(this.regions);
@@ -226,7 +234,9 @@ export class Viewer {
     const col = attr.array as Float32Array;
     for (let i = 0; i < tr.regionLabels.length; i++) {
       const c = tr.regionLabels[i] % (tr.palette.length / 3);
-      for (let j = 0; j < 3; j++) col[3 * i + j] = tr.palette[3 * c + j] / 255;
+      for (let j = 0; j < 3; j++) {
+        col[3 * i + j] = REGION_MIX * tr.palette[3 * c + j] / 255 + (1 - REGION_MIX) * BG[j];
+      }
     }
     attr.needsUpdate = true;
   }
@@ -248,6 +258,7 @@ export class Viewer {
     const old = this.diagram.root;
     this.diagram = new Diagram(t);
     old.replaceWith(this.diagram.root);
+    this.shownStage = -1;
     this.setTitle();
     this.setColors(this.colorBy);
     if (this.selected >= 0) this.select(this.selected);
@@ -352,12 +363,15 @@ export class Viewer {
                this.S === 1 ? 1 : a, d);
       attr.needsUpdate = true;
     }
-    const now = st[Math.round(this.t)];
-    this.ui.stage.textContent = now.name;
-    this.ui.proj.textContent = now.label || (now.dim <= 3 ? `${now.dim}-D, true coordinates` : "");
+    const shown = Math.round(this.t), now = st[shown];
+    if (shown !== this.shownStage) {   // the DOM only when the named stage changes
+      this.shownStage = shown;
+      this.ui.stage.textContent = now.name;
+      this.ui.proj.textContent = now.label || (now.dim <= 3 ? `${now.dim}-D, true coordinates` : "");
+      this.ui.count.textContent = `${shown}/${this.S - 1}`;
+      this.diagram.show(now);
+    }
     (this.ui.slider as HTMLInputElement).value = String(this.t);
-    this.ui.count.textContent = `${Math.round(this.t)}/${this.S - 1}`;
-    this.diagram.show(now);
     this.updateMarker();
     this.dirty = true;
     this.onStage?.(this.t);

@@ -1,0 +1,124 @@
+"""The web viewer's speed in headless Chromium (software WebGL, SwiftShader):
+
+* frame rate while the stage animates, with 5,000 points and the full grid (21 lines × 200
+  vertices) and the decision-region mesh, for a 2-D network and a 3-D (PCA) one;
+* the live app's update rate while training the 5-class spiral (updates drawn per second
+  in the browser, and epochs trained per second meanwhile).
+
+    .venv/bin/python benchmarks/bench_viewer.py [--seconds 5]
+
+Targets (issue 5): ≥ 50 fps, ≥ 10 updates/s. Prints numbers; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import spacefold as sf  # noqa: E402
+from spacefold.export import write_html  # noqa: E402
+from spacefold.server import browser  # noqa: E402
+
+
+def _trace(arch: str, n: int) -> sf.Trace:
+    d = sf.dataset("spiral", classes=5, n=n, noise=0.2, seed=0)
+    net = sf.build(arch, activation="relu", seed=0)
+    sf.train(net, d, epochs=100, lr=0.02, seed=0)
+    return sf.trace(net, d)
+
+
+def viewer_fps(ctx: object, html: Path, seconds: float) -> tuple[float, float]:
+    """(fps while playing, seconds to first frame)."""
+    page = ctx.new_page()  # type: ignore[attr-defined]
+    t0 = time.perf_counter()
+    page.goto(html.as_uri())
+    page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
+                           timeout=60_000)
+    first = time.perf_counter() - t0
+    page.evaluate("__spacefold.play(true)")
+    page.wait_for_timeout(500)
+    f0, t0 = page.evaluate("__spacefold.frames"), time.perf_counter()
+    page.wait_for_timeout(seconds * 1000)
+    f1, t1 = page.evaluate("__spacefold.frames"), time.perf_counter()
+    page.close()
+    return (f1 - f0) / (t1 - t0), first
+
+
+def live_updates(ctx: object, seconds: float) -> tuple[float, float]:
+    """(updates drawn per second, epochs per second) training spiral 5 / 2-100-5."""
+    import socket
+
+    import uvicorn
+
+    from spacefold.server.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+                                       log_level="warning"))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    while not srv.started:
+        time.sleep(0.05)
+    try:
+        page = ctx.new_page()  # type: ignore[attr-defined]
+        page.goto(f"http://127.0.0.1:{port}/?dataset=spiral&classes=5&n=1000&arch=2-100-5"
+                  f"&epochs=100000&stage=3")
+        page.wait_for_function("window.__spacefoldApp && window.__spacefoldApp.updates > 0",
+                               timeout=60_000)
+        page.locator("button.sf-train").click()
+        page.wait_for_timeout(1000)
+        epoch = "Number(/epoch (\\d+)/.exec(document.querySelector('.sf-metrics')" \
+                ".textContent)[1])"
+        u0, e0, t0 = page.evaluate("__spacefoldApp.updates"), page.evaluate(epoch), \
+            time.perf_counter()
+        page.wait_for_timeout(seconds * 1000)
+        u1, e1, t1 = page.evaluate("__spacefoldApp.updates"), page.evaluate(epoch), \
+            time.perf_counter()
+        page.close()
+    finally:
+        srv.should_exit = True
+        th.join(10)
+    return (u1 - u0) / (t1 - t0), (e1 - e0) / (t1 - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--no-live", action="store_true", help="skip the live app's update rate")
+    args = ap.parse_args()
+    why = browser.missing()
+    if why:
+        raise SystemExit(f"cannot benchmark the viewer: {why}")
+    folder = Path(tempfile.mkdtemp(prefix="spacefold-bench-"))
+    pages = {}
+    for name, arch in (("2-D  (2-2-5, 5000 points)", "2-2-5"),
+                       ("3-D  (2-100-5 via PCA, 5000 points)", "2-100-5")):
+        tr = _trace(arch, 5000)
+        g = tr.stages[0].grid
+        assert g is not None
+        pages[name] = write_html(tr, folder / f"{arch}.html")
+        print(f"{name}: {len(tr.stages)} stages, grid {g.shape[0]}x{g.shape[1]}, "
+              f"page {pages[name].stat().st_size / 1e6:.1f} MB")
+    with browser.chromium(1280, 720) as ctx:
+        for name, html in pages.items():
+            fps, first = viewer_fps(ctx, html, args.seconds)
+            print(f"viewer {name}: {fps:5.1f} fps while animating (target >= 50); "
+                  f"first frame after {first:.2f} s")
+        if args.no_live:
+            return
+        ups, eps = live_updates(ctx, args.seconds)
+        print(f"live app (spiral 5, 2-100-5, 1000 points): {ups:4.1f} updates/s drawn "
+              f"(target >= 10), {eps:.0f} epochs/s trained meanwhile")
+    print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()

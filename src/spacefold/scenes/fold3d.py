@@ -17,7 +17,16 @@ from typing import Any
 import numpy as np
 
 from spacefold.data.datasets import Dataset, dataset
-from spacefold.render.frame import Extent, Frame, Label3D, Line3D, Mesh, Rect, Space3D
+from spacefold.render.frame import (
+    Camera,
+    Extent,
+    Frame,
+    Label3D,
+    Line3D,
+    Mesh,
+    Rect,
+    Space3D,
+)
 from spacefold.render.timeline import Segment, Timeline, smooth
 from spacefold.scenes.registry import scene
 from spacefold.scenes.space3d import (
@@ -231,6 +240,7 @@ class Fold3D:
     def panel(self, k: int, alpha: float, camera: Any, box: Any, piece_alpha: float,
               crease_alpha: float, caption_key: str) -> Space3D:
         tr = self.tr
+        stage = tr.stages[k]
         s = smooth(alpha) if k else 0.0
         pts, grid = self.positions(k, s)
         meshes = []
@@ -239,14 +249,16 @@ class Fold3D:
                 v = self.carried(stages, k, s)
                 n = len(v)
                 tris = np.stack([np.zeros(n - 2, int), np.arange(1, n - 1), np.arange(2, n)], 1)
-                col = np.tile([*self.tint[piece.positive], piece_alpha], (n, 1))
+                # pieces that landed on a coordinate plane stand out more than the plane piece
+                a = piece_alpha * (0.7 if all(piece.positive) else 1.3)
+                col = np.tile([*self.tint[piece.positive], min(a, 1.0)], (n, 1))
                 meshes.append(Mesh(v, tris, col, shade=False))
+        if crease_alpha > 0 and stage.dim == 3:
+            meshes += octant_walls(box, 0.07 * crease_alpha)
         lines = []
         if crease_alpha > 0:
             for stages in self.crease_stages:
                 lines.append(Line3D(self.carried(stages, k, s), (1, 1, 1, crease_alpha), 2.5))
-        # axis segments that pieces collapsed onto (after the fold, before the flatten)
-        stage = tr.stages[k]
         flat = stage.dim == 2 and (k == 0 or tr.stages[k - 1].dim == 2)
         dims = f"{stage.dim}-D"
         if k and tr.stages[k - 1].dim != stage.dim:
@@ -255,6 +267,22 @@ class Fold3D:
                        grid_alpha=0.45, meshes=meshes, lines=lines,
                        labels=axis_labels(box, flat=flat), title=stage.name, subtitle=dims,
                        point_size=3.5)
+
+
+def octant_walls(box: Any, alpha: float) -> list[Mesh]:
+    """The positive octant's three walls (x = 0, y = 0, z = 0) inside ``box``, as faint
+    quads: where ReLU's folded pieces must land."""
+    hi = [max(box[1], 0.0), max(box[3], 0.0), max(box[5], 0.0)]
+    out = []
+    for i in range(3):
+        j, k = (i + 1) % 3, (i + 2) % 3
+        v = np.zeros((4, 3))
+        v[1, j] = hi[j]
+        v[2, j], v[2, k] = hi[j], hi[k]
+        v[3, k] = hi[k]
+        out.append(Mesh(v, np.array([[0, 1, 2], [0, 2, 3]]),
+                        np.tile([0.8, 0.85, 1.0, alpha], (4, 1)), shade=False))
+    return out
 
 
 PLANE_TINTS = ((0.55, 0.8, 1.0), (1.0, 0.72, 0.42), (0.62, 1.0, 0.62))
@@ -290,7 +318,7 @@ def fold_232(color_by: str = "class", seed: int = SEED, **opts: Any) -> Timeline
     kr = f.k_relu
     last = len(tr.stages) - 1
     heading = f"network 2-3-2 ReLU  ·  on cloud  ·  accuracy {100 * acc:.1f}%"
-    side = SIDE
+    side = Camera(SIDE.azimuth, SIDE.elevation, 3.7)
     orbit_end = orbit(side, 1.0)
 
     def frame(k: int, alpha: float, cam: Any, box: Any, piece_a: float, crease_a: float,

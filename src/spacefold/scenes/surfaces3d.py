@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from spacefold.colors import CLASS_COLORS
-from spacefold.render.frame import Camera, Frame, Label3D, Rect, Space3D
+from spacefold.render.frame import Camera, Frame, Label3D, Mesh, Rect, Space3D
 from spacefold.render.gl3d import surface
 from spacefold.render.timeline import Segment, Timeline, smooth
 from spacefold.scenes.registry import scene
@@ -108,7 +108,28 @@ class Surfaces:
         margin = (self.z - others).reshape(-1, self.k)
         self.label_at = [np.unravel_index(int(margin[:, k].argmax()), self.z.shape[:2])
                          for k in range(self.k)]
+        self._cache: dict[tuple[Any, ...], Any] = {}
         self.point_h = self.layer.heights(self.h[:, 0], self.h[:, 1]).max(axis=-1)  # (N,)
+
+    def _planes(self, rise: float, alpha: float) -> list[Mesh]:
+        """The K class surfaces; the same objects for the same state, so the renderer
+        uploads them once for a whole orbit."""
+        key = ("planes", rise, alpha)
+        if key not in self._cache:
+            out = []
+            for k in range(self.k):
+                zk = self.floor + rise * (self.z[..., k] - self.floor)
+                col = np.array([*CLASS_COLORS[k % len(CLASS_COLORS)], alpha])
+                out.append(surface(self.h1, self.h2, zk, col))
+            self._cache = {key: out}
+        return self._cache[key]
+
+    def _top(self, flatten: float, alpha: float) -> Mesh:
+        """The highest surface, class-coloured (what the top view shows)."""
+        top_h = (1 - flatten) * self.top_z + flatten * (self.floor - self.eps)
+        rgb = CLASS_COLORS[self.top_cls % len(CLASS_COLORS)] * REGION_DIM
+        col = np.concatenate([rgb, np.full(rgb.shape[:-1] + (1,), alpha)], -1)
+        return surface(self.t1, self.t2, top_h, col, shade=False)
 
     def floor_grid(self, n: int = 9) -> np.ndarray:
         x0, x1, y0, y1 = self.layer.box
@@ -126,15 +147,9 @@ class Surfaces:
         lowered onto the floor; ``climb``: points lifted from the floor onto it."""
         meshes = []
         if plane_alpha > 0:
-            for k in range(self.k):
-                zk = self.floor + rise * (self.z[..., k] - self.floor)
-                col = np.array([*CLASS_COLORS[k % len(CLASS_COLORS)], plane_alpha])
-                meshes.append(surface(self.h1, self.h2, zk, col))
-        top_h = (1 - flatten) * self.top_z + flatten * (self.floor - self.eps)
+            meshes += self._planes(rise, plane_alpha)
         if top_alpha > 0:
-            rgb = CLASS_COLORS[self.top_cls % len(CLASS_COLORS)] * REGION_DIM
-            col = np.concatenate([rgb, np.full(rgb.shape[:-1] + (1,), top_alpha)], -1)
-            meshes.append(surface(self.t1, self.t2, top_h, col, shade=False))
+            meshes.append(self._top(flatten, top_alpha))
         pz_top = (1 - flatten) * self.point_h + flatten * self.floor
         pz = self.floor + climb * (pz_top - self.floor) + self.eps
         pts = np.concatenate([self.h, pz[:, None]], axis=1)

@@ -48,6 +48,7 @@ _EXPORTS = {
     "save": "spacefold.model",
     "trace": "spacefold.trace",
     "train": "spacefold.model",
+    "view": "spacefold.server.notebook",
 }
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "save",
     "trace",
     "train",
+    "view",
 ]
 
 # The subpackage ``spacefold.trace`` and the function ``trace`` share a name: importing the
@@ -110,6 +112,7 @@ if TYPE_CHECKING:
     )
     from spacefold.render.timeline import Timeline
     from spacefold.scenes import SCENES
+    from spacefold.server.notebook import view
 
 
 def __getattr__(name: str) -> Any:

@@ -209,3 +209,51 @@ def test_a_url_with_state_restores_the_same_view(server: str) -> None:
         page.locator("input[name=arch]").dispatch_event("change")
         page.wait_for_function("location.search.includes('arch=2-4-2')", timeout=5_000)
         page.screenshot(path=str(SHOTS / "app-url-state.png"))
+        # uploads: a bad CSV is a message; a good one becomes the dataset, in the URL too
+        upload = page.locator("input.sf-upload")
+        upload.set_input_files({"name": "bad.csv", "mimeType": "text/csv",
+                                "buffer": b"0.1,0.2,0\n0.3,nan,1\n"})
+        page.wait_for_function("document.querySelector('.sf-error').textContent.includes("
+                               "'NaN')", timeout=10_000)
+        good = "\n".join(f"{x},{y},{int(x > y)}" for x in range(-3, 4) for y in range(-3, 4))
+        upload.set_input_files({"name": "good.csv", "mimeType": "text/csv",
+                                "buffer": good.encode()})
+        page.wait_for_function("location.search.includes('dataset=upload')", timeout=10_000)
+        page.wait_for_function("window.__spacefold.n === 49", timeout=30_000)
+        assert page.locator(".sf-error").inner_text() == ""
+
+
+@pytest.mark.parametrize("body, names", [
+    ("x,y,label\n0.1,0.2,0\n0.3,nan,1\n", ["NaN"]),
+    ("0.1,0.2,0\n0.3,abc,1\n", ["'abc'", "not a number"]),
+    ("0.1,0.2,0.5,0\n0.3,0.4,0.1,1\n", ["3 feature columns", "2"]),
+    ("", ["no data rows"]),
+    ("0,0,0\n" * 200_000, ["too large"]),
+])
+def test_bad_uploads_get_422_with_a_message(client: TestClient, body: str,
+                                            names: list[str]) -> None:
+    r = client.post("/api/upload", content=body.encode(), headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert "\n" not in detail and "/tmp" not in detail
+    for name in names:
+        assert name in detail, detail
+
+
+def test_an_upload_becomes_a_dataset_the_session_trains_on(client: TestClient) -> None:
+    rows = "\n".join(f"{x:.3f},{y:.3f},{int(x * y > 0)}" for x, y in
+                     [(-1, -1), (-1, 1), (1, -1), (1, 1), (-0.5, -0.4), (0.4, -0.6),
+                      (-0.7, 0.3), (0.5, 0.5)] * 5)
+    r = client.post("/api/upload", content=rows.encode(), headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200, r.text
+    up = r.json()
+    assert up["n"] == 40 and up["classes"] == 2 and up["dataset"].startswith("upload:")
+    cfg = {"dataset": up["dataset"], "arch": "2-4-2", "epochs": 20}
+    assert client.post("/api/check", json=cfg).status_code == 200
+    assert client.post("/api/check", json={**cfg, "arch": "2-4-1"}).status_code == 422
+    missing = client.post("/api/check", json={**cfg, "dataset": "upload:000000000000"})
+    assert missing.status_code == 422 and "upload" in missing.json()["detail"]
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(json.dumps({"cmd": "config", "config": cfg}))
+        first = _until(ws, lambda m: m["type"] == "update")
+        assert first["trace"]["n"] == 40

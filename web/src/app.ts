@@ -73,6 +73,7 @@ export class App {
   private chart!: HTMLCanvasElement;
   private history: { epoch: number; train: number; test: number | null; acc: number }[] = [];
   private stage = 0;
+  private pendingOptions: HTMLOptionElement[] = [];
   private urlTimer = 0;
   updates = 0; // updates received (for the benchmark)
   lastAcc = 0;
@@ -123,12 +124,15 @@ export class App {
         if (kind === "number") input.step = "any";
       }
       input.name = name;
+      const fromUrl = q.get(name);
+      if (name === "dataset" && fromUrl?.startsWith("upload:")) this.addUploadOption(fromUrl, "upload");
       const def = this.opts.defaults[name];
       input.value = q.get(name) ?? (def == null ? "" : String(def));
       input.addEventListener("change", () => this.reconfigure());
       this.inputs[name] = input;
       l.appendChild(input);
       aside.appendChild(l);
+      if (name === "dataset") this.uploadField(aside);
     }
     const buttons = document.createElement("div");
     buttons.className = "sf-buttons";
@@ -160,6 +164,43 @@ export class App {
     exp.addEventListener("click", (e) => { e.preventDefault(); void this.exportHtml(); });
     links.appendChild(exp);
     aside.append(this.metrics, this.chart, this.error, links);
+  }
+
+  private addUploadOption(value: string, text: string): void {
+    const sel = this.inputs.dataset as HTMLSelectElement | undefined;
+    const target = sel ?? null;
+    const o = document.createElement("option");
+    o.value = value;
+    o.textContent = text;
+    if (target) target.appendChild(o);
+    else this.pendingOptions.push(o);
+  }
+
+  /** A CSV file (x, y, label per row) → POST api/upload → a dataset choice. */
+  private uploadField(aside: HTMLElement): void {
+    const sel = this.inputs.dataset as HTMLSelectElement;
+    for (const o of this.pendingOptions) sel.appendChild(o);
+    const q = query().get("dataset");
+    if (q) sel.value = q;
+    const l = document.createElement("label");
+    l.textContent = "or upload CSV";
+    const f = document.createElement("input");
+    f.type = "file";
+    f.accept = ".csv,text/csv";
+    f.className = "sf-upload";
+    f.addEventListener("change", async () => {
+      const file = f.files?.[0];
+      if (!file) return;
+      const r = await fetch("api/upload", { method: "POST", body: file,
+                                            headers: { "Content-Type": "text/csv" } });
+      const body = await r.json();
+      if (!r.ok) { this.showError(String(body.detail ?? r.statusText)); return; }
+      this.addUploadOption(body.dataset, `${file.name} (${body.n} points)`);
+      sel.value = body.dataset;
+      this.reconfigure();
+    });
+    l.appendChild(f);
+    aside.appendChild(l);
   }
 
   config(): Record<string, string | number | null> {

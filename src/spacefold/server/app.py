@@ -6,6 +6,7 @@ controls (web/src/app.ts); training runs server-side and streams over a WebSocke
     GET  /api/options       datasets, activations and every bound, for the controls
     POST /api/check         validate a config: 200, or 422 with a one-line message
     POST /api/export        train a config for ``epochs`` and download the HTML export
+    POST /api/upload        a CSV body (x, y, label) → a dataset id for the config
     WS   /ws                commands {"cmd": "config"|"train"|"pause"|"step"|"reset"}
                             → updates {"type": "update"|"status"|"error", ...}
 
@@ -91,6 +92,21 @@ def create_app() -> FastAPI:
         name = f"spacefold-{cfg.dataset}-{cfg.arch}.html"
         return Response(page, media_type="text/html",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.post("/api/upload")
+    async def upload(request: Request) -> dict[str, Any]:
+        """A CSV body (x, y, label per row) → ``{"dataset": "upload:<id>", ...}``."""
+        size = request.headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > jobs.MAX_UPLOAD:
+            raise SpacefoldError(f"upload of {size} bytes is too large "
+                                 f"(at most {jobs.MAX_UPLOAD})")
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > jobs.MAX_UPLOAD:
+                raise SpacefoldError(f"upload is too large (at most {jobs.MAX_UPLOAD} bytes)")
+        key, data = jobs.add_upload(raw)
+        return {"dataset": jobs.UPLOAD_PREFIX + key, "n": len(data), "classes": data.classes}
 
     @app.get("/api/jobs")
     def running() -> dict[str, int]:

@@ -8,19 +8,23 @@ optimizer runs through the whole session; Stop raises out of it. Nothing here kn
 from __future__ import annotations
 
 import copy
+import hashlib
 import inspect
 import math
+import tempfile
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from spacefold.data import DATASETS, Dataset
-from spacefold.errors import SpacefoldError
+from spacefold.errors import DataError, SpacefoldError
 from spacefold.export import payload
 from spacefold.model.arch import ACTIVATION_NAMES, ArchSpec
 
@@ -56,8 +60,14 @@ class Config(BaseModel):
     @field_validator("dataset")
     @classmethod
     def _dataset(cls, v: str) -> str:
+        if v.startswith(UPLOAD_PREFIX):
+            if v[len(UPLOAD_PREFIX):] not in UPLOADS:
+                raise ValueError(f"no uploaded data {v!r} on this server (uploads live until "
+                                 f"it restarts); upload the CSV again")
+            return v
         if v not in PLANE_DATASETS:
-            raise ValueError(f"unknown dataset {v!r}; choose one of: {', '.join(PLANE_DATASETS)}")
+            raise ValueError(f"unknown dataset {v!r}; choose one of: {', '.join(PLANE_DATASETS)}"
+                             f", or an uploaded CSV")
         return v
 
     @model_validator(mode="after")
@@ -83,18 +93,70 @@ class Config(BaseModel):
                              f"classes; end it with {classes}")
         return spec
 
+    def make_data(self) -> Dataset:
+        """The dataset this config names: generated, or an upload."""
+        if self.dataset.startswith(UPLOAD_PREFIX):
+            return UPLOADS[self.dataset[len(UPLOAD_PREFIX):]]
+        from spacefold.data import dataset
+
+        return dataset(self.dataset, **self.data_params())
+
     def data_params(self) -> dict[str, Any]:
         """The dataset options this dataset's generator takes (xor has no ``classes``)."""
+        if self.dataset.startswith(UPLOAD_PREFIX):
+            return {}
         takes = inspect.signature(DATASETS[self.dataset]).parameters
         given = {"classes": self.classes, "n": self.n, "noise": self.noise, "seed": self.seed}
         return {k: v for k, v in given.items() if k in takes}
 
     def data_classes(self) -> int:
+        if self.dataset.startswith(UPLOAD_PREFIX):
+            return self.make_data().classes
         if "classes" in self.data_params():
             return self.classes
         from spacefold.data import dataset
 
         return dataset(self.dataset, **{**self.data_params(), "n": 20}).classes
+
+
+# -- uploaded CSV data: validated once, kept in memory (bounded) -----------------------------
+UPLOAD_PREFIX = "upload:"
+MAX_UPLOAD = 1_000_000          # bytes of CSV
+MAX_UPLOADS = 32                # datasets kept; the oldest is forgotten first
+UPLOADS: OrderedDict[str, Dataset] = OrderedDict()
+
+
+def add_upload(raw: bytes) -> tuple[str, Dataset]:
+    """Validate a CSV upload (2 feature columns + an integer label): its id and dataset.
+
+    Raises :class:`DataError` with a one-line message for text, NaN, wrong columns, too many
+    points or classes.
+    """
+    from spacefold.data.files import from_csv
+
+    if len(raw) > MAX_UPLOAD:
+        raise DataError(f"upload of {len(raw)} bytes is too large (at most {MAX_UPLOAD})")
+    key = hashlib.sha256(raw).hexdigest()[:12]
+    with tempfile.TemporaryDirectory(prefix="spacefold-upload-") as tmp:
+        path = Path(tmp) / "upload.csv"
+        path.write_bytes(raw)
+        try:
+            data = from_csv(path)
+        except DataError as e:
+            raise DataError(str(e).replace(repr(str(path)), "upload")) from None
+    data = Dataset(data.x, data.y, "upload", data.classes, {})
+    if data.dim != 2:
+        raise DataError(f"upload has {data.dim} feature columns; the app needs 2 (x, y) "
+                        f"plus a label column")
+    if len(data) > MAX_POINTS:
+        raise DataError(f"upload has {len(data)} points; at most {MAX_POINTS}")
+    if data.classes > 10:
+        raise DataError(f"upload has {data.classes} classes; at most 10")
+    UPLOADS[key] = data
+    UPLOADS.move_to_end(key)
+    while len(UPLOADS) > MAX_UPLOADS:
+        UPLOADS.popitem(last=False)
+    return key, data
 
 
 def activations() -> list[str]:
@@ -122,11 +184,9 @@ class Job:
     """
 
     def __init__(self, cfg: Config, emit: Callable[[dict[str, Any]], None]) -> None:
-        from spacefold.data import dataset
-
         self.cfg = cfg
         self.emit = emit
-        data = dataset(cfg.dataset, **cfg.data_params())
+        data = cfg.make_data()
         self.train_data: Dataset = data
         self.test_data: Dataset | None = None
         if cfg.test > 0:

@@ -125,6 +125,33 @@ def test_missing_gl_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
         gl3d.GL3D()
 
 
+def test_argmax_colouring_is_exact_per_pixel() -> None:
+    """A flat 2×2-vertex sheet coloured by argmax of three scores: every pixel, also next to
+    the boundaries, has the colour of the class that wins at that pixel's own (x, y)."""
+    w = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+    b = np.array([0.0, 0.1, 0.0])
+    rgb = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    g = np.linspace(-1, 1, 2)
+    x, y = np.meshgrid(g, g)
+    sheet = surface(x, y, 0 * x, np.array([0.5, 0.5, 0.5, 1.0]), shade=False)
+    sheet.argmax = (w, b, rgb)
+    p = _blank(camera=Camera(-90, 90), meshes=[sheet])
+    img = _render(p)
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(-0.95, 0.95, (500, 2))
+    pix = project(p, np.concatenate([xy, np.zeros((500, 1))], 1), W, H)
+    # the colour under each pixel centre, and the class at that pixel centre's own (x, y)
+    cols = np.floor(pix[:, 0]).astype(int)
+    rows = np.floor(pix[:, 1]).astype(int)
+    centre = np.stack([cols + 0.5, rows + 0.5], 1)
+    p0 = project(p, np.array([[0.0, 0, 0], [1, 0, 0], [0, 1, 0]]), W, H)
+    ux, uy = p0[1, 0] - p0[0, 0], p0[2, 1] - p0[0, 1]
+    h = np.stack([(centre[:, 0] - p0[0, 0]) / ux, (centre[:, 1] - p0[0, 1]) / uy], 1)
+    want = np.argmax(h @ w.T + b, axis=1)
+    got = img[H - 1 - rows, cols, :3]
+    np.testing.assert_allclose(got, rgb[want], atol=2 / 255)
+
+
 def test_mesh_and_surface_shapes() -> None:
     g = np.linspace(0, 1, 5)
     x, y = np.meshgrid(g, g[:4])

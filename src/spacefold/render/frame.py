@@ -142,6 +142,9 @@ class Mesh:
     colors: np.ndarray
     shade: bool = True                     # darken by the angle to the viewer (shape cue)
     normals: np.ndarray | None = None      # (V, 3) data-space normals; None: from the faces
+    # (W (K, 2), b (K,), rgb (K, 3)): each pixel coloured by the class of argmax(W·(x, y) + b)
+    # at its own (x, y), exact at any tessellation (alpha still from ``colors``); K ≤ 10
+    argmax: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 @dataclass

@@ -168,16 +168,44 @@ uniform vec3 eye;          // towards the viewer, normalised coordinates
 uniform vec3 inv_scale;    // normals go from data to normalised coordinates by 1/scale
 in vec3 in_pos;
 in vec4 in_color;
-in vec4 in_normal;         // xyz: data-space normal, w: 1 to shade, 0 not
+in vec4 in_normal;         // xyz: data-space normal; w: 0 plain, 1 shaded, 2 argmax-coloured
 out vec4 v_color;
+out vec2 v_xy;
+flat out float v_mode;
 void main() {
     gl_Position = mvp * vec4(in_pos, 1.0);
     vec3 n = in_normal.xyz * inv_scale;
     float len = length(n);
     float k = len > 0.0 ? 0.55 + 0.45 * abs(dot(n / len, eye)) : 1.0;
-    v_color = vec4(in_color.rgb * mix(1.0, k, in_normal.w), in_color.a);
+    v_color = vec4(in_color.rgb * (in_normal.w == 1.0 ? k : 1.0), in_color.a);
+    v_xy = in_pos.xy;
+    v_mode = in_normal.w;
 }
 """
+_MESH_FS = """
+#version 330
+uniform int n_classes;
+uniform vec3 wb[10];       // class k's score at (x, y): dot(wb[k].xy, (x, y)) + wb[k].z
+uniform vec3 palette[10];
+in vec4 v_color;
+in vec2 v_xy;
+flat in float v_mode;
+out vec4 f_color;
+void main() {
+    if (v_mode > 1.5) {
+        int best = 0;
+        float top = -3.0e38;
+        for (int k = 0; k < n_classes; ++k) {
+            float s = dot(wb[k].xy, v_xy) + wb[k].z;
+            if (s > top) { top = s; best = k; }
+        }
+        f_color = vec4(palette[best], v_color.a);
+    } else {
+        f_color = v_color;
+    }
+}
+"""
+MAX_ARGMAX_CLASSES = 10
 
 
 def _rgba(c: Any, alpha: float = 1.0) -> tuple[float, float, float, float]:
@@ -205,7 +233,7 @@ class GL3D:
         self.points: Any = ctx.program(vertex_shader=_POINTS_VS, fragment_shader=_POINTS_FS)
         self.lines: Any = ctx.program(vertex_shader=_LINES_VS, geometry_shader=_LINES_GS,
                                  fragment_shader=_FLAT_FS)
-        self.mesh: Any = ctx.program(vertex_shader=_MESH_VS, fragment_shader=_FLAT_FS)
+        self.mesh: Any = ctx.program(vertex_shader=_MESH_VS, fragment_shader=_MESH_FS)
         self._fbos: dict[tuple[int, int], tuple[Any, Any]] = {}
         self._buffers: dict[str, Any] = {}
         self._meshes: dict[str, Any] = {}   # last uploaded geometry per pass
@@ -296,7 +324,8 @@ class GL3D:
     def _draw_meshes(self, meshes: list[Mesh], panel: Space3D, mvp_bytes: bytes,
                      mvp: np.ndarray, sort: bool) -> None:
         name = "sorted" if sort else "opaque"
-        key = tuple((id(m.vertices), id(m.triangles), id(m.colors), m.shade) for m in meshes)
+        key = tuple((id(m.vertices), id(m.triangles), id(m.colors), m.shade, m.argmax is None)
+                    for m in meshes)
         hit = self._meshes.get(name)
         if hit is None or hit[0] != key or any(a is not b for a, b in zip(hit[1], meshes,
                                                                            strict=True)):
@@ -306,7 +335,8 @@ class GL3D:
                 v = np.asarray(m.vertices, dtype=np.float64).reshape(-1, 3)
                 t = np.asarray(m.triangles, dtype=np.int64).reshape(-1, 3)
                 nrm = m.normals if m.normals is not None else vertex_normals(v, t)
-                flag = np.full((len(v), 1), 1.0 if m.shade else 0.0)
+                mode = 2.0 if m.argmax is not None else 1.0 if m.shade else 0.0
+                flag = np.full((len(v), 1), mode)
                 rows.append(np.concatenate([v, _colors4(m.colors, len(v)), nrm, flag], 1))
                 tris.append(t + off)
                 off += len(v)
@@ -324,6 +354,20 @@ class GL3D:
         prog["mvp"].write(mvp_bytes)
         prog["eye"].value = tuple(float(x) for x in camera_basis(panel.camera)[0])
         prog["inv_scale"].value = tuple(float(x) for x in 1.0 / scale)
+        colouring = next((m.argmax for m in meshes if m.argmax is not None), None)
+        if colouring is not None:
+            w, b, rgb = (np.asarray(a, dtype=np.float64) for a in colouring)
+            k = len(b)
+            if not 1 <= k <= MAX_ARGMAX_CLASSES:
+                raise RenderError(f"argmax colouring of {k} classes; 1 to "
+                                  f"{MAX_ARGMAX_CLASSES} are drawn")
+            wb = np.zeros((MAX_ARGMAX_CLASSES, 3), dtype="f4")
+            wb[:k, :2], wb[:k, 2] = w, b
+            pal = np.zeros((MAX_ARGMAX_CLASSES, 3), dtype="f4")
+            pal[:k] = rgb[:, :3]
+            prog["n_classes"].value = k
+            prog["wb"].write(wb.tobytes())
+            prog["palette"].write(pal.tobytes())
         vao = self.ctx.vertex_array(prog, [(vbo, "3f 4f 4f", "in_pos", "in_color",
                                             "in_normal")],
                                     index_buffer=ibo, index_element_size=4)

@@ -25,7 +25,7 @@ from spacefold.trace import Trace, trace
 
 BOTTLENECK = "2-100-2-5"
 RES = 60            # samples per side of each class's surface (the reference workload)
-RES_TOP = 160       # samples per side of the top surface that gives the regions
+RES_TOP = 80        # samples per side of the top surface that gives the regions
 PLANE_ALPHA = 0.42
 REGION_DIM = 0.5
 RECT: Rect = (0.03, 0.08, 0.94, 0.82)
@@ -126,10 +126,16 @@ class Surfaces:
 
     def _top(self, flatten: float, alpha: float) -> Mesh:
         """The highest surface, class-coloured (what the top view shows)."""
-        top_h = (1 - flatten) * self.top_z + flatten * (self.floor - self.eps)
+        # a hair above the highest plane, so the two never swap places in the depth sort
+        top_h = (1 - flatten) * (self.top_z + 3 * self.eps) + flatten * (self.floor - self.eps)
         rgb = CLASS_COLORS[self.top_cls % len(CLASS_COLORS)] * REGION_DIM
         col = np.concatenate([rgb, np.full(rgb.shape[:-1] + (1,), alpha)], -1)
-        return surface(self.t1, self.t2, top_h, col, shade=False)
+        m = surface(self.t1, self.t2, top_h, col, shade=False)
+        # every pixel takes the colour of argmax of the last layer at its own h (the vertex
+        # colours above are the same decision, sampled)
+        m.argmax = (self.layer.w, self.layer.b,
+                    CLASS_COLORS[np.arange(self.k) % len(CLASS_COLORS)] * REGION_DIM)
+        return m
 
     def floor_grid(self, n: int = 9) -> np.ndarray:
         x0, x1, y0, y1 = self.layer.box

@@ -60,6 +60,15 @@ def test_payload_numbers_are_the_traces_display_numbers(tr: sf.Trace) -> None:
     w1 = tr.ops[0].params["W"]
     np.testing.assert_allclose(_arr(p["layers"][0]["W"]), w1, rtol=1e-6)
     assert p["layers"][0]["activation"] == "relu"
+    # per-neuron heatmaps: layer 1's ReLU units over a raster of the input plane
+    units = _arr(p["layers"][0]["units"])
+    r = p["layers"][0]["unit_res"]
+    x0, x1, y0, y1 = tr.extent
+    gx, gy = np.meshgrid(np.linspace(x0, x1, r), np.linspace(y0, y1, r))
+    relu = [s.kind for s in tr.stages].index("relu")
+    want = tr.carry(np.stack([gx.ravel(), gy.ravel()], axis=1))[relu]
+    np.testing.assert_allclose(units, want, rtol=1e-6, atol=1e-6)
+    assert units.min() == 0.0 and _arr(p["layers"][2]["units"]).shape == (r * r, 2)
 
 
 def test_2d_network_is_shown_in_2d() -> None:

@@ -158,6 +158,24 @@ def test_page_numbers_are_the_trace_numbers(ctx: Any, traces: dict, name: str) -
     page.close()
 
 
+def test_hovering_a_neuron_shows_its_heatmap(ctx: Any, traces: dict) -> None:
+    _, html = traces["wide"]
+    page = _open(ctx, html)
+    heat = page.locator("canvas.sf-heat")
+    assert not heat.is_visible()
+    page.locator("circle[data-unit='1:2']").hover()
+    assert heat.is_visible()
+    assert "layer 1 unit 3" in page.locator(".sf-heat-label").inner_text()
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(heat.screenshot())).convert("RGB"))
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 20      # a field, not a flat colour
+    page.screenshot(path=str(SHOTS / "wide-neuron-heatmap.png"))
+    page.mouse.move(5, 5)
+    assert not heat.is_visible()
+    page.close()
+
+
 def test_play_animates_through_the_stages(ctx: Any, traces: dict) -> None:
     _, html = traces["wide"]
     page = _open(ctx, html)

@@ -33,6 +33,8 @@ FORMAT = 1
 MAX_POINTS = 200_000          # more points than this makes a page no browser draws smoothly
 MAX_EDGES = 65_536            # weights per layer sent for the network diagram
 REGION_RES = 64               # vertices per side of the decision-region mesh
+UNIT_RES = 32                 # pixels per side of a neuron's heatmap
+UNIT_MAPS = 14                # heatmaps per layer: the units the diagram draws
 STATIC = Path(__file__).parent / "server" / "static"
 BUNDLE = STATIC / "viewer.js"
 
@@ -105,6 +107,9 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
         elif layers:
             layers[-1]["activation"] = op.kind
 
+    if mesh is not None:
+        _unit_maps(trace, layers)
+
     colors = {"position": _rgb8(trace.colors("position"))}
     if trace.labels is not None:
         colors["class"] = _rgb8(trace.colors("class"))
@@ -131,6 +136,21 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
     if mesh is not None:
         out["regions"] = {"res": region_res, "labels": _b64(mesh[2], "u1")}
     return out
+
+
+def _unit_maps(trace: Trace, layers: list[dict[str, Any]]) -> None:
+    """Per-neuron heatmaps: each layer's output units (as drawn in the diagram, at most
+    UNIT_MAPS) over a UNIT_RES² raster of the input plane, as ``layers[l]["units"]``."""
+    assert trace.extent is not None
+    x0, x1, y0, y1 = trace.extent
+    gx, gy = np.meshgrid(np.linspace(x0, x1, UNIT_RES), np.linspace(y0, y1, UNIT_RES))
+    values = trace.carry(np.stack([gx.ravel(), gy.ravel()], axis=1))   # row 0 = ymin
+    last = {s.layer: k for k, s in enumerate(trace.stages) if s.layer > 0}
+    for entry in layers:
+        k = last.get(entry["layer"])
+        if k is not None:
+            entry["units"] = _b64(values[k][:, :UNIT_MAPS], "f4")      # (R·R, ≤ UNIT_MAPS)
+            entry["unit_res"] = UNIT_RES
 
 
 def bundle() -> str:

@@ -27,6 +27,8 @@ export interface LayerIn {
   W?: Arr; // (out, in)
   b?: Arr;
   activation?: string;
+  units?: Arr; // (R·R, k): the first k output units over a R×R raster of the input plane
+  unit_res?: number;
 }
 
 export interface Payload {
@@ -68,6 +70,9 @@ export interface Layer {
   W: Float32Array | null;
   b: Float32Array | null;
   activation: string | null;
+  units: Float32Array | null; // row-major (R·R, unitCount), row 0 of the raster = ymin
+  unitCount: number;
+  unitRes: number;
 }
 
 export interface Trace {
@@ -147,6 +152,9 @@ export function decode(p: Payload): Trace {
       W: l.W ? f32(l.W) : null,
       b: l.b ? f32(l.b) : null,
       activation: l.activation ?? null,
+      units: l.units ? f32(l.units) : null,
+      unitCount: l.units ? l.units.shape[1] : 0,
+      unitRes: l.unit_res ?? 0,
     })),
     regionRes: p.regions ? p.regions.res : 0,
     regionLabels: p.regions ? u8(p.regions.labels) : null,

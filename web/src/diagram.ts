@@ -16,13 +16,25 @@ function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, 
 }
 
 export class Diagram {
-  readonly root: SVGSVGElement;
+  readonly root: HTMLDivElement;
+  readonly svg: SVGSVGElement;
+  private heat: HTMLCanvasElement;
+  private heatLabel: HTMLDivElement;
+  private trace: Trace;
   private columns: SVGGElement[] = [];
   private edges: SVGGElement[] = []; // edges[l-1]: between column l-1 and l
   private captions: SVGTextElement[] = [];
 
   constructor(trace: Trace, width = 300, height = 190) {
-    this.root = el("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "sf-diagram" });
+    this.trace = trace;
+    this.root = document.createElement("div");
+    this.svg = el("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "sf-diagram" });
+    this.root.appendChild(this.svg);
+    this.heat = document.createElement("canvas");
+    this.heat.className = "sf-heat";
+    this.heatLabel = document.createElement("div");
+    this.heatLabel.className = "sf-heat-label";
+    this.root.append(this.heatLabel, this.heat);
     const cols = trace.widths.length;
     const padX = 28, top = 14, bottom = 34;
     const xs = trace.widths.map((_, c) => padX + (c * (width - 2 * padX)) / Math.max(cols - 1, 1));
@@ -34,7 +46,7 @@ export class Diagram {
     });
     // edges first, under the nodes
     trace.layers.forEach((layer, li) => {
-      const g = el("g", { class: "sf-edges" }, this.root);
+      const g = el("g", { class: "sf-edges" }, this.svg);
       this.edges.push(g);
       if (!layer.W) return;
       const nIn = ys[li].length, nOut = ys[li + 1].length;
@@ -53,24 +65,62 @@ export class Diagram {
       }
     });
     trace.widths.forEach((w, c) => {
-      const g = el("g", { class: "sf-nodes" }, this.root);
+      const g = el("g", { class: "sf-nodes" }, this.svg);
       this.columns.push(g);
       ys[c].forEach((y, i) => {
         if (w > MAX_NODES && i === ys[c].length - 1) {
           const t = el("text", { x: xs[c], y: y + 4, "text-anchor": "middle", class: "sf-more" }, g);
           t.textContent = "⋮";
         } else {
-          el("circle", { cx: xs[c], cy: y, r: 4.5 }, g);
+          const dot = el("circle", { cx: xs[c], cy: y, r: 4.5, "data-unit": `${c}:${i}` }, g);
+          if (c > 0) {
+            dot.addEventListener("mouseenter", () => this.showUnit(c, i));
+            dot.addEventListener("mouseleave", () => this.hideUnit());
+          }
         }
       });
       const act = c === 0 ? "input" : (trace.layers[c - 1].activation ?? "linear");
-      const cap = el("text", { x: xs[c], y: height - 18, "text-anchor": "middle" }, this.root);
+      const cap = el("text", { x: xs[c], y: height - 18, "text-anchor": "middle" }, this.svg);
       cap.textContent = `${w}`;
       const sub = el("text", { x: xs[c], y: height - 5, "text-anchor": "middle", class: "sf-sub" },
-                     this.root);
+                     this.svg);
       sub.textContent = act;
       this.captions.push(cap);
     });
+  }
+
+  /** Unit `i` of column `c` as a heatmap over the input plane (TensorFlow Playground's
+   *  view): blue where it is positive, orange where negative, dark near zero. */
+  showUnit(c: number, i: number): void {
+    const layer = this.trace.layers[c - 1];
+    if (!layer || !layer.units || i >= layer.unitCount) return;
+    const R = layer.unitRes, k = layer.unitCount;
+    let max = 1e-12;
+    for (let p = 0; p < R * R; p++) max = Math.max(max, Math.abs(layer.units[p * k + i]));
+    this.heat.width = this.heat.height = R;
+    const g = this.heat.getContext("2d");
+    if (!g) return;
+    const img = g.createImageData(R, R);
+    const pos = [0x4f, 0xb3, 0xff], neg = [0xff, 0x7a, 0x59], bg = [0x1a, 0x1a, 0x1f];
+    for (let r = 0; r < R; r++) {
+      for (let col = 0; col < R; col++) {
+        const v = layer.units[(r * R + col) * k + i] / max;  // raster row 0 = ymin: flip
+        const c3 = v >= 0 ? pos : neg, a = Math.min(Math.abs(v), 1);
+        const o = 4 * ((R - 1 - r) * R + col);
+        for (let j = 0; j < 3; j++) img.data[o + j] = Math.round(bg[j] + a * (c3[j] - bg[j]));
+        img.data[o + 3] = 255;
+      }
+    }
+    g.putImageData(img, 0, 0);
+    this.heat.style.display = "block";
+    this.heatLabel.textContent =
+      `layer ${c} unit ${i + 1} · ${layer.activation ?? "output"} · |max| ${max.toPrecision(3)}`;
+    this.heatLabel.style.display = "block";
+  }
+
+  hideUnit(): void {
+    this.heat.style.display = "none";
+    this.heatLabel.style.display = "none";
   }
 
   /** Highlight what stage `s` computes: W·x lights layer l's edges, +b and the activation

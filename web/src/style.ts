@@ -16,7 +16,10 @@ const CSS = `
 .sf-bar label{white-space:nowrap;opacity:.85}
 .sf-side{position:absolute;right:10px;top:10px;background:rgba(20,20,26,.82);
   border:1px solid #333;border-radius:6px;padding:4px}
-.sf-diagram circle{fill:#3a3a46;stroke:#888;stroke-width:1}
+.sf-diagram circle{fill:#3a3a46;stroke:#888;stroke-width:1;cursor:crosshair}
+.sf-heat{display:none;width:144px;height:144px;image-rendering:pixelated;margin:4px auto 2px;
+  border:1px solid #555}
+.sf-heat-label{display:none;font-size:11px;text-align:center;color:#ccc}
 .sf-diagram .sf-on circle{fill:#ffd479;stroke:#fff}
 .sf-diagram text{fill:#ccc;font-size:11px}
 .sf-diagram text.sf-sub{fill:#999;font-size:10px}

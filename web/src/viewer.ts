@@ -104,7 +104,10 @@ export class Viewer {
     // no MSAA: under software WebGL (SwiftShader) it costs more than everything else drawn
     this.renderer = new THREE.WebGLRenderer({ antialias: false, preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
-    this.renderer.setClearColor(0x1a1a1f);
+    // colours are given as the sRGB values to show (as in the videos): no conversion
+    this.renderer.outputColorSpace = THREE.LinearSRGBColorSpace;
+    this.renderer.setClearColor(new THREE.Color().setRGB(BG[0], BG[1], BG[2],
+                                                         THREE.LinearSRGBColorSpace));
     this.renderer.domElement.className = "sf-gl";
     this.root.appendChild(this.renderer.domElement);
 

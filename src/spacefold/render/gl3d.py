@@ -224,10 +224,13 @@ class GL3D:
             raise RenderError(f"3-D rendering needs moderngl (pip install moderngl): {e}") \
                 from None
         try:
-            self.ctx = moderngl.create_standalone_context(backend="egl")  # type: ignore[arg-type]
+            # the sonames of Debian's libgl1 / libegl1: no -dev symlinks or ldconfig needed
+            egl: dict[str, Any] = {"backend": "egl", "libgl": "libGL.so.1",
+                                   "libegl": "libEGL.so.1"}
+            self.ctx = moderngl.create_standalone_context(**egl)
         except Exception as e:
-            raise RenderError(f"3-D rendering needs OpenGL through EGL; install "
-                              f"`apt-get install {GL_PACKAGES}` ({e})") from None
+            raise RenderError(f"3-D rendering needs OpenGL through EGL: "
+                              f"apt-get install {GL_PACKAGES} ({e})") from None
         self.mgl = moderngl
         ctx = self.ctx
         self.points: Any = ctx.program(vertex_shader=_POINTS_VS, fragment_shader=_POINTS_FS)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+import spacefold as sf
 from spacefold.server import browser, jobs
 from spacefold.server.app import create_app
 
@@ -186,6 +187,21 @@ def test_training_the_spiral_in_the_browser_passes_90_percent(server: str) -> No
         assert first < 0.6 and "acc" in text
         assert page.evaluate("__spacefoldApp.updates") >= 2
         assert page.evaluate("__spacefold.t") == 5
+        # Save: the weights as a checkpoint that loads back, and the shown data as CSV
+        page.locator("button.sf-train").click()          # pause
+        with page.expect_download() as dl:
+            page.locator("a.sf-save").click()
+        ckpt = Path(dl.value.path())
+        net = sf.load_network(ckpt)
+        assert net.spec.widths == (2, 64, 5)
+        with page.expect_download() as dl:
+            page.locator("a.sf-csv").click()
+        csv = Path(dl.value.path()).with_suffix(".csv")
+        Path(dl.value.path()).rename(csv)
+        data = sf.from_csv(csv)
+        assert len(data) == 600 and data.classes == 5
+        acc = (sf.trace(net, data).predict() == data.y).mean()
+        assert acc > 0.85, acc
         assert errors == []
 
 
@@ -257,3 +273,32 @@ def test_an_upload_becomes_a_dataset_the_session_trains_on(client: TestClient) -
         ws.send_text(json.dumps({"cmd": "config", "config": cfg}))
         first = _until(ws, lambda m: m["type"] == "update")
         assert first["trace"]["n"] == 40
+
+
+def test_save_over_the_websocket_is_a_loadable_checkpoint(client: TestClient) -> None:
+    import base64
+
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(json.dumps({"cmd": "save"}))
+        assert "config first" in _until(ws, lambda m: m["type"] == "error")["message"]
+        cfg = {"dataset": "moons", "classes": 2, "n": 80, "arch": "2-5-2", "epochs": 50}
+        ws.send_text(json.dumps({"cmd": "config", "config": cfg}))
+        first = _until(ws, lambda m: m["type"] == "update")
+        ws.send_text(json.dumps({"cmd": "save"}))
+        msg = _until(ws, lambda m: m["type"] == "file")
+    assert msg["name"].endswith(".safetensors")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / msg["name"]
+        path.write_bytes(base64.b64decode(msg["b64"]))
+        net = sf.load_network(path)
+    assert net.spec.widths == (2, 5, 2) and net.meta["data"]["name"] == "moons"
+    # the saved weights are the ones the page showed (nothing trained in between)
+    import numpy as np
+
+    shown = first["trace"]["layers"][0]["W"]
+    w_shown = np.frombuffer(base64.b64decode(shown["b64"]), "<f4").reshape(shown["shape"])
+    w_saved = next(iter(net.layers()))[0]
+    np.testing.assert_allclose(w_shown, w_saved, rtol=1e-6)
+    assert net.meta["train"]["epochs"] == 0

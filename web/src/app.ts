@@ -163,6 +163,17 @@ export class App {
     exp.textContent = "download HTML";
     exp.addEventListener("click", (e) => { e.preventDefault(); void this.exportHtml(); });
     links.appendChild(exp);
+    const save = document.createElement("a");
+    save.href = "#";
+    save.textContent = "weights";
+    save.className = "sf-save";
+    save.addEventListener("click", (e) => { e.preventDefault(); this.send({ cmd: "save" }); });
+    const csv = document.createElement("a");
+    csv.href = "#";
+    csv.textContent = "data CSV";
+    csv.className = "sf-csv";
+    csv.addEventListener("click", (e) => { e.preventDefault(); this.downloadCsv(); });
+    links.append(save, csv);
     aside.append(this.metrics, this.chart, this.error, links);
   }
 
@@ -251,6 +262,11 @@ export class App {
   private receive(msg: Record<string, unknown>): void {
     if (msg.type === "error") { this.showError(String(msg.message)); return; }
     if (msg.type === "status") { this.setState(String(msg.state)); return; }
+    if (msg.type === "file") {
+      const bytes = Uint8Array.from(atob(String(msg.b64)), (c) => c.charCodeAt(0));
+      this.download(new Blob([bytes], { type: "application/octet-stream" }), String(msg.name));
+      return;
+    }
     if (msg.type !== "update") return;
     const u = msg as unknown as Update;
     this.updates++;
@@ -313,6 +329,23 @@ export class App {
     line((p) => p.acc, "#9be37a", 1);
   }
 
+  private download(blob: Blob, name: string): void {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    a.click();
+    window.setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+
+  /** The shown points as x,y,label rows: the input stage of the current trace. */
+  private downloadCsv(): void {
+    const t = this.viewer?.trace;
+    if (!t) return;
+    const p = t.stages[0].points, d = t.dims, rows = ["x,y,label"];
+    for (let i = 0; i < t.n; i++) rows.push(`${p[d * i]},${p[d * i + 1]},${t.labels ? t.labels[i] : 0}`);
+    this.download(new Blob([rows.join("\n") + "\n"], { type: "text/csv" }), "spacefold-data.csv");
+  }
+
   private async exportHtml(): Promise<void> {
     const base = this.config();
     const cfg: Record<string, string | number | null> = {
@@ -320,10 +353,7 @@ export class App {
     const r = await fetch("api/export", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(cfg) });
     if (!r.ok) { this.showError((await r.json()).detail ?? r.statusText); return; }
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(await r.blob());
-    a.download = `spacefold-${cfg.dataset}-${cfg.arch}.html`;
-    a.click();
+    this.download(await r.blob(), `spacefold-${cfg.dataset}-${cfg.arch}.html`);
   }
 
   get viewerT(): number {

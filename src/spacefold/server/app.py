@@ -7,8 +7,8 @@ controls (web/src/app.ts); training runs server-side and streams over a WebSocke
     POST /api/check         validate a config: 200, or 422 with a one-line message
     POST /api/export        train a config for ``epochs`` and download the HTML export
     POST /api/upload        a CSV body (x, y, label) → a dataset id for the config
-    WS   /ws                commands {"cmd": "config"|"train"|"pause"|"step"|"reset"}
-                            → updates {"type": "update"|"status"|"error", ...}
+    WS   /ws                commands {"cmd": "config"|"train"|"pause"|"step"|"reset"|"save"}
+                            → {"type": "update"|"status"|"error"|"file", ...}
 
 Every request is bounded (points, widths, depth, epochs; see jobs.Config) and a client that
 disconnects stops its training job.
@@ -17,6 +17,7 @@ disconnects stops its training job.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections import deque
 from typing import Any
@@ -181,6 +182,7 @@ class Session:
     async def _stop_job(self) -> None:
         job, self.job = self.job, None
         if job is not None:
+            job.cancel()        # first, synchronously: even if this task is being cancelled
             await asyncio.to_thread(job.stop)
 
     async def _handle(self, raw: str) -> None:
@@ -202,14 +204,20 @@ class Session:
                 self._say({"type": "error", "message": text})
                 return
             await self._new_job(cfg)
-        elif cmd in ("train", "pause", "step"):
+        elif cmd == "save" and self.job is not None:
+            job = self.job
+            blob = await asyncio.to_thread(job.checkpoint)
+            self._say({"type": "file", "name": f"spacefold-{job.spec.arch}-epoch{job.epoch}"
+                                               f".safetensors",
+                       "b64": base64.b64encode(blob).decode("ascii")})
+        elif cmd in ("train", "pause", "step", "save"):
             if self.job is None:
                 self._say({"type": "error", "message": "no network yet: send a config first"})
                 return
             getattr(self.job, cmd)()
         else:
             self._say({"type": "error", "message": f"unknown command {cmd!r}; use config, "
-                                                   f"train, pause, step or reset"})
+                                                   f"train, pause, step, reset or save"})
 
     async def run(self) -> None:
         await self.sock.accept()

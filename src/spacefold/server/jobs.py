@@ -240,13 +240,34 @@ class Job:
     def step(self) -> None:
         self._command(run=True, budget=STEP_EPOCHS, state="training")
 
-    def stop(self, wait: float = 5.0) -> None:
+    def cancel(self) -> None:
+        """Ask both threads to end, without waiting (safe from an event loop)."""
         with self._cv:
             self._stop = True
             self._cv.notify_all()
+
+    def stop(self, wait: float = 5.0) -> None:
+        """End the job and wait up to ``wait`` seconds per thread for it to finish."""
+        self.cancel()
         for t in (self._thread, self._publisher):
             if t is not None and t is not threading.current_thread():
                 t.join(wait)
+
+    def checkpoint(self) -> bytes:
+        """The current weights as a spacefold checkpoint (safetensors + spec + data recipe)."""
+        import spacefold as sf
+
+        net = copy.deepcopy(self.net)      # a consistent copy while training goes on
+        recipe: dict[str, Any] = {"name": self.cfg.dataset, "params": self.cfg.data_params()}
+        if self.cfg.dataset.startswith(UPLOAD_PREFIX):
+            recipe = {"upload": self.cfg.dataset}
+        meta = {"data": recipe, "train": {"epochs": self.epoch, "lr": self.cfg.lr,
+                                          "batch_size": self.cfg.batch_size,
+                                          "weight_decay": self.cfg.l2, "seed": self.cfg.seed,
+                                          "accuracy": self.acc, "source": "spacefold serve"}}
+        with tempfile.TemporaryDirectory(prefix="spacefold-save-") as tmp:
+            path = sf.save(net, Path(tmp) / "model.safetensors", spec=self.spec, meta=meta)
+            return path.read_bytes()
 
     def _command(self, run: bool, budget: int, state: str) -> None:
         with self._cv:

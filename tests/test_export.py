@@ -14,7 +14,7 @@ import pytest
 import spacefold as sf
 from spacefold import cli
 from spacefold.errors import RenderError
-from spacefold.export import BUNDLE, payload, to_html, write_html
+from spacefold.export import BUNDLE, REGION_RES, payload, to_html, write_html
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
@@ -53,7 +53,7 @@ def test_payload_numbers_are_the_traces_display_numbers(tr: sf.Trace) -> None:
     for k, s in enumerate(p["stages"]):
         np.testing.assert_array_equal(_arr(s["points"]), tr.display(k, 3).astype(np.float32))
         np.testing.assert_array_equal(_arr(s["grid"]), tr.display_grid(k, 3).astype(np.float32))
-        assert _arr(s["regions"]).shape == (64 * 64, 3)
+        assert _arr(s["regions"]).shape == (REGION_RES * REGION_RES, 3)
     wide = p["stages"][[s.dim for s in tr.stages].index(4)]
     assert wide["projection"] == "pca" and "PCA of 4-D" in wide["label"]
     np.testing.assert_array_equal(_arr(p["labels"]), tr.labels)

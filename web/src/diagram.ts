@@ -79,7 +79,8 @@ export class Diagram {
           }
         }
       });
-      const act = c === 0 ? "input" : (trace.layers[c - 1].activation ?? "linear");
+      const act = c === 0 ? "input"
+        : (trace.layers[c - 1].activation ?? (c === cols - 1 ? "output" : "linear"));
       const cap = el("text", { x: xs[c], y: height - 18, "text-anchor": "middle" }, this.svg);
       cap.textContent = `${w}`;
       const sub = el("text", { x: xs[c], y: height - 5, "text-anchor": "middle", class: "sf-sub" },

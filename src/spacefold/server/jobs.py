@@ -36,7 +36,7 @@ MAX_EPOCHS = 100_000
 PLANE_DATASETS = tuple(sorted(n for n in DATASETS if n != "digits"))   # 2-D inputs
 UPDATE_INTERVAL = 0.1   # seconds between live updates (≈10/s)
 STEP_EPOCHS = 10
-LIVE_REGION_RES = 40    # region mesh vertices per side in live updates (exports use 64)
+LIVE_REGION_RES = 40    # region mesh vertices per side in live updates
 
 
 class Config(BaseModel):

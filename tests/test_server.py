@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -302,3 +303,45 @@ def test_save_over_the_websocket_is_a_loadable_checkpoint(client: TestClient) ->
     w_saved = next(iter(net.layers()))[0]
     np.testing.assert_allclose(w_shown, w_saved, rtol=1e-6)
     assert net.meta["train"]["epochs"] == 0
+
+
+def test_edit_adds_and_removes_points_keeping_the_weights(client: TestClient) -> None:
+    cfg = {"dataset": "moons", "classes": 2, "n": 50, "arch": "2-5-2", "epochs": 100,
+           "test": 0.2}
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(json.dumps({"cmd": "config", "config": cfg}))
+        first = _until(ws, lambda m: m["type"] == "update")
+        assert first["trace"]["n"] == 50
+        ws.send_text(json.dumps({"cmd": "edit", "add": [0.25, -0.5, 1]}))
+        added = _until(ws, lambda m: m["type"] == "update")
+        assert added["trace"]["n"] == 51
+        assert added["trace"]["layers"][0]["W"] == first["trace"]["layers"][0]["W"]
+        ws.send_text(json.dumps({"cmd": "edit", "remove": [0.25, -0.5]}))
+        assert _until(ws, lambda m: m["type"] == "update")["trace"]["n"] == 50
+        for bad, name in (({"add": [0, 0, 7]}, "label"), ({"add": [0, "x", 1]}, "numbers"),
+                          ({"remove": [1e9, 0]}, "10000")):
+            ws.send_text(json.dumps({"cmd": "edit", **bad}))
+            assert name in _until(ws, lambda m: m["type"] == "error")["message"]
+
+
+@needs_browser
+def test_clicking_the_input_plane_adds_a_point(server: str) -> None:
+    with browser.chromium(1000, 640) as ctx:
+        page = ctx.new_page()
+        page.goto(server + "?dataset=xor&n=100&arch=2-4-2&stage=0")
+        page.wait_for_function("window.__spacefold && window.__spacefold.n === 100",
+                               timeout=60_000)
+        page.locator("input.sf-edit-on").check()
+        page.locator("input.sf-edit-class").fill("1")
+        box = page.locator("canvas.sf-gl").bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        where = page.evaluate(f"__spacefold.planeAt({x}, {y})")
+        page.mouse.click(x, y)
+        page.wait_for_function("window.__spacefold.n === 101", timeout=30_000)
+        pts = np.array(page.evaluate("__spacefold.positions()"))[:, :2]
+        assert np.abs(pts - where).max(axis=1).min() < 1e-4     # a point where we clicked
+        page.keyboard.down("Shift")
+        page.mouse.click(x, y)
+        page.keyboard.up("Shift")
+        page.wait_for_function("window.__spacefold.n === 100", timeout=30_000)
+        page.screenshot(path=str(SHOTS / "app-edit.png"))

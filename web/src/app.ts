@@ -74,6 +74,8 @@ export class App {
   private history: { epoch: number; train: number; test: number | null; acc: number }[] = [];
   private stage = 0;
   private pendingOptions: HTMLOptionElement[] = [];
+  private editOn!: HTMLInputElement;
+  private editClass!: HTMLInputElement;
   private urlTimer = 0;
   updates = 0; // updates received (for the benchmark)
   lastAcc = 0;
@@ -149,6 +151,24 @@ export class App {
     button("Step", "sf-step", () => this.send({ cmd: "step" }));
     button("Reset", "sf-reset", () => this.reconfigure());
     aside.appendChild(buttons);
+    // ConvNetJS's best feature: click the input plane to add a point, shift-click removes
+    const edit = document.createElement("label");
+    edit.className = "sf-edit";
+    const on = document.createElement("input");
+    on.type = "checkbox";
+    on.className = "sf-edit-on";
+    on.style.width = "auto";
+    const cls = document.createElement("input");
+    cls.type = "number";
+    cls.min = "0";
+    cls.value = "0";
+    cls.className = "sf-edit-class";
+    cls.style.width = "44px";
+    edit.append(on, document.createTextNode(" click adds class"), cls);
+    this.editOn = on;
+    this.editClass = cls;
+    on.addEventListener("change", () => { if (on.checked) this.viewer?.setT(0); });
+    aside.appendChild(edit);
     this.metrics = document.createElement("div");
     this.metrics.className = "sf-metrics";
     this.chart = document.createElement("canvas");
@@ -280,6 +300,7 @@ export class App {
       this.viewer = new Viewer(this.view, trace, {
         stage: t,
         onStage: (tt) => { this.stage = tt; this.writeUrl(); },
+        onPlaneClick: (x, y, shift) => this.editPoint(x, y, shift),
       });
       exposeApp(this);
     }
@@ -295,6 +316,13 @@ export class App {
     this.metrics.dataset.trainAcc = String(u.train_acc);
     this.metrics.dataset.testAcc = String(u.test_acc ?? "");
     this.drawChart();
+  }
+
+  private editPoint(x: number, y: number, shift: boolean): boolean {
+    if (!this.editOn.checked) return false;       // the click selects a point's path instead
+    if (shift) this.send({ cmd: "edit", remove: [x, y] });
+    else this.send({ cmd: "edit", add: [x, y, Number(this.editClass.value) || 0] });
+    return true;
   }
 
   private setState(state: string): void {

@@ -13,6 +13,9 @@ export interface Options {
   regions?: boolean;
   speed?: number; // stages per second while playing
   onStage?: (t: number) => void; // called when the stage position changes
+  /** When set, a click on the input plane (stage 0 shown) calls this instead of picking:
+   *  (x, y) in the data's coordinates, shift for remove; true if it took the click. */
+  onPlaneClick?: (x: number, y: number, shift: boolean) => boolean;
 }
 
 const GRID_COLOR = new THREE.Color(0.35, 0.55, 0.85);
@@ -88,6 +91,7 @@ export class Viewer {
   hover = -1; // the point under the pointer, -1 for none
   private disposed = false;
   private onStage?: (t: number) => void;
+  onPlaneClick?: (x: number, y: number, shift: boolean) => boolean;
   private shownStage = -1;
   private titleEl: HTMLElement | null = null;
 
@@ -201,6 +205,7 @@ export class Viewer {
     this.fitBoxes();
     this.regionColors();
     this.onStage = opts.onStage;
+    this.onPlaneClick = opts.onPlaneClick;
 
     this.diagram = new Diagram(trace);
     this.buildUi(opts);
@@ -461,6 +466,18 @@ export class Viewer {
     return { x: r.left + ((v.x + 1) / 2) * r.width, y: r.top + ((1 - v.y) / 2) * r.height };
   }
 
+  /** The point of the data's z = 0 plane under client pixel (x, y), or null. */
+  planeAt(x: number, y: number): [number, number] | null {
+    this.group.updateMatrixWorld();
+    const r = this.renderer.domElement.getBoundingClientRect();
+    const ndc = new THREE.Vector2(((x - r.left) / r.width) * 2 - 1, -((y - r.top) / r.height) * 2 + 1);
+    const ray = new THREE.Raycaster();
+    ray.setFromCamera(ndc, this.camera);
+    const local = ray.ray.clone().applyMatrix4(this.group.matrixWorld.clone().invert());
+    const hit = local.intersectPlane(new THREE.Plane(new THREE.Vector3(0, 0, 1), 0), new THREE.Vector3());
+    return hit ? [hit.x, hit.y] : null;
+  }
+
   pick(x: number, y: number): number {
     this.group.updateMatrixWorld();
     const m = new THREE.Matrix4().multiplyMatrices(this.camera.projectionMatrix,
@@ -495,6 +512,10 @@ export class Viewer {
     cv.addEventListener("pointerdown", (e) => (down = { x: e.clientX, y: e.clientY }));
     cv.addEventListener("pointerup", (e) => {
       if (!down || Math.hypot(e.clientX - down.x, e.clientY - down.y) > 4) return;
+      if (this.onPlaneClick && this.t === 0) {
+        const p = this.planeAt(e.clientX, e.clientY);
+        if (p && this.onPlaneClick(p[0], p[1], e.shiftKey)) return;
+      }
       this.select(this.pick(e.clientX, e.clientY));
     });
   }
@@ -580,6 +601,7 @@ function expose(v: Viewer): void {
     pause: () => v.pause(),
     positions: (idx?: number[]) => v.positions(idx),
     screenOf: (i: number) => v.screenOf(i),
+    planeAt: (x: number, y: number) => v.planeAt(x, y),
     describe: (i: number) => v.describe(i),
   };
 }

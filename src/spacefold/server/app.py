@@ -7,7 +7,8 @@ controls (web/src/app.ts); training runs server-side and streams over a WebSocke
     POST /api/check         validate a config: 200, or 422 with a one-line message
     POST /api/export        train a config for ``epochs`` and download the HTML export
     POST /api/upload        a CSV body (x, y, label) → a dataset id for the config
-    WS   /ws                commands {"cmd": "config"|"train"|"pause"|"step"|"reset"|"save"}
+    WS   /ws                commands {"cmd": "config"|"train"|"pause"|"step"|"reset"|"save"
+                            |"edit", "add": [x, y, label] | "remove": [x, y]}
                             → {"type": "update"|"status"|"error"|"file", ...}
 
 Every request is bounded (points, widths, depth, epochs; see jobs.Config) and a client that
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import json
 from collections import deque
 from typing import Any
@@ -165,13 +167,13 @@ class Session:
         self.control.append(msg)
         self.wake.set()
 
-    async def _new_job(self, cfg: Config) -> None:
+    async def _new_job(self, cfg: Config, **kw: Any) -> None:
         await self._stop_job()
         loop = asyncio.get_running_loop()
         self.cfg = cfg
         try:
             # build (data + initial weights) off the event loop: it imports torch once
-            job = await asyncio.to_thread(Job, cfg, lambda m: None)
+            job = await asyncio.to_thread(lambda: Job(cfg, lambda m: None, **kw))
         except SpacefoldError as e:
             self._say({"type": "error", "message": str(e)})
             return
@@ -204,20 +206,34 @@ class Session:
                 self._say({"type": "error", "message": text})
                 return
             await self._new_job(cfg)
+        elif cmd == "edit" and self.job is not None and self.cfg is not None:
+            old = self.job
+            try:
+                data = old.edited(add=msg.get("add"), remove=msg.get("remove"))
+            except SpacefoldError as e:
+                self._say({"type": "error", "message": str(e)})
+                return
+            resume = old.state == "training"
+            old.cancel()
+            await asyncio.to_thread(old.stop)
+            net, epoch = copy.deepcopy(old.net), old.epoch
+            await self._new_job(self.cfg, edited=data, net=net, epoch=epoch)
+            if resume and self.job is not None:
+                self.job.train()
         elif cmd == "save" and self.job is not None:
             job = self.job
             blob = await asyncio.to_thread(job.checkpoint)
             self._say({"type": "file", "name": f"spacefold-{job.spec.arch}-epoch{job.epoch}"
                                                f".safetensors",
                        "b64": base64.b64encode(blob).decode("ascii")})
-        elif cmd in ("train", "pause", "step", "save"):
+        elif cmd in ("train", "pause", "step", "save", "edit"):
             if self.job is None:
                 self._say({"type": "error", "message": "no network yet: send a config first"})
                 return
             getattr(self.job, cmd)()
         else:
             self._say({"type": "error", "message": f"unknown command {cmd!r}; use config, "
-                                                   f"train, pause, step, reset or save"})
+                                                   f"train, pause, step, reset, save or edit"})
 
     async def run(self) -> None:
         await self.sock.accept()

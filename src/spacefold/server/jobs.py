@@ -183,22 +183,30 @@ class Job:
     "state"}``, ``{"type": "error", "message"}``.
     """
 
-    def __init__(self, cfg: Config, emit: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, cfg: Config, emit: Callable[[dict[str, Any]], None], *,
+                 edited: tuple[Dataset, Dataset | None] | None = None, net: Any = None,
+                 epoch: int = 0) -> None:
         self.cfg = cfg
         self.emit = emit
         data = cfg.make_data()
         self.train_data: Dataset = data
         self.test_data: Dataset | None = None
-        if cfg.test > 0:
+        if edited is not None:            # the user's points: training and held-out sets
+            self.train_data, self.test_data = edited
+            data = self.train_data
+        elif cfg.test > 0:
             self.train_data, self.test_data = data.split(cfg.test, seed=cfg.seed)
+        if self.test_data is not None:
             # the points shown: training points first, then the held-out ones
             data = Dataset(np.concatenate([self.train_data.x, self.test_data.x]),
                            np.concatenate([self.train_data.y, self.test_data.y]),
-                           data.name, data.classes, data.params)
+                           data.name, max(self.train_data.classes, self.test_data.classes),
+                           data.params)
         self.data = data
         self.spec = cfg.spec()
         self.state = "paused"
-        self.epoch = 0
+        self.epoch = epoch
+        self._epoch0 = epoch     # epochs trained before an edit restarted the trainer
         self.loss = math.nan
         self.acc = 0.0
         self._cv = threading.Condition()
@@ -215,8 +223,43 @@ class Job:
         self.updates = 0
         import spacefold as sf
 
-        self.net = sf.build(self.spec.arch, list(self.spec.activations), seed=cfg.seed)
+        self.net = net if net is not None else sf.build(self.spec.arch,
+                                                        list(self.spec.activations),
+                                                        seed=cfg.seed)
         JOBS.add(self)
+
+    def edited(self, add: Any = None, remove: Any = None) -> tuple[Dataset, Dataset | None]:
+        """The data with a point added to the training set (``add`` = [x, y, label]) or the
+        point nearest ``remove`` = [x, y] taken out (ConvNetJS's click / shift-click)."""
+        train, test = self.train_data, self.test_data
+        try:
+            vals = [float(v) for v in (add if add is not None else remove)]
+        except (TypeError, ValueError):
+            raise DataError("edit needs add: [x, y, label] or remove: [x, y] numbers") from None
+        if len(vals) != (3 if add is not None else 2) or \
+                not all(math.isfinite(v) and abs(v) <= 1e4 for v in vals):
+            raise DataError(f"edit {vals}: need finite coordinates within ±10000 "
+                            f"(and a label for add)")
+        if add is not None:
+            label = int(vals[2])
+            if not (vals[2] == label and 0 <= label < max(self.spec.widths[-1], 2)):
+                raise DataError(f"label {vals[2]:g} must be a class 0-"
+                                f"{max(self.spec.widths[-1], 2) - 1}")
+            if len(self.data) >= MAX_POINTS:
+                raise DataError(f"already {len(self.data)} points; at most {MAX_POINTS}")
+            x = np.concatenate([train.x, np.array([vals[:2]], dtype=train.x.dtype)])
+            y = np.concatenate([train.y, np.array([label], dtype=train.y.dtype)])
+            return Dataset(x, y, train.name, max(train.classes, label + 1), train.params), test
+        sets = [train] + ([test] if test is not None else [])
+        d2 = [((s.x - np.array(vals[:2])) ** 2).sum(axis=1) for s in sets]
+        which = int(np.argmin([d.min() for d in d2]))
+        keep = np.ones(len(sets[which]), dtype=bool)
+        keep[int(np.argmin(d2[which]))] = False
+        if keep.sum() < 2:
+            raise DataError("cannot remove the last points of a set")
+        s = sets[which]
+        out = Dataset(s.x[keep], s.y[keep], s.name, s.classes, s.params)
+        return (out, test) if which == 0 else (train, out)
 
     # -- commands (any thread) -------------------------------------------------------------
     @property
@@ -288,7 +331,8 @@ class Job:
         try:
             if not self._wait():
                 return
-            sf.train(self.net, self.train_data, epochs=self.cfg.epochs, lr=self.cfg.lr,
+            sf.train(self.net, self.train_data, epochs=max(self.cfg.epochs - self._epoch0, 1),
+                     lr=self.cfg.lr,
                      batch_size=self.cfg.batch_size, weight_decay=self.cfg.l2,
                      target_accuracy=None, seed=self.cfg.seed, progress=self._progress)
             self.state = "done"
@@ -312,6 +356,7 @@ class Job:
             return not self._stop
 
     def _progress(self, epoch: int, epochs: int, loss: float, acc: float) -> None:
+        epoch += self._epoch0
         self.epoch, self.loss, self.acc = epoch, loss, acc
         if self._stop:
             raise Stopped()

@@ -24,7 +24,7 @@ def test_catalogue_lists_every_required_scene() -> None:
 
 
 def test_tour_writes_videos_posters_and_gallery(tmp_path: Path) -> None:
-    entries = tour(tmp_path, size=(128, 72), fps=2)
+    entries = tour(tmp_path, size=(128, 72), fps=2)   # jobs=2: scenes in two processes
     names = [e.name for e in entries]
     assert set(names) == set(tour_scenes())
     page = (tmp_path / "index.html").read_text()
@@ -47,3 +47,17 @@ def test_tour_writes_videos_posters_and_gallery(tmp_path: Path) -> None:
 def test_tour_rejects_unknown_scene(tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="unknown scene 'nope'"):
         tour(tmp_path, scenes=["nope"])
+
+
+def test_tour_in_one_process_reports_frames(tmp_path: Path) -> None:
+    seen: dict[str, int] = {}
+
+    def progress(scene: str, done: int, total: int) -> None:
+        assert 1 <= done <= total
+        seen[scene] = done
+
+    entries = tour(tmp_path, size=(128, 72), fps=2, scenes=["argmax-softmax"], jobs=1,
+                   progress=progress)
+    assert seen == {"argmax-softmax": entries[0].frames}
+    with pytest.raises(RenderError, match="jobs 0"):
+        tour(tmp_path, jobs=0)

@@ -4,8 +4,10 @@ gallery page ``DIR/index.html`` that opens from disk with no server."""
 from __future__ import annotations
 
 import html
+import multiprocessing
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,35 +38,65 @@ def tour_scenes() -> list[str]:
 
 
 def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 30.0,
-         scenes: Sequence[str] | None = None, progress: Progress | None = None
-         ) -> list[TourEntry]:
-    """Render ``scenes`` (default: all that need no model) into ``out`` with a gallery page."""
+         scenes: Sequence[str] | None = None, progress: Progress | None = None,
+         jobs: int = 2) -> list[TourEntry]:
+    """Render ``scenes`` (default: all that need no model) into ``out`` with a gallery page.
+
+    ``jobs`` scenes render at once in separate processes: one scene's single-threaded build
+    (training, tracing) overlaps another's drawing and encoding, which keeps both cores busy
+    (measured on the 2-D catalogue: 107 s with one job). With ``jobs > 1``, ``progress``
+    hears of each scene when it is done.
+    """
     folder = Path(out)
     size, fps = check_size(size), check_fps(fps)
     names = list(scenes) if scenes is not None else tour_scenes()
     for n in names:
         if n not in SCENES:
             raise RenderError(f"unknown scene {n!r}; choose from: {', '.join(sorted(SCENES))}")
+    if not 1 <= jobs <= 16:
+        raise RenderError(f"jobs {jobs} must be in [1, 16]")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RenderError(f"cannot create output folder {str(folder)!r}: {e.strerror}") \
             from None
-    entries = []
-    for name in names:
-        t0 = time.perf_counter()
-        tl = build_scene(name)
-        total = tl.n_frames(fps)
-        cb = (lambda i, n, name=name: progress(name, i, n)) if progress else None
-        render(tl, folder / f"{name}.mp4", size=size, fps=fps, progress=cb)
-        render(tl, folder / f"{name}.png", size=size, still="poster")
-        dt = time.perf_counter() - t0
-        meta = tl.meta
-        entries.append(TourEntry(name, SCENES[name].description, str(meta.get("caption", "")),
-                                 _num(meta.get("accuracy")), _num(meta.get("test_accuracy")),
-                                 dt, total, f"{name}.mp4", f"{name}.png"))
-        write_index(folder, entries, size, fps)   # a partial gallery is still a gallery
-    return entries
+    done: dict[str, TourEntry] = {}
+    t_start = time.perf_counter()
+
+    def finished(entry: TourEntry) -> None:
+        done[entry.name] = entry
+        # a partial gallery is still a gallery, in the catalogue's order
+        write_index(folder, [done[n] for n in names if n in done], size, fps,
+                    wall=time.perf_counter() - t_start)
+
+    if jobs == 1 or len(names) == 1:
+        for name in names:
+            cb = (lambda i, n, name=name: progress(name, i, n)) if progress else None
+            finished(_render_scene(name, folder, size, fps, cb))
+        return [done[n] for n in names]
+    ctx = multiprocessing.get_context("spawn")   # a fresh interpreter: no inherited state
+    with ProcessPoolExecutor(max_workers=min(jobs, len(names)), mp_context=ctx) as pool:
+        futures = [pool.submit(_render_scene, name, folder, size, fps) for name in names]
+        for fut in as_completed(futures):
+            entry = fut.result()
+            finished(entry)
+            if progress is not None:
+                progress(entry.name, entry.frames, entry.frames)
+    return [done[n] for n in names]
+
+
+def _render_scene(name: str, folder: Path, size: tuple[int, int], fps: float,
+                  progress: Callable[[int, int], None] | None = None) -> TourEntry:
+    """Build one scene and write ``<name>.mp4`` and its poster ``<name>.png``."""
+    t0 = time.perf_counter()
+    tl = build_scene(name)
+    total = tl.n_frames(fps)
+    render(tl, folder / f"{name}.mp4", size=size, fps=fps, progress=progress)
+    render(tl, folder / f"{name}.png", size=size, still="poster")
+    meta = tl.meta
+    return TourEntry(name, SCENES[name].description, str(meta.get("caption", "")),
+                     _num(meta.get("accuracy")), _num(meta.get("test_accuracy")),
+                     time.perf_counter() - t0, total, f"{name}.mp4", f"{name}.png")
 
 
 def _num(v: object) -> float | None:
@@ -72,7 +104,7 @@ def _num(v: object) -> float | None:
 
 
 def write_index(folder: Path, entries: list[TourEntry], size: tuple[int, int],
-                fps: float) -> Path:
+                fps: float, wall: float | None = None) -> Path:
     cards = []
     for e in entries:
         facts = [f"{e.frames} frames, {size[0]}x{size[1]} @ {fps:g} fps",
@@ -90,7 +122,7 @@ def write_index(folder: Path, entries: list[TourEntry], size: tuple[int, int],
   <p class="facts">{' · '.join(html.escape(f) for f in facts)}
      · <a href="{html.escape(e.poster)}">poster</a></p>
 </section>""")
-    total = sum(e.seconds for e in entries)
+    total = wall if wall is not None else sum(e.seconds for e in entries)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>spacefold · the tour</title>

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.spacefold-installed
 OUT    ?= out
 
-.PHONY: help venv viewer demo test lint bench clean
+.PHONY: help venv viewer sysdeps sysdeps-test demo test lint bench clean
 
 help:
 	@echo "make demo   set up .venv and render the tour of every scene into $(OUT)/"
@@ -40,15 +40,23 @@ $(VIEWER): web/node_modules/.package-lock.json $(WEB_SRC)
 
 viewer: $(VIEWER)
 
+# System packages (Debian names) installed when missing: GL for the 3-D scenes; the browser
+# for the viewer's tests too. See scripts/sysdeps.sh.
+sysdeps:
+	@scripts/sysdeps.sh
+
+sysdeps-test:
+	@scripts/sysdeps.sh --browser
+
 # The whole catalogue: out/<scene>.mp4 + out/<scene>.png + out/index.html (opens from disk).
-demo: $(STAMP)
+demo: sysdeps $(STAMP)
 	$(BIN)/spacefold tour -o $(OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint viewer
+test: sysdeps-test lint viewer
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -287,6 +287,20 @@ def _formats() -> tuple[str, ...]:
     return tuple(sorted(s if s.startswith(".") else f".{s}" for s in fmts))
 
 
+# Options that `render` and `export` share (data for a model that needs it), defined once.
+DataOpt = Annotated[str | None, typer.Option(
+    "--data", help=f"Data: one of {_names(DATASETS)}, or a .csv / .npz file. "
+    "Default: the data the model was trained on.", autocompletion=_complete_data,
+    show_default=False)]
+ClassesOpt = Annotated[int | None, typer.Option(
+    "--classes", help="Number of classes.", show_default=False)]
+NOpt = Annotated[int | None, typer.Option("--n", help="Number of points.", show_default=False)]
+NoiseOpt = Annotated[float | None, typer.Option(
+    "--noise", help="Noise of the dataset.", show_default=False)]
+SeedOpt = Annotated[int | None, typer.Option(
+    "--seed", help="Seed of the dataset.", show_default=False)]
+
+
 @app.command("render")
 def render_cmd(
     scene: Annotated[str, typer.Argument(
@@ -306,18 +320,11 @@ def render_cmd(
     model: Annotated[Path | None, typer.Option(
         "--model", help="A checkpoint from `spacefold train` (for scenes that need a model).",
         show_default=False)] = None,
-    data: Annotated[str | None, typer.Option(
-        "--data", help=f"Data: one of {_names(DATASETS)}, or a .csv / .npz file. "
-        "Default: the data the model was trained on.", autocompletion=_complete_data,
-        show_default=False)] = None,
-    classes: Annotated[int | None, typer.Option(
-        "--classes", help="Number of classes.", show_default=False)] = None,
-    n: Annotated[int | None, typer.Option(
-        "--n", help="Number of points.", show_default=False)] = None,
-    noise: Annotated[float | None, typer.Option(
-        "--noise", help="Noise of the dataset.", show_default=False)] = None,
-    seed: Annotated[int | None, typer.Option(
-        "--seed", help="Seed of the dataset.", show_default=False)] = None,
+    data: DataOpt = None,
+    classes: ClassesOpt = None,
+    n: NOpt = None,
+    noise: NoiseOpt = None,
+    seed: SeedOpt = None,
     mnist: Annotated[Path | None, typer.Option(
         "--mnist", help="digits scene: a folder with the MNIST IDX files "
         "(train-images-idx3-ubyte, train-labels-idx1-ubyte, optionally .gz) to use instead "
@@ -552,18 +559,11 @@ def export_cmd(
     ] = None,
     model: Annotated[Path | None, typer.Option(
         "--model", help="A checkpoint from `spacefold train`.", show_default=False)] = None,
-    data: Annotated[str | None, typer.Option(
-        "--data", help=f"Data: one of {_names(DATASETS)}, or a .csv / .npz file. "
-        "Default: the data the model was trained on.", autocompletion=_complete_data,
-        show_default=False)] = None,
-    classes: Annotated[int | None, typer.Option(
-        "--classes", help="Number of classes.", show_default=False)] = None,
-    n: Annotated[int | None, typer.Option(
-        "--n", help="Number of points.", show_default=False)] = None,
-    noise: Annotated[float | None, typer.Option(
-        "--noise", help="Noise of the dataset.", show_default=False)] = None,
-    seed: Annotated[int | None, typer.Option(
-        "--seed", help="Seed of the dataset.", show_default=False)] = None,
+    data: DataOpt = None,
+    classes: ClassesOpt = None,
+    n: NOpt = None,
+    noise: NoiseOpt = None,
+    seed: SeedOpt = None,
     title: Annotated[str | None, typer.Option(
         "--title", help="Page title (default: the architecture).", show_default=False)] = None,
 ) -> None:

@@ -16,3 +16,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def regen_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--regen-golden"))
+
+
+@pytest.fixture
+def require_browser() -> None:
+    """Browser tests fail, never skip, when Chromium or Playwright is missing: `make test`
+    installs both (scripts/sysdeps.sh --browser), so a missing one is a setup bug to see."""
+    from spacefold.server import browser
+
+    why = browser.missing()
+    if why is not None:
+        pytest.fail(f"browser test cannot run: {why}")

@@ -16,29 +16,11 @@ import numpy as np
 import pytest
 
 import spacefold as sf
+from cli_helpers import assert_one_line_error, run
 from spacefold import cli
 from spacefold.scenes import SCENES
 
 BIN = Path(sys.executable).parent
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    """``spacefold ARGV`` in-process: ``(exit code, stdout, stderr)``."""
-    with pytest.raises(SystemExit) as exc:
-        cli.main([str(a) for a in argv])
-    code = exc.value.code
-    captured = capsys.readouterr()
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
-
-
-def assert_one_line_error(code: int, err: str, *names: str) -> None:
-    assert code == 2, err
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one stderr line, got: {err!r}"
-    assert lines[0].startswith("error: ")
-    for name in names:
-        assert name in lines[0], f"{name!r} not named in {lines[0]!r}"
 
 
 @pytest.fixture

@@ -12,26 +12,9 @@ import numpy as np
 import pytest
 
 import spacefold as sf
-from spacefold import cli
+from cli_helpers import assert_one_line_error, run
 from spacefold.errors import RenderError
 from spacefold.export import BUNDLE, REGION_RES, payload, to_html, write_html
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    """``spacefold ARGV`` in-process: ``(exit code, stdout, stderr)``."""
-    with pytest.raises(SystemExit) as exc:
-        cli.main([str(a) for a in argv])
-    code = exc.value.code
-    captured = capsys.readouterr()
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
-
-
-def assert_one_line_error(code: int, err: str, *names: str) -> None:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    for name in names:
-        assert name in lines[0], f"{name!r} not named in {lines[0]!r}"
 
 
 def _arr(a: dict) -> np.ndarray:

@@ -161,7 +161,7 @@ def server() -> Iterator[str]:
     th.join(10)
 
 
-needs_browser = pytest.mark.skipif(browser.missing() is not None, reason=browser.missing() or "")
+needs_browser = pytest.mark.usefixtures("require_browser")
 
 
 SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer-shots"

@@ -19,8 +19,7 @@ import spacefold as sf
 from spacefold.export import write_html
 from spacefold.server import browser
 
-pytestmark = pytest.mark.skipif(browser.missing() is not None,
-                                reason=browser.missing() or "")
+pytestmark = pytest.mark.usefixtures("require_browser")
 SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer-shots"
 BACKGROUND = np.array([0x1a, 0x1a, 0x1f])
 

@@ -34,7 +34,7 @@ def test_view_is_a_widget_with_the_payload(tr: sf.Trace) -> None:
         sf.view(tr, height=5)
 
 
-@pytest.mark.skipif(browser.missing() is not None, reason=browser.missing() or "")
+@pytest.mark.usefixtures("require_browser")
 def test_widget_module_renders_the_trace_in_chromium(tr: sf.Trace) -> None:
     w = sf.view(tr)
     with browser.chromium(900, 600) as ctx:

@@ -233,6 +233,30 @@ def _data_from_meta(meta: dict[str, Any], model_file: Path) -> Dataset | None:
 
 
 # -- completion helpers (the registries again) --------------------------------------------------
+def model_and_data(model: Path, data: str | None, *, classes: int | None, n: int | None,
+                   noise: float | None, seed: int | None) -> tuple[Any, Dataset]:
+    """A checkpoint as a numpy Network (no torch needed to trace or draw it) and its data:
+    ``--data`` if given, else the recipe the checkpoint recorded; widths must match."""
+    net = sf.load_network(model)
+    meta = net.meta
+    if data is not None:
+        ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed,
+                       base=meta.get("data") if isinstance(meta, dict) else None)
+    else:
+        if any(v is not None for v in (classes, n, noise, seed)):
+            raise DataError("--classes, --n, --noise and --seed need --data NAME")
+        found = _data_from_meta(meta, model)
+        if found is None:
+            raise DataError(f"model file {str(model)!r} does not say which data it was "
+                            f"trained on; pass --data ({_names(DATASETS)} or a .csv / .npz "
+                            f"file)")
+        ds = found
+    if net.spec.widths[0] != ds.dim:
+        raise DataError(f"model {str(model)!r} takes {net.spec.widths[0]}-D input but data "
+                        f"{ds.name!r} is {ds.dim}-D")
+    return net, ds
+
+
 def _complete_scene(incomplete: str) -> list[str]:
     return [s for s in sorted(SCENES) if s.startswith(incomplete)]
 
@@ -349,23 +373,7 @@ def render_cmd(
         if model is None:
             raise SpecError(f"scene {scene!r} needs --model FILE{CHECKPOINT_SUFFIX} "
                             f"(make one with `spacefold train`)")
-        net = sf.load_network(model)   # numpy weights: tracing and drawing need no torch
-        spec, meta = net.spec, net.meta
-        if data is not None:
-            ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed,
-                           base=meta.get("data") if isinstance(meta, dict) else None)
-        else:
-            if any(v is not None for v in data_opts.values()):
-                raise DataError("--classes, --n, --noise and --seed need --data NAME")
-            found = _data_from_meta(meta, model)
-            if found is None:
-                raise DataError(f"model file {str(model)!r} does not say which data it was "
-                                f"trained on; pass --data ({_names(DATASETS)} or a .csv / .npz "
-                                f"file)")
-            ds = found
-        if spec.widths[0] != ds.dim:
-            raise DataError(f"model {str(model)!r} takes {spec.widths[0]}-D input but data "
-                            f"{ds.name!r} is {ds.dim}-D")
+        net, ds = model_and_data(model, data, classes=classes, n=n, noise=noise, seed=seed)
         options.update(model=net, data=ds)
     else:
         given = [k for k, v in {"--model": model, **data_opts}.items() if v is not None]
@@ -599,23 +607,7 @@ def export_cmd(
                               f"fold-222, spiral or bottleneck")
         page_title = title or f"{scene} · {tr.meta.get('arch', '')}".rstrip(" ·")
     else:
-        net = sf.load_network(model)
-        meta = net.meta
-        if data is not None:
-            ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed,
-                           base=meta.get("data") if isinstance(meta, dict) else None)
-        else:
-            if any(v is not None for v in data_opts.values()):
-                raise DataError("--classes, --n, --noise and --seed need --data NAME")
-            found = _data_from_meta(meta, model)
-            if found is None:
-                raise DataError(f"model file {str(model)!r} does not say which data it was "
-                                f"trained on; pass --data ({_names(DATASETS)} or a .csv / .npz "
-                                f"file)")
-            ds = found
-        if net.spec.widths[0] != ds.dim:
-            raise DataError(f"model {str(model)!r} takes {net.spec.widths[0]}-D input but "
-                            f"data {ds.name!r} is {ds.dim}-D")
+        net, ds = model_and_data(model, data, classes=classes, n=n, noise=noise, seed=seed)
         with _interruptible():
             tr = sf.trace(net, ds)
         page_title = title or f"{model.stem} · {tr.meta.get('arch', '')}"

@@ -18,7 +18,7 @@ help:
 
 # torch is pinned to the CPU build in the same pip command: an unpinned torch pulls a
 # multi-GB CUDA build.
-$(STAMP): pyproject.toml constraints-cpu.txt
+$(STAMP): pyproject.toml constraints-cpu.txt setup.py src/spacefold/render/_kernels.c
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -c constraints-cpu.txt -e '.[dev]'
 	@touch $@

@@ -6,6 +6,8 @@ never leaves a half-written output.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,12 @@ IMAGE_SUFFIXES = (".png",)
 
 def write_mp4(path: str | Path, frames: Iterable[np.ndarray], size: tuple[int, int], fps: float,
               preset: str = "veryfast", crf: int = 23) -> int:
-    """Pipe RGBA frames (H, W, 4) into libx264 (yuv420p); returns the frame count."""
+    """Pipe RGBA frames (H, W, 4) into libx264 (yuv420p); returns the frame count.
+
+    A second thread feeds the pipe while the caller draws the next frame (the write releases
+    the GIL), so drawing and encoding overlap; each frame is copied first, since the raster
+    backend reuses its buffer.
+    """
     import imageio_ffmpeg
 
     w, h = size
@@ -34,13 +41,45 @@ def write_mp4(path: str | Path, frames: Iterable[np.ndarray], size: tuple[int, i
             quality=None, macro_block_size=2, ffmpeg_log_level="error",
             output_params=["-preset", preset, "-crf", str(crf), "-movflags", "+faststart"])
         gen.send(None)
+        pipe = _Pump(gen)
         try:
             for f in frames:
-                gen.send(f)
+                pipe.put(np.array(f, copy=True))
                 count += 1
         finally:
+            pipe.close()
             gen.close()
     return count
+
+
+class _Pump:
+    """Sends frames to an imageio-ffmpeg writer from a thread, a few frames behind."""
+
+    def __init__(self, gen: Any, depth: int = 3) -> None:
+        self.gen = gen
+        self.queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="spacefold-mp4", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (f := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.gen.send(f)
+                except BaseException as e:  # re-raised in the caller's thread
+                    self.error = e
+
+    def put(self, frame: np.ndarray) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(frame)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def write_gif(path: str | Path, frames: Iterable[np.ndarray], fps: float) -> int:

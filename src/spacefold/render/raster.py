@@ -1,9 +1,11 @@
 """The 2-D raster backend: Matplotlib Agg, one figure, artists created once and updated.
 
 Speed comes from three habits: the static background is rendered once and restored each
-frame (blitting); points are stamped with Agg's cached-marker path (``draw_markers``), one
-call per colour group, instead of rasterising one circle per point; and frames go to the
-encoder as the RGBA buffer itself (no copy, no colour conversion in Python).
+frame (blitting); the moving parts — points, grid and axes — are drawn by compiled kernels
+straight into the Agg canvas's buffer, between Agg's own draws so the z-order holds
+(``rasterize``; through Agg, where the extension is missing, points are stamped with the
+cached-marker path, one call per colour group); and frames go to the encoder as the RGBA
+buffer itself (no copy, no colour conversion in Python).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from matplotlib.text import Text as MplText
 from matplotlib.transforms import Affine2D, IdentityTransform
 
 from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID, NEGATIVE, POSITIVE
+from spacefold.render import rasterize
 from spacefold.render.frame import (
     Bars,
     Diagram,
@@ -41,11 +44,32 @@ DPI = 100.0
 MAX_COLOR_GROUPS = 32
 
 
-class Discs(Artist):
-    """Antialiased discs of one radius, drawn by colour group with Agg's marker stamping.
+def _agg_buffer(renderer: Any) -> np.ndarray | None:
+    """The Agg canvas's pixels as a writable (H, W, 4) array, when the kernels can draw."""
+    if not rasterize.AVAILABLE or not hasattr(renderer, "buffer_rgba"):
+        return None
+    return np.asarray(renderer.buffer_rgba())
 
-    More than ``MAX_COLOR_GROUPS`` distinct colours are reduced once (k-means on the colours),
-    which keeps continuous colour maps (start-position colouring) visually continuous.
+
+def _pixel_clip(ax: Any, height: int) -> rasterize.Clip:
+    """The Axes' box as buffer pixels (rows from the top), half-open."""
+    bb = ax.bbox
+    return (int(np.floor(bb.x0)), height - int(np.ceil(bb.y1)),
+            int(np.ceil(bb.x1)), height - int(np.floor(bb.y0)))
+
+
+def _to_buffer(pix: np.ndarray, height: int) -> np.ndarray:
+    """Display pixels (origin bottom-left) → buffer pixels (origin top-left), in place."""
+    pix[..., 1] = height - pix[..., 1]
+    return pix
+
+
+class Discs(Artist):
+    """Antialiased discs of one radius, each in its own colour, drawn in order.
+
+    Through Agg (no compiled kernels) they are stamped by colour group with the marker path;
+    more than ``MAX_COLOR_GROUPS`` distinct colours are then reduced once (k-means on the
+    colours), which keeps continuous colour maps (start-position colouring) continuous.
     """
 
     def __init__(self) -> None:
@@ -54,6 +78,7 @@ class Discs(Artist):
         self._groups: list[tuple[np.ndarray, tuple[float, ...]]] = []
         self._key: tuple[int, int] | None = None
         self._colors_ref: np.ndarray | None = None
+        self._rgba = np.zeros((0, 4))
         self.radius_px = 4.0
         self._marker = Path.unit_circle()
 
@@ -64,7 +89,10 @@ class Discs(Artist):
         if colors is None:
             colors = np.ones((n, 3))
         if self._colors_ref is not colors or self._key != (id(colors), n):
-            self._groups = _color_groups(np.asarray(colors, dtype=np.float64))
+            c = np.asarray(colors, dtype=np.float64)
+            self._rgba = np.ones((n, 4))
+            self._rgba[:, :c.shape[1]] = np.clip(c, 0.0, 1.0)
+            self._groups = [] if rasterize.AVAILABLE else _color_groups(c)
             self._colors_ref = colors
             self._key = (id(colors), n)
         self.stale = True
@@ -75,6 +103,12 @@ class Discs(Artist):
         ax = self.axes
         assert ax is not None
         pix = ax.transData.transform(self._xy)                    # (N, 2) display px
+        buf = _agg_buffer(renderer)
+        if buf is not None:
+            h = buf.shape[0]
+            rasterize.draw_discs(buf, _to_buffer(pix, h), self._rgba, self.radius_px,
+                                 _pixel_clip(ax, h))
+            return
         ok = np.isfinite(pix).all(axis=1)
         gc = renderer.new_gc()
         gc.set_linewidth(0)
@@ -90,10 +124,11 @@ class Discs(Artist):
 
 
 class Polylines(Artist):
-    """Many polylines of one colour and width as one compound path, drawn with one call.
+    """Many polylines of one colour and width, filled as one stroke with one call.
 
-    ``LineCollection`` builds a Path per line and never simplifies; one path with MOVETO
-    codes, simplified below a tenth of a pixel (as ``Line2D`` does), halves the grid's cost.
+    Through Agg (no compiled kernels): ``LineCollection`` builds a Path per line and never
+    simplifies; one path with MOVETO codes, simplified below a tenth of a pixel (as ``Line2D``
+    does), halves the grid's cost.
     """
 
     def __init__(self, color: tuple[float, ...], linewidth_pt: float) -> None:
@@ -119,12 +154,20 @@ class Polylines(Artist):
         ax = self.axes
         assert ax is not None
         pix = ax.transData.transform(self._lines.reshape(-1, 2))
+        r, g, b, a = (list(self.color) + [1.0])[:4]
+        alpha = self.get_alpha()
+        rgba = (r, g, b, a * (1.0 if alpha is None else alpha))
+        buf = _agg_buffer(renderer)
+        if buf is not None:
+            h = buf.shape[0]
+            rasterize.draw_polylines(buf, _to_buffer(pix, h).reshape(self._lines.shape), rgba,
+                                     renderer.points_to_pixels(self.linewidth),
+                                     _pixel_clip(ax, h))
+            return
         path = Path(pix, self._codes)
         path.should_simplify = True
         gc = renderer.new_gc()
-        r, g, b, a = (list(self.color) + [1.0])[:4]
-        alpha = self.get_alpha()
-        gc.set_foreground((r, g, b, a * (1.0 if alpha is None else alpha)), isRGBA=True)
+        gc.set_foreground(rgba, isRGBA=True)
         gc.set_linewidth(self.linewidth)
         gc.set_antialiased(True)
         gc.set_capstyle("round")
@@ -323,17 +366,15 @@ class _SpaceView(_View):
         ax.add_artist(self.image)
         self.grid = Polylines(GRID, 1.5 * 72 / DPI * scale)
         ax.add_artist(self.grid)
-        self.xaxis = Line2D([], [], color=AXES, lw=1.2 * scale, animated=True, zorder=2)
-        self.yaxis = Line2D([], [], color=AXES, lw=1.2 * scale, animated=True, zorder=2)
-        ax.add_line(self.xaxis)
-        ax.add_line(self.yaxis)
+        self.axes = Polylines(AXES, 1.2 * scale)      # the x and y axes
+        ax.add_artist(self.axes)
         self.discs = Discs()
         ax.add_artist(self.discs)
         self.thumbs = Stamps()                # thumbnails, over the points
         ax.add_artist(self.thumbs)
         self.lines = _Pool(self._new_line)
         self.labels = _Pool(lambda: self._data_text())
-        self.order: list[Artist] = [self.image, self.grid, self.xaxis, self.yaxis]
+        self.order: list[Artist] = [self.image, self.grid, self.axes]
 
     def _new_line(self) -> Line2D:
         ln = Line2D([], [], animated=True, zorder=4, solid_capstyle="round")
@@ -362,10 +403,8 @@ class _SpaceView(_View):
             self.grid.set_visible(True)
         else:
             self.grid.set_visible(False)
-        self.xaxis.set_data([x0, x1], [0, 0])
-        self.yaxis.set_data([0, 0], [y0, y1])
-        self.xaxis.set_visible(p.axes)
-        self.yaxis.set_visible(p.axes)
+        self.axes.set_lines(np.array([[[x0, 0.0], [x1, 0.0]], [[0.0, y0], [0.0, y1]]]))
+        self.axes.set_visible(p.axes)
         if p.points is not None:
             self.discs.set_points(p.points, p.colors, p.point_size * self.scale)
             self.discs.set_visible(True)

@@ -1,0 +1,325 @@
+/* Antialiased discs and polylines drawn straight into an RGBA buffer (spacefold.render.rasterize).
+ *
+ * Buffers are (H, W, 4) uint8, straight (non-premultiplied) RGBA, row 0 at the top: the layout of
+ * Matplotlib's Agg canvas. Coordinates are buffer pixels, x right, y down, pixel (col, row)
+ * centred at (col + 0.5, row + 0.5). A clip rectangle is (col0, row0, col1, row1), half-open.
+ *
+ * Coverage is the distance approximation GPU line renderers use: a pixel whose centre lies d
+ * inside a shape's edge is covered clamp(d + 0.5, 0, 1). Polylines are filled as one shape: the
+ * coverage of all their segments is max-combined (as one Agg path would fill them): a pixel
+ * another segment already covered is blended again only by the coverage it gains. A scratch
+ * buffer of uint32 holds (call stamp << 8 | coverage) per pixel, so it never needs clearing.
+ *
+ * The loops run with the GIL released. Argument checking (shapes, dtypes, contiguity) is done by
+ * the Python wrapper; here only sizes are checked against the buffers' lengths.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+
+#define PIECE_PX 16.0
+
+typedef unsigned int u32;
+
+static inline void blend(unsigned char *p, double r, double g, double b, double a)
+{
+    if (p[3] == 255) {          /* opaque destination (every video frame): no division */
+        double k = 1.0 - a;
+        p[0] = (unsigned char)(r * 255.0 * a + p[0] * k + 0.5);
+        p[1] = (unsigned char)(g * 255.0 * a + p[1] * k + 0.5);
+        p[2] = (unsigned char)(b * 255.0 * a + p[2] * k + 0.5);
+        return;
+    }
+    double da = p[3] / 255.0;
+    double k = da * (1.0 - a);
+    double oa = a + k;
+    if (oa <= 0.0)
+        return;
+    double s = 255.0 / oa;
+    p[0] = (unsigned char)((r * a + p[0] / 255.0 * k) * s + 0.5);
+    p[1] = (unsigned char)((g * a + p[1] / 255.0 * k) * s + 0.5);
+    p[2] = (unsigned char)((b * a + p[2] / 255.0 * k) * s + 0.5);
+    p[3] = (unsigned char)(oa * 255.0 + 0.5);
+}
+
+static inline int imax(int a, int b) { return a > b ? a : b; }
+static inline int imin(int a, int b) { return a < b ? a : b; }
+static inline double dmax(double a, double b) { return a > b ? a : b; }   /* inlined, unlike */
+static inline double dmin(double a, double b) { return a < b ? a : b; }   /* libm's fmax/fmin */
+
+static int clip_box(double lo_x, double lo_y, double hi_x, double hi_y, const int *clip,
+                    int *xa, int *ya, int *xb, int *yb)
+{
+    /* pixel range of a float box, clipped; avoids int overflow for far-away coordinates */
+    if (!(hi_x > clip[0] && lo_x < clip[2] && hi_y > clip[1] && lo_y < clip[3]))
+        return 0;
+    *xa = imax((int)floor(dmax(lo_x, clip[0] - 1.0)), clip[0]);
+    *xb = imin((int)ceil(dmin(hi_x, clip[2] + 1.0)), clip[2]);
+    *ya = imax((int)floor(dmax(lo_y, clip[1] - 1.0)), clip[1]);
+    *yb = imin((int)ceil(dmin(hi_y, clip[3] + 1.0)), clip[3]);
+    return *xa < *xb && *ya < *yb;
+}
+
+static void discs(unsigned char *buf, int w, const double *xy, const double *rgba, Py_ssize_t n,
+                  double radius, const int *clip)
+{
+    double reach = radius + 0.5, out2 = reach * reach;
+    double in = reach - 1.0 > 0.0 ? reach - 1.0 : 0.0, in2 = in * in;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double cx = xy[2 * i], cy = xy[2 * i + 1];
+        const double *c = rgba + 4 * i;
+        int xa, ya, xb, yb;
+        if (!isfinite(cx) || !isfinite(cy) || c[3] <= 0.0)
+            continue;
+        if (!clip_box(cx - reach, cy - reach, cx + reach, cy + reach, clip, &xa, &ya, &xb, &yb))
+            continue;
+        for (int row = ya; row < yb; row++) {
+            double dy = row + 0.5 - cy;
+            unsigned char *line = buf + ((size_t)row * w) * 4;
+            for (int col = xa; col < xb; col++) {
+                double dx = col + 0.5 - cx, d2 = dx * dx + dy * dy;
+                if (d2 >= out2)
+                    continue;
+                double cov = d2 <= in2 ? 1.0 : reach - sqrt(d2);
+                blend(line + (size_t)col * 4, c[0], c[1], c[2], c[3] * cov);
+            }
+        }
+    }
+}
+
+/* Liang-Barsky: the parameter range [t0, t1] of a->b inside the rectangle. */
+static int clip_segment(double ax, double ay, double bx, double by, const double *r,
+                        double *t0, double *t1)
+{
+    double dx = bx - ax, dy = by - ay;
+    double p[4] = {-dx, dx, -dy, dy};
+    double q[4] = {ax - r[0], r[2] - ax, ay - r[1], r[3] - ay};
+    *t0 = 0.0;
+    *t1 = 1.0;
+    for (int k = 0; k < 4; k++) {
+        if (p[k] == 0.0) {
+            if (q[k] < 0.0)
+                return 0;
+        } else {
+            double t = q[k] / p[k];
+            if (p[k] < 0.0) {
+                if (t > *t1)
+                    return 0;
+                if (t > *t0)
+                    *t0 = t;
+            } else {
+                if (t < *t0)
+                    return 0;
+                if (t < *t1)
+                    *t1 = t;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Stroke of the style every segment of one polyline set shares. */
+typedef struct {
+    unsigned char *buf;
+    u32 *cov;               /* stamp << 8 | coverage 0..255, per pixel */
+    u32 stamp;
+    int w;
+    double r, g, b, alpha;  /* colour; alpha at full coverage */
+    double reach;           /* half the width plus half a pixel */
+} Stroke;
+
+/* Round-capped segment a->b: each pixel's coverage is raised to the segment's, and the pixel is
+ * blended by what the stroke's opacity gains (same colour over itself composes exactly). */
+static void capsule(const Stroke *s, double ax, double ay, double bx, double by, const int *clip)
+{
+    double reach = s->reach;
+    int xa, ya, xb, yb;
+    if (!clip_box(dmin(ax, bx) - reach, dmin(ay, by) - reach, dmax(ax, bx) + reach,
+                  dmax(ay, by) + reach, clip, &xa, &ya, &xb, &yb))
+        return;
+    double ex = bx - ax, ey = by - ay, ee = ex * ex + ey * ey;
+    double inv_ee = ee > 0.0 ? 1.0 / ee : 0.0, inv_ey = ey != 0.0 ? 1.0 / ey : 0.0;
+    double out2 = reach * reach, in = reach - 1.0 > 0.0 ? reach - 1.0 : 0.0, in2 = in * in;
+    u32 stamp = s->stamp << 8;
+    for (int row = ya; row < yb; row++) {
+        double py = row + 0.5 - ay;
+        u32 *cl = s->cov + (size_t)row * s->w;
+        unsigned char *bl = s->buf + (size_t)row * s->w * 4;
+        int c0 = xa, c1 = xb;
+        if (ey != 0.0) {   /* only the columns near the part of a->b within reach of this row */
+            double ta = (py - reach) * inv_ey, tb = (py + reach) * inv_ey;
+            double lo = dmax(dmin(ta, tb), 0.0), hi = dmin(dmax(ta, tb), 1.0);
+            double xl = ax + dmin(lo * ex, hi * ex) - reach, xr = ax + dmax(lo * ex, hi * ex) + reach;
+            c0 = imax(c0, (int)floor(xl));
+            c1 = imin(c1, (int)ceil(xr));
+        }
+        for (int col = c0; col < c1; col++) {
+            double px = col + 0.5 - ax;
+            double t = (px * ex + py * ey) * inv_ee;
+            t = t < 0.0 ? 0.0 : (t > 1.0 ? 1.0 : t);
+            double qx = px - t * ex, qy = py - t * ey, d2 = qx * qx + qy * qy;
+            if (d2 >= out2)
+                continue;
+            u32 c8 = d2 <= in2 ? 255u : (u32)((reach - sqrt(d2)) * 255.0 + 0.5);
+            u32 old = cl[col];
+            u32 prev = (old & ~255u) == stamp ? (old & 255u) : 0u;
+            if (c8 <= prev)
+                continue;
+            cl[col] = stamp | c8;
+            double a_old = s->alpha * prev / 255.0, a_new = s->alpha * c8 / 255.0;
+            blend(bl + (size_t)col * 4, s->r, s->g, s->b, (a_new - a_old) / (1.0 - a_old));
+        }
+    }
+}
+
+static inline int finite2(const double *v, Py_ssize_t k)
+{
+    return isfinite(v[2 * k]) && isfinite(v[2 * k + 1]);
+}
+
+/* Whether every vertex strictly between a and b lies within 0.1 px of the chord a->b, and the
+ * chord is at most PIECE_PX long. */
+static int near_chord(const double *v, Py_ssize_t a, Py_ssize_t b)
+{
+    double ax = v[2 * a], ay = v[2 * a + 1];
+    double ex = v[2 * b] - ax, ey = v[2 * b + 1] - ay, ee = ex * ex + ey * ey;
+    if (ee > PIECE_PX * PIECE_PX || ee == 0.0)
+        return 0;
+    for (Py_ssize_t k = a + 1; k < b; k++) {
+        double px = v[2 * k] - ax, py = v[2 * k + 1] - ay;
+        double t = (px * ex + py * ey) / ee;
+        if (t < 0.0 || t > 1.0)
+            return 0;
+        double cr = px * ey - py * ex;          /* distance * |e| */
+        if (cr * cr > 0.01 * ee)
+            return 0;
+    }
+    return 1;
+}
+
+static void polylines(unsigned char *buf, u32 *cov, u32 stamp, int w, const double *pts,
+                      Py_ssize_t nl, Py_ssize_t nv, const double *rgba, double width,
+                      const int *clip)
+{
+    Stroke s = {buf, cov, stamp, w, rgba[0], rgba[1], rgba[2], 0.0, 0.0};
+    s.reach = dmax(width, 1.0) / 2.0 + 0.5;
+    s.alpha = dmin(rgba[3], 1.0) * dmin(width, 1.0);   /* hairlines: fainter, not thinner */
+    double m = s.reach + 1.0;
+    double frame[4] = {clip[0] - m, clip[1] - m, clip[2] + m, clip[3] + m};
+    for (Py_ssize_t li = 0; li < nl; li++) {
+        const double *v = pts + 2 * nv * li;
+        Py_ssize_t a = 0;
+        while (a + 1 < nv) {
+            Py_ssize_t b = a + 1;
+            if (!finite2(v, a) || !finite2(v, b)) {
+                a = b;
+                continue;
+            }
+            /* densely sampled lines: merge vertices within a tenth of a pixel of the chord
+             * (like Agg's path simplification), up to PIECE_PX per chord */
+            while (b + 1 < nv && finite2(v, b + 1) && near_chord(v, a, b + 1))
+                b++;
+            double ax = v[2 * a], ay = v[2 * a + 1], bx = v[2 * b], by = v[2 * b + 1];
+            double t0, t1;
+            a = b;
+            if (!clip_segment(ax, ay, bx, by, frame, &t0, &t1))
+                continue;
+            double dx = bx - ax, dy = by - ay;
+            double sx = ax + t0 * dx, sy = ay + t0 * dy;
+            double len = sqrt(dx * dx + dy * dy) * (t1 - t0);
+            int n = (int)(len / PIECE_PX) + 1;
+            double step = (t1 - t0) / n;
+            for (int j = 0; j < n; j++) {
+                double pa = j * step, pb = (j + 1) * step;
+                capsule(&s, sx + pa * dx, sy + pa * dy, sx + pb * dx, sy + pb * dy, clip);
+            }
+        }
+    }
+}
+
+static int check_clip(const int *clip, int w, int h)
+{
+    if (clip[0] < 0 || clip[1] < 0 || clip[2] > w || clip[3] > h) {
+        PyErr_SetString(PyExc_ValueError, "clip rectangle outside the buffer");
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *py_discs(PyObject *self, PyObject *args)
+{
+    Py_buffer buf, xy, rgba;
+    int w, h, clip[4];
+    double radius;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "w*iiy*y*d(iiii)", &buf, &w, &h, &xy, &rgba, &radius, &clip[0],
+                          &clip[1], &clip[2], &clip[3]))
+        return NULL;
+    PyObject *res = NULL;
+    Py_ssize_t n = xy.len / (Py_ssize_t)(2 * sizeof(double));
+    if (buf.len != (Py_ssize_t)w * h * 4 || w <= 0 || h <= 0)
+        PyErr_SetString(PyExc_ValueError, "buffer is not w*h*4 bytes");
+    else if (rgba.len != n * (Py_ssize_t)(4 * sizeof(double)))
+        PyErr_SetString(PyExc_ValueError, "need one RGBA per point");
+    else if (check_clip(clip, w, h)) {
+        Py_BEGIN_ALLOW_THREADS
+        discs(buf.buf, w, xy.buf, rgba.buf, n, radius, clip);
+        Py_END_ALLOW_THREADS
+        res = Py_None;
+        Py_INCREF(res);
+    }
+    PyBuffer_Release(&buf);
+    PyBuffer_Release(&xy);
+    PyBuffer_Release(&rgba);
+    return res;
+}
+
+static PyObject *py_polylines(PyObject *self, PyObject *args)
+{
+    Py_buffer buf, cov, pts;
+    int w, h, clip[4];
+    unsigned int stamp;
+    Py_ssize_t nl, nv;
+    double rgba[4], width;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "w*iiw*Iy*nn(dddd)d(iiii)", &buf, &w, &h, &cov, &stamp, &pts,
+                          &nl, &nv,
+                          &rgba[0], &rgba[1], &rgba[2], &rgba[3], &width, &clip[0], &clip[1],
+                          &clip[2], &clip[3]))
+        return NULL;
+    PyObject *res = NULL;
+    if (buf.len != (Py_ssize_t)w * h * 4 || w <= 0 || h <= 0)
+        PyErr_SetString(PyExc_ValueError, "buffer is not w*h*4 bytes");
+    else if (cov.len != (Py_ssize_t)w * h * (Py_ssize_t)sizeof(u32))
+        PyErr_SetString(PyExc_ValueError, "coverage buffer is not w*h uint32");
+    else if (stamp == 0 || stamp >= (1u << 24))
+        PyErr_SetString(PyExc_ValueError, "stamp must be in [1, 2**24)");
+    else if (nl < 0 || nv < 0 || pts.len != nl * nv * (Py_ssize_t)(2 * sizeof(double)))
+        PyErr_SetString(PyExc_ValueError, "points are not (lines, vertices, 2) float64");
+    else if (check_clip(clip, w, h)) {
+        Py_BEGIN_ALLOW_THREADS
+        polylines(buf.buf, cov.buf, stamp, w, pts.buf, nl, nv, rgba, width, clip);
+        Py_END_ALLOW_THREADS
+        res = Py_None;
+        Py_INCREF(res);
+    }
+    PyBuffer_Release(&buf);
+    PyBuffer_Release(&cov);
+    PyBuffer_Release(&pts);
+    return res;
+}
+
+static PyMethodDef methods[] = {
+    {"discs", py_discs, METH_VARARGS,
+     "discs(buf, w, h, xy, rgba, radius, clip): antialiased discs, drawn in order"},
+    {"polylines", py_polylines, METH_VARARGS,
+     "polylines(buf, w, h, cov, stamp, pts, n_lines, n_verts, rgba, width, clip): one stroke"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_kernels", "Antialiased discs and polylines into RGBA buffers.", -1,
+    methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

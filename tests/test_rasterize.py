@@ -1,0 +1,139 @@
+"""The compiled disc and polyline kernels: coverage, order, union, clipping, bad input, and
+agreement with Agg (the fallback path) on a real frame."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import spacefold as sf
+from spacefold.render import rasterize
+from spacefold.render.raster import RasterBackend
+from spacefold.scenes.api import to_timeline
+
+pytestmark = pytest.mark.skipif(not rasterize.AVAILABLE,
+                                reason="the C extension was not built (no compiler)")
+
+BG = 0x1a
+
+
+def canvas(w: int = 100, h: int = 80) -> np.ndarray:
+    buf = np.full((h, w, 4), BG, dtype=np.uint8)
+    buf[..., 3] = 255
+    return buf
+
+
+def ink(buf: np.ndarray, channel: int = 0) -> np.ndarray:
+    """How much of a pure colour (255 in ``channel``) each pixel received, 0..1."""
+    return (buf[..., channel].astype(float) - BG) / (255 - BG)
+
+
+def test_disc_covers_its_area_and_nothing_beyond() -> None:
+    buf = canvas()
+    r = 6.0
+    rasterize.draw_discs(buf, np.array([[40.3, 30.7]]), np.array([[1.0, 0, 0, 1]]), r)
+    cov = ink(buf)
+    assert cov.sum() == pytest.approx(np.pi * r * r, rel=0.03)
+    assert cov[30, 40] == pytest.approx(1.0, abs=1 / 255)
+    rows, cols = np.nonzero(cov > 0)
+    assert np.hypot(cols + 0.5 - 40.3, rows + 0.5 - 30.7).max() < r + 0.5
+    assert (buf[..., 3] == 255).all()
+
+
+def test_later_discs_are_on_top_and_alpha_blends() -> None:
+    buf = canvas()
+    xy = np.array([[20.0, 20.0], [20.0, 20.0], [60.0, 20.0]])
+    rgba = np.array([[1.0, 0, 0, 1], [0, 1.0, 0, 1], [0, 0, 1.0, 0.5]])
+    rasterize.draw_discs(buf, xy, rgba, 4.0)
+    assert tuple(buf[20, 20, :3]) == (0, 255, 0)
+    assert abs(int(buf[20, 60, 2]) - (0.5 * 255 + 0.5 * BG)) <= 1
+
+
+def test_polyline_width_and_union() -> None:
+    once, twice, crossed = canvas(), canvas(), canvas()
+    line = np.array([[[10.0, 40.5], [90.0, 40.5]]])
+    rasterize.draw_polylines(once, line, (1.0, 0, 0, 1), 3.0)
+    # per column, the ink across the line adds up to its width (away from the caps)
+    assert ink(once)[:, 30:70].sum(axis=0) == pytest.approx(np.full(40, 3.0), abs=0.05)
+    # the same line twice in one call is one shape: no darker than once
+    rasterize.draw_polylines(twice, np.concatenate([line, line]), (1.0, 0, 0, 0.6), 3.0)
+    single = canvas()
+    rasterize.draw_polylines(single, line, (1.0, 0, 0, 0.6), 3.0)
+    assert np.abs(twice.astype(int) - single.astype(int)).max() <= 1
+    # a translucent crossing is not darkened twice at the crossing
+    cross = np.array([[[10.0, 40.5], [90.0, 40.5]], [[50.5, 5.0], [50.5, 75.0]]])
+    rasterize.draw_polylines(crossed, cross, (1.0, 0, 0, 0.6), 3.0)
+    assert abs(int(crossed[40, 50, 0]) - int(crossed[40, 30, 0])) <= 1
+
+
+def test_dense_curve_matches_its_chords() -> None:
+    """Merging near-collinear vertices (a tenth of a pixel) does not move the stroke."""
+    t = np.linspace(0, 2 * np.pi, 400)
+    circle = np.stack([50 + 25 * np.cos(t), 40 + 25 * np.sin(t)], axis=1)[None]
+    a, b = canvas(), canvas()
+    rasterize.draw_polylines(a, circle, (1.0, 0, 0, 1), 1.5)
+    coarse = circle[:, ::4]
+    rasterize.draw_polylines(b, coarse, (1.0, 0, 0, 1), 1.5)
+    length = 2 * np.pi * 25
+    assert ink(a).sum() == pytest.approx(1.5 * length, rel=0.05)
+    assert np.abs(ink(a) - ink(b)).mean() < 0.01
+
+
+def test_clip_nan_and_far_coordinates() -> None:
+    buf = canvas()
+    lines = np.array([[[-1e12, 40.0], [1e12, 40.0], [np.nan, 5.0], [50.0, -1e9]]])
+    rasterize.draw_polylines(buf, lines, (1.0, 0, 0, 1), 2.0, clip=(20, 10, 80, 70))
+    rasterize.draw_discs(buf, np.array([[np.inf, 3.0], [20.0, 40.0], [1e15, 1e15]]),
+                         np.tile([[0, 1.0, 0, 1]], (3, 1)), 5.0, clip=(20, 10, 80, 70))
+    touched = (buf[..., :3] != BG).any(axis=-1)
+    assert touched[:, 20:80].any()
+    assert not touched[:, :20].any() and not touched[:, 80:].any()
+    assert not touched[:10].any() and not touched[70:].any()
+
+
+def test_threads_draw_side_by_side() -> None:
+    """Each thread has its own coverage buffer: concurrent strokes equal sequential ones."""
+    t = np.linspace(0, 1, 200)
+    lines = np.stack([np.stack([10 + 80 * t, 10 + 60 * t * t + k], axis=1)
+                      for k in range(0, 40, 4)])
+    want = canvas()
+    rasterize.draw_polylines(want, lines, (1.0, 1.0, 0, 0.7), 1.5)
+    got = [canvas() for _ in range(4)]
+
+    def work(buf: np.ndarray) -> None:
+        for _ in range(50):
+            buf[:] = canvas()
+            rasterize.draw_polylines(buf, lines, (1.0, 1.0, 0, 0.7), 1.5)
+
+    threads = [threading.Thread(target=work, args=(g,)) for g in got]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for g in got:
+        assert np.array_equal(g, want)
+
+
+def test_bad_input_is_refused() -> None:
+    with pytest.raises(ValueError, match="uint8"):
+        rasterize.draw_discs(np.zeros((10, 10, 4)), np.zeros((1, 2)), np.ones((1, 4)), 2.0)
+    with pytest.raises(ValueError, match="colours"):
+        rasterize.draw_discs(canvas(), np.zeros((3, 2)), np.ones((2, 4)), 2.0)
+    with pytest.raises(ValueError, match="vertices"):
+        rasterize.draw_polylines(canvas(), np.zeros((3, 2)), (1, 1, 1, 1), 1.0)
+
+
+def test_kernels_agree_with_agg_on_a_real_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path draws what the Agg fallback draws (to antialiasing and colour grouping)."""
+    data = sf.dataset("spiral", classes=3, n=400, seed=1)
+    tl = to_timeline(sf.trace(sf.build("2-8-2-3"), data.x, labels=data.y), narrate=False)
+    frames = list(tl.frames(4))
+    frame = frames[len(frames) // 2]
+    fast = RasterBackend((480, 270)).draw(frame).copy()
+    monkeypatch.setattr(rasterize, "AVAILABLE", False)
+    agg = RasterBackend((480, 270)).draw(frame).copy()
+    diff = np.abs(fast[..., :3].astype(int) - agg[..., :3].astype(int))
+    assert diff.mean() < 1.5
+    assert (diff.max(axis=-1) > 96).mean() < 0.01

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +22,38 @@ class SceneEntry:
     needs_model: bool = False  # True for scenes that render a user's model (`layers`)
 
 
-SCENES: dict[str, SceneEntry] = {}
+class _Catalogue(Mapping[str, SceneEntry]):
+    """Scene name → entry. The scene modules register themselves when first asked for: a
+    trace rendered by the ``layers`` story needs none of them, and the 3-D ones load OpenGL."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, SceneEntry] = {}
+        self._loaded = False
+
+    def add(self, entry: SceneEntry) -> None:
+        self._entries[entry.name] = entry
+
+    def _all(self) -> dict[str, SceneEntry]:
+        if not self._loaded:
+            self._loaded = True
+            import spacefold.scenes as package
+
+            for mod in pkgutil.iter_modules(package.__path__):
+                if mod.name not in ("api", "registry", "story", "zoo"):
+                    importlib.import_module(f"{package.__name__}.{mod.name}")
+        return self._entries
+
+    def __getitem__(self, name: str) -> SceneEntry:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+SCENES = _Catalogue()
 
 
 def scene(name: str, description: str, needs_model: bool = False) -> Callable[
@@ -28,7 +61,7 @@ def scene(name: str, description: str, needs_model: bool = False) -> Callable[
     """Decorator registering a scene builder under ``name``."""
 
     def register(fn: Callable[..., Timeline]) -> Callable[..., Timeline]:
-        SCENES[name] = SceneEntry(name, description, fn, needs_model)
+        SCENES.add(SceneEntry(name, description, fn, needs_model))
         return fn
 
     return register

@@ -345,3 +345,180 @@ def test_clicking_the_input_plane_adds_a_point(server: str) -> None:
         page.keyboard.up("Shift")
         page.wait_for_function("window.__spacefold.n === 100", timeout=30_000)
         page.screenshot(path=str(SHOTS / "app-edit.png"))
+
+
+# -- Render: a server-side MP4 of the job's network ------------------------------------------
+def _decode_mp4(path: Path) -> tuple[int, int, int]:
+    import av
+
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        return sum(1 for _ in c.decode(s)), s.codec_context.width, s.codec_context.height
+
+
+def _render_until_done(client: TestClient, key: str) -> dict:
+    for _ in range(1200):
+        st = client.get(f"/api/render/{key}").json()
+        if st["state"] != "running":
+            return st
+        time.sleep(0.1)
+    raise AssertionError(f"render never finished: {st}")
+
+
+def test_render_makes_a_decodable_mp4_of_the_shown_network(client: TestClient,
+                                                           tmp_path: Path) -> None:
+    from spacefold.server import renders
+
+    cfg = {"dataset": "moons", "classes": 2, "n": 60, "arch": "2-3-2", "epochs": 50}
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(json.dumps({"cmd": "config", "config": cfg}))
+        key = _until(ws, lambda m: m["type"] == "update")["job"]
+        assert client.get(f"/api/render/{key}").json()["state"] == "idle"
+        assert client.get(f"/api/render/{key}/file").status_code == 404
+        for bad, name in (({"width": 101}, "even"), ({"fps": 500}, "fps"),
+                          ({"width": 10**6}, "width"), ({"color_by": "mood"}, "color_by"),
+                          ({"frames": 3}, "frames")):
+            r = client.post(f"/api/render/{key}", json=bad)
+            assert r.status_code == 422 and name in r.json()["detail"], r.text
+        r = client.post(f"/api/render/{key}", json={"width": 160, "height": 96, "fps": 4})
+        assert r.status_code == 202, r.text
+        assert r.json()["state"] in ("running", "done") and r.json()["epoch"] == 0
+        st = _render_until_done(client, key)
+        assert st["state"] == "done", st
+        assert st["frame"] == st["frames"] > 0
+        f = client.get(f"/api/render/{key}/file")
+        assert f.status_code == 200 and f.headers["content-type"] == "video/mp4"
+        assert st["name"] in f.headers["content-disposition"]
+        out = tmp_path / "r.mp4"
+        out.write_bytes(f.content)
+        assert _decode_mp4(out) == (st["frames"], 160, 96)
+        # one render per job at a time: a running one makes the next request a 409
+        renders.TASKS[key] = renders.RenderTask(key, renders.RenderRequest(), 0, "x.mp4")
+        try:
+            busy = client.post(f"/api/render/{key}", json={})
+            assert busy.status_code == 409 and "already rendering" in busy.json()["detail"]
+            assert client.get(f"/api/render/{key}/file").status_code == 409
+        finally:
+            renders.TASKS.pop(key)
+    # the page closed: its job is gone, and so are requests about it
+    for r in (client.post(f"/api/render/{key}", json={}), client.get(f"/api/render/{key}")):
+        assert r.status_code == 404 and "no job" in r.json()["detail"], r.text
+
+
+def test_render_of_an_unknown_job_is_a_404(client: TestClient) -> None:
+    for r in (client.post("/api/render/0123456789abcdef", json={}),
+              client.get("/api/render/nope"), client.get("/api/render/nope/file")):
+        assert r.status_code == 404 and "no job" in r.json()["detail"], r.text
+
+
+def test_a_render_too_long_for_the_bound_is_an_error_message() -> None:
+    from spacefold.server import renders
+
+    d = sf.dataset("moons", n=40)
+    net = sf.build("2-3-2", seed=0)
+    req = renders.RenderRequest(width=64, height=64, fps=30)
+    old, renders.MAX_FRAMES = renders.MAX_FRAMES, 10
+    try:
+        t = renders.start("bound-test", net, d, 0, "moons-2-3-2", req)
+        for _ in range(600):
+            if t.state != "running":
+                break
+            time.sleep(0.1)
+    finally:
+        renders.MAX_FRAMES = old
+        renders.TASKS.pop("bound-test", None)
+    assert t.state == "error" and "at most 10" in t.message and t.path is None
+
+
+@needs_browser
+def test_the_render_button_offers_a_decodable_mp4(server: str, tmp_path: Path) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with browser.chromium(1100, 700) as ctx:
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server + "?dataset=moons&classes=2&n=80&arch=2-3-2&video=320x180&vfps=12"
+                           "&stage=2")
+        page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
+                               timeout=60_000)
+        assert page.locator("select[name=video]").input_value() == "320x180"
+        page.locator("button.sf-render").click()
+        page.wait_for_function("['running', 'done', 'error'].includes(document.querySelector("
+                               "'.sf-render-state').dataset.state)", timeout=30_000)
+        page.screenshot(path=str(SHOTS / "app-rendering.png"))
+        page.wait_for_function("['done', 'error'].includes(document.querySelector("
+                               "'.sf-render-state').dataset.state)", timeout=120_000)
+        assert page.locator(".sf-render-state").get_attribute("data-state") == "done", \
+            page.locator(".sf-render-state").inner_text()
+        page.screenshot(path=str(SHOTS / "app-rendered.png"))
+        link = page.locator("a.sf-render-file")
+        assert link.inner_text().endswith(".mp4")
+        with page.expect_download() as dl:
+            link.click()
+        assert dl.value.suggested_filename.endswith(".mp4")
+        out = tmp_path / "app.mp4"
+        dl.value.save_as(out)
+        frames, w, h = _decode_mp4(out)
+        assert (w, h) == (320, 180) and frames > 10
+        assert not page.locator("button.sf-render").is_disabled()
+        assert errors == []
+
+
+@needs_browser
+def test_one_activation_per_hidden_layer_and_digits(server: str) -> None:
+    with browser.chromium(1100, 700) as ctx:
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server + "?dataset=moons&classes=2&n=100&arch=2-4-3-2"
+                           "&activation=tanh,sigmoid&stage=0")
+        page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
+                               timeout=60_000)
+        acts = page.locator("select.sf-act")
+        assert acts.count() == 2
+        assert [acts.nth(i).input_value() for i in range(2)] == ["tanh", "sigmoid"]
+        assert "layer 1 · tanh" in page.evaluate("__spacefold.stages")
+        assert "layer 2 · sigmoid" in page.evaluate("__spacefold.stages")
+        # a third hidden layer gets its own select; choosing relu for it reaches the server
+        page.locator("input[name=arch]").fill("2-4-3-3-2")
+        page.locator("input[name=arch]").dispatch_event("change")
+        assert acts.count() == 3 and acts.nth(2).input_value() == "sigmoid"
+        acts.nth(2).select_option("relu")
+        page.wait_for_function("location.search.includes('activation=tanh%2Csigmoid%2Crelu')",
+                               timeout=5_000)
+        page.wait_for_function("__spacefold.stages.includes('layer 3 · ReLU')",
+                               timeout=30_000)
+        # digits: the architecture's input width follows the dataset (64 inputs, 10 classes)
+        page.locator("select[name=dataset]").select_option("digits")
+        page.wait_for_function("document.querySelector('input[name=arch]').value "
+                               "=== '64-4-3-3-10'", timeout=5_000)
+        page.wait_for_function("(document.querySelector('.sf-proj') || {}).textContent"
+                               "?.includes('64-D')", timeout=60_000)     # the input via PCA
+        assert page.locator(".sf-error").inner_text() == ""
+        page.locator("button.sf-step").click()
+        page.wait_for_function("/epoch 10\\b/.test(document.querySelector('.sf-metrics')"
+                               ".textContent)", timeout=60_000)
+        page.evaluate("__spacefold.setT(1)")
+        page.wait_for_function("window.__spacefold.settled", timeout=10_000)
+        page.screenshot(path=str(SHOTS / "app-digits.png"))
+        search = page.evaluate("location.search")
+        assert "dataset=digits" in search and "arch=64-4-3-3-10" in search
+        assert errors == []
+
+
+def test_digits_config_and_edit_bounds(client: TestClient) -> None:
+    assert "digits" in client.get("/api/options").json()["datasets"]
+    info = client.get("/api/options").json()["data"]
+    assert info["digits"] == {"dim": 64, "classes": 10} and info["spiral"]["dim"] == 2
+    bad = client.post("/api/check", json={"dataset": "digits", "arch": "2-10-10"})
+    assert bad.status_code == 422 and "start with 64" in bad.json()["detail"]
+    r = client.post("/api/check", json={"dataset": "digits", "arch": "64-16-10",
+                                        "activation": "tanh"})
+    assert r.status_code == 200, r.text
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(json.dumps({"cmd": "config", "config": {
+            "dataset": "digits", "n": 200, "arch": "64-8-10", "epochs": 20}}))
+        first = _until(ws, lambda m: m["type"] == "update")
+        assert first["trace"]["widths"] == [64, 8, 10] and first["trace"]["n"] == 200
+        ws.send_text(json.dumps({"cmd": "edit", "add": [0.1, 0.2, 1]}))
+        assert "2-D dataset" in _until(ws, lambda m: m["type"] == "error")["message"]

@@ -6,12 +6,14 @@ import { Viewer } from "./viewer";
 interface Options {
   datasets: string[];
   activations: string[];
+  data: Record<string, { dim: number; classes: number | null }>;
   defaults: Record<string, string | number | null>;
   limits: Record<string, number>;
 }
 
 interface Update {
   type: "update";
+  job: string;
   epoch: number;
   state: string;
   loss: number | null;
@@ -31,7 +33,7 @@ const FIELDS: [string, string, string][] = [
   ["test", "number", "test fraction"],
   ["seed", "number", "seed"],
   ["arch", "text", "architecture"],
-  ["activation", "select", "activation"],
+  ["activation", "acts", "activation"],
   ["lr", "number", "learning rate"],
   ["batch_size", "number", "batch size (empty: full)"],
   ["l2", "number", "L2"],
@@ -44,6 +46,7 @@ const CSS = `
 .sf-controls{width:250px;flex:none;padding:10px 12px;overflow:auto;border-right:1px solid #333}
 .sf-controls h1{font-size:17px;margin:0 0 8px}
 .sf-controls label{display:flex;justify-content:space-between;align-items:center;margin:3px 0;gap:6px}
+.sf-controls input:disabled{opacity:.45}
 .sf-controls input,.sf-controls select{width:110px;background:#2c2c36;color:#e8e8ee;
   border:1px solid #555;border-radius:3px;padding:2px 4px}
 .sf-buttons{display:flex;gap:6px;margin:10px 0}
@@ -54,7 +57,29 @@ const CSS = `
 .sf-error{color:#ff7a59;min-height:16px;margin:6px 0;white-space:normal}
 .sf-view{position:relative;flex:1;min-width:0}
 .sf-links a{color:#4fb3ff;margin-right:10px}
+.sf-acts{display:flex;flex-direction:column;gap:2px;align-items:flex-end}
+.sf-controls .sf-acts select{width:110px}
+.sf-video{display:flex;gap:6px;align-items:center;margin:4px 0}
+.sf-controls .sf-video select{width:auto;flex:1}
+.sf-video button{background:#2c2c36;color:#e8e8ee;border:1px solid #666;border-radius:4px;
+  padding:4px 10px;cursor:pointer}
+.sf-video button:disabled{opacity:.5;cursor:default}
+.sf-render-state{font-size:12px;min-height:16px;margin:2px 0 6px}
+.sf-render-state a{color:#4fb3ff}
+.sf-render-bar{height:4px;background:#333;border-radius:2px;overflow:hidden;margin:2px 0}
+.sf-render-bar div{height:100%;width:0;background:#4fb3ff;transition:width .2s}
 `;
+
+// the Render button's video choices (the server bounds them again)
+const VIDEO_SIZES = ["320x180", "640x360", "1280x720"];
+const VIDEO_FPS = ["12", "24", "30"];
+
+/** Hidden layers of an architecture string ("2-100-5" → 1), or null when it does not parse. */
+function hiddenLayers(arch: string): number | null {
+  const w = arch.trim().split("-");
+  if (w.length < 2 || !w.every((x) => /^\d+$/.test(x.trim()))) return null;
+  return w.length - 2;
+}
 
 function query(): URLSearchParams {
   return new URLSearchParams(window.location.search);
@@ -77,6 +102,14 @@ export class App {
   private editOn!: HTMLInputElement;
   private editClass!: HTMLInputElement;
   private urlTimer = 0;
+  private acts!: HTMLElement;               // one activation select per hidden layer
+  private job = "";                         // the server's id of the current job
+  private videoSize!: HTMLSelectElement;
+  private videoFps!: HTMLSelectElement;
+  private renderBtn!: HTMLButtonElement;
+  private renderState!: HTMLElement;
+  private renderBar!: HTMLElement;
+  private renderPoll = 0;
   updates = 0; // updates received (for the benchmark)
   lastAcc = 0;
 
@@ -112,6 +145,13 @@ export class App {
       const l = document.createElement("label");
       l.textContent = label;
       let input: HTMLInputElement | HTMLSelectElement;
+      if (kind === "acts") {
+        this.acts = document.createElement("div");
+        this.acts.className = "sf-acts";
+        l.appendChild(this.acts);
+        aside.appendChild(l);
+        continue;
+      }
       if (kind === "select") {
         input = document.createElement("select");
         const choices = name === "dataset" ? this.opts.datasets : this.opts.activations;
@@ -130,12 +170,18 @@ export class App {
       if (name === "dataset" && fromUrl?.startsWith("upload:")) this.addUploadOption(fromUrl, "upload");
       const def = this.opts.defaults[name];
       input.value = q.get(name) ?? (def == null ? "" : String(def));
-      input.addEventListener("change", () => this.reconfigure());
+      input.addEventListener("change", () => {
+        if (name === "dataset") this.fitArch();
+        if (name === "arch") this.buildActs();
+        this.reconfigure();
+      });
       this.inputs[name] = input;
       l.appendChild(input);
       aside.appendChild(l);
       if (name === "dataset") this.uploadField(aside);
     }
+    this.inputs.classes.disabled = this.opts.data?.[this.inputs.dataset.value]?.classes != null;
+    this.buildActs((q.get("activation") ?? String(this.opts.defaults.activation ?? "relu")).split(","));
     const buttons = document.createElement("div");
     buttons.className = "sf-buttons";
     const button = (text: string, cls: string, fn: () => void) => {
@@ -194,7 +240,149 @@ export class App {
     csv.className = "sf-csv";
     csv.addEventListener("click", (e) => { e.preventDefault(); this.downloadCsv(); });
     links.append(save, csv);
-    aside.append(this.metrics, this.chart, this.error, links);
+    aside.append(this.metrics, this.chart, this.error, links, ...this.videoControls(q));
+  }
+
+  /** Video size and fps, the Render button, its progress and the finished file's link. */
+  private videoControls(q: URLSearchParams): HTMLElement[] {
+    const row = document.createElement("div");
+    row.className = "sf-video";
+    const select = (name: string, choices: string[], value: string, fmt: (c: string) => string) => {
+      const s = document.createElement("select");
+      s.name = name;
+      for (const c of choices) {
+        const o = document.createElement("option");
+        o.value = c;
+        o.textContent = fmt(c);
+        s.appendChild(o);
+      }
+      s.value = choices.includes(value) ? value : choices[1];
+      s.addEventListener("change", () => this.writeUrl());
+      return s;
+    };
+    this.videoSize = select("video", VIDEO_SIZES, q.get("video") ?? "640x360", (c) => c.replace("x", "×"));
+    this.videoFps = select("vfps", VIDEO_FPS, q.get("vfps") ?? "24", (c) => `${c} fps`);
+    this.renderBtn = document.createElement("button");
+    this.renderBtn.textContent = "Render";
+    this.renderBtn.className = "sf-render";
+    this.renderBtn.title = "render an MP4 of the network as shown (the layers story)";
+    this.renderBtn.addEventListener("click", () => void this.startRender());
+    row.append(this.renderBtn, this.videoSize, this.videoFps);
+    this.renderBar = document.createElement("div");
+    this.renderBar.className = "sf-render-bar";
+    this.renderBar.appendChild(document.createElement("div"));
+    this.renderBar.style.visibility = "hidden";
+    this.renderState = document.createElement("div");
+    this.renderState.className = "sf-render-state";
+    return [row, this.renderBar, this.renderState];
+  }
+
+  /** POST api/render/<job>, then poll its state until the MP4 is there (or an error). */
+  private async startRender(): Promise<void> {
+    if (!this.job) return;
+    const [w, h] = this.videoSize.value.split("x").map(Number);
+    const job = this.job;
+    this.renderBtn.disabled = true;
+    this.renderState.dataset.state = "starting";
+    this.renderState.textContent = "starting the video…";
+    try {
+      const r = await fetch(`api/render/${job}`, {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ width: w, height: h, fps: Number(this.videoFps.value) }) });
+      const body = await r.json();
+      if (!r.ok) { this.renderDone("error", String(body.detail ?? r.statusText)); return; }
+      this.pollRender(job);
+    } catch (e) {
+      this.renderDone("error", `render request failed: ${e}`);
+    }
+  }
+
+  private pollRender(job: string): void {
+    window.clearTimeout(this.renderPoll);
+    this.renderPoll = window.setTimeout(async () => {
+      let st: Record<string, unknown>;
+      try {
+        const r = await fetch(`api/render/${job}`);
+        st = await r.json();
+        if (!r.ok) { this.renderDone("error", String(st.detail ?? r.statusText)); return; }
+      } catch (e) {
+        this.renderDone("error", `lost the render: ${e}`);
+        return;
+      }
+      const frame = Number(st.frame), frames = Number(st.frames);
+      if (st.state === "running") {
+        this.renderState.dataset.state = "running";
+        this.renderState.textContent = frames > 0
+          ? `rendering frame ${frame} of ${frames} (epoch ${st.epoch})` : "tracing the network…";
+        this.renderBar.style.visibility = "visible";
+        (this.renderBar.firstChild as HTMLElement).style.width =
+          `${frames > 0 ? (100 * frame) / frames : 0}%`;
+        this.pollRender(job);
+      } else if (st.state === "done") {
+        this.renderDone("done", "");
+        const a = document.createElement("a");
+        a.href = `api/render/${job}/file`;
+        a.download = String(st.name);
+        a.className = "sf-render-file";
+        a.textContent = `download ${st.name}`;
+        this.renderState.append(a, document.createTextNode(
+          ` (${frames} frames, ${Number(st.seconds).toFixed(1)} s)`));
+      } else {
+        this.renderDone("error", String(st.message || "the render failed"));
+      }
+    }, 400);
+  }
+
+  private renderDone(state: string, text: string): void {
+    this.renderBtn.disabled = false;
+    this.renderBar.style.visibility = "hidden";
+    this.renderState.dataset.state = state;
+    this.renderState.textContent = text;
+    if (state === "error") this.renderState.style.color = "#ff7a59";
+    else this.renderState.style.removeProperty("color");
+  }
+
+  /** One activation select per hidden layer of the architecture, keeping the choices made. */
+  private buildActs(given?: string[]): void {
+    const n = hiddenLayers(this.inputs.arch?.value ?? "");
+    if (n === null) return;                     // the server names what is wrong
+    const old = given ?? [...this.acts.querySelectorAll("select")].map((s) => s.value);
+    this.acts.innerHTML = "";
+    for (let i = 0; i < Math.max(n, 1); i++) {
+      const s = document.createElement("select");
+      s.name = "activation";
+      s.className = "sf-act";
+      s.dataset.layer = String(i + 1);
+      s.title = n > 0 ? `activation of hidden layer ${i + 1}` : "no hidden layer";
+      s.disabled = n === 0;
+      for (const c of this.opts.activations) {
+        const o = document.createElement("option");
+        o.value = o.textContent = c;
+        s.appendChild(o);
+      }
+      const v = old[Math.min(i, old.length - 1)] ?? "relu";
+      s.value = this.opts.activations.includes(v) ? v : "relu";
+      s.addEventListener("change", () => this.reconfigure());
+      this.acts.appendChild(s);
+    }
+  }
+
+  /** The activations as the server takes them: "relu", or "relu,tanh" when they differ. */
+  private activation(): string {
+    const v = [...this.acts.querySelectorAll("select")].map((s) => s.value);
+    return v.every((a) => a === v[0]) ? (v[0] ?? "relu") : v.join(",");
+  }
+
+  /** A new dataset: make the architecture's input width (2, or 64 for digits) and, where
+   * the dataset fixes the class count, its output width fit it. */
+  private fitArch(): void {
+    const info = this.opts.data?.[this.inputs.dataset.value];
+    const w = this.inputs.arch.value.trim().split("-");
+    this.inputs.classes.disabled = info?.classes != null;   // xor and digits fix it
+    if (!info || hiddenLayers(this.inputs.arch.value) === null) return;
+    w[0] = String(info.dim);
+    if (info.classes != null && Number(w[w.length - 1]) < info.classes) w[w.length - 1] = String(info.classes);
+    this.inputs.arch.value = w.join("-");
   }
 
   private addUploadOption(value: string, text: string): void {
@@ -237,6 +425,7 @@ export class App {
   config(): Record<string, string | number | null> {
     const c: Record<string, string | number | null> = {};
     for (const [name, kind] of FIELDS) {
+      if (kind === "acts") { c[name] = this.activation(); continue; }
       const v = this.inputs[name].value.trim();
       if (kind === "number") c[name] = v === "" ? null : Number(v);
       else c[name] = v;
@@ -250,6 +439,8 @@ export class App {
       const q = new URLSearchParams();
       for (const [k, v] of Object.entries(this.config())) if (v !== null) q.set(k, String(v));
       q.set("stage", this.stage.toFixed(2).replace(/\.?0+$/, ""));
+      q.set("video", this.videoSize.value);
+      q.set("vfps", this.videoFps.value);
       history.replaceState(null, "", `${window.location.pathname}?${q}`);
     }, 150);
   }
@@ -290,6 +481,10 @@ export class App {
     if (msg.type !== "update") return;
     const u = msg as unknown as Update;
     this.updates++;
+    if (u.job !== this.job) {
+      this.job = u.job;                       // a new network: the old video's link stays
+      this.renderBtn.dataset.job = u.job;
+    }
     this.setState(u.state);
     const trace = decode(u.trace);
     if (this.viewer && this.viewer.canUpdate(trace)) {

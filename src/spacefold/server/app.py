@@ -7,6 +7,10 @@ controls (web/src/app.ts); training runs server-side and streams over a WebSocke
     POST /api/check         validate a config: 200, or 422 with a one-line message
     POST /api/export        train a config for ``epochs`` and download the HTML export
     POST /api/upload        a CSV body (x, y, label) → a dataset id for the config
+    POST /api/render/<job>  start an MP4 of the job's network as last shown ({width, height,
+                            fps}; 202, 404 unknown job, 409 already rendering)
+    GET  /api/render/<job>  the render's state: running (frame/frames) | done | error
+    GET  /api/render/<job>/file   the finished MP4
     WS   /ws                commands {"cmd": "config"|"train"|"pause"|"step"|"reset"|"save"
                             |"edit", "add": [x, y, label] | "remove": [x, y]}
                             → {"type": "update"|"status"|"error"|"file", ...}
@@ -24,15 +28,16 @@ import json
 from collections import deque
 from typing import Any
 
-from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
 from spacefold.errors import SpacefoldError
 from spacefold.export import BUNDLE, STATIC, to_html
-from spacefold.server import jobs
+from spacefold.server import jobs, renders
 from spacefold.server.jobs import Config, Job
+from spacefold.server.renders import RenderRequest
 
 HOST = "127.0.0.1"
 PORT = 8765
@@ -72,7 +77,8 @@ def create_app() -> FastAPI:
 
     @app.get("/api/options")
     def options() -> dict[str, Any]:
-        return {"datasets": list(jobs.PLANE_DATASETS), "activations": jobs.activations(),
+        return {"datasets": list(jobs.APP_DATASETS), "activations": jobs.activations(),
+                "data": jobs.dataset_info(),
                 "defaults": Config().model_dump(),
                 "limits": {"points": jobs.MAX_POINTS, "width": jobs.MAX_WIDTH,
                            "hidden_layers": jobs.MAX_HIDDEN, "epochs": jobs.MAX_EPOCHS}}
@@ -110,6 +116,46 @@ def create_app() -> FastAPI:
                 raise SpacefoldError(f"upload is too large (at most {jobs.MAX_UPLOAD} bytes)")
         key, data = jobs.add_upload(raw)
         return {"dataset": jobs.UPLOAD_PREFIX + key, "n": len(data), "classes": data.classes}
+
+    def _job(key: str) -> Job:
+        job = jobs.find(key)
+        if job is None:
+            raise HTTPException(404, f"no job {key[:40]!r} on this server: a job lives while "
+                                     f"its page is open; reload the page")
+        return job
+
+    @app.post("/api/render/{key}", status_code=202)
+    def render_start(key: str, req: RenderRequest | None = None) -> dict[str, Any]:
+        job = _job(key)
+        shown = job.shown
+        if shown is None:
+            raise HTTPException(409, "the network has not been shown yet; try again")
+        net, epoch = shown
+        try:
+            t = renders.start(key, net, job.data, epoch, f"{job.cfg.dataset}-{job.spec.arch}",
+                              req or RenderRequest())
+        except renders.Busy as e:
+            raise HTTPException(409, str(e)) from None
+        return t.status()
+
+    @app.get("/api/render/{key}")
+    def render_status(key: str) -> dict[str, Any]:
+        t = renders.task(key)
+        if t is None:
+            _job(key)
+            return {"job": key, "state": "idle"}
+        return t.status()
+
+    @app.get("/api/render/{key}/file")
+    def render_file(key: str) -> FileResponse:
+        t = renders.task(key)
+        if t is None:
+            _job(key)
+            raise HTTPException(404, "no video of this job yet: start one with POST "
+                                     "api/render/<job>")
+        if t.state != "done" or t.path is None or not t.path.is_file():
+            raise HTTPException(409, f"the video is not ready (state {t.state})")
+        return FileResponse(t.path, media_type="video/mp4", filename=t.name)
 
     @app.get("/api/jobs")
     def running() -> dict[str, int]:

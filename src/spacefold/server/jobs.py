@@ -8,9 +8,11 @@ optimizer runs through the whole session; Stop raises out of it. Nothing here kn
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import inspect
 import math
+import secrets
 import tempfile
 import threading
 import time
@@ -33,7 +35,7 @@ MAX_POINTS = 5000
 MAX_WIDTH = 256
 MAX_HIDDEN = 6
 MAX_EPOCHS = 100_000
-PLANE_DATASETS = tuple(sorted(n for n in DATASETS if n != "digits"))   # 2-D inputs
+APP_DATASETS = tuple(sorted(DATASETS))   # the 2-D ones and digits (64-D, shown through PCA)
 UPDATE_INTERVAL = 0.1   # seconds between live updates (≈10/s)
 STEP_EPOCHS = 10
 LIVE_REGION_RES = 40    # region mesh vertices per side in live updates
@@ -65,8 +67,8 @@ class Config(BaseModel):
                 raise ValueError(f"no uploaded data {v!r} on this server (uploads live until "
                                  f"it restarts); upload the CSV again")
             return v
-        if v not in PLANE_DATASETS:
-            raise ValueError(f"unknown dataset {v!r}; choose one of: {', '.join(PLANE_DATASETS)}"
+        if v not in APP_DATASETS:
+            raise ValueError(f"unknown dataset {v!r}; choose one of: {', '.join(APP_DATASETS)}"
                              f", or an uploaded CSV")
         return v
 
@@ -81,8 +83,10 @@ class Config(BaseModel):
         except SpacefoldError as e:
             raise ValueError(str(e)) from None
         w = spec.widths
-        if w[0] != 2:
-            raise ValueError(f"arch {self.arch!r} must start with 2 (the plane's 2 inputs)")
+        dim = self.data_dim()
+        if w[0] != dim:
+            what = "the plane's 2 inputs" if dim == 2 else f"{self.dataset}'s {dim} inputs"
+            raise ValueError(f"arch {self.arch!r} must start with {dim} ({what})")
         if max(w[1:]) > MAX_WIDTH:
             raise ValueError(f"arch {self.arch!r}: widths must be at most {MAX_WIDTH} here")
         if len(w) - 2 > MAX_HIDDEN:
@@ -114,9 +118,31 @@ class Config(BaseModel):
             return self.make_data().classes
         if "classes" in self.data_params():
             return self.classes
-        from spacefold.data import dataset
+        return probe(self.dataset)[1]
 
-        return dataset(self.dataset, **{**self.data_params(), "n": 20}).classes
+    def data_dim(self) -> int:
+        """Input features of this config's data (2, or 64 for digits)."""
+        return 2 if self.dataset.startswith(UPLOAD_PREFIX) else probe(self.dataset)[0]
+
+
+@functools.cache
+def probe(name: str) -> tuple[int, int]:
+    """(input dimension, classes) of a registered dataset, from 20 of its points."""
+    from spacefold.data import dataset
+
+    d = dataset(name, n=20)
+    return d.dim, d.classes
+
+
+def dataset_info() -> dict[str, dict[str, int | None]]:
+    """For the app's controls: each dataset's input dimension, and its class count when the
+    dataset fixes it (xor: 2, digits: 10; None when the ``classes`` control sets it)."""
+    out: dict[str, dict[str, int | None]] = {}
+    for name in APP_DATASETS:
+        dim, classes = probe(name)
+        takes = "classes" in inspect.signature(DATASETS[name]).parameters
+        out[name] = {"dim": dim, "classes": None if takes else classes}
+    return out
 
 
 # -- uploaded CSV data: validated once, kept in memory (bounded) -----------------------------
@@ -168,6 +194,13 @@ class Stopped(Exception):
 
 
 JOBS: weakref.WeakSet[Job] = weakref.WeakSet()
+LIVE: weakref.WeakValueDictionary[str, Job] = weakref.WeakValueDictionary()   # id → job
+
+
+def find(key: str) -> Job | None:
+    """The job with this id while its session holds it (the page is open), else None."""
+    job = LIVE.get(key)
+    return None if job is None or job._stop else job
 
 
 def running_jobs() -> int:
@@ -221,17 +254,23 @@ class Job:
         self._snap: tuple[Any, int, float, str] | None = None
         self._publisher: threading.Thread | None = None
         self.updates = 0
+        self.key = secrets.token_hex(8)      # the job's id in URLs (api/render/<id>)
+        self.shown: tuple[Any, int] | None = None   # (network copy, epoch) last published
         import spacefold as sf
 
         self.net = net if net is not None else sf.build(self.spec.arch,
                                                         list(self.spec.activations),
                                                         seed=cfg.seed)
         JOBS.add(self)
+        LIVE[self.key] = self
 
     def edited(self, add: Any = None, remove: Any = None) -> tuple[Dataset, Dataset | None]:
         """The data with a point added to the training set (``add`` = [x, y, label]) or the
         point nearest ``remove`` = [x, y] taken out (ConvNetJS's click / shift-click)."""
         train, test = self.train_data, self.test_data
+        if train.dim != 2:
+            raise DataError(f"points can only be added to or removed from a 2-D dataset "
+                            f"({train.name} has {train.dim} inputs)")
         try:
             vals = [float(v) for v in (add if add is not None else remove)]
         except (TypeError, ValueError):
@@ -406,7 +445,7 @@ class Job:
         from spacefold.trace import GridSpec
 
         t0 = time.perf_counter()
-        net = self.net if net is None else net
+        net = copy.deepcopy(self.net) if net is None else net    # snapshots are never trained
         epoch = self.epoch if epoch is None else epoch
         loss = self.loss if loss is None else loss
         try:
@@ -419,7 +458,9 @@ class Job:
                                                    f"epoch {epoch} (learning rate {self.cfg.lr:g});"
                                                    f" nothing to show"})
             return
-        msg: dict[str, Any] = {"type": "update", "epoch": epoch, "state": state or self.state,
+        self.shown = (net, epoch)
+        msg: dict[str, Any] = {"type": "update", "job": self.key, "epoch": epoch,
+                               "state": state or self.state,
                                "loss": loss if math.isfinite(loss) else None,
                                "trace": payload(t, title=f"{self.cfg.dataset} · "
                                                           f"{self.spec.arch}",

@@ -56,3 +56,63 @@ def test_widget_module_renders_the_trace_in_chromium(tr: sf.Trace) -> None:
         want = np.pad(v, ((0, 0), (0, 3 - v.shape[1])))
         np.testing.assert_allclose(got, want, atol=1e-6)
         assert errors == []
+
+
+def test_a_bare_trace_in_a_notebook_kernel_shows_the_viewer(tmp_path) -> None:
+    """``import spacefold`` inside a shell with rich output registers the Trace formatter;
+    the display of a trace is the widget (a fresh process: spacefold is imported already)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("IPython")
+    code = """
+import json, sys
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+import spacefold as sf
+assert "spacefold.server.notebook" not in sys.modules    # nothing loaded until displayed
+t = sf.trace(sf.build("2-3-2", seed=1), sf.dataset("moons", n=30))
+data, md = shell.display_formatter.format(t)
+view = data["application/vnd.jupyter.widget-view+json"]
+print(json.dumps({"keys": sorted(data), "plain": data["text/plain"], "id": view["model_id"]}))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert "application/vnd.jupyter.widget-view+json" in out["keys"] and out["id"]
+    assert out["plain"] == "<spacefold.Trace 2-3-2 on moons: 30 points, 6 stages>"
+
+
+def test_a_terminal_shell_is_left_alone(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    pytest.importorskip("IPython")
+    code = """
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shell.display_formatter.active_types = ["text/plain"]     # what a terminal IPython shows
+import spacefold as sf
+t = sf.trace(sf.build("2-3-2", seed=1), sf.dataset("moons", n=30))
+data, _ = shell.display_formatter.format(t)
+assert list(data) == ["text/plain"] and data["text/plain"].startswith("Trace("), data
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+
+
+def test_without_anywidget_the_display_is_the_html_export(tr: sf.Trace,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from spacefold.server import notebook
+
+    def missing() -> None:
+        raise RenderError("sf.view needs anywidget: pip install anywidget")
+
+    monkeypatch.setattr(notebook, "_widget_class", missing)
+    data = notebook.mimebundle(tr)
+    assert sorted(data) == ["text/html", "text/plain"]
+    assert data["text/html"].startswith("<iframe srcdoc=") and "spacefold.mount" in \
+        data["text/html"] and "<script" not in data["text/html"]      # escaped in srcdoc
+    assert data["text/plain"].startswith("<spacefold.Trace 2-3-2")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,26 @@ def render(target: Any, path: str | os.PathLike[str], **options: Any) -> Path:
     from spacefold.scenes.api import render as render_
 
     return render_(target, path, **options)
+
+def _register_ipython() -> None:
+    """Inside a notebook kernel, show a bare ``Trace`` (a cell's last expression) in the
+    viewer. The formatter lives with the viewer (spacefold.server.notebook, imported only
+    when a trace is displayed), so ``spacefold.trace`` never imports drawing code."""
+    ipython = sys.modules.get("IPython")      # never import IPython ourselves
+    shell = ipython.get_ipython() if ipython is not None else None
+    fmt = getattr(shell, "display_formatter", None)
+    if fmt is None or "text/html" not in getattr(fmt, "active_types", ()):
+        return
+
+    def show(tr: Trace) -> Any:
+        from spacefold.server.notebook import mimebundle
+
+        return mimebundle(tr)
+
+    fmt.mimebundle_formatter.for_type(Trace, show)
+
+
+_register_ipython()
 
 if TYPE_CHECKING:
     from spacefold.data import DATASETS, Dataset, dataset, from_csv, from_npz

@@ -44,6 +44,8 @@ static inline void blend(unsigned char *p, double r, double g, double b, double 
 
 static inline int imax(int a, int b) { return a > b ? a : b; }
 static inline int imin(int a, int b) { return a < b ? a : b; }
+static inline int ifloor(double x) { int i = (int)x; return i - (x < i); }  /* no libm call */
+static inline int iceil(double x) { int i = (int)x; return i + (x > i); }
 static inline double dmax(double a, double b) { return a > b ? a : b; }   /* inlined, unlike */
 static inline double dmin(double a, double b) { return a < b ? a : b; }   /* libm's fmax/fmin */
 
@@ -150,14 +152,20 @@ static void capsule(const Stroke *s, double ax, double ay, double bx, double by,
             double ta = (py - reach) * inv_ey, tb = (py + reach) * inv_ey;
             double lo = dmax(dmin(ta, tb), 0.0), hi = dmin(dmax(ta, tb), 1.0);
             double xl = ax + dmin(lo * ex, hi * ex) - reach, xr = ax + dmax(lo * ex, hi * ex) + reach;
-            c0 = imax(c0, (int)floor(xl));
-            c1 = imin(c1, (int)ceil(xr));
+            c0 = imax(c0, ifloor(xl));
+            c1 = imin(c1, iceil(xr));
         }
         for (int col = c0; col < c1; col++) {
-            double px = col + 0.5 - ax;
-            double t = (px * ex + py * ey) * inv_ee;
-            t = t < 0.0 ? 0.0 : (t > 1.0 ? 1.0 : t);
-            double qx = px - t * ex, qy = py - t * ey, d2 = qx * qx + qy * qy;
+            double px = col + 0.5 - ax, dot = px * ex + py * ey, d2;
+            if (dot <= 0.0) {                       /* beyond a: distance to a */
+                d2 = px * px + py * py;
+            } else if (dot >= ee) {                 /* beyond b: distance to b */
+                double qx = px - ex, qy = py - ey;
+                d2 = qx * qx + qy * qy;
+            } else {                                /* beside the segment */
+                double cr = px * ey - py * ex;
+                d2 = cr * cr * inv_ee;
+            }
             if (d2 >= out2)
                 continue;
             u32 c8 = d2 <= in2 ? 255u : (u32)((reach - sqrt(d2)) * 255.0 + 0.5);

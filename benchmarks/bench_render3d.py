@@ -2,6 +2,11 @@
 60×60 surfaces, 1280×720, orbiting camera) in ms/frame, and the whole ``fold-232`` video.
 
     .venv/bin/python benchmarks/bench_render3d.py [--frames 60] [--no-video]
+    .venv/bin/python benchmarks/bench_render3d.py --no-video --baseline 25e33ee
+
+``--baseline REV`` also loads the 3-D renderer (``gl3d.py``, ``raster3d.py``) as it was at git
+revision ``REV`` and times both side by side in one process, alternating blocks of frames, so
+that the load of a shared machine falls on both alike.
 """
 
 from __future__ import annotations
@@ -9,8 +14,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import subprocess
+import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +30,7 @@ from spacefold.render.frame import Camera, Frame, Space3D
 from spacefold.render.gl3d import renderer, surface
 
 SIZE = (1280, 720)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def reference_panel(azimuth: float = -60.0) -> Space3D:
@@ -41,44 +50,107 @@ def reference_panel(azimuth: float = -60.0) -> Space3D:
                    subtitle="2000 points · 5 translucent 60×60 surfaces")
 
 
-def _time(fn: Callable[[Any], Any], items: list[Any]) -> tuple[float, float]:
-    """(median wall ms per item, mean CPU ms per item, llvmpipe's threads included)."""
+def _time(fn: Callable[[Any], Any], items: list[Any]) -> tuple[list[float], float]:
+    """(wall ms of each item, CPU ms of them all, llvmpipe's threads included)."""
     walls = []
     c0 = time.process_time()
     for it in items:
         t0 = time.perf_counter()
         fn(it)
         walls.append(1000 * (time.perf_counter() - t0))
-    return float(np.median(walls)), 1000 * (time.process_time() - c0) / len(items)
+    return walls, 1000 * (time.process_time() - c0)
+
+
+class Variant:
+    """One renderer to time: its GL renderer and a raster backend drawing with it."""
+
+    def __init__(self, name: str, gl: Any, view: type | None) -> None:
+        from spacefold.render import raster
+
+        self.name, self.gl = name, gl
+        with gl.ctx:
+            self.backend = raster.RasterBackend(SIZE)
+            saved = raster._VIEWS.pop("space3d", None)
+            if view is not None:
+                raster._VIEWS["space3d"] = view
+            self.backend.draw(Frame([((0.02, 0.06, 0.96, 0.86), reference_panel())]))
+            raster._VIEWS.pop("space3d", None)
+            if saved is not None:
+                raster._VIEWS["space3d"] = saved
+            gl.render(reference_panel(), *SIZE)                  # warm up: shaders, buffers
+        self.panel_wall: list[float] = []
+        self.frame_wall: list[float] = []
+        self.panel_cpu = self.frame_cpu = 0.0
+
+    def run(self, panels: list[Space3D], frames: list[Frame]) -> None:
+        with self.gl.ctx:
+            walls, cpu = _time(lambda p: self.gl.render(p, *SIZE), panels)
+            self.panel_wall += walls
+            self.panel_cpu += cpu
+            walls, cpu = _time(self.backend.draw, frames)
+            self.frame_wall += walls
+            self.frame_cpu += cpu
+
+
+def baseline(rev: str) -> Variant:
+    """The 3-D renderer of git revision ``rev``, loaded beside the current one."""
+    def source(path: str) -> str:
+        return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout
+
+    mods = {}
+    for name, path in (("gl3d", "src/spacefold/render/gl3d.py"),
+                       ("raster3d", "src/spacefold/render/raster3d.py")):
+        mod = types.ModuleType(f"baseline_{name}")
+        sys.modules[mod.__name__] = mod
+        code = source(path).replace("from spacefold.render.gl3d import",
+                                    "from baseline_gl3d import")
+        exec(compile(code, f"{rev}:{path}", "exec"), mod.__dict__)   # noqa: S102
+        mods[name] = mod
+    return Variant(f"baseline {rev}", mods["gl3d"].renderer(), mods["raster3d"].Space3DView)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--no-video", action="store_true")
+    ap.add_argument("--baseline", metavar="REV", help="also time the 3-D renderer of this "
+                    "git revision, side by side")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (with --baseline)")
     args = ap.parse_args()
     # one scene, an orbiting camera: the geometry is uploaded once, the triangles re-sorted
     # for every frame's view
     base = reference_panel()
     panels = [dataclasses.replace(base, camera=Camera(-60 + 360 * i / args.frames, 25.0))
               for i in range(args.frames)]
-    gl = renderer()
-    gl.render(panels[0], *SIZE)                                   # warm up: shaders, buffers
-    gl_wall, gl_cpu = _time(lambda p: gl.render(p, *SIZE), panels)
-
-    from spacefold.render.raster import RasterBackend
-
-    backend = RasterBackend(SIZE)
     frames = [Frame([((0.02, 0.06, 0.96, 0.86), p)], heading="reference 3-D frame")
               for p in panels]
-    backend.draw(frames[0])
-    full_wall, full_cpu = _time(backend.draw, frames)
+    variants = [Variant("current", renderer(), None)]
+    if args.baseline:
+        variants.insert(0, baseline(args.baseline))
+    rounds = args.rounds if args.baseline else 1
+    load0 = os.getloadavg()[0]
+    for _ in range(rounds):
+        for v in variants:
+            v.run(panels, frames)
+    load1 = os.getloadavg()[0]
     print(f"reference 3-D frame, {SIZE[0]}x{SIZE[1]}, orbiting camera, {len(panels)} frames "
-          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores):")
-    print(f"  GL panel alone, full 1280x720:  median {gl_wall:6.1f} ms/frame wall, "
-          f"{gl_cpu:6.1f} ms CPU (all threads)")
-    print(f"  whole frame (GL + composite + titles):  median {full_wall:6.1f} ms/frame wall, "
-          f"{full_cpu:6.1f} ms CPU")
+          f"x {rounds} round(s) (load average {load0:.1f} -> {load1:.1f} on "
+          f"{os.cpu_count()} cores):")
+    n = len(panels) * rounds
+    for v in variants:
+        print(f"  [{v.name}]")
+        print(f"    GL panel alone, full 1280x720:  median {np.median(v.panel_wall):6.1f} "
+              f"ms/frame wall, {v.panel_cpu / n:6.1f} ms CPU (all threads)")
+        print(f"    whole frame (GL + composite + titles):  median "
+              f"{np.median(v.frame_wall):6.1f} ms/frame wall, {v.frame_cpu / n:6.1f} ms CPU")
+    if args.baseline:
+        old, new = variants
+        panel = np.median(new.panel_wall) / np.median(old.panel_wall)
+        whole = np.median(new.frame_wall) / np.median(old.frame_wall)
+        print(f"  current / baseline: GL panel {panel:.2f} (CPU "
+              f"{new.panel_cpu / old.panel_cpu:.2f}), whole frame {whole:.2f} "
+              f"(CPU {new.frame_cpu / old.frame_cpu:.2f})")
     if args.no_video:
         return
     from spacefold.scenes import build_scene, render

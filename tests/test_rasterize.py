@@ -4,12 +4,13 @@ agreement with Agg (the fallback path) on a real frame."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import spacefold as sf
-from spacefold.render import rasterize
+from spacefold.render import encode, rasterize
 from spacefold.render.raster import RasterBackend
 from spacefold.scenes.api import to_timeline
 
@@ -137,3 +138,38 @@ def test_kernels_agree_with_agg_on_a_real_frame(monkeypatch: pytest.MonkeyPatch)
     diff = np.abs(fast[..., :3].astype(int) - agg[..., :3].astype(int))
     assert diff.mean() < 1.5
     assert (diff.max(axis=-1) > 96).mean() < 0.01
+
+
+@pytest.mark.parametrize("own_yuv", [True, False], ids=["kernel-yuv", "ffmpeg-yuv"])
+def test_mp4_colours_survive_the_round_trip(tmp_path: Path, own_yuv: bool,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both conversions (the kernel's, ffmpeg's fallback) write BT.709 and tag it so, and a
+    decoder that reads the tags gets the colours back."""
+    import av
+
+    monkeypatch.setattr(rasterize, "AVAILABLE", own_yuv)
+    h, w = 64, 320
+    img = canvas(w, h)
+    colours = [(26, 26, 31), (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 200, 0),
+               (60, 130, 230), (232, 232, 238), (128, 128, 128)]
+    for i, c in enumerate(colours):
+        img[:, i * 40:(i + 1) * 40, :3] = c
+    encode.write_mp4(tmp_path / "c.mp4", [img] * 3, (w, h), 30)
+    with av.open(str(tmp_path / "c.mp4")) as c:
+        frame = next(c.decode(c.streams.video[0]))
+        assert frame.colorspace == 1 and frame.color_range == 1     # BT.709, limited range
+        rgb = frame.to_ndarray(format="rgb24").astype(int)
+    got = np.array([rgb[h // 2, i * 40 + 20] for i in range(len(colours))])
+    assert np.abs(got - np.array(colours)).max() <= 6
+
+
+def test_yuv420_planes() -> None:
+    img = canvas(4, 2)
+    img[:, :2, :3] = (255, 0, 0)
+    img[:, 2:, :3] = (128, 128, 128)
+    out = rasterize.yuv420(img)
+    assert out.shape == (12,)
+    assert list(out[:4]) == [63, 63, 126, 126]           # Y: 16 + 219 * luma
+    assert list(out[8:10]) == [102, 128] and list(out[10:12]) == [240, 128]   # U, V
+    with pytest.raises(ValueError, match="uint8"):
+        rasterize.yuv420(np.zeros((2, 4, 3), np.uint8))

@@ -74,6 +74,18 @@ def draw_polylines(buf: np.ndarray, lines: np.ndarray, rgba: tuple[float, ...], 
                        (r, g, b, a), float(width), _clip(buf, clip))
 
 
+def yuv420(rgba: np.ndarray) -> np.ndarray:
+    """An opaque RGBA frame (H, W, 4) as planar YUV 4:2:0 bytes (BT.709, limited range): the
+    Y plane, then U and V at half resolution (each the mean of a 2x2 block)."""
+    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
+        raise ValueError("frame must be an (H, W, 4) uint8 array")
+    h, w = rgba.shape[:2]
+    out = np.empty(w * h * 3 // 2, dtype=np.uint8)
+    assert _kernels is not None, "the compiled kernels are not available"
+    _kernels.yuv420(np.ascontiguousarray(rgba), out, w, h)
+    return out
+
+
 _LOCAL = threading.local()   # one coverage buffer per thread: renders may run side by side
 _MAX_STAMP = (1 << 24) - 1
 

@@ -1,7 +1,8 @@
 """Render speed on the reference workload (../shared/bench/reference_scene222.py).
 
 Prints, measured side by side in one run (interleaved repeats, medians):
-  - spacefold: the whole process rendering the 300-frame 1280x720 reference video
+  - spacefold: the whole process rendering the 300-frame 1280x720 reference video, with its
+    compiled kernels and without them (SPACEFOLD_NO_KERNELS=1: everything through Agg)
   - the encode floor: the same 300 finished frames piped into the same encoder settings
   - interpreter start (python -c pass) and spacefold's import of what rendering needs
   - ManimCE on manim_scene222.py, when --manim-venv points at a venv with manim installed
@@ -13,6 +14,7 @@ and the ratios. These machines are noisy: compare ratios from one run, not absol
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -48,9 +50,11 @@ def setup(tmp: Path) -> tuple[Path, Path]:
     return ckpt, pts
 
 
-def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, str]:
+def timed(cmd: list[str], cwd: Path | None = None,
+          env: dict[str, str] | None = None) -> tuple[float, str]:
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd,
+                       env=None if env is None else {**os.environ, **env})
     dt = time.perf_counter() - t0
     if r.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{r.stderr[-2000:]}")
@@ -73,10 +77,12 @@ def main() -> None:
                     help="a venv with ManimCE 0.22 installed (see ../shared/bench/README.md)")
     args = ap.parse_args()
     py = sys.executable
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         ckpt, pts = setup(tmp)
         runs: dict[str, list[float]] = {"spacefold (whole process)": [],
+                                        "spacefold, Agg only (no kernels)": [],
                                         "encode floor (300 frames)": [],
                                         "interpreter start": [],
                                         "import for rendering": []}
@@ -88,6 +94,9 @@ def main() -> None:
             out = tmp / "ours.mp4"
             runs["spacefold (whole process)"].append(
                 timed([py, str(HERE / "_ref222_ours.py"), str(ckpt), str(pts), str(out)])[0])
+            runs["spacefold, Agg only (no kernels)"].append(
+                timed([py, str(HERE / "_ref222_ours.py"), str(ckpt), str(pts),
+                       str(tmp / "agg.mp4")], env={"SPACEFOLD_NO_KERNELS": "1"})[0])
             _, s = timed([py, str(HERE / "_encode_floor.py"), str(ckpt), str(pts),
                           str(tmp / "floor.mp4")])
             runs["encode floor (300 frames)"].append(float(s.strip().splitlines()[-1]))
@@ -99,6 +108,7 @@ def main() -> None:
                 runs["ManimCE -qm (whole process)"].append(timed(
                     [str(manim), "-qm", "--disable_caching", str(BENCH / "manim_scene222.py"),
                      "Scene222"], cwd=tmp)[0])
+        print(f"load average at end: {os.getloadavg()[0]:.2f}")
         n, w, h = frames_of(tmp / "ours.mp4")
         print(f"reference workload: 1000 points, 42 grid lines x 200 vertices, "
               f"{n} frames {w}x{h} @ 30 fps (decoded back)")
@@ -110,6 +120,8 @@ def main() -> None:
         ours, floor = med["spacefold (whole process)"], med["encode floor (300 frames)"]
         start = med["interpreter start"]
         print(f"  ours / encode floor               {ours / floor:7.2f}x")
+        print(f"  Agg only / ours                   "
+              f"{med['spacefold, Agg only (no kernels)'] / ours:7.2f}x")
         print(f"  ours / (1.5 x floor + start)      {ours / (1.5 * floor + start):7.2f}"
               f"   (<= 1.00 meets the target)")
         if "ManimCE -qm (whole process)" in med:

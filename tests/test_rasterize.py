@@ -3,6 +3,7 @@ agreement with Agg (the fallback path) on a real frame."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -14,10 +15,17 @@ from spacefold.render import encode, rasterize
 from spacefold.render.raster import RasterBackend
 from spacefold.scenes.api import to_timeline
 
-pytestmark = pytest.mark.skipif(not rasterize.AVAILABLE,
-                                reason="the C extension was not built (no compiler)")
+needs_kernels = pytest.mark.skipif(not rasterize.AVAILABLE,
+                                   reason="no C extension, or SPACEFOLD_NO_KERNELS is set")
 
 BG = 0x1a
+
+
+@pytest.mark.skipif(bool(os.environ.get("SPACEFOLD_NO_KERNELS")), reason="turned off on purpose")
+def test_the_extension_is_built() -> None:
+    """The dev install compiles it; without it everything still works, only slower."""
+    assert rasterize.AVAILABLE, ("spacefold.render._kernels is missing: `pip install -e .` "
+                                 "needs a C compiler and the Python headers")
 
 
 def canvas(w: int = 100, h: int = 80) -> np.ndarray:
@@ -31,6 +39,7 @@ def ink(buf: np.ndarray, channel: int = 0) -> np.ndarray:
     return (buf[..., channel].astype(float) - BG) / (255 - BG)
 
 
+@needs_kernels
 def test_disc_covers_its_area_and_nothing_beyond() -> None:
     buf = canvas()
     r = 6.0
@@ -43,6 +52,7 @@ def test_disc_covers_its_area_and_nothing_beyond() -> None:
     assert (buf[..., 3] == 255).all()
 
 
+@needs_kernels
 def test_later_discs_are_on_top_and_alpha_blends() -> None:
     buf = canvas()
     xy = np.array([[20.0, 20.0], [20.0, 20.0], [60.0, 20.0]])
@@ -52,6 +62,7 @@ def test_later_discs_are_on_top_and_alpha_blends() -> None:
     assert abs(int(buf[20, 60, 2]) - (0.5 * 255 + 0.5 * BG)) <= 1
 
 
+@needs_kernels
 def test_polyline_width_and_union() -> None:
     once, twice, crossed = canvas(), canvas(), canvas()
     line = np.array([[[10.0, 40.5], [90.0, 40.5]]])
@@ -69,6 +80,7 @@ def test_polyline_width_and_union() -> None:
     assert abs(int(crossed[40, 50, 0]) - int(crossed[40, 30, 0])) <= 1
 
 
+@needs_kernels
 def test_dense_curve_matches_its_chords() -> None:
     """Merging near-collinear vertices (a tenth of a pixel) does not move the stroke."""
     t = np.linspace(0, 2 * np.pi, 400)
@@ -82,6 +94,7 @@ def test_dense_curve_matches_its_chords() -> None:
     assert np.abs(ink(a) - ink(b)).mean() < 0.01
 
 
+@needs_kernels
 def test_clip_nan_and_far_coordinates() -> None:
     buf = canvas()
     lines = np.array([[[-1e12, 40.0], [1e12, 40.0], [np.nan, 5.0], [50.0, -1e9]]])
@@ -94,6 +107,7 @@ def test_clip_nan_and_far_coordinates() -> None:
     assert not touched[:10].any() and not touched[70:].any()
 
 
+@needs_kernels
 def test_threads_draw_side_by_side() -> None:
     """Each thread has its own coverage buffer: concurrent strokes equal sequential ones."""
     t = np.linspace(0, 1, 200)
@@ -117,6 +131,7 @@ def test_threads_draw_side_by_side() -> None:
         assert np.array_equal(g, want)
 
 
+@needs_kernels
 def test_bad_input_is_refused() -> None:
     with pytest.raises(ValueError, match="uint8"):
         rasterize.draw_discs(np.zeros((10, 10, 4)), np.zeros((1, 2)), np.ones((1, 4)), 2.0)
@@ -126,6 +141,7 @@ def test_bad_input_is_refused() -> None:
         rasterize.draw_polylines(canvas(), np.zeros((3, 2)), (1, 1, 1, 1), 1.0)
 
 
+@needs_kernels
 def test_kernels_agree_with_agg_on_a_real_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fast path draws what the Agg fallback draws (to antialiasing and colour grouping)."""
     data = sf.dataset("spiral", classes=3, n=400, seed=1)
@@ -140,6 +156,7 @@ def test_kernels_agree_with_agg_on_a_real_frame(monkeypatch: pytest.MonkeyPatch)
     assert (diff.max(axis=-1) > 96).mean() < 0.01
 
 
+@needs_kernels
 @pytest.mark.parametrize("own_yuv", [True, False], ids=["kernel-yuv", "ffmpeg-yuv"])
 def test_mp4_colours_survive_the_round_trip(tmp_path: Path, own_yuv: bool,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,6 +180,7 @@ def test_mp4_colours_survive_the_round_trip(tmp_path: Path, own_yuv: bool,
     assert np.abs(got - np.array(colours)).max() <= 6
 
 
+@needs_kernels
 def test_yuv420_planes() -> None:
     img = canvas(4, 2)
     img[:, :2, :3] = (255, 0, 0)

@@ -8,7 +8,8 @@ reference frame's grid took ~4 ms and its points ~3 ms at 1280x720; the C kernel
 Coverage is the distance approximation GPU line renderers use (a pixel centre ``d`` inside an
 edge is covered ``clamp(d + 0.5, 0, 1)``); lines get round caps and joins and a polyline set is
 filled as one shape, as one Agg path would be. When the extension was not built (no C compiler
-at install time) :data:`AVAILABLE` is False and the raster backend draws through Agg instead.
+at install time), or ``SPACEFOLD_NO_KERNELS=1`` is set, :data:`AVAILABLE` is False and the
+raster backend draws through Agg instead.
 
 Buffers are (H, W, 4) uint8, straight RGBA, row 0 at the top (Matplotlib's Agg canvas).
 Coordinates are buffer pixels: x right, y down, pixel (col, row) centred at (col + .5, row + .5);
@@ -17,6 +18,7 @@ Coordinates are buffer pixels: x right, y down, pixel (col, row) centred at (col
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -26,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - exercised only where the extension failed to build
     _kernels = None
 
-AVAILABLE = _kernels is not None
+AVAILABLE = _kernels is not None and not os.environ.get("SPACEFOLD_NO_KERNELS")
 
 Clip = tuple[int, int, int, int]
 

@@ -12,7 +12,7 @@ import pytest
 
 from spacefold.errors import RenderError
 from spacefold.render import gl3d
-from spacefold.render.frame import Camera, Frame, Mesh, Space3D
+from spacefold.render.frame import Camera, Frame, Line3D, Mesh, Space3D
 from spacefold.render.gl3d import project, renderer, sort_back_to_front, surface
 from spacefold.render.raster import RasterBackend
 
@@ -159,3 +159,74 @@ def test_mesh_and_surface_shapes() -> None:
     assert isinstance(m, Mesh)
     assert m.vertices.shape == (20, 3) and m.triangles.shape == (2 * 4 * 3, 3)
     assert m.colors.shape == (20, 4)
+
+
+# -- antialiasing and compositing ---------------------------------------------------------------
+
+def test_boundary_edges_of_a_grid_are_its_outline() -> None:
+    g = np.linspace(0, 1, 6)
+    x, y = np.meshgrid(g, g[:4])                            # 4 rows × 6 columns of vertices
+    m = surface(x, y, 0 * x, np.array([1.0, 1.0, 1.0, 1.0]))
+    bnd = gl3d.boundary_edges(m.triangles, len(m.vertices))
+    assert bnd.shape == m.triangles.shape
+    assert bnd.sum() == 2 * (4 - 1) + 2 * (6 - 1)
+
+
+def test_lines_are_antialiased_and_keep_their_ink() -> None:
+    """A slanted white line: its edges are partial pixels (not a staircase), and summed
+    across the line the coverage is its width."""
+    width = 3.0
+    ln = Line3D(np.array([[-0.8, -0.3, 0.0], [0.8, 0.3, 0.0]]), (1, 1, 1, 1), width)
+    p = _blank(camera=Camera(-90, 90), lines=[ln])
+    img = _render(p)
+    lum = img[..., 0]
+    cols = lum[:, W // 2 - 10:W // 2 + 10]                  # columns near the middle
+    assert ((cols > 0.05) & (cols < 0.95)).sum() >= 20      # soft edges
+    a, b = project(p, ln.xyz, W, H)[:, :2]
+    cos = abs(b[0] - a[0]) / np.hypot(*(b - a))             # the column cuts it at an angle
+    np.testing.assert_allclose(cols.sum(axis=0), width / cos, rtol=0.1)     # scale 1: px
+
+
+def test_mesh_outline_is_antialiased_but_its_inside_is_seamless() -> None:
+    """An opaque sheet, turned: pixels along its outline are partial, every pixel inside is
+    the full colour (the edges between its own triangles, and between two meshes sharing an
+    edge, are not faded)."""
+    red = np.array([1.0, 0.0, 0.0, 1.0])
+    halves = []
+    for lo, hi in ((-0.7, 0.0), (0.0, 0.7)):                      # two halves meeting
+        x, y = np.meshgrid(np.linspace(lo, hi, 5), np.linspace(-0.7, 0.7, 9))  # along x = 0
+        halves.append(surface(x, y, 0 * x, red, shade=False))
+    left, right = halves
+    p = _blank(camera=Camera(-70, 90), meshes=[left, right])       # turned by 20°
+    img = _render(p)[..., 0]
+    assert ((img > 0.05) & (img < 0.95)).sum() > 40                 # a soft outline
+    ij = np.stack(np.meshgrid(np.linspace(-0.65, 0.65, 40), np.linspace(-0.65, 0.65, 40)),
+                  -1).reshape(-1, 2)
+    pix = project(p, np.concatenate([ij, np.zeros((len(ij), 1))], 1), W, H)
+    inside = img[H - 1 - pix[:, 1].astype(int), pix[:, 0].astype(int)]
+    np.testing.assert_allclose(inside, 1.0, atol=1 / 255)
+
+
+def test_image_is_opaque_under_translucent_meshes() -> None:
+    g = np.linspace(-1, 1, 10)
+    x, y = np.meshgrid(g, g)
+    sheet = surface(x, y, 0 * x, np.array([0.0, 1.0, 0.0, 0.3]))
+    img = renderer().render(_blank(camera=Camera(-60, 30), meshes=[sheet]), W, H)
+    assert (img[..., 3] == 255).all()
+
+
+def test_the_frame_holds_the_gl_image_unchanged() -> None:
+    """The panel's pixels in the frame are the GL image itself (a copy, no blending)."""
+    g = np.linspace(-1, 1, 12)
+    x, y = np.meshgrid(g, g)
+    sheet = surface(x, y, 0.5 * x * y, np.array([0.2, 0.6, 1.0, 0.5]))
+    p = Space3D(box=(-1, 1, -1, 1, -1, 1), camera=Camera(-50, 30), meshes=[sheet],
+                axes=True)
+    b = RasterBackend((320, 180))
+    frame = b.draw(Frame([((0.25, 0.1, 0.5, 0.8), p)])).copy()
+    view = b.views[0]
+    assert view.image is not None                            # type: ignore[attr-defined]
+    gl_img = view.image[::-1]                                # type: ignore[attr-defined]
+    x0, y0 = view.origin                                     # type: ignore[attr-defined]
+    h, w = gl_img.shape[:2]
+    np.testing.assert_array_equal(frame[180 - y0 - h:180 - y0, x0:x0 + w], gl_img)

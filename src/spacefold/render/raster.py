@@ -329,6 +329,14 @@ class _View:
     def update(self, panel: Any) -> None:
         raise NotImplementedError
 
+    def _limits(self, x0: float, x1: float, y0: float, y1: float) -> None:
+        """Set the data limits; unchanged limits (most frames) cost nothing."""
+        lim = (x0, x1, y0, y1)
+        if lim != getattr(self, "_lim", None):
+            self.ax.set_xlim(x0, x1)
+            self.ax.set_ylim(y0, y1)
+            self._lim = lim
+
     def _renderer(self) -> Any:
         return self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
 
@@ -390,8 +398,7 @@ class _SpaceView(_View):
     def update(self, p: Space) -> None:
         bbox = self.ax.get_window_extent()
         x0, x1, y0, y1 = fit_view(p.view, bbox.width, bbox.height)
-        self.ax.set_xlim(x0, x1)
-        self.ax.set_ylim(y0, y1)
+        self._limits(x0, x1, y0, y1)
         if p.regions is not None:
             self.image.set_images([p.regions])
             self.image.set_visible(True)
@@ -495,8 +502,7 @@ class _PlotView(_View):
 
     def update(self, p: Plot) -> None:
         x0, x1, y0, y1 = p.view
-        self.ax.set_xlim(x0, x1)
-        self.ax.set_ylim(y0, y1)
+        self._limits(x0, x1, y0, y1)
         self.xaxis.set_data([x0, x1], [0, 0])
         self.yaxis.set_data([0, 0], [y0, y1])
         for art, ln in zip(self.lines.take(len(p.lines)), p.lines, strict=True):

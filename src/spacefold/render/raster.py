@@ -4,8 +4,8 @@ Speed comes from three habits: the static background is rendered once and restor
 frame (blitting); the moving parts — points, grid and axes — are drawn by compiled kernels
 straight into the Agg canvas's buffer, between Agg's own draws so the z-order holds
 (``rasterize``; through Agg, where the extension is missing, points are stamped with the
-cached-marker path, one call per colour group); and frames go to the encoder as the RGBA
-buffer itself (no copy, no colour conversion in Python).
+cached-marker path, one call per colour group); and each frame goes to the encoder straight
+from the canvas buffer (``encode.write_mp4`` converts it to YUV with the same extension).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class Discs(Artist):
     def __init__(self) -> None:
         super().__init__()
         self._xy = np.zeros((0, 2))
-        self._groups: list[tuple[np.ndarray, tuple[float, ...]]] = []
+        self._groups: list[tuple[np.ndarray, tuple[float, ...]]] | None = None
         self._key: tuple[int, int] | None = None
         self._colors_ref: np.ndarray | None = None
         self._rgba = np.zeros((0, 4))
@@ -92,7 +92,7 @@ class Discs(Artist):
             c = np.asarray(colors, dtype=np.float64)
             self._rgba = np.ones((n, 4))
             self._rgba[:, :c.shape[1]] = np.clip(c, 0.0, 1.0)
-            self._groups = [] if rasterize.AVAILABLE else _color_groups(c)
+            self._groups = None                     # colour groups: made if Agg draws
             self._colors_ref = colors
             self._key = (id(colors), n)
         self.stale = True
@@ -109,6 +109,8 @@ class Discs(Artist):
             rasterize.draw_discs(buf, _to_buffer(pix, h), self._rgba, self.radius_px,
                                  _pixel_clip(ax, h))
             return
+        if self._groups is None:
+            self._groups = _color_groups(self._rgba)
         ok = np.isfinite(pix).all(axis=1)
         gc = renderer.new_gc()
         gc.set_linewidth(0)

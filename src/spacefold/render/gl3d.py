@@ -24,7 +24,9 @@ place things exactly where the pixels are.
 
 from __future__ import annotations
 
+import ctypes
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -258,6 +260,20 @@ VERTEX_FORMAT = "3f 4f1 4f2 3f1 1x"
 BLEND = (0x0302, 0x0303, 0x0001, 0x0303)   # SRC_ALPHA, 1 - SRC_ALPHA; alpha: ONE, 1 - SRC_ALPHA
 
 
+def _gl_flush() -> Callable[[], None] | None:
+    """``glFlush`` of the current context (moderngl has none), or None where it can't be
+    found. On llvmpipe it hands the commands so far to the rasterizer threads, which then
+    work while this thread sorts, shades vertices and bins the rest."""
+    try:
+        egl = ctypes.CDLL("libEGL.so.1")
+        egl.eglGetProcAddress.restype = ctypes.c_void_p
+        egl.eglGetProcAddress.argtypes = [ctypes.c_char_p]
+        addr = egl.eglGetProcAddress(b"glFlush")
+    except (OSError, AttributeError):
+        return None
+    return ctypes.CFUNCTYPE(None)(addr) if addr else None
+
+
 def _rgba(c: Any, alpha: float = 1.0) -> tuple[float, float, float, float]:
     r, g, b, a = to_rgba(c)
     return (r, g, b, a * alpha)
@@ -307,6 +323,10 @@ class GL3D:
         self._buffers: dict[str, Any] = {}
         self._geometry: dict[str, _Geometry] = {}   # last uploaded meshes per pass
         self._edges: dict[tuple[int, bytes], np.ndarray] = {}   # boundary flags by topology
+        self.flush = _gl_flush()
+        # the sorted triangles go in this many draws, flushed one by one, so rasterizing the
+        # far ones overlaps binning the near ones (0: one draw, no flushes)
+        self.chunks = 4
 
     # -- resources ----------------------------------------------------------------------------
     def _fbo(self, w: int, h: int) -> Any:
@@ -381,6 +401,8 @@ class GL3D:
             self.points["size"].value = 2.0 * panel.point_size * scale
             self._draw("points", self.points, np.concatenate([pts, cols], 1), mgl.POINTS)
         # 2. translucent: all triangles of all meshes, back to front
+        if clear and self.chunks and self.flush is not None:
+            self.flush()               # the opaque pass rasterizes while the CPU sorts
         if clear:
             fbo.depth_mask = False     # test against the opaque pass, never write
             self._draw_meshes("sorted", clear, panel, mvp_bytes, mvp, sort=True)
@@ -488,7 +510,14 @@ class GL3D:
         vao = self.ctx.vertex_array(prog, [(g.vbo, VERTEX_FORMAT, "in_pos", "in_color",
                                             "in_normal", "in_edge")],
                                     index_buffer=ibo, index_element_size=4)
-        vao.render(self.mgl.TRIANGLES, vertices=index.size)
+        n = len(index)
+        if sort and self.chunks > 1 and self.flush is not None and n >= 1024 * self.chunks:
+            cuts = np.linspace(0, n, self.chunks + 1).astype(int)
+            for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+                vao.render(self.mgl.TRIANGLES, vertices=3 * int(b - a), first=3 * int(a))
+                self.flush()
+        else:
+            vao.render(self.mgl.TRIANGLES, vertices=index.size)
         vao.release()
 
     def _segments(self, panel: Space3D) -> list[tuple[float, np.ndarray]]:

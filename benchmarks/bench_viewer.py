@@ -5,7 +5,7 @@
 * the live app's update rate while training the 5-class spiral (updates drawn per second
   in the browser, and epochs trained per second meanwhile).
 
-    .venv/bin/python benchmarks/bench_viewer.py [--seconds 5]
+    .venv/bin/python benchmarks/bench_viewer.py [--seconds 5] [--publisher both] [--rounds 2]
 
 Targets (issue 5): ≥ 50 fps, ≥ 10 updates/s. Prints numbers; asserts nothing.
 """
@@ -50,13 +50,20 @@ def viewer_fps(ctx: object, html: Path, seconds: float) -> tuple[float, float]:
     return (f1 - f0) / (t1 - t0), first
 
 
-def live_updates(ctx: object, seconds: float) -> tuple[float, float]:
-    """(updates drawn per second, epochs per second) training spiral 5 / 2-100-5."""
+def live_updates(ctx: object, seconds: float, process: bool = True) -> tuple[float, float]:
+    """(updates drawn per second, epochs per second) training spiral 5 / 2-100-5.
+
+    ``process``: trace the updates in the server's tracing process (the default); False
+    traces them in a thread of the training process (what the app did before).
+    """
     import socket
 
     import uvicorn
 
+    from spacefold.server import jobs
     from spacefold.server.app import create_app
+
+    jobs.LIVE_WORKER = process
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -93,6 +100,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--no-live", action="store_true", help="skip the live app's update rate")
+    ap.add_argument("--publisher", choices=["both", "process", "thread"], default="both",
+                    help="where the live updates are traced (both: side by side)")
+    ap.add_argument("--rounds", type=int, default=2, help="live measurements per publisher")
     args = ap.parse_args()
     why = browser.missing()
     if why:
@@ -114,9 +124,13 @@ def main() -> None:
                   f"first frame after {first:.2f} s")
         if args.no_live:
             return
-        ups, eps = live_updates(ctx, args.seconds)
-        print(f"live app (spiral 5, 2-100-5, 1000 points): {ups:4.1f} updates/s drawn "
-              f"(target >= 10), {eps:.0f} epochs/s trained meanwhile")
+        modes = {"both": (True, False), "process": (True,), "thread": (False,)}[args.publisher]
+        for _ in range(args.rounds):         # alternated: the machine's load drifts
+            for process in modes:
+                ups, eps = live_updates(ctx, args.seconds, process)
+                where = "tracing process" if process else "tracing thread "
+                print(f"live app (spiral 5, 2-100-5, 1000 points, {where}): {ups:4.1f} "
+                      f"updates/s drawn (target >= 10), {eps:.0f} epochs/s trained meanwhile")
     print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

@@ -522,3 +522,35 @@ def test_digits_config_and_edit_bounds(client: TestClient) -> None:
         assert first["trace"]["widths"] == [64, 8, 10] and first["trace"]["n"] == 200
         ws.send_text(json.dumps({"cmd": "edit", "add": [0.1, 0.2, 1]}))
         assert "2-D dataset" in _until(ws, lambda m: m["type"] == "error")["message"]
+
+
+def test_live_updates_traced_in_the_worker_process_equal_the_local_ones() -> None:
+    """The tracing process (python -m spacefold.server.tracer) sends the same update as
+    tracing in this process would, serialised; a dead worker falls back to a thread."""
+    msgs: list[dict] = []
+    job = jobs.Job(jobs.Config(dataset="moons", classes=2, n=60, arch="2-5-2", epochs=50),
+                   msgs.append)
+    net = job.snapshot()
+    args = (net, job.data, len(job.train_data), True, "t", 0.01, job.key, 3, 0.5, "training",
+            False)
+    tracer = jobs.Tracer()
+    try:
+        remote = tracer.call(*args, as_json=True)
+        assert tracer.proc.pid != 0 and remote["type"] == "update"
+        local = jobs.live_message(*args)
+        assert json.loads(remote["json"]) == json.loads(json.dumps(local))
+        assert "units" not in local["trace"]["layers"][0]          # unit_maps=False
+    finally:
+        tracer.close()
+    assert tracer.proc.returncode == 0
+    # a worker that died mid-session: the update is still made (here), and shown
+    pool = jobs.worker()
+    assert pool is not None
+    pool.proc.kill()
+    pool.proc.wait(10)
+    try:
+        job.publish(net, 7, 0.4, "training", remote=True)
+        assert msgs[-1]["type"] == "update" and msgs[-1]["epoch"] == 7
+        assert msgs[-1]["trace"]["n"] == 60 and jobs.worker() is None
+    finally:
+        jobs.LIVE_WORKER = True

@@ -65,10 +65,11 @@ def _region_mesh(trace: Trace, res: int) -> tuple[np.ndarray, list[np.ndarray], 
 
 
 def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
-            region_res: int = REGION_RES) -> dict[str, Any]:
+            region_res: int = REGION_RES, unit_maps: bool = True) -> dict[str, Any]:
     """Everything the viewer draws, as a JSON-ready dict (see the module docstring).
 
-    ``region_res`` vertices per side of the decision-region mesh (the live app uses fewer).
+    ``region_res`` vertices per side of the decision-region mesh; ``unit_maps=False`` leaves
+    out the per-neuron heatmaps (the live app sends them with every few updates only).
     """
     if not isinstance(trace, Trace):
         raise RenderError(f"cannot export a {type(trace).__name__}; give a Trace")
@@ -107,7 +108,7 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
         elif layers:
             layers[-1]["activation"] = op.kind
 
-    if mesh is not None:
+    if mesh is not None and unit_maps:
         _unit_maps(trace, layers)
 
     colors = {"position": _rgb8(trace.colors("position"))}

@@ -488,6 +488,16 @@ export class App {
     this.setState(u.state);
     const trace = decode(u.trace);
     if (this.viewer && this.viewer.canUpdate(trace)) {
+      // the server sends neuron heatmaps with every few updates: keep the last ones
+      const old = this.viewer.trace.layers;
+      trace.layers.forEach((l, i) => {
+        const o = old[i];
+        if (!l.units && o?.units && o.dOut === l.dOut && o.dIn === l.dIn) {
+          l.units = o.units;
+          l.unitCount = o.unitCount;
+          l.unitRes = o.unitRes;
+        }
+      });
       this.viewer.update(trace);
     } else {
       const t = this.viewer ? this.viewer.t : this.stage;

@@ -189,7 +189,10 @@ class Session:
                 else:
                     self.control.append(msg)
                 self.wake.set()
-            loop.call_soon_threadsafe(put)
+            try:
+                loop.call_soon_threadsafe(put)
+            except RuntimeError:          # the server has shut down: nobody to tell
+                pass
         return emit
 
     async def _sender(self) -> None:
@@ -203,7 +206,8 @@ class Session:
                 elif self.latest is not None:
                     msg, self.latest = self.latest, None
                 try:
-                    text = json.dumps(msg, allow_nan=False, default=str)
+                    text = msg["json"] if "json" in msg else \
+                        json.dumps(msg, allow_nan=False, default=str)
                 except ValueError:        # a NaN slipped in: say so rather than send bad JSON
                     text = json.dumps({"type": "error", "message": "non-finite values in the "
                                        "network's output; training diverged"})

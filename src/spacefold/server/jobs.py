@@ -12,7 +12,9 @@ import functools
 import hashlib
 import inspect
 import math
+import os
 import secrets
+import subprocess
 import tempfile
 import threading
 import time
@@ -36,9 +38,11 @@ MAX_WIDTH = 256
 MAX_HIDDEN = 6
 MAX_EPOCHS = 100_000
 APP_DATASETS = tuple(sorted(DATASETS))   # the 2-D ones and digits (64-D, shown through PCA)
-UPDATE_INTERVAL = 0.1   # seconds between live updates (≈10/s)
+UPDATE_INTERVAL = 0.075  # seconds between live updates (at most ≈13/s)
 STEP_EPOCHS = 10
 LIVE_REGION_RES = 40    # region mesh vertices per side in live updates
+UNIT_MAPS_EVERY = 4     # live updates carry the per-neuron heatmaps every this many (the page
+                        # keeps the last ones): a third of an update's tracing time otherwise
 
 
 class Config(BaseModel):
@@ -306,6 +310,7 @@ class Job:
         return any(t is not None and t.is_alive() for t in (self._thread, self._publisher))
 
     def start(self) -> None:
+        worker()                 # start the tracing process while the first update is made
         self.publish()
         self._thread = threading.Thread(target=self._main, name="spacefold-train", daemon=True)
         self._publisher = threading.Thread(target=self._publish_loop, name="spacefold-trace",
@@ -415,7 +420,7 @@ class Job:
         elif now - self._last >= UPDATE_INTERVAL:
             with self._cv:
                 if self._snap is None:     # the publisher is free: hand it these weights
-                    self._snap = (copy.deepcopy(self.net), epoch, loss, self.state)
+                    self._snap = (self.snapshot(), epoch, loss, self.state)
                     self._last = now
                     self._cv.notify_all()
         if pause_now:
@@ -433,45 +438,148 @@ class Job:
                 snap = self._snap
             assert snap is not None
             try:
-                self.publish(*snap)
+                self.publish(*snap, remote=True)
             finally:
                 with self._cv:
                     self._snap = None
 
-    def publish(self, net: Any = None, epoch: int | None = None, loss: float | None = None,
-                state: str | None = None) -> None:
-        """Trace the network (default: the live one) and emit it with the metrics."""
-        import spacefold as sf
-        from spacefold.trace import GridSpec
+    def snapshot(self) -> Any:
+        """The live weights as a torch-free :class:`Network` (a copy: training goes on)."""
+        from spacefold.model.network import Network
 
+        state = self.net.state_dict()
+        return Network(self.spec, {k: v.detach().cpu().numpy().copy() for k, v in state.items()})
+
+    def publish(self, net: Any = None, epoch: int | None = None, loss: float | None = None,
+                state: str | None = None, remote: bool = False) -> None:
+        """Trace the network (default: a snapshot of the live one) and emit it with the
+        metrics. ``remote``: in the worker process (see :func:`worker`), so tracing never
+        competes with the training thread for this process's GIL."""
         t0 = time.perf_counter()
-        net = copy.deepcopy(self.net) if net is None else net    # snapshots are never trained
+        net = self.snapshot() if net is None else net       # snapshots are never trained
         epoch = self.epoch if epoch is None else epoch
         loss = self.loss if loss is None else loss
-        try:
-            t = sf.trace(net, self.data, grid=GridSpec(lines=17, verts=48, regions=0))
-            out = t.output
-            if not np.isfinite(out).all():
-                raise FloatingPointError
-        except (FloatingPointError, np.linalg.LinAlgError, SpacefoldError):
-            self.emit({"type": "error", "message": f"the network's outputs are not finite at "
-                                                   f"epoch {epoch} (learning rate {self.cfg.lr:g});"
-                                                   f" nothing to show"})
+        args = (net, self.data, len(self.train_data), self.test_data is not None,
+                f"{self.cfg.dataset} · {self.spec.arch}", self.cfg.lr, self.key, epoch,
+                loss, state or self.state, not remote or self.updates % UNIT_MAPS_EVERY == 0)
+        pool = worker() if remote else None
+        msg: dict[str, Any] | None = None
+        if pool is not None:
+            try:
+                msg = pool.call(*args, as_json=True)
+            except Exception:     # a broken worker: trace here from now on
+                _drop_worker()
+        if msg is None:
+            msg = live_message(*args)
+        if msg["type"] != "update":
+            self.emit(msg)
             return
         self.shown = (net, epoch)
-        msg: dict[str, Any] = {"type": "update", "job": self.key, "epoch": epoch,
-                               "state": state or self.state,
-                               "loss": loss if math.isfinite(loss) else None,
-                               "trace": payload(t, title=f"{self.cfg.dataset} · "
-                                                          f"{self.spec.arch}",
-                                                region_res=LIVE_REGION_RES)}
-        n_train = len(self.train_data)
-        msg.update(_metrics(t, out, self.data.y, slice(0, n_train), "train"))
-        if self.test_data is not None:
-            msg.update(_metrics(t, out, self.data.y, slice(n_train, None), "test"))
         self.updates += 1
         self._cost = time.perf_counter() - t0
         self.emit(msg)
+
+
+def live_message(net: Any, data: Dataset, n_train: int, has_test: bool, title: str,
+                 lr: float, key: str, epoch: int, loss: float, state: str,
+                 unit_maps: bool = True, as_json: bool = False) -> dict[str, Any]:
+    """One live update: the trace's payload and the metrics (or an error message).
+
+    ``as_json``: the update is serialised here (in the worker process) and travels as
+    ``{"type": "update", "json": text}``, which the session sends as it is.
+    """
+    import spacefold as sf
+    from spacefold.trace import GridSpec
+
+    try:
+        t = sf.trace(net, data, grid=GridSpec(lines=17, verts=48, regions=0))
+        out = t.output
+        if not np.isfinite(out).all():
+            raise FloatingPointError
+    except (FloatingPointError, np.linalg.LinAlgError, SpacefoldError):
+        return {"type": "error", "message": f"the network's outputs are not finite at epoch "
+                                            f"{epoch} (learning rate {lr:g}); nothing to show"}
+    msg: dict[str, Any] = {"type": "update", "job": key, "epoch": epoch, "state": state,
+                           "loss": loss if math.isfinite(loss) else None,
+                           "trace": payload(t, title=title, region_res=LIVE_REGION_RES,
+                                            unit_maps=unit_maps)}
+    msg.update(_metrics(t, out, data.y, slice(0, n_train), "train"))
+    if has_test:
+        msg.update(_metrics(t, out, data.y, slice(n_train, None), "test"))
+    if not as_json:
+        return msg
+    import json
+
+    try:
+        text = json.dumps(msg, allow_nan=False, default=str)
+    except ValueError:
+        return {"type": "error", "message": "non-finite values in the network's output; "
+                                            "training diverged"}
+    return {"type": "update", "job": key, "epoch": epoch, "json": text}
+
+
+# -- the worker process that traces live updates ----------------------------------------------
+# One process for the whole server (all sessions share it: bounded), started on first use.
+# Tracing is numpy on small arrays, mostly Python: in the training thread's process it would
+# take turns with training for the GIL; in its own process it runs on the other core. It is
+# ``python -m spacefold.server.tracer`` (not multiprocessing, whose spawn re-runs the user's
+# main script), fed pickles over a pipe: our own child, so unpickling is safe.
+LIVE_WORKER = os.environ.get("SPACEFOLD_LIVE_WORKER", "1") != "0"
+_WORKER: list[Tracer] = []
+_WORKER_LOCK = threading.Lock()
+
+
+class Tracer:
+    """A child process that runs :func:`live_message` calls one at a time."""
+
+    def __init__(self) -> None:
+        import sys
+
+        self.proc = subprocess.Popen([sys.executable, "-m", "spacefold.server.tracer"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.lock = threading.Lock()
+
+    def call(self, *args: Any, **kw: Any) -> Any:
+        import pickle
+
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        with self.lock:
+            pickle.dump((args, kw), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.proc.stdin.flush()
+            ok, value = pickle.load(self.proc.stdout)
+        if not ok:
+            raise RuntimeError(value)
+        return value
+
+    def close(self) -> None:
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()      # the child ends at end of input
+            self.proc.wait(5)
+        except (OSError, subprocess.TimeoutExpired):   # already dead, or stuck
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def worker() -> Tracer | None:
+    """The shared tracing process (started on first use), or None when disabled or broken."""
+    if not LIVE_WORKER:
+        return None
+    with _WORKER_LOCK:
+        if not _WORKER:
+            try:
+                _WORKER.append(Tracer())
+            except OSError:
+                return None
+        return _WORKER[0]
+
+
+def _drop_worker() -> None:
+    global LIVE_WORKER
+    with _WORKER_LOCK:
+        LIVE_WORKER = False
+        while _WORKER:
+            _WORKER.pop().close()
 
 
 def _metrics(t: Any, out: np.ndarray, y: np.ndarray, sel: slice,

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import copy
 import json
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
@@ -56,8 +58,14 @@ def _message(err: ValidationError | RequestValidationError) -> str:
     return "; ".join(parts)[:500]
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    yield
+    renders.cleanup()          # the rendered videos live as long as the server
+
+
 def create_app() -> FastAPI:
-    app = FastAPI(title="spacefold", docs_url="/api/docs", redoc_url=None)
+    app = FastAPI(title="spacefold", docs_url="/api/docs", redoc_url=None, lifespan=_lifespan)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

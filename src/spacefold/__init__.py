@@ -96,6 +96,7 @@ def render(target: Any, path: str | os.PathLike[str], **options: Any) -> Path:
 
     return render_(target, path, **options)
 
+
 def _register_ipython() -> None:
     """Inside a notebook kernel, show a bare ``Trace`` (a cell's last expression) in the
     viewer. The formatter lives with the viewer (spacefold.server.notebook, imported only

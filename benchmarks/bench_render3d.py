@@ -165,7 +165,8 @@ def main() -> None:
     t0 = time.perf_counter()
     tl = build_scene("fold-232")
     t1 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as d:
+    # (with --baseline, the other renderer's GL context may be the current one)
+    with renderer().ctx, tempfile.TemporaryDirectory() as d:
         render(tl, Path(d) / "fold232.mp4", size=SIZE, fps=30)
     t2 = time.perf_counter()
     n = tl.n_frames(30)

@@ -230,3 +230,22 @@ def test_the_frame_holds_the_gl_image_unchanged() -> None:
     x0, y0 = view.origin                                     # type: ignore[attr-defined]
     h, w = gl_img.shape[:2]
     np.testing.assert_array_equal(frame[180 - y0 - h:180 - y0, x0:x0 + w], gl_img)
+
+
+def test_flushed_chunks_draw_the_same_picture() -> None:
+    """The sorted triangles drawn in several flushed draws: the same pixels as one draw."""
+    g = np.linspace(-1, 1, 40)
+    x, y = np.meshgrid(g, g)
+    meshes = [surface(x, y, 0.7 * np.sin(2 * x + k) * y, np.array([*c, 0.5]))
+              for k, c in enumerate(([1.0, 0.2, 0.2], [0.2, 0.4, 1.0]))]
+    p = _blank(camera=Camera(-40, 25), meshes=meshes)
+    gl = renderer()
+    saved = gl.chunks
+    try:
+        gl.chunks = 0
+        one = gl.render(p, W, H).copy()
+        gl.chunks = 4
+        four = gl.render(p, W, H).copy()
+    finally:
+        gl.chunks = saved
+    np.testing.assert_array_equal(one, four)

@@ -13,6 +13,11 @@ Two passes into one single-sampled framebuffer:
 then read back to an (H, W, 4) uint8 image, row 0 at the bottom, opaque wherever the
 background is (the alpha channel composites as "over" too), ready to be copied into Agg.
 
+Speed on llvmpipe is mostly per triangle (35k of ~20 px each in the reference frame): the
+opaque pass and the sorted triangles go in a few flushed draws, so the rasterizer threads
+work while this thread sorts, shades vertices and bins the rest; the CPU sort itself is a
+linear-time radix sort of int16 depth keys (~1.5 ms for 35k triangles).
+
 Edges are antialiased analytically, not by multisampling (4× MSAA costs about 3× the frame
 on llvmpipe, measured): lines and point discs fade over their outermost pixel, and each mesh
 triangle carries, per corner, whether the edge facing it is on the mesh's boundary, so the

@@ -340,12 +340,20 @@ class _View:
             self._lim = lim
 
     def _renderer(self) -> Any:
-        return self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        """The canvas's renderer (its size never changes, so it is looked up once)."""
+        r = getattr(self, "_agg", None)
+        if r is None:
+            r = self._agg = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        return r
+
+    def _draw(self, a: Artist) -> None:
+        """``Axes.draw_artist`` without its renderer lookup on every call."""
+        a.draw(self._renderer())
 
     def draw(self) -> None:
         for a in self.animated:
             if a.get_visible():
-                self.ax.draw_artist(a)
+                self._draw(a)
 
 
 def _text(parent: Any, x: float, y: float, transform: Any, **props: Any) -> SpriteText:
@@ -437,13 +445,13 @@ class _SpaceView(_View):
     def draw(self) -> None:
         for a in self.order:
             if a.get_visible():
-                self.ax.draw_artist(a)
+                self._draw(a)
         if self.discs.get_visible():
             self.discs.draw(self._renderer())
         self.thumbs.draw(self._renderer())
         for a in self.lines.items + self.labels.items:
             if a.get_visible():
-                self.ax.draw_artist(a)
+                self._draw(a)
         super().draw()
 
 
@@ -483,11 +491,11 @@ class _BarsView(_View):
     def draw(self) -> None:
         if self.bars is not None:
             for r in self.bars:
-                self.ax.draw_artist(r)
-        self.ax.draw_artist(self.base)
+                self._draw(r)
+        self._draw(self.base)
         for t in self.ticks.items:
             if t.get_visible():
-                self.ax.draw_artist(t)
+                self._draw(t)
         super().draw()
 
 
@@ -517,7 +525,7 @@ class _PlotView(_View):
     def draw(self) -> None:
         for a in [self.xaxis, self.yaxis] + self.lines.items:
             if a.get_visible():
-                self.ax.draw_artist(a)
+                self._draw(a)
         super().draw()
 
 
@@ -573,12 +581,12 @@ class _DiagramView(_View):
         self._common(p)
 
     def draw(self) -> None:
-        self.ax.draw_artist(self.band)
-        self.ax.draw_artist(self.edges)
+        self._draw(self.band)
+        self._draw(self.edges)
         self.nodes.draw(self._renderer())
         for t in self.labels.items:
             if t.get_visible():
-                self.ax.draw_artist(t)
+                self._draw(t)
         super().draw()
 
 
@@ -712,8 +720,9 @@ from spacefold.render.frame import Frame, Space
             view.draw()
         self.heading.set_text(frame.heading)
         self.caption.set_text(frame.caption)
-        self.fig.draw_artist(self.heading)
-        self.fig.draw_artist(self.caption)
+        renderer = self.canvas.get_renderer()
+        self.heading.draw(renderer)
+        self.caption.draw(renderer)
         return np.asarray(self.canvas.buffer_rgba())
 
     def close(self) -> None:

@@ -73,6 +73,6 @@ class Space3DView(_View):
                 gc.restore()
         for a in self.labels.items:
             if a.get_visible():
-                self.ax.draw_artist(a)
+                self._draw(a)
         super().draw()
 

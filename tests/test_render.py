@@ -177,3 +177,14 @@ def test_bad_paths(tmp_path: Path, fixed_trace: sf.Trace) -> None:
         sf.render(fixed_trace, tmp_path / "x.avi")
     with pytest.raises(RenderError, match="does not exist"):
         sf.render(fixed_trace, tmp_path / "missing" / "x.mp4")
+
+
+def test_reused_backend_draws_what_a_fresh_one_draws(fixed_trace: sf.Trace) -> None:
+    """Artists and view limits are updated in place frame after frame (the camera moves
+    between stages); every frame must equal the same frame drawn by a new backend."""
+    frames = list(to_timeline(fixed_trace).frames(6))[::5]
+    reused = RasterBackend((320, 180))
+    for f in frames:
+        got = reused.draw(f).copy()
+        want = RasterBackend((320, 180)).draw(f)
+        assert np.array_equal(got, want)

@@ -6,6 +6,8 @@
   in the browser, and epochs trained per second meanwhile).
 
     .venv/bin/python benchmarks/bench_viewer.py [--seconds 5] [--publisher both] [--rounds 2]
+        [--baseline OLD_VIEWER.js]   # the frame rates of another build too, side by side
+        # e.g. git show HEAD~1:src/spacefold/server/static/viewer.js > /tmp/old.js
 
 Targets (issue 5): ≥ 50 fps, ≥ 10 updates/s. Prints numbers; asserts nothing.
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import spacefold as sf  # noqa: E402
-from spacefold.export import write_html  # noqa: E402
+from spacefold.export import bundle, write_html  # noqa: E402
 from spacefold.server import browser  # noqa: E402
 
 
@@ -103,6 +105,9 @@ def main() -> None:
     ap.add_argument("--publisher", choices=["both", "process", "thread"], default="both",
                     help="where the live updates are traced (both: side by side)")
     ap.add_argument("--rounds", type=int, default=2, help="live measurements per publisher")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="another viewer bundle (viewer.js) whose frame rates to measure too, "
+                         "alternating with this one's")
     args = ap.parse_args()
     why = browser.missing()
     if why:
@@ -117,11 +122,17 @@ def main() -> None:
         pages[name] = write_html(tr, folder / f"{arch}.html")
         print(f"{name}: {len(tr.stages)} stages, grid {g.shape[0]}x{g.shape[1]}, "
               f"page {pages[name].stat().st_size / 1e6:.1f} MB")
+        if args.baseline is not None:
+            old = folder / f"{arch}-baseline.html"
+            old.write_text(pages[name].read_text(encoding="utf-8").replace(
+                bundle(), args.baseline.read_text(encoding="utf-8")), encoding="utf-8")
+            pages[name + " [baseline]"] = old
     with browser.chromium(1280, 720) as ctx:
-        for name, html in pages.items():
-            fps, first = viewer_fps(ctx, html, args.seconds)
-            print(f"viewer {name}: {fps:5.1f} fps while animating (target >= 50); "
-                  f"first frame after {first:.2f} s")
+        for _ in range(args.rounds if args.baseline is not None else 1):
+            for name, html in pages.items():
+                fps, first = viewer_fps(ctx, html, args.seconds)
+                print(f"viewer {name}: {fps:5.1f} fps while animating (target >= 50); "
+                      f"first frame after {first:.2f} s")
         if args.no_live:
             return
         modes = {"both": (True, False), "process": (True,), "thread": (False,)}[args.publisher]

@@ -22,6 +22,67 @@ const GRID_COLOR = new THREE.Color(0.35, 0.55, 0.85);
 const PICK_PX = 10;
 const BG = [0x1a / 255, 0x1a / 255, 0x1f / 255];
 const REGION_MIX = 0.22; // how much of the class colour shows in a decision region
+// grid vertices off the straight line of their kept neighbours by at most this fraction of
+// the stage's half-size are not drawn (≈0.1 px at 720 px): straight lines become one segment
+const GRID_TOL = 3e-4;
+
+/** The segments (vertex index pairs) that draw L polylines of V vertices (rows of `dims`
+ *  numbers in `a` and `b`, the two stages of an animation) within tolerance: a run of
+ *  vertices is one segment when each one lies within tolA of its place on the segment in `a`
+ *  and within tolB of the same place (same fraction along it) in `b`. */
+export function gridIndex(a: Float32Array, b: Float32Array, L: number, V: number, dims: number,
+                          tolA: number, tolB: number): Uint32Array {
+  const out: number[] = [];
+  const ta = tolA * tolA, tb = tolB * tolB;
+  // squared distance of vertex v from the point at fraction s of segment i..j, in stage p
+  const off = (p: Float32Array, i: number, j: number, v: number, s: number): number => {
+    let d2 = 0;
+    for (let c = 0; c < dims; c++) {
+      const e = p[dims * v + c] - (p[dims * i + c] + s * (p[dims * j + c] - p[dims * i + c]));
+      d2 += e * e;
+    }
+    return d2;
+  };
+  const fits = (i: number, j: number): boolean => {
+    // the fraction along the segment: v's projection onto it in stage a (or b when a's
+    // segment has no length, e.g. a stage that collapses it)
+    let la = 0, lb = 0;
+    for (let c = 0; c < dims; c++) {
+      la += (a[dims * j + c] - a[dims * i + c]) ** 2;
+      lb += (b[dims * j + c] - b[dims * i + c]) ** 2;
+    }
+    const [p, lp] = la >= lb ? [a, la] : [b, lb];
+    for (let v = i + 1; v < j; v++) {
+      let s = 0;
+      if (lp > 0) {
+        for (let c = 0; c < dims; c++) {
+          s += (p[dims * v + c] - p[dims * i + c]) * (p[dims * j + c] - p[dims * i + c]);
+        }
+        s /= lp;
+      }
+      if (off(a, i, j, v, s) > ta || off(b, i, j, v, s) > tb) return false;
+    }
+    return true;
+  };
+  for (let l = 0; l < L; l++) {
+    const base = l * V;
+    let i = base;
+    const end = base + V - 1;
+    while (i < end) {
+      // the furthest j such that i..j is one segment: grow by doubling, then bisect
+      let good = i + 1, step = 1;
+      while (good + step <= end && fits(i, good + step)) { good += step; step *= 2; }
+      let bad = Math.min(good + step, end + 1);
+      while (bad - good > 1) {
+        const m = (good + bad) >> 1;
+        if (fits(i, m)) good = m; else bad = m;
+      }
+      out.push(i, good);
+      i = good;
+    }
+  }
+  return Uint32Array.from(out);
+}
 
 function dotTexture(): THREE.Texture {
   const c = document.createElement("canvas");
@@ -93,6 +154,8 @@ export class Viewer {
   private onStage?: (t: number) => void;
   onPlaneClick?: (x: number, y: number, shift: boolean) => boolean;
   private shownStage = -1;
+  private gridPair = -1; // the stage pair whose segments the grid's index holds
+  private gridIdx = new Map<number, Uint32Array>(); // per stage pair, for this trace
   private titleEl: HTMLElement | null = null;
 
   constructor(parent: HTMLElement, trace: Trace, opts: Options = {}) {
@@ -153,9 +216,8 @@ export class Viewer {
       const L = s0.lines, V = s0.verts;
       const gg = new THREE.BufferGeometry();
       gg.setAttribute("position", new THREE.BufferAttribute(new Float32Array(3 * L * V), 3));
-      const idx: number[] = [];
-      for (let l = 0; l < L; l++) for (let v = 0; v < V - 1; v++) idx.push(l * V + v, l * V + v + 1);
-      gg.setIndex(idx);
+      // room for every segment; each stage pair draws only the segments it needs (gridIndex)
+      gg.setIndex(new THREE.BufferAttribute(new Uint32Array(2 * L * Math.max(V - 1, 0)), 1));
       this.grid = new THREE.LineSegments(gg, new THREE.LineBasicMaterial({
         color: GRID_COLOR, transparent: true, opacity: 0.55, depthWrite: false }));
       this.grid.renderOrder = 1;
@@ -225,6 +287,29 @@ export class Viewer {
     expose(this);
   }
 
+  /** Draw the grid's segments for the animation between stages k-1 and k (k = 0: stage 0). */
+  private showGridPair(k: number): void {
+    if (!this.grid) return;
+    let idx = this.gridIdx.get(k);
+    if (!idx) {
+      const st = this.trace.stages, a = Math.max(k - 1, 0);
+      // a vertex may go when it is within GRID_TOL of its stage's size of where its kept
+      // neighbours put it, in both stages: the drawn line is then off by at most that much
+      // at every alpha (the straight-line interpolation of positions is convex)
+      const tol = (j: number) => GRID_TOL * this.stageBoxes[j].h;
+      idx = gridIndex(st[a].grid!, st[k].grid!, st[0].lines, st[0].verts, this.trace.dims,
+                      tol(a), tol(k));
+      this.gridIdx.set(k, idx);
+    }
+    const g = this.grid.geometry, index = g.getIndex()!;
+    (index.array as Uint32Array).set(idx);
+    index.clearUpdateRanges();
+    index.addUpdateRange(0, idx.length);
+    index.needsUpdate = true;
+    g.setDrawRange(0, idx.length);
+    this.gridPair = k;
+  }
+
   private fitBoxes(): void {
     const tmp = new Float32Array(3 * this.trace.n);
     const boxes = this.trace.stages.map((s) => {
@@ -262,6 +347,8 @@ export class Viewer {
     if (!this.canUpdate(t)) throw new Error("trace shape changed; mount a new viewer");
     this.trace = t;
     this.fitBoxes();
+    this.gridIdx.clear();
+    this.gridPair = -1;
     this.regionColors();
     const old = this.diagram.root;
     this.diagram = new Diagram(t);
@@ -362,6 +449,7 @@ export class Viewer {
     if (this.grid && st[0].grid) {
       const attr = this.grid.geometry.getAttribute("position") as THREE.BufferAttribute;
       const ga = st[Math.max(k - 1, 0)].grid!, gb = st[k].grid!;
+      if (k !== this.gridPair) this.showGridPair(k);
       lerpInto(attr.array as Float32Array, ga, gb, this.S === 1 ? 1 : a, d);
       attr.needsUpdate = true;
     }

@@ -6,6 +6,7 @@
   in the browser, and epochs trained per second meanwhile).
 
     .venv/bin/python benchmarks/bench_viewer.py [--seconds 5] [--publisher both] [--rounds 2]
+        [--no-fps] [--no-live] [--train-nice 0,10]
         [--baseline OLD_VIEWER.js]   # the frame rates of another build too, side by side
         # e.g. git show HEAD~1:src/spacefold/server/static/viewer.js > /tmp/old.js
 
@@ -52,7 +53,8 @@ def viewer_fps(ctx: object, html: Path, seconds: float) -> tuple[float, float]:
     return (f1 - f0) / (t1 - t0), first
 
 
-def live_updates(ctx: object, seconds: float, process: bool = True) -> tuple[float, float]:
+def live_updates(ctx: object, seconds: float, process: bool = True,
+                 nice: int | None = None) -> tuple[float, float]:
     """(updates drawn per second, epochs per second) training spiral 5 / 2-100-5.
 
     ``process``: trace the updates in the server's tracing process (the default); False
@@ -66,6 +68,8 @@ def live_updates(ctx: object, seconds: float, process: bool = True) -> tuple[flo
     from spacefold.server.app import create_app
 
     jobs.LIVE_WORKER = process
+    if nice is not None:
+        jobs.TRAIN_NICE = nice
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -102,20 +106,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--no-live", action="store_true", help="skip the live app's update rate")
+    ap.add_argument("--no-fps", action="store_true", help="skip the viewer's frame rates")
     ap.add_argument("--publisher", choices=["both", "process", "thread"], default="both",
                     help="where the live updates are traced (both: side by side)")
     ap.add_argument("--rounds", type=int, default=2, help="live measurements per publisher")
     ap.add_argument("--baseline", type=Path, default=None,
                     help="another viewer bundle (viewer.js) whose frame rates to measure too, "
                          "alternating with this one's")
+    ap.add_argument("--train-nice", default=None,
+                    help="comma-separated niceness values for the training thread to compare "
+                         "(jobs.TRAIN_NICE), e.g. 0,10")
     args = ap.parse_args()
     why = browser.missing()
     if why:
         raise SystemExit(f"cannot benchmark the viewer: {why}")
     folder = Path(tempfile.mkdtemp(prefix="spacefold-bench-"))
     pages = {}
-    for name, arch in (("2-D  (2-2-5, 5000 points)", "2-2-5"),
-                       ("3-D  (2-100-5 via PCA, 5000 points)", "2-100-5")):
+    for name, arch in () if args.no_fps else (("2-D  (2-2-5, 5000 points)", "2-2-5"),
+                                               ("3-D  (2-100-5 via PCA, 5000 points)",
+                                                "2-100-5")):
         tr = _trace(arch, 5000)
         g = tr.stages[0].grid
         assert g is not None
@@ -136,12 +145,17 @@ def main() -> None:
         if args.no_live:
             return
         modes = {"both": (True, False), "process": (True,), "thread": (False,)}[args.publisher]
+        nices = [int(v) for v in args.train_nice.split(",")] if args.train_nice else [None]
         for _ in range(args.rounds):         # alternated: the machine's load drifts
             for process in modes:
-                ups, eps = live_updates(ctx, args.seconds, process)
-                where = "tracing process" if process else "tracing thread "
-                print(f"live app (spiral 5, 2-100-5, 1000 points, {where}): {ups:4.1f} "
-                      f"updates/s drawn (target >= 10), {eps:.0f} epochs/s trained meanwhile")
+                for nice in nices:
+                    ups, eps = live_updates(ctx, args.seconds, process, nice)
+                    where = "tracing process" if process else "tracing thread "
+                    if nice is not None:
+                        where += f", training nice {nice:+d}"
+                    print(f"live app (spiral 5, 2-100-5, 1000 points, {where}): {ups:4.1f} "
+                          f"updates/s drawn (target >= 10), {eps:.0f} epochs/s trained "
+                          f"meanwhile", flush=True)
     print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

@@ -92,7 +92,17 @@ export interface Trace {
   regionLabels: Uint8Array | null;
 }
 
+// native base64 decoding where the browser has it (Chromium 140+): ~10x faster than atob and
+// a loop, which cost ~3 ms per live update of the app
+const fromBase64 = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array })
+  .fromBase64;
+
 function bytes(a: Arr): ArrayBuffer {
+  if (fromBase64) {
+    const u = fromBase64.call(Uint8Array, a.b64);
+    return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength
+      ? u.buffer as ArrayBuffer : u.slice().buffer as ArrayBuffer;
+  }
   const s = atob(a.b64);
   const buf = new ArrayBuffer(s.length);
   const u = new Uint8Array(buf);

@@ -7,6 +7,7 @@ optimizer runs through the whole session; Stop raises out of it. Nothing here kn
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import hashlib
@@ -43,6 +44,9 @@ STEP_EPOCHS = 10
 LIVE_REGION_RES = 40    # region mesh vertices per side in live updates
 UNIT_MAPS_EVERY = 4     # live updates carry the per-neuron heatmaps every this many (the page
                         # keeps the last ones): a third of an update's tracing time otherwise
+TRAIN_NICE = 10         # niceness of the training thread (Linux: per thread), so on a busy
+                        # machine the live updates' tracing, sending and drawing come first
+                        # (measured: 2x the updates/s, 0.7x the epochs/s under load 4 on 2 cores)
 
 
 class Config(BaseModel):
@@ -372,6 +376,9 @@ class Job:
         import spacefold as sf
 
         torch.set_num_threads(1)
+        if TRAIN_NICE > 0:
+            with contextlib.suppress(OSError, AttributeError):   # not on every platform
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAIN_NICE)
         try:
             if not self._wait():
                 return

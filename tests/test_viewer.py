@@ -157,6 +157,42 @@ def test_page_numbers_are_the_trace_numbers(ctx: Any, traces: dict, name: str) -
     page.close()
 
 
+@pytest.mark.parametrize("name", ["t2d", "t3d"])
+def test_the_drawn_grid_is_the_trace_grid(ctx: Any, traces: dict, name: str) -> None:
+    """The viewer draws each polyline with fewer segments where it is straight in both stages
+    of an animation; every dropped vertex lies on the drawn line (within 1e-3 of the stages'
+    size), and the lines of stages that are affine maps of the input are single segments."""
+    tr, html = traces[name]
+    page = _open(ctx, html)
+    dims = 3 if tr.max_dim >= 3 else 2
+    for k in range(1, len(tr.stages)):
+        alpha = 0.37
+        page.evaluate(f"__spacefold.setT({k - 1 + alpha})")
+        got = page.evaluate("__spacefold.grid()")
+        ga, gb = tr.display_grid(k - 1, dims), tr.display_grid(k, dims)
+        L, V = ga.shape[:2]
+        want = np.pad(((1 - alpha) * ga + alpha * gb).reshape(-1, dims), ((0, 0), (0, 3 - dims)))
+        pos = np.array(got["positions"]).reshape(-1, 3)
+        scale = max(1.0, float(np.abs(want).max()))
+        np.testing.assert_allclose(pos, want, atol=2e-6 * scale)
+        seg = np.array(got["segments"]).reshape(-1, 2)
+        size = max(float(np.ptp(tr.display(j, dims), axis=0).max()) for j in (k - 1, k))
+        for line in range(L):
+            s = seg[(seg[:, 0] >= line * V) & (seg[:, 0] < (line + 1) * V)]
+            assert s[0, 0] == line * V and s[-1, 1] == line * V + V - 1
+            assert (s[1:, 0] == s[:-1, 1]).all(), f"stage {k} line {line} has a gap"
+            for i, j in s:
+                p, q = want[i], want[j]
+                v = want[i + 1:j]
+                d = q - p
+                t = np.clip((v - p) @ d / max(float(d @ d), 1e-30), 0, 1)
+                off = np.linalg.norm(v - (p + t[:, None] * d), axis=1)
+                assert (off <= 1e-3 * size).all(), f"stage {k} line {line}: {off.max()}"
+        if all(s.kind in ("input", "linear", "bias") for s in tr.stages[:k + 1]):
+            assert len(seg) == L, f"stage {k}: a straight grid drawn with {len(seg)} segments"
+    page.close()
+
+
 def test_hovering_a_neuron_shows_its_heatmap(ctx: Any, traces: dict) -> None:
     _, html = traces["wide"]
     page = _open(ctx, html)

@@ -666,6 +666,15 @@ export class Viewer {
     return ids.map((i) => Array.from(this.pos.slice(3 * i, 3 * i + 3)));
   }
 
+  /** The grid as drawn: its vertices' current positions (rows of 3) and the index pairs of
+   *  the segments drawn (for tests: each polyline is decimated per stage pair). */
+  gridDrawn(): { positions: number[]; segments: number[] } | null {
+    if (!this.grid) return null;
+    const g = this.grid.geometry, idx = g.getIndex()!.array as Uint32Array;
+    return { positions: Array.from(g.getAttribute("position").array as Float32Array),
+             segments: Array.from(idx.subarray(0, Math.min(g.drawRange.count, idx.length))) };
+  }
+
   dispose(): void {
     this.disposed = true;
     this.controls.dispose();
@@ -688,6 +697,7 @@ function expose(v: Viewer): void {
     play: (loop = false) => v.play(loop),
     pause: () => v.pause(),
     positions: (idx?: number[]) => v.positions(idx),
+    grid: () => v.gridDrawn(),
     screenOf: (i: number) => v.screenOf(i),
     planeAt: (x: number, y: number) => v.planeAt(x, y),
     describe: (i: number) => v.describe(i),

@@ -44,9 +44,10 @@ STEP_EPOCHS = 10
 LIVE_REGION_RES = 40    # region mesh vertices per side in live updates
 UNIT_MAPS_EVERY = 4     # live updates carry the per-neuron heatmaps every this many (the page
                         # keeps the last ones): a third of an update's tracing time otherwise
-TRAIN_NICE = 10         # niceness of the training thread (Linux: per thread), so on a busy
-                        # machine the live updates' tracing, sending and drawing come first
-                        # (measured: 2x the updates/s, 0.7x the epochs/s under load 4 on 2 cores)
+TRAIN_NICE = 0          # niceness of the training thread (Linux: per thread); > 0 lets the
+                        # live updates' tracing come first on a busy machine. Measured (bench_viewer
+                        # --train-nice 0,10, 2 cores): +10 gave 2x the updates/s at load 5 but none
+                        # at load 3-4, and 0.4-0.7x the epochs/s: off by default
 
 
 class Config(BaseModel):

@@ -42,6 +42,15 @@ static inline void blend(unsigned char *p, double r, double g, double b, double 
     p[3] = (unsigned char)(oa * 255.0 + 0.5);
 }
 
+/* Opaque destination, 8-bit colour, alpha in 0..256: the common case, in integers. */
+static inline void blend8(unsigned char *p, int r8, int g8, int b8, int a256)
+{
+    int k = 256 - a256;
+    p[0] = (unsigned char)((r8 * a256 + p[0] * k + 128) >> 8);
+    p[1] = (unsigned char)((g8 * a256 + p[1] * k + 128) >> 8);
+    p[2] = (unsigned char)((b8 * a256 + p[2] * k + 128) >> 8);
+}
+
 static inline int imax(int a, int b) { return a > b ? a : b; }
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int ifloor(double x) { int i = (int)x; return i - (x < i); }  /* no libm call */
@@ -75,6 +84,9 @@ static void discs(unsigned char *buf, int w, const double *xy, const double *rgb
             continue;
         if (!clip_box(cx - reach, cy - reach, cx + reach, cy + reach, clip, &xa, &ya, &xb, &yb))
             continue;
+        int r8 = (int)(dmin(dmax(c[0], 0.0), 1.0) * 255.0 + 0.5);
+        int g8 = (int)(dmin(dmax(c[1], 0.0), 1.0) * 255.0 + 0.5);
+        int b8 = (int)(dmin(dmax(c[2], 0.0), 1.0) * 255.0 + 0.5);
         for (int row = ya; row < yb; row++) {
             double dy = row + 0.5 - cy;
             unsigned char *line = buf + ((size_t)row * w) * 4;
@@ -83,7 +95,11 @@ static void discs(unsigned char *buf, int w, const double *xy, const double *rgb
                 if (d2 >= out2)
                     continue;
                 double cov = d2 <= in2 ? 1.0 : reach - sqrt(d2);
-                blend(line + (size_t)col * 4, c[0], c[1], c[2], c[3] * cov);
+                unsigned char *px_ = line + (size_t)col * 4;
+                if (px_[3] == 255)
+                    blend8(px_, r8, g8, b8, (int)(c[3] * cov * 256.0 + 0.5));
+                else
+                    blend(px_, c[0], c[1], c[2], c[3] * cov);
             }
         }
     }
@@ -128,6 +144,8 @@ typedef struct {
     int w;
     double r, g, b, alpha;  /* colour; alpha at full coverage */
     double reach;           /* half the width plus half a pixel */
+    int r8, g8, b8;         /* the colour in 8 bits */
+    int a256[256];          /* alpha * coverage / 255 in 0..256, by 8-bit coverage */
 } Stroke;
 
 /* Round-capped segment a->b: each pixel's coverage is raised to the segment's, and the pixel is
@@ -174,8 +192,13 @@ static void capsule(const Stroke *s, double ax, double ay, double bx, double by,
             if (c8 <= prev)
                 continue;
             cl[col] = stamp | c8;
+            unsigned char *px_ = bl + (size_t)col * 4;
+            if (prev == 0 && px_[3] == 255) {   /* first touch of an opaque pixel */
+                blend8(px_, s->r8, s->g8, s->b8, s->a256[c8]);
+                continue;
+            }
             double a_old = s->alpha * prev / 255.0, a_new = s->alpha * c8 / 255.0;
-            blend(bl + (size_t)col * 4, s->r, s->g, s->b, (a_new - a_old) / (1.0 - a_old));
+            blend(px_, s->r, s->g, s->b, (a_new - a_old) / (1.0 - a_old));
         }
     }
 }
@@ -212,6 +235,11 @@ static void polylines(unsigned char *buf, u32 *cov, u32 stamp, int w, const doub
     Stroke s = {buf, cov, stamp, w, rgba[0], rgba[1], rgba[2], 0.0, 0.0};
     s.reach = dmax(width, 1.0) / 2.0 + 0.5;
     s.alpha = dmin(rgba[3], 1.0) * dmin(width, 1.0);   /* hairlines: fainter, not thinner */
+    s.r8 = (int)(dmin(dmax(rgba[0], 0.0), 1.0) * 255.0 + 0.5);
+    s.g8 = (int)(dmin(dmax(rgba[1], 0.0), 1.0) * 255.0 + 0.5);
+    s.b8 = (int)(dmin(dmax(rgba[2], 0.0), 1.0) * 255.0 + 0.5);
+    for (int c = 0; c < 256; c++)
+        s.a256[c] = (int)(s.alpha * c / 255.0 * 256.0 + 0.5);
     double m = s.reach + 1.0;
     double frame[4] = {clip[0] - m, clip[1] - m, clip[2] + m, clip[3] + m};
     for (Py_ssize_t li = 0; li < nl; li++) {

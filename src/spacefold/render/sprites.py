@@ -65,6 +65,20 @@ class SpriteText(Text):
     def draw(self, renderer: Any) -> None:
         if not self.get_visible() or not self.get_text():
             return
+        sprite = getattr(self, "_sprite", None)
+        if sprite is None or self.stale:      # every Text setter marks the artist stale
+            sprite = self._sprite = self._lookup()
+        img, ox, oy = sprite
+        x, y = self.get_transform().transform(self.get_unitless_position())
+        gc = renderer.new_gc()
+        clip = self.get_clip_box() if self.get_clip_on() else None
+        if clip is not None:
+            gc.set_clip_rectangle(clip)
+        renderer.draw_image(gc, int(round(x - ox)), int(round(y - oy)), img[::-1])
+        gc.restore()
+        self.stale = False
+
+    def _lookup(self) -> tuple[np.ndarray, float, float]:
         props: dict[str, Any] = {"text": self.get_text(), "fontsize": self.get_fontsize(),
                  "color": to_rgba(self.get_color(), self.get_alpha()),
                  "ha": self.get_horizontalalignment(), "va": self.get_verticalalignment(),
@@ -75,12 +89,4 @@ class SpriteText(Text):
         key = tuple(props.values())
         dpi = self.figure.dpi if self.figure is not None else 100.0
         props["family"] = list(props["family"])
-        img, ox, oy = _CACHE.get(key, props, dpi)
-        x, y = self.get_transform().transform(self.get_unitless_position())
-        gc = renderer.new_gc()
-        clip = self.get_clip_box() if self.get_clip_on() else None
-        if clip is not None:
-            gc.set_clip_rectangle(clip)
-        renderer.draw_image(gc, int(round(x - ox)), int(round(y - oy)), img[::-1])
-        gc.restore()
-        self.stale = False
+        return _CACHE.get(key, props, dpi)

@@ -65,7 +65,7 @@ def live_updates(ctx: object, seconds: float, process: bool = True,
     import uvicorn
 
     from spacefold.server import jobs
-    from spacefold.server.app import create_app
+    from spacefold.server.app import WS_OPTIONS, create_app
 
     jobs.LIVE_WORKER = process
     if nice is not None:
@@ -75,7 +75,7 @@ def live_updates(ctx: object, seconds: float, process: bool = True,
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
-                                       log_level="warning"))
+                                       log_level="warning", **WS_OPTIONS))
     th = threading.Thread(target=srv.run, daemon=True)
     th.start()
     while not srv.started:

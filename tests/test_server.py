@@ -554,3 +554,23 @@ def test_live_updates_traced_in_the_worker_process_equal_the_local_ones() -> Non
         assert msgs[-1]["trace"]["n"] == 60 and jobs.worker() is None
     finally:
         jobs.LIVE_WORKER = True
+
+
+def test_a_live_update_older_than_the_one_shown_is_dropped(monkeypatch) -> None:
+    """Two tracing processes may finish out of order: the page never goes back in time.
+    The reused colours are the trace's own."""
+    import spacefold as sf
+    from spacefold.export import payload
+    from spacefold.trace import GridSpec
+
+    monkeypatch.setattr(jobs, "LIVE_WORKER", False)        # traced here, same code path
+    msgs: list[dict] = []
+    job = jobs.Job(jobs.Config(dataset="moons", classes=2, n=60, arch="2-5-2", epochs=50),
+                   msgs.append)
+    net = job.snapshot()
+    job.publish(net, 9, 0.4, "training", remote=True, which=1)
+    job.publish(net, 8, 0.5, "training", remote=True, which=0)      # came back late
+    job.publish(net, 9, 0.4, "training", remote=True, which=0)
+    assert [m["epoch"] for m in msgs] == [9, 9] and job.updates == 2
+    t = sf.trace(net, job.data, grid=GridSpec(lines=17, verts=48, regions=0))
+    assert msgs[-1]["trace"]["colors"] == payload(t)["colors"]

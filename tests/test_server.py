@@ -167,16 +167,26 @@ needs_browser = pytest.mark.usefixtures("require_browser")
 SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer-shots"
 
 
+def _open_app(ctx: Any, url: str) -> Any:
+    """A new page on the app at ``url``, its first frame drawn; page errors collect in
+    ``page.errors``."""
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
+                           timeout=60_000)
+    page.errors = errors
+    return page
+
+
 @needs_browser
 def test_training_the_spiral_in_the_browser_passes_90_percent(server: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     with browser.chromium(1200, 700) as ctx:
-        page = ctx.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server + "?dataset=spiral&classes=5&n=600&arch=2-64-5&lr=0.03&stage=5")
-        page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
-                               timeout=60_000)
+        page = _open_app(ctx, server + "?dataset=spiral&classes=5&n=600&arch=2-64-5&lr=0.03"
+                         "&stage=5")
+        errors = page.errors
         page.screenshot(path=str(SHOTS / "app-start.png"))
         first = float(page.locator(".sf-metrics").get_attribute("data-test-acc") or 0)
         page.locator("button.sf-train").click()
@@ -434,13 +444,9 @@ def test_a_render_too_long_for_the_bound_is_an_error_message() -> None:
 def test_the_render_button_offers_a_decodable_mp4(server: str, tmp_path: Path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     with browser.chromium(1100, 700) as ctx:
-        page = ctx.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server + "?dataset=moons&classes=2&n=80&arch=2-3-2&video=320x180&vfps=12"
-                           "&stage=2")
-        page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
-                               timeout=60_000)
+        page = _open_app(ctx, server + "?dataset=moons&classes=2&n=80&arch=2-3-2&video=320x180"
+                         "&vfps=12&stage=2")
+        errors = page.errors
         assert page.locator("select[name=video]").input_value() == "320x180"
         page.locator("button.sf-render").click()
         page.wait_for_function("['running', 'done', 'error'].includes(document.querySelector("
@@ -467,13 +473,9 @@ def test_the_render_button_offers_a_decodable_mp4(server: str, tmp_path: Path) -
 @needs_browser
 def test_one_activation_per_hidden_layer_and_digits(server: str) -> None:
     with browser.chromium(1100, 700) as ctx:
-        page = ctx.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server + "?dataset=moons&classes=2&n=100&arch=2-4-3-2"
-                           "&activation=tanh,sigmoid&stage=0")
-        page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
-                               timeout=60_000)
+        page = _open_app(ctx, server + "?dataset=moons&classes=2&n=100&arch=2-4-3-2"
+                         "&activation=tanh,sigmoid&stage=0")
+        errors = page.errors
         acts = page.locator("select.sf-act")
         assert acts.count() == 2
         assert [acts.nth(i).input_value() for i in range(2)] == ["tanh", "sigmoid"]

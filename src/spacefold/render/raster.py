@@ -18,6 +18,7 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.path import Path
@@ -29,7 +30,6 @@ from spacefold.render import rasterize
 from spacefold.render.frame import (
     Bars,
     Diagram,
-    Extent,
     Frame,
     Image,
     Panel,
@@ -38,6 +38,7 @@ from spacefold.render.frame import (
     Space,
     Text,
 )
+from spacefold.render.kernel2d import SOLID, STYLES, dashed, fit_view, stamp_pixels
 from spacefold.render.sprites import SpriteText
 
 DPI = 100.0
@@ -138,6 +139,7 @@ class Polylines(Artist):
         self.set_animated(True)
         self.color = color
         self.linewidth = linewidth_pt
+        self.style = "-"          # a dash style (kernels only): one line, cut into dashes
         self._lines = np.zeros((0, 2, 2))
         self._codes = np.zeros(0, dtype=np.uint8)
 
@@ -162,9 +164,11 @@ class Polylines(Artist):
         buf = _agg_buffer(renderer)
         if buf is not None:
             h = buf.shape[0]
-            rasterize.draw_polylines(buf, _to_buffer(pix, h).reshape(self._lines.shape), rgba,
-                                     renderer.points_to_pixels(self.linewidth),
-                                     _pixel_clip(ax, h))
+            lines = _to_buffer(pix, h).reshape(self._lines.shape)
+            width = renderer.points_to_pixels(self.linewidth)
+            if self.style not in SOLID:
+                lines = dashed(lines[0], self.style, width)
+            rasterize.draw_polylines(buf, lines, rgba, width, _pixel_clip(ax, h))
             return
         path = Path(pix, self._codes)
         path.should_simplify = True
@@ -214,33 +218,18 @@ class Stamps(Artist):
     def _stamp(self, im: Image, ax: Axes) -> tuple[int, int, np.ndarray] | None:
         x0, x1, y0, y1 = im.extent
         (px0, py0), (px1, py1) = ax.transData.transform([(x0, y0), (x1, y1)])
-        if not np.isfinite([px0, py0, px1, py1]).all() or px0 == px1 or py0 == py1:
-            return None
         bb = ax.bbox
-        left = max(int(round(min(px0, px1))), int(np.floor(bb.x0)))
-        right = min(int(round(max(px0, px1))), int(np.ceil(bb.x1)))
-        bottom = max(int(round(min(py0, py1))), int(np.floor(bb.y0)))
-        top = min(int(round(max(py0, py1))), int(np.ceil(bb.y1)))
-        if right <= left or top <= bottom:
-            return None
-        key = (id(im.rgba), left, bottom, right, top, round(px0, 3), round(py0, 3),
-               round(px1, 3), round(py1, 3))
+        key = (id(im.rgba), round(px0, 3), round(py0, 3), round(px1, 3), round(py1, 3),
+               bb.x0, bb.y0, bb.x1, bb.y1)
         hit = self._cache.get(key)
         if hit is not None and hit[0] is im.rgba:
             return hit[1], hit[2], hit[3]
-        sh, sw = im.rgba.shape[:2]
-        # the source pixel under each display pixel's centre; Agg stamps row 0 at the bottom
-        fx = (np.arange(left, right) + 0.5 - px0) / (px1 - px0)
-        fy = (np.arange(bottom, top) + 0.5 - py0) / (py1 - py0)
-        cols = np.clip((fx * sw).astype(np.int64), 0, sw - 1)
-        rows = np.clip((fy * sh).astype(np.int64), 0, sh - 1)
-        src = np.ascontiguousarray(im.rgba, dtype=np.uint8).view(np.uint32)[..., 0]  # (h, w)
-        pix = src.take(rows, axis=0).take(cols, axis=1)    # one 4-byte gather per pixel
-        pix = pix.view(np.uint8).reshape(len(rows), len(cols), 4)
+        got = stamp_pixels(im, (px0, py0, px1, py1), (bb.x0, bb.y0, bb.x1, bb.y1))
         if len(self._cache) > 64:
             self._cache.clear()
-        self._cache[key] = (im.rgba, left, bottom, pix)
-        return left, bottom, pix
+        if got is not None:
+            self._cache[key] = (im.rgba, *got)
+        return got
 
 
 def _color_groups(colors: np.ndarray) -> list[tuple[np.ndarray, tuple[float, ...]]]:
@@ -266,20 +255,6 @@ def _color_groups(colors: np.ndarray) -> list[tuple[np.ndarray, tuple[float, ...
                 centres[j] = c[m].mean(0)
     return [(np.flatnonzero(lab == j), tuple(np.clip(centres[j], 0, 1)))
             for j in range(k) if (lab == j).any()]
-
-
-def fit_view(view: Extent, width_px: float, height_px: float) -> Extent:
-    """Grow ``view`` so one data unit has the same length on both axes (equal aspect)."""
-    x0, x1, y0, y1 = view
-    w, h = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
-    target = width_px / max(height_px, 1e-9)
-    if w / h < target:
-        cx, w = (x0 + x1) / 2, h * target
-        x0, x1 = cx - w / 2, cx + w / 2
-    else:
-        cy, h = (y0 + y1) / 2, w / target
-        y0, y1 = cy - h / 2, cy + h / 2
-    return (x0, x1, y0, y1)
 
 
 class _Pool:
@@ -309,10 +284,10 @@ class _View:
         self.animated: list[Artist] = []
         self.title = self._text(0.0, 1.0, 15, "left", "bottom")
         self.subtitle = self._text(1.0, 1.0, 11, "right", "bottom", alpha=0.75)
-        self.texts = _Pool(lambda: self._text(0, 0, 12, "left", "top"))
+        self.texts = _Pool(lambda: self._text(0, 0, 12, "left", "top", alpha=None))
 
     def _text(self, x: float, y: float, size: float, ha: str, va: str,
-              alpha: float = 1.0) -> MplText:
+              alpha: float | None = 1.0) -> MplText:
         t = _text(self.ax, x, y, self.ax.transAxes, color=FOREGROUND,
                   fontsize=size * self.scale, ha=ha, va=va, alpha=alpha)
         self.animated.append(t)
@@ -399,6 +374,8 @@ class _SpaceView(_View):
         self.thumbs = Stamps()                # thumbnails, over the points
         ax.add_artist(self.thumbs)
         self.lines = _Pool(self._new_line)
+        self.strokes = _Pool(self._new_stroke)
+        self.line_order: list[Artist] = []
         self.labels = _Pool(lambda: self._data_text())
         self.order: list[Artist] = [self.image, self.grid, self.axes]
 
@@ -406,6 +383,11 @@ class _SpaceView(_View):
         ln = Line2D([], [], animated=True, zorder=4, solid_capstyle="round")
         self.ax.add_line(ln)
         return ln
+
+    def _new_stroke(self) -> Polylines:
+        art = Polylines((1.0, 1.0, 1.0, 1.0), 1.0)
+        self.ax.add_artist(art)
+        return art
 
     def _data_text(self) -> MplText:
         t = _text(self.ax, 0, 0, self.ax.transData, color=FOREGROUND,
@@ -436,10 +418,25 @@ class _SpaceView(_View):
         else:
             self.discs.set_visible(False)
         self.thumbs.set_images(p.thumbnails)
-        lines = self.lines.take(len(p.lines))
+        # lines through the kernels where they draw (as the Matplotlib-free backend does),
+        # the rest (other styles, or no kernels) as Line2D
+        kernel = rasterize.AVAILABLE
+        n_kernel = sum(1 for ln in p.lines if kernel and ln.style in STYLES)
+        strokes = self.strokes.take(n_kernel)
+        lines = self.lines.take(len(p.lines) - n_kernel)
         labelled = [ln for ln in p.lines if ln.label]
         labels = self.labels.take(len(labelled))
-        for art, ln in zip(lines, p.lines, strict=True):
+        self.line_order = []
+        for ln in p.lines:
+            art = strokes.pop(0) if kernel and ln.style in STYLES else lines.pop(0)
+            self.line_order.append(art)
+            if isinstance(art, Polylines):
+                art.color = to_rgba(ln.color)  # type: ignore[arg-type]
+                art.linewidth = ln.width * 72 / DPI * self.scale
+                art.set_lines(ln.xy[None])
+                art.style = ln.style
+                art.set_visible(ln.width > 0)
+                continue
             art.set_data(ln.xy[:, 0], ln.xy[:, 1])
             art.set_color(ln.color)
             art.set_linewidth(ln.width * 72 / DPI * self.scale)
@@ -457,7 +454,7 @@ class _SpaceView(_View):
         if self.discs.get_visible():
             self.discs.draw(self._renderer())
         self.thumbs.draw(self._renderer())
-        for a in self.lines.items + self.labels.items:
+        for a in self.line_order + self.labels.items:
             if a.get_visible():
                 self._draw(a)
         super().draw()

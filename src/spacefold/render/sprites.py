@@ -1,5 +1,9 @@
 """Text drawn from cached bitmaps: Matplotlib lays out and rasterises glyphs on every draw,
-which costs more than everything else in a frame; titles and captions rarely change."""
+which costs more than everything else in a frame; titles and captions rarely change.
+
+Plain strings are rasterised by :mod:`spacefold.render.text` (the same sprites the
+Matplotlib-free 2-D backend draws, so both paths print identical text); mathtext goes
+through a scratch Matplotlib figure here."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+
+from spacefold.render import text as text_sprites
 
 _SCRATCH_PX = (2400, 600)
 _MAX_SPRITES = 512
@@ -86,7 +92,12 @@ class SpriteText(Text):
                  "linespacing": getattr(self, "_linespacing", 1.2),
                  "multialignment": getattr(self, "_multialignment", None)
                  or self.get_horizontalalignment()}
-        key = tuple(props.values())
         dpi = self.figure.dpi if self.figure is not None else 100.0
+        s = props["text"]
+        if not text_sprites.is_mathtext(s) and text_sprites.family_of(props["family"]):
+            return text_sprites.CACHE.get(s, props["fontsize"], props["color"], props["ha"],
+                                          props["va"], props["family"], props["fontweight"],
+                                          "normal", props["multialignment"], dpi)
+        key = tuple(props.values())
         props["family"] = list(props["family"])
         return _CACHE.get(key, props, dpi)

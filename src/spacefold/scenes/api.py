@@ -90,9 +90,9 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
             raise RenderError(f"scene {tl.name!r} has no single trace to export as .npz")
         return tr.to_npz(p)
 
-    from spacefold.render.raster import RasterBackend
+    from spacefold.render.kernel2d import Backend
 
-    backend = RasterBackend(size)
+    backend = Backend(size)
     if suffix == ".png":
         stills = [tl.poster()] if still == "poster" else tl.stills()
         images = [backend.draw(f).copy() for f in stills]

@@ -1,0 +1,335 @@
+"""The 2-D backend without Matplotlib: frames of plane views drawn by the compiled kernels alone.
+
+A frame made only of :class:`~spacefold.render.frame.Space` panels — points, the deformed
+grid, decision regions, solid lines, plain text — needs nothing from Matplotlib: the kernels
+(:mod:`spacefold.render.rasterize`) draw the points, grid, axes and lines, :mod:`.text`
+prints the text, regions and thumbnails are resampled here. Importing Matplotlib's figure
+machinery costs ~0.6 s a process, more than drawing a 10-second video, so :class:`Backend`
+draws each frame here when it can and hands the rest (bar charts, plots, the network diagram,
+3-D, dashed lines, mathtext) to :class:`~spacefold.render.raster.RasterBackend`, imported on
+first need. Both paths share the kernels, the text sprites and the geometry below, and a test
+holds them to the same pixels.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID
+from spacefold.render import rasterize, text
+from spacefold.render.frame import Extent, Frame, Image, Rect, Space
+
+DPI = 100.0                  # the raster backend's figure dpi: sizes in pt scale by DPI / 72
+GRID_WIDTH_PX = 1.5          # at 720p
+AXES_WIDTH_PT = 1.2
+TITLE_PT, SUBTITLE_PT, TEXT_PT, LABEL_PT = 15.0, 11.0, 12.0, 11.0
+HEADING_PT, CAPTION_PT = 20.0, 13.0
+SUBTITLE_ALPHA, CAPTION_ALPHA = 0.75, 0.85
+SOLID = ("-", "solid")
+# Matplotlib's dash patterns (rcParams lines.*_pattern), in line widths
+DASHES = {"--": (3.7, 1.6), "dashed": (3.7, 1.6), ":": (1.0, 1.65), "dotted": (1.0, 1.65),
+          "-.": (6.4, 1.6, 1.0, 1.6), "dashdot": (6.4, 1.6, 1.0, 1.6)}
+STYLES = SOLID + tuple(DASHES)
+
+_HEX = re.compile(r"#[0-9a-fA-F]{3,8}")
+
+
+def rgba(color: Any, alpha: float | None = None) -> tuple[float, float, float, float] | None:
+    """A colour as (r, g, b, a) floats: "#rgb", "#rrggbb", "#rrggbbaa" or a 3/4-tuple; like
+    Matplotlib's ``to_rgba``, ``alpha`` replaces the colour's own alpha. None for other
+    colours (names), which only the Matplotlib backend understands."""
+    if isinstance(color, str):
+        if not _HEX.fullmatch(color) or len(color) not in (4, 7, 9):
+            return None
+        h = color[1:]
+        if len(h) == 3:
+            h = "".join(c * 2 for c in h)
+        vals = [int(h[i:i + 2], 16) / 255 for i in range(0, len(h), 2)] + [1.0]
+        r, g, b, a = vals[:4]
+    else:
+        try:
+            vals = [float(v) for v in color] + [1.0]
+        except (TypeError, ValueError):
+            return None
+        if len(vals) not in (4, 5):
+            return None
+        r, g, b, a = vals[:4]
+    return (r, g, b, a if alpha is None else float(alpha))
+
+
+def fit_view(view: Extent, width_px: float, height_px: float) -> Extent:
+    """Grow ``view`` so one data unit has the same length on both axes (equal aspect)."""
+    x0, x1, y0, y1 = view
+    w, h = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+    target = width_px / max(height_px, 1e-9)
+    if w / h < target:
+        cx, w = (x0 + x1) / 2, h * target
+        x0, x1 = cx - w / 2, cx + w / 2
+    else:
+        cy, h = (y0 + y1) / 2, w / target
+        y0, y1 = cy - h / 2, cy + h / 2
+    return (x0, x1, y0, y1)
+
+
+def stamp_pixels(im: Image, corners: tuple[float, float, float, float],
+                 box: tuple[float, float, float, float]
+                 ) -> tuple[int, int, np.ndarray] | None:
+    """``im`` resampled by nearest neighbour onto exactly the display pixels it covers:
+    ``corners`` = display (px0, py0, px1, py1) of its extent's (xmin, ymin) and (xmax, ymax),
+    ``box`` = the panel's display (x0, y0, x1, y1) it is clipped to (y up). Returns
+    ``(left, bottom, pixels)`` with pixel row 0 at the bottom, or None when nothing shows."""
+    px0, py0, px1, py1 = corners
+    if not np.isfinite(corners).all() or px0 == px1 or py0 == py1:
+        return None
+    bx0, by0, bx1, by1 = box
+    left = max(int(round(min(px0, px1))), math.floor(bx0))
+    right = min(int(round(max(px0, px1))), math.ceil(bx1))
+    bottom = max(int(round(min(py0, py1))), math.floor(by0))
+    top = min(int(round(max(py0, py1))), math.ceil(by1))
+    if right <= left or top <= bottom:
+        return None
+    sh, sw = im.rgba.shape[:2]
+    # the source pixel under each display pixel's centre
+    fx = (np.arange(left, right) + 0.5 - px0) / (px1 - px0)
+    fy = (np.arange(bottom, top) + 0.5 - py0) / (py1 - py0)
+    cols = np.clip((fx * sw).astype(np.int64), 0, sw - 1)
+    rows = np.clip((fy * sh).astype(np.int64), 0, sh - 1)
+    src = np.ascontiguousarray(im.rgba, dtype=np.uint8).view(np.uint32)[..., 0]  # (h, w)
+    pix = src.take(rows, axis=0).take(cols, axis=1)    # one 4-byte gather per pixel
+    return left, bottom, pix.view(np.uint8).reshape(len(rows), len(cols), 4)
+
+
+def dashed(xy: np.ndarray, style: str, width: float) -> np.ndarray:
+    """The "on" pieces of the polyline ``xy`` (V, 2) in pixels under the dash pattern of
+    ``style`` (Matplotlib's, scaled by the line ``width`` in px, starting at the first vertex),
+    as (M, 2, 2) segments to fill as one shape; ``xy[None]`` for a solid line."""
+    pattern = DASHES.get(style)
+    xy = np.asarray(xy, dtype=np.float64)
+    if pattern is None or len(xy) < 2:
+        return xy[None]
+    on_off = np.asarray(pattern) * max(width, 1e-3)
+    period = float(on_off.sum())
+    edges = np.concatenate([[0.0], np.cumsum(on_off)])          # phase boundaries in a period
+    seg = np.hypot(*np.diff(xy, axis=0).T)
+    seg[~np.isfinite(seg)] = 0.0
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    total = float(s[-1])
+    if total <= 0 or total / period > 1e5:
+        return xy[None]
+    starts = np.arange(int(total // period) + 1) * period
+    cuts = (starts[:, None] + edges[None, :]).ravel()
+    at = np.unique(np.concatenate([s, cuts[cuts < total], [total]]))
+    pts = np.stack([np.interp(at, s, xy[:, 0]), np.interp(at, s, xy[:, 1])], axis=1)
+    mid = (at[:-1] + at[1:]) / 2
+    phase = np.searchsorted(edges, np.mod(mid, period), side="right") - 1
+    keep = (phase % 2 == 0) & (at[1:] > at[:-1])
+    return np.stack([pts[:-1][keep], pts[1:][keep]], axis=1)
+
+
+def _plain(s: str, family: Any = "sans-serif") -> bool:
+    return not s or (not text.is_mathtext(s) and text.family_of(family) is not None)
+
+
+class _Panel:
+    """One Space panel's pixel geometry and caches (kept while the layout holds)."""
+
+    def __init__(self, rect: Rect, size: tuple[int, int]) -> None:
+        w, h = size
+        left, bottom, width, height = rect
+        self.box = (left * w, bottom * h, (left + width) * w, (bottom + height) * h)  # y up
+        x0, y0, x1, y1 = self.box
+        self.clip = (math.floor(x0), h - math.ceil(y1), math.ceil(x1), h - math.floor(y0))
+        # Agg clips images to the box rounded to whole pixels
+        self.image_clip = (math.floor(x0 + 0.5), math.floor(h - y1 + 0.5), math.floor(x1 + 0.5),
+                           math.floor(h - y0 + 0.5))
+        self.height = h
+        self.view: Extent = (0.0, 1.0, 0.0, 1.0)
+        self.colors_ref: Any = None
+        self.rgba = np.zeros((0, 4))
+        self.stamps: dict[tuple[Any, ...], tuple[Any, int, int, np.ndarray]] = {}
+
+    def set_view(self, view: Extent) -> None:
+        x0, y0, x1, y1 = self.box
+        self.view = fit_view(view, x1 - x0, y1 - y0)
+        v0, v1, w0, w1 = self.view
+        self.sx, self.sy = (x1 - x0) / (v1 - v0), (y1 - y0) / (w1 - w0)
+
+    def display(self, xy: np.ndarray) -> np.ndarray:
+        """Data (…, 2) → display pixels (origin bottom-left, y up), float64."""
+        xy = np.asarray(xy, dtype=np.float64)
+        out = np.empty(xy.shape)
+        out[..., 0] = self.box[0] + (xy[..., 0] - self.view[0]) * self.sx
+        out[..., 1] = self.box[1] + (xy[..., 1] - self.view[2]) * self.sy
+        return out
+
+    def pixels(self, xy: np.ndarray) -> np.ndarray:
+        """Data (…, 2) → buffer pixels (origin top-left, y down)."""
+        out = self.display(xy)
+        out[..., 1] = self.height - out[..., 1]
+        return out
+
+    def point_colors(self, colors: np.ndarray | None, n: int) -> np.ndarray:
+        if colors is None:
+            return np.ones((n, 4))
+        if self.colors_ref is not colors or len(self.rgba) != n:
+            c = np.asarray(colors, dtype=np.float64)
+            self.rgba = np.ones((n, 4))
+            self.rgba[:, :c.shape[1]] = np.clip(c, 0.0, 1.0)
+            self.colors_ref = colors
+        return self.rgba
+
+    def stamp(self, im: Image) -> tuple[int, int, np.ndarray] | None:
+        (px0, py0), (px1, py1) = self.display(np.array([[im.extent[0], im.extent[2]],
+                                                        [im.extent[1], im.extent[3]]]))
+        key = (id(im.rgba), round(px0, 3), round(py0, 3), round(px1, 3), round(py1, 3))
+        hit = self.stamps.get(key)
+        if hit is not None and hit[0] is im.rgba:
+            return hit[1:]
+        got = stamp_pixels(im, (px0, py0, px1, py1), self.box)
+        if len(self.stamps) > 64:
+            self.stamps.clear()
+        if got is not None:
+            self.stamps[key] = (im.rgba, *got)
+        return got
+
+
+class KernelBackend:
+    """Draws frames of Space panels to RGBA arrays of ``size`` (width, height) pixels with the
+    compiled kernels; :meth:`supports` says whether a frame is one of those."""
+
+    def __init__(self, size: tuple[int, int] = (1280, 720)) -> None:
+        if not rasterize.AVAILABLE:
+            raise RuntimeError("the compiled kernels are not available")
+        w, h = size
+        self.size = size
+        self.scale = h / 720.0
+        self.buf = np.empty((h, w, 4), dtype=np.uint8)
+        self.background = np.empty_like(self.buf)
+        bg = rgba(BACKGROUND)
+        assert bg is not None
+        self.background[:] = np.round(np.array(bg) * 255).astype(np.uint8)
+        self.panels: list[_Panel] = []
+        self.layout: list[Rect] = []
+
+    @staticmethod
+    def supports(frame: Frame) -> bool:
+        """True when every panel is a Space panel this backend draws exactly as the Matplotlib
+        one does: solid lines, colours it can read, text without mathtext."""
+        if not rasterize.AVAILABLE or not (_plain(frame.heading) and _plain(frame.caption)):
+            return False
+        for _, p in frame.panels:
+            if not isinstance(p, Space) or not (_plain(p.title) and _plain(p.subtitle)):
+                return False
+            for ln in p.lines:
+                if (ln.width > 0 and ln.style not in STYLES) or rgba(ln.color) is None \
+                        or not _plain(ln.label):
+                    return False
+            for t in p.texts:
+                if rgba(t.color) is None or not _plain(t.text, t.family):
+                    return False
+        return True
+
+    def draw(self, frame: Frame) -> np.ndarray:
+        """Render ``frame`` (see :meth:`supports`); returns the (H, W, 4) uint8 canvas, valid
+        until the next call."""
+        layout = [tuple(r) for r, _ in frame.panels]
+        if layout != self.layout:
+            self.panels = [_Panel(r, self.size) for r in layout]  # type: ignore[arg-type]
+            self.layout = layout  # type: ignore[assignment]
+        np.copyto(self.buf, self.background)
+        for panel, (_, p) in zip(self.panels, frame.panels, strict=True):
+            assert isinstance(p, Space)
+            self._space(panel, p)
+        w, h = self.size
+        self._text(frame.heading, HEADING_PT, FOREGROUND, "center", "top", 0.5 * w, 0.975 * h)
+        self._text(frame.caption, CAPTION_PT, FOREGROUND, "center", "bottom", 0.5 * w, 0.02 * h,
+                   alpha=CAPTION_ALPHA)
+        return self.buf
+
+    def close(self) -> None:
+        self.panels = []
+
+    def _text(self, s: str, size_pt: float, color: Any, ha: str, va: str, x: float, y: float,
+              alpha: float | None = None, family: Any = "sans-serif") -> None:
+        if not s:
+            return
+        c = rgba(color, alpha)
+        assert c is not None
+        sprite = text.CACHE.get(s, size_pt * self.scale, c, ha, va, family, "normal",
+                                "normal", ha, DPI)
+        text.blit(self.buf, sprite, x, y)
+
+    def _stamp(self, panel: _Panel, im: Image) -> None:
+        got = panel.stamp(im)
+        if got is not None:
+            left, bottom, pix = got
+            text.blit(self.buf, (pix[::-1], 0.0, 0.0), left, bottom, panel.image_clip)
+
+    def _space(self, panel: _Panel, p: Space) -> None:
+        buf, s, clip = self.buf, self.scale, panel.clip
+        panel.set_view(p.view)
+        if p.regions is not None:
+            self._stamp(panel, p.regions)
+        if p.grid is not None and p.grid.size:
+            r, g, b, a = GRID
+            rasterize.draw_polylines(buf, panel.pixels(p.grid), (r, g, b, a * p.grid_alpha),
+                                     GRID_WIDTH_PX * s, clip)
+        if p.axes:
+            x0, x1, y0, y1 = panel.view
+            rasterize.draw_polylines(
+                buf, panel.pixels(np.array([[[x0, 0.0], [x1, 0.0]], [[0.0, y0], [0.0, y1]]])),
+                AXES, AXES_WIDTH_PT * s * DPI / 72, clip)
+        if p.points is not None and len(p.points):
+            rasterize.draw_discs(buf, panel.pixels(p.points),
+                                 panel.point_colors(p.colors, len(p.points)),
+                                 p.point_size * s, clip)
+        for im in p.thumbnails:
+            self._stamp(panel, im)
+        for ln in p.lines:
+            if ln.width > 0 and len(ln.xy):
+                c = rgba(ln.color)
+                assert c is not None
+                rasterize.draw_polylines(buf, dashed(panel.pixels(ln.xy), ln.style, ln.width * s),
+                                         c, ln.width * s, clip)
+        for ln in p.lines:
+            if ln.label:
+                (x, y), = panel.display(ln.xy[-1:])
+                self._text(ln.label, LABEL_PT, ln.color, "left", "bottom", x, y)
+        bx0, by0, bx1, by1 = panel.box
+        self._text(p.title, TITLE_PT, FOREGROUND, "left", "bottom", bx0, by1, alpha=1.0)
+        self._text(p.subtitle, SUBTITLE_PT, FOREGROUND, "right", "bottom", bx1, by1,
+                   alpha=SUBTITLE_ALPHA)
+        for t in p.texts:
+            self._text(t.text, t.size, t.color, t.ha, t.va, bx0 + t.xy[0] * (bx1 - bx0),
+                       by0 + t.xy[1] * (by1 - by0), family=t.family)
+
+
+class Backend:
+    """The 2-D renderer :func:`spacefold.render` uses: each frame through
+    :class:`KernelBackend` when it can draw it, else through
+    :class:`~spacefold.render.raster.RasterBackend` (Matplotlib, imported on first need)."""
+
+    def __init__(self, size: tuple[int, int] = (1280, 720)) -> None:
+        self.size = size
+        self.kernel = KernelBackend(size) if rasterize.AVAILABLE else None
+        self.raster: Any = None
+
+    def draw(self, frame: Frame) -> np.ndarray:
+        if self.kernel is not None and self.kernel.supports(frame):
+            return self.kernel.draw(frame)
+        if self.raster is None:
+            from spacefold.render.raster import RasterBackend
+
+            self.raster = RasterBackend(self.size)
+        out: np.ndarray = self.raster.draw(frame)
+        return out
+
+    def close(self) -> None:
+        if self.kernel is not None:
+            self.kernel.close()
+        if self.raster is not None:
+            self.raster.close()

@@ -1,0 +1,181 @@
+"""The Matplotlib-free 2-D backend: it draws what the Matplotlib backend draws, it takes only
+the frames it can draw, rendering such a video never imports Matplotlib, and its text is laid
+out as Matplotlib lays text out."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import spacefold as sf
+from spacefold.render import rasterize, text
+from spacefold.render.frame import Bars, Frame, Image, Line, Space, Text
+from spacefold.render.kernel2d import Backend, KernelBackend, dashed, rgba
+from spacefold.render.raster import RasterBackend
+from spacefold.scenes.api import to_timeline
+
+needs_kernels = pytest.mark.skipif(not rasterize.AVAILABLE,
+                                   reason="no C extension, or SPACEFOLD_NO_KERNELS is set")
+SIZE = (480, 270)
+
+
+def both(frame: Frame, size: tuple[int, int] = SIZE) -> tuple[np.ndarray, np.ndarray]:
+    return (KernelBackend(size).draw(frame)[..., :3].astype(int),
+            RasterBackend(size).draw(frame)[..., :3].astype(int))
+
+
+def busy_space(style: str = "--") -> Space:
+    """A panel with every kind of thing a Space panel holds."""
+    rng = np.random.default_rng(3)
+    regions = np.zeros((8, 8, 4), dtype=np.uint8)
+    regions[..., 0] = np.arange(8)[None, :] * 30
+    regions[..., 2] = 200
+    regions[..., 3] = 90
+    thumb = np.full((6, 6, 4), 255, dtype=np.uint8)
+    thumb[2:4, 2:4, :3] = 0
+    t = np.linspace(0, 1, 60)
+    grid = np.stack([np.stack([t * 2 - 1, np.sin(3 * t) * 0.3 + k / 5], axis=1)
+                     for k in range(-4, 5)])
+    return Space(view=(-1.2, 1.2, -1.0, 1.0), points=rng.uniform(-1, 1, (200, 2)),
+                 colors=rng.uniform(0, 1, (200, 3)), grid=grid,
+                 regions=Image(regions, (-1.0, 1.0, -0.8, 0.8)),
+                 thumbnails=[Image(thumb, (0.2, 0.4, 0.2, 0.4))],
+                 lines=[Line(np.array([[-1.0, -0.9], [0.9, 0.7]]), "#ffd166", 2.5),
+                        Line(np.array([[-1.0, 0.5], [0.0, 0.9], [1.0, 0.5]]), (1, 1, 1, 0.6),
+                             1.2, style),
+                        Line(np.array([[0.0, 0.0], [0.5, -0.5]]), "#4fb3ff", 2.0,
+                             label="w₁")],
+                 texts=[Text((0.02, 0.98), "W =\n[ 1.20 -0.50 ]", 12, family="monospace"),
+                        Text((0.98, 0.02), "faint", 14, (1, 1, 1, 0.3), ha="right",
+                             va="bottom")],
+                 title="layer 1 · W·x", subtitle="2-D", point_size=3.0)
+
+
+@needs_kernels
+@pytest.mark.parametrize("style", ["-", "--", ":", "-."])
+def test_both_backends_draw_the_same_panel(style: str) -> None:
+    frame = Frame([((0.04, 0.08, 0.55, 0.8), busy_space(style)),
+                   ((0.62, 0.08, 0.35, 0.8), busy_space("-"))],
+                  heading="heading · 2-2-2", caption="a caption under it")
+    ours, mpl = both(frame)
+    diff = np.abs(ours - mpl)
+    where = np.unravel_index(diff.argmax(), diff.shape)
+    assert diff.max() <= 3, f"max |diff| {diff.max()} at {where}"
+    assert (ours != ours[0, 0]).any(axis=-1).mean() > 0.2     # a busy picture, not a blank one
+
+
+@needs_kernels
+def test_both_backends_draw_the_same_video() -> None:
+    """Every frame of a real 2-2-2 story without the diagram (the reference workload's kind),
+    incl. the dashed unit square of the sigmoid stage and the separating line."""
+    data = sf.dataset("cloud", n=300, seed=2)
+    tr = sf.trace(sf.build("2-2-2", "relu", head="sigmoid", seed=1), data.x, labels=data.y)
+    tl = to_timeline(tr, diagram=False, narrate=True)
+    kb, rb = KernelBackend(SIZE), RasterBackend(SIZE)
+    n = 0
+    for f in tl.frames(3):
+        assert kb.supports(f)
+        ours = kb.draw(f)[..., :3].astype(int)
+        assert np.abs(ours - rb.draw(f)[..., :3]).max() <= 3
+        n += 1
+    assert n == tl.n_frames(3)
+
+
+def test_text_colours_keep_their_alpha() -> None:
+    """A panel text's colour alpha is honoured (the Matplotlib path used to force it to 1)."""
+    def lit(c: tuple[float, ...]) -> int:
+        p = Space(view=(-1, 1, -1, 1), axes=False,
+                  texts=[Text((0.5, 0.5), "█", 40, c, ha="center", va="center")])
+        img = RasterBackend(SIZE).draw(Frame([((0, 0, 1, 1), p)]))
+        return int(img[..., 0].max())
+    assert lit((1, 1, 1, 0.3)) < lit((1, 1, 1, 1.0)) - 100
+
+
+@needs_kernels
+def test_only_drawable_frames_are_taken() -> None:
+    space = Space(view=(-1, 1, -1, 1))
+    assert KernelBackend.supports(Frame([((0, 0, 1, 1), space)]))
+    bars = Bars(values=np.array([0.2, 0.8]))
+    for frame in [Frame([((0, 0, 1, 1), bars)]),
+                  Frame([((0, 0, 1, 1), Space(view=(-1, 1, -1, 1), title=r"$\sigma(x)$"))]),
+                  Frame([((0, 0, 1, 1), space)], caption="$p_i$ and $q$"),
+                  Frame([((0, 0, 1, 1), Space(view=(-1, 1, -1, 1), lines=[
+                      Line(np.zeros((2, 2)), "white", 1.0)]))]),
+                  Frame([((0, 0, 1, 1), Space(view=(-1, 1, -1, 1), lines=[
+                      Line(np.zeros((2, 2)), "#fff", 1.0, (0, (1, 2)))]))])]:  # type: ignore[arg-type]
+        assert not KernelBackend.supports(frame)
+    # what the kernels cannot draw goes through Matplotlib, with the same result
+    mixed = Frame([((0.05, 0.1, 0.4, 0.8), space), ((0.55, 0.1, 0.4, 0.8), bars)], heading="h")
+    got = Backend(SIZE).draw(mixed)[..., :3]
+    assert np.array_equal(got, RasterBackend(SIZE).draw(mixed)[..., :3])
+
+
+@needs_kernels
+def test_rendering_plane_views_never_imports_matplotlib(tmp_path: Path) -> None:
+    """The point of this backend: Matplotlib's import costs more than the video's drawing."""
+    code = (
+        "import sys, numpy as np, spacefold as sf\n"
+        "d = sf.dataset('cloud', n=200, seed=0)\n"
+        "net = sf.load_network(sys.argv[1])\n"
+        "t = sf.trace(net, d.x, labels=d.y)\n"
+        "sf.render(t, sys.argv[2], size=(320, 180), fps=10, diagram=False)\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n")
+    ckpt = sf.save(sf.build("2-2-2", "relu", head="sigmoid", seed=0), tmp_path / "n.safetensors")
+    out = tmp_path / "v.mp4"
+    r = subprocess.run([sys.executable, "-c", code, str(ckpt), str(out)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert out.stat().st_size > 1000
+
+
+def test_dashes_follow_matplotlib_patterns() -> None:
+    line = np.array([[0.0, 5.0], [100.0, 5.0]])
+    segs = dashed(line, "--", 2.0)                 # 3.7 on, 1.6 off, in line widths
+    lengths = np.hypot(*(segs[:, 1] - segs[:, 0]).T)
+    assert segs[0, 0] == pytest.approx([0.0, 5.0])
+    assert lengths[:-1] == pytest.approx(7.4)
+    assert lengths.sum() == pytest.approx(100 * 3.7 / 5.3, rel=0.05)
+    # dots of 3 px every 7.95 px: [0, 3], [7.95, 10.95] (turning the corner), [15.9, 18.9]
+    corner = dashed(np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0]]), ":", 3.0)
+    assert np.hypot(*(corner[:, 1] - corner[:, 0]).T).sum() == pytest.approx(9.0)
+    assert [10.0, 0.0] in corner[:, 1].tolist() and [10.0, 0.0] in corner[:, 0].tolist()
+    assert dashed(line, "-", 2.0).shape == (1, 2, 2)
+
+
+def test_colours_are_read_like_matplotlib() -> None:
+    from matplotlib.colors import to_rgba
+
+    for c in ["#1a1a1f", "#fff", "#4fb3ff80", (0.1, 0.2, 0.3), (1, 1, 1, 0.5)]:
+        assert rgba(c) == pytest.approx(to_rgba(c))
+        assert rgba(c, 0.25) == pytest.approx(to_rgba(c, 0.25))
+    assert rgba("white") is None and rgba("#12345") is None and rgba((1, 2)) is None
+
+
+@pytest.mark.parametrize(("s", "ha", "va"), [("layer 1 · W·x", "left", "bottom"),
+                                              ("relu\n5\n12 shown", "center", "top"),
+                                              ("W =\n[ 1.20 -0.50 ]", "right", "center"),
+                                              ("Hg", "center", "baseline")])
+def test_text_is_laid_out_as_matplotlib_does(s: str, ha: str, va: str) -> None:
+    """Same size, anchor and ink (to a pixel) as Matplotlib's own text (sprites.py's scratch
+    figure, kept for mathtext)."""
+    from spacefold.render import sprites
+
+    props = {"text": s, "fontsize": 14.0, "color": (1.0, 1.0, 1.0, 1.0), "ha": ha, "va": va,
+             "family": ["sans-serif"], "fontweight": "normal", "linespacing": "normal",
+             "multialignment": ha}
+    want, wx, wy = sprites._CACHE.get(tuple(map(str, props.values())), props, 100.0)
+    got, gx, gy = text.render(s, 14.0, (1.0, 1.0, 1.0, 1.0), ha, va)
+    assert abs(got.shape[0] - want.shape[0]) <= 1 and abs(got.shape[1] - want.shape[1]) <= 2
+
+    def ink_centre(img: np.ndarray, ox: float, oy: float) -> np.ndarray:
+        a = img[..., 3].astype(float)
+        rows, cols = np.indices(a.shape)
+        y_up = img.shape[0] - rows - 0.5
+        return np.array([((cols + 0.5 - ox) * a).sum(), ((y_up - oy) * a).sum()]) / a.sum()
+
+    assert ink_centre(got, gx, gy) == pytest.approx(ink_centre(want, wx, wy), abs=1.2)
+    assert int(got[..., 3].sum()) == pytest.approx(int(want[..., 3].sum()), rel=0.08)

@@ -5,6 +5,7 @@ Prints, measured side by side in one run (interleaved repeats, medians):
     compiled kernels and without them (SPACEFOLD_NO_KERNELS=1: everything through Agg)
   - the encode floor: the same 300 finished frames piped into the same encoder settings
   - interpreter start (python -c pass) and spacefold's import of what rendering needs
+    (plane views are drawn without Matplotlib: render/kernel2d.py)
   - ManimCE on manim_scene222.py, when --manim-venv points at a venv with manim installed
 and the ratios. These machines are noisy: compare ratios from one run, not absolute times.
 
@@ -103,7 +104,7 @@ def main() -> None:
             runs["interpreter start"].append(timed([py, "-c", "pass"])[0])
             runs["import for rendering"].append(timed(
                 [py, "-c", "import spacefold as sf; sf.load; sf.trace; sf.render;"
-                           "import spacefold.render.raster"])[0])
+                           "import spacefold.render.kernel2d, spacefold.render.encode"])[0])
             if manim is not None:
                 runs["ManimCE -qm (whole process)"].append(timed(
                     [str(manim), "-qm", "--disable_caching", str(BENCH / "manim_scene222.py"),

@@ -69,12 +69,15 @@ def test_both_backends_draw_the_same_panel(style: str) -> None:
 
 
 @needs_kernels
-def test_both_backends_draw_the_same_video() -> None:
-    """Every frame of a real 2-2-2 story without the diagram (the reference workload's kind),
-    incl. the dashed unit square of the sigmoid stage and the separating line."""
+@pytest.mark.parametrize(("arch", "diagram"), [("2-2-2", False), ("2-2-2", True),
+                                               ("2-20-2-3", True)])
+def test_both_backends_draw_the_same_video(arch: str, diagram: bool) -> None:
+    """Every frame of a real story: without the diagram (the reference workload's kind),
+    with it, and with a layer wider than the diagram shows; incl. the dashed unit square of
+    the sigmoid stage and the separating line."""
     data = sf.dataset("cloud", n=300, seed=2)
-    tr = sf.trace(sf.build("2-2-2", "relu", head="sigmoid", seed=1), data.x, labels=data.y)
-    tl = to_timeline(tr, diagram=False, narrate=True)
+    tr = sf.trace(sf.build(arch, "relu", head="sigmoid", seed=1), data.x, labels=data.y)
+    tl = to_timeline(tr, diagram=diagram, narrate=True)
     kb, rb = KernelBackend(SIZE), RasterBackend(SIZE)
     n = 0
     for f in tl.frames(3):

@@ -15,21 +15,24 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID
+from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID, NEGATIVE, POSITIVE
 from spacefold.render import rasterize, text
-from spacefold.render.frame import Extent, Frame, Image, Rect, Space
+from spacefold.render.frame import Diagram, Extent, Frame, Image, Rect, Space
 
 DPI = 100.0                  # the raster backend's figure dpi: sizes in pt scale by DPI / 72
 GRID_WIDTH_PX = 1.5          # at 720p
 AXES_WIDTH_PT = 1.2
-TITLE_PT, SUBTITLE_PT, TEXT_PT, LABEL_PT = 15.0, 11.0, 12.0, 11.0
+TITLE_PT, SUBTITLE_PT, LABEL_PT, DIAGRAM_LABEL_PT = 15.0, 11.0, 11.0, 10.0
 HEADING_PT, CAPTION_PT = 20.0, 13.0
 SUBTITLE_ALPHA, CAPTION_ALPHA = 0.75, 0.85
 SOLID = ("-", "solid")
+BAND = (1.0, 1.0, 1.0, 0.07)         # the diagram's highlight of the layer playing
+MAX_NODES = 12    # a wider layer is drawn as its MAX_NODES strongest units plus a "⋮ n more"
 # Matplotlib's dash patterns (rcParams lines.*_pattern), in line widths
 DASHES = {"--": (3.7, 1.6), "dashed": (3.7, 1.6), ":": (1.0, 1.65), "dotted": (1.0, 1.65),
           "-.": (6.4, 1.6, 1.0, 1.6), "dashdot": (6.4, 1.6, 1.0, 1.6)}
@@ -130,6 +133,137 @@ def dashed(xy: np.ndarray, style: str, width: float) -> np.ndarray:
     return np.stack([pts[:-1][keep], pts[1:][keep]], axis=1)
 
 
+class DiagramLayout:
+    """Node positions and edges of a diagram, computed once per network; its colours per
+    stage, and its shapes (highlight band, edges, nodes) drawn by the kernels."""
+
+    ylim = (-0.08, 1.05)
+    band_half = 0.45
+    node_radius = 5.0           # px at 720p
+
+    def __init__(self, p: Diagram, key: Any) -> None:
+        self.key = key
+        self.shown: list[np.ndarray] = []
+        for i, w in enumerate(p.widths):
+            if w <= MAX_NODES:
+                self.shown.append(np.arange(w))
+                continue
+            # strongest units by total |weight| in and out
+            s = np.zeros(w)
+            if i > 0:
+                s += np.abs(p.weights[i - 1]).sum(1)
+            if i < len(p.weights):
+                s += np.abs(p.weights[i]).sum(0)
+            self.shown.append(np.sort(np.argsort(-s)[:MAX_NODES]))
+        self.ys = [self._ys(len(s), p.widths[i] > MAX_NODES) for i, s in enumerate(self.shown)]
+        xy, col = [], []
+        for i, ys in enumerate(self.ys):
+            xy += [(i, y) for y in ys]
+            col += [i] * len(ys)
+        self.node_xy = np.array(xy, dtype=np.float64)
+        self.node_col = np.array(col)
+        segs: list[list[tuple[float, float]]] = []
+        rgba: list[tuple[float, ...]] = []
+        width: list[float] = []
+        layer: list[int] = []
+        wmax = max(float(np.abs(w).max()) for w in p.weights) if p.weights else 1.0
+        for li, wl in enumerate(p.weights):
+            src, dst = self.shown[li], self.shown[li + 1]
+            sub = wl[np.ix_(dst, src)]                      # (out_shown, in_shown)
+            for a, ya in enumerate(self.ys[li]):
+                for b, yb in enumerate(self.ys[li + 1]):
+                    v = float(sub[b, a])
+                    segs.append([(li, ya), (li + 1, yb)])
+                    c = POSITIVE if v >= 0 else NEGATIVE
+                    rgba.append(_hex(c))
+                    width.append(0.3 + 3.2 * abs(v) / (wmax or 1.0))
+                    layer.append(li + 1)
+        self.segments = np.array(segs, dtype=np.float64).reshape(-1, 2, 2)
+        self.edge_rgba = np.array(rgba, dtype=np.float64).reshape(-1, 4)
+        self.edge_width = np.array(width)
+        self.edge_layer = np.array(layer)
+        self.widths = p.widths
+
+    @property
+    def xlim(self) -> tuple[float, float]:
+        return (-0.6, len(self.widths) - 0.4)
+
+    def colors(self, p: Diagram) -> tuple[np.ndarray, np.ndarray]:
+        """(edge RGBA (E, 4), node RGBA (V, 4)) for the stage ``p`` shows: layers before the
+        highlighted one lit, the current one brightest; its nodes glow."""
+        alphas = np.where(self.edge_layer < p.highlight, 0.55,
+                          np.where(self.edge_layer == p.highlight, 1.0, 0.18))
+        if p.highlight and p.stage_kind not in ("linear",):
+            alphas = np.where(self.edge_layer == p.highlight, 0.6, alphas)
+        edges = self.edge_rgba.copy()
+        edges[:, 3] = alphas
+        nodes = np.tile([[0.85, 0.85, 0.9, 1.0]], (len(self.node_xy), 1))
+        lit = self.node_col == p.highlight
+        if p.highlight and p.stage_kind not in ("linear", "bias"):
+            nodes[lit] = [1.0, 0.85, 0.3, 1.0]      # activation stage: nodes glow
+        elif p.highlight:
+            nodes[lit] = [0.55, 0.85, 1.0, 1.0]
+        return edges, nodes
+
+    def draw(self, buf: np.ndarray, pixels: Callable[[np.ndarray], np.ndarray],
+             box: tuple[float, float, float, float], clip: rasterize.Clip, p: Diagram,
+             scale: float) -> None:
+        """The band, edges and nodes into ``buf``: ``pixels`` maps data (N, 2) to buffer
+        pixels, ``box`` is the panel's (col0, row0, col1, row1) in buffer pixels."""
+        edge_rgba, node_rgba = self.colors(p)
+        (bx0, _), (bx1, _) = pixels(np.array([[p.highlight - self.band_half, 0.0],
+                                              [p.highlight + self.band_half, 0.0]]))
+        fill_rect(buf, (bx0, box[1], bx1, box[3]), BAND, clip)
+        segs = pixels(self.segments.reshape(-1, 2)).reshape(-1, 2, 2)
+        widths = self.edge_width * scale * DPI / 72
+        for seg, c, w in zip(segs, edge_rgba, widths, strict=True):
+            rasterize.draw_polylines(buf, seg[None], tuple(c), float(w), clip)
+        rasterize.draw_discs(buf, pixels(self.node_xy), node_rgba, self.node_radius * scale, clip)
+
+    @staticmethod
+    def _ys(n: int, truncated: bool) -> np.ndarray:
+        top, bottom = 0.95, 0.1 if truncated else 0.05
+        if n == 1:
+            return np.array([0.5])
+        span = min(top - bottom, 0.09 * (n - 1))
+        mid = (top + bottom) / 2
+        return np.linspace(mid + span / 2, mid - span / 2, n)
+
+    def texts(self, p: Diagram) -> list[tuple[tuple[float, float], str]]:
+        out = []
+        for i, w in enumerate(self.widths):
+            name = "input" if i == 0 else (p.activations[i - 1] if i - 1 < len(p.activations)
+                                          else "")
+            # two short lines: neighbouring wide columns' labels must not run into each other
+            extra = f"{w}\n{len(self.shown[i])} shown" if w > MAX_NODES else f"{w}"
+            out.append(((float(i), 0.0), f"{name}\n{extra}" if name else extra))
+        return out
+
+
+def fill_rect(buf: np.ndarray, box: tuple[float, float, float, float],
+              color: tuple[float, float, float, float], clip: rasterize.Clip) -> None:
+    """Blend ``color`` over the rectangle ``box`` = (col0, row0, col1, row1) in buffer pixels,
+    edge pixels by the fraction they cover, inside ``clip``."""
+    c0, r0, c1, r1 = box
+    k0, q0, k1, q1 = clip
+    cols = np.arange(max(math.floor(min(c0, c1)), k0), min(math.ceil(max(c0, c1)), k1))
+    rows = np.arange(max(math.floor(min(r0, r1)), q0), min(math.ceil(max(r0, r1)), q1))
+    if not len(cols) or not len(rows):
+        return
+    cx = np.clip(np.minimum(cols + 1, max(c0, c1)) - np.maximum(cols, min(c0, c1)), 0, 1)
+    cy = np.clip(np.minimum(rows + 1, max(r0, r1)) - np.maximum(rows, min(r0, r1)), 0, 1)
+    a = (color[3] * cy[:, None] * cx[None, :])[..., None]
+    region = buf[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    rgb = np.array(color[:3]) * 255
+    region[..., :3] = np.round(region[..., :3] * (1 - a) + rgb * a).astype(np.uint8)
+
+
+def _hex(c: str) -> tuple[float, float, float, float]:
+    got = rgba(c)
+    assert got is not None
+    return got
+
+
 def _plain(s: str, family: Any = "sans-serif") -> bool:
     return not s or (not text.is_mathtext(s) and text.family_of(family) is not None)
 
@@ -151,10 +285,22 @@ class _Panel:
         self.colors_ref: Any = None
         self.rgba = np.zeros((0, 4))
         self.stamps: dict[tuple[Any, ...], tuple[Any, int, int, np.ndarray]] = {}
+        self.diagram: DiagramLayout | None = None
 
-    def set_view(self, view: Extent) -> None:
+    def buffer_box(self) -> tuple[float, float, float, float]:
+        """The panel as (col0, row0, col1, row1) buffer pixels (floats)."""
         x0, y0, x1, y1 = self.box
-        self.view = fit_view(view, x1 - x0, y1 - y0)
+        return (x0, self.height - y1, x1, self.height - y0)
+
+    def layout(self, p: Diagram) -> DiagramLayout:
+        key = (tuple(p.widths), tuple(id(w) for w in p.weights))
+        if self.diagram is None or self.diagram.key != key:
+            self.diagram = DiagramLayout(p, key)
+        return self.diagram
+
+    def set_view(self, view: Extent, fit: bool = True) -> None:
+        x0, y0, x1, y1 = self.box
+        self.view = fit_view(view, x1 - x0, y1 - y0) if fit else view
         v0, v1, w0, w1 = self.view
         self.sx, self.sy = (x1 - x0) / (v1 - v0), (y1 - y0) / (w1 - w0)
 
@@ -222,14 +368,18 @@ class KernelBackend:
         if not rasterize.AVAILABLE or not (_plain(frame.heading) and _plain(frame.caption)):
             return False
         for _, p in frame.panels:
-            if not isinstance(p, Space) or not (_plain(p.title) and _plain(p.subtitle)):
+            if not isinstance(p, (Space, Diagram)) or not (_plain(p.title) and
+                                                            _plain(p.subtitle)):
                 return False
+            if not all(rgba(t.color) is not None and _plain(t.text, t.family) for t in p.texts):
+                return False
+            if isinstance(p, Diagram):
+                if not all(_plain(a) for a in p.activations):
+                    return False
+                continue
             for ln in p.lines:
                 if (ln.width > 0 and ln.style not in STYLES) or rgba(ln.color) is None \
                         or not _plain(ln.label):
-                    return False
-            for t in p.texts:
-                if rgba(t.color) is None or not _plain(t.text, t.family):
                     return False
         return True
 
@@ -242,8 +392,12 @@ class KernelBackend:
             self.layout = layout  # type: ignore[assignment]
         np.copyto(self.buf, self.background)
         for panel, (_, p) in zip(self.panels, frame.panels, strict=True):
-            assert isinstance(p, Space)
-            self._space(panel, p)
+            if isinstance(p, Diagram):
+                self._diagram(panel, p)
+            else:
+                assert isinstance(p, Space)
+                self._space(panel, p)
+            self._common(panel, p)
         w, h = self.size
         self._text(frame.heading, HEADING_PT, FOREGROUND, "center", "top", 0.5 * w, 0.975 * h)
         self._text(frame.caption, CAPTION_PT, FOREGROUND, "center", "bottom", 0.5 * w, 0.02 * h,
@@ -299,6 +453,17 @@ class KernelBackend:
             if ln.label:
                 (x, y), = panel.display(ln.xy[-1:])
                 self._text(ln.label, LABEL_PT, ln.color, "left", "bottom", x, y)
+
+    def _diagram(self, panel: _Panel, p: Diagram) -> None:
+        lay = panel.layout(p)
+        panel.set_view((*lay.xlim, *lay.ylim), fit=False)
+        lay.draw(self.buf, panel.pixels, panel.buffer_box(), panel.clip, p, self.scale)
+        for xy, s in lay.texts(p):
+            (x, y), = panel.display(np.array([xy]))
+            self._text(s, DIAGRAM_LABEL_PT, FOREGROUND, "center", "top", x, y)
+
+    def _common(self, panel: _Panel, p: Space | Diagram) -> None:
+        """Title, subtitle and texts, as every Matplotlib view draws them."""
         bx0, by0, bx1, by1 = panel.box
         self._text(p.title, TITLE_PT, FOREGROUND, "left", "bottom", bx0, by1, alpha=1.0)
         self._text(p.subtitle, SUBTITLE_PT, FOREGROUND, "right", "bottom", bx1, by1,

@@ -25,7 +25,7 @@ from matplotlib.path import Path
 from matplotlib.text import Text as MplText
 from matplotlib.transforms import Affine2D, IdentityTransform
 
-from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID, NEGATIVE, POSITIVE
+from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID
 from spacefold.render import rasterize
 from spacefold.render.frame import (
     Bars,
@@ -38,7 +38,15 @@ from spacefold.render.frame import (
     Space,
     Text,
 )
-from spacefold.render.kernel2d import SOLID, STYLES, dashed, fit_view, stamp_pixels
+from spacefold.render.kernel2d import (
+    BAND,
+    SOLID,
+    STYLES,
+    DiagramLayout,
+    dashed,
+    fit_view,
+    stamp_pixels,
+)
 from spacefold.render.sprites import SpriteText
 
 DPI = 100.0
@@ -534,51 +542,37 @@ class _PlotView(_View):
         super().draw()
 
 
-MAX_NODES = 12  # a wider layer is drawn as its MAX_NODES strongest units plus a "⋮ n more"
-
-
 class _DiagramView(_View):
     kind = "diagram"
 
     def __init__(self, fig: Figure, rect: Rect, scale: float) -> None:
         super().__init__(fig, rect, scale)
         self.ax.set_xlim(-0.5, 1.5)
-        self.ax.set_ylim(-0.08, 1.05)
+        self.ax.set_ylim(*DiagramLayout.ylim)
         self.edges = LineCollection([], animated=True, zorder=1, capstyle="round")
         self.ax.add_collection(self.edges)
         self.nodes = Discs()
         self.ax.add_artist(self.nodes)
         self.labels = _Pool(lambda: _text(self.ax, 0, 0, self.ax.transData, color=FOREGROUND,
                                           fontsize=10 * self.scale, ha="center", va="top"))
-        self.band = self.ax.axvspan(0, 0, color=(1, 1, 1, 0.07), animated=True, zorder=0)
+        self.band = self.ax.axvspan(0, 0, color=BAND, animated=True, zorder=0)
         self._cache: Any = None
+        self.state: Diagram | None = None
 
     def update(self, p: Diagram) -> None:
         key = (tuple(p.widths), tuple(id(w) for w in p.weights))
         if key != getattr(self._cache, "key", None):
-            self._cache = _DiagramLayout(p, key)
+            self._cache = DiagramLayout(p, key)
         lay = self._cache
-        ncol = len(p.widths)
-        self.ax.set_xlim(-0.6, ncol - 0.4)
-        # edges: layers before the highlighted one are lit, the current one brightest
-        alphas = np.where(lay.edge_layer < p.highlight, 0.55,
-                          np.where(lay.edge_layer == p.highlight, 1.0, 0.18))
-        if p.highlight and p.stage_kind not in ("linear",):
-            alphas = np.where(lay.edge_layer == p.highlight, 0.6, alphas)
-        rgba = lay.edge_rgba.copy()
-        rgba[:, 3] = alphas
+        self.ax.set_xlim(*lay.xlim)
+        self.state = p
+        edge_rgba, node_rgba = lay.colors(p)
         self.edges.set_segments(lay.segments)
-        self.edges.set_color(rgba)
+        self.edges.set_color(edge_rgba)
         self.edges.set_linewidth(lay.edge_width * self.scale)
-        node_rgba = np.tile([[0.85, 0.85, 0.9, 1.0]], (len(lay.node_xy), 1))
-        lit = lay.node_col == p.highlight
-        if p.highlight and p.stage_kind not in ("linear", "bias"):
-            node_rgba[lit] = [1.0, 0.85, 0.3, 1.0]      # activation stage: nodes glow
-        elif p.highlight:
-            node_rgba[lit] = [0.55, 0.85, 1.0, 1.0]
-        self.nodes.set_points(lay.node_xy, node_rgba, 5.0 * self.scale)
-        self.band.set_x(p.highlight - 0.45)
-        self.band.set_width(0.9)
+        self.nodes.set_points(lay.node_xy, node_rgba, lay.node_radius * self.scale)
+        self.band.set_x(p.highlight - lay.band_half)
+        self.band.set_width(2 * lay.band_half)
         texts = lay.texts(p)
         for art, (xy, s) in zip(self.labels.take(len(texts)), texts, strict=True):
             art.set_position(xy)
@@ -586,84 +580,21 @@ class _DiagramView(_View):
         self._common(p)
 
     def draw(self) -> None:
-        self._draw(self.band)
-        self._draw(self.edges)
-        self.nodes.draw(self._renderer())
+        buf = _agg_buffer(self._renderer())
+        if buf is not None:     # band, edges and nodes as the Matplotlib-free backend draws them
+            h = buf.shape[0]
+            bb = self.ax.bbox
+            self._cache.draw(buf, lambda xy: _to_buffer(self.ax.transData.transform(xy), h),
+                             (bb.x0, h - bb.y1, bb.x1, h - bb.y0), _pixel_clip(self.ax, h),
+                             self.state, self.scale)
+        else:
+            self._draw(self.band)
+            self._draw(self.edges)
+            self.nodes.draw(self._renderer())
         for t in self.labels.items:
             if t.get_visible():
                 self._draw(t)
         super().draw()
-
-
-class _DiagramLayout:
-    """Node positions and edges of a diagram, computed once per network."""
-
-    def __init__(self, p: Diagram, key: Any) -> None:
-        self.key = key
-        self.shown: list[np.ndarray] = []
-        for i, w in enumerate(p.widths):
-            if w <= MAX_NODES:
-                self.shown.append(np.arange(w))
-                continue
-            # strongest units by total |weight| in and out
-            s = np.zeros(w)
-            if i > 0:
-                s += np.abs(p.weights[i - 1]).sum(1)
-            if i < len(p.weights):
-                s += np.abs(p.weights[i]).sum(0)
-            self.shown.append(np.sort(np.argsort(-s)[:MAX_NODES]))
-        self.ys = [self._ys(len(s), p.widths[i] > MAX_NODES) for i, s in enumerate(self.shown)]
-        xy, col = [], []
-        for i, ys in enumerate(self.ys):
-            xy += [(i, y) for y in ys]
-            col += [i] * len(ys)
-        self.node_xy = np.array(xy, dtype=np.float64)
-        self.node_col = np.array(col)
-        segs: list[list[tuple[float, float]]] = []
-        rgba: list[tuple[float, ...]] = []
-        width: list[float] = []
-        layer: list[int] = []
-        wmax = max(float(np.abs(w).max()) for w in p.weights) if p.weights else 1.0
-        for li, wl in enumerate(p.weights):
-            src, dst = self.shown[li], self.shown[li + 1]
-            sub = wl[np.ix_(dst, src)]                      # (out_shown, in_shown)
-            for a, ya in enumerate(self.ys[li]):
-                for b, yb in enumerate(self.ys[li + 1]):
-                    v = float(sub[b, a])
-                    segs.append([(li, ya), (li + 1, yb)])
-                    c = POSITIVE if v >= 0 else NEGATIVE
-                    rgba.append(_hex(c))
-                    width.append(0.3 + 3.2 * abs(v) / (wmax or 1.0))
-                    layer.append(li + 1)
-        self.segments = np.array(segs, dtype=np.float64).reshape(-1, 2, 2)
-        self.edge_rgba = np.array(rgba, dtype=np.float64).reshape(-1, 4)
-        self.edge_width = np.array(width)
-        self.edge_layer = np.array(layer)
-        self.widths = p.widths
-
-    @staticmethod
-    def _ys(n: int, truncated: bool) -> np.ndarray:
-        top, bottom = 0.95, 0.1 if truncated else 0.05
-        if n == 1:
-            return np.array([0.5])
-        span = min(top - bottom, 0.09 * (n - 1))
-        mid = (top + bottom) / 2
-        return np.linspace(mid + span / 2, mid - span / 2, n)
-
-    def texts(self, p: Diagram) -> list[tuple[tuple[float, float], str]]:
-        out = []
-        for i, w in enumerate(self.widths):
-            name = "input" if i == 0 else (p.activations[i - 1] if i - 1 < len(p.activations)
-                                          else "")
-            # two short lines: neighbouring wide columns' labels must not run into each other
-            extra = f"{w}\n{len(self.shown[i])} shown" if w > MAX_NODES else f"{w}"
-            out.append(((float(i), 0.0), f"{name}\n{extra}" if name else extra))
-        return out
-
-
-def _hex(c: str) -> tuple[float, float, float, float]:
-    c = c.lstrip("#")
-    return (int(c[0:2], 16) / 255, int(c[2:4], 16) / 255, int(c[4:6], 16) / 255, 1.0)
 
 
 _VIEWS: dict[str, type[_View]] = {"space": _SpaceView, "bars": _BarsView, "plot": _PlotView,

@@ -225,3 +225,37 @@ def test_play_animates_through_the_stages(ctx: Any, traces: dict) -> None:
     _pixels(page, "wide-pca")
     assert "PCA of 16-D" in page.locator(".sf-proj").inner_text(), label
     page.close()
+
+
+@pytest.mark.parametrize("name", ["t3d", "t2d"])
+def test_the_gpu_draws_each_point_where_the_page_says(ctx: Any, traces: dict, name: str) -> None:
+    """The shaders interpolate between two stage buffers (mix(a, b, alpha)); positions() and
+    screenOf() compute the same line in JavaScript. Draw one point at a time (everything else
+    hidden): its pixels are where screenOf says."""
+    from PIL import Image
+
+    tr, html = traces[name]
+    page = _open(ctx, html)
+    page.evaluate("""() => { const v = __spacefold.viewer;
+        for (const o of [v.grid, v.regions, v.axes]) if (o) o.visible = false;
+        for (const e of document.querySelectorAll('.sf-top, .sf-side, .sf-bar'))
+          e.style.display = 'none'; }""")
+    n = tr.n
+    for t in (0.0, 2.37, len(tr.stages) - 1.5):
+        page.evaluate(f"__spacefold.setT({t})")
+        for i in (0, 150, n - 1):
+            page.evaluate(f"__spacefold.viewer.points.geometry.setDrawRange({i}, 1);"
+                          f"__spacefold.viewer.dirty = true")
+            _settle(page)
+            canvas = page.locator("canvas.sf-gl")
+            box = canvas.bounding_box()
+            img = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB"))
+            ys, xs = np.nonzero(np.abs(img - BACKGROUND).sum(axis=2) > 30)   # the point
+            assert len(xs) > 0, f"point {i} at t={t} is not drawn"
+            xy = page.evaluate(f"__spacefold.screenOf({i})")
+            got = np.array([xs.mean() + 0.5, ys.mean() + 0.5])
+            want = np.array([xy["x"] - box["x"], xy["y"] - box["y"]])
+            assert np.abs(got - want).max() < 1.5, f"point {i} at t={t}: drawn at {got}, " \
+                                                   f"the page says {want}"
+    assert page.errors == []
+    page.close()

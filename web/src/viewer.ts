@@ -84,6 +84,38 @@ export function gridIndex(a: Float32Array, b: Float32Array, L: number, V: number
   return Uint32Array.from(out);
 }
 
+/** Make `m` draw its object between two stages on the GPU: the geometry's `position` holds
+ *  stage k-1 and `positionB` stage k (rows of `dims` numbers; a 2-D row's z is 0), and the
+ *  vertex shader places each vertex at mix(position, positionB, alpha) = the straight line of
+ *  Trace.at. A frame of the animation then uploads one number, not every vertex. */
+function lerpOnGpu<M extends THREE.Material>(m: M, alpha: { value: number }): M {
+  m.onBeforeCompile = (sh) => {
+    sh.uniforms.sfAlpha = alpha;
+    sh.vertexShader = "attribute vec3 positionB;\nuniform float sfAlpha;\n" +
+      sh.vertexShader.replace("#include <begin_vertex>",
+                              "vec3 transformed = mix(position, positionB, sfAlpha);");
+  };
+  m.customProgramCacheKey = () => "sf-lerp";
+  return m;
+}
+
+/** `position` and `positionB` attributes for `count` vertices of `dims` numbers. */
+function pairGeometry(count: number, dims: number): THREE.BufferGeometry {
+  const g = new THREE.BufferGeometry();
+  g.setAttribute("position", new THREE.BufferAttribute(new Float32Array(dims * count), dims));
+  g.setAttribute("positionB", new THREE.BufferAttribute(new Float32Array(dims * count), dims));
+  return g;
+}
+
+/** Upload stages `a` and `b` (the two ends of the animation) into a pairGeometry. */
+function setPair(g: THREE.BufferGeometry, a: Float32Array, b: Float32Array): void {
+  for (const [name, src] of [["position", a], ["positionB", b]] as const) {
+    const attr = g.getAttribute(name) as THREE.BufferAttribute;
+    (attr.array as Float32Array).set(src);
+    attr.needsUpdate = true;
+  }
+}
+
 function dotTexture(): THREE.Texture {
   const c = document.createElement("canvas");
   c.width = c.height = 64;
@@ -133,7 +165,10 @@ export class Viewer {
   private camera: THREE.PerspectiveCamera | THREE.OrthographicCamera;
   private controls: OrbitControls;
   private group = new THREE.Group();
-  private pos: Float32Array;
+  private pos: Float32Array; // (N, 3) the points as drawn at stage position posT (lazily)
+  private posT = NaN;
+  private alpha = { value: 0 }; // the shaders' interpolation parameter (lerpOnGpu)
+  private pair = -1; // the stage pair k (stages k-1 and k) whose numbers the GPU holds
   private points: THREE.Points;
   private grid: THREE.LineSegments | null = null;
   private regions: THREE.Mesh | null = null;
@@ -154,7 +189,6 @@ export class Viewer {
   private onStage?: (t: number) => void;
   onPlaneClick?: (x: number, y: number, shift: boolean) => boolean;
   private shownStage = -1;
-  private gridPair = -1; // the stage pair whose segments the grid's index holds
   private gridIdx = new Map<number, Uint32Array>(); // per stage pair, for this trace
   private titleEl: HTMLElement | null = null;
 
@@ -195,39 +229,39 @@ export class Viewer {
     this.controls.addEventListener("change", () => (this.dirty = true));
     this.scene.add(this.group);
 
-    const n = trace.n;
+    const n = trace.n, dims = trace.dims;
     this.pos = new Float32Array(3 * n);
-    const g = new THREE.BufferGeometry();
-    g.setAttribute("position", new THREE.BufferAttribute(this.pos, 3));
+    const g = pairGeometry(n, dims);
     g.setAttribute("color", new THREE.BufferAttribute(new Float32Array(3 * n), 3));
     const size = n > 3000 ? 3.5 : n > 800 ? 5.5 : 7;
     // round sprites for small sets; many points are small squares (a texture lookup and a
     // discard per fragment cost ~30% of the frame under software WebGL, measured)
     const round = n <= 2000;
-    this.points = new THREE.Points(g, new THREE.PointsMaterial({
+    this.points = new THREE.Points(g, lerpOnGpu(new THREE.PointsMaterial({
       size, sizeAttenuation: false, vertexColors: true, map: round ? dotTexture() : null,
       alphaTest: round ? 0.5 : 0, transparent: false,
-    }));
+    }), this.alpha));
     this.points.renderOrder = 3;
+    // the shader moves the vertices: bounding volumes of either stage would cull wrongly
+    this.points.frustumCulled = false;
     this.group.add(this.points);
 
     const s0 = trace.stages[0];
     if (s0.grid) {
       const L = s0.lines, V = s0.verts;
-      const gg = new THREE.BufferGeometry();
-      gg.setAttribute("position", new THREE.BufferAttribute(new Float32Array(3 * L * V), 3));
+      const gg = pairGeometry(L * V, dims);
       // room for every segment; each stage pair draws only the segments it needs (gridIndex)
       gg.setIndex(new THREE.BufferAttribute(new Uint32Array(2 * L * Math.max(V - 1, 0)), 1));
-      this.grid = new THREE.LineSegments(gg, new THREE.LineBasicMaterial({
-        color: GRID_COLOR, transparent: true, opacity: 0.55, depthWrite: false }));
+      this.grid = new THREE.LineSegments(gg, lerpOnGpu(new THREE.LineBasicMaterial({
+        color: GRID_COLOR, transparent: true, opacity: 0.55, depthWrite: false }), this.alpha));
       this.grid.renderOrder = 1;
+      this.grid.frustumCulled = false;
       this.grid.visible = opts.grid ?? true;
       this.group.add(this.grid);
     }
     if (s0.regions && trace.regionLabels) {
       const R = trace.regionRes;
-      const rg = new THREE.BufferGeometry();
-      rg.setAttribute("position", new THREE.BufferAttribute(new Float32Array(3 * R * R), 3));
+      const rg = pairGeometry(R * R, dims);
       rg.setAttribute("color", new THREE.BufferAttribute(new Float32Array(3 * R * R), 3));
       const idx: number[] = [];
       for (let r = 0; r < R - 1; r++) {
@@ -239,9 +273,10 @@ export class Viewer {
       rg.setIndex(idx);
       // opaque colours pre-mixed with the background: blending is the dearest thing to
       // draw under software WebGL (measured), and the regions lie under everything else
-      this.regions = new THREE.Mesh(rg, new THREE.MeshBasicMaterial({
-        vertexColors: true, side: THREE.DoubleSide, depthWrite: false }));
+      this.regions = new THREE.Mesh(rg, lerpOnGpu(new THREE.MeshBasicMaterial({
+        vertexColors: true, side: THREE.DoubleSide, depthWrite: false }), this.alpha));
       this.regions.renderOrder = 0;
+      this.regions.frustumCulled = false;
       this.regions.visible = opts.regions ?? true;
       this.group.add(this.regions);
     }
@@ -287,6 +322,19 @@ export class Viewer {
     expose(this);
   }
 
+  /** Give the GPU stages k-1 and k (k = 0: stage 0 alone) of the points, the grid and the
+   *  regions: once per stage pair (and per live update), not per frame. */
+  private showPair(k: number): void {
+    const st = this.trace.stages, a = Math.max(k - 1, 0);
+    setPair(this.points.geometry, st[a].points, st[k].points);
+    if (this.grid && st[0].grid) {
+      setPair(this.grid.geometry, st[a].grid!, st[k].grid!);
+      this.showGridPair(k);
+    }
+    if (this.regions && st[0].regions) setPair(this.regions.geometry, st[a].regions!, st[k].regions!);
+    this.pair = k;
+  }
+
   /** Draw the grid's segments for the animation between stages k-1 and k (k = 0: stage 0). */
   private showGridPair(k: number): void {
     if (!this.grid) return;
@@ -307,7 +355,6 @@ export class Viewer {
     index.addUpdateRange(0, idx.length);
     index.needsUpdate = true;
     g.setDrawRange(0, idx.length);
-    this.gridPair = k;
   }
 
   private fitBoxes(): void {
@@ -349,7 +396,8 @@ export class Viewer {
     this.trace = t;
     this.fitBoxes();
     this.gridIdx.clear();
-    this.gridPair = -1;
+    this.pair = -1;
+    this.posT = NaN;
     this.regionColors();
     const old = this.diagram.root;
     this.diagram = new Diagram(t);
@@ -447,23 +495,9 @@ export class Viewer {
   setT(t: number): void {
     this.t = Math.min(Math.max(t, 0), this.S - 1);
     const [k, a] = split(this.t, this.S);
-    const st = this.trace.stages, d = this.trace.dims;
-    if (this.S === 1) lerpInto(this.pos, st[0].points, st[0].points, 1, d);
-    else lerpInto(this.pos, st[k - 1].points, st[k].points, a, d);
-    this.points.geometry.getAttribute("position").needsUpdate = true;
-    if (this.grid && st[0].grid) {
-      const attr = this.grid.geometry.getAttribute("position") as THREE.BufferAttribute;
-      const ga = st[Math.max(k - 1, 0)].grid!, gb = st[k].grid!;
-      if (k !== this.gridPair) this.showGridPair(k);
-      lerpInto(attr.array as Float32Array, ga, gb, this.S === 1 ? 1 : a, d);
-      attr.needsUpdate = true;
-    }
-    if (this.regions && st[0].regions) {
-      const attr = this.regions.geometry.getAttribute("position") as THREE.BufferAttribute;
-      lerpInto(attr.array as Float32Array, st[Math.max(k - 1, 0)].regions!, st[k].regions!,
-               this.S === 1 ? 1 : a, d);
-      attr.needsUpdate = true;
-    }
+    const st = this.trace.stages;
+    if (k !== this.pair) this.showPair(k);
+    this.alpha.value = this.S === 1 ? 1 : a;
     const shown = Math.round(this.t), now = st[shown];
     if (shown !== this.shownStage) {   // the DOM only when the named stage changes
       this.shownStage = shown;
@@ -558,11 +592,24 @@ export class Viewer {
     this.dirty = true;
   }
 
+  /** The points where the shaders draw them now: (1-alpha)·stage k-1 + alpha·stage k, the
+   *  same two arrays and alpha the GPU has (computed here only when asked: picking, tests). */
+  private current(): Float32Array {
+    if (this.posT !== this.t) {
+      const [k, a] = split(this.t, this.S), st = this.trace.stages;
+      lerpInto(this.pos, st[Math.max(k - 1, 0)].points, st[k].points, this.S === 1 ? 1 : a,
+               this.trace.dims);
+      this.posT = this.t;
+    }
+    return this.pos;
+  }
+
   // -- picking --------------------------------------------------------------------------------
   /** Client (CSS px) coordinates of point i as currently drawn. */
   screenOf(i: number): { x: number; y: number } {
     this.group.updateMatrixWorld();
-    const v = new THREE.Vector3(this.pos[3 * i], this.pos[3 * i + 1], this.pos[3 * i + 2]);
+    const p = this.current();
+    const v = new THREE.Vector3(p[3 * i], p[3 * i + 1], p[3 * i + 2]);
     v.applyMatrix4(this.group.matrixWorld).project(this.camera);
     const r = this.renderer.domElement.getBoundingClientRect();
     return { x: r.left + ((v.x + 1) / 2) * r.width, y: r.top + ((1 - v.y) / 2) * r.height };
@@ -587,8 +634,9 @@ export class Viewer {
     const r = this.renderer.domElement.getBoundingClientRect();
     const v = new THREE.Vector3();
     let best = -1, bestD = PICK_PX * PICK_PX;
+    const p = this.current();
     for (let i = 0; i < this.trace.n; i++) {
-      v.set(this.pos[3 * i], this.pos[3 * i + 1], this.pos[3 * i + 2]).applyMatrix4(m);
+      v.set(p[3 * i], p[3 * i + 1], p[3 * i + 2]).applyMatrix4(m);
       const sx = r.left + ((v.x + 1) / 2) * r.width, sy = r.top + ((1 - v.y) / 2) * r.height;
       const d = (sx - x) ** 2 + (sy - y) ** 2;
       if (d < bestD) { bestD = d; best = i; }
@@ -669,15 +717,20 @@ export class Viewer {
     if (!this.marker) return;
     this.marker.visible = i >= 0;
     if (i < 0) return;
+    // one point's position, as the shader computes it (not all N while playing)
+    const [k, al] = split(this.t, this.S), st = this.trace.stages, d = this.trace.dims;
+    const pa = st[Math.max(k - 1, 0)].points, pb = st[k].points, u = this.S === 1 ? 1 : al;
     const a = this.marker.geometry.getAttribute("position") as THREE.BufferAttribute;
-    for (let j = 0; j < 3; j++) (a.array as Float32Array)[j] = this.pos[3 * i + j];
+    const m = a.array as Float32Array;
+    for (let j = 0; j < 3; j++) m[j] = j < d ? (1 - u) * pa[d * i + j] + u * pb[d * i + j] : 0;
     a.needsUpdate = true;
   }
 
   /** Current positions of points `idx` (rows of 3; z = 0 for 2-D traces). */
   positions(idx?: number[]): number[][] {
     const ids = idx ?? Array.from({ length: this.trace.n }, (_, i) => i);
-    return ids.map((i) => Array.from(this.pos.slice(3 * i, 3 * i + 3)));
+    const p = this.current();
+    return ids.map((i) => Array.from(p.slice(3 * i, 3 * i + 3)));
   }
 
   /** The grid as drawn: its vertices' current positions (rows of 3) and the index pairs of
@@ -685,7 +738,11 @@ export class Viewer {
   gridDrawn(): { positions: number[]; segments: number[] } | null {
     if (!this.grid) return null;
     const g = this.grid.geometry, idx = g.getIndex()!.array as Uint32Array;
-    return { positions: Array.from(g.getAttribute("position").array as Float32Array),
+    const a = g.getAttribute("position").array as Float32Array;
+    const b = g.getAttribute("positionB").array as Float32Array;
+    const out = new Float32Array(a.length / this.trace.dims * 3);
+    lerpInto(out, a, b, this.alpha.value, this.trace.dims);   // what the shader computes
+    return { positions: Array.from(out),
              segments: Array.from(idx.subarray(0, Math.min(g.drawRange.count, idx.length))) };
   }
 

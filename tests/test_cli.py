@@ -334,3 +334,10 @@ def test_mnist_option_belongs_to_digits(tmp_path: Path,
         err = capsys.readouterr().err.strip()
         assert needle in err and len(err.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_each_scene_is_found_in_its_home_module() -> None:
+    """registry.HOMES (which module to import for one scene) matches the registrations."""
+    from spacefold.scenes.registry import HOMES
+
+    assert {n: e.build.__module__.rsplit(".", 1)[-1] for n, e in SCENES.items()} == HOMES

@@ -135,6 +135,23 @@ def test_rendering_plane_views_never_imports_matplotlib(tmp_path: Path) -> None:
     assert out.stat().st_size > 1000
 
 
+@needs_kernels
+def test_rendering_fold_222_from_the_catalogue_imports_no_matplotlib(tmp_path: Path) -> None:
+    """The CLI's first example: one scene module loads, the diagram is drawn by the kernels."""
+    code = ("import sys, spacefold as sf\n"
+            "from spacefold.cli import main\n"
+            "sys.argv = ['spacefold', 'render', 'fold-222', '-o', sys.argv[1], '--size',"
+            " '320x180', '--fps', '5']\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'moderngl')"
+            " or m.startswith('spacefold.scenes.surfaces3d'))\n"
+            "assert not bad, bad\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "f.mp4")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (tmp_path / "f.mp4").stat().st_size > 1000
+
+
 def test_dashes_follow_matplotlib_patterns() -> None:
     line = np.array([[0.0, 5.0], [100.0, 5.0]])
     segs = dashed(line, "--", 2.0)                 # 3.7 on, 1.6 off, in line widths

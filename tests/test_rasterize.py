@@ -191,3 +191,33 @@ def test_yuv420_planes() -> None:
     assert list(out[8:10]) == [102, 128] and list(out[10:12]) == [240, 128]   # U, V
     with pytest.raises(ValueError, match="uint8"):
         rasterize.yuv420(np.zeros((2, 4, 3), np.uint8))
+
+
+@needs_kernels
+def test_image_is_composited_over_with_straight_alpha() -> None:
+    buf = canvas(40, 30)
+    img = np.zeros((10, 12, 4), dtype=np.uint8)
+    img[..., 0] = 255
+    img[..., 3] = np.linspace(0, 255, 12).astype(np.uint8)[None, :]
+    rasterize.draw_image(buf, img, 35, -4)                 # hangs over the right and top edges
+    a = img[4:, :5, 3].astype(int)
+    want = (255 * a + BG * (255 - a) + 127) // 255
+    assert np.array_equal(buf[:6, 35:40, 0], want)
+    assert (buf[:6, 35:40, 1] == (BG * (255 - a) + 127) // 255).all()
+    assert (buf[6:, :, :3] == BG).all() and (buf[:, :35, :3] == BG).all()
+    clipped = canvas(40, 30)
+    rasterize.draw_image(clipped, img, 35, -4, clip=(0, 0, 37, 30))
+    assert np.array_equal(clipped[:6, 35:37], buf[:6, 35:37])
+    assert (clipped[:, 37:, :3] == BG).all()
+
+
+@needs_kernels
+def test_box_edges_get_their_coverage() -> None:
+    buf = canvas(20, 10)
+    rasterize.fill_rect(buf, (2.5, 1.0, 6.0, 4.25), (1.0, 0.0, 0.0, 0.5))
+    cov = ink(buf) / 0.5
+    assert cov[1:4, 3:6] == pytest.approx(1.0, abs=0.01)        # inside
+    assert cov[1:4, 2] == pytest.approx(0.5, abs=0.01)          # half a column
+    assert cov[4, 3:6] == pytest.approx(0.25, abs=0.01)         # a quarter row
+    assert cov[4, 2] == pytest.approx(0.125, abs=0.01)          # the corner
+    assert cov.sum() == pytest.approx(3.5 * 3.25, rel=0.01)

@@ -50,6 +50,7 @@ from spacefold.data import DATASETS, Dataset, dataset, load_file
 from spacefold.errors import DataError, RenderError, SpacefoldError, SpecError
 from spacefold.model.arch import ACTIVATION_NAMES, ArchSpec
 from spacefold.scenes import SCENES, get_scene
+from spacefold.scenes.registry import HOMES
 
 # -- limits and choices -------------------------------------------------------------------------
 MIN_SIZE = (16, 16)
@@ -328,7 +329,7 @@ SeedOpt = Annotated[int | None, typer.Option(
 @app.command("render")
 def render_cmd(
     scene: Annotated[str, typer.Argument(
-        help=f"The scene to render; one of: {_names(SCENES)} (see `spacefold scenes`).",
+        help=f"The scene to render; one of: {_names(HOMES)} (see `spacefold scenes`).",
         autocompletion=_complete_scene, show_default=False, metavar="SCENE")],
     output: Annotated[Path, typer.Option(
         "-o", "--output", help="Output file; the format comes from the suffix: "
@@ -562,7 +563,7 @@ def export_cmd(
         "-o", "--output", help="The .html file to write (one file, opens offline).",
         show_default=False)],
     scene: Annotated[str | None, typer.Argument(
-        help=f"A scene whose network to export; one of: {_names(SCENES)}. Omit it with "
+        help=f"A scene whose network to export; one of: {_names(HOMES)}. Omit it with "
         "--model.", autocompletion=_complete_scene, show_default=False, metavar="[SCENE]")
     ] = None,
     model: Annotated[Path | None, typer.Option(

@@ -213,7 +213,7 @@ class DiagramLayout:
         edge_rgba, node_rgba = self.colors(p)
         (bx0, _), (bx1, _) = pixels(np.array([[p.highlight - self.band_half, 0.0],
                                               [p.highlight + self.band_half, 0.0]]))
-        fill_rect(buf, (bx0, box[1], bx1, box[3]), BAND, clip)
+        rasterize.fill_rect(buf, (bx0, box[1], bx1, box[3]), BAND, clip)
         segs = pixels(self.segments.reshape(-1, 2)).reshape(-1, 2, 2)
         widths = self.edge_width * scale * DPI / 72
         for seg, c, w in zip(segs, edge_rgba, widths, strict=True):
@@ -240,22 +240,13 @@ class DiagramLayout:
         return out
 
 
-def fill_rect(buf: np.ndarray, box: tuple[float, float, float, float],
-              color: tuple[float, float, float, float], clip: rasterize.Clip) -> None:
-    """Blend ``color`` over the rectangle ``box`` = (col0, row0, col1, row1) in buffer pixels,
-    edge pixels by the fraction they cover, inside ``clip``."""
-    c0, r0, c1, r1 = box
-    k0, q0, k1, q1 = clip
-    cols = np.arange(max(math.floor(min(c0, c1)), k0), min(math.ceil(max(c0, c1)), k1))
-    rows = np.arange(max(math.floor(min(r0, r1)), q0), min(math.ceil(max(r0, r1)), q1))
-    if not len(cols) or not len(rows):
-        return
-    cx = np.clip(np.minimum(cols + 1, max(c0, c1)) - np.maximum(cols, min(c0, c1)), 0, 1)
-    cy = np.clip(np.minimum(rows + 1, max(r0, r1)) - np.maximum(rows, min(r0, r1)), 0, 1)
-    a = (color[3] * cy[:, None] * cx[None, :])[..., None]
-    region = buf[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    rgb = np.array(color[:3]) * 255
-    region[..., :3] = np.round(region[..., :3] * (1 - a) + rgb * a).astype(np.uint8)
+def blit(buf: np.ndarray, sprite: text.Sprite, x: float, y: float,
+         clip: rasterize.Clip | None = None) -> None:
+    """Composite a sprite (:mod:`.text`) over ``buf`` with its anchor at display pixel
+    ``(x, y)`` (origin bottom-left, y up), where Agg's ``draw_image`` would put it."""
+    img, ox, oy = sprite
+    top = buf.shape[0] - (int(round(y - oy)) + img.shape[0])
+    rasterize.draw_image(buf, img, int(round(x - ox)), top, clip)
 
 
 def _hex(c: str) -> tuple[float, float, float, float]:
@@ -415,13 +406,13 @@ class KernelBackend:
         assert c is not None
         sprite = text.CACHE.get(s, size_pt * self.scale, c, ha, va, family, "normal",
                                 "normal", ha, DPI)
-        text.blit(self.buf, sprite, x, y)
+        blit(self.buf, sprite, x, y)
 
     def _stamp(self, panel: _Panel, im: Image) -> None:
         got = panel.stamp(im)
         if got is not None:
             left, bottom, pix = got
-            text.blit(self.buf, (pix[::-1], 0.0, 0.0), left, bottom, panel.image_clip)
+            blit(self.buf, (pix[::-1], 0.0, 0.0), left, bottom, panel.image_clip)
 
     def _space(self, panel: _Panel, p: Space) -> None:
         buf, s, clip = self.buf, self.scale, panel.clip

@@ -76,6 +76,33 @@ def draw_polylines(buf: np.ndarray, lines: np.ndarray, rgba: tuple[float, ...], 
                        (r, g, b, a), float(width), _clip(buf, clip))
 
 
+def draw_image(buf: np.ndarray, img: np.ndarray, left: int, top: int,
+               clip: Clip | None = None) -> None:
+    """Composite the straight-alpha RGBA ``img`` (h, w, 4) uint8, rows top to bottom, over
+    ``buf`` with its top-left pixel at column ``left``, row ``top``."""
+    _check(buf)
+    img = np.ascontiguousarray(img, dtype=np.uint8)
+    if img.ndim != 3 or img.shape[2] != 4:
+        raise ValueError(f"image must be (h, w, 4), got {img.shape}")
+    h, w = buf.shape[:2]
+    assert _kernels is not None, "the compiled kernels are not available"
+    _kernels.image(buf, w, h, img, img.shape[1], img.shape[0], int(left), int(top),
+                   _clip(buf, clip))
+
+
+def fill_rect(buf: np.ndarray, box: tuple[float, float, float, float],
+              rgba: tuple[float, ...], clip: Clip | None = None) -> None:
+    """One colour over ``box`` = (x0, y0, x1, y1) in buffer pixels; edge pixels blended by the
+    fraction of them the box covers."""
+    _check(buf)
+    h, w = buf.shape[:2]
+    x0, y0, x1, y1 = (float(v) for v in box)
+    r, g, b, a = (tuple(float(v) for v in rgba) + (1.0,))[:4]
+    assert _kernels is not None, "the compiled kernels are not available"
+    _kernels.rect(buf, w, h, (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)),
+                  (r, g, b, a), _clip(buf, clip))
+
+
 def yuv420(rgba: np.ndarray) -> np.ndarray:
     """An opaque RGBA frame (H, W, 4) as planar YUV 4:2:0 bytes (BT.709, limited range): the
     Y plane, then U and V at half resolution (each the mean of a 2x2 block)."""

@@ -173,27 +173,3 @@ class SpriteCache:
 
 
 CACHE = SpriteCache()
-
-
-def blit(buf: np.ndarray, sprite: Sprite, x: float, y: float,
-         clip: tuple[int, int, int, int] | None = None) -> None:
-    """Composite ``sprite`` over the (H, W, 4) ``buf`` with its anchor at display pixel
-    ``(x, y)`` (origin bottom-left, y up), inside ``clip`` = (x0, y0, x1, y1) buffer pixels
-    (rows from the top, half-open) when given."""
-    img, ox, oy = sprite
-    h, w = img.shape[:2]
-    H, W = buf.shape[:2]
-    left = int(round(x - ox))
-    top = H - (int(round(y - oy)) + h)                    # buffer row of the image's top
-    cx0, cy0, cx1, cy1 = clip if clip is not None else (0, 0, W, H)
-    c0, r0 = max(left, cx0, 0), max(top, cy0, 0)
-    c1, r1 = min(left + w, cx1, W), min(top + h, cy1, H)
-    if c1 <= c0 or r1 <= r0:
-        return
-    src = img[r0 - top:r1 - top, c0 - left:c1 - left]
-    dst = buf[r0:r1, c0:c1]
-    a = src[..., 3:4].astype(np.uint32)
-    if not a.any():
-        return
-    dst[..., :3] = (src[..., :3] * a + dst[..., :3] * (255 - a) + 127) // 255
-    dst[..., 3:] = a + (dst[..., 3:] * (255 - a) + 127) // 255

@@ -44,6 +44,10 @@ class _Catalogue(Mapping[str, SceneEntry]):
         return self._entries
 
     def __getitem__(self, name: str) -> SceneEntry:
+        if name not in self._entries and name in HOMES:     # load only the module it lives in
+            importlib.import_module(f"spacefold.scenes.{HOMES[name]}")
+        if name in self._entries:
+            return self._entries[name]
         return self._all()[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -54,6 +58,13 @@ class _Catalogue(Mapping[str, SceneEntry]):
 
 
 SCENES = _Catalogue()
+# the module each scene lives in: rendering one scene imports that module only (the 3-D
+# modules load OpenGL and Matplotlib); a test holds this to the registrations
+HOMES = {"affine": "basics", "activations": "basics", "argmax-softmax": "basics",
+         "spiral": "spiral", "bottleneck": "spiral", "extrapolation": "spiral",
+         "digits": "digits", "fold-232": "fold3d", "layers": "layers", "fold-222": "layers",
+         "surfaces-argmax": "surfaces3d", "surfaces-softmax": "surfaces3d",
+         "training": "training", "wide-layer": "wide3d"}
 
 
 def scene(name: str, description: str, needs_model: bool = False) -> Callable[

@@ -259,3 +259,52 @@ def test_the_gpu_draws_each_point_where_the_page_says(ctx: Any, traces: dict, na
                                                    f"the page says {want}"
     assert page.errors == []
     page.close()
+
+
+@pytest.mark.parametrize("name", ["t2d", "t3d", "wide"])
+def test_the_drawn_regions_are_the_trace_regions(ctx: Any, traces: dict, name: str) -> None:
+    """The decision-region mesh is drawn with one quad per run of cells where the run is flat
+    (every vertex within tolerance of the bilinear patch of its corners, in both stages of
+    the animation) and of one class; every cell of every row is covered exactly once."""
+    import base64
+
+    from spacefold.export import payload
+
+    tr, html = traces[name]
+    p = payload(tr)
+    R = p["regions"]["res"]
+    labels = np.frombuffer(base64.b64decode(p["regions"]["labels"]["b64"]), np.uint8)
+    dims = p["dims"]
+    verts = [np.frombuffer(base64.b64decode(s["regions"]["b64"]), "<f4").reshape(R, R, dims)
+             for s in p["stages"]]
+    page = _open(ctx, html)
+    for k in range(1, len(tr.stages)):
+        page.evaluate(f"__spacefold.setT({k - 1 + 0.37})")
+        got = page.evaluate("__spacefold.regions()")
+        assert got["res"] == R
+        tri = np.array(got["triangles"]).reshape(-1, 6)        # a run: two triangles
+        p0, p1, q0 = tri[:, 0], tri[:, 1], tri[:, 2]
+        assert (tri[:, 3] == p1).all() and (tri[:, 4] == p1 + R).all() and \
+            (tri[:, 5] == q0).all() and (q0 == p0 + R).all()
+        row, c0, c1 = p0 // R, p0 % R, p1 % R
+        assert (p1 // R == row).all() and (c1 > c0).all()
+        for r in range(R - 1):
+            runs = np.sort(np.stack([c0[row == r], c1[row == r]], axis=1), axis=0)
+            assert runs[0, 0] == 0 and runs[-1, 1] == R - 1, f"stage {k} row {r}"
+            assert (runs[1:, 0] == runs[:-1, 1]).all(), f"stage {k} row {r}: gap or overlap"
+        size = max(float(np.ptp(tr.display(j, dims), axis=0).max()) for j in (k - 1, k))
+        for r, a, b in zip(row, c0, c1, strict=True):
+            if b - a == 1:
+                continue
+            lab = labels.reshape(R, R)[r:r + 2, a:b + 1]
+            assert (lab == lab[0, 0]).all(), f"stage {k}: a merged run spans two classes"
+            s = np.linspace(0, 1, b - a + 1)[:, None]
+            for v in (verts[k - 1], verts[k]):
+                for rr in (r, r + 1):
+                    line = (1 - s) * v[rr, a] + s * v[rr, b]
+                    off = np.linalg.norm(v[rr, a:b + 1] - line, axis=1).max()
+                    assert off <= 1.5e-3 * size, f"stage {k} row {rr}: {off} off the run"
+        if all(st.kind in ("input", "linear", "bias") for st in tr.stages[:k + 1]):
+            assert len(tri) < (R - 1) ** 2 / 2, f"stage {k}: flat regions were not merged"
+    assert page.errors == []
+    page.close()

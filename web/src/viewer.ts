@@ -25,6 +25,9 @@ const REGION_MIX = 0.22; // how much of the class colour shows in a decision reg
 // grid vertices off the straight line of their kept neighbours by at most this fraction of
 // the stage's half-size are not drawn (≈0.1 px at 720 px): straight lines become one segment
 const GRID_TOL = 3e-4;
+// the decision regions are a soft colour field under the points and lines: a merged run of
+// region cells may be off by this fraction of the stage's half-size (≈0.3 px at 720 px)
+const REGION_TOL = 1e-3;
 
 /** The segments (vertex index pairs) that draw L polylines of V vertices (rows of `dims`
  *  numbers in `a` and `b`, the two stages of an animation) within tolerance: a run of
@@ -79,6 +82,66 @@ export function gridIndex(a: Float32Array, b: Float32Array, L: number, V: number
       }
       out.push(i, good);
       i = good;
+    }
+  }
+  return Uint32Array.from(out);
+}
+
+/** The triangles (vertex index triples) that draw the R×R decision-region mesh for the
+ *  animation between stages `a` and `b` (rows of `dims` numbers) within tolerance. Each row
+ *  of cells is drawn as runs: cells c..c2 are one quad (two triangles) when every vertex has
+ *  the same class (so the colour is uniform), every vertex of the run's two rows lies within
+ *  tolA (in `a`) and tolB (in `b`) of the bilinear interpolation of the quad's corners, and
+ *  the quad's two triangles are within tolerance of that patch (a quarter of its twist).
+ *  Affine stages and the affine pieces of ReLU stages merge into long runs; where a stage
+ *  folds or the class changes, cells stay as they are. Software WebGL pays per triangle. */
+export function regionIndex(a: Float32Array, b: Float32Array, labels: Uint8Array, R: number,
+                            dims: number, tolA: number, tolB: number): Uint32Array {
+  const out: number[] = [];
+  const ta = tolA * tolA, tb = tolB * tolB;
+  // squared distance of vertex v from (1-s)·p + s·q, in stage x
+  const off = (x: Float32Array, v: number, p: number, q: number, s: number): number => {
+    let d2 = 0;
+    for (let c = 0; c < dims; c++) {
+      const e = x[dims * v + c] - (x[dims * p + c] + s * (x[dims * q + c] - x[dims * p + c]));
+      d2 += e * e;
+    }
+    return d2;
+  };
+  const flat = (x: Float32Array, tol2: number, p0: number, p1: number, q0: number,
+                q1: number, n: number): boolean => {
+    let tw = 0; // the twist p0 + q1 - p1 - q0: the bilinear patch's distance from the
+    for (let c = 0; c < dims; c++) { // two triangles is at most a quarter of it
+      const e = x[dims * p0 + c] + x[dims * q1 + c] - x[dims * p1 + c] - x[dims * q0 + c];
+      tw += e * e;
+    }
+    if (tw / 16 > tol2) return false;
+    for (let j = 1; j < n; j++) {
+      const s = j / n;
+      if (off(x, p0 + j, p0, p1, s) > tol2 || off(x, q0 + j, q0, q1, s) > tol2) return false;
+    }
+    return true;
+  };
+  const fits = (r: number, c: number, c2: number): boolean => {
+    const p0 = r * R + c, q0 = p0 + R, n = c2 - c, lab = labels[p0];
+    for (let j = 0; j <= n; j++) if (labels[p0 + j] !== lab || labels[q0 + j] !== lab) return false;
+    return flat(a, ta, p0, p0 + n, q0, q0 + n, n) && flat(b, tb, p0, p0 + n, q0, q0 + n, n);
+  };
+  for (let r = 0; r < R - 1; r++) {
+    let c = 0;
+    const end = R - 1;
+    while (c < end) {
+      // the longest run from c: grow by doubling, then bisect (as gridIndex)
+      let good = c + 1, step = 1;
+      while (good + step <= end && fits(r, c, good + step)) { good += step; step *= 2; }
+      let bad = Math.min(good + step, end + 1);
+      while (bad - good > 1) {
+        const m = (good + bad) >> 1;
+        if (fits(r, c, m)) good = m; else bad = m;
+      }
+      const p0 = r * R + c, p1 = r * R + good;
+      out.push(p0, p1, p0 + R, p1, p1 + R, p0 + R);
+      c = good;
     }
   }
   return Uint32Array.from(out);
@@ -190,6 +253,7 @@ export class Viewer {
   onPlaneClick?: (x: number, y: number, shift: boolean) => boolean;
   private shownStage = -1;
   private gridIdx = new Map<number, Uint32Array>(); // per stage pair, for this trace
+  private regionIdx = new Map<number, Uint32Array>(); // per stage pair, for this trace
   private titleEl: HTMLElement | null = null;
 
   constructor(parent: HTMLElement, trace: Trace, opts: Options = {}) {
@@ -263,14 +327,8 @@ export class Viewer {
       const R = trace.regionRes;
       const rg = pairGeometry(R * R, dims);
       rg.setAttribute("color", new THREE.BufferAttribute(new Float32Array(3 * R * R), 3));
-      const idx: number[] = [];
-      for (let r = 0; r < R - 1; r++) {
-        for (let c = 0; c < R - 1; c++) {
-          const a = r * R + c;
-          idx.push(a, a + 1, a + R, a + 1, a + R + 1, a + R);
-        }
-      }
-      rg.setIndex(idx);
+      // room for every cell; each stage pair draws the triangles it needs (regionIndex)
+      rg.setIndex(new THREE.BufferAttribute(new Uint32Array(6 * (R - 1) * (R - 1)), 1));
       // opaque colours pre-mixed with the background: blending is the dearest thing to
       // draw under software WebGL (measured), and the regions lie under everything else
       this.regions = new THREE.Mesh(rg, lerpOnGpu(new THREE.MeshBasicMaterial({
@@ -331,7 +389,10 @@ export class Viewer {
       setPair(this.grid.geometry, st[a].grid!, st[k].grid!);
       this.showGridPair(k);
     }
-    if (this.regions && st[0].regions) setPair(this.regions.geometry, st[a].regions!, st[k].regions!);
+    if (this.regions && st[0].regions) {
+      setPair(this.regions.geometry, st[a].regions!, st[k].regions!);
+      this.showRegionPair(k);
+    }
     this.pair = k;
   }
 
@@ -350,6 +411,26 @@ export class Viewer {
       this.gridIdx.set(k, idx);
     }
     const g = this.grid.geometry, index = g.getIndex()!;
+    (index.array as Uint32Array).set(idx);
+    index.clearUpdateRanges();
+    index.addUpdateRange(0, idx.length);
+    index.needsUpdate = true;
+    g.setDrawRange(0, idx.length);
+  }
+
+  /** Draw the decision regions' triangles for stages k-1 and k (k = 0: stage 0). */
+  private showRegionPair(k: number): void {
+    const tr = this.trace;
+    if (!this.regions || !tr.regionLabels) return;
+    let idx = this.regionIdx.get(k);
+    if (!idx) {
+      const st = tr.stages, a = Math.max(k - 1, 0);
+      const tol = (j: number) => REGION_TOL * this.stageBoxes[j].h;
+      idx = regionIndex(st[a].regions!, st[k].regions!, tr.regionLabels, tr.regionRes, tr.dims,
+                        tol(a), tol(k));
+      this.regionIdx.set(k, idx);
+    }
+    const g = this.regions.geometry, index = g.getIndex()!;
     (index.array as Uint32Array).set(idx);
     index.clearUpdateRanges();
     index.addUpdateRange(0, idx.length);
@@ -396,6 +477,7 @@ export class Viewer {
     this.trace = t;
     this.fitBoxes();
     this.gridIdx.clear();
+    this.regionIdx.clear();
     this.pair = -1;
     this.posT = NaN;
     this.regionColors();
@@ -746,6 +828,15 @@ export class Viewer {
              segments: Array.from(idx.subarray(0, Math.min(g.drawRange.count, idx.length))) };
   }
 
+  /** The decision regions as drawn: the mesh's side and the triangles (index triples) of
+   *  the current stage pair (for tests: flat runs of one class are merged per stage pair). */
+  regionsDrawn(): { res: number; triangles: number[] } | null {
+    if (!this.regions) return null;
+    const g = this.regions.geometry, idx = g.getIndex()!.array as Uint32Array;
+    return { res: this.trace.regionRes,
+             triangles: Array.from(idx.subarray(0, Math.min(g.drawRange.count, idx.length))) };
+  }
+
   dispose(): void {
     this.disposed = true;
     this.controls.dispose();
@@ -769,6 +860,7 @@ function expose(v: Viewer): void {
     pause: () => v.pause(),
     positions: (idx?: number[]) => v.positions(idx),
     grid: () => v.gridDrawn(),
+    regions: () => v.regionsDrawn(),
     screenOf: (i: number) => v.screenOf(i),
     planeAt: (x: number, y: number) => v.planeAt(x, y),
     describe: (i: number) => v.describe(i),

@@ -15,6 +15,7 @@ import functools
 import importlib.util
 import re
 import struct
+import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,7 @@ class SpriteCache:
     def __init__(self, limit: int = _MAX_SPRITES) -> None:
         self.limit = limit
         self.sprites: OrderedDict[tuple[Any, ...], Sprite] = OrderedDict()
+        self.lock = threading.Lock()        # renders may run in threads side by side
 
     def get(self, text: str, size_pt: float, color: tuple[float, ...], ha: str, va: str,
             family: Any = "sans-serif", weight: Any = "normal",
@@ -160,15 +162,17 @@ class SpriteCache:
         fam = family if isinstance(family, str) else tuple(family)
         key = (text, size_pt, tuple(color), ha, va, fam, weight, linespacing,
                multialignment, dpi)
-        hit = self.sprites.get(key)
-        if hit is not None:
-            self.sprites.move_to_end(key)
-            return hit
+        with self.lock:
+            hit = self.sprites.get(key)
+            if hit is not None:
+                self.sprites.move_to_end(key)
+                return hit
         sprite = render(text, size_pt, color, ha, va, family, weight, linespacing,
                         multialignment, dpi)
-        self.sprites[key] = sprite
-        if len(self.sprites) > self.limit:
-            self.sprites.popitem(last=False)
+        with self.lock:
+            self.sprites[key] = sprite
+            if len(self.sprites) > self.limit:
+                self.sprites.popitem(last=False)
         return sprite
 
 

@@ -247,3 +247,24 @@ def test_scene_renders_tiny(name: str, tmp_path: Path, timelines: dict[str, Time
         assert im.size == (192, 108)
         px = np.asarray(im.convert("RGB"), dtype=np.int64)
     assert px.std() > 5                                            # not a blank frame
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_both_2d_backends_compose_3d_frames_alike(name: str,
+                                                  timelines: dict[str, Timeline]) -> None:
+    """The Matplotlib-free backend composes the GL image, labels and titles as the
+    Matplotlib one does (a few frames across the scene)."""
+    from spacefold.render import rasterize
+    from spacefold.render.kernel2d import KernelBackend
+    from spacefold.render.raster import RasterBackend
+
+    if not rasterize.AVAILABLE:
+        pytest.skip("no C extension, or SPACEFOLD_NO_KERNELS is set")
+    tl = timelines[name]
+    frames = list(tl.frames(1))
+    kb, rb = KernelBackend((480, 270)), RasterBackend((480, 270))
+    for f in frames[:: max(len(frames) // 4, 1)]:
+        assert kb.supports(f), name
+        ours = kb.draw(f)[..., :3].astype(int)
+        diff = np.abs(ours - rb.draw(f)[..., :3])
+        assert diff.max() <= 3, (name, diff.max())

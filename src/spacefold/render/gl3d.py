@@ -35,11 +35,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from matplotlib.colors import to_rgba
 
 from spacefold.colors import AXES, BACKGROUND, GRID
 from spacefold.errors import RenderError
 from spacefold.render.frame import Camera, Mesh, Space3D
+from spacefold.render.kernel2d import rgba
 
 GL_PACKAGES = "libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri"
 
@@ -280,7 +280,12 @@ def _gl_flush() -> Callable[[], None] | None:
 
 
 def _rgba(c: Any, alpha: float = 1.0) -> tuple[float, float, float, float]:
-    r, g, b, a = to_rgba(c)
+    got = rgba(c)
+    if got is None:     # a colour name: only Matplotlib knows them
+        from matplotlib.colors import to_rgba
+
+        got = to_rgba(c)
+    r, g, b, a = got
     return (r, g, b, a * alpha)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID, NEGATIVE, POSITIVE
 from spacefold.render import rasterize, text
-from spacefold.render.frame import Diagram, Extent, Frame, Image, Rect, Space
+from spacefold.render.frame import Diagram, Extent, Frame, Image, Rect, Space, Space3D
 
 DPI = 100.0                  # the raster backend's figure dpi: sizes in pt scale by DPI / 72
 GRID_WIDTH_PX = 1.5          # at 720p
@@ -277,6 +277,7 @@ class _Panel:
         self.rgba = np.zeros((0, 4))
         self.stamps: dict[tuple[Any, ...], tuple[Any, int, int, np.ndarray]] = {}
         self.diagram: DiagramLayout | None = None
+        self.image: np.ndarray | None = None          # a 3-D panel's OpenGL image
 
     def buffer_box(self) -> tuple[float, float, float, float]:
         """The panel as (col0, row0, col1, row1) buffer pixels (floats)."""
@@ -359,11 +360,15 @@ class KernelBackend:
         if not rasterize.AVAILABLE or not (_plain(frame.heading) and _plain(frame.caption)):
             return False
         for _, p in frame.panels:
-            if not isinstance(p, (Space, Diagram)) or not (_plain(p.title) and
-                                                            _plain(p.subtitle)):
+            if not isinstance(p, (Space, Diagram, Space3D)) or not (_plain(p.title) and
+                                                                     _plain(p.subtitle)):
                 return False
             if not all(rgba(t.color) is not None and _plain(t.text, t.family) for t in p.texts):
                 return False
+            if isinstance(p, Space3D):
+                if not all(rgba(lb.color) is not None and _plain(lb.text) for lb in p.labels):
+                    return False
+                continue
             if isinstance(p, Diagram):
                 if not all(_plain(a) for a in p.activations):
                     return False
@@ -385,6 +390,8 @@ class KernelBackend:
         for panel, (_, p) in zip(self.panels, frame.panels, strict=True):
             if isinstance(p, Diagram):
                 self._diagram(panel, p)
+            elif isinstance(p, Space3D):
+                self._space3d(panel, p)
             else:
                 assert isinstance(p, Space)
                 self._space(panel, p)
@@ -453,7 +460,25 @@ class KernelBackend:
             (x, y), = panel.display(np.array([xy]))
             self._text(s, DIAGRAM_LABEL_PT, FOREGROUND, "center", "top", x, y)
 
-    def _common(self, panel: _Panel, p: Space | Diagram) -> None:
+    def _space3d(self, panel: _Panel, p: Space3D) -> None:
+        """The OpenGL image (opaque) copied where the panel is, its labels over it."""
+        from spacefold.render.gl3d import project, renderer
+
+        x0, y0, x1, y1 = panel.box
+        left, bottom = round(x0), round(y0)
+        w, h = max(round(x1) - left, 1), max(round(y1) - bottom, 1)
+        if panel.image is None or panel.image.shape[:2] != (h, w):
+            panel.image = np.empty((h, w, 4), dtype=np.uint8)
+        renderer().render(p, w, h, self.scale, out=panel.image)
+        blit(self.buf, (panel.image[::-1], 0.0, 0.0), left, bottom)
+        if p.labels:
+            xy = project(p, np.array([lb.xyz for lb in p.labels], dtype=np.float64), w, h)
+            for lb, (px, py, pz) in zip(p.labels, xy, strict=True):
+                if np.isfinite([px, py]).all() and -1 <= pz <= 1:
+                    self._text(lb.text, lb.size, lb.color, lb.ha,
+                               lb.va, x0 + px / w * (x1 - x0), y0 + py / h * (y1 - y0))
+
+    def _common(self, panel: _Panel, p: Space | Diagram | Space3D) -> None:
         """Title, subtitle and texts, as every Matplotlib view draws them."""
         bx0, by0, bx1, by1 = panel.box
         self._text(p.title, TITLE_PT, FOREGROUND, "left", "bottom", bx0, by1, alpha=1.0)

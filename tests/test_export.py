@@ -14,7 +14,7 @@ import pytest
 import spacefold as sf
 from cli_helpers import assert_one_line_error, run
 from spacefold.errors import RenderError
-from spacefold.export import BUNDLE, REGION_RES, payload, to_html, write_html
+from spacefold.export import BUNDLE, REGION_RES, pack, payload, to_html, unpack, write_html
 
 
 def _arr(a: dict) -> np.ndarray:
@@ -27,6 +27,28 @@ def tr() -> sf.Trace:
     d = sf.dataset("cloud", n=120)
     net = sf.build("2-3-4-2", activation=["relu", "tanh"], seed=1)
     return sf.trace(net, d, grid=sf.GridSpec(lines=5, verts=9, regions=8))
+
+
+def test_a_packed_message_is_the_payload_with_its_arrays_in_place(tr: sf.Trace) -> None:
+    """The live app's binary form (export.pack): a JSON header whose arrays point into a raw
+    blob, each at a multiple of 8 bytes; unpacked, it is the JSON payload exactly."""
+    import struct
+
+    msg = {"type": "update", "epoch": 3, "trace": payload(tr, raw=True)}
+    blob = pack(msg)
+    assert blob[:4] == b"SFB1"
+    assert unpack(blob) == {"type": "update", "epoch": 3, "trace": payload(tr)}
+    (n,) = struct.unpack_from("<I", blob, 4)
+    header = json.loads(blob[8:8 + n])
+    base = 8 + n + (-(8 + n) % 8)
+    pts = header["trace"]["stages"][2]["points"]
+    assert pts["offset"] % 8 == 0 and "b64" not in pts
+    raw = np.frombuffer(blob, "<f4", count=pts["nbytes"] // 4, offset=base + pts["offset"])
+    np.testing.assert_array_equal(raw.reshape(pts["shape"]), tr.display(2, 3).astype(np.float32))
+    with pytest.raises(ValueError, match="not a packed"):
+        unpack(b"{}" + blob)
+    with pytest.raises(ValueError):
+        pack({"loss": float("nan")})
 
 
 def test_payload_numbers_are_the_traces_display_numbers(tr: sf.Trace) -> None:

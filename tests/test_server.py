@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import spacefold as sf
+from spacefold.export import unpack
 from spacefold.server import browser, jobs
 from spacefold.server.app import create_app
 
@@ -77,9 +78,17 @@ def test_export_endpoint_returns_a_page(client: TestClient) -> None:
     assert client.post("/api/export", json={"epochs": 50_000}).status_code == 422
 
 
+def _receive(ws: Any) -> dict:
+    """The next message: JSON text, or a live update packed as bytes (export.pack)."""
+    raw = ws.receive()
+    if raw.get("bytes") is not None:
+        return unpack(raw["bytes"])
+    return json.loads(raw["text"])
+
+
 def _until(ws: Any, pred: Any, limit: int = 500) -> dict:
     for _ in range(limit):
-        m = ws.receive_json()
+        m = _receive(ws)
         if pred(m):
             return m
     raise AssertionError("message never came")
@@ -248,6 +257,44 @@ def test_a_url_with_state_restores_the_same_view(server: str) -> None:
         page.wait_for_function("location.search.includes('dataset=upload')", timeout=10_000)
         page.wait_for_function("window.__spacefold.n === 49", timeout=30_000)
         assert page.locator(".sf-error").inner_text() == ""
+
+
+@needs_browser
+def test_the_live_apps_numbers_are_the_trace_numbers(server: str) -> None:
+    """A live update arrives as a binary message (export.pack) and the viewer draws views of
+    its blob: the points, the grid and the decision regions read back from the page are the
+    Python trace's, at stages and in between (PCA of a 5-D layer included)."""
+    from spacefold.trace import GridSpec
+
+    cfg = jobs.Config(dataset="spiral", classes=3, n=200, arch="2-5-3", seed=3, epochs=100)
+    job = jobs.Job(cfg, lambda m: None)          # the same data and initial weights
+    t = sf.trace(job.snapshot(), job.data, grid=GridSpec(lines=17, verts=48, regions=0))
+    dims = 3
+    with browser.chromium(1000, 640) as ctx:
+        page = _open_app(ctx, server + "?dataset=spiral&classes=3&n=200&arch=2-5-3&seed=3"
+                                       "&epochs=100&stage=0")
+        assert page.evaluate("__spacefoldApp.updates") >= 1
+        assert page.evaluate("__spacefold.n") == t.n
+        idx = [0, 17, 101, t.n - 1]
+        for k in range(1, len(t.stages)):
+            for alpha in (0.0, 0.37, 1.0):
+                page.evaluate(f"__spacefold.setT({k - 1 + alpha})")
+                got = np.array(page.evaluate(f"__spacefold.positions({idx})"))
+                want = t.display_at(k, alpha, dims)[0][idx]
+                scale = max(1.0, float(np.abs(want).max()))
+                np.testing.assert_allclose(got, want, atol=2e-6 * scale,
+                                           err_msg=f"stage {k} alpha {alpha}")
+            grid = np.array(page.evaluate("__spacefold.grid()")["positions"]).reshape(-1, 3)
+            want = t.display_grid(k, dims).reshape(-1, dims)
+            np.testing.assert_allclose(grid, want, atol=2e-6 * max(1.0, np.abs(want).max()))
+        # the decision regions: the class of each mesh vertex is the network's
+        labels = np.array(page.evaluate("Array.from(__spacefold.viewer.trace.regionLabels)"))
+        R = jobs.LIVE_REGION_RES
+        x0, x1, y0, y1 = t.extent
+        gx, gy = np.meshgrid(np.linspace(x0, x1, R), np.linspace(y0, y1, R))
+        mesh = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        np.testing.assert_array_equal(labels, t.predict(t.carry(mesh)[-1]))
+        assert page.errors == []
 
 
 @pytest.mark.parametrize("body, names", [
@@ -537,10 +584,10 @@ def test_live_updates_traced_in_the_worker_process_equal_the_local_ones() -> Non
             False)
     tracer = jobs.Tracer()
     try:
-        remote = tracer.call(*args, as_json=True)
+        remote = tracer.call(*args, as_bytes=True)
         assert tracer.proc.pid != 0 and remote["type"] == "update"
         local = jobs.live_message(*args)
-        assert json.loads(remote["json"]) == json.loads(json.dumps(local))
+        assert unpack(remote["bin"]) == json.loads(json.dumps(local))
         assert "units" not in local["trace"]["layers"][0]          # unit_maps=False
     finally:
         tracer.close()
@@ -553,7 +600,7 @@ def test_live_updates_traced_in_the_worker_process_equal_the_local_ones() -> Non
     try:
         job.publish(net, 7, 0.4, "training", remote=True)
         assert msgs[-1]["type"] == "update" and msgs[-1]["epoch"] == 7
-        assert msgs[-1]["trace"]["n"] == 60 and jobs.worker() is None
+        assert unpack(msgs[-1]["bin"])["trace"]["n"] == 60 and jobs.worker() is None
     finally:
         jobs.LIVE_WORKER = True
 
@@ -575,4 +622,4 @@ def test_a_live_update_older_than_the_one_shown_is_dropped(monkeypatch) -> None:
     job.publish(net, 9, 0.4, "training", remote=True, which=0)
     assert [m["epoch"] for m in msgs] == [9, 9] and job.updates == 2
     t = sf.trace(net, job.data, grid=GridSpec(lines=17, verts=48, regions=0))
-    assert msgs[-1]["trace"]["colors"] == payload(t)["colors"]
+    assert unpack(msgs[-1]["bin"])["trace"]["colors"] == payload(t)["colors"]

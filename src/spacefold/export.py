@@ -12,6 +12,10 @@ The viewer only draws these numbers; it never redoes the maths. Positions are th
 wider ones), sent as little-endian float32 in base64: exact to float32 and ~4x smaller than
 decimal JSON. Between stages the viewer interpolates on a straight line, as ``Trace.at`` /
 ``Trace.display_at`` do.
+
+The live app sends the same payload as one binary WebSocket message instead (:func:`pack`):
+the JSON with each array's bytes replaced by an offset into a raw little-endian blob, so
+nothing is base64-encoded, parsed as text or copied on the way into the viewer's typed arrays.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +44,19 @@ STATIC = Path(__file__).parent / "server" / "static"
 BUNDLE = STATIC / "viewer.js"
 
 
-def _b64(a: np.ndarray, dtype: str) -> dict[str, Any]:
-    """An array as {"dtype", "shape", "b64"}: raw little-endian bytes in base64."""
+def _b64(a: np.ndarray, dtype: str, raw: bool = False) -> dict[str, Any]:
+    """An array as {"dtype", "shape", "b64"}: raw little-endian bytes in base64 (``raw``:
+    the bytes themselves as "raw", for :func:`pack`)."""
     arr = np.ascontiguousarray(np.asarray(a), dtype=np.dtype(dtype).newbyteorder("<"))
+    data = arr.tobytes()
+    if raw:
+        return {"dtype": dtype, "shape": list(arr.shape), "raw": data}
     return {"dtype": dtype, "shape": list(arr.shape),
-            "b64": base64.b64encode(arr.tobytes()).decode("ascii")}
+            "b64": base64.b64encode(data).decode("ascii")}
 
 
-def _rgb8(colors: np.ndarray) -> dict[str, Any]:
-    return _b64(np.clip(np.round(np.asarray(colors) * 255), 0, 255), "u1")
+def _rgb8(colors: np.ndarray, raw: bool = False) -> dict[str, Any]:
+    return _b64(np.clip(np.round(np.asarray(colors) * 255), 0, 255), "u1", raw)
 
 
 def _region_mesh(trace: Trace, res: int) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
@@ -65,11 +74,13 @@ def _region_mesh(trace: Trace, res: int) -> tuple[np.ndarray, list[np.ndarray], 
 
 
 def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
-            region_res: int = REGION_RES, unit_maps: bool = True) -> dict[str, Any]:
+            region_res: int = REGION_RES, unit_maps: bool = True,
+            raw: bool = False) -> dict[str, Any]:
     """Everything the viewer draws, as a JSON-ready dict (see the module docstring).
 
     ``region_res`` vertices per side of the decision-region mesh; ``unit_maps=False`` leaves
     out the per-neuron heatmaps (the live app sends them with every few updates only).
+    ``raw``: arrays carry their bytes (``"raw"``) for :func:`pack` instead of base64.
     """
     if not isinstance(trace, Trace):
         raise RenderError(f"cannot export a {type(trace).__name__}; give a Trace")
@@ -86,13 +97,13 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
         st: dict[str, Any] = {
             "name": s.name, "short": s.short, "kind": s.kind, "layer": s.layer, "dim": s.dim,
             "projection": proj.kind, "label": proj.label,
-            "points": _b64(trace.display(k, dims), "f4"),                   # (N, dims)
+            "points": _b64(trace.display(k, dims), "f4", raw),              # (N, dims)
         }
         g = trace.display_grid(k, dims)
         if g is not None:
-            st["grid"] = _b64(g, "f4")                                      # (L, V, dims)
+            st["grid"] = _b64(g, "f4", raw)                                 # (L, V, dims)
         if mesh is not None:
-            st["regions"] = _b64(proj(mesh[1][k]), "f4")                    # (R·R, dims)
+            st["regions"] = _b64(proj(mesh[1][k]), "f4", raw)               # (R·R, dims)
         stages.append(st)
 
     layers = []
@@ -101,19 +112,19 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
             w = np.asarray(op.params["W"])
             entry: dict[str, Any] = {"layer": op.layer, "d_in": op.d_in, "d_out": op.d_out}
             if w.size <= MAX_EDGES:
-                entry["W"] = _b64(w, "f4")                                  # (out, in)
+                entry["W"] = _b64(w, "f4", raw)                             # (out, in)
             layers.append(entry)
         elif op.kind == "bias" and layers:
-            layers[-1]["b"] = _b64(np.asarray(op.params["b"]), "f4")
+            layers[-1]["b"] = _b64(np.asarray(op.params["b"]), "f4", raw)
         elif layers:
             layers[-1]["activation"] = op.kind
 
     if mesh is not None and unit_maps:
-        _unit_maps(trace, layers)
+        _unit_maps(trace, layers, raw)
 
-    colors = {"position": _rgb8(trace.colors("position"))}
+    colors = {"position": _rgb8(trace.colors("position"), raw)}
     if trace.labels is not None:
-        colors["class"] = _rgb8(trace.colors("class"))
+        colors["class"] = _rgb8(trace.colors("class"), raw)
     widths = [trace.stages[0].dim] + [entry["d_out"] for entry in layers]
     meta = {k: v for k, v in trace.meta.items()
             if isinstance(v, (str, int, float, bool, list)) and k != "trace"}
@@ -128,18 +139,18 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
         "meta": json.loads(json.dumps(meta, default=str)),
         "accuracy": acc,
         "extent": list(trace.extent) if trace.extent is not None else None,
-        "labels": _b64(trace.labels, "i4") if trace.labels is not None else None,
+        "labels": _b64(trace.labels, "i4", raw) if trace.labels is not None else None,
         "colors": colors,
-        "palette": _rgb8(CLASS_COLORS),
+        "palette": _rgb8(CLASS_COLORS, raw),
         "stages": stages,
         "layers": layers,
     }
     if mesh is not None:
-        out["regions"] = {"res": region_res, "labels": _b64(mesh[2], "u1")}
+        out["regions"] = {"res": region_res, "labels": _b64(mesh[2], "u1", raw)}
     return out
 
 
-def _unit_maps(trace: Trace, layers: list[dict[str, Any]]) -> None:
+def _unit_maps(trace: Trace, layers: list[dict[str, Any]], raw: bool = False) -> None:
     """Per-neuron heatmaps: each layer's output units (as drawn in the diagram, at most
     UNIT_MAPS) over a UNIT_RES² raster of the input plane, as ``layers[l]["units"]``."""
     assert trace.extent is not None
@@ -150,8 +161,74 @@ def _unit_maps(trace: Trace, layers: list[dict[str, Any]]) -> None:
     for entry in layers:
         k = last.get(entry["layer"])
         if k is not None:
-            entry["units"] = _b64(values[k][:, :UNIT_MAPS], "f4")      # (R·R, ≤ UNIT_MAPS)
+            entry["units"] = _b64(values[k][:, :UNIT_MAPS], "f4", raw)  # (R·R, ≤ UNIT_MAPS)
             entry["unit_res"] = UNIT_RES
+
+
+# -- the binary form of a message (the live app's updates) --------------------------------------
+MAGIC = b"SFB1"
+ALIGN = 8         # every array starts at a multiple of 8 bytes: typed arrays view it in place
+
+
+def pack(message: dict[str, Any]) -> bytes:
+    """A message holding ``payload(..., raw=True)`` arrays as one binary blob.
+
+    Layout: ``b"SFB1"``, the header's length (uint32, little-endian), the header (UTF-8 JSON:
+    the message with each array as ``{"dtype", "shape", "offset", "nbytes"}``), zero padding
+    to a multiple of 8, then the arrays' bytes, each at ``offset`` from there (a multiple of
+    8). Raises ValueError for NaN or infinity in the JSON part, as ``json.dumps`` does.
+    """
+    chunks: list[bytes] = []
+    size = 0
+
+    def walk(v: Any) -> Any:
+        nonlocal size
+        if isinstance(v, dict):
+            if "raw" in v:
+                data = v["raw"]
+                pad = -size % ALIGN
+                if pad:
+                    chunks.append(bytes(pad))
+                    size += pad
+                chunks.append(data)
+                ref = {"dtype": v["dtype"], "shape": v["shape"], "offset": size,
+                       "nbytes": len(data)}
+                size += len(data)
+                return ref
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+
+    header = json.dumps(walk(message), allow_nan=False, separators=(",", ":"),
+                        default=str).encode()
+    head = MAGIC + struct.pack("<I", len(header)) + header
+    return b"".join([head, bytes(-len(head) % ALIGN), *chunks])
+
+
+def unpack(data: bytes) -> dict[str, Any]:
+    """The message of :func:`pack` with its arrays in the JSON form (``"b64"``), as
+    :func:`payload` gives them (for tests and Python clients)."""
+    if data[:4] != MAGIC:
+        raise ValueError(f"not a packed spacefold message (starts with {data[:4]!r})")
+    (n,) = struct.unpack_from("<I", data, 4)
+    head = 8 + n
+    base = head + (-head % ALIGN)
+    blob = memoryview(data)[base:]
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, dict):
+            if "offset" in v and "nbytes" in v and "dtype" in v:
+                raw = blob[v["offset"]:v["offset"] + v["nbytes"]]
+                return {"dtype": v["dtype"], "shape": v["shape"],
+                        "b64": base64.b64encode(raw).decode("ascii")}
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+
+    out: dict[str, Any] = walk(json.loads(bytes(data[8:head])))
+    return out
 
 
 def bundle() -> str:

@@ -1,6 +1,6 @@
 // The live app (`spacefold serve`): controls, a WebSocket to the training job, and the viewer.
 // All state lives in the URL query, so a view is shareable.
-import { type Payload, decode } from "./data";
+import { type Payload, decode, unpack } from "./data";
 import { Viewer } from "./viewer";
 
 interface Options {
@@ -451,7 +451,12 @@ export class App {
     const ws = new WebSocket(url);
     this.ws = ws;
     ws.addEventListener("open", () => this.reconfigure());
-    ws.addEventListener("message", (e) => this.receive(JSON.parse(e.data as string)));
+    ws.binaryType = "arraybuffer"; // live updates come packed (export.pack), the rest as JSON
+    ws.addEventListener("message", (e) => {
+      if (typeof e.data === "string") { this.receive(JSON.parse(e.data)); return; }
+      const { header, blob } = unpack(e.data as ArrayBuffer);
+      this.receive(header, blob);
+    });
     ws.addEventListener("close", () => this.showError("disconnected from the server"));
   }
 
@@ -470,7 +475,7 @@ export class App {
     this.error.textContent = text;
   }
 
-  private receive(msg: Record<string, unknown>): void {
+  private receive(msg: Record<string, unknown>, blob: DataView | null = null): void {
     if (msg.type === "error") { this.showError(String(msg.message)); return; }
     if (msg.type === "status") { this.setState(String(msg.state)); return; }
     if (msg.type === "file") {
@@ -486,7 +491,7 @@ export class App {
       this.renderBtn.dataset.job = u.job;
     }
     this.setState(u.state);
-    const trace = decode(u.trace);
+    const trace = decode(u.trace, blob);
     if (this.viewer && this.viewer.canUpdate(trace)) {
       // the server sends neuron heatmaps with every few updates: keep the last ones
       const old = this.viewer.trace.layers;

@@ -1,10 +1,13 @@
 // The trace as the Python side exports it (spacefold/export.py): arrays are little-endian
-// bytes in base64, decoded once into typed arrays.
+// bytes in base64 (the HTML export, Jupyter), or views into a binary message's blob (the
+// live app's updates: export.pack / unpack below).
 
 export interface Arr {
   dtype: "f4" | "u1" | "i4";
   shape: number[];
-  b64: string;
+  b64?: string;
+  offset?: number; // packed: byte offset into the message's blob (a multiple of 8)
+  nbytes?: number;
 }
 
 export interface StageIn {
@@ -97,7 +100,27 @@ export interface Trace {
 const fromBase64 = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array })
   .fromBase64;
 
+const SIZE = { f4: 4, u1: 1, i4: 4 } as const;
+
+/** A packed array's typed view into the blob it came with (no copy), or null for base64. */
+function view(a: Arr, blob: DataView | null): Float32Array | Uint8Array | Int32Array | null {
+  if (a.b64 !== undefined) return null;
+  if (!blob || a.offset === undefined || a.nbytes === undefined) {
+    throw new Error("a packed array without its message's blob");
+  }
+  const n = a.nbytes / SIZE[a.dtype], at = blob.byteOffset + a.offset;
+  if (a.offset < 0 || a.offset + a.nbytes > blob.byteLength || !Number.isInteger(n) ||
+      n !== a.shape.reduce((x, y) => x * y, 1)) {
+    throw new Error(`packed array out of range: ${JSON.stringify(a)}`);
+  }
+  const T = a.dtype === "f4" ? Float32Array : a.dtype === "u1" ? Uint8Array : Int32Array;
+  return new T(blob.buffer as ArrayBuffer, at, n);
+}
+
+let blob: DataView | null = null; // the blob of the packed message being decoded
+
 function bytes(a: Arr): ArrayBuffer {
+  if (a.b64 === undefined) throw new Error("expected base64");
   if (fromBase64) {
     const u = fromBase64.call(Uint8Array, a.b64);
     return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength
@@ -112,20 +135,44 @@ function bytes(a: Arr): ArrayBuffer {
 
 export function f32(a: Arr): Float32Array {
   if (a.dtype !== "f4") throw new Error(`expected f4, got ${a.dtype}`);
-  return new Float32Array(bytes(a));
+  return (view(a, blob) as Float32Array | null) ?? new Float32Array(bytes(a));
 }
 
 export function u8(a: Arr): Uint8Array {
   if (a.dtype !== "u1") throw new Error(`expected u1, got ${a.dtype}`);
-  return new Uint8Array(bytes(a));
+  return (view(a, blob) as Uint8Array | null) ?? new Uint8Array(bytes(a));
 }
 
 export function i32(a: Arr): Int32Array {
   if (a.dtype !== "i4") throw new Error(`expected i4, got ${a.dtype}`);
-  return new Int32Array(bytes(a));
+  return (view(a, blob) as Int32Array | null) ?? new Int32Array(bytes(a));
 }
 
-export function decode(p: Payload): Trace {
+const MAGIC = "SFB1";
+
+/** A binary message of export.pack: its JSON header, and the blob its arrays point into. */
+export function unpack(buf: ArrayBuffer): { header: Record<string, unknown>; blob: DataView } {
+  const u = new Uint8Array(buf);
+  if (u.length < 8 || String.fromCharCode(u[0], u[1], u[2], u[3]) !== MAGIC) {
+    throw new Error("not a packed spacefold message");
+  }
+  const n = new DataView(buf).getUint32(4, true);
+  const head = 8 + n, base = head + ((8 - (head % 8)) % 8);
+  const header = JSON.parse(new TextDecoder().decode(u.subarray(8, head)));
+  return { header, blob: new DataView(buf, base) };
+}
+
+/** The trace of a payload; `packed`: the blob of the binary message it came in. */
+export function decode(p: Payload, packed: DataView | null = null): Trace {
+  blob = packed;
+  try {
+    return decodeArrays(p);
+  } finally {
+    blob = null;
+  }
+}
+
+function decodeArrays(p: Payload): Trace {
   if (p.format !== 1) throw new Error(`unknown spacefold payload format ${p.format}`);
   const stages: Stage[] = p.stages.map((s) => ({
     name: s.name,

@@ -13,7 +13,9 @@ controls (web/src/app.ts); training runs server-side and streams over a WebSocke
     GET  /api/render/<job>/file   the finished MP4
     WS   /ws                commands {"cmd": "config"|"train"|"pause"|"step"|"reset"|"save"
                             |"edit", "add": [x, y, label] | "remove": [x, y]}
-                            → {"type": "update"|"status"|"error"|"file", ...}
+                            → {"type": "status"|"error"|"file", ...} as text, and live
+                            updates {"type": "update", ...} as binary messages
+                            (spacefold.export.pack: JSON header + raw arrays)
 
 Every request is bounded (points, widths, depth, epochs; see jobs.Config) and a client that
 disconnects stops its training job.
@@ -45,9 +47,10 @@ HOST = "127.0.0.1"
 PORT = 8765
 MAX_MESSAGE = 64 * 1024   # bytes of one WebSocket command
 # uvicorn's WebSocket options for ``serve`` (and the benchmark). No permessage-deflate: the
-# live updates are mostly float32 bytes in base64, which zlib barely shrinks, and compressing
-# ~430 KB took the main process's GIL from the training thread on every update (measured,
-# bench_viewer on 2 cores: ~6 → ~8 updates/s and ~15% more epochs/s without it).
+# live updates are mostly raw float32 bytes (~320 KB; ~430 KB when they were base64), which
+# zlib barely shrinks, and compressing them took the main process's GIL from the training
+# thread on every update (measured, bench_viewer on 2 cores: ~6 → ~8 updates/s and ~15% more
+# epochs/s without it).
 WS_OPTIONS: dict[str, Any] = {"ws_max_size": MAX_MESSAGE, "ws_per_message_deflate": False}
 
 
@@ -218,9 +221,11 @@ class Session:
                     msg = self.control.popleft()
                 elif self.latest is not None:
                     msg, self.latest = self.latest, None
+                if "bin" in msg:          # a packed live update (export.pack)
+                    await self.sock.send_bytes(msg["bin"])
+                    continue
                 try:
-                    text = msg["json"] if "json" in msg else \
-                        json.dumps(msg, allow_nan=False, default=str)
+                    text = json.dumps(msg, allow_nan=False, default=str)
                 except ValueError:        # a NaN slipped in: say so rather than send bad JSON
                     text = json.dumps({"type": "error", "message": "non-finite values in the "
                                        "network's output; training diverged"})

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from spacefold.data import DATASETS, Dataset
 from spacefold.errors import DataError, SpacefoldError
-from spacefold.export import payload
+from spacefold.export import pack, payload
 from spacefold.model.arch import ACTIVATION_NAMES, ArchSpec
 
 # -- bounds: no request can exhaust memory or CPU ---------------------------------------------
@@ -226,8 +226,9 @@ class Job:
     """One session's network: trains in a thread; ``emit(message)`` receives its updates.
 
     Starts paused with the initial weights shown. Messages are dicts: ``{"type": "update",
-    "epoch", "loss", "acc", "test_loss", "test_acc", "trace"}``, ``{"type": "status",
-    "state"}``, ``{"type": "error", "message"}``.
+    "job", "epoch", "bin"}`` (``bin``: the update packed by :func:`live_message`, sent as a
+    binary WebSocket message), ``{"type": "status", "state"}``, ``{"type": "error",
+    "message"}``.
     """
 
     def __init__(self, cfg: Config, emit: Callable[[dict[str, Any]], None], *,
@@ -482,11 +483,11 @@ class Job:
         msg: dict[str, Any] | None = None
         if pool is not None:
             try:
-                msg = pool.call(*args, as_json=True)
+                msg = pool.call(*args, as_bytes=True)
             except Exception:     # a broken worker: trace here from now on
                 _drop_worker()
         if msg is None:
-            msg = live_message(*args)
+            msg = live_message(*args, as_bytes=True)
         if msg["type"] != "update":
             self.emit(msg)
             return
@@ -501,11 +502,12 @@ class Job:
 
 def live_message(net: Any, data: Dataset, n_train: int, has_test: bool, title: str,
                  lr: float, key: str, epoch: int, loss: float, state: str,
-                 unit_maps: bool = True, as_json: bool = False) -> dict[str, Any]:
+                 unit_maps: bool = True, as_bytes: bool = False) -> dict[str, Any]:
     """One live update: the trace's payload and the metrics (or an error message).
 
-    ``as_json``: the update is serialised here (in the worker process) and travels as
-    ``{"type": "update", "json": text}``, which the session sends as it is.
+    ``as_bytes``: the update is packed here (in the worker process; export.pack: JSON
+    metadata and raw float32 arrays, no base64) and travels as ``{"type": "update", "job",
+    "epoch", "bin": bytes}``, which the session sends as one binary WebSocket message.
     """
     import spacefold as sf
     from spacefold.trace import GridSpec
@@ -522,20 +524,18 @@ def live_message(net: Any, data: Dataset, n_train: int, has_test: bool, title: s
     msg: dict[str, Any] = {"type": "update", "job": key, "epoch": epoch, "state": state,
                            "loss": loss if math.isfinite(loss) else None,
                            "trace": payload(t, title=title, region_res=LIVE_REGION_RES,
-                                            unit_maps=unit_maps)}
+                                            unit_maps=unit_maps, raw=as_bytes)}
     msg.update(_metrics(t, out, data.y, slice(0, n_train), "train"))
     if has_test:
         msg.update(_metrics(t, out, data.y, slice(n_train, None), "test"))
-    if not as_json:
+    if not as_bytes:
         return msg
-    import json
-
     try:
-        text = json.dumps(msg, allow_nan=False, default=str)
+        blob = pack(msg)
     except ValueError:
         return {"type": "error", "message": "non-finite values in the network's output; "
                                             "training diverged"}
-    return {"type": "update", "job": key, "epoch": epoch, "json": text}
+    return {"type": "update", "job": key, "epoch": epoch, "bin": blob}
 
 
 _COLORS: dict[tuple[str, bytes], np.ndarray] = {}   # (mode, digest of the input) → colours

@@ -13,7 +13,7 @@ import pytest
 
 import spacefold as sf
 from spacefold.render import rasterize, text
-from spacefold.render.frame import Bars, Frame, Image, Line, Space, Text
+from spacefold.render.frame import Bars, Frame, Image, Line, Plot, Space, Text
 from spacefold.render.kernel2d import Backend, KernelBackend, dashed, rgba
 from spacefold.render.raster import RasterBackend
 from spacefold.scenes.api import to_timeline
@@ -42,7 +42,7 @@ def busy_space(style: str = "--") -> Space:
                      for k in range(-4, 5)])
     return Space(view=(-1.2, 1.2, -1.0, 1.0), points=rng.uniform(-1, 1, (200, 2)),
                  colors=rng.uniform(0, 1, (200, 3)), grid=grid,
-                 regions=Image(regions, (-1.0, 1.0, -0.8, 0.8)),
+                 regions=Image(regions, (-1.0, 3.0, -3.0, 0.8)),   # past two edges
                  thumbnails=[Image(thumb, (0.2, 0.4, 0.2, 0.4))],
                  lines=[Line(np.array([[-1.0, -0.9], [0.9, 0.7]]), "#ffd166", 2.5),
                         Line(np.array([[-1.0, 0.5], [0.0, 0.9], [1.0, 0.5]]), (1, 1, 1, 0.6),
@@ -88,6 +88,20 @@ def test_both_backends_draw_the_same_video(arch: str, diagram: bool) -> None:
     assert n == tl.n_frames(3)
 
 
+@needs_kernels
+@pytest.mark.parametrize("name", ["affine", "training"])
+def test_both_backends_draw_plots_alike(name: str) -> None:
+    """Scenes with function plots beside the plane (no mathtext in them)."""
+    from spacefold.scenes import build_scene
+
+    frames = list(build_scene(name).frames(1))
+    kb, rb = KernelBackend(SIZE), RasterBackend(SIZE)
+    for f in frames[:: max(len(frames) // 5, 1)]:
+        assert kb.supports(f)
+        ours = kb.draw(f)[..., :3].astype(int)
+        assert np.abs(ours - rb.draw(f)[..., :3]).max() <= 3
+
+
 def test_text_colours_keep_their_alpha() -> None:
     """A panel text's colour alpha is honoured (the Matplotlib path used to force it to 1)."""
     def lit(c: tuple[float, ...]) -> int:
@@ -103,7 +117,10 @@ def test_only_drawable_frames_are_taken() -> None:
     space = Space(view=(-1, 1, -1, 1))
     assert KernelBackend.supports(Frame([((0, 0, 1, 1), space)]))
     bars = Bars(values=np.array([0.2, 0.8]))
+    plot = Plot(view=(-1, 1, -1, 1), lines=[Line(np.zeros((3, 2)), "#fff", 1.0, ":")])
+    assert KernelBackend.supports(Frame([((0, 0, 0.5, 1), space), ((0.5, 0, 0.5, 1), plot)]))
     for frame in [Frame([((0, 0, 1, 1), bars)]),
+                  Frame([((0, 0, 1, 1), Plot(view=(-1, 1, -1, 1), title="$x^2$"))]),
                   Frame([((0, 0, 1, 1), Space(view=(-1, 1, -1, 1), title=r"$\sigma(x)$"))]),
                   Frame([((0, 0, 1, 1), space)], caption="$p_i$ and $q$"),
                   Frame([((0, 0, 1, 1), Space(view=(-1, 1, -1, 1), lines=[

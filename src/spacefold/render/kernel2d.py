@@ -22,7 +22,18 @@ import numpy as np
 
 from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID, NEGATIVE, POSITIVE
 from spacefold.render import rasterize, text
-from spacefold.render.frame import Diagram, Extent, Frame, Image, Rect, Space, Space3D
+from spacefold.render.frame import (
+    Bars,
+    Diagram,
+    Extent,
+    Frame,
+    Image,
+    Line,
+    Plot,
+    Rect,
+    Space,
+    Space3D,
+)
 
 DPI = 100.0                  # the raster backend's figure dpi: sizes in pt scale by DPI / 72
 GRID_WIDTH_PX = 1.5          # at 720p
@@ -268,9 +279,9 @@ class _Panel:
         self.box = (left * w, bottom * h, (left + width) * w, (bottom + height) * h)  # y up
         x0, y0, x1, y1 = self.box
         self.clip = (math.floor(x0), h - math.ceil(y1), math.ceil(x1), h - math.floor(y0))
-        # Agg clips images to the box rounded to whole pixels
-        self.image_clip = (math.floor(x0 + 0.5), math.floor(h - y1 + 0.5), math.floor(x1 + 0.5),
-                           math.floor(h - y0 + 0.5))
+        # Agg clips images to the box rounded to whole pixels, its far edges inclusive
+        self.image_clip = (math.floor(x0 + 0.5), math.floor(h - y1 + 0.5),
+                           math.floor(x1 + 0.5) + 1, math.floor(h - y0 + 0.5) + 1)
         self.height = h
         self.view: Extent = (0.0, 1.0, 0.0, 1.0)
         self.colors_ref: Any = None
@@ -360,8 +371,7 @@ class KernelBackend:
         if not rasterize.AVAILABLE or not (_plain(frame.heading) and _plain(frame.caption)):
             return False
         for _, p in frame.panels:
-            if not isinstance(p, (Space, Diagram, Space3D)) or not (_plain(p.title) and
-                                                                     _plain(p.subtitle)):
+            if not (_plain(p.title) and _plain(p.subtitle)):
                 return False
             if not all(rgba(t.color) is not None and _plain(t.text, t.family) for t in p.texts):
                 return False
@@ -373,6 +383,8 @@ class KernelBackend:
                 if not all(_plain(a) for a in p.activations):
                     return False
                 continue
+            if isinstance(p, Bars):
+                return False
             for ln in p.lines:
                 if (ln.width > 0 and ln.style not in STYLES) or rgba(ln.color) is None \
                         or not _plain(ln.label):
@@ -392,6 +404,8 @@ class KernelBackend:
                 self._diagram(panel, p)
             elif isinstance(p, Space3D):
                 self._space3d(panel, p)
+            elif isinstance(p, Plot):
+                self._plot(panel, p)
             else:
                 assert isinstance(p, Space)
                 self._space(panel, p)
@@ -431,26 +445,39 @@ class KernelBackend:
             rasterize.draw_polylines(buf, panel.pixels(p.grid), (r, g, b, a * p.grid_alpha),
                                      GRID_WIDTH_PX * s, clip)
         if p.axes:
-            x0, x1, y0, y1 = panel.view
-            rasterize.draw_polylines(
-                buf, panel.pixels(np.array([[[x0, 0.0], [x1, 0.0]], [[0.0, y0], [0.0, y1]]])),
-                AXES, AXES_WIDTH_PT * s * DPI / 72, clip)
+            self._axes(panel)
         if p.points is not None and len(p.points):
             rasterize.draw_discs(buf, panel.pixels(p.points),
                                  panel.point_colors(p.colors, len(p.points)),
                                  p.point_size * s, clip)
         for im in p.thumbnails:
             self._stamp(panel, im)
-        for ln in p.lines:
-            if ln.width > 0 and len(ln.xy):
-                c = rgba(ln.color)
-                assert c is not None
-                rasterize.draw_polylines(buf, dashed(panel.pixels(ln.xy), ln.style, ln.width * s),
-                                         c, ln.width * s, clip)
+        self._lines(panel, p.lines)
         for ln in p.lines:
             if ln.label:
                 (x, y), = panel.display(ln.xy[-1:])
                 self._text(ln.label, LABEL_PT, ln.color, "left", "bottom", x, y)
+
+    def _axes(self, panel: _Panel) -> None:
+        """The x and y axes through the origin, across the view."""
+        x0, x1, y0, y1 = panel.view
+        rasterize.draw_polylines(
+            self.buf, panel.pixels(np.array([[[x0, 0.0], [x1, 0.0]], [[0.0, y0], [0.0, y1]]])),
+            AXES, AXES_WIDTH_PT * self.scale * DPI / 72, panel.clip)
+
+    def _lines(self, panel: _Panel, lines: list[Line]) -> None:
+        for ln in lines:
+            if ln.width > 0 and len(ln.xy):
+                c = rgba(ln.color)
+                assert c is not None
+                w = ln.width * self.scale
+                rasterize.draw_polylines(self.buf, dashed(panel.pixels(ln.xy), ln.style, w), c,
+                                         w, panel.clip)
+
+    def _plot(self, panel: _Panel, p: Plot) -> None:
+        panel.set_view(p.view, fit=False)
+        self._axes(panel)
+        self._lines(panel, p.lines)
 
     def _diagram(self, panel: _Panel, p: Diagram) -> None:
         lay = panel.layout(p)
@@ -478,7 +505,7 @@ class KernelBackend:
                     self._text(lb.text, lb.size, lb.color, lb.ha,
                                lb.va, x0 + px / w * (x1 - x0), y0 + py / h * (y1 - y0))
 
-    def _common(self, panel: _Panel, p: Space | Diagram | Space3D) -> None:
+    def _common(self, panel: _Panel, p: Space | Diagram | Space3D | Plot) -> None:
         """Title, subtitle and texts, as every Matplotlib view draws them."""
         bx0, by0, bx1, by1 = panel.box
         self._text(p.title, TITLE_PT, FOREGROUND, "left", "bottom", bx0, by1, alpha=1.0)

@@ -32,6 +32,7 @@ from spacefold.render.frame import (
     Diagram,
     Frame,
     Image,
+    Line,
     Panel,
     Plot,
     Rect,
@@ -293,6 +294,9 @@ class _View:
         self.title = self._text(0.0, 1.0, 15, "left", "bottom")
         self.subtitle = self._text(1.0, 1.0, 11, "right", "bottom", alpha=0.75)
         self.texts = _Pool(lambda: self._text(0, 0, 12, "left", "top", alpha=None))
+        self.lines = _Pool(self._new_line)
+        self.strokes = _Pool(self._new_stroke)
+        self.line_order: list[Artist] = []
 
     def _text(self, x: float, y: float, size: float, ha: str, va: str,
               alpha: float | None = 1.0) -> MplText:
@@ -313,6 +317,39 @@ class _View:
 
     def update(self, panel: Any) -> None:
         raise NotImplementedError
+
+    def _new_line(self) -> Line2D:
+        ln = Line2D([], [], animated=True, zorder=4, solid_capstyle="round")
+        self.ax.add_line(ln)
+        return ln
+
+    def _new_stroke(self) -> Polylines:
+        art = Polylines((1.0, 1.0, 1.0, 1.0), 1.0)
+        self.ax.add_artist(art)
+        return art
+
+    def _set_lines(self, lines: list[Line]) -> None:
+        """Polylines in data units, drawn in order: through the kernels where they draw (as
+        the Matplotlib-free backend does), the rest (other styles, or no kernels) as Line2D."""
+        kernel = rasterize.AVAILABLE
+        n_kernel = sum(1 for ln in lines if kernel and ln.style in STYLES)
+        strokes = self.strokes.take(n_kernel)
+        line2d = self.lines.take(len(lines) - n_kernel)
+        self.line_order = []
+        for ln in lines:
+            art = strokes.pop(0) if kernel and ln.style in STYLES else line2d.pop(0)
+            self.line_order.append(art)
+            if isinstance(art, Polylines):
+                art.color = to_rgba(ln.color)  # type: ignore[arg-type]
+                art.linewidth = ln.width * 72 / DPI * self.scale
+                art.set_lines(ln.xy[None])
+                art.style = ln.style
+                art.set_visible(ln.width > 0)
+                continue
+            art.set_data(ln.xy[:, 0], ln.xy[:, 1])
+            art.set_color(ln.color)
+            art.set_linewidth(ln.width * 72 / DPI * self.scale)
+            art.set_linestyle(ln.style)
 
     def _limits(self, x0: float, x1: float, y0: float, y1: float) -> None:
         """Set the data limits. The first time through ``set_xlim``/``set_ylim`` (which also
@@ -381,21 +418,8 @@ class _SpaceView(_View):
         ax.add_artist(self.discs)
         self.thumbs = Stamps()                # thumbnails, over the points
         ax.add_artist(self.thumbs)
-        self.lines = _Pool(self._new_line)
-        self.strokes = _Pool(self._new_stroke)
-        self.line_order: list[Artist] = []
         self.labels = _Pool(lambda: self._data_text())
         self.order: list[Artist] = [self.image, self.grid, self.axes]
-
-    def _new_line(self) -> Line2D:
-        ln = Line2D([], [], animated=True, zorder=4, solid_capstyle="round")
-        self.ax.add_line(ln)
-        return ln
-
-    def _new_stroke(self) -> Polylines:
-        art = Polylines((1.0, 1.0, 1.0, 1.0), 1.0)
-        self.ax.add_artist(art)
-        return art
 
     def _data_text(self) -> MplText:
         t = _text(self.ax, 0, 0, self.ax.transData, color=FOREGROUND,
@@ -426,29 +450,9 @@ class _SpaceView(_View):
         else:
             self.discs.set_visible(False)
         self.thumbs.set_images(p.thumbnails)
-        # lines through the kernels where they draw (as the Matplotlib-free backend does),
-        # the rest (other styles, or no kernels) as Line2D
-        kernel = rasterize.AVAILABLE
-        n_kernel = sum(1 for ln in p.lines if kernel and ln.style in STYLES)
-        strokes = self.strokes.take(n_kernel)
-        lines = self.lines.take(len(p.lines) - n_kernel)
+        self._set_lines(p.lines)
         labelled = [ln for ln in p.lines if ln.label]
         labels = self.labels.take(len(labelled))
-        self.line_order = []
-        for ln in p.lines:
-            art = strokes.pop(0) if kernel and ln.style in STYLES else lines.pop(0)
-            self.line_order.append(art)
-            if isinstance(art, Polylines):
-                art.color = to_rgba(ln.color)  # type: ignore[arg-type]
-                art.linewidth = ln.width * 72 / DPI * self.scale
-                art.set_lines(ln.xy[None])
-                art.style = ln.style
-                art.set_visible(ln.width > 0)
-                continue
-            art.set_data(ln.xy[:, 0], ln.xy[:, 1])
-            art.set_color(ln.color)
-            art.set_linewidth(ln.width * 72 / DPI * self.scale)
-            art.set_linestyle(ln.style)
         for art, ln in zip(labels, labelled, strict=True):
             art.set_position((float(ln.xy[-1, 0]), float(ln.xy[-1, 1])))
             art.set_text(ln.label)
@@ -521,22 +525,21 @@ class _PlotView(_View):
         self.yaxis = Line2D([], [], color=AXES, lw=1.2 * scale, animated=True)
         self.ax.add_line(self.xaxis)
         self.ax.add_line(self.yaxis)
-        self.lines = _Pool(lambda: self.ax.add_line(Line2D([], [], animated=True)))
+        self.axes = Polylines(AXES, 1.2 * scale)      # the same through the kernels
+        self.ax.add_artist(self.axes)
 
     def update(self, p: Plot) -> None:
         x0, x1, y0, y1 = p.view
         self._limits(x0, x1, y0, y1)
         self.xaxis.set_data([x0, x1], [0, 0])
         self.yaxis.set_data([0, 0], [y0, y1])
-        for art, ln in zip(self.lines.take(len(p.lines)), p.lines, strict=True):
-            art.set_data(ln.xy[:, 0], ln.xy[:, 1])
-            art.set_color(ln.color)
-            art.set_linewidth(ln.width * 72 / DPI * self.scale)
-            art.set_linestyle(ln.style)
+        self.axes.set_lines(np.array([[[x0, 0.0], [x1, 0.0]], [[0.0, y0], [0.0, y1]]]))
+        self._set_lines(p.lines)
         self._common(p)
 
     def draw(self) -> None:
-        for a in [self.xaxis, self.yaxis] + self.lines.items:
+        axes = [self.axes] if rasterize.AVAILABLE else [self.xaxis, self.yaxis]
+        for a in axes + self.line_order:
             if a.get_visible():
                 self._draw(a)
         super().draw()

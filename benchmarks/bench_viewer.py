@@ -6,7 +6,7 @@
   in the browser, and epochs trained per second meanwhile).
 
     .venv/bin/python benchmarks/bench_viewer.py [--seconds 5] [--publisher both] [--rounds 2]
-        [--no-fps] [--no-live] [--train-nice 0,10]
+        [--no-fps] [--no-live] [--train-nice 0,10] [--update-interval 0.075,0.06]
         [--baseline OLD_VIEWER.js]   # the frame rates of another build too, side by side
         # e.g. git show HEAD~1:src/spacefold/server/static/viewer.js > /tmp/old.js
 
@@ -54,7 +54,7 @@ def viewer_fps(ctx: object, html: Path, seconds: float) -> tuple[float, float]:
 
 
 def live_updates(ctx: object, seconds: float, process: bool = True,
-                 nice: int | None = None) -> tuple[float, float]:
+                 nice: int | None = None, interval: float | None = None) -> tuple[float, float]:
     """(updates drawn per second, epochs per second) training spiral 5 / 2-100-5.
 
     ``process``: trace the updates in the server's tracing process (the default); False
@@ -70,6 +70,8 @@ def live_updates(ctx: object, seconds: float, process: bool = True,
     jobs.LIVE_WORKER = process
     if nice is not None:
         jobs.TRAIN_NICE = nice
+    if interval is not None:
+        jobs.UPDATE_INTERVAL = interval
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -113,6 +115,9 @@ def main() -> None:
     ap.add_argument("--baseline", type=Path, default=None,
                     help="another viewer bundle (viewer.js) whose frame rates to measure too, "
                          "alternating with this one's")
+    ap.add_argument("--update-interval", default=None,
+                    help="comma-separated seconds between live updates to compare "
+                         "(jobs.UPDATE_INTERVAL), e.g. 0.075,0.06")
     ap.add_argument("--train-nice", default=None,
                     help="comma-separated niceness values for the training thread to compare "
                          "(jobs.TRAIN_NICE), e.g. 0,10")
@@ -146,16 +151,21 @@ def main() -> None:
             return
         modes = {"both": (True, False), "process": (True,), "thread": (False,)}[args.publisher]
         nices = [int(v) for v in args.train_nice.split(",")] if args.train_nice else [None]
+        intervals = [float(v) for v in args.update_interval.split(",")] \
+            if args.update_interval else [None]
         for _ in range(args.rounds):         # alternated: the machine's load drifts
             for process in modes:
                 for nice in nices:
-                    ups, eps = live_updates(ctx, args.seconds, process, nice)
-                    where = "tracing process" if process else "tracing thread "
-                    if nice is not None:
-                        where += f", training nice {nice:+d}"
-                    print(f"live app (spiral 5, 2-100-5, 1000 points, {where}): {ups:4.1f} "
-                          f"updates/s drawn (target >= 10), {eps:.0f} epochs/s trained "
-                          f"meanwhile", flush=True)
+                    for interval in intervals:
+                        ups, eps = live_updates(ctx, args.seconds, process, nice, interval)
+                        where = "tracing process" if process else "tracing thread "
+                        if nice is not None:
+                            where += f", training nice {nice:+d}"
+                        if interval is not None:
+                            where += f", every {1000 * interval:.0f} ms"
+                        print(f"live app (spiral 5, 2-100-5, 1000 points, {where}): "
+                              f"{ups:4.1f} updates/s drawn (target >= 10), {eps:.0f} epochs/s "
+                              f"trained meanwhile; load {os.getloadavg()[0]:.1f}", flush=True)
     print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

@@ -303,8 +303,12 @@ class _Panel:
 
     def set_view(self, view: Extent, fit: bool = True) -> None:
         x0, y0, x1, y1 = self.box
-        self.view = fit_view(view, x1 - x0, y1 - y0) if fit else view
-        v0, v1, w0, w1 = self.view
+        v0, v1, w0, w1 = fit_view(view, x1 - x0, y1 - y0) if fit else view
+        if not v1 > v0:                 # an empty range: widened, as Matplotlib widens it
+            v0, v1 = v0 - 0.5, v0 + 0.5
+        if not w1 > w0:
+            w0, w1 = w0 - 0.5, w0 + 0.5
+        self.view = (v0, v1, w0, w1)
         self.sx, self.sy = (x1 - x0) / (v1 - v0), (y1 - y0) / (w1 - w0)
 
     def display(self, xy: np.ndarray) -> np.ndarray:

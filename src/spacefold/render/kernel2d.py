@@ -1,14 +1,14 @@
-"""The 2-D backend without Matplotlib: frames of plane views drawn by the compiled kernels alone.
+"""The 2-D backend without Matplotlib: frames drawn by the compiled kernels alone.
 
-A frame made only of :class:`~spacefold.render.frame.Space` panels — points, the deformed
-grid, decision regions, solid lines, plain text — needs nothing from Matplotlib: the kernels
-(:mod:`spacefold.render.rasterize`) draw the points, grid, axes and lines, :mod:`.text`
-prints the text, regions and thumbnails are resampled here. Importing Matplotlib's figure
-machinery costs ~0.6 s a process, more than drawing a 10-second video, so :class:`Backend`
-draws each frame here when it can and hands the rest (bar charts, plots, the network diagram,
-3-D, dashed lines, mathtext) to :class:`~spacefold.render.raster.RasterBackend`, imported on
-first need. Both paths share the kernels, the text sprites and the geometry below, and a test
-holds them to the same pixels.
+Plane views (points, the deformed grid, decision regions, lines in Matplotlib's named dash
+styles, thumbnails), function plots, the network diagram and 3-D panels (the OpenGL image
+composed in) need nothing from Matplotlib: the kernels (:mod:`spacefold.render.rasterize`)
+draw points, lines, boxes and images, :mod:`.text` prints plain text. Importing Matplotlib's
+figure machinery costs ~0.6 s a process, more than drawing a 10-second video, so
+:class:`Backend` draws each frame here when it can and hands the rest (bar charts, mathtext,
+colour names) to :class:`~spacefold.render.raster.RasterBackend`, imported on first need.
+Both paths share the kernels, the text sprites, the diagram layout and the geometry below,
+and tests hold them to the same pixels (to 3/255).
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ def _plain(s: str, family: Any = "sans-serif") -> bool:
 
 
 class _Panel:
-    """One Space panel's pixel geometry and caches (kept while the layout holds)."""
+    """One panel's pixel geometry and caches (kept while the layout holds)."""
 
     def __init__(self, rect: Rect, size: tuple[int, int]) -> None:
         w, h = size
@@ -351,8 +351,8 @@ class _Panel:
 
 
 class KernelBackend:
-    """Draws frames of Space panels to RGBA arrays of ``size`` (width, height) pixels with the
-    compiled kernels; :meth:`supports` says whether a frame is one of those."""
+    """Draws frames to RGBA arrays of ``size`` (width, height) pixels with the compiled
+    kernels; :meth:`supports` says which frames it draws."""
 
     def __init__(self, size: tuple[int, int] = (1280, 720)) -> None:
         if not rasterize.AVAILABLE:
@@ -370,8 +370,8 @@ class KernelBackend:
 
     @staticmethod
     def supports(frame: Frame) -> bool:
-        """True when every panel is a Space panel this backend draws exactly as the Matplotlib
-        one does: solid lines, colours it can read, text without mathtext."""
+        """True when this backend draws every panel as the Matplotlib one does: no bar
+        charts, line styles by name, colours it can read, text without mathtext."""
         if not rasterize.AVAILABLE or not (_plain(frame.heading) and _plain(frame.caption)):
             return False
         for _, p in frame.panels:

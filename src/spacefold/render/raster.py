@@ -1,5 +1,8 @@
 """The 2-D raster backend: Matplotlib Agg, one figure, artists created once and updated.
 
+``sf.render`` uses it for the frames :mod:`spacefold.render.kernel2d` does not draw (bar
+charts, mathtext, colour names) and for every frame when the compiled kernels are missing.
+
 Speed comes from three habits: the static background is rendered once and restored each
 frame (blitting); the moving parts — points, grid and axes — are drawn by compiled kernels
 straight into the Agg canvas's buffer, between Agg's own draws so the z-order holds

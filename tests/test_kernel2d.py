@@ -89,9 +89,9 @@ def test_both_backends_draw_the_same_video(arch: str, diagram: bool) -> None:
 
 
 @needs_kernels
-@pytest.mark.parametrize("name", ["affine", "training"])
+@pytest.mark.parametrize("name", ["affine", "training", "activations", "argmax-softmax"])
 def test_both_backends_draw_plots_alike(name: str) -> None:
-    """Scenes with function plots beside the plane (no mathtext in them)."""
+    """Scenes with function plots, bar charts and mathtext beside the plane."""
     from spacefold.scenes import build_scene
 
     frames = list(build_scene(name).frames(1))
@@ -114,24 +114,23 @@ def test_text_colours_keep_their_alpha() -> None:
 
 @needs_kernels
 def test_only_drawable_frames_are_taken() -> None:
-    space = Space(view=(-1, 1, -1, 1))
-    assert KernelBackend.supports(Frame([((0, 0, 1, 1), space)]))
-    bars = Bars(values=np.array([0.2, 0.8]))
+    """Everything but line styles other than Matplotlib's named ones; mathtext and colour
+    names are drawn too (Matplotlib imported for them), the same as the Matplotlib backend."""
+    space = Space(view=(-1, 1, -1, 1), title=r"$\sigma(x)$", lines=[
+        Line(np.array([[-1.0, 0.0], [1.0, 0.5]]), "white", 2.0)])
+    bars = Bars(values=np.array([0.2, -0.3, 0.8]), ylim=(-0.5, 1.0), xlabels=["a", "b", "c"],
+                colors=np.array([[1.0, 0.5, 0.0], [0.2, 0.6, 1.0], [0.5, 0.9, 0.3]]))
     plot = Plot(view=(-1, 1, -1, 1), lines=[Line(np.zeros((3, 2)), "#fff", 1.0, ":")])
-    assert KernelBackend.supports(Frame([((0, 0, 0.5, 1), space), ((0.5, 0, 0.5, 1), plot)]))
-    for frame in [Frame([((0, 0, 1, 1), bars)]),
-                  Frame([((0, 0, 1, 1), Plot(view=(-1, 1, -1, 1), title="$x^2$"))]),
-                  Frame([((0, 0, 1, 1), Space(view=(-1, 1, -1, 1), title=r"$\sigma(x)$"))]),
-                  Frame([((0, 0, 1, 1), space)], caption="$p_i$ and $q$"),
-                  Frame([((0, 0, 1, 1), Space(view=(-1, 1, -1, 1), lines=[
-                      Line(np.zeros((2, 2)), "white", 1.0)]))]),
-                  Frame([((0, 0, 1, 1), Space(view=(-1, 1, -1, 1), lines=[
-                      Line(np.zeros((2, 2)), "#fff", 1.0, (0, (1, 2)))]))])]:  # type: ignore[arg-type]
-        assert not KernelBackend.supports(frame)
-    # what the kernels cannot draw goes through Matplotlib, with the same result
-    mixed = Frame([((0.05, 0.1, 0.4, 0.8), space), ((0.55, 0.1, 0.4, 0.8), bars)], heading="h")
-    got = Backend(SIZE).draw(mixed)[..., :3]
-    assert np.array_equal(got, RasterBackend(SIZE).draw(mixed)[..., :3])
+    frame = Frame([((0.03, 0.1, 0.3, 0.8), space), ((0.36, 0.1, 0.3, 0.8), bars),
+                   ((0.69, 0.1, 0.3, 0.8), plot)], heading="$p_i$ and $q$")
+    assert KernelBackend.supports(frame)
+    ours, mpl = both(frame)
+    assert np.abs(ours - mpl).max() <= 3
+    custom = Frame([((0, 0, 1, 1), Space(view=(-1, 1, -1, 1), lines=[
+        Line(np.array([[-1.0, 0.0], [1.0, 0.5]]), "#fff", 1.0, (0, (1, 2)))]))])  # type: ignore[arg-type]
+    assert not KernelBackend.supports(custom)
+    # what the kernels cannot draw goes through Matplotlib
+    assert np.array_equal(Backend(SIZE).draw(custom), RasterBackend(SIZE).draw(custom))
 
 
 @needs_kernels

@@ -39,7 +39,7 @@ import numpy as np
 from spacefold.colors import AXES, BACKGROUND, GRID
 from spacefold.errors import RenderError
 from spacefold.render.frame import Camera, Mesh, Space3D
-from spacefold.render.kernel2d import rgba
+from spacefold.render.kernel2d import color_of
 
 GL_PACKAGES = "libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri"
 
@@ -280,12 +280,7 @@ def _gl_flush() -> Callable[[], None] | None:
 
 
 def _rgba(c: Any, alpha: float = 1.0) -> tuple[float, float, float, float]:
-    got = rgba(c)
-    if got is None:     # a colour name: only Matplotlib knows them
-        from matplotlib.colors import to_rgba
-
-        got = to_rgba(c)
-    r, g, b, a = got
+    r, g, b, a = color_of(c)
     return (r, g, b, a * alpha)
 
 

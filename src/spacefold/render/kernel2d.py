@@ -29,6 +29,7 @@ from spacefold.render.frame import (
     Frame,
     Image,
     Line,
+    Panel,
     Plot,
     Rect,
     Space,
@@ -73,6 +74,16 @@ def rgba(color: Any, alpha: float | None = None) -> tuple[float, float, float, f
             return None
         r, g, b, a = vals[:4]
     return (r, g, b, a if alpha is None else float(alpha))
+
+
+def color_of(color: Any) -> tuple[float, float, float, float]:
+    """:func:`rgba`, and Matplotlib's ``to_rgba`` (imported then) for colour names."""
+    got = rgba(color)
+    if got is None:
+        from matplotlib.colors import to_rgba
+
+        got = to_rgba(color)
+    return got
 
 
 def fit_view(view: Extent, width_px: float, height_px: float) -> Extent:
@@ -251,6 +262,32 @@ class DiagramLayout:
         return out
 
 
+BAR_WIDTH = 0.8
+BAR_COLOR = (0.45, 0.7, 1.0)
+BAR_EDGE_PX = 1.0 * DPI / 72        # Matplotlib strokes each bar with a 1 pt edge of its colour
+TICK_PT = 9.0
+
+
+def bars_view(p: Bars) -> Extent:
+    return (-0.7, len(p.values) - 0.3, p.ylim[0], p.ylim[1])
+
+
+def draw_bars(buf: np.ndarray, pixels: Callable[[np.ndarray], np.ndarray], clip: rasterize.Clip,
+              p: Bars, scale: float) -> None:
+    """The bars (filled and edged as Matplotlib's ``bar`` draws them) and their baseline."""
+    k = len(p.values)
+    colors = p.colors if p.colors is not None else np.tile([BAR_COLOR], (k, 1))
+    half = BAR_WIDTH / 2
+    for i, (v, c) in enumerate(zip(p.values, colors, strict=True)):
+        (x0, y0), (x1, y1) = pixels(np.array([[i - half, 0.0], [i + half, float(v)]]))
+        e = BAR_EDGE_PX / 2
+        rasterize.fill_rect(buf, (min(x0, x1) - e, min(y0, y1) - e, max(x0, x1) + e,
+                                  max(y0, y1) + e), tuple(color_of(c)), clip)
+    x0, x1, _, _ = bars_view(p)
+    rasterize.draw_polylines(buf, pixels(np.array([[[x0, 0.0], [x1, 0.0]]])), AXES,
+                             AXES_WIDTH_PT * scale * DPI / 72, clip)
+
+
 def blit(buf: np.ndarray, sprite: text.Sprite, x: float, y: float,
          clip: rasterize.Clip | None = None) -> None:
     """Composite a sprite (:mod:`.text`) over ``buf`` with its anchor at display pixel
@@ -370,28 +407,13 @@ class KernelBackend:
 
     @staticmethod
     def supports(frame: Frame) -> bool:
-        """True when this backend draws every panel as the Matplotlib one does: no bar
-        charts, line styles by name, colours it can read, text without mathtext."""
-        if not rasterize.AVAILABLE or not (_plain(frame.heading) and _plain(frame.caption)):
+        """True when this backend draws every panel as the Matplotlib one does: line styles
+        by name. (Mathtext and colour names work too, Matplotlib imported for them.)"""
+        if not rasterize.AVAILABLE:
             return False
         for _, p in frame.panels:
-            if not (_plain(p.title) and _plain(p.subtitle)):
-                return False
-            if not all(rgba(t.color) is not None and _plain(t.text, t.family) for t in p.texts):
-                return False
-            if isinstance(p, Space3D):
-                if not all(rgba(lb.color) is not None and _plain(lb.text) for lb in p.labels):
-                    return False
-                continue
-            if isinstance(p, Diagram):
-                if not all(_plain(a) for a in p.activations):
-                    return False
-                continue
-            if isinstance(p, Bars):
-                return False
-            for ln in p.lines:
-                if (ln.width > 0 and ln.style not in STYLES) or rgba(ln.color) is None \
-                        or not _plain(ln.label):
+            if isinstance(p, (Space, Plot)):
+                if any(ln.width > 0 and ln.style not in STYLES for ln in p.lines):
                     return False
         return True
 
@@ -410,6 +432,8 @@ class KernelBackend:
                 self._space3d(panel, p)
             elif isinstance(p, Plot):
                 self._plot(panel, p)
+            elif isinstance(p, Bars):
+                self._bars(panel, p)
             else:
                 assert isinstance(p, Space)
                 self._space(panel, p)
@@ -428,9 +452,13 @@ class KernelBackend:
         if not s:
             return
         c = rgba(color, alpha)
-        assert c is not None
-        sprite = text.CACHE.get(s, size_pt * self.scale, c, ha, va, family, "normal",
-                                "normal", ha, DPI)
+        if c is not None and _plain(s, family):
+            sprite = text.CACHE.get(s, size_pt * self.scale, c, ha, va, family, "normal",
+                                    "normal", ha, DPI)
+        else:       # mathtext, colour names or other fonts: through Matplotlib
+            from spacefold.render.sprites import sprite as mpl_sprite
+
+            sprite = mpl_sprite(s, size_pt * self.scale, color, alpha, ha, va, family, dpi=DPI)
         blit(self.buf, sprite, x, y)
 
     def _stamp(self, panel: _Panel, im: Image) -> None:
@@ -472,11 +500,18 @@ class KernelBackend:
     def _lines(self, panel: _Panel, lines: list[Line]) -> None:
         for ln in lines:
             if ln.width > 0 and len(ln.xy):
-                c = rgba(ln.color)
-                assert c is not None
+                c = color_of(ln.color)
                 w = ln.width * self.scale
                 rasterize.draw_polylines(self.buf, dashed(panel.pixels(ln.xy), ln.style, w), c,
                                          w, panel.clip)
+
+    def _bars(self, panel: _Panel, p: Bars) -> None:
+        panel.set_view(bars_view(p), fit=False)
+        draw_bars(self.buf, panel.pixels, panel.clip, p, self.scale)
+        lo, hi = p.ylim
+        for i, label in enumerate(p.xlabels or []):
+            (x, y), = panel.display(np.array([[i, lo - 0.02 * (hi - lo)]]))
+            self._text(label, TICK_PT, FOREGROUND, "center", "top", x, y)
 
     def _plot(self, panel: _Panel, p: Plot) -> None:
         panel.set_view(p.view, fit=False)
@@ -509,7 +544,7 @@ class KernelBackend:
                     self._text(lb.text, lb.size, lb.color, lb.ha,
                                lb.va, x0 + px / w * (x1 - x0), y0 + py / h * (y1 - y0))
 
-    def _common(self, panel: _Panel, p: Space | Diagram | Space3D | Plot) -> None:
+    def _common(self, panel: _Panel, p: Panel) -> None:
         """Title, subtitle and texts, as every Matplotlib view draws them."""
         bx0, by0, bx1, by1 = panel.box
         self._text(p.title, TITLE_PT, FOREGROUND, "left", "bottom", bx0, by1, alpha=1.0)

@@ -44,10 +44,13 @@ from spacefold.render.frame import (
 )
 from spacefold.render.kernel2d import (
     BAND,
+    BAR_COLOR,
     SOLID,
     STYLES,
+    TICK_PT,
     DiagramLayout,
     dashed,
+    draw_bars,
     fit_view,
     stamp_pixels,
 )
@@ -377,6 +380,13 @@ class _View:
             r = self._agg = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
         return r
 
+    def _pixels(self, height: int) -> Any:
+        """Data (…, 2) → buffer pixels of a canvas ``height`` px tall, as a function."""
+        def pixels(xy: np.ndarray) -> np.ndarray:
+            flat = self.ax.transData.transform(np.asarray(xy, dtype=np.float64).reshape(-1, 2))
+            return _to_buffer(flat, height).reshape(np.shape(xy))
+        return pixels
+
     def _draw(self, a: Artist) -> None:
         """``Axes.draw_artist`` without its renderer lookup on every call."""
         a.draw(self._renderer())
@@ -481,13 +491,15 @@ class _BarsView(_View):
     def __init__(self, fig: Figure, rect: Rect, scale: float) -> None:
         super().__init__(fig, rect, scale)
         self.bars: Any = None
+        self.state: Bars | None = None
         self.n = -1
         self.base = Line2D([], [], color=AXES, lw=1.2 * scale, animated=True)
         self.ax.add_line(self.base)
         self.ticks = _Pool(lambda: _text(self.ax, 0, 0, self.ax.transData, color=FOREGROUND,
-                                         fontsize=9 * self.scale, ha="center", va="top"))
+                                         fontsize=TICK_PT * self.scale, ha="center", va="top"))
 
     def update(self, p: Bars) -> None:
+        self.state = p
         k = len(p.values)
         if k != self.n:
             if self.bars is not None:
@@ -497,7 +509,7 @@ class _BarsView(_View):
         self.ax.set_xlim(-0.7, k - 0.3)
         lo, hi = p.ylim
         self.ax.set_ylim(lo, hi)
-        colors = p.colors if p.colors is not None else np.tile([[0.45, 0.7, 1.0]], (k, 1))
+        colors = p.colors if p.colors is not None else np.tile([BAR_COLOR], (k, 1))
         for rect, v, c in zip(self.bars, p.values, colors, strict=True):
             rect.set_height(float(v))
             rect.set_color(c)
@@ -509,10 +521,16 @@ class _BarsView(_View):
         self._common(p)
 
     def draw(self) -> None:
-        if self.bars is not None:
-            for r in self.bars:
-                self._draw(r)
-        self._draw(self.base)
+        buf = _agg_buffer(self._renderer())
+        if buf is not None and self.state is not None:   # as the Matplotlib-free backend
+            h = buf.shape[0]
+            draw_bars(buf, self._pixels(h),
+                      _pixel_clip(self.ax, h), self.state, self.scale)
+        else:
+            if self.bars is not None:
+                for r in self.bars:
+                    self._draw(r)
+            self._draw(self.base)
         for t in self.ticks.items:
             if t.get_visible():
                 self._draw(t)
@@ -590,7 +608,7 @@ class _DiagramView(_View):
         if buf is not None:     # band, edges and nodes as the Matplotlib-free backend draws them
             h = buf.shape[0]
             bb = self.ax.bbox
-            self._cache.draw(buf, lambda xy: _to_buffer(self.ax.transData.transform(xy), h),
+            self._cache.draw(buf, self._pixels(h),
                              (bb.x0, h - bb.y1, bb.x1, h - bb.y0), _pixel_clip(self.ax, h),
                              self.state, self.scale)
         else:

@@ -85,19 +85,28 @@ class SpriteText(Text):
         self.stale = False
 
     def _lookup(self) -> tuple[np.ndarray, float, float]:
-        props: dict[str, Any] = {"text": self.get_text(), "fontsize": self.get_fontsize(),
-                 "color": to_rgba(self.get_color(), self.get_alpha()),
-                 "ha": self.get_horizontalalignment(), "va": self.get_verticalalignment(),
-                 "family": tuple(self.get_fontfamily()), "fontweight": self.get_fontweight(),
-                 "linespacing": getattr(self, "_linespacing", 1.2),
-                 "multialignment": getattr(self, "_multialignment", None)
-                 or self.get_horizontalalignment()}
-        dpi = self.figure.dpi if self.figure is not None else 100.0
-        s = props["text"]
-        if not text_sprites.is_mathtext(s) and text_sprites.family_of(props["family"]):
-            return text_sprites.CACHE.get(s, props["fontsize"], props["color"], props["ha"],
-                                          props["va"], props["family"], props["fontweight"],
-                                          "normal", props["multialignment"], dpi)
-        key = tuple(props.values())
-        props["family"] = list(props["family"])
-        return _CACHE.get(key, props, dpi)
+        return sprite(self.get_text(), float(self.get_fontsize()), self.get_color(),
+                      self.get_alpha(),
+                      self.get_horizontalalignment(), self.get_verticalalignment(),
+                      self.get_fontfamily(), self.get_fontweight(),
+                      getattr(self, "_multialignment", None),
+                      self.figure.dpi if self.figure is not None else 100.0)
+
+
+def sprite(s: str, size_pt: float, color: Any, alpha: float | None, ha: str, va: str,
+           family: Any = "sans-serif", weight: Any = "normal", multialignment: str | None = None,
+           dpi: float = 100.0) -> tuple[np.ndarray, float, float]:
+    """Any text's sprite (see :mod:`spacefold.render.text`): plain text in the default fonts
+    from ``text``, mathtext and other fonts from a scratch Matplotlib figure. Both 2-D
+    backends print through here, so their text is the same."""
+    rgba = to_rgba(color, alpha)
+    fam = (family,) if isinstance(family, str) else tuple(family)
+    malign = multialignment or ha
+    if not text_sprites.is_mathtext(s) and text_sprites.family_of(fam):
+        return text_sprites.CACHE.get(s, size_pt, rgba, ha, va, fam, weight, "normal", malign,
+                                      dpi)
+    props: dict[str, Any] = {"text": s, "fontsize": size_pt, "color": rgba, "ha": ha, "va": va,
+                             "family": fam, "fontweight": weight, "multialignment": malign}
+    key = tuple(props.values())
+    props["family"] = list(fam)
+    return _CACHE.get(key, props, dpi)

@@ -1,14 +1,15 @@
-"""The 2-D backend without Matplotlib: frames drawn by the compiled kernels alone.
+"""The 2-D backend without Matplotlib's figures: frames drawn by the compiled kernels.
 
 Plane views (points, the deformed grid, decision regions, lines in Matplotlib's named dash
-styles, thumbnails), function plots, the network diagram and 3-D panels (the OpenGL image
-composed in) need nothing from Matplotlib: the kernels (:mod:`spacefold.render.rasterize`)
-draw points, lines, boxes and images, :mod:`.text` prints plain text. Importing Matplotlib's
-figure machinery costs ~0.6 s a process, more than drawing a 10-second video, so
-:class:`Backend` draws each frame here when it can and hands the rest (bar charts, mathtext,
-colour names) to :class:`~spacefold.render.raster.RasterBackend`, imported on first need.
-Both paths share the kernels, the text sprites, the diagram layout and the geometry below,
-and tests hold them to the same pixels (to 3/255).
+styles, thumbnails), function plots, bar charts, the network diagram and 3-D panels (the
+OpenGL image composed in) are drawn by the kernels (:mod:`spacefold.render.rasterize`:
+points, lines, boxes, images); plain text comes from :mod:`.text`. Importing Matplotlib's
+figure machinery costs ~0.6 s a process, more than drawing a 10-second video: it is imported
+only for mathtext and colour names (:func:`spacefold.render.sprites.sprite`), and
+:class:`Backend` hands a frame to :class:`~spacefold.render.raster.RasterBackend` only for a
+custom dash pattern, or when the kernels are missing. Both backends share the kernels, the
+text sprites, the diagram and bar geometry below, and tests hold them to the same pixels
+(to 3/255).
 """
 
 from __future__ import annotations

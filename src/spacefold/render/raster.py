@@ -1,7 +1,7 @@
 """The 2-D raster backend: Matplotlib Agg, one figure, artists created once and updated.
 
-``sf.render`` uses it for the frames :mod:`spacefold.render.kernel2d` does not draw (bar
-charts, mathtext, colour names) and for every frame when the compiled kernels are missing.
+``sf.render`` uses it for every frame when the compiled kernels are missing, and for the
+rare frame :mod:`spacefold.render.kernel2d` does not draw (a custom dash pattern).
 
 Speed comes from three habits: the static background is rendered once and restored each
 frame (blitting); the moving parts — points, grid and axes — are drawn by compiled kernels

@@ -294,6 +294,28 @@ def test_the_live_apps_numbers_are_the_trace_numbers(server: str) -> None:
         gx, gy = np.meshgrid(np.linspace(x0, x1, R), np.linspace(y0, y1, R))
         mesh = np.stack([gx.ravel(), gy.ravel()], axis=1)
         np.testing.assert_array_equal(labels, t.predict(t.carry(mesh)[-1]))
+        # the diagram's edges are the weights: after a Step they are updated in place
+        widths_js = """() => { const W = __spacefold.viewer.trace.layers[0].W;
+            return [Array.from(W), [...document.querySelectorAll('.sf-edges')[0].children]
+                .map((l) => [l.getAttribute('stroke-width'), l.getAttribute('stroke')])]; }"""
+
+        def check_widths() -> None:
+            w, drawn = page.evaluate(widths_js)
+            w = np.array(w).reshape(5, 2)                   # (out, in): 5 × 2 edges drawn
+            want = 0.3 + 2.7 * np.abs(w) / np.abs(w).max()
+            assert np.allclose([float(d[0]) for d in drawn], want.ravel(), atol=0.006)
+            assert [d[1] for d in drawn] == ["#4fb3ff" if v >= 0 else "#ff7a59"
+                                             for v in w.ravel()]
+
+        check_widths()
+        np.testing.assert_allclose(page.evaluate(widths_js)[0],
+                                   t.ops[0].params["W"].ravel(), rtol=1e-6)
+        page.evaluate("document.querySelector('.sf-edges line').dataset.mark = 'kept'")
+        page.locator("button.sf-step").click()
+        page.wait_for_function("document.querySelector('.sf-metrics').textContent"
+                               f".includes('epoch {jobs.STEP_EPOCHS}')", timeout=30_000)
+        check_widths()
+        assert page.evaluate("document.querySelector('.sf-edges line').dataset.mark") == "kept"
         assert page.errors == []
 
 

@@ -24,6 +24,8 @@ export class Diagram {
   private columns: SVGGElement[] = [];
   private edges: SVGGElement[] = []; // edges[l-1]: between column l-1 and l
   private captions: SVGTextElement[] = [];
+  private lines: { el: SVGLineElement; w: number }[][] = []; // per layer: edge o·nIn + i
+  private unit: [number, number] | null = null; // the neuron whose heatmap is shown
 
   constructor(trace: Trace, width = 300, height = 190) {
     this.trace = trace;
@@ -48,22 +50,18 @@ export class Diagram {
     trace.layers.forEach((layer, li) => {
       const g = el("g", { class: "sf-edges" }, this.svg);
       this.edges.push(g);
+      const lines: { el: SVGLineElement; w: number }[] = [];
+      this.lines.push(lines);
       if (!layer.W) return;
       const nIn = ys[li].length, nOut = ys[li + 1].length;
-      let max = 1e-12;
-      for (let o = 0; o < nOut; o++) for (let i = 0; i < nIn; i++)
-        max = Math.max(max, Math.abs(layer.W[o * layer.dIn + i]));
       for (let o = 0; o < nOut; o++) {
         for (let i = 0; i < nIn; i++) {
-          const w = layer.W[o * layer.dIn + i];
-          el("line", {
-            x1: xs[li], y1: ys[li][i], x2: xs[li + 1], y2: ys[li + 1][o],
-            stroke: w >= 0 ? POSITIVE : NEGATIVE,
-            "stroke-width": (0.3 + 2.7 * Math.abs(w) / max).toFixed(2),
-          }, g);
+          lines.push({ el: el("line", { x1: xs[li], y1: ys[li][i], x2: xs[li + 1],
+                                        y2: ys[li + 1][o] }, g), w: NaN });
         }
       }
     });
+    this.weights();
     trace.widths.forEach((w, c) => {
       const g = el("g", { class: "sf-nodes" }, this.svg);
       this.columns.push(g);
@@ -90,10 +88,50 @@ export class Diagram {
     });
   }
 
+  /** Can `t` be shown by this diagram (same widths, same drawn edges)? */
+  fits(t: Trace): boolean {
+    const a = this.trace;
+    return t.widths.length === a.widths.length && t.widths.every((w, i) => w === a.widths[i]) &&
+      t.layers.every((l, i) => !!l.W === !!a.layers[i].W &&
+                               (l.activation ?? null) === (a.layers[i].activation ?? null));
+  }
+
+  /** Show a live update's weights and heatmaps in place (no new SVG elements). */
+  update(t: Trace): void {
+    if (!this.fits(t)) throw new Error("network shape changed; make a new diagram");
+    this.trace = t;
+    this.weights();
+    if (this.unit) this.showUnit(...this.unit);
+  }
+
+  /** Each drawn edge's colour (sign) and width (|w| relative to the layer's largest drawn),
+   *  written only where they change. */
+  private weights(): void {
+    this.trace.layers.forEach((layer, li) => {
+      const lines = this.lines[li];
+      if (!layer.W || lines.length === 0) return;
+      const nIn = Math.min(this.trace.widths[li], MAX_NODES);
+      let max = 1e-12;
+      lines.forEach((_, e) => {
+        max = Math.max(max, Math.abs(layer.W![Math.floor(e / nIn) * layer.dIn + (e % nIn)]));
+      });
+      lines.forEach((line, e) => {
+        const w = layer.W![Math.floor(e / nIn) * layer.dIn + (e % nIn)];
+        const width = (0.3 + 2.7 * Math.abs(w) / max).toFixed(2);
+        if (Number.isNaN(line.w) || (w >= 0) !== (line.w >= 0)) {
+          line.el.setAttribute("stroke", w >= 0 ? POSITIVE : NEGATIVE);
+        }
+        if (line.el.getAttribute("stroke-width") !== width) line.el.setAttribute("stroke-width", width);
+        line.w = w;
+      });
+    });
+  }
+
   /** Unit `i` of column `c` as a heatmap over the input plane (TensorFlow Playground's
    *  view): blue where it is positive, orange where negative, dark near zero. */
   showUnit(c: number, i: number): void {
     const layer = this.trace.layers[c - 1];
+    this.unit = [c, i];
     if (!layer || !layer.units || i >= layer.unitCount) return;
     const R = layer.unitRes, k = layer.unitCount;
     let max = 1e-12;
@@ -120,6 +158,7 @@ export class Diagram {
   }
 
   hideUnit(): void {
+    this.unit = null;
     this.heat.style.display = "none";
     this.heatLabel.style.display = "none";
   }

@@ -481,9 +481,13 @@ export class Viewer {
     this.pair = -1;
     this.posT = NaN;
     this.regionColors();
-    const old = this.diagram.root;
-    this.diagram = new Diagram(t);
-    old.replaceWith(this.diagram.root);
+    if (this.diagram.fits(t)) {
+      this.diagram.update(t);       // new weights on the same SVG elements
+    } else {
+      const old = this.diagram.root;
+      this.diagram = new Diagram(t);
+      old.replaceWith(this.diagram.root);
+    }
     this.shownStage = -1;
     this.setTitle();
     this.setColors(this.colorBy);

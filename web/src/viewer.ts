@@ -330,9 +330,12 @@ export class Viewer {
       // room for every cell; each stage pair draws the triangles it needs (regionIndex)
       rg.setIndex(new THREE.BufferAttribute(new Uint32Array(6 * (R - 1) * (R - 1)), 1));
       // opaque colours pre-mixed with the background: blending is the dearest thing to
-      // draw under software WebGL (measured), and the regions lie under everything else
+      // draw under software WebGL (measured), and the regions lie under everything else.
+      // They are drawn first (opaque, renderOrder 0) and write no depth, so a depth test
+      // would only read an empty depth buffer over most of the canvas: none, same pixels
       this.regions = new THREE.Mesh(rg, lerpOnGpu(new THREE.MeshBasicMaterial({
-        vertexColors: true, side: THREE.DoubleSide, depthWrite: false }), this.alpha));
+        vertexColors: true, side: THREE.DoubleSide, depthWrite: false, depthTest: false }),
+      this.alpha));
       this.regions.renderOrder = 0;
       this.regions.frustumCulled = false;
       this.regions.visible = opts.regions ?? true;

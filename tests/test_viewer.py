@@ -263,9 +263,11 @@ def test_the_gpu_draws_each_point_where_the_page_says(ctx: Any, traces: dict, na
 
 @pytest.mark.parametrize("name", ["t2d", "t3d", "wide"])
 def test_the_drawn_regions_are_the_trace_regions(ctx: Any, traces: dict, name: str) -> None:
-    """The decision-region mesh is drawn with one quad per run of cells where the run is flat
-    (every vertex within tolerance of the bilinear patch of its corners, in both stages of
-    the animation) and of one class; every cell of every row is covered exactly once."""
+    """The decision-region mesh is drawn with fewer triangles where a run of cells is flat
+    (every vertex within tolerance of the run, in both stages of the animation) and of one
+    class. The drawn triangles tile every row of cells exactly, with no T-junction (each
+    row of vertices is cut at the same places from above and below: no cracks), and every
+    vertex a long edge skips lies on it."""
     import base64
 
     from spacefold.export import payload
@@ -273,7 +275,8 @@ def test_the_drawn_regions_are_the_trace_regions(ctx: Any, traces: dict, name: s
     tr, html = traces[name]
     p = payload(tr)
     R = p["regions"]["res"]
-    labels = np.frombuffer(base64.b64decode(p["regions"]["labels"]["b64"]), np.uint8)
+    labels = np.frombuffer(base64.b64decode(p["regions"]["labels"]["b64"]),
+                           np.uint8).reshape(R, R)
     dims = p["dims"]
     verts = [np.frombuffer(base64.b64decode(s["regions"]["b64"]), "<f4").reshape(R, R, dims)
              for s in p["stages"]]
@@ -282,29 +285,37 @@ def test_the_drawn_regions_are_the_trace_regions(ctx: Any, traces: dict, name: s
         page.evaluate(f"__spacefold.setT({k - 1 + 0.37})")
         got = page.evaluate("__spacefold.regions()")
         assert got["res"] == R
-        tri = np.array(got["triangles"]).reshape(-1, 6)        # a run: two triangles
-        p0, p1, q0 = tri[:, 0], tri[:, 1], tri[:, 2]
-        assert (tri[:, 3] == p1).all() and (tri[:, 4] == p1 + R).all() and \
-            (tri[:, 5] == q0).all() and (q0 == p0 + R).all()
-        row, c0, c1 = p0 // R, p0 % R, p1 % R
-        assert (p1 // R == row).all() and (c1 > c0).all()
-        for r in range(R - 1):
-            runs = np.sort(np.stack([c0[row == r], c1[row == r]], axis=1), axis=0)
-            assert runs[0, 0] == 0 and runs[-1, 1] == R - 1, f"stage {k} row {r}"
-            assert (runs[1:, 0] == runs[:-1, 1]).all(), f"stage {k} row {r}: gap or overlap"
+        tri = np.array(got["triangles"]).reshape(-1, 3)
+        rows, cols = tri // R, tri % R
+        cell = rows.min(axis=1)                                   # the row of cells
+        assert (rows.max(axis=1) == cell + 1).all(), f"stage {k}: a triangle spans 2 rows"
+        # areas in (column, row) units: each row of cells is R - 1 wide and 1 high
+        e1 = np.stack([cols[:, 1] - cols[:, 0], rows[:, 1] - rows[:, 0]], axis=1)
+        e2 = np.stack([cols[:, 2] - cols[:, 0], rows[:, 2] - rows[:, 0]], axis=1)
+        area = np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]) / 2
+        assert (area > 0).all()
+        np.testing.assert_allclose(np.bincount(cell, area, R - 1), R - 1)
+        for r in range(1, R - 1):               # no T-junctions: same cuts from both sides
+            above = set(cols[cell == r - 1][rows[cell == r - 1] == r])
+            below = set(cols[cell == r][rows[cell == r] == r])
+            assert above == below, f"stage {k} vertex row {r}: {above ^ below}"
         size = max(float(np.ptp(tr.display(j, dims), axis=0).max()) for j in (k - 1, k))
-        for r, a, b in zip(row, c0, c1, strict=True):
-            if b - a == 1:
-                continue
-            lab = labels.reshape(R, R)[r:r + 2, a:b + 1]
-            assert (lab == lab[0, 0]).all(), f"stage {k}: a merged run spans two classes"
-            s = np.linspace(0, 1, b - a + 1)[:, None]
-            for v in (verts[k - 1], verts[k]):
-                for rr in (r, r + 1):
-                    line = (1 - s) * v[rr, a] + s * v[rr, b]
-                    off = np.linalg.norm(v[rr, a:b + 1] - line, axis=1).max()
-                    assert off <= 1.5e-3 * size, f"stage {k} row {rr}: {off} off the run"
+        for t, rr, cc in zip(tri, rows, cols, strict=True):
+            lo, hi = int(cc.min()), int(cc.max())
+            if hi - lo > 1:
+                lab = labels[rr.min():rr.min() + 2, lo:hi + 1]
+                assert (lab == lab[0, 0]).all(), f"stage {k}: a merged run spans two classes"
+            for x in range(3):
+                y = (x + 1) % 3
+                if rr[x] != rr[y] or abs(int(cc[x]) - int(cc[y])) < 2:
+                    continue
+                a, b = sorted((int(cc[x]), int(cc[y])))
+                s = np.linspace(0, 1, b - a + 1)[:, None]
+                for v in (verts[k - 1], verts[k]):
+                    line = (1 - s) * v[rr[x], a] + s * v[rr[x], b]
+                    off = np.linalg.norm(v[rr[x], a:b + 1] - line, axis=1).max()
+                    assert off <= 1.5e-3 * size, f"stage {k} triangle {t}: {off} off its edge"
         if all(st.kind in ("input", "linear", "bias") for st in tr.stages[:k + 1]):
-            assert len(tri) < (R - 1) ** 2 / 2, f"stage {k}: flat regions were not merged"
+            assert len(tri) < (R - 1) ** 2, f"stage {k}: flat regions were not merged"
     assert page.errors == []
     page.close()

@@ -89,12 +89,14 @@ export function gridIndex(a: Float32Array, b: Float32Array, L: number, V: number
 
 /** The triangles (vertex index triples) that draw the R×R decision-region mesh for the
  *  animation between stages `a` and `b` (rows of `dims` numbers) within tolerance. Each row
- *  of cells is drawn as runs: cells c..c2 are one quad (two triangles) when every vertex has
- *  the same class (so the colour is uniform), every vertex of the run's two rows lies within
- *  tolA (in `a`) and tolB (in `b`) of the bilinear interpolation of the quad's corners, and
- *  the quad's two triangles are within tolerance of that patch (a quarter of its twist).
- *  Affine stages and the affine pieces of ReLU stages merge into long runs; where a stage
- *  folds or the class changes, cells stay as they are. Software WebGL pays per triangle. */
+ *  of cells is drawn as runs: cells c..c2 are one quad when every vertex has the same class
+ *  (so the colour is uniform), every vertex of the run's two rows lies within tolA (in `a`)
+ *  and tolB (in `b`) of the bilinear interpolation of the quad's corners, and the quad's
+ *  two triangles are within tolerance of that patch (a quarter of its twist). Affine stages
+ *  and the affine pieces of ReLU stages merge into long runs; where a stage folds or the
+ *  class changes, cells stay as they are. Software WebGL pays per triangle.
+ *  A run's edges keep the vertices where the neighbouring rows' runs end (a zipper of thin
+ *  triangles), so no T-junction leaves a one-pixel crack between rows. */
 export function regionIndex(a: Float32Array, b: Float32Array, labels: Uint8Array, R: number,
                             dims: number, tolA: number, tolB: number): Uint32Array {
   const out: number[] = [];
@@ -127,7 +129,9 @@ export function regionIndex(a: Float32Array, b: Float32Array, labels: Uint8Array
     for (let j = 0; j <= n; j++) if (labels[p0 + j] !== lab || labels[q0 + j] !== lab) return false;
     return flat(a, ta, p0, p0 + n, q0, q0 + n, n) && flat(b, tb, p0, p0 + n, q0, q0 + n, n);
   };
+  const ends: number[][] = []; // per row of cells: the columns where its runs end, ascending
   for (let r = 0; r < R - 1; r++) {
+    const cols = [0];
     let c = 0;
     const end = R - 1;
     while (c < end) {
@@ -139,9 +143,31 @@ export function regionIndex(a: Float32Array, b: Float32Array, labels: Uint8Array
         const m = (good + bad) >> 1;
         if (fits(r, c, m)) good = m; else bad = m;
       }
-      const p0 = r * R + c, p1 = r * R + good;
-      out.push(p0, p1, p0 + R, p1, p1 + R, p0 + R);
+      cols.push(good);
       c = good;
+    }
+    ends.push(cols);
+  }
+  // columns of `cols` strictly between c and c2
+  const inside = (cols: number[] | undefined, c: number, c2: number): number[] =>
+    cols ? cols.filter((x) => x > c && x < c2) : [];
+  for (let r = 0; r < R - 1; r++) {
+    const cols = ends[r];
+    for (let k = 0; k + 1 < cols.length; k++) {
+      const c = cols[k], c2 = cols[k + 1];
+      const top = [c, ...inside(ends[r - 1], c, c2), c2];     // vertex row r
+      const bot = [c, ...inside(ends[r + 1], c, c2), c2];     // vertex row r + 1
+      let i = 0, j = 0;
+      while (i < top.length - 1 || j < bot.length - 1) {
+        const t = r * R, b = t + R;
+        if (j >= bot.length - 1 || (i < top.length - 1 && top[i + 1] <= bot[j + 1])) {
+          out.push(t + top[i], t + top[i + 1], b + bot[j]);
+          i++;
+        } else {
+          out.push(t + top[i], b + bot[j + 1], b + bot[j]);
+          j++;
+        }
+      }
     }
   }
   return Uint32Array.from(out);

@@ -221,3 +221,21 @@ def test_box_edges_get_their_coverage() -> None:
     assert cov[4, 3:6] == pytest.approx(0.25, abs=0.01)         # a quarter row
     assert cov[4, 2] == pytest.approx(0.125, abs=0.01)          # the corner
     assert cov.sum() == pytest.approx(3.5 * 3.25, rel=0.01)
+
+
+@needs_kernels
+def test_frames_reach_the_video_in_order_through_the_buffer_ring(tmp_path: Path) -> None:
+    """More frames than the ring of YUV buffers: each decodes to its own grey, in order."""
+    import av
+
+    h, w = 32, 48
+    greys = [16 + 13 * i for i in range(15)]
+    frames = []
+    for g in greys:
+        img = canvas(w, h)
+        img[..., :3] = g
+        frames.append(img)
+    encode.write_mp4(tmp_path / "g.mp4", iter(frames), (w, h), 30)
+    with av.open(str(tmp_path / "g.mp4")) as c:
+        got = [float(f.to_ndarray(format="rgb24")[..., 0].mean()) for f in c.decode(video=0)]
+    assert got == pytest.approx(greys, abs=3)

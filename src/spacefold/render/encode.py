@@ -50,11 +50,16 @@ def write_mp4(path: str | Path, frames: Iterable[np.ndarray], size: tuple[int, i
                            *([] if own_yuv else _RGB_TO_BT709), *_BT709])
         gen.send(None)
         pipe = _Pump(gen)
+        # YUV frames go round a ring of buffers, one more than can be queued or being written
+        # (fresh 1.4 MB arrays each frame cost the kernel's page clearing); RGBA for ffmpeg
+        # is copied (backends reuse their buffer)
+        ring = [np.empty(w * h * 3 // 2, dtype=np.uint8) for _ in range(pipe.depth + 2)]
         try:
             for f in frames:
-                # the YUV frame is a new array; RGBA for ffmpeg must be copied (backends reuse
-                # their buffer)
-                pipe.put(rasterize.yuv420(f) if own_yuv else np.array(f, copy=True))
+                if own_yuv:
+                    pipe.put(rasterize.yuv420(f, ring[count % len(ring)]))
+                else:
+                    pipe.put(np.array(f, copy=True))
                 count += 1
         finally:
             pipe.close()
@@ -74,6 +79,7 @@ class _Pump:
 
     def __init__(self, gen: Any, depth: int = 3) -> None:
         self.gen = gen
+        self.depth = depth          # frames queued at most, besides the one being written
         self.queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="spacefold-mp4", daemon=True)

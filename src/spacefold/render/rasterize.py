@@ -103,13 +103,15 @@ def fill_rect(buf: np.ndarray, box: tuple[float, float, float, float],
                   (r, g, b, a), _clip(buf, clip))
 
 
-def yuv420(rgba: np.ndarray) -> np.ndarray:
+def yuv420(rgba: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """An opaque RGBA frame (H, W, 4) as planar YUV 4:2:0 bytes (BT.709, limited range): the
-    Y plane, then U and V at half resolution (each the mean of a 2x2 block)."""
+    Y plane, then U and V at half resolution (each the mean of a 2x2 block); into ``out``
+    (W * H * 3 / 2 uint8) when given."""
     if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
         raise ValueError("frame must be an (H, W, 4) uint8 array")
     h, w = rgba.shape[:2]
-    out = np.empty(w * h * 3 // 2, dtype=np.uint8)
+    if out is None:
+        out = np.empty(w * h * 3 // 2, dtype=np.uint8)
     assert _kernels is not None, "the compiled kernels are not available"
     _kernels.yuv420(np.ascontiguousarray(rgba), out, w, h)
     return out

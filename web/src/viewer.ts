@@ -29,6 +29,17 @@ const GRID_TOL = 3e-4;
 // region cells may be off by this fraction of the stage's half-size (≈0.3 px at 720 px)
 const REGION_TOL = 1e-3;
 
+/** Squared distance of vertex v of x (rows of `dims` numbers) from the point (1-s)·p + s·q. */
+function offChord(x: Float32Array, dims: number, v: number, p: number, q: number,
+                  s: number): number {
+  let d2 = 0;
+  for (let c = 0; c < dims; c++) {
+    const e = x[dims * v + c] - (x[dims * p + c] + s * (x[dims * q + c] - x[dims * p + c]));
+    d2 += e * e;
+  }
+  return d2;
+}
+
 /** The segments (vertex index pairs) that draw L polylines of V vertices (rows of `dims`
  *  numbers in `a` and `b`, the two stages of an animation) within tolerance: a run of
  *  vertices is one segment when each one lies within tolA of its place on the segment in `a`
@@ -38,14 +49,8 @@ export function gridIndex(a: Float32Array, b: Float32Array, L: number, V: number
   const out: number[] = [];
   const ta = tolA * tolA, tb = tolB * tolB;
   // squared distance of vertex v from the point at fraction s of segment i..j, in stage p
-  const off = (p: Float32Array, i: number, j: number, v: number, s: number): number => {
-    let d2 = 0;
-    for (let c = 0; c < dims; c++) {
-      const e = p[dims * v + c] - (p[dims * i + c] + s * (p[dims * j + c] - p[dims * i + c]));
-      d2 += e * e;
-    }
-    return d2;
-  };
+  const off = (p: Float32Array, i: number, j: number, v: number, s: number): number =>
+    offChord(p, dims, v, i, j, s);
   const fits = (i: number, j: number): boolean => {
     // the fraction along the segment: v's projection onto it in stage a (or b when a's
     // segment has no length, e.g. a stage that collapses it)
@@ -102,14 +107,8 @@ export function regionIndex(a: Float32Array, b: Float32Array, labels: Uint8Array
   const out: number[] = [];
   const ta = tolA * tolA, tb = tolB * tolB;
   // squared distance of vertex v from (1-s)·p + s·q, in stage x
-  const off = (x: Float32Array, v: number, p: number, q: number, s: number): number => {
-    let d2 = 0;
-    for (let c = 0; c < dims; c++) {
-      const e = x[dims * v + c] - (x[dims * p + c] + s * (x[dims * q + c] - x[dims * p + c]));
-      d2 += e * e;
-    }
-    return d2;
-  };
+  const off = (x: Float32Array, v: number, p: number, q: number, s: number): number =>
+    offChord(x, dims, v, p, q, s);
   const flat = (x: Float32Array, tol2: number, p0: number, p1: number, q0: number,
                 q1: number, n: number): boolean => {
     let tw = 0; // the twist p0 + q1 - p1 - q0: the bilinear patch's distance from the

@@ -7,6 +7,7 @@ through a scratch Matplotlib figure here."""
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -23,7 +24,11 @@ _MAX_SPRITES = 512
 
 
 class _SpriteCache:
+    """Mathtext sprites from one shared scratch figure: renders may run in threads side by
+    side (the app renders two at a time), so one at a time uses the figure."""
+
     def __init__(self) -> None:
+        self.lock = threading.Lock()
         self.sprites: OrderedDict[tuple[Any, ...], tuple[np.ndarray, float, float]] = \
             OrderedDict()
         self.fig: Figure | None = None
@@ -32,6 +37,11 @@ class _SpriteCache:
 
     def get(self, key: tuple[Any, ...], props: dict[str, Any], dpi: float
             ) -> tuple[np.ndarray, float, float]:
+        with self.lock:
+            return self._get(key, props, dpi)
+
+    def _get(self, key: tuple[Any, ...], props: dict[str, Any], dpi: float
+             ) -> tuple[np.ndarray, float, float]:
         hit = self.sprites.get(key)
         if hit is not None:
             self.sprites.move_to_end(key)

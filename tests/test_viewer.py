@@ -319,3 +319,29 @@ def test_the_drawn_regions_are_the_trace_regions(ctx: Any, traces: dict, name: s
             assert len(tri) < (R - 1) ** 2, f"stage {k}: flat regions were not merged"
     assert page.errors == []
     page.close()
+
+
+def test_the_page_shows_the_bias_shift(tmp_path: Path, ctx: Any) -> None:
+    """Issue 11: in the viewer too, the +b stage of a trained 2-100-5 spiral net's wide layer
+    minus its W·x stage is one nonzero vector for every point (read back from the page)."""
+    import torch
+
+    torch.set_num_threads(1)
+    d = sf.dataset("spiral", classes=5, n=300, seed=0)
+    net = sf.build("2-100-5", activation="relu", seed=0)
+    sf.train(net, d, epochs=40, lr=0.02, seed=0)
+    tr = sf.trace(net, d, grid=sf.GridSpec(lines=9, verts=30, regions=16))
+    page = _open(ctx, write_html(tr, tmp_path / "w100.html"))
+    idx = list(range(0, tr.n, 7))
+    for layer in (1, 2):
+        wx = next(k for k, s in enumerate(tr.stages) if s.layer == layer and s.kind == "linear")
+        got = []
+        for k in (wx, wx + 1):
+            page.evaluate(f"__spacefold.setT({k})")
+            got.append(np.array(page.evaluate(f"__spacefold.positions({idx})")))
+        span = float(np.ptp(np.concatenate(got), axis=0).max())
+        shift = got[1] - got[0]
+        assert float(np.abs(shift[0]).max()) > 1e-3 * span, f"layer {layer}: +b shows nothing"
+        np.testing.assert_allclose(shift, np.broadcast_to(shift[0], shift.shape), rtol=0,
+                                   atol=1e-6 * span, err_msg=f"layer {layer}")
+    page.close()

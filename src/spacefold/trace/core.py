@@ -23,7 +23,7 @@ from spacefold.colors import class_colors, position_colors
 from spacefold.errors import TraceError
 from spacefold.trace.geometry import Extent, GridSpec, auto_extent, grid_lines, plane_samples
 from spacefold.trace.ops import PRETTY, Op
-from spacefold.trace.project import Projection, fit, pad
+from spacefold.trace.project import Projection, fit_layer, pad
 
 MAX_POINTS = 2_000_000
 
@@ -157,14 +157,40 @@ class Trace:
 
     # -- display space -----------------------------------------------------------------------
     def projection(self, k: int, dims: int = 2) -> Projection:
-        """How stage k is shown in ``dims`` display dimensions (identity, or labelled PCA)."""
+        """How stage k is shown in ``dims`` display dimensions (identity, or labelled PCA).
+
+        The stages of one layer with the same width (``W·x``, ``+b``, its activation) share
+        one projection, fitted once on the layer's output: no stage is re-centred on its own,
+        so ``display(+b) - display(W·x)`` is ``P·b`` for every point.
+        """
         key = (k, dims)
         if key not in self._proj:
+            group = self.layer_stages(k)
             prev = None
-            if k > 0 and self.stages[k].dim > dims:
-                prev = self.display(k - 1, dims)
-            self._proj[key] = fit(self.stages[k].values, dims, prev)
+            if group[0] > 0 and self.stages[k].dim > dims:
+                prev = self.display(group[0] - 1, dims)
+            fitted = fit_layer([self.stages[j].values for j in group], dims, prev)
+            for j, p in zip(group, fitted, strict=True):
+                self._proj[(j, dims)] = p
         return self._proj[key]
+
+    def layer_stages(self, k: int) -> list[int]:
+        """The stages that share stage k's projection: the run of stages around k of the same
+        layer and width (the input stands alone)."""
+        s = self.stages[k]
+        if k == 0:
+            return [0]
+
+        def same(j: int) -> bool:
+            t = self.stages[j]
+            return j > 0 and t.layer == s.layer and t.dim == s.dim
+
+        lo, hi = k, k
+        while lo - 1 > 0 and same(lo - 1):
+            lo -= 1
+        while hi + 1 < len(self.stages) and same(hi + 1):
+            hi += 1
+        return list(range(lo, hi + 1))
 
     def display(self, k: int, dims: int = 2) -> np.ndarray:
         """(N, dims) display coordinates of the data at stage k."""

@@ -49,24 +49,44 @@ def pad(z: np.ndarray, dims: int) -> np.ndarray:
 
 
 def fit(values: np.ndarray, dims: int, previous: np.ndarray | None = None) -> Projection:
-    """The display projection of a stage's data values (N, d).
+    """The display projection of one stage's data values (N, d) on its own (see
+    :func:`fit_layer` for the stages of a layer, which share one)."""
+    return fit_layer([values], dims, previous)[0]
 
-    For d > dims, PCA; each component's sign is chosen to agree with ``previous`` (the
-    neighbouring stage's display coordinates (N, dims)) so motion between stages is meaningful.
+
+def fit_layer(stages: list[np.ndarray], dims: int,
+              previous: np.ndarray | None = None) -> list[Projection]:
+    """One display projection shared by the stages of a layer (``W·x``, ``+b``, activation:
+    a list of (N, d) data values, the layer's output last), one Projection per stage.
+
+    For d > dims: the PCA of the layer's output (its mean and principal axes), applied
+    unchanged to every stage, so ``+b`` moves every point by exactly ``P·b`` and the
+    activation's fold is seen against the same axes. Each stage's ``explained`` is the share
+    of *its own* variance the shared plane shows. Each component's sign is chosen to agree
+    with ``previous`` (the display coordinates (N, dims) of the stage before the layer, compared
+    with the layer's first stage), so motion into the layer is meaningful.
     """
-    d = values.shape[1]
+    d = stages[0].shape[1]
     if d <= dims:
-        return Projection("identity", d, dims)
-    z = values.astype(np.float64)
+        return [Projection("identity", d, dims) for _ in stages]
+    z = stages[-1].astype(np.float64)
     mean = z.mean(axis=0)
-    comps, var = _principal_axes(z - mean, dims)   # (d, dims), (dims,) + total variance
-    explained = var[:dims] / max(float(var[dims]), 1e-300)
+    comps, _ = _principal_axes(z - mean, dims)   # (d, dims)
     if previous is not None:
-        proj = (z - mean) @ comps
+        first = stages[0].astype(np.float64) @ comps
+        first -= first.mean(axis=0)
+        prev = previous - previous.mean(axis=0)
         for j in range(dims):
-            if float(proj[:, j] @ previous[:, j]) < 0:
+            if float(first[:, j] @ prev[:, j]) < 0:
                 comps[:, j] *= -1
-    return Projection("pca", d, dims, mean, comps, explained)
+    out = []
+    for v in stages:
+        zc = v.astype(np.float64)
+        zc = zc - zc.mean(axis=0)
+        total = max(float((zc ** 2).sum()), 1e-300)
+        explained = ((zc @ comps) ** 2).sum(axis=0) / total
+        out.append(Projection("pca", d, dims, mean, comps, explained))
+    return out
 
 
 def _principal_axes(zc: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:

@@ -24,6 +24,7 @@ _EXPORTS = {
     "Sine": "spacefold.model.spec",
     "build": "spacefold.model.spec",
     "load": "spacefold.model.checkpoint",
+    "load_model": "spacefold.model.intake",
     "load_network": "spacefold.model.checkpoint",
     "parse_arch": "spacefold.model.arch",
     "save": "spacefold.model.checkpoint",
@@ -31,11 +32,12 @@ _EXPORTS = {
 }
 
 __all__ = ["ACTIVATIONS", "ArchSpec", "History", "Network", "Sine", "build", "load",
-           "load_network", "parse_arch", "save", "train"]
+           "load_model", "load_network", "parse_arch", "save", "train"]
 
 if TYPE_CHECKING:
     from spacefold.model.arch import ArchSpec, parse_arch
     from spacefold.model.checkpoint import load, load_network, save
+    from spacefold.model.intake import load_model
     from spacefold.model.network import Network
     from spacefold.model.spec import ACTIVATIONS, Sine, build
     from spacefold.model.training import History, train

@@ -213,6 +213,14 @@ class Trace:
         g = None if ga is None or gb is None else _lerp(ga, gb, alpha)
         return p, g
 
+    # -- the input plane, exactly ------------------------------------------------------------
+    def region_map(self, extent: Extent, size: tuple[int, int]) -> np.ndarray:
+        """(H, W) int64 class at every pixel centre of ``extent`` at ``size`` = (W, H), row 0
+        = ymin: ``argmax model(x)`` there (see :mod:`spacefold.trace.regions`)."""
+        from spacefold.trace.regions import region_map
+
+        return region_map(self, extent, size)
+
     # -- export ----------------------------------------------------------------------------
     def to_npz(self, path: str | Path) -> Path:
         """The raw stage data: ``stage{k}_values``, ``stage{k}_grid``, names, kinds, labels."""

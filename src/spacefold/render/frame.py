@@ -7,7 +7,7 @@ keeps the same panel type through a timeline so backends can reuse their artists
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +49,20 @@ class Image:
 
 
 @dataclass
+class RegionLayer:
+    """A raster painted for the panel's own pixels (decision regions at full resolution).
+
+    ``paint(extent, (w, h))`` returns the (h, w, 4) uint8 RGBA image of ``extent`` (row 0 =
+    ymin), one value per display pixel centre; a backend calls it with the part of
+    ``extent`` (None: the whole view) that shows, at the pixel size it is drawn at, so every
+    view and zoom gets its own exact picture.
+    """
+
+    paint: Callable[[Extent, tuple[int, int]], np.ndarray]
+    extent: Extent | None = None
+
+
+@dataclass
 class Space:
     """A 2-D view of a plane: points, the deformed grid, regions, lines, in data units."""
 
@@ -56,7 +70,7 @@ class Space:
     points: np.ndarray | None = None        # (N, 2)
     colors: np.ndarray | None = None        # (N, 3) or (N, 4) floats in [0, 1]
     grid: np.ndarray | None = None          # (L, V, 2) polylines
-    regions: Image | None = None            # drawn under everything
+    regions: Image | RegionLayer | None = None   # drawn under everything
     lines: list[Line] = field(default_factory=list)
     texts: list[Text] = field(default_factory=list)
     title: str = ""

@@ -33,6 +33,7 @@ from spacefold.render.frame import (
     Panel,
     Plot,
     Rect,
+    RegionLayer,
     Space,
     Space3D,
 )
@@ -127,6 +128,34 @@ def stamp_pixels(im: Image, corners: tuple[float, float, float, float],
     src = np.ascontiguousarray(im.rgba, dtype=np.uint8).view(np.uint32)[..., 0]  # (h, w)
     pix = src.take(rows, axis=0).take(cols, axis=1)    # one 4-byte gather per pixel
     return left, bottom, pix.view(np.uint8).reshape(len(rows), len(cols), 4)
+
+
+def paint_layer(layer: RegionLayer, view: Extent,
+                to_display: Callable[[np.ndarray], np.ndarray],
+                box: tuple[float, float, float, float]) -> Image | None:
+    """The image of ``layer`` for exactly the whole display pixels of its extent (None: the
+    ``view``) inside ``box`` (display x0, y0, x1, y1, y up); ``to_display`` maps data (…, 2) to
+    display pixels. Stamped with :func:`stamp_pixels`, each source pixel lands on one display
+    pixel."""
+    ex0, ex1, ey0, ey1 = layer.extent if layer.extent is not None else view
+    (px0, py0), (px1, py1) = to_display(np.array([[ex0, ey0], [ex1, ey1]], dtype=np.float64))
+    if not np.isfinite([px0, py0, px1, py1]).all() or px1 <= px0 or py1 <= py0:
+        return None
+    bx0, by0, bx1, by1 = box
+    left = max(int(round(px0)), math.floor(bx0))
+    right = min(int(round(px1)), math.ceil(bx1))
+    bottom = max(int(round(py0)), math.floor(by0))
+    top = min(int(round(py1)), math.ceil(by1))
+    if right <= left or top <= bottom:
+        return None
+    sx, sy = (ex1 - ex0) / (px1 - px0), (ey1 - ey0) / (py1 - py0)
+    ext = (ex0 + (left - px0) * sx, ex0 + (right - px0) * sx,
+           ey0 + (bottom - py0) * sy, ey0 + (top - py0) * sy)
+    rgba = np.asarray(layer.paint(ext, (right - left, top - bottom)), dtype=np.uint8)
+    if rgba.shape != (top - bottom, right - left, 4):
+        raise ValueError(f"a region layer painted {rgba.shape} for {right - left}×"
+                         f"{top - bottom} pixels")
+    return Image(rgba, ext)
 
 
 def dashed(xy: np.ndarray, style: str, width: float) -> np.ndarray:
@@ -325,6 +354,7 @@ class _Panel:
         self.colors_ref: Any = None
         self.rgba = np.zeros((0, 4))
         self.stamps: dict[tuple[Any, ...], tuple[Any, int, int, np.ndarray]] = {}
+        self.paint_cache: tuple[Any, RegionLayer, Image | None] | None = None
         self.diagram: DiagramLayout | None = None
         self.image: np.ndarray | None = None          # a 3-D panel's OpenGL image
 
@@ -372,6 +402,16 @@ class _Panel:
             self.rgba[:, :c.shape[1]] = np.clip(c, 0.0, 1.0)
             self.colors_ref = colors
         return self.rgba
+
+    def painted(self, layer: RegionLayer) -> Image | None:
+        """``layer`` painted for this panel's current view (reused while the view stays)."""
+        key = (id(layer), self.view, self.box)
+        if self.paint_cache is not None and self.paint_cache[0] == key \
+                and self.paint_cache[1] is layer:
+            return self.paint_cache[2]
+        im = paint_layer(layer, self.view, self.display, self.box)
+        self.paint_cache = (key, layer, im)
+        return im
 
     def stamp(self, im: Image) -> tuple[int, int, np.ndarray] | None:
         (px0, py0), (px1, py1) = self.display(np.array([[im.extent[0], im.extent[2]],
@@ -471,7 +511,11 @@ class KernelBackend:
     def _space(self, panel: _Panel, p: Space) -> None:
         buf, s, clip = self.buf, self.scale, panel.clip
         panel.set_view(p.view)
-        if p.regions is not None:
+        if isinstance(p.regions, RegionLayer):
+            im = panel.painted(p.regions)
+            if im is not None:
+                self._stamp(panel, im)
+        elif p.regions is not None:
             self._stamp(panel, p.regions)
         if p.grid is not None and p.grid.size:
             r, g, b, a = GRID

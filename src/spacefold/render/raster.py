@@ -39,6 +39,7 @@ from spacefold.render.frame import (
     Panel,
     Plot,
     Rect,
+    RegionLayer,
     Space,
     Text,
 )
@@ -52,6 +53,7 @@ from spacefold.render.kernel2d import (
     dashed,
     draw_bars,
     fit_view,
+    paint_layer,
     stamp_pixels,
 )
 from spacefold.render.sprites import SpriteText
@@ -210,11 +212,12 @@ class Stamps(Artist):
     def __init__(self) -> None:
         super().__init__()
         self.set_animated(True)
-        self.images: list[Image] = []
+        self.images: list[Image | RegionLayer] = []
+        self._painted: tuple[Any, RegionLayer, Image | None] | None = None
         self._cache: dict[tuple[Any, ...], tuple[np.ndarray, int, int, np.ndarray]] = {}
 
-    def set_images(self, images: list[Image]) -> None:
-        self.images = images
+    def set_images(self, images: Sequence[Image | RegionLayer]) -> None:
+        self.images = list(images)
         self.stale = True
 
     def draw(self, renderer: Any) -> None:
@@ -230,7 +233,19 @@ class Stamps(Artist):
                 renderer.draw_image(gc, hit[0], hit[1], hit[2])
         gc.restore()
 
-    def _stamp(self, im: Image, ax: Axes) -> tuple[int, int, np.ndarray] | None:
+    def _stamp(self, im: Image | RegionLayer, ax: Axes) -> tuple[int, int, np.ndarray] | None:
+        if isinstance(im, RegionLayer):
+            bb = ax.bbox
+            v0, v1 = ax.get_xlim()
+            w0, w1 = ax.get_ylim()
+            key0 = (id(im), v0, v1, w0, w1, bb.x0, bb.y0, bb.x1, bb.y1)
+            if self._painted is None or self._painted[0] != key0 or self._painted[1] is not im:
+                painted = paint_layer(im, (v0, v1, w0, w1), ax.transData.transform,
+                                      (bb.x0, bb.y0, bb.x1, bb.y1))
+                self._painted = (key0, im, painted)
+            if self._painted[2] is None:
+                return None
+            im = self._painted[2]
         x0, x1, y0, y1 = im.extent
         (px0, py0), (px1, py1) = ax.transData.transform([(x0, y0), (x1, y1)])
         bb = ax.bbox

@@ -71,7 +71,11 @@ def fit_layer(stages: list[np.ndarray], dims: int,
         return [Projection("identity", d, dims) for _ in stages]
     z = stages[-1].astype(np.float64)
     mean = z.mean(axis=0)
-    comps, _ = _principal_axes(z - mean, dims)   # (d, dims)
+    # PCA of the data scaled to at most 1: the axes do not change, and huge values no longer
+    # overflow the scatter matrix
+    zc = z - mean
+    scale = float(np.abs(zc).max(initial=0.0))
+    comps, _ = _principal_axes(zc / scale if scale > 0 else zc, dims)   # (d, dims)
     if previous is not None:
         first = stages[0].astype(np.float64) @ comps
         first -= first.mean(axis=0)
@@ -83,6 +87,7 @@ def fit_layer(stages: list[np.ndarray], dims: int,
     for v in stages:
         zc = v.astype(np.float64)
         zc = zc - zc.mean(axis=0)
+        zc /= max(float(np.abs(zc).max(initial=0.0)), 1e-300)
         total = max(float((zc ** 2).sum()), 1e-300)
         explained = ((zc @ comps) ** 2).sum(axis=0) / total
         out.append(Projection("pca", d, dims, mean, comps, explained))

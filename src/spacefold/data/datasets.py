@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,14 +172,43 @@ def dataset(name: str, **params: Any) -> Dataset:
                         f"it takes: {', '.join(allowed)}")
     if "n" in params:
         _check_int("n", params["n"], 2, 1_000_000)
-    if "noise" in params and not (0.0 <= float(params["noise"]) <= 10.0):
-        raise DataError(f"noise {params['noise']} must be in [0, 10]")
+    if "classes" in params:
+        _check_int("classes", params["classes"], 2, 20)
+    if "seed" in params:
+        _check_int("seed", params["seed"], 0, MAX_SEED)
+        params["seed"] = int(params["seed"])
+    for name in ("noise", "factor"):
+        if name in params:
+            params[name] = _check_real(name, params[name], 0.0, 10.0)
     return fn(**params)
 
 
-def _check_int(name: str, v: int, lo: int, hi: int) -> None:
-    if not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
-        raise DataError(f"{name} {v!r} must be an integer in [{lo}, {hi}]")
+MAX_SEED = 2**32 - 1   # what every generator takes (scikit-learn's random_state limit)
+
+
+def _check_int(name: str, v: Any, lo: int, hi: int) -> None:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) \
+            or not lo <= v <= hi:
+        shown = repr(v) if len(repr(v)) <= 40 else f"{repr(v)[:37]}..."
+        raise DataError(f"{name} {shown} must be an integer in [{lo}, {hi}]")
+
+
+def _check_real(name: str, v: Any, lo: float, hi: float) -> float:
+    """A real number in [lo, hi] as a float; -0.0 becomes 0.0 (numpy refuses a negative
+    zero scale)."""
+    ok = not isinstance(v, (bool, np.bool_)) and isinstance(v, (int, float, np.integer,
+                                                                 np.floating))
+    if ok:
+        try:
+            f = float(v)
+        except OverflowError:
+            ok = False
+        else:
+            ok = math.isfinite(f) and lo <= f <= hi
+    if not ok:
+        shown = repr(v) if len(repr(v)) <= 40 else f"{repr(v)[:37]}..."
+        raise DataError(f"{name} {shown} must be a number in [{lo:g}, {hi:g}]")
+    return f + 0.0
 
 
 def _split_counts(n: int, k: int) -> list[int]:

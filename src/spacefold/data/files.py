@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import math
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +21,7 @@ def from_csv(path: str | Path, label_column: int = -1) -> Dataset:
     """
     p = Path(path)
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8-sig")   # a BOM is not part of the first cell
     except OSError as e:
         raise DataError(f"cannot read CSV {str(p)!r}: {e.strerror or e}") from None
     except UnicodeDecodeError:
@@ -47,30 +49,96 @@ def from_csv(path: str | Path, label_column: int = -1) -> Dataset:
     return _validated(x, table[:, lc], p.stem, f"CSV {str(p)!r}")
 
 
-def from_npz(path: str | Path) -> Dataset:
-    """An ``.npz`` with arrays ``x`` (N, D) and ``y`` (N,). Object arrays are refused."""
-    p = Path(path)
+MAX_VALUES = 50_000_000   # numbers in one NPZ array: 200 MB as float32, far above any use here
+_ARRAY_KINDS = "biuf"     # bool (labels), signed, unsigned, float; never complex or object
+
+
+def _array_header(z: zipfile.ZipFile, name: str, what: str) -> tuple[tuple[int, ...], Any]:
+    """Shape and dtype of ``name``.npy in the archive, read from its header only, checked
+    against the size the archive records: a header that claims (10**12, 2) is refused here,
+    before anything is allocated."""
+    member = f"{name}.npy"
     try:
-        z = np.load(p, allow_pickle=False)
+        info = z.getinfo(member)
+        with z.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"npy format version {version}")
+            offset = f.tell()
+    except (KeyError, OSError, ValueError, EOFError, zipfile.BadZipFile,
+            NotImplementedError, RuntimeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DataError(f"cannot read array {name!r} of {what}: {first}") from None
+    if dtype.hasobject or dtype.kind not in _ARRAY_KINDS or dtype.fields is not None \
+            or dtype.subdtype is not None:
+        raise DataError(f"{what}: array {name!r} {_refused(dtype)}")
+    count = math.prod(shape)
+    if count > MAX_VALUES:
+        raise DataError(f"{what}: array {name!r} claims shape {shape}, more than "
+                        f"{MAX_VALUES} values")
+    if info.file_size != offset + count * dtype.itemsize:
+        raise DataError(f"{what}: array {name!r} claims shape {shape} of {dtype.str} but holds "
+                        f"{max(info.file_size - offset, 0)} bytes (truncated or corrupt)")
+    return tuple(shape), dtype
+
+
+def _refused(dtype: np.dtype[Any]) -> str:
+    if dtype.hasobject:
+        return "holds objects: Object arrays are refused (never unpickled); values must be numbers"
+    if dtype.kind == "c":
+        return "holds complex numbers, which are refused; values must be real numbers"
+    return f"has dtype {dtype.str}; values must be numbers (float or int)"
+
+
+def from_npz(path: str | Path) -> Dataset:
+    """An ``.npz`` with arrays ``x`` (N, D) and ``y`` (N,) of real numbers. Object and complex
+    arrays are refused; shapes are checked from the headers before any array is loaded."""
+    p = Path(path)
+    what = f"NPZ {str(p)!r}"
+    try:
+        with zipfile.ZipFile(p) as z:
+            names = [n[:-4] for n in z.namelist() if n.endswith(".npy")]
+            if "x" not in names or "y" not in names:
+                raise DataError(f"{what} needs arrays 'x' and 'y', has: "
+                                f"{', '.join(names) or 'none'}")
+            xs, _ = _array_header(z, "x", what)
+            ys, _ = _array_header(z, "y", what)
+    except FileNotFoundError:
+        raise DataError(f"cannot read {what}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"cannot read {what}: it is a folder") from None
     except OSError as e:
-        raise DataError(f"cannot read NPZ {str(p)!r}: {e.strerror or e}") from None
-    except (ValueError, EOFError, zipfile.BadZipFile):
-        # numpy says "pickled data" for any file it does not recognise; we never unpickle.
-        raise DataError(f"NPZ {str(p)!r} is not an .npz archive of numeric arrays") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):  # a lone .npy array
-        raise DataError(f"NPZ {str(p)!r} holds a single array; need an .npz with 'x' and 'y'")
-    with z:
-        if "x" not in z.files or "y" not in z.files:
-            raise DataError(f"NPZ {str(p)!r} needs arrays 'x' and 'y', has: "
-                            f"{', '.join(z.files) or 'none'}")
-        try:
+        raise DataError(f"cannot read {what}: {e.strerror or e}") from None
+    except (zipfile.BadZipFile, ValueError, EOFError, RuntimeError, NotImplementedError) as e:
+        if isinstance(e, DataError):
+            raise
+        if _starts_with(p, b"\x93NUMPY"):
+            raise DataError(f"{what} holds a single array; need an .npz with 'x' and 'y'") \
+                from None
+        raise DataError(f"{what} is not an .npz archive of numeric arrays") from None
+    if len(xs) != 2 or len(ys) != 1 or xs[0] != ys[0]:
+        raise DataError(f"{what}: x must be (N, D) and y (N,), got {xs}, {ys}")
+    try:
+        with np.load(p, allow_pickle=False) as z:
             x, y = z["x"], z["y"]
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise DataError(f"cannot read NPZ {str(p)!r}: {first}") from None
-    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
-        raise DataError(f"NPZ {str(p)!r}: x must be (N, D) and y (N,), got {x.shape}, {y.shape}")
-    return _validated(x, y, p.stem, f"NPZ {str(p)!r}")
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DataError(f"cannot read {what}: {first}") from None
+    if x.shape != xs or y.shape != ys:   # the file changed under us
+        raise DataError(f"{what}: x must be (N, D) and y (N,), got {x.shape}, {y.shape}")
+    return _validated(x, y, p.stem, what)
+
+
+def _starts_with(p: Path, magic: bytes) -> bool:
+    try:
+        with open(p, "rb") as f:
+            return f.read(len(magic)) == magic
+    except OSError:
+        return False
 
 
 def load_file(path: str | Path) -> Dataset:
@@ -91,20 +159,38 @@ def _numeric(row: list[str]) -> bool:
     return True
 
 
+MAX_LABEL = 999
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
 def _validated(x: np.ndarray, y: np.ndarray, name: str, what: str) -> Dataset:
-    if not np.issubdtype(x.dtype, np.number) or not np.issubdtype(y.dtype, np.number):
-        raise DataError(f"{what}: values must be numbers")
+    for arr, which in ((x, "values"), (y, "labels")):
+        if arr.dtype.kind not in _ARRAY_KINDS or arr.dtype.hasobject:
+            raise DataError(f"{what}: {which} {_refused(arr.dtype)}")
+    if x.shape[1] < 1:
+        raise DataError(f"{what}: need at least one feature column, got {x.shape}")
     x = x.astype(np.float64)
     if not np.isfinite(x).all():
         i = int(np.argwhere(~np.isfinite(x))[0, 0])
         raise DataError(f"{what}: row {i + 1} has a NaN or infinite value")
-    yf = np.asarray(y, dtype=np.float64)
-    if not np.isfinite(yf).all() or (yf != np.round(yf)).any() or (yf < 0).any():
-        raise DataError(f"{what}: labels must be non-negative integers")
+    big = np.abs(x) > _F32_MAX
+    if big.any():
+        i = int(np.argwhere(big)[0, 0])
+        raise DataError(f"{what}: row {i + 1} has a value beyond float32's range "
+                        f"(|v| > {_F32_MAX:.3g})")
+    if y.dtype.kind in "biu":   # compared in their own type: int64 max must not wrap
+        if len(y) and (y.min() < 0 or y.max() > MAX_LABEL):
+            raise DataError(f"{what}: labels must be integers in [0, {MAX_LABEL}], found "
+                            f"{int(y.min()) if y.min() < 0 else int(y.max())}")
+        yi = y.astype(np.int64)
+    else:
+        yf = np.asarray(y, dtype=np.float64)
+        if not np.isfinite(yf).all() or (yf != np.round(yf)).any() or (yf < 0).any():
+            raise DataError(f"{what}: labels must be non-negative integers")
+        if len(yf) and yf.max() > MAX_LABEL:
+            raise DataError(f"{what}: label {yf.max():g} too large (at most {MAX_LABEL})")
+        yi = yf.astype(np.int64)
     if len(x) < 2:
         raise DataError(f"{what}: need at least 2 rows, got {len(x)}")
-    yi = yf.astype(np.int64)
     classes = int(yi.max()) + 1
-    if classes > 1000:
-        raise DataError(f"{what}: label {yi.max()} too large (at most 999)")
     return Dataset(x.astype(np.float32), yi, name, max(classes, 2), {"file": what})

@@ -15,6 +15,7 @@ spacefold.errors.DataError: MNIST folder '/no/such/folder' does not exist
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from pathlib import Path
 
@@ -51,6 +52,9 @@ def load_mnist(folder: str | Path, kind: str = "train", n: int | None = None,
                         f"in {str(root)!r}")
     if images.shape[0] == 0:
         raise DataError(f"MNIST {kind} in {str(root)!r} has no images")
+    if min(images.shape[1:]) < 1:
+        raise DataError(f"MNIST {kind} in {str(root)!r}: images of {images.shape[1]}x"
+                        f"{images.shape[2]} pixels; need at least 1x1")
     if labels.max() > 9:
         raise DataError(f"MNIST {kind} labels must be digits 0-9, found {int(labels.max())}")
     if n is not None:
@@ -84,7 +88,7 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
         raise DataError(f"{str(path)!r} is not an IDX file of MNIST {what}: "
                         f"magic number {found}")
     shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)   # Python ints: (2**31)**3 must not wrap to 0 as int64 does
     if count > MAX_VALUES:
         raise DataError(f"{str(path)!r}: header claims shape {shape}, more than "
                         f"{MAX_VALUES} values")

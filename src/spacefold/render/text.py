@@ -25,6 +25,7 @@ import numpy as np
 Sprite = tuple[np.ndarray, float, float]
 
 _PAD = 2
+MIN_PX = 1.0
 _MAX_SPRITES = 512
 _FONT_FILES = {("sans-serif", False): "DejaVuSans.ttf", ("sans-serif", True): "DejaVuSans-Bold.ttf",
                ("monospace", False): "DejaVuSansMono.ttf",
@@ -107,7 +108,9 @@ def render(text: str, size_pt: float, color: tuple[float, ...], ha: str = "left"
 
     fam = family_of(family) or "sans-serif"
     bold = is_bold(weight)
-    px = size_pt * dpi / 72.0
+    # FreeType takes no size below one pixel ("invalid ppem value"): text on the smallest
+    # frames (16 px tall) is drawn at one pixel, a speck where a caption would be
+    px = max(size_pt * dpi / 72.0, MIN_PX)
     font = _font(fam, bold, px)
     asc_em, desc_em, gap_em = _vertical_metrics(fam, bold)
     min_a, min_d = asc_em * px, desc_em * px

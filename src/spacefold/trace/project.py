@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from spacefold.errors import TraceError
+
 
 @dataclass(frozen=True)
 class Projection:
@@ -69,6 +71,10 @@ def fit_layer(stages: list[np.ndarray], dims: int,
     d = stages[0].shape[1]
     if d <= dims:
         return [Projection("identity", d, dims) for _ in stages]
+    for v in stages:
+        if not np.isfinite(v).all():
+            raise TraceError(f"a stage of {d} dimensions has NaN or infinite values (weights "
+                             f"too large for float32?); it cannot be projected for display")
     z = stages[-1].astype(np.float64)
     mean = z.mean(axis=0)
     # PCA of the data scaled to at most 1: the axes do not change, and huge values no longer
@@ -112,7 +118,20 @@ def _principal_axes(zc: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
                                                               1e-300))
         _, sv, vt = np.linalg.svd(zc, full_matrices=False)
         var = sv ** 2
-        return vt[:dims].T.copy(), np.append(var[:dims], var.sum())
+        axes, top = vt[:dims].T, var[:dims]
+        if axes.shape[1] < dims:   # fewer points than display axes: pad with more axes
+            axes, top = _complete(axes, d, dims), np.append(top, np.zeros(dims - len(top)))
+        return axes.copy(), np.append(top, var.sum())
+
+
+def _complete(axes: np.ndarray, d: int, dims: int) -> np.ndarray:
+    """``axes`` (d, k) orthonormal, k < dims <= d, completed to (d, dims) orthonormal columns
+    (the extra ones carry no variance: the points lie in the span of the first k)."""
+    extra = np.eye(d)[:, :dims]
+    q, _ = np.linalg.qr(np.concatenate([axes, extra], axis=1))
+    out = q[:, :dims].copy()
+    out[:, :axes.shape[1]] = axes      # the principal axes keep their signs
+    return out
 
 
 _CONTROLLER: list[Any] = []

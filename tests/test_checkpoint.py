@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import pickle
 from pathlib import Path
 
@@ -173,16 +174,15 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path,
     sf.save(sf.build("2-3-2"), target, meta={"v": 1})
     before = target.read_bytes()
 
-    def half_write(tensors: object, path: str, metadata: object = None) -> None:
-        with open(path, "wb") as f:
-            f.write(b"\x00" * 10)
-        raise OSError("disk full")
+    def disk_full(fd: int) -> None:   # the bytes went to the temp file; flushing them fails
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    import safetensors.torch
+    import spacefold.model.checkpoint as ckpt
 
-    monkeypatch.setattr(safetensors.torch, "save_file", half_write)  # save() imports it lazily
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(ckpt.os, "fsync", disk_full)
+    with pytest.raises(sf.SpacefoldError, match="No space left on device"):
         sf.save(sf.build("2-3-2", seed=1), target, meta={"v": 2})
+    monkeypatch.undo()
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
     assert sf.load(target)[2] == {"v": 1}

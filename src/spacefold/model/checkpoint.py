@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from spacefold._atomic import atomic_path
-from spacefold.errors import SpecError
+from spacefold.errors import SpacefoldError, SpecError
 from spacefold.model.arch import ArchSpec
 from spacefold.model.network import Network
 
@@ -21,15 +24,20 @@ def save(model: nn.Module, path: str | Path, spec: ArchSpec | None = None,
 
     ``spec`` defaults to the spec inferred from an ``nn.Sequential`` that ``build`` made.
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save as to_bytes
 
     p = Path(path)
     spec = spec or infer_spec(model)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     metadata = {"spacefold.spec": json.dumps(spec.to_dict()),
                 "spacefold.meta": json.dumps(meta or {})}
-    with atomic_path(p) as tmp:
-        save_file(tensors, tmp, metadata=metadata)
+    # serialised in memory and written to our one temp file: safetensors' own save_file
+    # makes a second temp file (.tmpXXXX) that a killed run would leave behind
+    blob = to_bytes(tensors, metadata=metadata)
+    with atomic_path(p) as tmp, open(tmp, "wb") as f:
+        f.write(blob)
+        f.flush()
+        os.fsync(f.fileno())
     return p
 
 
@@ -52,14 +60,34 @@ def load_network(path: str | Path) -> Network:
     if "spacefold.spec" not in md:
         raise SpecError(f"model file {str(p)!r} has no spacefold spec in its metadata")
     try:
-        spec = ArchSpec.from_dict(json.loads(md["spacefold.spec"]))
+        spec_json = json.loads(md["spacefold.spec"])
         meta = json.loads(md.get("spacefold.meta", "{}"))
-    except json.JSONDecodeError as e:
-        raise SpecError(f"model file {str(p)!r}: bad metadata ({e})") from None
+    except (json.JSONDecodeError, RecursionError) as e:
+        why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+        raise SpecError(f"model file {str(p)!r}: bad metadata ({why})") from None
+    if not isinstance(spec_json, dict):
+        raise SpecError(f"model file {str(p)!r}: its spec is not a JSON object")
+    if not isinstance(meta, dict):
+        raise SpecError(f"model file {str(p)!r}: its metadata is not a JSON object")
+    try:
+        spec = ArchSpec.from_dict(spec_json)
+    except SpacefoldError as e:
+        raise SpecError(f"model file {str(p)!r}: {e}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as e:
+        raise SpecError(f"model file {str(p)!r}: bad spec in its metadata "
+                        f"({type(e).__name__}: {str(e)[:80]})") from None
     expected = {f"{idx}.{k}" for idx, _ in spec.module_layout() for k in ("weight", "bias")}
     if set(arrays) != expected:
         raise SpecError(f"model file {str(p)!r}: weights do not match spec {spec.arch}: "
                         f"has {sorted(arrays)}, expected {sorted(expected)}")
+    bad = [k for k, a in arrays.items() if a.dtype.kind not in "fiu"]
+    if bad:
+        raise SpecError(f"model file {str(p)!r}: weights {', '.join(sorted(bad))} are not real "
+                        f"numbers")
+    bad = [k for k, a in arrays.items() if not np.isfinite(a).all()]
+    if bad:
+        raise SpecError(f"model file {str(p)!r}: weights {', '.join(sorted(bad))} hold NaN or "
+                        f"infinite values")
     try:
         return Network(spec, arrays, meta)
     except SpecError as e:

@@ -6,9 +6,14 @@ never leaves a half-written output.
 
 from __future__ import annotations
 
+import os
 import queue
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +26,18 @@ VIDEO_SUFFIXES = (".mp4", ".gif")
 IMAGE_SUFFIXES = (".png",)
 
 
+MIN_FPS = 1.0    # slower than a frame a second is a slide show; GIF delays overflow below it
+MAX_FPS = 120.0
+
+
+def check_fps(fps: float) -> float:
+    """A frame rate the encoders take: a real number in [1, 120]."""
+    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)) \
+            or not MIN_FPS <= float(fps) <= MAX_FPS:
+        raise RenderError(f"fps {fps!r} must be a number in [{MIN_FPS:g}, {MAX_FPS:g}]")
+    return float(fps)
+
+
 def write_mp4(path: str | Path, frames: Iterable[np.ndarray], size: tuple[int, int], fps: float,
               preset: str = "veryfast", crf: int = 23) -> int:
     """Pipe RGBA frames (H, W, 4) into libx264 (yuv420p, BT.709); returns the frame count.
@@ -31,40 +48,140 @@ def write_mp4(path: str | Path, frames: Iterable[np.ndarray], size: tuple[int, i
     while the caller draws the next frame. Converting here rather than in that thread saves
     copying every RGBA frame: ~5 % of a render's CPU time, which the encoder, using both
     cores, would otherwise lose.
-    """
-    import imageio_ffmpeg
 
+    The encoder dies with its parent (``PR_SET_PDEATHSIG``) and is killed when drawing fails
+    or is interrupted; a non-zero exit status or an error it prints (a full disk's "Error
+    writing trailer") fails the call, and the partial file is removed.
+    """
     from spacefold.render import rasterize
 
     w, h = size
     if w % 2 or h % 2:
         raise RenderError(f"MP4 needs an even width and height, got {w}x{h}")
+    fps = check_fps(fps)
     own_yuv = rasterize.AVAILABLE
     count = 0
     with atomic_path(path) as tmp:
-        gen = imageio_ffmpeg.write_frames(
-            tmp, (w, h), fps=fps, codec="libx264", pix_fmt_in="yuv420p" if own_yuv else "rgba",
-            pix_fmt_out="yuv420p", quality=None, macro_block_size=2, ffmpeg_log_level="error",
-            input_params=_BT709 if own_yuv else [],   # already converted: nothing to do
-            output_params=["-preset", preset, "-crf", str(crf), "-movflags", "+faststart",
-                           *([] if own_yuv else _RGB_TO_BT709), *_BT709])
-        gen.send(None)
-        pipe = _Pump(gen)
-        # YUV frames go round a ring of buffers, one more than can be queued or being written
-        # (fresh 1.4 MB arrays each frame cost the kernel's page clearing); RGBA for ffmpeg
-        # is copied (backends reuse their buffer)
-        ring = [np.empty(w * h * 3 // 2, dtype=np.uint8) for _ in range(pipe.depth + 2)]
+        enc = _Encoder(tmp, (w, h), fps, yuv_in=own_yuv,
+                       output_params=["-preset", preset, "-crf", str(crf), "-movflags",
+                                      "+faststart", *([] if own_yuv else _RGB_TO_BT709),
+                                      *_BT709])
+        ok = False
         try:
-            for f in frames:
-                if own_yuv:
-                    pipe.put(rasterize.yuv420(f, ring[count % len(ring)]))
-                else:
-                    pipe.put(np.array(f, copy=True))
-                count += 1
+            pipe = _Pump(enc)
+            # YUV frames go round a ring of buffers, one more than can be queued or being
+            # written (fresh 1.4 MB arrays each frame cost the kernel's page clearing); RGBA
+            # for ffmpeg is copied (backends reuse their buffer)
+            ring = [np.empty(w * h * 3 // 2, dtype=np.uint8) for _ in range(pipe.depth + 2)]
+            try:
+                for f in frames:
+                    if own_yuv:
+                        pipe.put(rasterize.yuv420(f, ring[count % len(ring)]))
+                    else:
+                        pipe.put(np.array(f, copy=True))
+                    count += 1
+            finally:
+                pipe.close()
+            if count == 0:
+                raise RenderError("no frames to write")
+            enc.finish()
+            ok = True
         finally:
-            pipe.close()
-            gen.close()
+            if not ok:
+                enc.kill()
     return count
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux prctl)."""
+    if _PRCTL is not None:
+        _PRCTL(1, 9, 0, 0, 0)           # PR_SET_PDEATHSIG, SIGKILL
+        if os.getppid() != _PARENT[0]:  # the parent died before the call: go now
+            os._exit(1)
+
+
+def _load_prctl() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+_PARENT = [os.getpid()]
+
+
+class _Encoder:
+    """One ffmpeg process reading raw frames on stdin; its messages go to a temp file."""
+
+    def __init__(self, path: str, size: tuple[int, int], fps: float, *, yuv_in: bool,
+                 output_params: list[str]) -> None:
+        import imageio_ffmpeg
+
+        w, h = size
+        rate = str(Fraction(fps).limit_denominator())   # a rational, as imageio-ffmpeg passes
+        self.cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-f", "rawvideo", "-vcodec",
+                    "rawvideo", "-s", f"{w}x{h}",
+                    "-pix_fmt", "yuv420p" if yuv_in else "rgba", "-r", rate,
+                    *(_BT709 if yuv_in else []), "-i", "-", "-an", "-vcodec", "libx264",
+                    "-pix_fmt", "yuv420p", "-v", "error", *output_params, path]
+        self.log = tempfile.TemporaryFile()
+        _PARENT[0] = os.getpid()
+        try:
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE,
+                                         stdout=subprocess.DEVNULL, stderr=self.log,
+                                         preexec_fn=_die_with_parent if _PRCTL else None)
+        except OSError as e:
+            self.log.close()
+            raise RenderError(f"cannot start the video encoder: {e.strerror or e}") from None
+        assert self.proc.stdin is not None
+        self.stdin = self.proc.stdin
+
+    def send(self, frame: np.ndarray) -> None:
+        try:
+            self.stdin.write(np.ascontiguousarray(frame).data)
+        except (BrokenPipeError, ValueError):   # the encoder quit: its message says why
+            self.proc.wait()
+            raise RenderError(self._failure()) from None
+
+    def _messages(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def _failure(self) -> str:
+        text = self._messages()
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        why = lines[-1] if lines else f"exit status {self.proc.returncode}"
+        if any("No space left" in ln for ln in lines):
+            why = "No space left on device"
+        return f"the video encoder failed: {why} (the output was not written)"
+
+    def finish(self) -> None:
+        """Close stdin, wait for the encoder; fail on its exit status or its errors."""
+        try:
+            self.stdin.close()
+        except BrokenPipeError:
+            pass
+        rc = self.proc.wait()
+        text = self._messages()
+        if rc != 0 or "Error writing trailer" in text or "No space left" in text:
+            raise RenderError(self._failure())
+        self.log.close()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.stdin.close()
+        except OSError:
+            pass
+        self.proc.wait()
+        if not self.log.closed:
+            self.log.close()
 
 
 # RGB -> YUV with the BT.709 matrix (the kernel's; for the fallback ffmpeg's scaler is told so),
@@ -77,8 +194,8 @@ _BT709 = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt
 class _Pump:
     """Sends frames to an imageio-ffmpeg writer from a thread, a few frames behind."""
 
-    def __init__(self, gen: Any, depth: int = 3) -> None:
-        self.gen = gen
+    def __init__(self, enc: _Encoder, depth: int = 3) -> None:
+        self.enc = enc
         self.depth = depth          # frames queued at most, besides the one being written
         self.queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
@@ -89,7 +206,7 @@ class _Pump:
         while (f := self.queue.get()) is not None:
             if self.error is None:
                 try:
-                    self.gen.send(f)
+                    self.enc.send(f)
                 except BaseException as e:  # re-raised in the caller's thread
                     self.error = e
 
@@ -118,6 +235,7 @@ def write_gif(path: str | Path, frames: Iterable[np.ndarray], fps: float) -> int
         images.append(im.quantize(palette=palette, dither=Image.Dither.NONE))
     if not images:
         raise RenderError("no frames to write")
+    fps = check_fps(fps)
     duration = max(20, int(round(1000.0 / fps)))  # GIF delays are 10 ms units; 20 ms minimum
     with atomic_path(path) as tmp:
         images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],

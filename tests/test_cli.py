@@ -97,7 +97,7 @@ def test_render_rejects_bad_size(capsys: pytest.CaptureFixture[str], out_dir: Pa
 def test_render_rejects_bad_fps(capsys: pytest.CaptureFixture[str], out_dir: Path,
                                 fps: str) -> None:
     code, _, err = run(capsys, "render", "fold-222", "-o", out_dir / "f.mp4", "--fps", fps)
-    assert_one_line_error(code, err, f"--fps {fps}", "(0, 120]")
+    assert_one_line_error(code, err, f"--fps {fps}", "[1, 120]")
     assert list(out_dir.iterdir()) == []
 
 

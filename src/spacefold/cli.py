@@ -21,9 +21,11 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import hashlib
 import inspect
 import math
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -46,7 +48,9 @@ from rich.table import Table
 from rich.text import Text
 
 import spacefold as sf
+from spacefold import _atomic
 from spacefold.data import DATASETS, Dataset, dataset, load_file
+from spacefold.data.datasets import MAX_SEED
 from spacefold.errors import DataError, RenderError, SpacefoldError, SpecError
 from spacefold.model.arch import ACTIVATION_NAMES, ArchSpec
 from spacefold.scenes import SCENES, get_scene
@@ -55,6 +59,7 @@ from spacefold.scenes.registry import HOMES
 # -- limits and choices -------------------------------------------------------------------------
 MIN_SIZE = (16, 16)
 MAX_SIZE = (3840, 2160)
+MIN_FPS = 1.0    # below a frame a second GIF delays overflow and encoders refuse the rate
 MAX_FPS = 120.0
 COLOR_MODES = ("class", "position")  # the modes Trace.colors(by=...) accepts
 DATA_SUFFIXES = (".csv", ".npz")
@@ -64,6 +69,7 @@ _DEFAULT_FORMATS = (".gif", ".mp4", ".npz", ".png")
 
 EXIT_USAGE = 2         # bad input: the same code Click uses for usage errors
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_TERMINATED = 143   # 128 + SIGTERM
 
 out = Console()
 err = Console(stderr=True)
@@ -92,6 +98,21 @@ class _Interrupted(Exception):
     """Ctrl-C inside a command (Typer would otherwise turn it into a silent exit 130)."""
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so it cleans up exactly as for Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+def _handle_sigterm() -> None:
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 # Typer >= 0.2x vendors Click; older versions use Click itself. ``typer.BadParameter`` is
 # Click's BadParameter either way, so its ancestry names the right ClickException class.
 _ClickException: type[Exception] = next(
@@ -113,15 +134,24 @@ def _fail(msg: str, code: int) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``spacefold`` command (and ``python -m spacefold``)."""
     command = typer.main.get_command(app)
+    _handle_sigterm()
     try:
         rv = command.main(args=list(argv) if argv is not None else None, prog_name="spacefold",
                           standalone_mode=False)
     except SpacefoldError as e:
         _fail(str(e), EXIT_USAGE)
+    except _Terminated:
+        _fail("terminated", EXIT_TERMINATED)
     except (_Interrupted, KeyboardInterrupt, typer.Abort):
         _fail("interrupted", EXIT_INTERRUPTED)
     except _ClickException as e:  # usage errors: unknown option, missing argument, bad type
+        if type(e).__name__ == "NoArgsIsHelpError":   # bare `spacefold`: the help is the answer
+            out.print(e.format_message(), markup=False, highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
+            raise SystemExit(0) from None
         _fail(e.format_message(), getattr(e, "exit_code", EXIT_USAGE))  # type: ignore[attr-defined]
+    except OSError as e:   # reading or writing failed (disk full, a file gone): one line
+        where = f" {e.filename!r}" if getattr(e, "filename", None) else ""
+        _fail(f"cannot read or write{where}: {e.strerror or e}", EXIT_USAGE)
     raise SystemExit(rv if isinstance(rv, int) else 0)
 
 
@@ -129,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _interruptible() -> Iterator[None]:
     try:
         yield
+    except _Terminated:
+        raise
     except KeyboardInterrupt:
         raise _Interrupted() from None
 
@@ -151,29 +183,61 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def check_fps(fps: float) -> float:
-    if not (math.isfinite(fps) and 0.0 < fps <= MAX_FPS):
-        raise RenderError(f"--fps {fps:g} is out of range; use a number in (0, {MAX_FPS:g}]")
+    if not (math.isfinite(fps) and MIN_FPS <= fps <= MAX_FPS):
+        raise RenderError(f"--fps {fps:g} is out of range; use a number in "
+                          f"[{MIN_FPS:g}, {MAX_FPS:g}]")
     return fps
 
 
-def check_output(path: Path, suffixes: Sequence[str], what: str) -> Path:
-    """Fail fast, before any slow work, on an output the command could not write."""
+def check_seed(seed: int | None) -> int | None:
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        shown = str(seed) if len(str(seed)) <= 24 else f"{str(seed)[:21]}..."
+        raise DataError(f"--seed {shown} is out of range; use an integer in [0, {MAX_SEED}]")
+    return seed
+
+
+def check_output(path: Path, suffixes: Sequence[str], what: str, force: bool = False) -> Path:
+    """Fail fast, before any slow work, on an output the command could not write: a wrong
+    suffix, a folder, a name too long, a missing or read-only folder, or a read-only file
+    (which ``--force`` replaces). Temp files of this output left by a killed run are removed
+    (and named on stdout)."""
     suffix = path.suffix.lower()
     if suffix not in suffixes:
-        raise RenderError(f"output {str(path)!r}: unknown {what} suffix {suffix or '(none)'!r}; "
+        shown = suffix if len(suffix) <= 20 else f"{suffix[:17]}..."
+        raise RenderError(f"output {_short(path)!r}: unknown {what} suffix {shown or '(none)'!r}; "
                           f"use one of: {', '.join(suffixes)}")
-    if path.is_dir():
-        raise RenderError(f"output {str(path)!r} is a folder; give a file name")
-    folder = path.parent
-    if not folder.is_dir():
-        raise RenderError(f"output folder {str(folder)!r} does not exist; create it first")
+    _atomic.check_name(path)
+    try:
+        if path.is_dir():
+            raise RenderError(f"output {str(path)!r} is a folder; give a file name")
+        folder = path.parent
+        if not folder.is_dir():
+            raise RenderError(f"output folder {str(folder)!r} does not exist; create it first")
+    except OSError as e:
+        raise RenderError(f"output {_short(path)!r}: {e.strerror or e}") from None
     try:  # a real probe: os.access says yes to root even on read-only file systems
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as e:
         raise RenderError(f"cannot write to output folder {str(folder)!r}: "
                           f"{e.strerror or e}") from None
+    if not force and _atomic.read_only(path):
+        raise RenderError(f"output {str(path)!r} exists and is read-only; pass --force to "
+                          f"replace it")
+    gone = _atomic.remove_stale_temps(path)
+    if gone:
+        _say(f"removed {len(gone)} temp file{'s' if len(gone) > 1 else ''} left by an earlier "
+             f"run: {', '.join(g.name for g in gone)}")
     return path
+
+
+def _short(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", help="Replace the output even when it is read-only.")]
 
 
 def _is_file_arg(data: str) -> bool:
@@ -188,10 +252,21 @@ def _recipe_params(name: str, params: dict[str, Any], classes: int) -> dict[str,
 
 
 def data_recipe(data: Dataset, source: str) -> dict[str, Any]:
-    """What a checkpoint stores so a later render can recreate the training data."""
+    """What a checkpoint stores so a later render can recreate the training data: a file as
+    its resolved path (a render from another folder finds it) and the SHA-256 of its bytes
+    (a changed file is noticed), or a dataset's name and parameters."""
     if _is_file_arg(source):
-        return {"file": source}
+        path = Path(source).resolve()
+        return {"file": str(path), "sha256": _sha256(path)}
     return {"name": data.name, "params": _recipe_params(data.name, data.params, data.classes)}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def load_data(data: str, *, classes: int | None = None, n: int | None = None,
@@ -202,6 +277,7 @@ def load_data(data: str, *, classes: int | None = None, n: int | None = None,
     ``base`` is a checkpoint's data recipe: options not given on the command line are taken
     from it when it names the same dataset.
     """
+    check_seed(seed)
     if _is_file_arg(data):
         given = [f for f, v in (("--classes", classes), ("--n", n), ("--noise", noise))
                  if v is not None]
@@ -221,16 +297,38 @@ def load_data(data: str, *, classes: int | None = None, n: int | None = None,
 
 
 def _data_from_meta(meta: dict[str, Any], model_file: Path) -> Dataset | None:
+    """The training data a checkpoint's recipe names, checked: a file that still exists and
+    still has the bytes it was trained on, or a registered dataset with valid parameters."""
     recipe = meta.get("data") if isinstance(meta, dict) else None
     if not isinstance(recipe, dict):
         return None
+    where = f"model file {_short(model_file)!r}"
     if "file" in recipe:
-        return load_file(str(recipe["file"]))
+        file, digest = recipe["file"], recipe.get("sha256")
+        if not isinstance(file, str) or not file.lower().endswith(DATA_SUFFIXES):
+            raise DataError(f"{where}: its data recipe names no .csv / .npz file; pass --data")
+        path = Path(file)
+        if not path.is_file():
+            raise DataError(f"{where} was trained on {_short(path)!r}, which no longer exists; "
+                            f"pass --data")
+        if isinstance(digest, str) and _sha256(path) != digest:
+            raise DataError(f"{where} was trained on {_short(path)!r}, which has changed since "
+                            f"(its SHA-256 differs); pass --data {_short(path)!r} to use it "
+                            f"as it is now")
+        return load_file(path)
     name = recipe.get("name")
-    if name not in DATASETS:
-        raise DataError(f"model file {str(model_file)!r} names dataset {name!r}, which is not "
-                        f"one of: {_names(DATASETS)}; pass --data")
-    return dataset(str(name), **dict(recipe.get("params") or {}))
+    if not isinstance(name, str) or name not in DATASETS:
+        shown = repr(name) if len(repr(name)) <= 40 else f"{repr(name)[:37]}..."
+        raise DataError(f"{where} names dataset {shown}, which is not one of: "
+                        f"{_names(DATASETS)}; pass --data")
+    params = recipe.get("params") or {}
+    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+        raise DataError(f"{where}: the parameters of its dataset {name!r} are not an object "
+                        f"of names and values; pass --data")
+    try:
+        return dataset(name, **params)
+    except DataError as e:
+        raise DataError(f"{where}: its data recipe: {e}; pass --data") from None
 
 
 # -- completion helpers (the registries again) --------------------------------------------------
@@ -339,7 +437,7 @@ def render_cmd(
         "--size", help=f"Frame size WIDTHxHEIGHT, {MIN_SIZE[0]}x{MIN_SIZE[1]} up to "
         f"{MAX_SIZE[0]}x{MAX_SIZE[1]}.")] = "1280x720",
     fps: Annotated[float, typer.Option(
-        "--fps", help=f"Frames per second, in (0, {MAX_FPS:g}].")] = 30.0,
+        "--fps", help=f"Frames per second, in [{MIN_FPS:g}, {MAX_FPS:g}].")] = 30.0,
     color_by: Annotated[str, typer.Option(
         "--color-by", help=f"Point colours: {' or '.join(COLOR_MODES)}.")] = "class",
     model: Annotated[Path | None, typer.Option(
@@ -354,6 +452,7 @@ def render_cmd(
         "--mnist", help="digits scene: a folder with the MNIST IDX files "
         "(train-images-idx3-ubyte, train-labels-idx1-ubyte, optionally .gz) to use instead "
         "of the bundled 8x8 digits.", show_default=False)] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Render a scene to video (.mp4, .gif), a picture (.png) or raw stage data (.npz).
 
@@ -365,7 +464,8 @@ def render_cmd(
     if color_by not in COLOR_MODES:
         raise RenderError(f"unknown --color-by {color_by!r}; choose one of: "
                           f"{', '.join(COLOR_MODES)}")
-    check_output(output, _formats(), "output")
+    check_seed(seed)
+    check_output(output, _formats(), "output", force)
     entry = get_scene(scene)
     options: dict[str, Any] = {}
     data_opts = {"--data": data, "--classes": classes, "--n": n, "--noise": noise,
@@ -427,7 +527,7 @@ def tour_cmd(
         "--size", help=f"Frame size WIDTHxHEIGHT, {MIN_SIZE[0]}x{MIN_SIZE[1]} up to "
         f"{MAX_SIZE[0]}x{MAX_SIZE[1]}.")] = "1280x720",
     fps: Annotated[float, typer.Option(
-        "--fps", help=f"Frames per second, in (0, {MAX_FPS:g}].")] = 30.0,
+        "--fps", help=f"Frames per second, in [{MIN_FPS:g}, {MAX_FPS:g}].")] = 30.0,
     scenes: Annotated[str | None, typer.Option(
         "--scenes", help="Comma-separated scenes to render (default: every scene that needs "
         "no model).", show_default=False)] = None,
@@ -504,6 +604,7 @@ def train_cmd(
     target_accuracy: Annotated[float, typer.Option(
         "--target-accuracy", help="Stop once the training accuracy reaches this, in (0, 1].")
     ] = 0.995,
+    force: ForceOpt = False,
 ) -> None:
     """Train a network on a dataset and save it as a safetensors checkpoint.
 
@@ -518,7 +619,8 @@ def train_cmd(
         raise SpecError(f"--target-accuracy {target_accuracy:g} must be in (0, 1]")
     if not (0.0 <= weight_decay <= 1.0):
         raise SpecError(f"--weight-decay {weight_decay:g} must be in [0, 1]")
-    check_output(output, (CHECKPOINT_SUFFIX,), "checkpoint")
+    check_seed(seed)
+    check_output(output, (CHECKPOINT_SUFFIX,), "checkpoint", force)
     ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed)
     if spec.widths[0] != ds.dim:
         raise DataError(f"--arch {arch!r} takes {spec.widths[0]}-D input but data {ds.name!r} "
@@ -575,13 +677,15 @@ def export_cmd(
     seed: SeedOpt = None,
     title: Annotated[str | None, typer.Option(
         "--title", help="Page title (default: the architecture).", show_default=False)] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Export a network's trace as one interactive .html file (no server needed).
 
     Example: spacefold export --model spiral.safetensors --data spiral -o spiral.html
     Example: spacefold export fold-222 -o fold.html
     """
-    check_output(output, (".html",), "export")
+    check_seed(seed)
+    check_output(output, (".html",), "export", force)
     data_opts = {"--data": data, "--classes": classes, "--n": n, "--noise": noise,
                  "--seed": seed}
     entry = get_scene(scene) if scene is not None else None

@@ -1,4 +1,5 @@
-"""Render speed on the reference workload (../shared/bench/reference_scene222.py).
+"""Render speed on the reference workload (benchmarks/reference_scene222.py, the project's
+copy of the shared definition, so a fresh clone runs it).
 
 Prints, measured side by side in one run (interleaved repeats, medians):
   - spacefold: the whole process rendering the 300-frame 1280x720 reference video, with its
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-BENCH = HERE.parent.parent / "shared" / "bench"
+BENCH = HERE   # reference_scene222.py and manim_scene222.py live beside this file
 
 
 def setup(tmp: Path) -> tuple[Path, Path]:
@@ -35,7 +36,7 @@ def setup(tmp: Path) -> tuple[Path, Path]:
     from torch import nn
 
     sys.path.insert(0, str(BENCH))
-    import reference_scene222 as ref  # noqa: E402
+    import reference_scene222 as ref
 
     import spacefold as sf
 

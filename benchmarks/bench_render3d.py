@@ -116,8 +116,12 @@ def main() -> None:
     ap.add_argument("--no-video", action="store_true")
     ap.add_argument("--baseline", metavar="REV", help="also time the 3-D renderer of this "
                     "git revision, side by side")
-    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (with --baseline)")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="rounds over the frames (alternating with --baseline's renderer); "
+                    "default 3 with --baseline, else 1")
     args = ap.parse_args()
+    if args.rounds is not None and args.rounds < 1:
+        ap.error(f"--rounds {args.rounds}: give at least 1")
     # one scene, an orbiting camera: the geometry is uploaded once, the triangles re-sorted
     # for every frame's view
     base = reference_panel()
@@ -128,7 +132,7 @@ def main() -> None:
     variants = [Variant("current", renderer(), None)]
     if args.baseline:
         variants.insert(0, baseline(args.baseline))
-    rounds = args.rounds if args.baseline else 1
+    rounds = args.rounds if args.rounds is not None else (3 if args.baseline else 1)
     load0 = os.getloadavg()[0]
     for _ in range(rounds):
         for v in variants:

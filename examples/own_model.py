@@ -42,4 +42,10 @@ def main(out_dir: Path) -> Path:
 
 if __name__ == "__main__":
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="spacefold-"))
+    try:
+        out.mkdir(parents=True, exist_ok=True)   # a missing output folder is made
+    except OSError as e:
+        print(f"error: cannot make the output folder {str(out)!r}: {e.strerror or e}",
+              file=sys.stderr)
+        raise SystemExit(2) from None
     print(f"wrote {main(out)}")

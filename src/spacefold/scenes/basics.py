@@ -283,7 +283,7 @@ class _AffineScene:
 
 @scene("affine", "rotation, scale, shear and shift of the plane and its grid, each alone, "
        "then composed into one matrix (shown as numbers)")
-def affine(color_by: str = "class", **opts: Any) -> Timeline:
+def affine(color_by: str = "class") -> Timeline:
     """MISSION.md scene 1: x ↦ A·x + b, the matrix path from the identity for each part."""
     sc = _AffineScene(color_by)
     ident = (np.eye(2), np.zeros(2))
@@ -449,7 +449,7 @@ class _ActivationScene:
 
 @scene("activations", "sigmoid, ReLU, tanh, leaky ReLU and sine: the curve, and what each "
        "does to the plane and its grid")
-def activations(color_by: str = "class", **opts: Any) -> Timeline:
+def activations(color_by: str = "class") -> Timeline:
     """MISSION.md scene 2: each activation from the identity, grid pushed through it."""
     sc = _ActivationScene()
     first = sc.views[0]
@@ -597,7 +597,7 @@ def _sub(i: int) -> str:
 
 @scene("argmax-softmax", "25 random scores as bars; argmax keeps the largest (one-hot), "
        "softmax turns them into probabilities that sum to 1")
-def argmax_softmax(color_by: str = "class", seed: int = 170, **opts: Any) -> Timeline:
+def argmax_softmax(color_by: str = "class", seed: int = 170) -> Timeline:
     """MISSION.md scene 6: raw → argmax → softmax → sharper softmax → raw, all computed."""
     sc = _SoftmaxScene(seed=seed)
     sharp = sc.softened(SOFT_T_END)

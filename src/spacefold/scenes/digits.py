@@ -1,9 +1,10 @@
-"""``digits`` (MISSION.md scene 10): real handwritten digits through a 2-unit bottleneck.
+"""``digits`` (MISSION.md scene 10): real handwritten digits through a 2-unit stage.
 
-The 64-D images (8x8 pixels) are carried by a trained 64-128-64-2-10 network into a plane;
-there the ten digits form clusters, the last layer's ten scores carve the plane into regions
-whose edges are straight (computed from its weights), and a sample of held-out digits is drawn
-as images at the places the network put them.
+The images are carried by a network (default: the zoo's 64-128-64-2-10 on the bundled 8x8
+digits; any digits network with a 2-unit hidden stage) into a plane; there the digits form
+clusters, the rest of the network carves the plane into regions whose edges are straight and
+computed from its weights when that rest is affine (else contours of the computed regions),
+and a sample of digits is drawn as images at the places the network put them.
 """
 
 from __future__ import annotations
@@ -14,12 +15,35 @@ from typing import Any
 import numpy as np
 
 from spacefold.colors import BACKGROUND, CLASS_COLORS, position_colors
-from spacefold.render.frame import Extent, Frame, Image, Line, Rect, Space, Text
+from spacefold.data.datasets import Dataset, dataset
+from spacefold.render.frame import Frame, Image, Rect, Space, Text
 from spacefold.render.timeline import Segment, Timeline, smooth
+from spacefold.scenes.inputs import (
+    SceneError,
+    layer_inputs,
+    net_label,
+    pick_stage,
+    resolve_data,
+    resolve_model,
+)
 from spacefold.scenes.registry import scene
-from spacefold.scenes.spiral import boundary_segments, last_linear, panel_view
-from spacefold.scenes.story import lerp_extent, regions_image, stage_view
-from spacefold.trace import Trace, trace
+from spacefold.scenes.spiral import panel_view, segments_line
+from spacefold.scenes.story import lerp_extent, regions_image, stage_view, through
+from spacefold.trace import trace
+from spacefold.trace.analysis import (
+    Boundary,
+    affine_tail,
+    boundary_segments,
+    decision_affine,
+    raster,
+    region_contours,
+    stage_regions,
+)
+
+__all__ = ["Thumbs", "digits", "images_of", "over_background", "plane_raster",
+           "segments_line", "spread_sample", "thumbnail_rgba"]
+
+plane_raster = raster        # the name the training scene imports
 
 # One wide space panel. (No network diagram here: with 64- and 128-unit layers it costs more
 # per frame than everything else, and the heading names the architecture.)
@@ -30,31 +54,6 @@ INPUT_THUMBS = 10         # one per class on the input view
 
 
 # -- the numbers behind the pictures ------------------------------------------------------------
-
-def plane_raster(extent: Extent, nx: int, ny: int) -> np.ndarray:
-    """(ny·nx, 2) pixel centres of an nx×ny raster over ``extent``; row 0 is ymin."""
-    x0, x1, y0, y1 = extent
-    hx, hy = (x1 - x0) / nx / 2, (y1 - y0) / ny / 2
-    gx, gy = np.meshgrid(np.linspace(x0 + hx, x1 - hx, nx), np.linspace(y0 + hy, y1 - hy, ny))
-    return np.stack([gx.ravel(), gy.ravel()], axis=1)
-
-
-def plane_regions(tr: Trace, k: int, extent: Extent, nx: int, ny: int) -> np.ndarray:
-    """(ny, nx) class per pixel of stage ``k``'s plane: the rest of the network (stages
-    k+1 … last) carried over a raster of ``extent``, then argmax."""
-    out = tr.carry(plane_raster(extent, nx, ny), start=k)[-1]      # (ny·nx, classes)
-    return tr.predict(out).reshape(ny, nx)
-
-
-def segments_line(starts: np.ndarray, ends: np.ndarray, color: tuple[float, ...],
-                  width: float) -> Line:
-    """Straight segments (M, 2) → (M, 2) as one polyline broken by NaN rows: one artist to
-    draw instead of M (each Matplotlib line costs ~0.5 ms per frame)."""
-    starts, ends = np.asarray(starts, dtype=np.float64), np.asarray(ends, dtype=np.float64)
-    xy = np.full((3 * len(starts), 2), np.nan)
-    xy[0::3], xy[1::3] = starts, ends
-    return Line(xy, color, width)
-
 
 def thumbnail_rgba(image: np.ndarray, color: np.ndarray, border: int = 1) -> np.ndarray:
     """A digit image (h, w) in [0, 1] (row 0 = top) → RGBA (h+2b, w+2b, 4) uint8 with row 0
@@ -150,78 +149,140 @@ class _Step:
     caption: str
 
 
-@scene("digits", "real handwritten digits 0-9 (8x8, or MNIST with --mnist DIR) through a "
-       "64-128-64-2-10 network: the 2-unit bottleneck plane, its regions and digit images")
-def digits(color_by: str = "class", mnist: str | None = None, seed: int = 0,
-           **opts: Any) -> Timeline:
+def images_of(d: Dataset, scene: str = "digits") -> np.ndarray:
+    """(N, h, w) images in [0, 1]: the dataset's own, or its rows as square images."""
+    if d.images is not None:
+        return np.asarray(d.images, dtype=np.float64)
+    side = int(round(np.sqrt(d.dim)))
+    if side * side != d.dim:
+        raise SceneError(f"{scene} draws each input as an image: {d.dim}-D inputs are not "
+                         f"square images (give a Dataset with images)")
+    x = d.x.astype(np.float64)
+    lo, hi = float(x.min()), float(x.max())
+    return ((x - lo) / max(hi - lo, 1e-12)).reshape(-1, side, side)
+
+
+@scene("digits", "handwritten digits through a network's 2-unit stage (default: 64-128-64-2-10 "
+       "on the bundled 8x8 digits, or MNIST with --mnist DIR): that plane, its regions and "
+       "digit images")
+def digits(model: Any = None, data: Any = None, *, stage: int | None = None,
+           color_by: str = "class", mnist: str | None = None,
+           seed: int | None = None) -> Timeline:
     from spacefold.scenes.zoo import digits_net
 
-    model, train_set, test_set, _ = digits_net(mnist=str(mnist) if mnist else None, seed=seed)
-    x = np.concatenate([train_set.x, test_set.x])
-    y = np.concatenate([train_set.y, test_set.y])
-    images = np.concatenate([train_set.images, test_set.images])      # (N, h, w)
-    held_out = np.arange(len(train_set), len(x))                        # rows of the test set
+    if model is None:
+        if data is not None:
+            raise SceneError("scene 'digits': data= needs model= as well (the default network "
+                             "is trained on the bundled digits or --mnist)")
+        zoo_model, train_set, test_set, _ = digits_net(mnist=str(mnist) if mnist else None,
+                                                       seed=0 if seed is None else seed)
+        x = np.concatenate([train_set.x, test_set.x])
+        y = np.concatenate([train_set.y, test_set.y])
+        images = np.concatenate([images_of(train_set), images_of(test_set)])   # (N, h, w)
+        held_out = np.arange(len(train_set), len(x))                  # rows of the test set
+        m: Any = zoo_model
+        name = "mnist" if mnist else "digits"
+    else:
+        if seed is not None:
+            raise SceneError("scene 'digits': seed= picks the default network's training; "
+                             "it does nothing for a given model")
+        m = resolve_model(model, "digits")
+        if data is not None:
+            if mnist:
+                raise SceneError("scene 'digits': give data= or mnist=, not both")
+            given = resolve_data(data, "digits")
+        elif mnist:
+            from spacefold.data.mnist import load_mnist
+
+            given = load_mnist(str(mnist), n=6000, seed=0)
+        else:
+            given = dataset("digits")
+        x, y, images = given.x, given.y, images_of(given)
+        held_out = np.arange(len(x))          # no split known: every digit is told about
+        name = "mnist" if mnist else given.name
+        train_set = given
+    seed_ = 0 if seed is None else seed
     h_px, w_px = images.shape[1:]
-    source = f"MNIST digits {h_px}×{w_px}" if mnist else f"handwritten {h_px}×{w_px} digits"
-    tr = trace(model, x, labels=y, grid=False, meta={"dataset": "mnist" if mnist else "digits"})
-    arch = tr.meta["arch"]                           # "64-128-64-2-10"
+    source = f"MNIST digits {h_px}×{w_px}" if name == "mnist" else \
+        f"handwritten {h_px}×{w_px} digits"
+    tr = trace(m, x, labels=y, grid=False, meta={"dataset": name})
+    arch = net_label(tr)
     pred = tr.predict()
     train_acc = float((pred[:len(train_set)] == y[:len(train_set)]).mean())
     test_acc = float((pred[held_out] == y[held_out]).mean())
+    default = model is None
+    acc_words = "held-out accuracy" if default else "accuracy"
 
-    kb, w_last, b_last = last_linear(tr)             # stage kb: the plane the last layer sees
-    assert tr.stages[kb].dim == 2, "the digits network has a 2-unit bottleneck"
-    acts = [s.index for s in tr.stages[1:kb] if s.kind not in ("linear", "bias")]
+    last = len(tr.stages) - 1
+    kb = pick_stage(tr, stage, "digits", lambda k: tr.stages[k].dim == 2 and k < last,
+                    "a 2-unit hidden stage", candidates=layer_inputs(tr))
+    acts = [st.index for st in tr.stages[1:kb] if st.kind not in ("linear", "bias")
+            and tr.ops[st.index].kind == "linear"]
     path = [0] + acts + [kb]                         # input, each hidden layer's output, plane
     disp = {k: tr.display(k) for k in path}          # (N, 2) display coordinates
     views = {k: stage_view(disp[k], margin=0.10) for k in path}
     colors = (position_colors(disp[0]) if color_by == "position" else tr.colors(color_by))
 
-    # The bottleneck plane: regions of the last layer over what the panel shows, and the
-    # straight pieces of boundary where its top two scores tie (from its weights).
+    # The plane: regions of the rest of the network over what the panel shows, and the
+    # straight pieces of boundary where its top two scores tie (from its weights) when that
+    # rest is affine, else the contours of the computed regions.
     shown = panel_view(views[kb], PANEL)
     cover = panel_view(views[kb], PANEL, grow=1.04)
     ny = 240
     nx = round(ny * (cover[1] - cover[0]) / (cover[3] - cover[2]))
-    region_labels = plane_regions(tr, kb, cover, nx, ny)
+    region_labels = stage_regions(tr, kb, cover, nx, ny)
     translucent = regions_image(region_labels, cover, alpha=0.38, dim=0.5)
     regions = over_background(translucent)
-    bounds = [s for s in boundary_segments(w_last, b_last, shown) if s.length > 1e-9]
-    starts = np.array([s.start for s in bounds]).reshape(-1, 2)       # (M, 2)
-    ends = np.array([s.end for s in bounds]).reshape(-1, 2)
+    tail = affine_tail(tr, kb)
+    bounds: list[Boundary] = []
+    if tail is not None:
+        w_t, b_t = decision_affine(tr, tail)
+        bounds = [s for s in boundary_segments(w_t, b_t, shown) if s.length > 1e-9]
+        starts = np.array([s.start for s in bounds]).reshape(-1, 2)   # (M, 2)
+        ends = np.array([s.end for s in bounds]).reshape(-1, 2)
+        edges = f"{len(bounds)} straight edges (from the weights) cut the plane into regions"
+    else:
+        cont = region_contours(tr, kb, shown, nx, ny)
+        starts, ends = cont[:, 0], cont[:, 1]
+        edges = (f"the rest is not affine: the region edges are contours computed on a "
+                 f"{nx}×{ny} raster")
 
-    # Digit images: held-out digits spread over the plane; one per class on the input view.
+    # Digit images: digits spread over the plane; one per class on the input view.
     side = THUMB_SIZE * (shown[3] - shown[2])
     border = 1 if h_px <= 8 else 2
-    pick = spread_sample(disp[kb], y, held_out, THUMBS_PER_CLASS, side * 1.08, seed)
-    thumbs = Thumbs([thumbnail_rgba(images[i], CLASS_COLORS[y[i]], border) for i in pick],
-                    disp[kb][pick], side)
+    pick = spread_sample(disp[kb], y, held_out, THUMBS_PER_CLASS, side * 1.08, seed_)
+    thumbs = Thumbs([thumbnail_rgba(images[i], CLASS_COLORS[y[i] % len(CLASS_COLORS)], border)
+                     for i in pick], disp[kb][pick], side)
     in_shown = panel_view(views[0], PANEL)
     in_side = THUMB_SIZE * (in_shown[3] - in_shown[2])
-    pick0 = spread_sample(disp[0], y, held_out, 1, in_side * 1.08, seed + 1)[:INPUT_THUMBS]
-    thumbs0 = Thumbs([thumbnail_rgba(images[i], CLASS_COLORS[y[i]], border) for i in pick0],
-                     disp[0][pick0], in_side)
+    pick0 = spread_sample(disp[0], y, held_out, 1, in_side * 1.08, seed_ + 1)[:INPUT_THUMBS]
+    thumbs0 = Thumbs([thumbnail_rgba(images[i], CLASS_COLORS[y[i] % len(CLASS_COLORS)],
+                                     border) for i in pick0], disp[0][pick0], in_side)
+    n_cls = max(int(y.max()) + 1, tr.stages[-1].dim)
 
     d0 = tr.stages[0].dim
-    legend = [Text((0.012 + 0.032 * c, 0.985), str(c), 15.0, tuple(CLASS_COLORS[c]))
-              for c in range(10)]
+    legend = [Text((0.012 + 0.032 * c, 0.985), str(c), 15.0,
+                   tuple(CLASS_COLORS[c % len(CLASS_COLORS)])) for c in range(min(n_cls, 20))]
     acc_text = Text((0.012, 0.02), f"held-out accuracy {100 * test_acc:.1f}%  "
-                    f"({len(held_out)} digits never seen in training)", 13.0, va="bottom")
-    heading = f"{source}  ·  {arch} ReLU  ·  held-out accuracy {100 * test_acc:.1f}%"
+                    f"({len(held_out)} digits never seen in training)" if default else
+                    f"accuracy {100 * test_acc:.1f}% on the {len(held_out)} given digits",
+                    13.0, va="bottom")
+    heading = f"{source}  ·  {arch}  ·  {acc_words} {100 * test_acc:.1f}%"
     hidden = [f"layer {tr.stages[k].layer} · {tr.stages[k].short}  ({tr.stages[k].dim}-D)"
               for k in acts]
     steps = [_Step(f"layer {tr.stages[k].layer}", path[i], k, 1.8, hidden[i],
-                   f"layer {tr.stages[k].layer} (W·x + b, then ReLU) carries every digit "
-                   f"into {tr.stages[k].dim}-D: the classes start to pull apart")
+                   f"layer {tr.stages[k].layer} (W·x + b, then {tr.stages[k].short}) carries "
+                   f"every digit into {tr.stages[k].dim}-D: the classes start to pull apart")
              for i, k in enumerate(acts)]
-    steps.append(_Step("bottleneck", acts[-1] if acts else 0, kb, 2.2,
-                       f"layer {tr.stages[kb].layer} · W·x + b: the 2-unit bottleneck",
-                       f"layer {tr.stages[kb].layer} squeezes {tr.stages[acts[-1]].dim}-D "
-                       f"into a plane: every digit becomes a point (h₁, h₂)"))
+    before = tr.stages[acts[-1] if acts else 0].dim
+    steps.append(_Step("the plane", acts[-1] if acts else 0, kb, 2.2,
+                       f"{tr.stages[kb].name}: the 2-unit stage",
+                       f"layer {tr.stages[kb].layer} squeezes {before}-D into a plane: every "
+                       f"digit becomes a point (h₁, h₂)"))
 
     def space(k_from: int, k_to: int, a: float) -> Space:
         s = smooth(a)
-        pts = (1 - s) * disp[k_from] + s * disp[k_to]
+        pts, _ = through(tr, k_from, k_to, s)        # every stage between, by display_at
         view = lerp_extent(views[k_from], views[k_to], s)
         p_to = tr.projection(k_to)
         if k_from == k_to:
@@ -247,15 +308,15 @@ def digits(color_by: str = "class", mnist: str | None = None, seed: int = 0,
             sp = space(st.src, st.dst, a)
             sp.title = st.title
             if first:         # the input's thumbnails ride along, fading out
-                s = smooth(a)
                 fade = 1.0 - smooth(a / 0.4)
                 if fade > 0:
-                    pos = (1 - s) * disp[st.src][pick0] + s * disp[st.dst][pick0]
+                    assert sp.points is not None     # the thumbnails ride with their points
+                    pos = sp.points[pick0]
                     sp.thumbnails = [_faded_image(im, fade) for im in thumbs0.at(1.0, pos)]
             return frame(sp, st.caption)
         return at
 
-    plane_title = f"the bottleneck plane  (layer {tr.stages[kb].layer} · +b, 2-D)"
+    plane_title = f"the 2-unit plane  ({tr.stages[kb].name})"
 
     def plane(a_regions: float, a_lines: float, a_thumbs: float, caption: str) -> Frame:
         sp = space(kb, kb, 1.0)
@@ -273,18 +334,21 @@ def digits(color_by: str = "class", mnist: str | None = None, seed: int = 0,
 
     segs = [Segment("input", 1.8, input_frame)]
     segs += [Segment(st.name, st.seconds, step_frame(st, i == 0)) for i, st in enumerate(steps)]
+    scores = (f"the last layer scores {n_cls} classes, wₖ·h + bₖ; the highest wins: "
+              if tail is not None and tail.layers <= 1 else "the rest of the network decides: ")
     segs.append(Segment("regions", 2.0, lambda a: plane(
-        smooth(a), (a - 0.3) / 0.7, 0.0,
-        f"the last layer scores 10 digits, wₖ·h + bₖ; the highest wins: {len(bounds)} straight "
-        f"edges cut the plane into regions")))
+        smooth(a), (a - 0.3) / 0.7, 0.0, scores + edges)))
+    which = "held-out digits" if default else "digits"
     segs.append(Segment("digit images", 3.2, lambda a: plane(
         1.0, 1.0, min(1.0, a / 0.7),
-        "held-out digits drawn where the network put them: similar shapes land together")))
+        f"{which} drawn where the network put them: similar shapes land together")))
+    cut = ("cuts the plane with straight edges" if tail is not None else
+           "splits the plane (its edges computed, the rest not being affine)")
     caption = (f"{len(x)} real {source} pass through a {arch} network "
-               f"whose 2-unit layer is a plane: the ten digits form clusters there, the last "
-               f"layer cuts the plane with straight edges, and {100 * test_acc:.1f}% of "
-               f"{len(held_out)} held-out digits land in their own region.")
+               f"whose 2-unit stage is a plane: the digits form clusters there, the rest "
+               f"{cut}, and {100 * test_acc:.1f}% of {len(held_out)} "
+               f"{which} land in their own region.")
     meta = {"trace": tr, "accuracy": train_acc, "test_accuracy": test_acc, "caption": caption,
             "bottleneck_stage": kb, "regions_extent": cover, "regions_labels": region_labels,
-            "thumbnails": pick, "boundaries": bounds}
+            "thumbnails": pick, "boundaries": bounds, "affine_tail": tail}
     return Timeline("digits", segs, meta=meta, poster_segment=len(segs) - 1)

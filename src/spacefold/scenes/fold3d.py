@@ -1,7 +1,9 @@
-"""``fold-232`` (MISSION.md scene 4): a 2-3-2 ReLU network lifts the plane into 3-D, folds it
-into the positive octant, and flattens it back to 2-D, where the classes separate.
+"""``fold-232`` (MISSION.md scene 4): a network's 3-unit layer lifts its 2-D input plane into
+3-D, ReLU folds it into the positive octant, and the next layers flatten it back, where the
+classes separate. The default network is a 2-3-2 ReLU net on the cloud wedge; any network
+whose 3-unit layer reads a 2-D stage tells the same story.
 
-The folded "paper" is computed from layer 1's weights: the input square splits into convex
+The folded "paper" is computed from that layer's weights: the input square splits into convex
 pieces by the sign pattern of ``W·u + b`` (which of the three coordinates are positive); on
 each piece ReLU is linear (it zeroes the negative coordinates), so each piece lands flat on
 the plane itself, on a coordinate plane, on an axis or at the origin. The creases are the
@@ -28,6 +30,16 @@ from spacefold.render.frame import (
     Space3D,
 )
 from spacefold.render.timeline import Segment, Timeline, smooth
+from spacefold.scenes.inputs import (
+    SceneError,
+    arch_of,
+    data_label,
+    heading,
+    net_label,
+    pick_stage,
+    stage_dims,
+    subject,
+)
 from spacefold.scenes.registry import scene
 from spacefold.scenes.space3d import (
     SIDE,
@@ -38,8 +50,11 @@ from spacefold.scenes.space3d import (
     lerp_camera,
     orbit,
 )
-from spacefold.scenes.story import DIAGRAM_RECT, SPACE_RECT, diagram_of
+from spacefold.scenes.story import DIAGRAM_RECT, NARRATION, SPACE_RECT, diagram_of
 from spacefold.trace import GridSpec, Trace, trace
+from spacefold.trace.analysis import between
+from spacefold.trace.geometry import auto_extent
+from spacefold.trace.ops import PRETTY
 
 PAPER: Extent = (-1.2, 1.2, -1.2, 1.2)      # the input square that is lifted and folded
 SEED = 7
@@ -205,26 +220,46 @@ CAPTIONS = {
 }
 
 
-class Fold3D:
-    """Frames of the fold-232 story; everything is carried through the trace's ops."""
+FOLDING = ("relu", "leaky_relu")        # activations that fold the paper into flat pieces
 
-    def __init__(self, tr: Trace, colors: np.ndarray) -> None:
-        self.tr, self.colors = tr, colors
+
+class Fold3D:
+    """Frames of the fold story; everything is carried through the trace's ops.
+
+    ``plane`` is the 2-D stage the 3-unit layer reads (the paper), ``lin`` the index of that
+    layer's ``W·x`` op, ``k_relu`` the stage after its activation (or after its +b when it has
+    none). The pieces and creases come from that layer's W (3, 2) and b (3,) and lie in the
+    plane's coordinates, square ``paper``.
+    """
+
+    def __init__(self, tr: Trace, colors: np.ndarray, plane: int = 0, lin: int = 0,
+                 paper: Extent = PAPER) -> None:
+        self.tr, self.colors, self.plane, self.paper = tr, colors, plane, paper
         ops = tr.ops
-        lin = [i for i, o in enumerate(ops) if o.kind == "linear"]
-        self.k_relu = next(i + 1 for i, o in enumerate(ops) if o.kind == "relu")
-        w = ops[lin[0]].params["W"]
-        b = ops[lin[0] + 1].params["b"] if ops[lin[0] + 1].kind == "bias" else np.zeros(3)
+        w = np.asarray(ops[lin].params["W"], dtype=np.float64)
+        k = lin + 1                                     # the stage after W·x
+        if k < len(ops) and ops[k].kind == "bias":
+            b = np.asarray(ops[k].params["b"], dtype=np.float64)
+            k += 1
+        else:
+            b = np.zeros(w.shape[0])
+        self.k_lift = lin + 1
+        self.activation = ops[k].kind if k < len(ops) and ops[k].kind not in (
+            "linear", "bias") else None
+        self.k_relu = k + 1 if self.activation is not None else k
         self.w, self.b = w, b
-        self.pieces = fold_pieces(w, b)
-        self.creases = creases(w, b)
-        # every stage's positions of the pieces' vertices and of the creases
-        self.piece_stages = [tr.carry(p.polygon) for p in self.pieces]
-        self.crease_stages = [tr.carry(c) for c in self.creases]
+        folds = self.activation in FOLDING
+        self.pieces = fold_pieces(w, b, paper) if folds else []
+        self.creases = creases(w, b, paper) if folds else []
+        # every stage's positions of the pieces' vertices and of the creases (from the plane)
+        self.piece_stages = [tr.carry(p.polygon, start=plane) for p in self.pieces]
+        self.crease_stages = [tr.carry(c, start=plane) for c in self.creases]
         self.tint = {p.positive: piece_tint(p.positive) for p in self.pieces}
         self.boxes = []
         for k in range(len(tr.stages)):
-            pts = [_pad3(tr.stages[k].values)] + [_pad3(ps[k]) for ps in self.piece_stages]
+            pts = [_pad3(tr.display(k, 3))]
+            if k >= plane:
+                pts += [_pad3(ps[k - plane]) for ps in self.piece_stages]
             self.boxes.append(box_of(np.concatenate(pts), margin=0.08))
 
     def positions(self, k: int, alpha: float) -> tuple[np.ndarray, np.ndarray | None]:
@@ -233,9 +268,12 @@ class Fold3D:
         return p, g
 
     def carried(self, stages: list[np.ndarray], k: int, alpha: float) -> np.ndarray:
-        if k == 0:
+        """Carried points (from the plane on) at stage k, between k-1 and k at ``alpha``
+        (the rule of ``Trace.at``); at the plane itself, its own positions."""
+        i = k - self.plane
+        if i <= 0:
             return _pad3(stages[0])
-        return (1 - alpha) * _pad3(stages[k - 1]) + alpha * _pad3(stages[k])
+        return _pad3(between(stages[i - 1], stages[i], alpha))
 
     def panel(self, k: int, alpha: float, camera: Any, box: Any, piece_alpha: float,
               crease_alpha: float, caption_key: str) -> Space3D:
@@ -244,7 +282,9 @@ class Fold3D:
         s = smooth(alpha) if k else 0.0
         pts, grid = self.positions(k, s)
         meshes = []
-        if piece_alpha > 0:
+        shown = k >= self.plane and tr.stages[k].dim <= 3 and (
+            k == 0 or tr.stages[k - 1].dim <= 3)       # raw coordinates are the display
+        if piece_alpha > 0 and shown:
             for piece, stages in zip(self.pieces, self.piece_stages, strict=True):
                 v = self.carried(stages, k, s)
                 n = len(v)
@@ -253,16 +293,18 @@ class Fold3D:
                 a = piece_alpha * (0.7 if all(piece.positive) else 1.3)
                 col = np.tile([*self.tint[piece.positive], min(a, 1.0)], (n, 1))
                 meshes.append(Mesh(v, tris, col, shade=False))
-        if crease_alpha > 0 and stage.dim == 3:
+        if crease_alpha > 0 and stage.dim == 3 and self.pieces:
             meshes += octant_walls(box, 0.07 * crease_alpha)
         lines = []
-        if crease_alpha > 0:
+        if crease_alpha > 0 and shown:
             for stages in self.crease_stages:
                 lines.append(Line3D(self.carried(stages, k, s), (1, 1, 1, crease_alpha), 2.5))
         flat = stage.dim == 2 and (k == 0 or tr.stages[k - 1].dim == 2)
-        dims = f"{stage.dim}-D"
+        proj = tr.projection(k, 3)
+        dims = proj.label or f"{stage.dim}-D"
         if k and tr.stages[k - 1].dim != stage.dim:
-            dims = f"{tr.stages[k - 1].dim}-D → {stage.dim}-D"
+            dims = f"{tr.stages[k - 1].dim}-D → {stage.dim}-D" + (f" · {proj.label}"
+                                                                 if proj.label else "")
         return Space3D(box=box, camera=camera, points=pts, colors=self.colors, grid=grid,
                        grid_alpha=0.45, meshes=meshes, lines=lines,
                        labels=axis_labels(box, flat=flat), title=stage.name, subtitle=dims,
@@ -307,19 +349,65 @@ def _pad3(z: np.ndarray) -> np.ndarray:
     return out
 
 
-@scene("fold-232", "2-3-2 network in 3-D: layer 1 lifts the plane into a tilted plane, ReLU "
-       "folds it into the positive octant (orbit), layer 2 flattens it where the classes "
-       "separate")
-def fold_232(color_by: str = "class", seed: int = SEED, **opts: Any) -> Timeline:
-    model, data, acc = fold_232_net(seed)
-    tr = trace(model, data, grid=GridSpec(extent=PAPER, lines=13, verts=120, regions=0),
-               meta={"arch": "2-3-2", "dataset": "cloud"})
-    f = Fold3D(tr, tr.colors(color_by))
+def _default_net() -> tuple[Any, Dataset]:
+    model, data, _ = fold_232_net(SEED)
+    return model, data
+
+
+def _three_unit_stage(tr: Trace, stage: int | None) -> int:
+    """The stage the fold centres on: ``stage`` (3-D), or the first 3-unit layer's output."""
+    last = len(tr.stages) - 1
+
+    def fits(k: int) -> bool:
+        return tr.stages[k].dim == 3 and 0 < k < last
+
+    ends = [k for k in range(1, last) if tr.ops[k].kind == "linear"]   # a layer's output
+    return pick_stage(tr, stage, "fold-232", fits, "a 3-unit hidden stage",
+                      candidates=ends, last=False)
+
+
+@scene("fold-232", "a network's 3-unit layer in 3-D (default: a 2-3-2 ReLU net on the cloud "
+       "wedge): it lifts its 2-D input plane into 3-D, ReLU folds it into the positive octant "
+       "along creases from its weights (orbit), the next layers flatten it")
+def fold_232(model: Any = None, data: Any = None, *, stage: int | None = None,
+             color_by: str = "class") -> Timeline:
+    m, d, default = subject(model, data, "fold-232", _default_net, "cloud")
+    probe = trace(m, d, grid=False)
+    k3 = _three_unit_stage(probe, stage)
+    layer = probe.stages[k3].layer
+    lin = next(i for i, o in enumerate(probe.ops) if o.kind == "linear" and o.layer == layer)
+    plane = lin                                  # the stage the 3-unit layer reads
+    if probe.stages[plane].dim != 2:
+        raise SceneError(f"fold-232 needs its 3-unit layer to read a 2-D plane; in model "
+                         f"{arch_of(probe)} layer {layer} reads {probe.stages[plane].dim}-D "
+                         f"(stages of width {stage_dims(probe)})")
+    if default:
+        paper = PAPER
+    else:
+        paper = auto_extent(probe.stages[plane].values.astype(np.float64), margin=0.1)
+    grid = GridSpec(extent=paper, lines=13, verts=120, regions=0) if plane == 0 \
+        else GridSpec(lines=13, verts=120, regions=0)
+    tr = trace(m, d, grid=grid if d.dim == 2 else False, meta={"dataset": data_label(d)})
+    acc = tr.accuracy()
+    f = Fold3D(tr, tr.colors(color_by), plane, lin, paper)
     kr = f.k_relu
     last = len(tr.stages) - 1
-    heading = f"network 2-3-2 ReLU  ·  on cloud  ·  accuracy {100 * acc:.1f}%"
+    heading_ = heading(tr, d, f"the 3-unit layer {layer}")
     side = Camera(SIDE.azimuth, SIDE.elevation, 3.7)
     orbit_end = orbit(side, 1.0)
+    folds = bool(f.pieces)
+    act = PRETTY.get(f.activation or "", f.activation or "")
+
+    def caption(key: str, k: int) -> str:
+        if key in CAPTIONS and (folds or key in ("input", "lift", "bias")):
+            if key == "flatten" and tr.stages[k].dim != 2:
+                return NARRATION.get(tr.stages[k].kind, "")
+            return CAPTIONS[key]
+        if key == "relu":
+            return f"{act}: each coordinate is bent on its own; no flat folds to draw"
+        if key == "orbit":
+            return f"the lifted plane after {act}, seen from all sides"
+        return NARRATION.get(tr.stages[k].kind, "")
 
     def frame(k: int, alpha: float, cam: Any, box: Any, piece_a: float, crease_a: float,
               key: str) -> Frame:
@@ -327,7 +415,7 @@ def fold_232(color_by: str = "class", seed: int = SEED, **opts: Any) -> Timeline
         st = tr.stages[k]
         rect: Rect = SPACE_RECT
         return Frame([(rect, sp), (DIAGRAM_RECT, diagram_of(tr, st.layer, st.kind))],
-                     heading=heading, caption=CAPTIONS[key])
+                     heading=heading_, caption=caption(key, k))
 
     def move(k: int, cam0: Any, cam1: Any, pa: tuple[float, float], ca: tuple[float, float],
              key: str) -> Any:
@@ -339,28 +427,36 @@ def fold_232(color_by: str = "class", seed: int = SEED, **opts: Any) -> Timeline
         return fr
 
     P = PIECE_ALPHA
-    segs = [Segment("input", 1.0, move(0, TOP, TOP, (0.12, 0.12), (0, 0), "input")),
-            Segment(tr.stages[1].name, 2.5, move(1, TOP, side, (0.12, 0.2), (0, 0), "lift"))]
-    k = 2
-    if tr.stages[k].kind == "bias":
-        segs.append(Segment(tr.stages[k].name, 1.5, move(k, side, side, (0.2, 0.2), (0, 0),
-                                                         "bias")))
+    segs = [Segment("input", 1.0, move(0, TOP, TOP, (0.12, 0.12) if plane == 0 else (0, 0),
+                                       (0, 0), "input"))]
+    for k in range(1, plane + 1):               # the layers before the paper, seen from above
+        segs.append(Segment(tr.stages[k].name, 1.2, move(k, TOP, TOP, (0, 0), (0, 0),
+                                                         "generic")))
+    k = f.k_lift
+    pa0 = 0.12 if folds else 0.0
+    segs.append(Segment(tr.stages[k].name, 2.5, move(k, TOP, side, (pa0, 0.2 * folds), (0, 0),
+                                                     "lift")))
+    k += 1
+    if k <= last and tr.stages[k].kind == "bias":
+        segs.append(Segment(tr.stages[k].name, 1.5, move(k, side, side, (0.2 * folds,) * 2,
+                                                         (0, 0), "bias")))
         k += 1
-    assert k == kr
-    segs.append(Segment(tr.stages[kr].name, 3.0, move(kr, side, side, (0.2, P), (0, 0.9),
-                                                      "relu")))
+    if f.activation is not None:
+        segs.append(Segment(tr.stages[kr].name, 3.0, move(kr, side, side, (0.2 * folds, P),
+                                                          (0, 0.9), "relu")))
 
     def orbiting(a: float) -> Frame:
         return frame(kr, 1.0, orbit(side, smooth(a)), f.boxes[kr], P, 0.9, "orbit")
 
-    segs.append(Segment("orbit: the folds", 6.0, orbiting))
+    segs.append(Segment("orbit: the folds" if folds else "orbit", 6.0, orbiting))
     poster = len(segs) - 1
     flat_cam = TOP
-    segs.append(Segment(tr.stages[kr + 1].name, 3.0,
-                        move(kr + 1, orbit_end, flat_cam, (P, 0.0), (0.9, 0.0), "flatten")))
+    if kr + 1 <= last:
+        segs.append(Segment(tr.stages[kr + 1].name, 3.0,
+                            move(kr + 1, orbit_end, flat_cam, (P, 0.0), (0.9, 0.0), "flatten")))
     for k in range(kr + 2, last + 1):
         segs.append(Segment(tr.stages[k].name, 1.5, move(k, flat_cam, flat_cam, (0, 0),
-                                                        (0, 0), "bias2")))
+                                                        (0, 0), "generic")))
 
     def with_line(a: float) -> Frame:
         fr = frame(last, 1.0, flat_cam, f.boxes[last], 0.0, 0.0, "line")
@@ -375,7 +471,12 @@ def fold_232(color_by: str = "class", seed: int = SEED, **opts: Any) -> Timeline
                                          "#ffffff", "left", "top")] if a >= 1.0 else sp.labels
         return fr
 
-    segs.append(Segment("separating line", 1.5, with_line))
+    if tr.stages[last].dim == 2 and tr.ops[-1].kind in ("linear", "bias", "identity"):
+        segs.append(Segment("separating line", 1.5, with_line))   # the line y₁ = y₂
+    how = (f"folds it along {len(f.creases)} creases computed from its weights"
+           if folds else f"bends it with {act or 'no activation'}")
+    cap = (f"A {net_label(tr)} network on {data_label(d)}: layer {layer} lifts its 2-D input "
+           f"plane into 3-D and {how}.")
     return Timeline("fold-232", segs, meta={"trace": tr, "accuracy": acc, "fold": f,
-                                            "caption": CAPTIONS["relu"]},
+                                            "caption": cap, "stage": k3},
                     poster_segment=poster)

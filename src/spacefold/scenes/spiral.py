@@ -1,14 +1,15 @@
-"""The 5-class spiral (MISSION.md scenes 5, 7 and 8): ``spiral``, ``bottleneck``, ``extrapolation``.
+"""Plane stories (MISSION.md scenes 5, 7 and 8): ``spiral``, ``bottleneck``, ``extrapolation``.
 
-Every picture here is computed from a trained network (:mod:`spacefold.scenes.zoo`): decision
-regions are the network carried over a raster of the plane, the bottleneck's boundary lines
-come from the last layer's weights, and the zoom-out recomputes the regions for every view.
+Each tells about the network it is given (the zoo's spiral networks are only the defaults):
+decision regions are that network carried over a raster of a plane, the bottleneck's boundary
+lines come from its weights when the rest of it is affine (else they are contours of the
+computed regions, and the caption says so), and the zoom-out recomputes the regions for every
+view. The maths is in :mod:`spacefold.trace.analysis`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -17,10 +18,45 @@ import numpy as np
 from spacefold.data.datasets import Dataset
 from spacefold.render.frame import Diagram, Extent, Frame, Image, Line, Panel, Rect, Space, Text
 from spacefold.render.timeline import Segment, Timeline, smooth
+from spacefold.scenes.inputs import (
+    SceneError,
+    arch_of,
+    data_label,
+    heading,
+    layer_inputs,
+    net_label,
+    pick_stage,
+    resolve_data,
+    resolve_model,
+    stage_dims,
+    subject,
+)
 from spacefold.scenes.registry import scene
-from spacefold.scenes.story import SPACE_RECT, Story, StoryOptions, lerp_extent, regions_image
+from spacefold.scenes.story import (
+    SPACE_RECT,
+    Story,
+    StoryOptions,
+    lerp_extent,
+    regions_image,
+    through,
+)
 from spacefold.scenes.zoo import spiral_net
 from spacefold.trace import GridSpec, Trace, trace
+from spacefold.trace.analysis import (
+    Boundary,
+    affine_tail,
+    boundary_segments,
+    decision_affine,
+    period_vectors,
+    raster,
+    region_contours,
+    stage_regions,
+)
+from spacefold.trace.geometry import auto_extent
+
+__all__ = ["BOTTLENECK", "EXTRAPOLATORS", "Boundary", "Fader", "ZoomMaps", "bottleneck",
+           "boundary_segments", "extrapolation", "last_linear", "panel_view", "period_vectors",
+           "raster", "scale_extent", "segments_line", "spiral", "tail_regions"]
 
 # The input plane every spiral scene starts from: a square wide enough that the regions and the
 # grid cover the space panel (the panel is wider than tall, the data spans about ±1).
@@ -30,23 +66,23 @@ FRAME_ASPECT = 16 / 9            # the tour's frames; views are fitted to panels
 FADES = 24                       # alpha levels of a fading region image (cached)
 
 
-# -- the maths behind the pictures -----------------------------------------------------------
-
-def raster(extent: Extent, nx: int, ny: int) -> np.ndarray:
-    """(ny·nx, 2) pixel centres of an nx×ny raster over ``extent``; row 0 is ymin."""
-    x0, x1, y0, y1 = extent
-    hx, hy = (x1 - x0) / nx / 2, (y1 - y0) / ny / 2
-    gx, gy = np.meshgrid(np.linspace(x0 + hx, x1 - hx, nx), np.linspace(y0 + hy, y1 - hy, ny))
-    return np.stack([gx.ravel(), gy.ravel()], axis=1)
-
+# -- the maths behind the pictures (computed in spacefold.trace.analysis) -------------------------
 
 def tail_regions(tr: Trace, start: int, extent: Extent, nx: int, ny: int | None = None
                  ) -> np.ndarray:
-    """(ny, nx) class per pixel of a raster over ``extent`` in stage ``start``'s plane: the
-    rest of the network (stages start+1 … last) carried over it, then argmax."""
-    ny = nx if ny is None else ny
-    out = tr.carry(raster(extent, nx, ny), start=start)[-1]     # (ny·nx, d_out)
-    return tr.predict(out).reshape(ny, nx)
+    """(ny, nx) class per pixel of a raster over ``extent`` in stage ``start``'s plane."""
+    return stage_regions(tr, start, extent, nx, ny)
+
+
+def last_linear(tr: Trace) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(k, W, b)``: the stage k that feeds the last Linear, and that layer's (K, d) matrix
+    and (K,) bias (kept for the training scene; new code uses
+    :func:`spacefold.trace.analysis.affine_tail`)."""
+    idx = max(i for i, op in enumerate(tr.ops) if op.kind == "linear")
+    w = tr.ops[idx].params["W"]
+    nxt = tr.ops[idx + 1] if idx + 1 < len(tr.ops) else None
+    b = nxt.params["b"] if nxt is not None and nxt.kind == "bias" else np.zeros(w.shape[0])
+    return idx, np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
 
 
 def panel_view(view: Extent, rect: Rect, aspect: float = FRAME_ASPECT,
@@ -64,74 +100,6 @@ def panel_view(view: Extent, rect: Rect, aspect: float = FRAME_ASPECT,
     return (cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2)
 
 
-@dataclass(frozen=True)
-class Boundary:
-    """A straight piece of the last layer's decision boundary in its input plane h:
-    classes ``k`` and ``j`` tie, (w_k − w_j)·h + (b_k − b_j) = 0, and beat every other class.
-    Points with (w_k − w_j)·h + (b_k − b_j) > 0 go to ``k``."""
-
-    k: int
-    j: int
-    start: np.ndarray        # (2,)
-    end: np.ndarray          # (2,)
-    normal: np.ndarray       # (2,) w_k − w_j
-    offset: float            # b_k − b_j
-
-    @property
-    def length(self) -> float:
-        return float(np.hypot(*(self.end - self.start)))
-
-
-def boundary_segments(w: np.ndarray, b: np.ndarray, box: Extent,
-                      eps: float = 1e-9) -> list[Boundary]:
-    """Where argmax(w·h + b) changes inside ``box``: for every pair k < j, the line where their
-    scores tie, clipped to where those two beat all other classes (and to the box).
-
-    ``w`` is the last Linear's (K, 2) matrix, ``b`` its (K,) bias. Each constraint
-    a·h + c ≥ 0 restricted to the line h = p + t·d is an interval of t; their intersection
-    is the drawn segment.
-    """
-    w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    x0, x1, y0, y1 = box
-    box_rows = [(np.array([1.0, 0.0]), -x0), (np.array([-1.0, 0.0]), x1),
-                (np.array([0.0, 1.0]), -y0), (np.array([0.0, -1.0]), y1)]
-    out = []
-    n_cls = len(b)
-    for k in range(n_cls):
-        for j in range(k + 1, n_cls):
-            nrm, c = w[k] - w[j], float(b[k] - b[j])
-            nn2 = float(nrm @ nrm)
-            if nn2 < eps:
-                continue                                     # parallel score planes
-            p = -c * nrm / nn2                               # a point on the tie line
-            d = np.array([-nrm[1], nrm[0]]) / math.sqrt(nn2)  # its direction
-            lo, hi = -math.inf, math.inf
-            rows = [(w[k] - w[m], float(b[k] - b[m])) for m in range(n_cls) if m not in (k, j)]
-            for a, ca in rows + box_rows:
-                ad, val = float(a @ d), float(a @ p) + ca    # a·(p + t·d) + ca = val + ad·t
-                if abs(ad) < eps:
-                    if val < 0:
-                        lo, hi = 0.0, -1.0                   # never satisfied: empty
-                    continue
-                if ad > 0:
-                    lo = max(lo, -val / ad)
-                else:
-                    hi = min(hi, -val / ad)
-            if hi - lo > eps * max(1.0, abs(lo), abs(hi)):
-                out.append(Boundary(k, j, p + lo * d, p + hi * d, nrm, c))
-    return out
-
-
-def last_linear(tr: Trace) -> tuple[int, np.ndarray, np.ndarray]:
-    """``(k, W, b)``: the stage k that feeds the last Linear (its plane h), and that layer's
-    (K, d) matrix and (K,) bias."""
-    idx = max(i for i, op in enumerate(tr.ops) if op.kind == "linear")
-    w = tr.ops[idx].params["W"]
-    nxt = tr.ops[idx + 1] if idx + 1 < len(tr.ops) else None
-    b = nxt.params["b"] if nxt is not None and nxt.kind == "bias" else np.zeros(w.shape[0])
-    return idx, np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
-
-
 class ZoomMaps:
     """Decision regions of a network over views zooming out from ``base`` by up to
     ``max_zoom``, one raster per zoom level (cached): level i covers ``base`` × zoom_i with
@@ -140,8 +108,8 @@ class ZoomMaps:
     network's decision on its pixel centres."""
 
     def __init__(self, tr: Trace, base: Extent, max_zoom: float = 16.0, levels: int = 24,
-                 res: int = 160) -> None:
-        self.tr, self.base, self.max_zoom = tr, base, max_zoom
+                 res: int = 160, start: int = 0) -> None:
+        self.tr, self.base, self.max_zoom, self.start = tr, base, max_zoom, start
         self.levels, self.res = levels, res
         self._labels: dict[int, np.ndarray] = {}
         self._images: dict[int, Image] = {}
@@ -163,7 +131,8 @@ class ZoomMaps:
     def labels(self, level: int) -> np.ndarray:
         """(res, res) argmax of the network at :meth:`samples`."""
         if level not in self._labels:
-            self._labels[level] = tail_regions(self.tr, 0, self.extent(level), self.res)
+            self._labels[level] = stage_regions(self.tr, self.start, self.extent(level),
+                                                self.res)
         return self._labels[level]
 
     def image(self, zoom: float) -> Image:
@@ -197,18 +166,15 @@ class Fader:
         return self.at(round(min(max(a, 0.0), 1.0) * FADES))
 
 
-def spiral_trace(arch: str, activation: str = "relu", grid: GridSpec = PLANE_GRID
-                 ) -> tuple[Trace, Dataset, float]:
-    """The zoo's network ``arch`` on the spiral, traced over :data:`PLANE`; train accuracy."""
-    model, data, hist = spiral_net(arch, activation)
-    tr = trace(model, data, grid=grid, meta={"arch": arch, "dataset": "spiral (5 classes)"})
-    acc = tr.accuracy()
-    assert acc is not None
-    return tr, data, acc
-
-
-def _net_name(arch: str, activation: str) -> str:
-    return f"{arch} {'ReLU' if activation == 'relu' else activation}"
+def plane_grid(d: Dataset, default: bool, regions: int = 360) -> GridSpec | bool:
+    """The grid of the input plane: the zoo's fixed square, or one around the user's data
+    (as wide, relative to the data, as :data:`PLANE` is to the spiral); none unless 2-D."""
+    if default:
+        return GridSpec(extent=PLANE, lines=17, verts=160, regions=regions)
+    if d.dim != 2:
+        return False
+    return GridSpec(extent=auto_extent(d.x.astype(np.float64), margin=0.6), lines=17,
+                    verts=160, regions=regions)
 
 
 def _space_of(f: Frame) -> Space:
@@ -217,63 +183,95 @@ def _space_of(f: Frame) -> Space:
     return sp
 
 
+def _needs_2d_input(tr: Trace, scene: str) -> None:
+    if tr.stages[0].dim != 2:
+        raise SceneError(f"{scene} needs a 2-D input (it draws the input plane); model "
+                         f"{arch_of(tr)} takes {tr.stages[0].dim}-D input")
+
+
 # -- spiral (MISSION.md 5) -------------------------------------------------------------------
 
-@scene("spiral", "5-class spiral, 2-100-5 ReLU network: the arms, the stages through the "
-       "100-unit layer, then the decision regions under the data")
-def spiral(color_by: str = "class", **opts: Any) -> Timeline:
-    tr, data, acc = spiral_trace("2-100-5")
-    heading = f"5-class spiral  ·  network 2-100-5 ReLU  ·  train accuracy {100 * acc:.1f}%"
-    story = Story(tr, StoryOptions(color_by=color_by, heading=heading, stage_seconds=1.6,
-                                   show_regions=False))
-    pts0, grid0 = tr.display(0), tr.display_grid(0)
-    order = np.argsort(np.hypot(pts0[:, 0], pts0[:, 1]), kind="stable")  # arms grow outwards
+def _spiral_default() -> tuple[Any, Dataset]:
+    model, data, _ = spiral_net("2-100-5")
+    return model, data
+
+
+@scene("spiral", "a network's stages carrying its 2-D data (default: 2-100-5 ReLU on the "
+       "5-class spiral), then the decision regions under the data")
+def spiral(model: Any = None, data: Any = None, *, stage: int | None = None,
+           color_by: str = "class") -> Timeline:
+    """The data appear, every stage carries them, the story rewinds to the plane of ``stage``
+    (default: the input) and the decision regions of the rest of the network fill it."""
+    m, d, default = subject(model, data, "spiral", _spiral_default, "spiral")
+    tr = trace(m, d, grid=plane_grid(d, default), meta={"dataset": data_label(d)})
+    _needs_2d_input(tr, "spiral")
+    acc = tr.accuracy()
+    kp = pick_stage(tr, 0 if stage is None else stage, "spiral",
+                    lambda k: tr.stages[k].dim == 2 and k < len(tr.stages) - 1,
+                    "a 2-D stage to draw its decision regions in")
+    story = Story(tr, StoryOptions(color_by=color_by, heading=heading(tr, d),
+                                   stage_seconds=1.6, show_regions=False))
+    pts0 = tr.display(0)
+    centre = (pts0.min(axis=0) + pts0.max(axis=0)) / 2
+    order = np.argsort(np.hypot(*(pts0 - centre).T), kind="stable")  # arms grow outwards
     colors = story.colors
-    assert tr.regions is not None
-    fader = Fader(tr.regions.labels, tr.regions.extent)
     last = len(tr.stages) - 1
-    ptsL, gridL = tr.display(last), tr.display_grid(last)
+    if kp == 0:
+        assert tr.regions is not None
+        labels, extent = tr.regions.labels, tr.regions.extent
+        raster_text = f"{tr.regions.res}×{tr.regions.res} raster of the input plane"
+    else:
+        extent = scale_extent(panel_view(story.views[kp], SPACE_RECT), 1.04)
+        labels = stage_regions(tr, kp, extent, 300)
+        raster_text = f"300×300 raster of the plane of stage {kp}"
+    fader = Fader(labels, extent)
+    n_out = tr.stages[-1].dim
+    plane_name = "the input plane" if kp == 0 else f"the plane of {tr.stages[kp].name}"
+    acc_text = "" if acc is None else (f"  ·  {100 * acc:.1f}% of the points land in their "
+                                       f"own colour")
 
     def data_appear(a: float) -> Frame:
-        f = story.frame(0, 1.0, caption=f"{tr.n} points on 5 interleaved arms: no straight "
-                                        f"line separates one arm from the others")
+        f = story.frame(0, 1.0, caption=f"{tr.n} points of {data_label(d)}: the network "
+                                        f"must carry each class to its own side")
         sp = _space_of(f)
-        m = max(1, round(smooth(a) * tr.n))
-        sp.points, sp.colors = pts0[order[:m]], colors[order[:m]]
+        n = max(1, round(smooth(a) * tr.n))
+        sp.points, sp.colors = pts0[order[:n]], colors[order[:n]]
         return f
 
-    def back_to_input(a: float) -> Frame:
+    def rewind(a: float) -> Frame:
         s = smooth(a)
-        f = story.frame(0, 1.0, caption="back in the input plane, where every point of the "
-                                        "plane gets the network's decision")
+        f = story.frame(kp, 1.0, caption=f"back to {plane_name}, where every point gets the "
+                                         f"network's decision")
         sp = _space_of(f)
-        sp.points = (1 - s) * ptsL + s * pts0
-        if grid0 is not None and gridL is not None:
-            sp.grid = (1 - s) * gridL + s * grid0
-        sp.view = lerp_extent(story.views[last], story.views[0], s)
-        sp.subtitle = "→ input plane"
+        sp.points, sp.grid = through(tr, last, kp, s)
+        sp.view = lerp_extent(story.views[last], story.views[kp], s)
+        sp.subtitle = f"→ {plane_name}"
         return f
 
     def regions_in(a: float) -> Frame:
         s = smooth(a)
-        f = story.frame(0, 1.0, caption=f"decision regions: argmax of the 5 outputs at every "
-                                        f"point of the plane  ·  {100 * acc:.1f}% of the "
-                                        f"training points land in their own colour")
+        what = (f"argmax of the {n_out} outputs" if n_out > 1 else "the output's sign")
+        f = story.frame(kp, 1.0, caption=f"decision regions: {what} at every point of "
+                                         f"{plane_name}{acc_text}")
         sp = _space_of(f)
         sp.regions = fader(s)
         sp.grid_alpha = 0.9 - 0.6 * s
         sp.title = "decision regions"
-        sp.subtitle = "network output on a 360×360 raster of the input plane"
+        sp.subtitle = f"network output on a {raster_text}"
         return f
 
     segs = [Segment("the data", 2.0, data_appear)]
     segs += [s for s in story.segments() if s.name != "input"]
-    segs.append(Segment("back to the input plane", 1.0, back_to_input, key=False))
+    if kp != last:
+        segs.append(Segment(f"back to stage {kp}", 1.0, rewind, key=False))
     segs.append(Segment("decision regions", 2.5, regions_in))
-    caption = ("A 2-100-5 ReLU network trained on the 5-class spiral: the points are carried "
-               "through the 100-unit layer (shown by PCA), then the decision regions are drawn "
-               f"under the data; {100 * acc:.1f}% of the training points are classified right.")
-    return Timeline("spiral", segs, meta={"trace": tr, "accuracy": acc, "caption": caption},
+    caption = (f"A {net_label(tr)} network on {data_label(d)}: the points are carried through "
+               f"every stage (wide ones shown by PCA), then the decision regions are drawn "
+               f"under the data in {plane_name}"
+               + ("" if acc is None else f"; {100 * acc:.1f}% of the points are classified "
+                                         f"right") + ".")
+    return Timeline("spiral", segs, meta={"trace": tr, "accuracy": acc, "caption": caption,
+                                          "regions_stage": kp},
                     poster_segment=len(segs) - 1)
 
 
@@ -282,163 +280,254 @@ def spiral(color_by: str = "class", **opts: Any) -> Timeline:
 BOTTLENECK = "2-100-2-5"
 
 
-@scene("bottleneck", "2-100-2-5 on the spiral: the plane carried into the 2-unit layer, where "
-       "the arms are rays and the last layer's few straight boundary lines split them")
-def bottleneck(color_by: str = "class", **opts: Any) -> Timeline:
-    tr, data, acc = spiral_trace(BOTTLENECK)
-    heading = (f"5-class spiral  ·  bottleneck network {BOTTLENECK} ReLU  ·  "
-               f"train accuracy {100 * acc:.1f}%")
-    story = Story(tr, StoryOptions(color_by=color_by, heading=heading, stage_seconds=1.4,
-                                   hold_seconds=1.5))
-    li, w, b = last_linear(tr)
-    kb = li                                   # stage index of the plane h the last layer sees
+def _bottleneck_default() -> tuple[Any, Dataset]:
+    model, data, _ = spiral_net(BOTTLENECK)
+    return model, data
+
+
+@scene("bottleneck", "a network's 2-unit stage (default: 2-100-2-5 on the spiral): the data "
+       "carried into that plane, the regions the rest of the network gives it, and their "
+       "boundaries (exact segments from the weights when the rest is affine)")
+def bottleneck(model: Any = None, data: Any = None, *, stage: int | None = None,
+               color_by: str = "class") -> Timeline:
+    m, d, default = subject(model, data, "bottleneck", _bottleneck_default, "spiral")
+    tr = trace(m, d, grid=plane_grid(d, default), meta={"dataset": data_label(d)})
+    last = len(tr.stages) - 1
+    kb = pick_stage(tr, stage, "bottleneck", lambda k: tr.stages[k].dim == 2 and k < last,
+                    "a 2-unit hidden stage", candidates=layer_inputs(tr))
+    acc = tr.accuracy()
+    story = Story(tr, StoryOptions(color_by=color_by, stage_seconds=1.4, hold_seconds=1.5,
+                                   heading=heading(tr, d, f"the plane of stage {kb}")))
     view = story.views[kb]
     shown = panel_view(view, SPACE_RECT)      # what the panel shows of the bottleneck plane
     cover = scale_extent(shown, 1.04)
     ny = 240
     nx = round(ny * (cover[1] - cover[0]) / (cover[3] - cover[2]))
-    fader = Fader(tail_regions(tr, kb, cover, nx, ny), cover)
-    bounds = [s for s in boundary_segments(w, b, shown) if s.length > 1e-6]
-    n_lines = len(bounds)
+    fader = Fader(stage_regions(tr, kb, cover, nx, ny), cover)
+    tail = affine_tail(tr, kb)
     name = tr.stages[kb].name
-
-    last_layer = tr.ops[li].layer
+    n_cls = max(tr.stages[-1].dim, 2)
+    layer_after = tr.ops[kb].layer
+    rest = (f"layer {layer_after}" if tail is not None and tail.layers == 1
+            else f"layers {layer_after}–{tr.ops[-1].layer}")
+    bounds: list[Boundary] = []
+    contours = np.zeros((0, 2, 2))
+    if tail is not None:
+        w, b = decision_affine(tr, tail)
+        bounds = [s for s in boundary_segments(w, b, shown) if s.length > 1e-6]
+        n_lines = len(bounds)
+        regions_caption = (f"the data in this plane; {rest} colours it by the largest of "
+                           f"its {n_cls} scores wₖ·h + bₖ" if tail.layers <= 1 else
+                           f"the data in this plane; {rest} are affine here (no activation "
+                           f"between them): one W·h + b colours it by the largest score")
+        lines_caption = (f"where the top two scores tie, (wₖ − wⱼ)·h + bₖ − bⱼ = 0: "
+                         f"{n_lines} straight segments, computed from the weights")
+        lines_sub = f"{n_lines} segments from the weights of {rest}"
+    else:
+        contours = region_contours(tr, kb, shown, nx, ny)
+        regions_caption = (f"the data in this plane; {rest} (not affine) colour it by the "
+                           f"network's decision at every point")
+        lines_caption = (f"not affine after this plane: the boundaries are contours of the "
+                         f"decision computed on a {nx}×{ny} raster")
+        lines_sub = f"boundaries: contours of the computed regions ({nx}×{ny})"
 
     def in_plane(caption: str) -> Frame:
         f = story.frame(kb, 1.0, caption=caption)
         sp = _space_of(f)
-        sp.title = f"bottleneck plane h  ({name})"
-        for _, panel in f.panels[1:]:         # the diagram: the last layer is at work now
+        sp.title = f"the 2-D plane h  ({name})"
+        for _, panel in f.panels[1:]:         # the diagram: the layer after the plane at work
             if isinstance(panel, Diagram):
-                panel.highlight, panel.stage_kind = last_layer, "linear"
+                panel.highlight, panel.stage_kind = layer_after, "linear"
         return f
 
     def last_regions(a: float) -> Frame:
-        f = in_plane("the arms come out as rays; the last layer colours this plane by the "
-                     "largest of its 5 scores wₖ·h + bₖ")
+        f = in_plane(regions_caption)
         sp = _space_of(f)
         sp.regions = fader(smooth(a))
         sp.grid_alpha = 0.9 - 0.55 * smooth(a)
         return f
 
     def draw_lines(a: float) -> Frame:
-        f = in_plane(f"where the top two scores tie, (wₖ − wⱼ)·h + bₖ − bⱼ = 0: "
-                     f"{n_lines} straight segments are all the last layer can cut with")
+        f = in_plane(lines_caption)
         sp = _space_of(f)
         sp.regions = fader(1.0)
         sp.grid_alpha = 0.35
         s = smooth(a)
-        for bd in bounds:
-            mid = (bd.start + bd.end) / 2
-            half = (bd.end - bd.start) / 2 * s
-            sp.lines.append(Line(np.array([mid - half, mid + half]), "#ffffff", 2.6))
-        sp.subtitle = f"{n_lines} segments from the last layer's weights"
+        if bounds:
+            starts = np.array([bd.start for bd in bounds])
+            ends = np.array([bd.end for bd in bounds])
+            mid, half = (starts + ends) / 2, (ends - starts) / 2 * s
+            sp.lines.append(segments_line(mid - half, mid + half, "#ffffff", 2.6))
+        elif len(contours):
+            sp.lines.append(segments_line(contours[:, 0], contours[:, 1],
+                                          (1, 1, 1, 0.9 * s), 2.0))
+        sp.subtitle = lines_sub
         return f
 
     segs = story.segments()[:kb + 1]          # the input, then every stage up to the plane h
-    segs.append(Segment("last layer's regions", 2.0, last_regions))
-    segs.append(Segment("boundary lines", 2.5, draw_lines))
-    caption = (f"A {BOTTLENECK} ReLU network squeezes the spiral through 2 units: in that plane "
-               f"the arms are rays from a corner, and the last layer separates them with "
-               f"{n_lines} straight segments computed from its weights.")
+    segs.append(Segment("regions in the plane", 2.0, last_regions))
+    segs.append(Segment("boundaries", 2.5, draw_lines))
+    how = (f"{len(bounds)} straight segments computed from the weights" if tail is not None
+           else "contours of the computed regions (the rest of the network is not affine)")
+    caption = (f"A {net_label(tr)} network carries {data_label(d)} into the 2-D plane of "
+               f"stage {kb} ({name}); there the rest of the network splits the plane, and its "
+               f"boundaries are {how}.")
     return Timeline("bottleneck", segs,
                     meta={"trace": tr, "accuracy": acc, "caption": caption,
-                          "bottleneck_stage": kb, "boundaries": bounds, "view": shown},
+                          "bottleneck_stage": kb, "boundaries": bounds, "contours": contours,
+                          "affine_tail": tail, "view": shown},
                     poster_segment=len(segs) - 1)
+
+
+def segments_line(starts: np.ndarray, ends: np.ndarray, color: Any, width: float) -> Line:
+    """Straight segments (M, 2) → (M, 2) as one polyline broken by NaN rows: one artist to
+    draw instead of M."""
+    starts, ends = np.asarray(starts, dtype=np.float64), np.asarray(ends, dtype=np.float64)
+    xy = np.full((3 * len(starts), 2), np.nan)
+    xy[0::3], xy[1::3] = starts, ends
+    return Line(xy, color, width)
 
 
 # -- extrapolation (MISSION.md 8) ------------------------------------------------------------
 
 LEFT: Rect = (0.025, 0.1, 0.46, 0.78)
 RIGHT: Rect = (0.515, 0.1, 0.46, 0.78)
+SINGLE: Rect = (0.2, 0.1, 0.6, 0.78)
 MAX_ZOOM = 16.0
 DATA_BOX: Extent = (-1.25, 1.25, -1.25, 1.25)
 
-# The two networks compared, as (label, arch, activation, zoo options). The sine network has a
-# 2-unit sine layer first: sin(W₁·x + b₁) wraps each of its two coordinates around, so the
-# whole network is exactly periodic, f(x + p) = f(x) for every p with W₁·p ∈ 2π·ℤ², and its
-# learned lattice of periods shows when zooming out. (A plain 2-100-5 sine network sums 100
-# waves of unrelated frequencies: far out that is a fine quasi-periodic texture that reads as
-# noise at ×16, not as repetition.) Seed 2 at lr 0.05 fits the spiral in ~150 epochs.
-EXTRAPOLATORS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
-    ("ReLU", "2-100-5", "relu", {}),
-    ("sine", "2-2-100-5", "sin", {"seed": 2, "lr": 0.05}),
+# The two networks compared by default, as (arch, activation, zoo options). The sine network
+# has a 2-unit sine layer first: sin(W₁·x + b₁) wraps each of its two coordinates around, so
+# the whole network is exactly periodic, f(x + p) = f(x) for every p with W₁·p ∈ 2π·ℤ², and
+# its learned lattice of periods shows when zooming out. (A plain 2-100-5 sine network sums
+# 100 waves of unrelated frequencies: far out that is a fine quasi-periodic texture that reads
+# as noise at ×16, not as repetition.) Seed 2 at lr 0.05 fits the spiral in ~150 epochs.
+EXTRAPOLATORS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("2-100-5", "relu", {}),
+    ("2-2-100-5", "sin", {"seed": 2, "lr": 0.05}),
 )
+PIECEWISE_LINEAR = ("linear", "bias", "identity", "relu", "leaky_relu")
 
 
-def period_vectors(tr: Trace) -> np.ndarray:
-    """(2, 2) rows p₁, p₂: the periods of a network whose first stages are W·x, +b, sine with
-    2 units — W₁·pᵢ = 2π·eᵢ, so every stage after the sine is unchanged by x → x + pᵢ."""
-    w = np.asarray(tr.ops[0].params["W"], dtype=np.float64)
-    return np.asarray(2 * np.pi * np.linalg.inv(w).T)
+def _extrapolation_default() -> list[Any]:
+    return [spiral_net(arch, act, **kw)[0] for arch, act, kw in EXTRAPOLATORS]
 
 
-def extrapolation_nets(color_by: str = "class") -> list[tuple[str, str, Trace, float]]:
-    """``(label, arch, trace, train accuracy)`` of the two networks of :data:`EXTRAPOLATORS`."""
-    out = []
-    for label, arch, act, kw in EXTRAPOLATORS:
-        model, data, _ = spiral_net(arch, act, **kw)
-        tr = trace(model, data, grid=GridSpec(extent=PLANE, regions=0),
-                   meta={"arch": arch, "dataset": "spiral (5 classes)"})
-        acc = tr.accuracy()
-        assert acc is not None
-        out.append((label, arch, tr, acc))
-    return out
+def _data_box(x: np.ndarray) -> Extent:
+    """A square around the points (N, 2) with a small margin: the dashed data square."""
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    c, half = (lo + hi) / 2, float((hi - lo).max()) / 2 * 1.1 or 1.0
+    return (float(c[0] - half), float(c[0] + half), float(c[1] - half), float(c[1] + half))
 
 
-@scene("extrapolation", "ReLU vs sine network on the spiral, zooming out ×1 → ×16: ReLU "
-       "boundaries run off as straight rays, sine boundaries repeat")
-def extrapolation(color_by: str = "class", **opts: Any) -> Timeline:
-    nets = extrapolation_nets()
-    base = panel_view(DATA_BOX, LEFT)
-    maps = [ZoomMaps(tr, scale_extent(base, 1.03), MAX_ZOOM, res=160) for _, _, tr, _ in nets]
-    pts = nets[0][2].display(0)
-    colors = nets[0][2].colors(color_by)
-    x0, x1, y0, y1 = DATA_BOX
+@scene("extrapolation", "one network, or two side by side (default: ReLU vs sine on the "
+       "spiral), zooming out ×1 → ×16 past the data: how each decides far away (the period "
+       "cell drawn when the network is exactly periodic)")
+def extrapolation(model: Any = None, data: Any = None, *, stage: int | None = None,
+                  color_by: str = "class") -> Timeline:
+    if model is None:
+        if data is not None:
+            raise SceneError("scene 'extrapolation': data= needs model= as well (the default "
+                             "networks are the ones trained for this scene)")
+        models, d, default = _extrapolation_default(), spiral_net("2-100-5")[1], True
+    else:
+        given = list(model) if isinstance(model, list | tuple) else [model]
+        if not 1 <= len(given) <= 2:
+            raise SceneError(f"extrapolation compares one or two models, got {len(given)}")
+        models = [resolve_model(mm, "extrapolation") for mm in given]
+        d = resolve_data(data, "extrapolation") if data is not None else \
+            spiral_net("2-100-5")[1]
+        default = False
+    nets: list[Trace] = []
+    for mm in models:
+        tr = trace(mm, d, grid=GridSpec(extent=PLANE, regions=0) if default else
+                   plane_grid(d, False, regions=0), meta={"dataset": data_label(d)})
+        _needs_2d_input(tr, "extrapolation")
+        nets.append(tr)
+    k = pick_stage(nets[0], 0 if stage is None else stage, "extrapolation",
+                   lambda i: nets[0].stages[i].dim == 2 and i < len(nets[0].stages) - 1,
+                   "a 2-D stage to zoom out in")
+    for other in nets[1:]:
+        if not (k < len(other.stages) - 1 and other.stages[k].dim == 2):
+            raise SceneError(f"extrapolation needs stage {k} to be 2-D in both models; model "
+                             f"{arch_of(other)} has stages of width {stage_dims(other)}")
+    rects = (LEFT, RIGHT) if len(nets) == 2 else (SINGLE,)
+    pts = [tr.display(k) for tr in nets]
+    box_e = DATA_BOX if default and k == 0 else _data_box(np.concatenate(pts))
+    base = panel_view(box_e, rects[0])
+    maps = [ZoomMaps(tr, scale_extent(base, 1.03), MAX_ZOOM, res=160, start=k) for tr in nets]
+    colors = nets[0].colors(color_by)
+    x0, x1, y0, y1 = box_e
     box = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]])
-    p1, p2 = period_vectors(nets[1][2])
-    cell = np.array([[0.0, 0.0], p1, p1 + p2, p2, [0.0, 0.0]]) - (p1 + p2) / 2  # around 0
-    heading = "the same spiral learned by a ReLU and a sine network  ·  zooming out"
-    acc = {label: a for label, _, _, a in nets}
+    periods = [period_vectors(tr) if k == 0 else None for tr in nets]
+    cells: list[np.ndarray | None] = []
+    for p in periods:
+        if p is None:
+            cells.append(None)
+            continue
+        c = (box[0] + box[2]) / 2
+        cells.append(np.array([[0.0, 0.0], p[0], p[0] + p[1], p[1], [0.0, 0.0]])
+                     - (p[0] + p[1]) / 2 + c)
+    acc = [tr.accuracy() for tr in nets]
+    labels = [net_label(tr) for tr in nets]
+    plane = "the input plane" if k == 0 else f"the plane of stage {k}"
+    heading_ = (f"{data_label(d)}  ·  " + ("  vs  ".join(labels)) + f"  ·  zooming out in "
+                f"{plane}")
+
+    def verdict_of(tr: Trace, p: np.ndarray | None) -> str:
+        kinds = {op.kind for op in tr.ops[k:]}
+        if p is not None:
+            return "its regions repeat on a lattice of periods set by its first layer (one " \
+                   "period dashed)"
+        if kinds <= set(PIECEWISE_LINEAR) | {"softmax", "sigmoid"}:
+            return "it is piecewise linear: far out its boundaries are straight rays"
+        return "far out, its regions are whatever its activations make of large inputs"
+
+    verdicts = [verdict_of(tr, p) for tr, p in zip(nets, periods, strict=True)]
 
     def at(zoom: float, caption: str, cell_a: float = 0.0) -> Frame:
         view = scale_extent(base, zoom)
         panels: list[tuple[Rect, Panel]] = []
-        for (label, arch, _tr, a), zm, rect in zip(nets, maps, (LEFT, RIGHT), strict=True):
+        for i, (zm, rect) in enumerate(zip(maps, rects, strict=True)):
             lines = [Line(box, (1, 1, 1, 0.5), 1.2, "--")]
-            if label == "sine" and cell_a > 0:
+            cell = cells[i]
+            if cell is not None and cell_a > 0:
                 lines.append(Line(cell, (1, 1, 1, 0.95 * cell_a), 2.4, "--"))
+            a = acc[i]
             panels.append((rect, Space(
-                view=view, points=pts, colors=colors, regions=zm.image(zoom), lines=lines,
+                view=view, points=pts[i], colors=colors, regions=zm.image(zoom), lines=lines,
                 texts=[Text((0.025, 0.975), f"×{zoom:.1f}", size=24, va="top")],
-                title=f"{label} network {arch}", subtitle=f"train accuracy {100 * a:.1f}%",
+                title=f"network {labels[i]}",
+                subtitle="" if a is None else f"accuracy {100 * a:.1f}%",
                 point_size=max(1.6, 3.5 / zoom ** 0.35))))
-        return Frame(panels, heading=heading, caption=caption)
+        return Frame(panels, heading=heading_, caption=caption)
+
+    fits = ", ".join(f"{100 * a:.1f}%" for a in acc if a is not None)
 
     def hold(a: float) -> Frame:
-        return at(1.0, f"both fit the data (dashed square): {100 * acc['ReLU']:.1f}% and "
-                       f"{100 * acc['sine']:.1f}% of the training points")
+        return at(1.0, f"the data (dashed square) in {plane}" +
+                  (f": {fits} of the points classified right" if fits else ""))
 
     def zoom_out(u: float) -> Frame:
         # exponential zoom: log(zoom) moves steadily (eased only at both ends of the way)
         return at(MAX_ZOOM ** smooth(u), "zooming out past the data: the decision regions "
                                          "are recomputed for every view")
 
-    def verdict(a: float) -> Frame:
-        return at(MAX_ZOOM, "ReLU is piecewise linear: far out its boundaries are straight "
-                            "rays.  Sine wraps the plane: its regions repeat (one period "
-                            "dashed)", cell_a=smooth(a))
+    verdict = ("  ·  ".join(f"{lab}: {v}" for lab, v in zip(labels, verdicts, strict=True))
+               if len(nets) == 2 else f"{labels[0]}: {verdicts[0]}")
+
+    def final(a: float) -> Frame:
+        return at(MAX_ZOOM, verdict, cell_a=smooth(a))
 
     # the zoom is one eased motion told as two segments, so the stills show ×4 and ×16
     segs = [Segment("×1: the data", 1.5, hold),
             Segment("zoom out to ×4", 4.0, lambda a: zoom_out(a / 2)),
             Segment("zoom out to ×16", 4.0, lambda a: zoom_out(0.5 + a / 2), key=False),
-            Segment("×16", 2.5, verdict)]
-    caption = ("The same spiral learned by a ReLU network and a sine network, zooming out "
-               "×1 → ×16: the ReLU network's boundaries run off as straight rays, the sine "
-               "network's regions repeat on a lattice of periods set by its first layer.")
+            Segment("×16", 2.5, final)]
+    caption = (f"{' and '.join(labels)} on {data_label(d)}, zooming out ×1 → ×{MAX_ZOOM:.0f} "
+               f"in {plane}: " + "; ".join(verdicts) + ".")
     return Timeline("extrapolation", segs,
-                    meta={"trace": nets[0][2], "accuracy": acc["ReLU"],
-                          "accuracy_sine": acc["sine"], "caption": caption, "zoom_maps": maps,
-                          "traces": [tr for _, _, tr, _ in nets]},
+                    meta={"trace": nets[0], "accuracy": acc[0], "accuracies": acc,
+                          "caption": caption, "zoom_maps": maps, "traces": nets,
+                          "periods": periods},
                     poster_segment=len(segs) - 1)

@@ -65,6 +65,22 @@ def lerp_extent(a: Extent, b: Extent, t: float) -> Extent:
     return tuple((1 - t) * x + t * y for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
 
 
+def through(trace: Trace, k0: int, k1: int, s: float, dims: int = 2
+            ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Display points and grid moving from stage ``k0`` to stage ``k1`` (either way) at
+    ``s`` in [0, 1]: each stage between them takes an equal share of the way, each through
+    :meth:`Trace.display_at`, so a jump across several stages follows the trace's own rule."""
+    if k0 == k1:
+        return trace.display(k0, dims), trace.display_grid(k0, dims)
+    n = abs(k1 - k0)
+    u = min(max(s, 0.0), 1.0) * n
+    i = min(int(u), n - 1)
+    a = u - i
+    if k1 > k0:
+        return trace.display_at(k0 + i + 1, a, dims)
+    return trace.display_at(k0 - i, 1.0 - a, dims)
+
+
 def diagram_of(trace: Trace, highlight: int = 0, kind: str = "input") -> Diagram:
     from spacefold.trace.ops import PRETTY
 

@@ -1,10 +1,11 @@
-"""``surfaces-argmax`` and ``surfaces-softmax`` (MISSION.md scene 9): the trained 2-100-2-5
-spiral network's last layer over its 2-D bottleneck plane h.
+"""``surfaces-argmax`` and ``surfaces-softmax`` (MISSION.md scene 9): a network's class scores
+over one of its 2-D stages h (default: the zoo's 2-100-2-5 spiral network, its bottleneck).
 
-Each class's score ``y_k = w_k·h + b_k`` is a plane over h (argmax: the highest plane wins),
-or, after softmax, a smooth probability surface in [0, 1]. Everything drawn is sampled from
-the last layer's own weights: the planes' rows are ``W[k]``, ``b[k]``, the top view's colours
-are ``argmax`` at every sample of the plane.
+When the rest of the network after h is affine (one Linear), each class's score
+``y_k = w_k·h + b_k`` is a plane over h, drawn from the weights (argmax: the highest plane
+wins), or after softmax a smooth probability surface in [0, 1]; the top view's colours are
+``argmax`` at every pixel. When the rest is deeper, the surfaces are computed by carrying
+samples of h through it, and the titles say so.
 """
 
 from __future__ import annotations
@@ -18,10 +19,20 @@ from spacefold.colors import CLASS_COLORS
 from spacefold.render.frame import Camera, Frame, Label3D, Mesh, Rect, Space3D
 from spacefold.render.gl3d import surface
 from spacefold.render.timeline import Segment, Timeline, smooth
+from spacefold.scenes.inputs import (
+    SceneError,
+    arch_of,
+    data_label,
+    heading,
+    layer_inputs,
+    pick_stage,
+    subject,
+)
 from spacefold.scenes.registry import scene
 from spacefold.scenes.space3d import SIDE, TOP, lerp_camera, orbit
 from spacefold.scenes.zoo import spiral_net
 from spacefold.trace import Trace, trace
+from spacefold.trace.analysis import AffineTail, affine_tail, softmax
 
 BOTTLENECK = "2-100-2-5"
 RES = 60            # samples per side of each class's surface (the reference workload)
@@ -29,11 +40,6 @@ RES_TOP = 80        # samples per side of the top surface that gives the regions
 PLANE_ALPHA = 0.42
 REGION_DIM = 0.5
 RECT: Rect = (0.03, 0.08, 0.94, 0.82)
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def plane_grid(box: tuple[float, float, float, float], res: int) -> tuple[np.ndarray,
@@ -44,27 +50,36 @@ def plane_grid(box: tuple[float, float, float, float], res: int) -> tuple[np.nda
 
 
 @dataclass
-class LastLayer:
-    """The last Linear (``w`` (K, 2), ``b`` (K,)) over the bottleneck plane ``box``."""
+class Tail:
+    """The network after the plane h (stage ``k``) as K height functions over h: exact planes
+    ``W·h + b`` when that part is affine (``affine`` set), else computed by carrying the
+    samples through it. ``mode`` "argmax": the scores before any softmax head; "softmax":
+    their softmax."""
 
-    w: np.ndarray
-    b: np.ndarray
+    tr: Trace
+    k: int
     box: tuple[float, float, float, float]
-    mode: str            # "argmax" (scores) or "softmax" (probabilities)
+    mode: str
+    affine: AffineTail | None
+
+    @property
+    def exact(self) -> bool:
+        return self.affine is not None
+
+    def scores(self, h: np.ndarray) -> np.ndarray:
+        """(M, K) the scores (logits) at points h (M, 2)."""
+        if self.affine is not None:
+            return self.affine.logits(h)
+        last = len(self.tr.stages) - 1
+        stop = last - 1 if self.tr.ops[-1].kind == "softmax" else last
+        return self.tr.carry(h, start=self.k, stop=stop)[-1]
 
     def heights(self, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
         """(..., K): each class's score (or probability) at h = (h1, h2)."""
-        z = np.stack([h1, h2], axis=-1) @ self.w.T + self.b
-        return softmax(z) if self.mode == "softmax" else z
-
-
-def last_layer_of(tr: Trace) -> tuple[int, np.ndarray, np.ndarray]:
-    """(stage index of the bottleneck h, W (K, 2), b (K,)) of the trace's last Linear."""
-    kl = max(i for i, o in enumerate(tr.ops) if o.kind == "linear")
-    w = tr.ops[kl].params["W"]
-    b = tr.ops[kl + 1].params["b"] if kl + 1 < len(tr.ops) and tr.ops[kl + 1].kind == "bias" \
-        else np.zeros(w.shape[0])
-    return kl, w, b
+        shape = np.shape(h1)
+        z = self.scores(np.stack([np.ravel(h1), np.ravel(h2)], axis=-1))
+        z = softmax(z) if self.mode == "softmax" else z
+        return z.reshape(shape + (z.shape[-1],))
 
 
 def _h_box(h: np.ndarray, margin: float = 0.12) -> tuple[float, float, float, float]:
@@ -77,13 +92,13 @@ def _h_box(h: np.ndarray, margin: float = 0.12) -> tuple[float, float, float, fl
 class Surfaces:
     """Frames of the surfaces story; all geometry sampled once from the last layer."""
 
-    def __init__(self, tr: Trace, mode: str) -> None:
+    def __init__(self, tr: Trace, mode: str, kb: int, color_by: str = "class") -> None:
         self.tr, self.mode = tr, mode
-        kb, w, b = last_layer_of(tr)
         self.kb = kb
-        self.h = tr.stages[kb].values.astype(np.float64)            # (N, 2) bottleneck
-        self.layer = LastLayer(w, b, _h_box(self.h), mode)
-        self.k = w.shape[0]
+        self.h = tr.stages[kb].values.astype(np.float64)            # (N, 2) the plane h
+        tail = affine_tail(tr, kb)
+        self.layer = Tail(tr, kb, _h_box(self.h), mode, tail)
+        self.k = tr.stages[-1].dim
         self.h1, self.h2 = plane_grid(self.layer.box, RES)
         self.z = self.layer.heights(self.h1, self.h2)                # (RES, RES, K)
         self.t1, self.t2 = plane_grid(self.layer.box, RES_TOP)
@@ -99,7 +114,7 @@ class Surfaces:
         self.box3 = (x0, x1, y0, y1, self.floor, zhi + 0.02 * span)
         self.eps = 1e-3 * span
         self.labels_ = tr.labels
-        self.colors = tr.colors("class")
+        self.colors = tr.colors(color_by)
         hx, hy = x1 - x0, y1 - y0
         self.stretch = (hx / max(hx, hy), hy / max(hx, hy), 0.75)
         # each surface is labelled where its class wins by the widest margin
@@ -131,10 +146,12 @@ class Surfaces:
         rgb = CLASS_COLORS[self.top_cls % len(CLASS_COLORS)] * REGION_DIM
         col = np.concatenate([rgb, np.full(rgb.shape[:-1] + (1,), alpha)], -1)
         m = surface(self.t1, self.t2, top_h, col, shade=False)
-        # every pixel takes the colour of argmax of the last layer at its own h (the vertex
-        # colours above are the same decision, sampled)
-        m.argmax = (self.layer.w, self.layer.b,
-                    CLASS_COLORS[np.arange(self.k) % len(CLASS_COLORS)] * REGION_DIM)
+        # an exact tail: every pixel takes the colour of argmax of W·h + b at its own h (the
+        # vertex colours above are the same decision, sampled); a computed one keeps those
+        tail = self.layer.affine
+        if tail is not None and self.k <= 10:
+            m.argmax = (tail.W, tail.b,
+                        CLASS_COLORS[np.arange(self.k) % len(CLASS_COLORS)] * REGION_DIM)
         return m
 
     def floor_grid(self, n: int = 9) -> np.ndarray:
@@ -168,13 +185,18 @@ class Surfaces:
             for k, (i, j) in enumerate(self.label_at):
                 zk = self.floor + rise * (self.z[i, j, k] - self.floor)
                 labels.append(Label3D((float(self.h1[i, j]), float(self.h2[i, j]), float(zk)),
-                                      f"{sym}{_sub(k)}", 13, tuple(CLASS_COLORS[k]), "center",
+                                      f"{sym}{_sub(k)}", 13,
+                                      tuple(CLASS_COLORS[k % len(CLASS_COLORS)]), "center",
                                       "bottom"))
-        title = ("the last layer as planes: y_k = w_k·h + b_k" if self.mode == "argmax"
-                 else "softmax: 5 probability surfaces p_k(h), summing to 1")
+        if self.mode == "softmax":
+            title = f"softmax: {self.k} probability surfaces p_k(h), summing to 1"
+        elif self.layer.exact:
+            title = "the scores as planes: y_k = w_k·h + b_k"
+        else:
+            title = "the scores y_k(h), computed through the rest of the network"
         return Space3D(box=self.box3, camera=cam, points=pts, colors=self.colors,
                        grid=self.floor_grid(), grid_alpha=0.35, meshes=meshes, labels=labels,
-                       title=title, subtitle=f"over the 2-D bottleneck h · z: {name}",
+                       title=title, subtitle=f"over the 2-D stage h · z: {name}",
                        point_size=3.0, axes=False, stretch=self.stretch)
 
 
@@ -182,31 +204,59 @@ def _sub(k: int) -> str:
     return "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(k))
 
 
-def timeline(mode: str) -> Timeline:
+def _default() -> tuple[Any, Any]:
     model, data, _ = spiral_net(BOTTLENECK)
-    tr = trace(model, data, grid=False, meta={"arch": BOTTLENECK, "dataset": "spiral"})
-    s = Surfaces(tr, mode)
+    return model, data
+
+
+def timeline(mode: str, model: Any = None, data: Any = None, stage: int | None = None,
+             color_by: str = "class") -> Timeline:
+    name = f"surfaces-{mode}"
+    m, d, _default_used = subject(model, data, name, _default, "spiral")
+    tr = trace(m, d, grid=False, meta={"dataset": data_label(d)})
+    last = len(tr.stages) - 1
+    if tr.stages[-1].dim < 2:
+        raise SceneError(f"{name} needs at least 2 outputs (one surface per class); model "
+                         f"{arch_of(tr)} has 1")
+    kb = pick_stage(tr, stage, name, lambda k: tr.stages[k].dim == 2 and k < last,
+                    "a 2-unit hidden stage (the plane under the surfaces)",
+                    candidates=layer_inputs(tr))
+    s = Surfaces(tr, mode, kb, color_by)
     acc = tr.accuracy()
-    what = "logits (argmax)" if mode == "argmax" else "softmax probabilities"
-    heading = (f"5-class spiral  ·  {BOTTLENECK} ReLU  ·  last layer's {what}  ·  "
-               f"accuracy {100 * (acc or 0):.1f}%")
+    n_cls = s.k
+    exact = s.layer.exact
+    what = "scores (argmax)" if mode == "argmax" else "softmax probabilities"
+    rest = "the last layer's" if exact and s.layer.affine is not None and \
+        s.layer.affine.layers <= 1 else "the rest of the network's"
+    heading_ = heading(tr, d, f"{rest} {what} over stage {kb}")
     side, top = Camera(SIDE.azimuth, SIDE.elevation, 4.0), Camera(TOP.azimuth, 90.0, 3.4)
+    if exact:
+        rise = ("each class's score is a plane over h: y_k = w_k·h + b_k, from the weights"
+                if mode == "argmax" else
+                f"softmax turns the {n_cls} score planes into smooth surfaces in [0, 1] that "
+                f"sum to 1")
+        flat = f"flattened: the {n_cls} decision regions of the plane h, straight boundaries"
+    else:
+        rise = ("each class's score over h, computed through the rest of the network (not "
+                "one Linear, so not planes)" if mode == "argmax" else
+                f"softmax of the {n_cls} computed scores: smooth surfaces in [0, 1] that sum "
+                f"to 1")
+        flat = f"flattened: the {n_cls} decision regions of the plane h"
     caps = {
-        "plane": "the bottleneck plane h: the spiral's 5 arms after the first two layers",
-        "rise": ("each class's score is a plane over h: y_k = w_k·h + b_k"
-                 if mode == "argmax" else
-                 "softmax turns the 5 planes into smooth surfaces in [0, 1] that sum to 1"),
+        "plane": f"the plane h ({tr.stages[kb].name}): the data after the first "
+                 f"{tr.stages[kb].layer} layer{'s' if tr.stages[kb].layer != 1 else ''}",
+        "rise": rise,
         "orbit": "the surfaces intersect: where one is highest, that class wins",
         "top": "from the top, only the highest surface is seen: its colour is the decision",
-        "regions": "flattened: the 5 decision regions of the last layer, straight boundaries",
+        "regions": flat,
     }
 
     def fr(key: str, cam: Camera, **kw: float) -> Frame:
-        return Frame([(RECT, s.panel(cam, **kw))], heading=heading, caption=caps[key])
+        return Frame([(RECT, s.panel(cam, **kw))], heading=heading_, caption=caps[key])
 
     end = orbit(side, 1.0)
     segs = [
-        Segment("bottleneck plane", 1.0, lambda a: fr("plane", side, rise=0.0,
+        Segment("the plane h", 1.0, lambda a: fr("plane", side, rise=0.0,
                                                        plane_alpha=0.0, top_alpha=0.0,
                                                        flatten=0.0, climb=0.0)),
         Segment("planes rise", 2.5, lambda a: fr("rise", side, rise=smooth(a),
@@ -224,9 +274,9 @@ def timeline(mode: str) -> Timeline:
                                              plane_alpha=0.0, top_alpha=1.0,
                                              flatten=smooth(a), climb=1.0)),
     ]
-    return Timeline(f"surfaces-{mode}", segs, poster_segment=2,
-                    meta={"trace": tr, "accuracy": acc, "surfaces": s,
-                          "caption": caps["rise"]})
+    return Timeline(name, segs, poster_segment=2,
+                    meta={"trace": tr, "accuracy": acc, "surfaces": s, "plane_stage": kb,
+                          "exact": exact, "caption": caps["rise"]})
 
 
 def _top_from(cam: Camera, top: Camera) -> Camera:
@@ -235,13 +285,16 @@ def _top_from(cam: Camera, top: Camera) -> Camera:
     return Camera(az, top.elevation, top.distance, top.target, top.fov)
 
 
-@scene("surfaces-argmax", "the 2-100-2-5 spiral net's last layer as 5 planes y_k = w_k·h + b_k "
-       "over its 2-D bottleneck: side view, orbit, top view = the decision regions")
-def surfaces_argmax(**_: Any) -> Timeline:
-    return timeline("argmax")
+@scene("surfaces-argmax", "a network's 2-unit stage h (default: 2-100-2-5 on the spiral) "
+       "with the rest of the network's class scores as surfaces over it (exact planes when "
+       "that rest is one Linear): side view, orbit, top view = the decision regions")
+def surfaces_argmax(model: Any = None, data: Any = None, *, stage: int | None = None,
+                    color_by: str = "class") -> Timeline:
+    return timeline("argmax", model, data, stage, color_by)
 
 
-@scene("surfaces-softmax", "the same last layer after softmax: 5 probability surfaces in "
-       "[0, 1], orbit, top view = the decision regions")
-def surfaces_softmax(**_: Any) -> Timeline:
-    return timeline("softmax")
+@scene("surfaces-softmax", "the same scores after softmax: probability surfaces in [0, 1] "
+       "over the 2-unit stage, orbit, top view = the decision regions")
+def surfaces_softmax(model: Any = None, data: Any = None, *, stage: int | None = None,
+                     color_by: str = "class") -> Timeline:
+    return timeline("softmax", model, data, stage, color_by)

@@ -1,4 +1,5 @@
-"""``wide-layer``: the 2-100-5 spiral network's 100-unit hidden layer, seen honestly in 3-D.
+"""``wide-layer``: a network's wide hidden layer, seen honestly in 3-D (default: the 100-unit
+layer of the zoo's 2-100-5 spiral network).
 
 First through PCA (3 components, each one's share of the variance on screen), then through a
 Grand Tour: a smooth rotation through 3-D projections of the layer,
@@ -16,8 +17,10 @@ import numpy as np
 
 from spacefold.render.frame import Frame, Label3D, Rect, Space3D, Text
 from spacefold.render.timeline import Segment, Timeline, smooth
+from spacefold.scenes.inputs import data_label, layer_inputs, net_label, pick_stage, subject
 from spacefold.scenes.registry import scene
 from spacefold.scenes.space3d import SIDE, TOP, lerp_box, lerp_camera, orbit
+from spacefold.scenes.story import through
 from spacefold.scenes.zoo import spiral_net
 from spacefold.trace import GridSpec, Trace, trace
 
@@ -84,21 +87,43 @@ def _sphere_box(r: float) -> tuple[float, float, float, float, float, float]:
     return (-r, r, -r, r, -r, r)
 
 
-@scene("wide-layer", "the 2-100-5 spiral net's 100-unit layer in 3-D: a labelled PCA view "
-       "(explained variance on screen), then a Grand Tour rotating through its projections")
-def wide_layer(**_: Any) -> Timeline:
+def _default() -> tuple[Any, Any]:
     model, data, _ = spiral_net(ARCH)
-    tr = trace(model, data, grid=GridSpec(extent=(-1.2, 1.2, -1.2, 1.2), lines=11, verts=60,
-                                          regions=0), meta={"arch": ARCH, "dataset": "spiral"})
-    return timeline(tr)
+    return model, data
 
 
-def timeline(tr: Trace) -> Timeline:
-    kr = next(i + 1 for i, o in enumerate(tr.ops) if o.kind == "relu")
+@scene("wide-layer", "a network's wide hidden layer in 3-D (default: the 100-unit layer of "
+       "2-100-5 on the spiral): a labelled PCA view (explained variance on screen), then a "
+       "Grand Tour rotating through its projections")
+def wide_layer(model: Any = None, data: Any = None, *, stage: int | None = None,
+               color_by: str = "class") -> Timeline:
+    m, d, default = subject(model, data, "wide-layer", _default, "spiral")
+    if default:
+        grid: GridSpec | bool = GridSpec(extent=(-1.2, 1.2, -1.2, 1.2), lines=11, verts=60,
+                                         regions=0)
+    else:
+        grid = GridSpec(lines=11, verts=60, regions=0) if d.dim == 2 else False
+    tr = trace(m, d, grid=grid, meta={"dataset": data_label(d)})
+    return timeline(tr, stage, color_by, data_label(d))
+
+
+def wide_stage(tr: Trace, stage: int | None) -> int:
+    """``stage`` (wider than 3), or the widest layer's output (after its activation)."""
+    last = len(tr.stages) - 1
+    ends = layer_inputs(tr)
+    widest = max((tr.stages[k].dim for k in ends), default=0)
+    return pick_stage(tr, stage, "wide-layer", lambda k: tr.stages[k].dim > 3 and k < last,
+                      "a hidden stage wider than 3 units",
+                      candidates=[k for k in ends if tr.stages[k].dim == widest], last=False)
+
+
+def timeline(tr: Trace, stage_k: int | None = None, color_by: str = "class",
+             data_name: str = "") -> Timeline:
+    kr = wide_stage(tr, stage_k)
     stage = tr.stages[kr]
     proj = tr.projection(kr, 3)
     assert proj.components is not None and proj.explained is not None
-    colors = tr.colors("class")
+    colors = tr.colors(color_by)
     # display: each end in units of its own spread (said on screen)
     p0, g0 = tr.display(0, 3), tr.display_grid(0, 3)
     s0 = _rms(p0)
@@ -107,6 +132,13 @@ def timeline(tr: Trace) -> Timeline:
     q0, q1 = p0 / s0, p1 / s1
     gq0 = g0 / s0 if g0 is not None else None
     gq1 = g1 / s1 if g1 is not None else None
+
+    def lifted(s: float) -> tuple[np.ndarray, np.ndarray | None]:
+        """Input → the wide stage through every stage between (``Trace.display_at``), each
+        end in units of its own spread (the unit moves with the points)."""
+        pts, grid = through(tr, 0, kr, s, dims=3)
+        unit = 1.0 / ((1 - s) / s0 + s / s1)
+        return pts / unit, None if grid is None else grid / unit
     tour = grand_tour(stage.values, proj.components)
     zs = stage.values.astype(np.float64)
     zg = stage.grid.astype(np.float64) if stage.grid is not None else None
@@ -117,8 +149,10 @@ def timeline(tr: Trace) -> Timeline:
     pca_text = (f"{' · '.join(pcs)}  →  {100 * float(ev.sum()):.0f}% of the variance of "
                 f"{stage.dim}-D shown")
     acc = tr.accuracy()
-    heading = (f"5-class spiral  ·  {ARCH} ReLU  ·  the {stage.dim}-unit hidden layer  ·  "
-               f"accuracy {100 * (acc or 0):.1f}%")
+    bits = [data_name, net_label(tr), f"the {stage.dim}-unit stage {kr}",
+            "" if acc is None else f"accuracy {100 * acc:.1f}%"]
+    heading = "  ·  ".join(b for b in bits if b)
+    d0 = tr.stages[0].dim
     n_dims = tour.basis.shape[1]
 
     def panel(pts: np.ndarray, grid: np.ndarray | None, box: Any, cam: Any, title: str,
@@ -134,20 +168,21 @@ def timeline(tr: Trace) -> Timeline:
                 Label3D((0.0, 0.0, r), pcs[2], 12, "#c8c8d0", "center", "bottom")]
 
     def f_input(a: float) -> Frame:
-        sp = panel(q0, gq0, box0, TOP, "input", "2-D", [], [])
+        sp = panel(q0, gq0, box0, TOP, "input", tr.projection(0, 3).label or f"{d0}-D", [],
+                   [])
         return Frame([(RECT, sp)], heading=heading,
-                     caption="the input plane: 5 spiral arms, the grid is the space itself")
+                     caption="the input plane: the data, the grid is the space itself"
+                     if d0 == 2 else f"the input: {d0}-D, shown through PCA")
 
     def f_lift(a: float) -> Frame:
         s = smooth(a)
-        pts = (1 - s) * q0 + s * q1
-        grid = None if gq0 is None or gq1 is None else (1 - s) * gq0 + s * gq1
+        pts, grid = lifted(s)
         sp = panel(pts, grid, lerp_box(box0, box1, s), lerp_camera(TOP, SIDE, s),
-                   f"input → {stage.name}", f"2-D → {stage.dim}-D · {proj.label}",
+                   f"input → {stage.name}", f"{d0}-D → {stage.dim}-D · {proj.label}",
                    [Text((0.0, 0.96), pca_text, 13)], pc_labels(box1) if a >= 1 else [])
         return Frame([(RECT, sp)], heading=heading,
-                     caption="the 100-D layer can't be drawn: its 3 principal components can, "
-                             "with the share of the variance they keep")
+                     caption=f"the {stage.dim}-D layer can't be drawn: its 3 principal "
+                             f"components can, with the share of the variance they keep")
 
     def f_orbit(a: float) -> Frame:
         sp = panel(q1, gq1, box1, orbit(SIDE, smooth(a)), f"{stage.name} · PCA",
@@ -166,8 +201,8 @@ def timeline(tr: Trace) -> Timeline:
                    [Text((0.0, 0.96), f"this projection shows {100 * shown:.0f}% of the "
                                       f"variance of {stage.dim}-D", 13)], [])
         return Frame([(RECT, sp)], heading=heading,
-                     caption="Grand Tour: the view turns smoothly through other projections of "
-                             "the 100-D layer: structure PCA hides comes and goes")
+                     caption=f"Grand Tour: the view turns smoothly through other projections "
+                             f"of the {stage.dim}-D layer: structure PCA hides comes and goes")
 
     segs = [Segment("input", 1.0, f_input),
             Segment("input → PCA of the layer", 3.0, f_lift),

@@ -1,0 +1,263 @@
+"""Every network scene told about a network built OUTSIDE spacefold: own nn.Module classes and
+plain nn.Sequentials whose state dicts were saved with ``torch.save``. Each renders through
+``sf.render`` to ``.npz`` and a small ``.png``; the npz's last stage must be ``model(x)`` on
+the data given, so a scene that quietly used the zoo's network fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+import spacefold as sf
+from spacefold.errors import SpacefoldError
+from spacefold.scenes import build_scene
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_blas_thread() -> Iterator[None]:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
+def fit(model: nn.Module, x: np.ndarray, y: np.ndarray, steps: int = 150,
+        lr: float = 0.03, seed: int = 0) -> nn.Module:
+    """The user's own training loop: Adam on cross-entropy, full batch."""
+    torch.manual_seed(seed)
+    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(xt), yt)
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+class Bottle(nn.Module):
+    """2 → 12 (ReLU) → 2 (tanh) → 3: a 2-unit stage whose tail is one Linear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inp, self.mid, self.out = nn.Linear(2, 12), nn.Linear(12, 2), nn.Linear(2, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.tanh(self.mid(torch.relu(self.inp(x)))))
+
+
+class Deep(nn.Module):
+    """2 → 10 (ReLU) → 2 (ReLU) → 6 (tanh) → 3: after the 2-unit stage, not affine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, 10), nn.ReLU(), nn.Linear(10, 2), nn.ReLU())
+        self.head = nn.Sequential(nn.Linear(2, 6), nn.Tanh(), nn.Linear(6, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+class Wave(nn.Module):
+    """sin of a 2-unit layer first: exactly periodic."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b, self.c = nn.Linear(2, 2), nn.Linear(2, 16), nn.Linear(16, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.c(torch.relu(self.b(torch.sin(self.a(x)))))
+
+
+@pytest.fixture(scope="module")
+def gauss() -> sf.Dataset:
+    return sf.dataset("gauss", classes=3, n=240, seed=1)
+
+
+@pytest.fixture(scope="module")
+def nets(gauss: sf.Dataset, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    x, y = gauss.x, gauss.y
+    torch.manual_seed(0)
+    out: dict[str, Any] = {"bottle": fit(Bottle(), x, y), "deep": fit(Deep(), x, y),
+                           "wave": fit(Wave(), x, y)}
+    # a plain Sequential saved as a state dict, loaded back by its architecture
+    folder = tmp_path_factory.mktemp("weights")
+    cloud = sf.dataset("cloud", n=300)
+    torch.manual_seed(3)
+    fold = fit(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2)), cloud.x, cloud.y,
+               steps=300, lr=0.05)
+    torch.save(fold.state_dict(), folder / "fold.pth")
+    out["fold_path"] = folder / "fold.pth"
+    out["fold"] = sf.load_model(folder / "fold.pth", arch="2-3-2", activation="relu")
+    out["cloud"] = cloud
+    torch.manual_seed(4)
+    wide = fit(nn.Sequential(nn.Linear(2, 24), nn.Tanh(), nn.Linear(24, 3)), x, y)
+    torch.save(wide.state_dict(), folder / "wide.pt")
+    out["wide"] = sf.load_model(folder / "wide.pt", arch="2-24-3", activation="tanh")
+    digits = sf.dataset("digits", n=400, seed=0)
+    torch.manual_seed(5)
+    dig = fit(nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 2), nn.Linear(2, 10)),
+              digits.x, digits.y, steps=200, lr=0.01)
+    out["digits"], out["digits_data"] = dig, digits
+    return out
+
+
+def torch_out(model: Any, x: np.ndarray) -> np.ndarray:
+    if isinstance(model, sf.Network):
+        model = model.to_torch()
+    with torch.no_grad():
+        return model(torch.as_tensor(x, dtype=torch.float32)).numpy()
+
+
+# (scene, model key, data key or None, options)
+CASES = [
+    ("spiral", "bottle", "gauss", {}),
+    ("bottleneck", "bottle", "gauss", {}),
+    ("bottleneck", "deep", "gauss", {}),
+    ("extrapolation", "bottle", "gauss", {}),
+    ("surfaces-argmax", "bottle", "gauss", {}),
+    ("surfaces-softmax", "deep", "gauss", {}),
+    ("fold-232", "fold", "cloud", {}),
+    ("wide-layer", "wide", "gauss", {}),
+    ("digits", "digits", "digits_data", {}),
+]
+
+
+def _args(nets: dict[str, Any], gauss: sf.Dataset, model: str, data: str) -> tuple[Any, Any]:
+    d = gauss if data == "gauss" else nets[data]
+    return nets[model], d
+
+
+@pytest.mark.parametrize(("name", "model", "data", "opts"), CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_scene_tells_about_the_given_network(name: str, model: str, data: str,
+                                             opts: dict[str, Any], nets: dict[str, Any],
+                                             gauss: sf.Dataset, tmp_path: Path) -> None:
+    m, d = _args(nets, gauss, model, data)
+    npz = sf.render(name, tmp_path / f"{name}.npz", model=m, data=d, **opts)
+    with np.load(npz) as z:
+        last = len(z["names"]) - 1
+        got = z[f"stage{last}_values"]
+    want = torch_out(m, d.x)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(want).max()))
+    png = sf.render(name, tmp_path / f"{name}.png", model=m, data=d, size=(160, 90),
+                    still="poster", **opts)
+    assert Image.open(png).size == (160, 90)
+    tl = build_scene(name, model=m, data=d, **opts)
+    tr = tl.meta["trace"]
+    np.testing.assert_allclose(tr.output, want, rtol=1e-4,
+                               atol=1e-4 * max(1.0, np.abs(want).max()))
+    heading = tl.poster().heading
+    arch = "-".join(str(w) for w in [d.dim] + [op.d_out for op in tr.ops
+                                               if op.kind == "linear"])
+    assert arch in heading, heading                 # the user's architecture, not the zoo's
+    assert "100" not in arch and "2-100" not in heading
+
+
+def test_bottleneck_draws_exact_lines_for_an_affine_tail_and_contours_otherwise(
+        nets: dict[str, Any], gauss: sf.Dataset) -> None:
+    exact = build_scene("bottleneck", model=nets["bottle"], data=gauss)
+    assert exact.meta["affine_tail"] is not None and exact.meta["boundaries"]
+    assert "from the weights" in exact.segments[-1].frame(1.0).caption
+    computed = build_scene("bottleneck", model=nets["deep"], data=gauss)
+    assert computed.meta["affine_tail"] is None and len(computed.meta["contours"]) > 0
+    cap = computed.segments[-1].frame(1.0).caption
+    assert "not affine" in cap and "contours" in cap
+
+
+def test_surfaces_are_planes_only_for_a_one_linear_tail(nets: dict[str, Any],
+                                                        gauss: sf.Dataset) -> None:
+    exact = build_scene("surfaces-argmax", model=nets["bottle"], data=gauss)
+    computed = build_scene("surfaces-argmax", model=nets["deep"], data=gauss)
+    assert exact.meta["exact"] and not computed.meta["exact"]
+    s = computed.meta["surfaces"]
+    h = np.stack([s.h1.ravel(), s.h2.ravel()], 1)
+    head = nets["deep"].head
+    with torch.no_grad():
+        want = head(torch.as_tensor(h, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(s.z.reshape(-1, 3), want, atol=1e-4)
+
+
+def test_fold_creases_come_from_the_given_weights(nets: dict[str, Any]) -> None:
+    tl = build_scene("fold-232", model=nets["fold"], data=nets["cloud"])
+    f = tl.meta["fold"]
+    w = nets["fold"].params["0.weight"]
+    np.testing.assert_allclose(f.w, w, atol=1e-7)
+    for line in f.creases:
+        z = line @ f.w.T + f.b
+        assert np.abs(z).min(axis=1).max() < 1e-9
+
+
+def test_a_path_is_loaded_by_the_one_loader(tmp_path: Path, gauss: sf.Dataset) -> None:
+    torch.manual_seed(0)
+    model = sf.build("2-6-2-3", "relu", seed=0)
+    path = sf.save(model, tmp_path / "m.safetensors")
+    tl = build_scene("bottleneck", model=str(path), data=gauss)
+    np.testing.assert_allclose(tl.meta["trace"].output, torch_out(model, gauss.x), atol=1e-5)
+
+
+def test_extrapolation_takes_two_models_and_draws_the_cell_only_if_periodic(
+        nets: dict[str, Any], gauss: sf.Dataset) -> None:
+    tl = build_scene("extrapolation", model=[nets["bottle"], nets["wave"]], data=gauss)
+    assert len(tl.poster().panels) == 2
+    relu, wave = tl.meta["periods"]
+    assert relu is None and wave is not None
+    np.testing.assert_allclose(tl.meta["trace"].output, torch_out(nets["bottle"], gauss.x),
+                               atol=1e-5)
+    assert len(build_scene("extrapolation", model=nets["bottle"], data=gauss)
+               .poster().panels) == 1
+
+
+def test_stage_picks_the_plane(nets: dict[str, Any], gauss: sf.Dataset) -> None:
+    tl = build_scene("bottleneck", model=nets["deep"], data=gauss, stage=4)
+    assert tl.meta["bottleneck_stage"] == 4
+
+
+@pytest.mark.parametrize(("name", "widths", "message"), [
+    ("bottleneck", (64, 64, 3), "bottleneck needs a 2-unit hidden stage; model 2-64-64-3 has "
+                                "stages of width 64, 64, 3"),
+    ("surfaces-argmax", (64, 3), "surfaces-argmax needs a 2-unit hidden stage"),
+    ("fold-232", (8, 4, 2), "fold-232 needs a 3-unit hidden stage"),
+    ("wide-layer", (2, 3), "wide-layer needs a hidden stage wider than 3 units"),
+])
+def test_a_model_that_cannot_tell_the_story_gets_one_line(name: str, widths: tuple[int, ...],
+                                                          message: str,
+                                                          gauss: sf.Dataset) -> None:
+    layers: list[nn.Module] = []
+    d = 2
+    for w in widths:
+        layers += [nn.Linear(d, w), nn.ReLU()]
+        d = w
+    model = nn.Sequential(*layers[:-1])
+    with pytest.raises(SpacefoldError) as e:
+        build_scene(name, model=model, data=gauss)
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_fold_needs_its_three_unit_layer_to_read_a_plane(gauss: sf.Dataset) -> None:
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3), nn.ReLU(),
+                          nn.Linear(3, 3))
+    with pytest.raises(SpacefoldError, match="reads 8-D"):
+        build_scene("fold-232", model=model, data=gauss)
+
+
+def test_bad_stage_and_bad_data_are_one_line_errors(nets: dict[str, Any],
+                                                    gauss: sf.Dataset) -> None:
+    with pytest.raises(SpacefoldError, match="stage 99 out of range"):
+        build_scene("bottleneck", model=nets["bottle"], data=gauss, stage=99)
+    with pytest.raises(SpacefoldError, match="stage 1 of model"):
+        build_scene("bottleneck", model=nets["bottle"], data=gauss, stage=1)
+    with pytest.raises(SpacefoldError, match="data= needs model="):
+        build_scene("spiral", data=gauss)
+    with pytest.raises(SpacefoldError, match="data must be"):
+        build_scene("spiral", model=nets["bottle"], data=42)
+    x, y = torch.as_tensor(gauss.x), torch.as_tensor(gauss.y)
+    tl = build_scene("spiral", model=nets["bottle"], data=(x, y))     # tensors work too
+    assert "the given data" in tl.poster().heading

@@ -221,6 +221,21 @@ class Trace:
 
         return region_map(self, extent, size)
 
+    def linear_regions(self, extent: Extent) -> list[Any]:
+        """The exact convex pieces of ``extent`` on which a piecewise-linear network is one
+        affine map: :class:`~spacefold.trace.pieces.Piece` (``.polygon``, ``.pattern``,
+        ``.affine``). A network with other activations is a one-line :class:`TraceError`."""
+        from spacefold.trace.pieces import linear_regions
+
+        return linear_regions(self, extent)
+
+    def decision_boundaries(self, extent: Extent) -> np.ndarray:
+        """(S, 2, 2) exact segments inside ``extent`` where the top class changes
+        (piecewise-linear networks; see :meth:`linear_regions`)."""
+        from spacefold.trace.pieces import decision_boundaries
+
+        return decision_boundaries(self, extent)
+
     # -- export ----------------------------------------------------------------------------
     def to_npz(self, path: str | Path) -> Path:
         """The raw stage data: ``stage{k}_values``, ``stage{k}_grid``, names, kinds, labels."""

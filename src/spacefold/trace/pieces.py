@@ -1,0 +1,351 @@
+"""The linear regions of a piecewise-linear network on a 2-D input, exactly.
+
+A network of Linear layers and piecewise-linear activations (ReLU, leaky ReLU, PReLU, ReLU6,
+hardtanh, identity, ...) is one affine map on each convex piece of the input plane: the
+pieces where every unit stays within one linear part of its activation. :func:`linear_regions`
+finds them by splitting polygons layer by layer, in float64: each piece of the layers so far
+carries its affine map ``z = A·x + c`` to the current stage, and each unit cuts it along the
+line where its pre-activation crosses a breakpoint of the activation. Every piece keeps its
+polygon, its activation pattern and its affine map.
+
+:func:`decision_boundaries` intersects, inside every piece, the half-planes where one class's
+affine logit beats the others: the exact segments where the top class changes.
+
+>>> import spacefold as sf
+>>> t = sf.trace(sf.build("2-3-2", activation="relu", seed=0), sf.dataset("moons", n=20))
+>>> pieces = t.linear_regions((-1, 1, -1, 1))
+>>> 1 <= len(pieces) <= 7 and abs(sum(p.area for p in pieces) - 4) < 1e-12
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from spacefold.errors import TraceError
+
+if TYPE_CHECKING:
+    from spacefold.trace.core import Trace
+
+Extent = tuple[float, float, float, float]
+
+# Activations known to be piecewise linear without the activation table (before it exists).
+PIECEWISE = ("relu", "leaky_relu", "prelu", "relu6", "hardtanh", "identity", "rrelu",
+             "hardsigmoid", "hardshrink", "softshrink", "threshold")
+HEADS = ("softmax", "log_softmax", "sigmoid")   # monotone per class: the argmax is the logits'
+MAX_PIECES = 2_000_000
+SPAN = 1000.0            # breakpoints of an activation are looked for in [-SPAN, SPAN]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One linear region: a convex ``polygon`` (M, 2) (counter-clockwise), the ``pattern``
+    (one int8 per unit of every piecewise-linear activation: which linear part of the
+    activation the unit is in, 0 = the lowest; for ReLU 0 = off, 1 = on) and the ``affine``
+    map (A (d, 2), c (d,)) with ``output = A·x + c`` on the piece (the logits before a
+    softmax / sigmoid head)."""
+
+    polygon: np.ndarray
+    pattern: np.ndarray
+    affine: tuple[np.ndarray, np.ndarray]
+    layer: int = 0              # the last layer whose units cut it
+
+    @property
+    def area(self) -> float:
+        return polygon_area(self.polygon)
+
+    def interior_point(self) -> np.ndarray:
+        return np.asarray(self.polygon.mean(axis=0))
+
+
+def polygon_area(poly: np.ndarray) -> float:
+    x, y = poly[:, 0], poly[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+@dataclass(frozen=True)
+class _Act:
+    """The linear parts of one elementwise activation: breakpoints (m,) ascending and per
+    part j (m + 1 of them) slopes (m + 1, d) and offsets (m + 1, d) per unit."""
+
+    breaks: np.ndarray
+    slope: np.ndarray
+    offset: np.ndarray
+
+
+def _is_piecewise(kind: str) -> bool:
+    try:
+        from spacefold.model.activations import ACTIVATIONS
+    except ImportError:
+        return kind in PIECEWISE
+    entry = ACTIVATIONS.get(kind) if hasattr(ACTIVATIONS, "get") else None
+    if entry is None:
+        return kind in PIECEWISE
+    return bool(getattr(entry, "piecewise_linear", kind in PIECEWISE))
+
+
+def _parts(op: Any) -> _Act:
+    """The breakpoints and linear parts of an elementwise piecewise-linear op, read from its
+    own values: kinks where the slope changes on a fine grid, each refined to where the two
+    neighbouring lines meet (a jump: by bisection)."""
+    hit = _PARTS.get(id(op))
+    if hit is not None and hit[0] is op:
+        return hit[1]
+    d = op.d_in
+    fine = np.linspace(-10.0, 10.0, 20_001)                   # step 0.001 near 0
+    t = np.concatenate([np.linspace(-SPAN, -10.0, 19_801)[:-1], fine,
+                        np.linspace(10.0, SPAN, 19_801)[1:]])
+    f = np.asarray(op(np.repeat(t[:, None], d, axis=1)), dtype=np.float64)   # (T, d)
+    s = np.diff(f, axis=0) / np.diff(t)[:, None]              # slope per cell (T-1, d)
+    scale = max(1.0, float(np.abs(s).max()))
+    change = (np.abs(np.diff(s, axis=0)) > 1e-7 * scale).any(axis=1)   # at grid point i+1
+    idx = np.flatnonzero(change) + 1
+    # group neighbouring flags (a kink between grid points flags two in a row)
+    groups: list[list[int]] = []
+    for i in idx:
+        if groups and i - groups[-1][-1] <= 2:
+            groups[-1].append(int(i))
+        else:
+            groups.append([int(i)])
+    breaks = []
+    for g in groups:
+        lo, hi = g[0] - 2, g[-1] + 2                           # cells lo-1 and hi are clean
+        lo, hi = max(lo, 1), min(hi, len(t) - 2)
+        s1, s2 = s[lo - 1, 0], s[hi, 0]
+        o1, o2 = f[lo, 0] - s1 * t[lo], f[hi, 0] - s2 * t[hi]
+        if abs(s1 - s2) > 1e-12 * scale:
+            x = (o2 - o1) / (s1 - s2)
+            if t[lo] - 1e-9 <= x <= t[hi] + 1e-9 and abs((s1 * x + o1) - (s2 * x + o2)) \
+                    <= 1e-9 * max(1.0, abs(o1)):
+                breaks.append(float(x))
+                continue
+        a, b = t[lo], t[hi]                                    # a jump: bisection
+        for _ in range(80):
+            m = 0.5 * (a + b)
+            fm = float(np.asarray(op(np.full((1, d), m)))[0, 0])
+            if abs(fm - (s1 * m + o1)) <= abs(fm - (s2 * m + o2)):
+                a = m
+            else:
+                b = m
+        breaks.append(float(b))
+    br = np.array(sorted(set(breaks)), dtype=np.float64)
+    # each part's line, per unit, from two points inside it
+    edges = np.concatenate([[-SPAN], br, [SPAN]])
+    slope = np.empty((len(br) + 1, d))
+    offset = np.empty((len(br) + 1, d))
+    for j in range(len(br) + 1):
+        a, b = edges[j], edges[j + 1]
+        p, q = a + 0.25 * (b - a), a + 0.75 * (b - a)
+        fp = np.asarray(op(np.full((1, d), p)), dtype=np.float64)[0]
+        fq = np.asarray(op(np.full((1, d), q)), dtype=np.float64)[0]
+        slope[j] = (fq - fp) / (q - p)
+        offset[j] = fp - slope[j] * p
+    got = _Act(br, slope, offset)
+    if len(_PARTS) > 64:
+        _PARTS.clear()
+    _PARTS[id(op)] = (op, got)
+    return got
+
+
+_PARTS: dict[int, tuple[Any, _Act]] = {}
+
+
+def _chain(trace: Trace) -> list[tuple[str, Any]]:
+    """The trace's ops as ("linear", W) / ("bias", b) / ("act", _Act) / ("head", None) steps,
+    or a one-line error naming the first op that is not piecewise linear."""
+    if trace.stages[0].dim != 2:
+        raise TraceError(f"linear regions need a 2-D input; this network takes "
+                         f"{trace.stages[0].dim}-D")
+    steps: list[tuple[str, Any]] = []
+    n = len(trace.ops)
+    for i, op in enumerate(trace.ops):
+        parents = getattr(op, "parents", ())
+        if parents and tuple(parents) != (i,):
+            raise TraceError("linear regions need a chain of layers; stage "
+                             f"{i + 1} ({op.name}) reads other stages")
+        if op.kind == "linear":
+            steps.append(("linear", np.asarray(op.params["W"], dtype=np.float64)))
+        elif op.kind == "bias":
+            steps.append(("bias", np.asarray(op.params["b"], dtype=np.float64)))
+        elif op.kind in HEADS and i == n - 1:
+            steps.append(("head", None))
+        elif op.kind not in ("affine", "normalise", "add", "concat") and \
+                _is_piecewise(op.kind):
+            steps.append(("act", _parts(op)))
+        else:
+            label = op.name.split(" · ")[-1]          # "tanh", as the stage is named
+            where = f"layer {op.layer} is {label}" if op.layer else f"the input is {label}"
+            raise TraceError(f"linear regions need piecewise-linear activations; {where}")
+    return steps
+
+
+def _clip(poly: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A convex polygon (M, 2) split by the line where the affine function with vertex values
+    ``v`` (M,) is 0: the parts with v ≤ 0 and v ≥ 0 (each counter-clockwise)."""
+    m = len(poly)
+    lo: list[np.ndarray] = []
+    hi: list[np.ndarray] = []
+    for i in range(m):
+        j = (i + 1) % m
+        a, b, va, vb = poly[i], poly[j], v[i], v[j]
+        if va <= 0:
+            lo.append(a)
+        if va >= 0:
+            hi.append(a)
+        if (va < 0 < vb) or (vb < 0 < va):
+            p = a + (va / (va - vb)) * (b - a)
+            lo.append(p)
+            hi.append(p)
+    return np.array(lo), np.array(hi)
+
+
+def _split(poly: np.ndarray, a: np.ndarray, c: np.ndarray, breaks: np.ndarray,
+           min_area: float, out: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Split ``poly`` along the lines a_j·x + c_j = t for every unit j (rows of a (k, 2), c (k,))
+    and breakpoint t; append (polygon, part index per unit) of every sub-piece to ``out``."""
+    z = poly @ a.T + c                                         # (M, k)
+    k = len(c)
+    if len(breaks):
+        vals = z[:, :, None] - breaks[None, None, :]          # (M, k, m)
+        # the rounding of a·x + c is relative to its terms, not to its (small) value
+        mag = np.abs(a).sum(axis=1) * float(np.abs(poly).max()) + np.abs(c)
+        tol = 1e-11 * (mag[:, None] + np.abs(breaks)[None, :]) + 1e-300
+        cross = ((vals < -tol).any(axis=0) & (vals > tol).any(axis=0))   # (k, m)
+    else:
+        cross = np.zeros((k, 0), dtype=bool)
+    hit = np.argwhere(cross)
+    if not len(hit):
+        centre = z.mean(axis=0)                                # inside a convex polygon
+        part = np.searchsorted(breaks, centre).astype(np.int8) if len(breaks) \
+            else np.zeros(k, dtype=np.int8)
+        out.append((poly, part))
+        return
+    j, b = hit[0]
+    v = a[j] @ poly.T + c[j] - breaks[b]
+    for sub in _clip(poly, v):
+        if len(sub) >= 3 and abs(polygon_area(sub)) > min_area:
+            _split(sub, a, c, breaks, min_area, out)
+
+
+def _box(extent: Extent) -> np.ndarray:
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    if not (np.isfinite([x0, x1, y0, y1]).all() and x1 > x0 and y1 > y0):
+        raise TraceError(f"extent {tuple(extent)} must be finite with xmin < xmax, ymin < ymax")
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+
+
+def pieces_by_layer(trace: Trace, extent: Extent) -> Iterator[tuple[int, list[Piece]]]:
+    """(layer, pieces) after each layer's piecewise-linear activation, and last the final
+    pieces (layer 0 for a network with no activation), each with the affine map of the stage
+    reached so far."""
+    steps = _chain(trace)
+    box = _box(extent)
+    min_area = 1e-15 * polygon_area(box)
+    polys: list[np.ndarray] = [box]
+    amap: list[tuple[np.ndarray, np.ndarray]] = [(np.eye(2), np.zeros(2))]
+    pats: list[np.ndarray] = [np.zeros(0, dtype=np.int8)]
+    layer = 0
+    for kind, param in steps:
+        if kind == "linear":
+            amap = [(param @ a, param @ c) for a, c in amap]
+            layer += 1
+        elif kind == "bias":
+            amap = [(a, c + param) for a, c in amap]
+        elif kind == "act":
+            act: _Act = param
+            npolys, namap, npats = [], [], []
+            for poly, (a, c), pat in zip(polys, amap, pats, strict=True):
+                subs: list[tuple[np.ndarray, np.ndarray]] = []
+                _split(poly, a, c, act.breaks, min_area, subs)
+                for sp, part in subs:
+                    cols = np.arange(len(c))
+                    s, o = act.slope[part, cols], act.offset[part, cols]
+                    npolys.append(sp)
+                    namap.append((a * s[:, None], c * s + o))
+                    npats.append(np.concatenate([pat, part]))
+            if len(npolys) > MAX_PIECES:
+                raise TraceError(f"more than {MAX_PIECES} linear regions; use a smaller extent")
+            polys, amap, pats = npolys, namap, npats
+            yield layer, [Piece(p, q, m, layer) for p, q, m in zip(polys, pats, amap,
+                                                                    strict=True)]
+    yield layer if any(k == "act" for k, _ in steps) else 0, \
+        [Piece(p, q, m, layer) for p, q, m in zip(polys, pats, amap, strict=True)]
+
+
+def linear_regions(trace: Trace, extent: Extent) -> list[Piece]:
+    """The exact linear regions of ``trace``'s network inside ``extent``."""
+    last: list[Piece] = []
+    for _, pieces in pieces_by_layer(trace, extent):
+        last = pieces
+    return last
+
+
+def _cells(piece: Piece, thr: float | None) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Inside one piece: (class, polygon, edge label per edge) of each class's cell, where an
+    edge's label is the class on its other side (-1: the piece's own boundary)."""
+    a, c = piece.affine
+    if thr is not None:                       # one output: class 1 where it exceeds thr
+        a = np.vstack([np.zeros((1, 2)), a[:1]])
+        c = np.array([thr, c[0]])
+    k = len(c)
+    logits = piece.polygon @ a.T + c                          # (M, k)
+    win = logits.argmax(axis=1)
+    if (win == win[0]).all():
+        return [(int(win[0]), piece.polygon, np.full(len(piece.polygon), -1))]
+    out = []
+    for cls in range(k):
+        poly, lab = piece.polygon, np.full(len(piece.polygon), -1)
+        for other in range(k):
+            if other == cls or len(poly) < 3:
+                continue
+            v = poly @ (a[other] - a[cls]) + (c[other] - c[cls])    # ≤ 0: cls beats other
+            poly, lab = _clip_labelled(poly, lab, v, other)
+        if len(poly) >= 3 and abs(polygon_area(poly)) > 0:
+            out.append((cls, poly, lab))
+    return out
+
+
+def _clip_labelled(poly: np.ndarray, lab: np.ndarray, v: np.ndarray,
+                   new: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the part of ``poly`` where v ≤ 0; ``lab[i]`` labels the edge from vertex i to
+    i + 1, the new edge along v = 0 gets ``new``."""
+    pts: list[np.ndarray] = []
+    labs: list[int] = []
+    m = len(poly)
+    for i in range(m):
+        j = (i + 1) % m
+        va, vb = v[i], v[j]
+        if va <= 0:
+            pts.append(poly[i])
+            labs.append(new if (va == 0 and vb > 0) else int(lab[i]))
+        if va < 0 < vb:
+            pts.append(poly[i] + (va / (va - vb)) * (poly[j] - poly[i]))
+            labs.append(new)
+        elif vb < 0 < va:
+            pts.append(poly[i] + (va / (va - vb)) * (poly[j] - poly[i]))
+            labs.append(int(lab[i]))
+    if len(pts) < 3:
+        return np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+    return np.array(pts), np.array(labs)
+
+
+def decision_boundaries(trace: Trace, extent: Extent) -> np.ndarray:
+    """(S, 2, 2) segments inside ``extent`` where the network's top class changes: in every
+    linear region, the edges between the cells of two classes."""
+    pieces = linear_regions(trace, extent)
+    thr = None
+    if trace.ops[-1].d_out == 1:
+        thr = 0.0            # a sigmoid head's 0.5 is its logit's 0; no head: the output's 0
+    segs = []
+    for piece in pieces:
+        cells = _cells(piece, thr)
+        if len(cells) < 2:
+            continue
+        for cls, poly, lab in cells:
+            for i in np.flatnonzero(lab > cls):   # each boundary once (from its lower class)
+                segs.append((poly[i], poly[(i + 1) % len(poly)]))
+    return np.array(segs, dtype=np.float64).reshape(-1, 2, 2)

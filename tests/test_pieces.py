@@ -1,0 +1,196 @@
+"""The linear regions of piecewise-linear networks (issue 11): exact convex pieces that tile
+the extent, each one affine map with one activation pattern, checked against the network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+import spacefold as sf
+from spacefold.errors import TraceError
+from spacefold.trace.core import Stage, Trace
+from spacefold.trace.ops import Op
+from spacefold.trace.pieces import polygon_area
+
+BREAKS = {"relu": [0.0], "leaky_relu": [0.0], "hardtanh": [-1.0, 1.0]}
+
+
+def _net(widths: list[int], acts: list[str], seed: int, scale: float) -> nn.Sequential:
+    torch.manual_seed(seed)
+    mods: list[nn.Module] = []
+    for i in range(len(widths) - 1):
+        lin = nn.Linear(widths[i], widths[i + 1])
+        with torch.no_grad():
+            lin.weight.mul_(scale)
+            lin.bias.mul_(scale)
+        mods.append(lin)
+        if i < len(widths) - 2:
+            a = acts[i % len(acts)]
+            mods.append({"relu": nn.ReLU(), "leaky_relu": nn.LeakyReLU(0.2),
+                         "hardtanh": nn.Hardtanh()}[a])
+    return nn.Sequential(*mods).double()
+
+
+def _trace_of(net: nn.Sequential) -> Trace:
+    """The net's trace; Hardtanh by hand where the trace's front door does not know it yet."""
+    try:
+        return sf.trace(net, np.zeros((1, 2)), grid=False)
+    except TraceError:
+        pass
+    ops: list[Op] = []
+    layer = 0
+    for m in net:
+        if isinstance(m, nn.Linear):
+            layer += 1
+            w, b = m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy()
+            d_in, d_out = w.shape[1], w.shape[0]
+            ops.append(Op("linear", layer, f"layer {layer} · W·x", d_in, d_out,
+                          lambda z, w=w: z @ w.T, {"W": w}))
+            ops.append(Op("bias", layer, f"layer {layer} · +b", d_out, d_out,
+                          lambda z, b=b: z + b, {"b": b}))
+        elif isinstance(m, nn.Hardtanh):
+            d = ops[-1].d_out
+            ops.append(Op("hardtanh", layer, f"layer {layer} · hardtanh", d, d,
+                          lambda z: np.clip(z, -1.0, 1.0)))
+        elif isinstance(m, nn.LeakyReLU):
+            d = ops[-1].d_out
+            ops.append(Op("leaky_relu", layer, f"layer {layer} · leaky ReLU", d, d,
+                          lambda z, s=m.negative_slope: np.where(z > 0, z, s * z),
+                          {"slope": m.negative_slope}))
+        else:
+            d = ops[-1].d_out
+            ops.append(Op("relu", layer, f"layer {layer} · ReLU", d, d,
+                          lambda z: np.maximum(z, 0.0)))
+    z = np.zeros((1, 2))
+    stages = [Stage(0, "input", "input", 0, 2, z.astype(np.float32))]
+    for k, op in enumerate(ops, start=1):
+        z = op(z)
+        stages.append(Stage(k, op.name, op.kind, op.layer, op.d_out, z.astype(np.float32)))
+    return Trace(stages, ops)
+
+
+def _patterns(tr: Trace, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The network's own pattern (M, units) at points x, the output, and each point's
+    smallest distance of a pre-activation to a breakpoint (relative)."""
+    vals = tr.carry(x)
+    parts, near = [], np.full(len(x), np.inf)
+    for i, op in enumerate(tr.ops):
+        if op.kind in BREAKS:
+            z = vals[i]                                  # the stage before the activation
+            br = np.array(BREAKS[op.kind])
+            parts.append(np.searchsorted(br, z).astype(np.int8))
+            scale = np.abs(z).max(axis=1, keepdims=True) + 1.0
+            near = np.minimum(near, (np.abs(z[:, :, None] - br).min(axis=2) / scale).min(1))
+    pat = np.concatenate(parts, axis=1) if parts else np.zeros((len(x), 0), np.int8)
+    return pat, vals[-1], near
+
+
+def _contains(poly: np.ndarray, pts: np.ndarray, tol: float) -> np.ndarray:
+    """Points inside the counter-clockwise convex polygon (tol > 0 widens it)."""
+    a, b = poly, np.roll(poly, -1, axis=0)
+    e = b - a                                            # (M, 2)
+    cross = e[:, 0] * (pts[:, None, 1] - a[:, 1]) - e[:, 1] * (pts[:, None, 0] - a[:, 0])
+    return np.asarray((cross >= -tol * np.hypot(e[:, 0], e[:, 1])).all(axis=1))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(depth=st.integers(1, 3), width=st.integers(1, 32), classes=st.integers(1, 5),
+       acts=st.lists(st.sampled_from(["relu", "leaky_relu", "hardtanh"]), min_size=1,
+                     max_size=3),
+       seed=st.integers(0, 2 ** 16), scale=st.floats(0.5, 3.0),
+       box=st.tuples(st.floats(-4, 1), st.floats(0.05, 6), st.floats(-4, 1), st.floats(0.05, 6)))
+def test_linear_regions_are_the_networks_pieces(depth: int, width: int, classes: int,
+                                                acts: list[str], seed: int, scale: float,
+                                                box: tuple) -> None:
+    net = _net([2] + [width] * depth + [classes], acts, seed, scale)
+    tr = _trace_of(net)
+    extent = (box[0], box[0] + box[1], box[2], box[2] + box[3])
+    pieces = tr.linear_regions(extent)
+    rng = np.random.default_rng(seed)
+    area = box[1] * box[3]
+    # the pieces tile the extent: areas sum to its area, and no point lies in two
+    areas = np.array([polygon_area(p.polygon) for p in pieces])
+    assert (areas > 0).all(), "every polygon is counter-clockwise and not empty"
+    assert abs(areas.sum() - area) <= 1e-9 * area
+    pts = np.column_stack([rng.uniform(extent[0], extent[1], 1500),
+                           rng.uniform(extent[2], extent[3], 1500)])
+    tol = 1e-12 * max(box[1], box[3])
+    inside = np.array([_contains(p.polygon, pts, tol) for p in pieces])     # (P, 1500)
+    strictly = np.array([_contains(p.polygon, pts, -tol) for p in pieces])
+    assert (inside.sum(axis=0) >= 1).all() and (strictly.sum(axis=0) <= 1).all()
+    # each piece's pattern and affine map are the network's at a random interior point
+    w = rng.dirichlet(np.ones(64), size=len(pieces))
+    for p, wi in zip(pieces, w, strict=True):
+        x = (wi[:len(p.polygon)] / wi[:len(p.polygon)].sum()) @ p.polygon
+        pat, out, near = _patterns(tr, x[None])
+        with torch.no_grad():
+            ref = net(torch.from_numpy(x[None])).numpy()
+        a, c = p.affine
+        np.testing.assert_allclose(a @ x + c, ref[0], rtol=1e-9, atol=1e-9 * (1 + abs(ref).max()))
+        if near[0] > 1e-9:
+            np.testing.assert_array_equal(p.pattern, pat[0])
+    # no two adjacent pieces share a pattern: just across each edge the pattern differs
+    span = max(box[1], box[3])
+    for p in pieces[:400]:
+        poly = p.polygon
+        e = np.roll(poly, -1, axis=0) - poly
+        length = np.hypot(e[:, 0], e[:, 1])
+        keep = length > 1e-6 * span
+        mid = (poly + 0.5 * e)[keep]
+        normal = np.column_stack([e[keep, 1], -e[keep, 0]]) / length[keep, None]   # outward
+        out_pts = mid + 1e-8 * span * normal
+        ok = ((out_pts[:, 0] > extent[0]) & (out_pts[:, 0] < extent[1])
+              & (out_pts[:, 1] > extent[2]) & (out_pts[:, 1] < extent[3]))
+        if not ok.any():
+            continue
+        pat, _, near = _patterns(tr, out_pts[ok])
+        clear = near > 1e-7
+        assert not (pat[clear] == p.pattern).all(axis=1).any(), "a neighbour has my pattern"
+    # at least as many pieces as patterns met by 10^5 samples
+    many = np.column_stack([rng.uniform(extent[0], extent[1], 100_000),
+                            rng.uniform(extent[2], extent[3], 100_000)])
+    pat, _, _ = _patterns(tr, many)
+    seen = {bytes(r) for r in pat}
+    assert len(pieces) >= len(seen)
+    assert seen <= {bytes(p.pattern) for p in pieces}
+
+
+def test_a_tanh_layer_is_one_line_saying_so() -> None:
+    tr = sf.trace(sf.build("2-4-4-2", activation=["relu", "tanh"]), np.zeros((1, 2)), grid=False)
+    with pytest.raises(TraceError, match=r"^linear regions need piecewise-linear activations; "
+                                         r"layer 2 is tanh$"):
+        tr.linear_regions((-1, 1, -1, 1))
+    with pytest.raises(TraceError, match="layer 2 is tanh"):
+        tr.decision_boundaries((-1, 1, -1, 1))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(width=st.integers(2, 24), depth=st.integers(1, 2), classes=st.integers(1, 5),
+       seed=st.integers(0, 2 ** 16))
+def test_decision_boundaries_are_where_the_top_class_changes(width: int, depth: int,
+                                                             classes: int, seed: int) -> None:
+    net = _net([2] + [width] * depth + [classes], ["relu"], seed, 2.0)
+    tr = _trace_of(net)
+    ext = (-1.0, 1.0, -1.0, 1.0)
+    segs = tr.decision_boundaries(ext)
+    assert segs.ndim == 3 and segs.shape[1:] == (2, 2)
+    # every segment is a boundary: just either side of its midpoint the classes differ
+    if len(segs):
+        mid = segs.mean(axis=1)
+        d = segs[:, 1] - segs[:, 0]
+        n = np.column_stack([-d[:, 1], d[:, 0]]) / np.hypot(d[:, 0], d[:, 1])[:, None]
+        eps = 1e-7
+        a = tr.predict(tr.carry(mid + eps * n)[-1])
+        b = tr.predict(tr.carry(mid - eps * n)[-1])
+        assert (a != b).mean() > 0.99
+    # and every change of class along random lines crosses a segment
+    lab = tr.region_map(ext, (200, 200))
+    changes = int((lab[:, 1:] != lab[:, :-1]).sum() + (lab[1:] != lab[:-1]).sum())
+    if changes:
+        assert len(segs) > 0
+    else:
+        assert len(segs) == 0

@@ -29,6 +29,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,8 +99,9 @@ class _Interrupted(Exception):
     """Ctrl-C inside a command (Typer would otherwise turn it into a silent exit 130)."""
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the program is, so it cleans up exactly as for Ctrl-C."""
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is, so every ``finally`` cleans up as for Ctrl-C
+    (not a KeyboardInterrupt: Typer turns those into a silent exit 130)."""
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
@@ -135,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``spacefold`` command (and ``python -m spacefold``)."""
     command = typer.main.get_command(app)
     _handle_sigterm()
+    if not sys.warnoptions:   # an error is one line: no numpy/torch warnings around it
+        warnings.simplefilter("ignore")
     try:
         rv = command.main(args=list(argv) if argv is not None else None, prog_name="spacefold",
                           standalone_mode=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -155,7 +156,13 @@ class _Encoder:
     def _failure(self) -> str:
         text = self._messages()
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        why = lines[-1] if lines else f"exit status {self.proc.returncode}"
+        rc = self.proc.returncode
+        why = lines[-1] if lines else f"exit status {rc}"
+        if not lines and rc is not None and rc < 0:
+            try:
+                why = f"killed by {signal.Signals(-rc).name}"
+            except ValueError:
+                pass
         if any("No space left" in ln for ln in lines):
             why = "No space left on device"
         return f"the video encoder failed: {why} (the output was not written)"

@@ -20,10 +20,14 @@ from spacefold.export import unpack
 from spacefold.server import browser, jobs
 from spacefold.server.app import create_app
 
+BASE = "http://127.0.0.1:8765"          # what the test client's requests say they went to
+SAME = {"Origin": BASE}                 # the page's own origin, as a browser sends it
+WS = "ws://127.0.0.1:8765/ws"
+
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as c:
+    with TestClient(create_app(), base_url=BASE) as c:
         yield c
 
 
@@ -95,7 +99,7 @@ def _until(ws: Any, pred: Any, limit: int = 500) -> dict:
 
 
 def test_websocket_session_trains_steps_and_reports_errors(client: TestClient) -> None:
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS, headers=SAME) as ws:
         ws.send_text(json.dumps({"cmd": "config", "config": {"arch": "2-999-5"}}))
         err = _until(ws, lambda m: m["type"] == "error")
         assert "2-999-5" in err["message"]
@@ -117,7 +121,7 @@ def test_websocket_session_trains_steps_and_reports_errors(client: TestClient) -
 
 
 def test_a_disconnect_mid_training_stops_the_job(client: TestClient) -> None:
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS, headers=SAME) as ws:
         ws.send_text(json.dumps({"cmd": "config", "config": {"epochs": 100_000}}))
         _until(ws, lambda m: m["type"] == "update")
         ws.send_text(json.dumps({"cmd": "train"}))
@@ -349,7 +353,7 @@ def test_an_upload_becomes_a_dataset_the_session_trains_on(client: TestClient) -
     assert client.post("/api/check", json={**cfg, "arch": "2-4-1"}).status_code == 422
     missing = client.post("/api/check", json={**cfg, "dataset": "upload:000000000000"})
     assert missing.status_code == 422 and "upload" in missing.json()["detail"]
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS, headers=SAME) as ws:
         ws.send_text(json.dumps({"cmd": "config", "config": cfg}))
         first = _until(ws, lambda m: m["type"] == "update")
         assert first["trace"]["n"] == 40
@@ -358,7 +362,7 @@ def test_an_upload_becomes_a_dataset_the_session_trains_on(client: TestClient) -
 def test_save_over_the_websocket_is_a_loadable_checkpoint(client: TestClient) -> None:
     import base64
 
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS, headers=SAME) as ws:
         ws.send_text(json.dumps({"cmd": "save"}))
         assert "config first" in _until(ws, lambda m: m["type"] == "error")["message"]
         cfg = {"dataset": "moons", "classes": 2, "n": 80, "arch": "2-5-2", "epochs": 50}
@@ -387,7 +391,7 @@ def test_save_over_the_websocket_is_a_loadable_checkpoint(client: TestClient) ->
 def test_edit_adds_and_removes_points_keeping_the_weights(client: TestClient) -> None:
     cfg = {"dataset": "moons", "classes": 2, "n": 50, "arch": "2-5-2", "epochs": 100,
            "test": 0.2}
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS, headers=SAME) as ws:
         ws.send_text(json.dumps({"cmd": "config", "config": cfg}))
         first = _until(ws, lambda m: m["type"] == "update")
         assert first["trace"]["n"] == 50
@@ -449,7 +453,7 @@ def test_render_makes_a_decodable_mp4_of_the_shown_network(client: TestClient,
     from spacefold.server import renders
 
     cfg = {"dataset": "moons", "classes": 2, "n": 60, "arch": "2-3-2", "epochs": 50}
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS, headers=SAME) as ws:
         ws.send_text(json.dumps({"cmd": "config", "config": cfg}))
         key = _until(ws, lambda m: m["type"] == "update")["job"]
         assert client.get(f"/api/render/{key}").json()["state"] == "idle"
@@ -586,7 +590,7 @@ def test_digits_config_and_edit_bounds(client: TestClient) -> None:
     r = client.post("/api/check", json={"dataset": "digits", "arch": "64-16-10",
                                         "activation": "tanh"})
     assert r.status_code == 200, r.text
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect(WS, headers=SAME) as ws:
         ws.send_text(json.dumps({"cmd": "config", "config": {
             "dataset": "digits", "n": 200, "arch": "64-8-10", "epochs": 20}}))
         first = _until(ws, lambda m: m["type"] == "update")
@@ -614,7 +618,8 @@ def test_live_updates_traced_in_the_worker_process_equal_the_local_ones() -> Non
     finally:
         tracer.close()
     assert tracer.proc.returncode == 0
-    # a worker that died mid-session: the update is still made (here), and shown
+    # a worker that died mid-session (or was killed for a stopped job): it is started
+    # again, and the update is still made and shown
     pool = jobs.worker()
     assert pool is not None
     pool.proc.kill()
@@ -622,7 +627,8 @@ def test_live_updates_traced_in_the_worker_process_equal_the_local_ones() -> Non
     try:
         job.publish(net, 7, 0.4, "training", remote=True)
         assert msgs[-1]["type"] == "update" and msgs[-1]["epoch"] == 7
-        assert unpack(msgs[-1]["bin"])["trace"]["n"] == 60 and jobs.worker() is None
+        assert unpack(msgs[-1]["bin"])["trace"]["n"] == 60
+        assert jobs.worker() is pool and pool.restarts == 1 and pool.proc.poll() is None
     finally:
         jobs.LIVE_WORKER = True
 

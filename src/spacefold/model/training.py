@@ -22,6 +22,11 @@ from spacefold.data.datasets import Dataset
 from spacefold.errors import DataError, DivergenceError, SpecError
 
 Progress = Callable[[int, int, float, float], None]  # (epoch, epochs, loss, accuracy)
+Interrupt = Callable[[], None]   # called between mini-batches; raises to end training
+CHUNK_WORK = 2 ** 25    # rows x weights of one forward/backward piece when ``interrupt`` is
+                        # given: a batch bigger than this is done in pieces (the gradients
+                        # summed, the same update), so no single piece takes more than some
+                        # tens of milliseconds and a stop is never far away
 
 
 @dataclass
@@ -43,7 +48,8 @@ class History:
 def train(model: nn.Module, data: Dataset, *, epochs: int = 2000, lr: float = 0.02,
           batch_size: int | None = None, weight_decay: float = 0.0,
           target_accuracy: float | None = 0.995, seed: int = 0, test: Dataset | None = None,
-          progress: Progress | None = None, loss_head: str = "logits") -> History:
+          progress: Progress | None = None, loss_head: str = "logits",
+          interrupt: Interrupt | None = None) -> History:
     """Train ``model`` on ``data`` in place with cross-entropy and Adam.
 
     Full batch when ``batch_size`` is None. Stops when the training accuracy reaches
@@ -51,6 +57,10 @@ def train(model: nn.Module, data: Dataset, *, epochs: int = 2000, lr: float = 0.
     step and learning rate when the loss becomes NaN or inf. ``loss_head="probs"`` is for
     models whose output is already probabilities (a sigmoid / softmax head): the loss is then
     the negative log of the true class's probability.
+
+    ``interrupt()`` (the live app's stop and pause) is called between mini-batches, and
+    between the pieces of a batch larger than ``CHUNK_WORK`` rows x weights; an exception
+    it raises ends training and propagates.
     """
     # Small networks train fastest on one thread: more OpenMP threads only contend (measured
     # 2-10x slower on 2 busy cores). The caller's setting is restored afterwards.
@@ -60,7 +70,7 @@ def train(model: nn.Module, data: Dataset, *, epochs: int = 2000, lr: float = 0.
         torch.set_num_threads(1)
     try:
         return _train(model, data, epochs, lr, batch_size, weight_decay, target_accuracy,
-                      seed, test, progress, loss_head)
+                      seed, test, progress, loss_head, interrupt)
     finally:
         if small:
             torch.set_num_threads(threads)
@@ -68,7 +78,8 @@ def train(model: nn.Module, data: Dataset, *, epochs: int = 2000, lr: float = 0.
 
 def _train(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: int | None,
            weight_decay: float, target_accuracy: float | None, seed: int,
-           test: Dataset | None, progress: Progress | None, loss_head: str) -> History:
+           test: Dataset | None, progress: Progress | None, loss_head: str,
+           interrupt: Interrupt | None = None) -> History:
     if not 1 <= epochs <= 1_000_000:
         raise SpecError(f"epochs {epochs} must be in [1, 1000000]")
     if not (0.0 < lr <= 10.0):
@@ -92,13 +103,30 @@ def _train(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: 
     bs = n if batch_size is None else min(batch_size, n)
     t0 = time.perf_counter()
     step = 0
+    weights = max(sum(p.numel() for p in model.parameters()), 1)
+    piece = max(CHUNK_WORK // weights, 1) if interrupt is not None else None
+    correct: int | None = None      # right answers, when a batch was done in pieces
     model.train()
     for epoch in range(1, epochs + 1):
         order = torch.randperm(n, generator=gen) if bs < n else None
         for start in range(0, n, bs):
             idx = order[start:start + bs] if order is not None else slice(None)
+            if interrupt is not None:
+                interrupt()
+            if piece is not None and min(bs, n - start) > piece:
+                step += 1
+                loss, correct = _step_in_pieces(model, x[idx], y[idx], crit, opt, piece,
+                                                interrupt)
+                if not torch.isfinite(loss):
+                    raise DivergenceError(
+                        f"training diverged at step {step} (epoch {epoch}): loss is "
+                        f"{loss.item()} with learning rate {lr}; try a smaller --lr, e.g. "
+                        f"{lr / 10:g}")
+                opt.step()
+                continue
             out = model(x[idx])
             loss = crit(out, y[idx])
+            correct = None
             step += 1
             if not torch.isfinite(loss):
                 raise DivergenceError(
@@ -108,11 +136,17 @@ def _train(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: 
             loss.backward()
             opt.step()
         with torch.no_grad():
-            if bs < n:  # mini-batch: evaluate the whole set once per epoch
+            if bs < n and piece is not None and n > piece:   # the same, in pieces
+                loss, correct = _eval_in_pieces(model, x, y, crit, piece, interrupt)
+            elif bs < n:  # mini-batch: evaluate the whole set once per epoch
                 out = model(x)
                 loss = crit(out, y)
-            acc = float((out.argmax(1) == y[idx] if bs == n else out.argmax(1) == y)
-                        .float().mean())
+                correct = None
+            if correct is not None:
+                acc = correct / n
+            else:
+                acc = float((out.argmax(1) == y[idx] if bs == n else out.argmax(1) == y)
+                            .float().mean())
         lv = float(loss.detach())
         if not math.isfinite(lv):
             raise DivergenceError(f"training diverged at step {step} (epoch {epoch}): loss is "
@@ -133,6 +167,45 @@ def _train(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: 
     model.eval()
     hist.seconds = time.perf_counter() - t0
     return hist
+
+
+def _step_in_pieces(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                    crit: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], opt: Adam,
+                    piece: int, interrupt: Interrupt | None) -> tuple[torch.Tensor, int]:
+    """The gradient of ``crit`` over the batch ``(x, y)`` summed from pieces of ``piece``
+    rows (each piece's mean loss weighted by its share: the batch's mean), ``interrupt``
+    called between pieces: (the batch's loss, how many rows it classified right)."""
+    rows = len(y)
+    opt.zero_grad(set_to_none=True)
+    total = torch.zeros(())
+    correct = 0
+    for c in range(0, rows, piece):
+        if interrupt is not None and c:
+            interrupt()
+        out = model(x[c:c + piece])
+        yc = y[c:c + piece]
+        part = crit(out, yc) * (len(yc) / rows)
+        part.backward()
+        total += part.detach()
+        correct += int((out.detach().argmax(1) == yc).sum())
+    return total, correct
+
+
+def _eval_in_pieces(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                    crit: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], piece: int,
+                    interrupt: Interrupt | None) -> tuple[torch.Tensor, int]:
+    """``crit`` and the right answers over ``(x, y)`` from pieces (no gradients)."""
+    rows = len(y)
+    total = torch.zeros(())
+    correct = 0
+    for c in range(0, rows, piece):
+        if interrupt is not None and c:
+            interrupt()
+        out = model(x[c:c + piece])
+        yc = y[c:c + piece]
+        total += crit(out, yc) * (len(yc) / rows)
+        correct += int((out.argmax(1) == yc).sum())
+    return total, correct
 
 
 class Adam:

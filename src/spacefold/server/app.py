@@ -18,7 +18,10 @@ controls (web/src/app.ts); training runs server-side and streams over a WebSocke
                             (spacefold.export.pack: JSON header + raw arrays)
 
 Every request is bounded (points, widths, depth, epochs; see jobs.Config) and a client that
-disconnects stops its training job.
+disconnects stops its training job. Only this server's own pages may open the WebSocket or
+POST, and only its own host names are answered (guard.Guard: the CSRF, cross-site WebSocket
+and DNS-rebinding guards). Bodies and commands are read by guard.parse_json (bounded size,
+nesting and digits): bad input is a 422 or an error message on the socket, never a crash.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ from pydantic import ValidationError
 
 from spacefold.errors import SpacefoldError
 from spacefold.export import BUNDLE, STATIC, to_html
-from spacefold.server import jobs, renders
+from spacefold.server import guard, jobs, renders
+from spacefold.server.guard import BadInput, parse_json
 from spacefold.server.jobs import Config, Job
 from spacefold.server.renders import RenderRequest
 
@@ -72,8 +76,40 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     renders.cleanup()          # the rendered videos live as long as the server
 
 
-def create_app() -> FastAPI:
+JSON_PATHS = ("/api/check", "/api/export", "/api/render/")   # POSTs that take JSON bodies
+
+
+async def _body(request: Request, limit: int = guard.MAX_JSON) -> Any:
+    """The request's JSON body, read within ``limit`` bytes (guard.parse_json's bounds)."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise BadInput(f"the body is more than {limit} bytes")
+    return parse_json(bytes(raw)) if raw.strip() else None
+
+
+def _config(obj: Any, what: str = "the body") -> Config:
+    """A JSON object as a Config; :class:`BadInput` (one line) otherwise."""
+    if obj is None:
+        obj = {}
+    if not isinstance(obj, dict):
+        raise BadInput(f"{what} must be a JSON object of config fields, not "
+                       f"{type(obj).__name__}")
+    try:
+        return Config.model_validate(obj)
+    except ValidationError as e:
+        raise BadInput(_message(e)) from None
+
+
+def create_app(host: str = HOST, port: int | None = None,
+               allow_hosts: tuple[str, ...] = ()) -> FastAPI:
+    """The app. ``host``/``port`` as bound decide the origin and host names it answers
+    (port None: the port each connection came in on); ``allow_hosts``: more host names
+    (``spacefold serve --allow-host``)."""
     app = FastAPI(title="spacefold", docs_url="/api/docs", redoc_url=None, lifespan=_lifespan)
+    app.add_middleware(guard.Guard, host=host, port=port, allow_hosts=allow_hosts,
+                       json_paths=JSON_PATHS)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -100,20 +136,28 @@ def create_app() -> FastAPI:
                            "hidden_layers": jobs.MAX_HIDDEN, "epochs": jobs.MAX_EPOCHS}}
 
     @app.post("/api/check")
-    def check(cfg: Config) -> dict[str, Any]:
+    async def check(request: Request) -> dict[str, Any]:
+        """Validate a config (the JSON body): 200, or 422 with a one-line message."""
+        cfg = _config(await _body(request))
         return {"ok": True, "config": cfg.model_dump()}
 
     @app.post("/api/export")
-    def export(cfg: Config) -> Response:
+    async def export(request: Request) -> Response:
+        """Train the config (JSON body) for its ``epochs`` and return the HTML export."""
+        cfg = _config(await _body(request))
         if cfg.epochs > 20_000:
             raise SpacefoldError(f"epochs {cfg.epochs}: an export trains at most 20000")
-        job = Job(cfg, lambda _: None)
-        import spacefold as sf
 
-        sf.train(job.net, job.train_data, epochs=cfg.epochs, lr=cfg.lr,
-                 batch_size=cfg.batch_size, weight_decay=cfg.l2, target_accuracy=None,
-                 seed=cfg.seed)
-        page = to_html(sf.trace(job.net, job.data), title=f"{cfg.dataset} · {cfg.arch}")
+        def work() -> str:
+            job = Job(cfg, lambda _: None)
+            import spacefold as sf
+
+            sf.train(job.net, job.train_data, epochs=cfg.epochs, lr=cfg.lr,
+                     batch_size=cfg.batch_size, weight_decay=cfg.l2, target_accuracy=None,
+                     seed=cfg.seed)
+            return to_html(sf.trace(job.net, job.data), title=f"{cfg.dataset} · {cfg.arch}")
+
+        page = await asyncio.to_thread(work)
         name = f"spacefold-{cfg.dataset}-{cfg.arch}.html"
         return Response(page, media_type="text/html",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -141,7 +185,15 @@ def create_app() -> FastAPI:
         return job
 
     @app.post("/api/render/{key}", status_code=202)
-    def render_start(key: str, req: RenderRequest | None = None) -> dict[str, Any]:
+    async def render_start(key: str, request: Request) -> dict[str, Any]:
+        """Start an MP4 of the job's shown network (JSON body: width, height, fps)."""
+        body = await _body(request)
+        if body is not None and not isinstance(body, dict):
+            raise BadInput(f"the body must be a JSON object, not {type(body).__name__}")
+        try:
+            req = RenderRequest.model_validate(body or {})
+        except ValidationError as e:
+            raise BadInput(_message(e)) from None
         job = _job(key)
         shown = job.shown
         if shown is None:
@@ -149,7 +201,7 @@ def create_app() -> FastAPI:
         net, epoch = shown
         try:
             t = renders.start(key, net, job.data, epoch, f"{job.cfg.dataset}-{job.spec.arch}",
-                              req or RenderRequest())
+                              req)
         except renders.Busy as e:
             raise HTTPException(409, str(e)) from None
         return t.status()
@@ -261,17 +313,19 @@ class Session:
                                                    f"(at most {MAX_MESSAGE})"})
             return
         try:
-            msg = json.loads(raw)
-            cmd = msg.get("cmd") if isinstance(msg, dict) else None
-        except json.JSONDecodeError:
+            msg = parse_json(raw, "the command", MAX_MESSAGE)
+        except BadInput as e:
+            self._say({"type": "error", "message": str(e)})
+            return
+        cmd = msg.get("cmd") if isinstance(msg, dict) else None
+        if not isinstance(cmd, str | None):
             cmd = None
         if cmd in ("config", "reset"):
             try:
-                cfg = Config(**(msg.get("config") or {})) if cmd == "config" or self.cfg is None \
-                    else self.cfg
-            except (ValidationError, TypeError) as e:
-                text = _message(e) if isinstance(e, ValidationError) else str(e)
-                self._say({"type": "error", "message": text})
+                cfg = _config(msg.get("config"), "config") \
+                    if cmd == "config" or self.cfg is None else self.cfg
+            except BadInput as e:
+                self._say({"type": "error", "message": str(e)})
                 return
             await self._new_job(cfg)
         elif cmd == "edit" and self.job is not None and self.cfg is not None:
@@ -300,16 +354,31 @@ class Session:
                 return
             getattr(self.job, cmd)()
         else:
-            self._say({"type": "error", "message": f"unknown command {cmd!r}; use config, "
-                                                   f"train, pause, step, reset, save or edit"})
+            shown = repr(cmd)[:60] if cmd is not None else "(none)"
+            self._say({"type": "error", "message": f"unknown command {shown}; send a JSON "
+                                                   f"object with cmd: config, train, pause, "
+                                                   f"step, reset, save or edit"})
 
     async def run(self) -> None:
         await self.sock.accept()
         sender = asyncio.create_task(self._sender())
         try:
             while True:
-                raw = await self.sock.receive_text()
-                await self._handle(raw)
+                got = await self.sock.receive()
+                if got["type"] == "websocket.disconnect":
+                    break
+                if got.get("text") is None:
+                    self._say({"type": "error", "message": "binary messages are not commands: "
+                                                           "send each command as JSON text"})
+                    continue
+                try:
+                    await self._handle(got["text"])
+                except SpacefoldError as e:
+                    self._say({"type": "error", "message": str(e)})
+                except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as e:
+                    # a case no bound caught: say so and keep the session, not a traceback
+                    self._say({"type": "error", "message": f"the command failed: "
+                                                           f"{type(e).__name__}: {e}"[:300]})
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
@@ -317,8 +386,45 @@ class Session:
             await self._stop_job()
 
 
-def serve(host: str = HOST, port: int = PORT) -> None:
-    """Run the app with uvicorn until Ctrl-C."""
+EXIT_GRACE = 1.5   # seconds from SIGTERM/SIGINT to a forced exit if shutdown has not ended
+
+
+def serve(host: str = HOST, port: int = PORT, allow_hosts: tuple[str, ...] = ()) -> None:
+    """Run the app with uvicorn until Ctrl-C or SIGTERM.
+
+    A signal first stops every job (each honours it within a mini-batch), then uvicorn closes
+    the connections (waiting at most 1 s for requests in flight); if the process is still
+    here ``EXIT_GRACE`` seconds after the signal, it exits anyway.
+    """
+    import os
+    import signal
+    import threading
+    import time
+    from types import FrameType
+
     import uvicorn
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning", **WS_OPTIONS)
+    class Server(uvicorn.Server):
+        deadline_started = False
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            jobs.cancel_all()
+            super().handle_exit(sig, frame)
+            if not self.deadline_started:
+                self.deadline_started = True
+                threading.Thread(target=deadline, args=(sig,), name="spacefold-exit",
+                                 daemon=True).start()
+
+    def deadline(sig: int) -> None:
+        time.sleep(EXIT_GRACE)
+        renders.cleanup()
+        jobs.close_workers()
+        os._exit(128 + sig if sig in (signal.SIGTERM, signal.SIGINT) else 1)
+
+    config = uvicorn.Config(create_app(host, port, allow_hosts), host=host, port=port,
+                            log_level="warning", timeout_graceful_shutdown=1, **WS_OPTIONS)
+    try:
+        Server(config).run()
+    finally:
+        jobs.cancel_all()
+        jobs.close_workers()

@@ -220,6 +220,12 @@ def find(key: str) -> Job | None:
     return None if job is None or job._stop else job
 
 
+def cancel_all() -> None:
+    """Ask every job to stop (the server is shutting down); does not wait."""
+    for j in list(JOBS):
+        j.cancel()
+
+
 def running_jobs() -> int:
     """Training threads alive in this process (a test checks disconnects stop theirs)."""
     return sum(1 for j in list(JOBS) if j.alive)
@@ -325,9 +331,12 @@ class Job:
         return any(t is not None and t.is_alive() for t in (self._thread, *self._publishers))
 
     def start(self) -> None:
-        for i in range(max(LIVE_TRACERS, 1)):   # start the tracing processes while the first
-            worker(i)                            # update is made
-        self.publish()
+        """Start the threads; the first update (the initial weights) is traced by a
+        publisher like every other, so a big network's first picture (seconds to trace)
+        neither holds up the session's commands nor a stop."""
+        for i in range(max(LIVE_TRACERS, 1)):   # start the tracing processes
+            worker(i)
+        self._offer(self.epoch, self.loss)
         self._thread = threading.Thread(target=self._main, name="spacefold-train", daemon=True)
         self._publishers = [threading.Thread(target=self._publish_loop, args=(i,),
                                              name=f"spacefold-trace-{i}", daemon=True)
@@ -399,9 +408,10 @@ class Job:
             sf.train(self.net, self.train_data, epochs=max(self.cfg.epochs - self._epoch0, 1),
                      lr=self.cfg.lr,
                      batch_size=self.cfg.batch_size, weight_decay=self.cfg.l2,
-                     target_accuracy=None, seed=self.cfg.seed, progress=self._progress)
+                     target_accuracy=None, seed=self.cfg.seed, progress=self._progress,
+                     interrupt=self._interrupt)
             self.state = "done"
-            self.publish()
+            self.publish(remote=True)
             self.emit({"type": "status", "state": "done", "epoch": self.epoch})
         except Stopped:
             self.state = "stopped"
@@ -420,6 +430,24 @@ class Job:
                 self._cv.wait(0.5)
             return not self._stop
 
+    def _interrupt(self) -> None:
+        """Between mini-batches (and pieces of a big batch): stop within milliseconds,
+        hold while paused, and keep the live view fresh during a long epoch."""
+        if self._stop:
+            raise Stopped()
+        if self._snap is None and time.perf_counter() - self._last >= UPDATE_INTERVAL:
+            self._offer(self.epoch, self.loss)
+        if not self._wait():
+            raise Stopped()
+
+    def _offer(self, epoch: int, loss: float) -> None:
+        """Put a snapshot of the weights in the publishers' slot (replacing a waiting one)."""
+        snap = (self.snapshot(), epoch, loss, self.state)
+        with self._cv:
+            self._snap = snap
+            self._last = time.perf_counter()
+            self._cv.notify_all()
+
     def _progress(self, epoch: int, epochs: int, loss: float, acc: float) -> None:
         epoch += self._epoch0
         self.epoch, self.loss, self.acc = epoch, loss, acc
@@ -437,16 +465,12 @@ class Job:
         # stalled network
         now = time.perf_counter()
         if pause_now:
-            self.publish()       # a step's result is shown before the pause is announced
+            self.publish(remote=True)   # a step's result is shown before the pause is announced
         elif now - self._last >= UPDATE_INTERVAL:
             # the next weights to show wait in one slot while the publisher traces the last
             # ones (a pipeline: it starts on them the moment it is free); a waiting snapshot
             # is replaced by a fresher one, never queued
-            snap = (self.snapshot(), epoch, loss, self.state)
-            with self._cv:
-                self._snap = snap
-                self._last = now
-                self._cv.notify_all()
+            self._offer(epoch, loss)
         if pause_now:
             self.emit({"type": "status", "state": "paused", "epoch": epoch})
         if not self._wait():
@@ -486,9 +510,11 @@ class Job:
         msg: dict[str, Any] | None = None
         if pool is not None:
             try:
-                msg = pool.call(*args, as_bytes=True)
+                msg = pool.call(*args, as_bytes=True, abort=lambda: self._stop)
             except Exception:     # a broken worker: trace here from now on
                 _drop_worker()
+            if msg is None and self._stop:
+                return
         if msg is None:
             msg = live_message(*args, as_bytes=True)
         if msg["type"] != "update":
@@ -581,32 +607,63 @@ _WORKER_LOCK = threading.Lock()
 
 
 class Tracer:
-    """A child process that runs :func:`live_message` calls one at a time."""
+    """A child process that runs :func:`live_message` calls one at a time.
+
+    A call made for a job that stops meanwhile is abandoned within ~20 ms: the process is
+    killed (a big network's update takes seconds to trace) and started again on the next
+    call, so a stopped job never keeps a core busy.
+    """
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.proc = self._spawn()
+        self.restarts = 0
+
+    @staticmethod
+    def _spawn() -> subprocess.Popen[bytes]:
         import sys
 
-        self.proc = subprocess.Popen([sys.executable, "-m", "spacefold.server.tracer"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.lock = threading.Lock()
+        return subprocess.Popen([sys.executable, "-m", "spacefold.server.tracer"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
-    def call(self, *args: Any, **kw: Any) -> Any:
+    def call(self, *args: Any, abort: Callable[[], bool] | None = None, **kw: Any) -> Any:
+        """The result of ``live_message(*args, **kw)`` traced in the process; None when
+        ``abort()`` became true before it came back."""
         import pickle
+        import select
 
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        with self.lock:
+        while not self.lock.acquire(timeout=0.02):
+            if abort is not None and abort():
+                return None
+        try:
+            if abort is not None and abort():
+                return None
+            if self.proc.poll() is not None:      # killed by an abandoned call: a new one
+                self.proc = self._spawn()
+                self.restarts += 1
+            assert self.proc.stdin is not None and self.proc.stdout is not None
             pickle.dump((args, kw), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             self.proc.stdin.flush()
+            while abort is not None:
+                ready, _, _ = select.select([self.proc.stdout], [], [], 0.02)
+                if ready:
+                    break
+                if abort():
+                    self.proc.kill()
+                    self.proc.wait(5)
+                    return None
             ok, value = pickle.load(self.proc.stdout)
+        finally:
+            self.lock.release()
         if not ok:
             raise RuntimeError(value)
         return value
 
-    def close(self) -> None:
+    def close(self, wait: float = 5.0) -> None:
         try:
             if self.proc.stdin is not None:
                 self.proc.stdin.close()      # the child ends at end of input
-            self.proc.wait(5)
+            self.proc.wait(wait)
         except (OSError, subprocess.TimeoutExpired):   # already dead, or stuck
             self.proc.kill()
             self.proc.wait(5)
@@ -624,6 +681,14 @@ def worker(which: int = 0) -> Tracer | None:
             except OSError:
                 return None
         return _WORKER[which]
+
+
+def close_workers() -> None:
+    """End the tracing processes (the server is exiting: an update being traced is not
+    waited for beyond half a second); they start again on next use."""
+    with _WORKER_LOCK:
+        while _WORKER:
+            _WORKER.pop().close(wait=0.5)
 
 
 def _drop_worker() -> None:

@@ -27,8 +27,11 @@ def main() -> None:
             result: tuple[bool, object] = (True, live_message(*args, **kw))
         except Exception as e:  # reported to the caller, which falls back to its own thread
             result = (False, f"{type(e).__name__}: {e}")
-        pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
-        out.flush()
+        try:
+            pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.flush()
+        except OSError:                # the server has gone: nobody to answer
+            return
 
 
 if __name__ == "__main__":

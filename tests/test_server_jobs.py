@@ -1,0 +1,156 @@
+"""Jobs that outlive their clients (issue 13): a stop is honoured between mini-batches
+whatever the configuration, closed and dropped connections end their jobs, exports are
+bounded, counted and cancelled, and the server caps its jobs."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+import torch
+
+import spacefold as sf
+from spacefold.model import training
+from spacefold.server import jobs
+from spacefold.server.app import WS_OPTIONS, create_app
+
+MAX_CFG = {"dataset": "spiral", "n": 5000, "arch": "2-256-256-256-256-256-256-5",
+           "epochs": 100_000}
+
+
+def test_a_batch_trained_in_pieces_is_the_same_update(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = sf.dataset("spiral", n=300, seed=1)
+    a, b = sf.build("2-16-16-5", seed=3), sf.build("2-16-16-5", seed=3)
+    calls: list[int] = []
+    sf.train(a, data, epochs=3, lr=0.01, target_accuracy=None, seed=0)
+    monkeypatch.setattr(training, "CHUNK_WORK", 40 * 400)     # pieces of ~40 rows
+    hist = sf.train(b, data, epochs=3, lr=0.01, target_accuracy=None, seed=0,
+                    interrupt=lambda: calls.append(1))
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(pa, pb, rtol=1e-5, atol=1e-6)
+    assert len(calls) > 3 * 5 and hist.epochs == 3      # between pieces, every step
+    # mini-batches: interrupt is called before each one, and its exception ends training
+    seen: list[int] = []
+
+    def stop_at_7() -> None:
+        seen.append(1)
+        if len(seen) == 7:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sf.train(sf.build("2-8-5"), data, epochs=1, batch_size=10, interrupt=stop_at_7)
+    assert len(seen) == 7
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[int]:
+    import uvicorn
+
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app("127.0.0.1", port), host="127.0.0.1",
+                                        port=port, log_level="warning", **WS_OPTIONS))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield port
+    srv.should_exit = True
+    th.join(10)
+
+
+def _connect(stack: ExitStack, port: int) -> Any:
+    from websockets.sync.client import connect
+
+    return stack.enter_context(connect(f"ws://127.0.0.1:{port}/ws",
+                                       origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+                                       max_size=None, open_timeout=30))
+
+
+def _text_until(ws: Any, pred: Any, timeout: float = 120) -> dict:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        m = ws.recv(timeout=timeout)
+        if isinstance(m, str) and pred(json.loads(m)):
+            return json.loads(m)
+    raise AssertionError("message never came")
+
+
+def _wait_no_jobs(limit: float) -> float:
+    t0 = time.monotonic()
+    while jobs.running_jobs() and time.monotonic() - t0 < limit:
+        time.sleep(0.01)
+    return time.monotonic() - t0
+
+
+def test_ten_maximum_jobs_stop_within_a_second_of_their_clients_closing(server: int) -> None:
+    """The issue's bar: 5,000 points, 6x256 hidden layers, batch 1 and full batch."""
+    with ExitStack() as stack:
+        for i in range(10):
+            ws = _connect(stack, server)
+            cfg = {**MAX_CFG, "batch_size": 1 if i % 2 else None, "seed": i}
+            ws.send(json.dumps({"cmd": "config", "config": cfg}))
+            ws.send(json.dumps({"cmd": "train"}))
+            _text_until(ws, lambda m: m.get("state") == "training")
+        assert jobs.running_jobs() == 10
+        time.sleep(1.0)
+        # the batch-1 ones are in the middle of their first epoch (4,000 steps)
+        assert all(j.epoch == 0 for j in jobs.JOBS if j.alive and j.cfg.batch_size == 1)
+    took = _wait_no_jobs(30)
+    assert jobs.running_jobs() == 0
+    assert took <= 1.0, f"jobs took {took:.2f} s to stop"
+
+
+def _raw_ws(port: int) -> socket.socket:
+    """A WebSocket opened by hand, so it can be dropped without a close frame."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               f"Sec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n\r\n")
+              .encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return s
+
+
+def _send_frame(s: socket.socket, text: str) -> None:
+    data = text.encode()
+    mask = b"\x01\x02\x03\x04"
+    head = b"\x81" + (bytes([0x80 | len(data)]) if len(data) < 126
+                      else bytes([0x80 | 126]) + struct.pack(">H", len(data)))
+    s.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+
+def test_dropped_connections_are_not_counted_as_jobs(server: int) -> None:
+    socks = []
+    for i in range(12):
+        s = _raw_ws(server)
+        _send_frame(s, json.dumps({"cmd": "config", "config": {"n": 200, "seed": i,
+                                                               "epochs": 100_000}}))
+        _send_frame(s, json.dumps({"cmd": "train"}))
+        socks.append(s)
+    deadline = time.time() + 60
+    while jobs.running_jobs() < 12 and time.time() < deadline:
+        time.sleep(0.05)
+    assert jobs.running_jobs() == 12
+    for s in socks:             # abrupt: a TCP reset, no close frame
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    took = _wait_no_jobs(30)
+    assert jobs.running_jobs() == 0
+    assert took <= 1.0, f"dropped connections' jobs took {took:.2f} s to stop"

@@ -23,13 +23,17 @@ LEVELS = 24          # opacity levels a fade is drawn with (each one layer objec
 
 class ExactRegions:
     """The decision regions of ``trace``'s network over ``extent`` (None: wherever the panel
-    looks), in the class colours times ``dim`` at opacity ``alpha``."""
+    looks), in the class colours times ``dim`` at opacity ``alpha``; with ``start``, the
+    regions of the rest of the network in the plane of 2-D stage ``start``. Calling it with a
+    fade in [0, 1] gives the layer at that share of its opacity."""
 
     def __init__(self, trace: Trace, extent: Extent | None = None, alpha: float = 0.33,
-                 dim: float = 0.55, ss: int = 4, keep: int = 6) -> None:
-        if trace.stages[0].dim != 2:
-            raise ValueError("exact region maps need a network with 2-D input")
+                 dim: float = 0.55, ss: int = 4, keep: int = 6, start: int = 0) -> None:
+        if trace.stages[start].dim != 2:
+            raise ValueError(f"exact region maps need a 2-D plane; stage {start} is "
+                             f"{trace.stages[start].dim}-D")
         self.trace, self.extent, self.alpha, self.dim, self.ss = trace, extent, alpha, dim, ss
+        self.start = start
         self.keep = keep
         self._rgb: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
         self.level = lru_cache(maxsize=LEVELS + 1)(self._level)
@@ -42,7 +46,7 @@ class ExactRegions:
         if hit is not None:
             self._rgb.move_to_end(key)
             return hit
-        cov = region_coverage(self.trace, extent, size, ss=self.ss)
+        cov = region_coverage(self.trace, extent, size, ss=self.ss, start=self.start)
         palette = (CLASS_COLORS * self.dim).astype(np.float32)
         ncol = len(palette)
         rgb = palette[cov.labels % ncol]
@@ -63,6 +67,9 @@ class ExactRegions:
         out[..., 3] = round(alpha * 255)
         return out
 
+    def __call__(self, fade: float = 1.0) -> RegionLayer:
+        return self.layer(fade)
+
     def layer(self, fade: float = 1.0) -> RegionLayer:
         """The regions at ``fade`` × their opacity (quantised to :data:`LEVELS` levels, so a
         fade reuses the same few layer objects and the backends' caches)."""
@@ -71,3 +78,37 @@ class ExactRegions:
     def _level(self, level: int) -> RegionLayer:
         a = self.alpha * level / LEVELS
         return RegionLayer(lambda ext, size: self.paint(ext, size, a), self.extent)
+
+
+class ZoomedRegions:
+    """Exact regions for a view that zooms: one map per zoom level (``extents``, each wider
+    than the last), computed once at the pixel density the panel first shows it at and cut to
+    every later view of that level (at most one source pixel per display pixel, nearest
+    sample), so a zoom costs one map per level instead of one per frame."""
+
+    def __init__(self, regions: ExactRegions, extents: list[Extent]) -> None:
+        self.regions, self.extents = regions, extents
+        self._maps: dict[int, tuple[int, int, np.ndarray]] = {}
+        self.layers = [self._layer(i) for i in range(len(extents))]
+
+    def _layer(self, level: int) -> RegionLayer:
+        return RegionLayer(lambda ext, size: self.paint(level, ext, size), self.extents[level])
+
+    def paint(self, level: int, ext: Extent, size: tuple[int, int]) -> np.ndarray:
+        x0, x1, y0, y1 = self.extents[level]
+        w, h = size
+        need_x = w * (x1 - x0) / max(ext[1] - ext[0], 1e-300)     # level pixels for 1:1
+        need_y = h * (y1 - y0) / max(ext[3] - ext[2], 1e-300)
+        got = self._maps.get(level)
+        if got is None or got[0] < need_x - 0.5 or got[1] < need_y - 0.5:
+            nx = min(4096, max(2, int(np.ceil(need_x))))
+            ny = min(4096, max(2, int(np.ceil(need_y))))
+            img = self.regions.paint(self.extents[level], (nx, ny), self.regions.alpha)
+            got = (nx, ny, img)
+            self._maps[level] = got
+        nx, ny, img = got
+        cx = ((ext[0] + (np.arange(w) + 0.5) * (ext[1] - ext[0]) / w - x0) / (x1 - x0) * nx)
+        cy = ((ext[2] + (np.arange(h) + 0.5) * (ext[3] - ext[2]) / h - y0) / (y1 - y0) * ny)
+        cols = np.clip(cx.astype(np.int64), 0, nx - 1)
+        rows = np.clip(cy.astype(np.int64), 0, ny - 1)
+        return np.ascontiguousarray(img[rows][:, cols])

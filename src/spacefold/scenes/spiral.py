@@ -16,7 +16,18 @@ from typing import Any
 import numpy as np
 
 from spacefold.data.datasets import Dataset
-from spacefold.render.frame import Diagram, Extent, Frame, Image, Line, Panel, Rect, Space, Text
+from spacefold.render.frame import (
+    Diagram,
+    Extent,
+    Frame,
+    Image,
+    Line,
+    Panel,
+    Rect,
+    RegionLayer,
+    Space,
+    Text,
+)
 from spacefold.render.timeline import Segment, Timeline, smooth
 from spacefold.scenes.inputs import (
     SceneError,
@@ -31,6 +42,7 @@ from spacefold.scenes.inputs import (
     stage_dims,
     subject,
 )
+from spacefold.scenes.regionmaps import ExactRegions, ZoomedRegions
 from spacefold.scenes.registry import scene
 from spacefold.scenes.story import (
     SPACE_RECT,
@@ -113,6 +125,7 @@ class ZoomMaps:
         self.levels, self.res = levels, res
         self._labels: dict[int, np.ndarray] = {}
         self._images: dict[int, Image] = {}
+        self._exact: ZoomedRegions | None = None
 
     def level(self, zoom: float) -> int:
         t = math.log(max(zoom, 1.0)) / math.log(self.max_zoom)
@@ -135,7 +148,17 @@ class ZoomMaps:
                                                 self.res)
         return self._labels[level]
 
-    def image(self, zoom: float) -> Image:
+    def image(self, zoom: float) -> RegionLayer:
+        """What the panel draws at ``zoom``: the exact map of its level, computed at the
+        panel's pixel density (spacefold.scenes.regionmaps.ZoomedRegions)."""
+        if self._exact is None:
+            self._exact = ZoomedRegions(ExactRegions(self.tr, alpha=0.55, dim=0.6,
+                                                     start=self.start),
+                                        [self.extent(i) for i in range(self.levels + 1)])
+        return self._exact.layers[self.level(zoom)]
+
+    def coarse_image(self, zoom: float) -> Image:
+        """The level's res×res raster as an image (:meth:`labels`)."""
         lv = self.level(zoom)
         if lv not in self._images:
             self._images[lv] = regions_image(self.labels(lv), self.extent(lv), alpha=0.55,
@@ -218,13 +241,12 @@ def spiral(model: Any = None, data: Any = None, *, stage: int | None = None,
     last = len(tr.stages) - 1
     if kp == 0:
         assert tr.regions is not None
-        labels, extent = tr.regions.labels, tr.regions.extent
-        raster_text = f"{tr.regions.res}×{tr.regions.res} raster of the input plane"
+        extent = tr.regions.extent
+        raster_text = "the input plane, at every pixel"
     else:
         extent = scale_extent(panel_view(story.views[kp], SPACE_RECT), 1.04)
-        labels = stage_regions(tr, kp, extent, 300)
-        raster_text = f"300×300 raster of the plane of stage {kp}"
-    fader = Fader(labels, extent)
+        raster_text = f"the plane of stage {kp}, at every pixel"
+    fader = ExactRegions(tr, extent, alpha=0.42, dim=0.6, start=kp)
     n_out = tr.stages[-1].dim
     plane_name = "the input plane" if kp == 0 else f"the plane of {tr.stages[kp].name}"
     acc_text = "" if acc is None else (f"  ·  {100 * acc:.1f}% of the points land in their "
@@ -257,7 +279,7 @@ def spiral(model: Any = None, data: Any = None, *, stage: int | None = None,
         sp.regions = fader(s)
         sp.grid_alpha = 0.9 - 0.6 * s
         sp.title = "decision regions"
-        sp.subtitle = f"network output on a {raster_text}"
+        sp.subtitle = f"network output on {raster_text}"
         return f
 
     segs = [Segment("the data", 2.0, data_appear)]
@@ -303,7 +325,7 @@ def bottleneck(model: Any = None, data: Any = None, *, stage: int | None = None,
     cover = scale_extent(shown, 1.04)
     ny = 240
     nx = round(ny * (cover[1] - cover[0]) / (cover[3] - cover[2]))
-    fader = Fader(stage_regions(tr, kb, cover, nx, ny), cover)
+    fader = ExactRegions(tr, cover, alpha=0.42, dim=0.6, start=kb)
     tail = affine_tail(tr, kb)
     name = tr.stages[kb].name
     n_cls = max(tr.stages[-1].dim, 2)

@@ -13,8 +13,9 @@ from functools import partial
 import numpy as np
 
 from spacefold.colors import CLASS_COLORS
-from spacefold.render.frame import Diagram, Extent, Frame, Image, Line, Rect, Space
+from spacefold.render.frame import Diagram, Extent, Frame, Image, Line, Rect, RegionLayer, Space
 from spacefold.render.timeline import Segment, smooth
+from spacefold.scenes.regionmaps import ExactRegions
 from spacefold.trace import Trace
 
 # What each kind of stage does, said plainly (the narration of the videos).
@@ -129,11 +130,15 @@ class Story:
         self.views = []
         for k in k_all:
             include = [(1.0, 1.0)] if trace.stages[k].kind == "sigmoid" else []
-            self.views.append(stage_view(trace.display(k), include))
-        self.regions = None
-        if opts.show_regions and trace.regions is not None:
-            r = trace.regions
-            self.regions = regions_image(r.labels, r.extent)
+            view = stage_view(trace.display(k), include)
+            if trace.stages[k].kind == "bias" and k > 0:   # the camera holds: +b is seen to move
+                prev = self.views[k - 1]
+                view = (min(prev[0], view[0]), max(prev[1], view[1]), min(prev[2], view[2]),
+                        max(prev[3], view[3]))
+            self.views.append(view)
+        self.regions: RegionLayer | None = None
+        if opts.show_regions and trace.regions is not None:     # exact at every pixel
+            self.regions = ExactRegions(trace, trace.regions.extent)()
 
     @property
     def rects(self) -> tuple[Rect, Rect | None]:

@@ -214,12 +214,13 @@ class Trace:
         return p, g
 
     # -- the input plane, exactly ------------------------------------------------------------
-    def region_map(self, extent: Extent, size: tuple[int, int]) -> np.ndarray:
+    def region_map(self, extent: Extent, size: tuple[int, int], start: int = 0) -> np.ndarray:
         """(H, W) int64 class at every pixel centre of ``extent`` at ``size`` = (W, H), row 0
-        = ymin: ``argmax model(x)`` there (see :mod:`spacefold.trace.regions`)."""
+        = ymin: ``argmax model(x)`` there (see :mod:`spacefold.trace.regions`); ``start``: in
+        the plane of a 2-D stage, decided by the rest of the network."""
         from spacefold.trace.regions import region_map
 
-        return region_map(self, extent, size)
+        return region_map(self, extent, size, start)
 
     def linear_regions(self, extent: Extent) -> list[Any]:
         """The exact convex pieces of ``extent`` on which a piecewise-linear network is one

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spacefold.errors import TraceError
+from spacefold.trace.project import _one_blas_thread
 
 if TYPE_CHECKING:
     from spacefold.trace.core import Trace
@@ -41,12 +42,22 @@ def lipschitz(op: Any) -> float:
     a fine grid (×1.25: the grid can miss the steepest point between samples)."""
     if op.kind == "softmax":
         return 1.0
-    t = np.linspace(-40.0, 40.0, 80_001)
+    hit = _LIPSCHITZ.get(id(op))
+    if hit is not None and hit[0] is op:
+        return hit[1]
+    t = np.linspace(-40.0, 40.0, 8_001)
     z = np.repeat(t[:, None], op.d_in, axis=1)
     with np.errstate(all="ignore"):
         f = np.asarray(op(z), dtype=np.float64)
     slope = np.abs(np.diff(f, axis=0)).max() / (t[1] - t[0])
-    return 1.25 * float(max(slope, 1.0)) if np.isfinite(slope) else float("inf")
+    got = 1.25 * float(max(slope, 1.0)) if np.isfinite(slope) else float("inf")
+    if len(_LIPSCHITZ) > 256:
+        _LIPSCHITZ.clear()
+    _LIPSCHITZ[id(op)] = (op, got)
+    return got
+
+
+_LIPSCHITZ: dict[int, tuple[Any, float]] = {}
 
 def pixel_centres(extent: Extent, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """x (W,) and y (H,) of the pixel centres of ``extent`` rasterised at ``size`` = (W, H)."""
@@ -57,10 +68,14 @@ def pixel_centres(extent: Extent, size: tuple[int, int]) -> tuple[np.ndarray, np
     return xs, ys
 
 
-def _check(trace: Trace, extent: Extent, size: tuple[int, int]) -> tuple[int, int]:
-    if trace.stages[0].dim != 2:
-        raise TraceError(f"region maps need a 2-D input; this network takes "
-                         f"{trace.stages[0].dim}-D")
+def _check(trace: Trace, extent: Extent, size: tuple[int, int],
+           start: int = 0) -> tuple[int, int]:
+    if not 0 <= start < len(trace.stages):
+        raise TraceError(f"stage {start} out of range 0..{len(trace.stages) - 1}")
+    if trace.stages[start].dim != 2:
+        what = "input" if start == 0 else f"stage {start} ({trace.stages[start].name})"
+        raise TraceError(f"region maps need a 2-D plane; the {what} is "
+                         f"{trace.stages[start].dim}-D")
     try:
         w, h = (int(v) for v in size)
         x0, x1, y0, y1 = (float(v) for v in extent)
@@ -77,10 +92,10 @@ def _check(trace: Trace, extent: Extent, size: tuple[int, int]) -> tuple[int, in
 class _Float32Net:
     """The trace's ops as float32 in-place steps, with a per-pixel rounding-error bound."""
 
-    def __init__(self, trace: Trace) -> None:
+    def __init__(self, trace: Trace, start: int = 0) -> None:
         self.steps: list[tuple[str, Any, float, int]] = []   # kind, param, ‖W‖∞ or L, width
         self.exact = True       # False: a kind the bound does not follow; use float64 only
-        for i, op in enumerate(trace.ops):
+        for i, op in enumerate(trace.ops[start:], start=start):
             parents = getattr(op, "parents", ())
             if op.kind in SKIP or (parents and tuple(parents) != (i,)):
                 self.exact = False
@@ -136,28 +151,44 @@ class _Float32Net:
         return z.argmax(axis=1).astype(np.int64), margin <= 2 * err
 
 
-def decide(trace: Trace, points: np.ndarray) -> np.ndarray:
-    """Class (M,) of the network at points (M, 2): float32, float64 where undecided."""
-    net = _Float32Net(trace)
+def decide(trace: Trace, points: np.ndarray, start: int = 0) -> np.ndarray:
+    """Class (M,) of the network (from stage ``start`` on) at points (M, 2): float32, float64
+    where undecided."""
+    net = _Float32Net(trace, start)
     pts = np.asarray(points, dtype=np.float64)
     out = np.empty(len(pts), dtype=np.int64)
+    with _one_blas_thread():
+        _decide(trace, net, pts, out, start)
+    return out
+
+
+def _decide(trace: Trace, net: _Float32Net, pts: np.ndarray, out: np.ndarray,
+            start: int) -> None:
     for s in range(0, len(pts), CHUNK):
         lab, unsure = net.run(pts[s:s + CHUNK])
         if unsure.any():
             idx = np.flatnonzero(unsure)
-            lab[idx] = trace.predict(trace.carry(pts[s:s + CHUNK][idx])[-1])
+            lab[idx] = trace.predict(trace.carry(pts[s:s + CHUNK][idx], start=start)[-1])
         out[s:s + CHUNK] = lab
-    return out
 
 
-def region_map(trace: Trace, extent: Extent, size: tuple[int, int]) -> np.ndarray:
+def region_map(trace: Trace, extent: Extent, size: tuple[int, int],
+               start: int = 0) -> np.ndarray:
     """(H, W) int64: the class at every pixel centre of ``extent`` at ``size`` = (W, H),
-    row 0 = ymin. Equal to ``trace.predict`` of the float64 network at each centre."""
-    w, h = _check(trace, extent, size)
+    row 0 = ymin. Equal to ``trace.predict`` of the float64 network at each centre; with
+    ``start``, the plane is stage ``start``'s (2-D) and the rest of the network decides."""
+    w, h = _check(trace, extent, size, start)
+    with _one_blas_thread():     # small batches: more BLAS threads only wait on each other
+        return _region_map(trace, extent, (w, h), start)
+
+
+def _region_map(trace: Trace, extent: Extent, size: tuple[int, int],
+                start: int) -> np.ndarray:
+    w, h = size
     xs, ys = pixel_centres(extent, (w, h))
     rows_per = max(1, CHUNK // w)
     out = np.empty((h, w), dtype=np.int64)
-    net = _Float32Net(trace)
+    net = _Float32Net(trace, start)
     buf = np.empty((rows_per * w, 2), dtype=np.float64)
     buf[:, 0] = np.tile(xs, rows_per)
     for r in range(0, h, rows_per):
@@ -167,7 +198,7 @@ def region_map(trace: Trace, extent: Extent, size: tuple[int, int]) -> np.ndarra
         lab, unsure = net.run(pts)
         if unsure.any():
             idx = np.flatnonzero(unsure)
-            lab[idx] = trace.predict(trace.carry(pts[idx])[-1])
+            lab[idx] = trace.predict(trace.carry(pts[idx], start=start)[-1])
         out[r:r + m] = lab.reshape(m, w)
     return out
 
@@ -184,9 +215,9 @@ class Coverage:
 
 
 def region_coverage(trace: Trace, extent: Extent, size: tuple[int, int],
-                    ss: int = 4) -> Coverage:
+                    ss: int = 4, start: int = 0) -> Coverage:
     """:func:`region_map` plus the class fractions of every boundary pixel."""
-    lab = region_map(trace, extent, size)
+    lab = region_map(trace, extent, size, start)
     h, w = lab.shape
     edge = np.zeros((h, w), dtype=bool)
     dx = lab[:, 1:] != lab[:, :-1]
@@ -205,7 +236,7 @@ def region_coverage(trace: Trace, extent: Extent, size: tuple[int, int],
     ox, oy = np.meshgrid(off, off)
     cx = x0 + (idx % w)[:, None] * px + ox.ravel()[None] * px      # (P, ss²)
     cy = y0 + (idx // w)[:, None] * py + oy.ravel()[None] * py
-    sub = decide(trace, np.stack([cx.ravel(), cy.ravel()], axis=1)).reshape(len(idx), -1)
+    sub = decide(trace, np.stack([cx.ravel(), cy.ravel()], axis=1), start).reshape(len(idx), -1)
     frac = np.zeros((len(idx), classes))
     for c in range(classes):
         frac[:, c] = (sub == c).mean(axis=1)

@@ -94,7 +94,7 @@ def data_label(d: Dataset) -> str:
     if d.name == "spiral":
         return f"{d.classes}-class spiral"
     if d.name == "data":
-        return f"the given data ({len(d)} points, {d.classes} classes)"
+        return f"{len(d)} given points ({d.classes} classes)"
     return f"{d.name} ({d.classes} classes)"
 
 

@@ -493,19 +493,30 @@ def extrapolation(model: Any = None, data: Any = None, *, stage: int | None = No
     acc = [tr.accuracy() for tr in nets]
     labels = [net_label(tr) for tr in nets]
     plane = "the input plane" if k == 0 else f"the plane of stage {k}"
-    heading_ = (f"{data_label(d)}  ·  " + ("  vs  ".join(labels)) + f"  ·  zooming out in "
-                f"{plane}")
+    named = "  vs  ".join(labels)
+    heading_ = "  ·  ".join([data_label(d), named if len(named) <= 60 else
+                             f"{len(nets)} networks", "zooming out" if k == 0 else
+                             f"zooming out in the plane of stage {k}"])
 
-    def verdict_of(tr: Trace, p: np.ndarray | None) -> str:
-        kinds = {op.kind for op in tr.ops[k:]}
+    def verdict_of(tr: Trace, p: np.ndarray | None) -> tuple[str, str]:
+        """(short, long) words for how ``tr`` decides far from the data."""
+        kinds = {op.kind for op in tr.ops[k:]} - {"softmax"}
         if p is not None:
-            return "its regions repeat on a lattice of periods set by its first layer (one " \
-                   "period dashed)"
-        if kinds <= set(PIECEWISE_LINEAR) | {"softmax", "sigmoid"}:
-            return "it is piecewise linear: far out its boundaries are straight rays"
-        return "far out, its regions are whatever its activations make of large inputs"
+            return ("its regions repeat (one period dashed)",
+                    "its regions repeat on a lattice of periods set by its first layer")
+        if kinds <= set(PIECEWISE_LINEAR):
+            return ("straight rays", "it is piecewise linear: far out its boundaries are "
+                                     "straight rays")
+        squash = sorted(kinds & {"tanh", "sigmoid"})
+        if squash and kinds <= set(PIECEWISE_LINEAR) | set(squash):
+            return (f"{' and '.join(squash)} saturates along rays",
+                    f"far out its {' and '.join(squash)} units saturate: the decision "
+                    f"settles along rays")
+        return ("regions from its activations on large inputs",
+                "far out, its regions are what its activations make of large inputs")
 
-    verdicts = [verdict_of(tr, p) for tr, p in zip(nets, periods, strict=True)]
+    words = [verdict_of(tr, p) for tr, p in zip(nets, periods, strict=True)]
+    verdicts = [long for _, long in words]
 
     def at(zoom: float, caption: str, cell_a: float = 0.0) -> Frame:
         view = scale_extent(base, zoom)
@@ -535,8 +546,9 @@ def extrapolation(model: Any = None, data: Any = None, *, stage: int | None = No
         return at(MAX_ZOOM ** smooth(u), "zooming out past the data: the decision regions "
                                          "are recomputed for every view")
 
-    verdict = ("  ·  ".join(f"{lab}: {v}" for lab, v in zip(labels, verdicts, strict=True))
-               if len(nets) == 2 else f"{labels[0]}: {verdicts[0]}")
+    verdict = ("  ·  ".join(f"{lab}: {short}" for lab, (short, _) in
+                            zip(labels, words, strict=True))
+               if len(nets) == 2 else verdicts[0])
 
     def final(a: float) -> Frame:
         return at(MAX_ZOOM, verdict, cell_a=smooth(a))

@@ -225,10 +225,8 @@ def timeline(mode: str, model: Any = None, data: Any = None, stage: int | None =
     acc = tr.accuracy()
     n_cls = s.k
     exact = s.layer.exact
-    what = "scores (argmax)" if mode == "argmax" else "softmax probabilities"
-    rest = "the last layer's" if exact and s.layer.affine is not None and \
-        s.layer.affine.layers <= 1 else "the rest of the network's"
-    heading_ = heading(tr, d, f"{rest} {what} over stage {kb}")
+    what = "scores" if mode == "argmax" else "softmax probabilities"
+    heading_ = heading(tr, d, f"{what} over stage {kb}")
     side, top = Camera(SIDE.azimuth, SIDE.elevation, 4.0), Camera(TOP.azimuth, 90.0, 3.4)
     if exact:
         rise = ("each class's score is a plane over h: y_k = w_k·h + b_k, from the weights"

@@ -127,7 +127,7 @@ class Story:
         self.trace, self.opts = trace, opts
         self.colors = trace.colors(opts.color_by)
         k_all = range(len(trace.stages))
-        self.views = []
+        self.views: list[Extent] = []
         for k in k_all:
             include = [(1.0, 1.0)] if trace.stages[k].kind == "sigmoid" else []
             view = stage_view(trace.display(k), include)

@@ -752,8 +752,17 @@ def serve_cmd(
                   f"can reach this machine can train on it; host names answered besides "
                   f"loopback: {names}", markup=False, highlight=False, soft_wrap=True)
     _say(f"spacefold app on http://{host}:{port}  (Ctrl-C stops it)")
-    with _interruptible():
+    try:
         serve(host, port, hosts)
+    except (_Terminated, KeyboardInterrupt) as e:
+        # serve has stopped every job and closed the connections; the interpreter's own
+        # teardown with torch loaded takes another 1.5-3.5 s on a busy machine, so end here
+        # (the signal must end the process within 2 s)
+        term = isinstance(e, _Terminated)
+        sys.stdout.flush()
+        sys.stderr.write(f"error: {'terminated' if term else 'interrupted'}\n")
+        sys.stderr.flush()
+        os._exit(EXIT_TERMINATED if term else EXIT_INTERRUPTED)
 
 
 def _serve_host_name(name: str) -> str:

@@ -102,7 +102,7 @@ def test_the_import_parser_itself(tmp_path: Path) -> None:
     """Relative imports resolve; imports inside functions count."""
     probe = PKG / "trace" / "torch_front.py"
     names = imports(probe)
-    assert "torch" in names and "spacefold.model.spec.Sine" in names
+    assert "torch" in names and "spacefold.model.spec.resolve" in names
     core = imports(PKG / "trace" / "core.py")
     assert "spacefold.data.datasets" in core  # imported inside trace()
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from spacefold.errors import SpecError
+from spacefold.model.activations import ACTIVATIONS, SPEC_ACTIVATIONS, SPEC_HEADS
 
 MAX_WIDTH = 4096
 MAX_LAYERS = 32
-ACTIVATION_NAMES = ("identity", "leaky_relu", "relu", "sigmoid", "sin", "tanh")
-LEAKY_SLOPE = 0.1   # the slope of "leaky_relu" in specs
+ACTIVATION_NAMES = SPEC_ACTIVATIONS   # hidden activations a spec may name (from the table)
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ class ArchSpec:
                             f"of {arch!r}; give one name for all, or one per hidden layer")
         for a in acts:
             _check_activation(a)
-        if head is not None and head not in ("sigmoid", "softmax"):
-            raise SpecError(f"unknown head {head!r}; choose sigmoid, softmax or none")
+        if head is not None and head not in SPEC_HEADS:
+            raise SpecError(f"unknown head {head!r}; choose {', '.join(SPEC_HEADS)} or none")
         return ArchSpec(widths, acts, head)
 
     @property
@@ -108,6 +108,11 @@ def parse_arch(arch: str) -> tuple[int, ...]:
     if len(widths) - 1 > MAX_LAYERS:
         raise SpecError(f"architecture {arch!r}: {len(widths) - 1} layers, at most {MAX_LAYERS}")
     return tuple(widths)
+
+
+def spec_params(name: str) -> dict[str, Any]:
+    """The parameters of activation ``name`` in a spec (leaky ReLU's slope is 0.1 there)."""
+    return dict(ACTIVATIONS[name].spec or {})
 
 
 def _check_activation(name: str) -> None:

@@ -107,10 +107,19 @@ def infer_spec(model: nn.Module) -> ArchSpec:
     """The spec of an ``nn.Sequential`` of Linear + registered activations (+ optional head)."""
     from torch import nn
 
-    from spacefold.model.spec import Sine
+    from spacefold.model.activations import ACTIVATIONS as TABLE
+    from spacefold.model.arch import ACTIVATION_NAMES, spec_params
+    from spacefold.model.spec import module_class
 
-    names = {nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Sigmoid: "sigmoid",
-             nn.Tanh: "tanh", Sine: "sin", nn.Identity: "identity"}
+    def spec_name(m: nn.Module) -> str | None:
+        """The spec activation ``m`` is, parameters included (LeakyReLU(0.2) is none)."""
+        for name in (*ACTIVATION_NAMES, "softmax"):
+            if type(m) is module_class(name) and all(
+                    getattr(m, k, None) in ((-1, 1) if k == "dim" else (v,))
+                    for k, v in spec_params(name).items()):
+                return name
+        return None
+
     if not isinstance(model, nn.Sequential):
         raise SpecError(f"cannot infer a spec for {type(model).__name__}; pass spec=")
     mods = list(model)
@@ -122,13 +131,15 @@ def infer_spec(model: nn.Module) -> ArchSpec:
             if not widths:
                 widths.append(m.in_features)
             widths.append(m.out_features)
-        elif i == len(mods) - 1 and isinstance(m, (nn.Softmax, nn.Sigmoid)) \
+        elif i == len(mods) - 1 and spec_name(m) in ("softmax", "sigmoid") \
                 and isinstance(mods[i - 1], nn.Linear):
-            head = "softmax" if isinstance(m, nn.Softmax) else "sigmoid"
-        elif type(m) in names:
-            acts.append(names[type(m)])
+            head = spec_name(m)
+        elif (name := spec_name(m)) is not None and name in ACTIVATION_NAMES:
+            acts.append(name)
         else:
-            raise SpecError(f"cannot save module {type(m).__name__} in a spacefold spec")
+            known = ", ".join(TABLE[a].label for a in ACTIVATION_NAMES)
+            raise SpecError(f"cannot save module {m!r} in a spacefold spec; specs hold Linear "
+                            f"layers and {known} with their spec parameters")
     return ArchSpec.parse("-".join(map(str, widths)), acts, head)
 
 

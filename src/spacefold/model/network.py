@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from spacefold.errors import SpecError
-from spacefold.model.arch import LEAKY_SLOPE, ArchSpec
+from spacefold.model.arch import ArchSpec, spec_params
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ class Network:
 
     @staticmethod
     def activation_params(kind: str) -> dict[str, Any]:
-        return {"slope": LEAKY_SLOPE} if kind == "leaky_relu" else {}
+        """The parameters of activation ``kind`` as a spec builds it (the table's ``spec``)."""
+        return spec_params(kind)
 
     def to_torch(self) -> Any:
         """The same network as an ``nn.Sequential`` in eval mode (imports torch)."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
-from spacefold.model.arch import LEAKY_SLOPE, MAX_LAYERS, MAX_WIDTH, ArchSpec, parse_arch
+from spacefold.model.activations import ACTIVATIONS as TABLE
+from spacefold.model.arch import MAX_LAYERS, MAX_WIDTH, ArchSpec, parse_arch, spec_params
 
 __all__ = ["ACTIVATIONS", "MAX_LAYERS", "MAX_WIDTH", "ArchSpec", "Sine", "build", "build_spec",
            "parse_arch"]
@@ -20,14 +23,25 @@ class Sine(nn.Module):
         return torch.sin(x)
 
 
+def resolve(dotted: str) -> Any:
+    """"torch.nn.ReLU" → the object it names (the table names torch things by path)."""
+    mod, _, attr = dotted.rpartition(".")
+    return getattr(importlib.import_module(mod), attr)
+
+
+def module_class(name: str) -> type[nn.Module]:
+    """The torch module class of table activation ``name`` (its first listed module)."""
+    cls: type[nn.Module] = resolve(TABLE[name].modules[0])
+    return cls
+
+
+def _maker(name: str) -> Callable[[], nn.Module]:
+    return lambda: module_class(name)(**spec_params(name))
+
+
+# name → a new module as a spec builds it, for every activation a spec may name.
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
-    "identity": nn.Identity,
-    "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE),
-    "relu": nn.ReLU,
-    "sigmoid": nn.Sigmoid,
-    "sin": Sine,
-    "tanh": nn.Tanh,
-}
+    name: _maker(name) for name, a in TABLE.items() if a.spec is not None and a.modules}
 
 
 def build_spec(spec: ArchSpec) -> nn.Sequential:
@@ -37,10 +51,8 @@ def build_spec(spec: ArchSpec) -> nn.Sequential:
         layers.append(nn.Linear(spec.widths[i], spec.widths[i + 1]))
         if i < len(spec.activations):
             layers.append(ACTIVATIONS[spec.activations[i]]())
-    if spec.head == "sigmoid":
-        layers.append(nn.Sigmoid())
-    elif spec.head == "softmax":
-        layers.append(nn.Softmax(dim=-1))
+    if spec.head is not None:
+        layers.append(ACTIVATIONS[spec.head]())     # softmax: dim=-1, the table's spec
     return nn.Sequential(*layers)
 
 

@@ -114,6 +114,8 @@ class Diagram:
 
     ``weights[i]`` is layer i+1's (out, in) matrix; ``highlight`` is the 1-based layer whose
     stage is playing (0: input) and ``stage_kind`` its kind ("linear", "bias", "relu", ...).
+    ``links`` are the graph's edges that skip columns: (from column, to column, label), a
+    residual sum ("+ skip") or a branch joining a concatenation ("cat"), drawn as arcs.
     """
 
     widths: list[int]
@@ -125,6 +127,7 @@ class Diagram:
     title: str = ""
     subtitle: str = ""
     texts: list[Text] = field(default_factory=list)
+    links: list[tuple[int, int, str]] = field(default_factory=list)
     kind: str = field(default="diagram", init=False)
 
 

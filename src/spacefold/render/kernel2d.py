@@ -46,6 +46,8 @@ HEADING_PT, CAPTION_PT = 20.0, 13.0
 SUBTITLE_ALPHA, CAPTION_ALPHA = 0.75, 0.85
 SOLID = ("-", "solid")
 BAND = (1.0, 1.0, 1.0, 0.07)         # the diagram's highlight of the layer playing
+LINK = (1.0, 0.85, 0.3, 1.0)         # a skip connection's arc while its sum plays
+LINK_DIM = (1.0, 0.85, 0.3, 0.45)
 MAX_NODES = 12    # a wider layer is drawn as its MAX_NODES strongest units plus a "⋮ n more"
 # Matplotlib's dash patterns (rcParams lines.*_pattern), in line widths
 DASHES = {"--": (3.7, 1.6), "dashed": (3.7, 1.6), ":": (1.0, 1.65), "dotted": (1.0, 1.65),
@@ -235,6 +237,32 @@ class DiagramLayout:
         self.edge_width = np.array(width)
         self.edge_layer = np.array(layer)
         self.widths = p.widths
+        self.links = list(p.links)
+        self.arcs = []
+        for i, (a, b, _) in enumerate(self.links):
+            cols = [c for c in range(min(a, b), max(a, b) + 1) if c < len(self.ys)]
+            top = max((float(self.ys[c].max()) for c in cols), default=0.5)
+            self.arcs.append(self._arc(a, b, i, top + 0.05))
+        if self.arcs:       # room above the columns for the arcs and their labels
+            high = max(float(arc[:, 1].max()) for arc in self.arcs) + 0.14
+            self.ylim = (DiagramLayout.ylim[0], max(DiagramLayout.ylim[1], high))
+
+    def arc_style(self, p: Diagram) -> tuple[np.ndarray, np.ndarray]:
+        """(RGBA (A, 4), width in pt (A,)) of the arcs: bright while their sum plays."""
+        on = [p.highlight == b and p.stage_kind in ("add", "concat") for _, b, _ in self.links]
+        rgba = np.array([LINK if o else LINK_DIM for o in on], dtype=np.float64).reshape(-1, 4)
+        return rgba, np.array([2.4 if o else 1.4 for o in on])
+
+    @staticmethod
+    def _arc(a: int, b: int, i: int, base: float) -> np.ndarray:
+        """(V, 2) an arc from column a to column b (a skip connection) starting at height
+        ``base``; neighbouring arcs alternate heights so overlapping ones stay apart."""
+        t = np.linspace(0.0, 1.0, 33)
+        lift = 0.06 + 0.035 * (i % 2)
+        span = max(b - a, 0.35)
+        x = a + t * span if b > a else a - 0.175 + t * span      # a loop over its own column
+        y = base + lift * np.sin(np.pi * t)
+        return np.stack([x, y], axis=1)
 
     @property
     def xlim(self) -> tuple[float, float]:
@@ -270,6 +298,10 @@ class DiagramLayout:
         widths = self.edge_width * scale * DPI / 72
         for seg, c, w in zip(segs, edge_rgba, widths, strict=True):
             rasterize.draw_polylines(buf, seg[None], tuple(c), float(w), clip)
+        arc_rgba, arc_width = self.arc_style(p)
+        for arc, c, w in zip(self.arcs, arc_rgba, arc_width, strict=True):
+            rasterize.draw_polylines(buf, pixels(arc)[None], tuple(c), float(w) * scale * DPI / 72,
+                                     clip)
         rasterize.draw_discs(buf, pixels(self.node_xy), node_rgba, self.node_radius * scale, clip)
 
     @staticmethod
@@ -289,6 +321,9 @@ class DiagramLayout:
             # two short lines: neighbouring wide columns' labels must not run into each other
             extra = f"{w}\n{len(self.shown[i])} shown" if w > MAX_NODES else f"{w}"
             out.append(((float(i), 0.0), f"{name}\n{extra}" if name else extra))
+        for arc, (_, _, label) in zip(self.arcs, self.links, strict=True):
+            top = arc[len(arc) // 2]
+            out.append(((float(top[0]), float(top[1]) + 0.075), label))
         return out
 
 

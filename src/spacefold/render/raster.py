@@ -599,16 +599,19 @@ class _DiagramView(_View):
         self.state: Diagram | None = None
 
     def update(self, p: Diagram) -> None:
-        key = (tuple(p.widths), tuple(id(w) for w in p.weights))
+        key = (tuple(p.widths), tuple(id(w) for w in p.weights), tuple(p.links))
         if key != getattr(self._cache, "key", None):
             self._cache = DiagramLayout(p, key)
         lay = self._cache
         self.ax.set_xlim(*lay.xlim)
+        self.ax.set_ylim(*lay.ylim)
         self.state = p
         edge_rgba, node_rgba = lay.colors(p)
-        self.edges.set_segments(lay.segments)
-        self.edges.set_color(edge_rgba)
-        self.edges.set_linewidth(lay.edge_width * self.scale)
+        arc_rgba, arc_width = lay.arc_style(p)
+        self.edges.set_segments(list(lay.segments) + lay.arcs)
+        rgba: Any = np.concatenate([edge_rgba, arc_rgba])       # (E + A, 4)
+        self.edges.set_color(rgba)
+        self.edges.set_linewidth(list(np.concatenate([lay.edge_width, arc_width]) * self.scale))
         self.nodes.set_points(lay.node_xy, node_rgba, lay.node_radius * self.scale)
         self.band.set_x(p.highlight - lay.band_half)
         self.band.set_width(2 * lay.band_half)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from spacefold.colors import CLASS_COLORS, NEGATIVE, POSITIVE, position_colors
+from spacefold.model.activations import ACTIVATIONS as TABLE
 from spacefold.render.frame import Bars, Extent, Frame, Line, Plot, Rect, Space, Text
 from spacefold.render.timeline import Segment, Timeline, smooth
 from spacefold.scenes.registry import scene
@@ -325,19 +326,14 @@ ACT_CAPTION = ("Stacked affine maps are still one affine map, so without activat
                "an activation squashes, folds or wraps the plane, and that lets the next layer "
                "cut it with straight lines.")
 
-# (registry name, formula in mathtext, what it does to the plane)
+# The activations the scene plays, by table name; formula and narration come from the table.
+SCENE_ACTIVATIONS = ("sigmoid", "relu", "tanh", "leaky_relu", "sin")
 ACTIVATIONS: list[tuple[str, str, str]] = [
-    ("sigmoid", r"$\sigma(x) = 1\,/\,(1 + e^{-x})$",
-     "sigmoid squashes every coordinate into (0, 1): the plane lands in the unit square"),
-    ("relu", r"$\mathrm{ReLU}(x) = \max(0,\ x)$",
-     "ReLU sets negative coordinates to 0: three quadrants fold onto the axes"),
-    ("tanh", r"$\tanh(x) = (e^{x} - e^{-x})\,/\,(e^{x} + e^{-x})$",
-     "tanh squashes every coordinate into (−1, 1), steepest at 0"),
-    ("leaky_relu", r"$\mathrm{leaky}(x) = \max(0.1\,x,\ x)$",
-     "leaky ReLU shrinks negative coordinates ×0.1: the plane bends at the axes"),
-    ("sin", r"$\sin(x)$",
-     "sine wraps each coordinate around: past ±π/2 the plane folds back on itself"),
-]
+    (name, TABLE[name].formula.replace("a\\,x", "0.1\\,x") if name == "leaky_relu"
+     else TABLE[name].formula,
+     TABLE[name].narration.replace("by its slope", "×0.1") if name == "leaky_relu"
+     else TABLE[name].narration)
+    for name in SCENE_ACTIVATIONS]
 
 
 @dataclass(frozen=True)
@@ -366,7 +362,6 @@ def activation_views(n_points: int = 500, lines: int = 17, verts: int = 161,
 
     from spacefold.model.spec import ACTIVATIONS as MODULES
     from spacefold.trace import GridSpec, trace
-    from spacefold.trace.ops import PRETTY
 
     rng = np.random.default_rng(seed)
     x0, x1, y0, y1 = ACT_GRID
@@ -384,7 +379,7 @@ def activation_views(n_points: int = 500, lines: int = 17, verts: int = 161,
         g0, g1 = tr.stages[k - 1].grid, tr.stages[k].grid
         assert g0 is not None and g1 is not None
         curve = tr.carry(np.stack([xs, xs], axis=1))[-1][:, 0]
-        out.append(ActivationView(name, PRETTY.get(name, name), formula, narration,
+        out.append(ActivationView(name, TABLE[name].label, formula, narration,
                                   g0.astype(np.float64), g1.astype(np.float64),
                                   tr.stages[k - 1].values.astype(np.float64),
                                   tr.stages[k].values.astype(np.float64), xs, curve))

@@ -13,27 +13,43 @@ from functools import partial
 import numpy as np
 
 from spacefold.colors import CLASS_COLORS
+from spacefold.model.activations import ACTIVATIONS as TABLE
 from spacefold.render.frame import Diagram, Extent, Frame, Image, Line, Rect, RegionLayer, Space
 from spacefold.render.timeline import Segment, smooth
 from spacefold.scenes.regionmaps import ExactRegions
 from spacefold.trace import Trace
 
-# What each kind of stage does, said plainly (the narration of the videos).
+# What each kind of stage does, said plainly (the narration of the videos); activations
+# read theirs from the one table.
 NARRATION = {
     "input": "the input plane: every point is a data sample, the grid shows the space itself",
     "linear": "W·x: a matrix rotates, scales and shears the space; straight lines stay straight",
     "bias": "+b: the whole plane shifts",
-    "relu": "ReLU sets negative coordinates to 0: the other quadrants fold onto the axes",
-    "leaky_relu": "leaky ReLU shrinks negative coordinates: the plane bends at the axes",
-    "sigmoid": "sigmoid squashes every coordinate into (0, 1): the plane lands in the unit square",
-    "tanh": "tanh squashes every coordinate into (-1, 1)",
-    "sin": "sine wraps each coordinate around: the plane is folded periodically",
-    "elu": "ELU bends negative coordinates towards -1",
-    "gelu": "GELU: a smooth ReLU, negative coordinates shrink towards 0",
-    "softplus": "softplus: a smooth ReLU, everything becomes positive",
-    "identity": "identity: nothing moves",
-    "softmax": "softmax turns the outputs into probabilities that sum to 1",
+    "affine": "a per-unit scale and shift: every axis is stretched and the plane moves",
+    "normalise": "each point is centred and scaled onto the sphere of radius √d",
+    "add": "+ skip: the earlier stage is added back, points slide from f(x) to x + f(x)",
+    "concat": "concatenation: the branches' coordinates are put side by side",
+    **{a.name: a.narration for a in TABLE.values()},
 }
+
+def narration(trace: Trace, k: int) -> str:
+    """What stage k does, said plainly; a sum and a concatenation name the stages they read."""
+    st = trace.stages[k]
+    others = [p for p in st.parents if p != st.base]
+    if st.kind == "add" and others:
+        names = ", ".join(f"stage {p} ({trace.stages[p].short})" for p in others)
+        return (f"+ skip: {names} is added back, so the points slide from f(x) (stage "
+                f"{st.base}) to x + f(x)")
+    if st.kind == "concat":
+        return (f"concatenation: stages {', '.join(map(str, st.parents))} side by side, "
+                f"{' + '.join(str(trace.stages[p].dim) for p in st.parents)} = {st.dim} units")
+    if st.kind == "affine" and st.short.startswith("BatchNorm"):
+        return ("BatchNorm (eval): each unit is scaled and shifted by its running statistics; "
+                "every axis is stretched on its own")
+    if st.kind == "normalise" and st.short == "RMSNorm":
+        return "RMSNorm scales each point onto the sphere of radius √d (no centring)"
+    return NARRATION.get(st.kind, "")
+
 
 SPACE_RECT: Rect = (0.03, 0.09, 0.60, 0.80)
 DIAGRAM_RECT: Rect = (0.66, 0.13, 0.32, 0.70)
@@ -83,8 +99,6 @@ def through(trace: Trace, k0: int, k1: int, s: float, dims: int = 2
 
 
 def diagram_of(trace: Trace, highlight: int = 0, kind: str = "input") -> Diagram:
-    from spacefold.trace.ops import PRETTY
-
     ws = [op.params["W"] for op in trace.ops if op.kind == "linear"]
     widths = [ws[0].shape[1]] + [w.shape[0] for w in ws] if ws else [trace.stages[0].dim]
     biases: list[np.ndarray | None] = []
@@ -97,11 +111,20 @@ def diagram_of(trace: Trace, highlight: int = 0, kind: str = "input") -> Diagram
             acts.append("linear")
         elif op.kind == "bias":
             biases[-1] = op.params["b"]
-        elif layer:
-            acts[layer - 1] = PRETTY.get(op.kind, op.kind)
+        elif layer and op.kind in TABLE:          # norms and sums keep the label
+            acts[layer - 1] = TABLE[op.kind].label
     if acts and acts[-1] == "linear":
         acts[-1] = "output"     # raw logits
-    return Diagram(widths, ws, biases, acts, highlight, kind, title="the network")
+    # the graph's edges that skip columns: a stage's column is the Linear it follows
+    links: list[tuple[int, int, str]] = []
+    for st in trace.stages:
+        if st.kind in ("add", "concat"):
+            for p in st.parents:
+                if p != st.base:
+                    links.append((trace.stages[p].layer, st.layer,
+                                  "+ skip" if st.kind == "add" else "cat"))
+    return Diagram(widths, ws, biases, acts, highlight, kind, title="the network",
+                   links=links)
 
 
 @dataclass
@@ -154,14 +177,14 @@ class Story:
         else:
             s = smooth(alpha)
             pts, grid = t.display_at(k, s)
-            view = lerp_extent(self.views[k - 1], self.views[k], s)
+            view = lerp_extent(self.views[t.stages[k].base], self.views[k], s)
         stage = t.stages[k]
         regions = self.regions if k == 0 else None
         proj = t.projection(k)
         sub = proj.label or f"{stage.dim}-D"
-        if k > 0 and t.stages[k - 1].dim != stage.dim:
-            sub = f"{t.stages[k - 1].dim}-D → {stage.dim}-D" + (f" · {proj.label}"
-                                                                 if proj.label else "")
+        base = t.stages[stage.base]
+        if k > 0 and base.dim != stage.dim:
+            sub = f"{base.dim}-D → {stage.dim}-D" + (f" · {proj.label}" if proj.label else "")
         lines = self.opts.extra_lines(k, alpha) if self.opts.extra_lines else []
         if stage.kind == "sigmoid" and stage.dim == 2:   # the unit square it squashes into
             sq = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], dtype=np.float64)
@@ -177,7 +200,7 @@ class Story:
             st = self.trace.stages[k]
             panels.append((diag_rect, diagram_of(self.trace, st.layer, st.kind)))
         if caption is None:
-            caption = NARRATION.get(self.trace.stages[k].kind, "") if self.opts.narrate else ""
+            caption = narration(self.trace, k) if self.opts.narrate else ""
         return Frame(panels, heading=self.opts.heading, caption=caption)
 
     def _move(self, k: int, alpha: float) -> Frame:

@@ -21,8 +21,9 @@ import numpy as np
 from spacefold._atomic import atomic_path
 from spacefold.colors import class_colors, position_colors
 from spacefold.errors import TraceError
+from spacefold.model.activations import ACTIVATIONS
 from spacefold.trace.geometry import Extent, GridSpec, auto_extent, grid_lines, plane_samples
-from spacefold.trace.ops import PRETTY, Op
+from spacefold.trace.ops import Op
 from spacefold.trace.project import Projection, fit_layer, pad
 
 MAX_POINTS = 2_000_000
@@ -39,6 +40,21 @@ class Stage:
     dim: int
     values: np.ndarray = field(repr=False)                # (N, dim) float32
     grid: np.ndarray | None = field(default=None, repr=False)  # (L, V, dim) float32
+    source: str = ""             # module as named_modules() names it ("blocks.0.fc"), or fx node
+    parent: int | tuple[int, ...] | None = None   # stage(s) it is computed from; None: input
+
+    @property
+    def parents(self) -> tuple[int, ...]:
+        """The stages this one reads: () for the input, two or more for a sum / concat."""
+        if self.parent is None:
+            return ()
+        return self.parent if isinstance(self.parent, tuple) else (self.parent,)
+
+    @property
+    def base(self) -> int:
+        """The stage it moves from in :meth:`Trace.at`: its parent, or for a sum / concat the
+        branch computed last (the highest index)."""
+        return max(self.parents) if self.parents else 0
 
     @property
     def short(self) -> str:
@@ -105,7 +121,7 @@ class Trace:
         threshold for one output (0.5 after a sigmoid, else 0)."""
         out = self.output if values is None else values
         if out.shape[1] == 1:
-            thr = 0.5 if self.ops[-1].kind == "sigmoid" else 0.0
+            thr = 0.5 if self.ops[-1].kind in ("sigmoid", "hardsigmoid") else 0.0
             return (out[:, 0] > thr).astype(np.int64)
         return np.asarray(out.argmax(axis=1), dtype=np.int64)
 
@@ -119,41 +135,71 @@ class Trace:
               stop: int | None = None) -> list[np.ndarray]:
         """Values of ``points`` given at stage ``start`` at every stage ``start..stop``.
 
-        ``carry(p)[-1]`` is the network's output on p; ``carry(h, start=k)`` runs the tail.
+        ``carry(p)[-1]`` is the network's output on p; ``carry(h, start=k)`` runs the tail. In
+        a graph (a skip connection, a concatenation) the tail after stage k may also read a
+        stage before k: that is an error naming the stage to start from instead.
         """
         stop = len(self.stages) - 1 if stop is None else stop
         z = np.asarray(points, dtype=np.float64)
         if z.ndim != 2 or z.shape[1] != self.stages[start].dim:
             raise TraceError(f"points must be (M, {self.stages[start].dim}) for stage {start}, "
                              f"got {z.shape}")
+        vals = {start: z}
         out = [z]
-        for op in self.ops[start:stop]:
-            z = op(z)
+        for k in range(start + 1, stop + 1):
+            op = self.ops[k - 1]
+            missing = [p for p in op.parents if p not in vals]
+            if missing:
+                raise TraceError(f"cannot carry points from stage {start}: stage {k} "
+                                 f"({self.stages[k].name}) also reads stage {min(missing)}; "
+                                 f"carry from stage {min(missing)} or earlier")
+            z = op(*(vals[p] for p in op.parents))
+            vals[k] = z
             out.append(z)
         return out
 
     # -- interpolation: one rule for every backend ------------------------------------------
     def at(self, k: int, alpha: float) -> np.ndarray:
-        """Data points between stage k-1 (alpha 0) and stage k (alpha 1): (N, max(d_{k-1}, d_k)).
+        """Data points between the stage k is computed from (alpha 0) and stage k (alpha 1):
+        (N, max(d_parent, d_k)).
 
         Straight-line interpolation of positions, the smaller stage zero-padded; for a ``W·x``
-        stage this is the matrix path ``((1-t)·I + t·W)·x``, so grid lines stay straight.
+        stage this is the matrix path ``((1-t)·I + t·W)·x``, so grid lines stay straight. A
+        stage moves from ``stages[k].base``, which is ``k-1`` in a chain. A two-input stage
+        moves from the branch computed last: a sum ``x + f(x)`` slides from ``f(x)`` to
+        ``f(x) + x`` (the skip is added in proportion to alpha), a concatenation starts with
+        that branch in its own block of coordinates and zeros elsewhere, and the other
+        branches' coordinates grow in from 0.
         """
-        a, b = self._pair(k)
-        return _lerp(a.values, b.values, alpha)
+        self._pair(k)
+        return _lerp(self._start(k, [s.values for s in self.stages]),
+                     self.stages[k].values, alpha)
 
     def grid_at(self, k: int, alpha: float) -> np.ndarray:
-        """The grid polylines between stage k-1 and k: (L, V, max(d_{k-1}, d_k))."""
+        """The grid polylines between stage k's base and stage k: (L, V, max(d_base, d_k))."""
         a, b = self._pair(k)
         if a.grid is None or b.grid is None:
             raise TraceError("this trace has no grid (the input is not 2-D)")
-        return _lerp(a.grid, b.grid, alpha)
+        grids = [s.grid if s.grid is not None else np.zeros(0) for s in self.stages]
+        return _lerp(self._start(k, grids), b.grid, alpha)
 
     def _pair(self, k: int) -> tuple[Stage, Stage]:
         if not 1 <= k < len(self.stages):
             raise TraceError(f"stage {k} out of range; interpolation stages are "
                              f"1..{len(self.stages) - 1}")
-        return self.stages[k - 1], self.stages[k]
+        return self.stages[self.stages[k].base], self.stages[k]
+
+    def _start(self, k: int, arrays: list[np.ndarray]) -> np.ndarray:
+        """Where stage k's motion starts, from one array per stage (values, grids or their
+        displays): its base stage's array, placed in its block for a concatenation."""
+        s = self.stages[k]
+        base = arrays[s.base]
+        if s.kind != "concat":
+            return base
+        off = sum(self.stages[p].dim for p in s.parents[:s.parents.index(s.base)])
+        out = np.zeros(base.shape[:-1] + (arrays[k].shape[-1],), dtype=np.float64)
+        out[..., off:off + base.shape[-1]] = base
+        return out
 
     # -- display space -----------------------------------------------------------------------
     def projection(self, k: int, dims: int = 2) -> Projection:
@@ -202,14 +248,27 @@ class Trace:
 
     def display_at(self, k: int, alpha: float, dims: int = 2) -> tuple[np.ndarray,
                                                                         np.ndarray | None]:
-        """Points (N, dims) and grid (L, V, dims) between stages k-1 and k in display space.
+        """Points (N, dims) and grid (L, V, dims) between stage k's base and stage k in display
+        space (see :meth:`at` for where a sum or a concatenation starts).
 
         Equals ``at``/``grid_at`` whenever both stages fit in ``dims``; otherwise the same
-        straight-line rule applied to the labelled projections of the two stages.
+        straight-line rule applied to the labelled projections of the two stages (for a
+        concatenation, stage k's projection of the start).
         """
         self._pair(k)
-        p = _lerp(self.display(k - 1, dims), self.display(k, dims), alpha)
-        ga, gb = self.display_grid(k - 1, dims), self.display_grid(k, dims)
+        s = self.stages[k]
+        if s.kind == "concat":
+            proj = self.projection(k, dims)
+            start = self._start(k, [t.values for t in self.stages])
+            p = _lerp(proj(start), self.display(k, dims), alpha)
+            g = None
+            gk = self.display_grid(k, dims)
+            if gk is not None:
+                grids = [t.grid if t.grid is not None else np.zeros(0) for t in self.stages]
+                g = _lerp(proj(self._start(k, grids)), gk, alpha)
+            return p, g
+        p = _lerp(self.display(s.base, dims), self.display(k, dims), alpha)
+        ga, gb = self.display_grid(s.base, dims), self.display_grid(k, dims)
         g = None if ga is None or gb is None else _lerp(ga, gb, alpha)
         return p, g
 
@@ -239,10 +298,17 @@ class Trace:
 
     # -- export ----------------------------------------------------------------------------
     def to_npz(self, path: str | Path) -> Path:
-        """The raw stage data: ``stage{k}_values``, ``stage{k}_grid``, names, kinds, labels."""
+        """The raw stage data: ``stage{k}_values``, ``stage{k}_grid``, names, kinds, labels,
+        ``sources`` (module / node names) and ``parents`` ((S, P) int, -1 where unused)."""
+        width = max([len(s.parents) for s in self.stages] + [1])
+        parents = np.full((len(self.stages), width), -1, dtype=np.int64)
+        for s in self.stages:
+            parents[s.index, :len(s.parents)] = s.parents
         arrays: dict[str, Any] = {  # name → np.ndarray
             "names": np.array([s.name for s in self.stages]),
             "kinds": np.array([s.kind for s in self.stages]),
+            "sources": np.array([s.source for s in self.stages]),
+            "parents": parents,
         }
         for s in self.stages:
             arrays[f"stage{s.index}_values"] = s.values
@@ -267,8 +333,13 @@ def _lerp(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
 
 def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None = True,
           meta: dict[str, Any] | None = None) -> Trace:
-    """Trace ``model`` (an ``nn.Sequential`` of Linear + activations, or a module whose forward
-    is such a chain) on points ``x`` ((N, D) numpy array, torch tensor or ``Dataset``).
+    """Trace ``model`` on points ``x`` ((N, D) numpy array, torch tensor or ``Dataset``).
+
+    ``model`` is a spacefold :class:`~spacefold.model.network.Network` or any ``nn.Module``
+    whose forward ``torch.fx`` traces into supported operations: Linear, BatchNorm1d,
+    LayerNorm / RMSNorm / GroupNorm, the activations of the one table, residual sums and
+    ``torch.cat`` (see :mod:`spacefold.trace.torch_front`). Stages are in topological order;
+    each knows its ``source`` module and its ``parent`` stage(s).
 
     For 2-D input, ``grid`` (True / a :class:`GridSpec`) adds the grid polylines and the
     decision regions of the input plane; ``False``/``None`` skips them.
@@ -320,18 +391,29 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
     z = np.concatenate(parts, axis=0)
     stages: list[Stage] = []
 
-    def add(k: int, name: str, kind: str, layer: int, z: np.ndarray) -> None:
+    def add(k: int, name: str, kind: str, layer: int, z: np.ndarray, source: str = "",
+            parents: tuple[int, ...] = ()) -> None:
         vals = z[:n].astype(np.float32)
         g = None
         if gl is not None:
             g = z[n:n + gl.shape[0] * gl.shape[1]].reshape(gl.shape[0], gl.shape[1], -1) \
                 .astype(np.float32)
-        stages.append(Stage(k, name, kind, layer, z.shape[1], vals, g))
+        parent: int | tuple[int, ...] | None = None
+        if parents:
+            parent = parents[0] if len(parents) == 1 else parents
+        stages.append(Stage(k, name, kind, layer, z.shape[1], vals, g, source, parent))
 
+    # Each stage's full batch stays alive only until its last reader has run.
+    last_use = {p: k for k, op in enumerate(ops, start=1) for p in op.parents}
+    live: dict[int, np.ndarray] = {0: z}
     add(0, "input", "input", 0, z)
     for k, op in enumerate(ops, start=1):
-        z = op(z)
-        add(k, op.name, op.kind, op.layer, z)
+        z = op(*(live[p] for p in op.parents))
+        add(k, op.name, op.kind, op.layer, z, op.source, op.parents)
+        for p in op.parents:
+            if last_use.get(p) == k:
+                live.pop(p, None)
+        live[k] = z
 
     regions = None
     if samples is not None and extent is not None and spec is not None:
@@ -342,8 +424,8 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
                                                                       spec.regions, -1))
     meta.setdefault("arch", "-".join([str(xs.shape[1])] + [str(o.d_out) for o in ops
                                                              if o.kind == "linear"]))
-    meta.setdefault("activations", [PRETTY.get(o.kind, o.kind) for o in ops
-                                    if o.kind not in ("linear", "bias")])
+    meta.setdefault("activations", [ACTIVATIONS[o.kind].label for o in ops
+                                    if o.kind in ACTIVATIONS])
     return Trace(stages, ops, ys, classes, extent, regions, meta)
 
 

@@ -26,6 +26,8 @@ from spacefold.model.network import Network
 
 # Kinds of stage that are not activations (an activation's kind is its table name).
 STRUCTURAL = ("input", "linear", "bias", "affine", "normalise", "add", "concat")
+# Display label of each activation kind: a view of the one table, for the scenes.
+PRETTY = {name: a.label for name, a in ACTIVATIONS.items()}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@
     spacefold render fold-222 -o fold.mp4 [--size 640x360] [--fps 30]
     spacefold train --data spiral --classes 5 --arch 2-100-2-5 -o spiral.safetensors
     spacefold render layers --model spiral.safetensors -o spiral.mp4
+    spacefold render bottleneck --model model.pth --arch 2-100-2-5 --activation relu,identity \
+        --data spiral --classes 5 -o b.mp4
 
 Choices (scenes, datasets, activations) come from the registries, never typed twice. Every
 user error is one line on stderr (``error: ...``) naming the bad value and what is allowed,
@@ -54,8 +56,9 @@ from spacefold.data import DATASETS, Dataset, dataset, load_file
 from spacefold.data.datasets import MAX_SEED
 from spacefold.errors import DataError, RenderError, SpacefoldError, SpecError
 from spacefold.model.arch import ACTIVATION_NAMES, ArchSpec
+from spacefold.model.intake import CLI_NAMES, Loaded, read_model
 from spacefold.scenes import SCENES, get_scene
-from spacefold.scenes.registry import HOMES
+from spacefold.scenes.registry import HOMES, SceneEntry
 
 # -- limits and choices -------------------------------------------------------------------------
 MIN_SIZE = (16, 16)
@@ -336,28 +339,98 @@ def _data_from_meta(meta: dict[str, Any], model_file: Path) -> Dataset | None:
 
 
 # -- completion helpers (the registries again) --------------------------------------------------
-def model_and_data(model: Path, data: str | None, *, classes: int | None, n: int | None,
-                   noise: float | None, seed: int | None) -> tuple[Any, Dataset]:
-    """A checkpoint as a numpy Network (no torch needed to trace or draw it) and its data:
-    ``--data`` if given, else the recipe the checkpoint recorded; widths must match."""
-    net = sf.load_network(model)
-    meta = net.meta
+# -- the user's model and data for a scene ----------------------------------------------------
+# scene option -> the flag that gives it
+SCENE_FLAGS = {"model": "--model", "data": "--data", "stage": "--stage",
+               "recording": "--recording", "color_by": "--color-by", "mnist": "--mnist"}
+
+
+def _refuse_untaken(entry: SceneEntry, given: dict[str, str]) -> None:
+    """``given``: scene option → the flag the user typed. A scene whose function does not
+    take that option refuses it in one line, naming what it takes and which scenes do."""
+    for option, flag in given.items():
+        if entry.takes(option):
+            continue
+        takes = [SCENE_FLAGS[o] for o in entry.options() if o in SCENE_FLAGS]
+        others = [n for n in sorted(SCENES) if SCENES[n].takes(option)]
+        raise RenderError(f"scene {entry.name!r} takes no {flag} (it takes: "
+                          f"{', '.join(takes) or 'none of the model or data options'}); "
+                          f"scenes that take {SCENE_FLAGS.get(option, flag)}: "
+                          f"{', '.join(others) or 'none'}")
+
+
+def load_models(models: Sequence[Path], arch: str | None, activation: str | None,
+                code: str | None) -> list[Loaded]:
+    """``--model`` (repeatable), ``--arch``, ``--activation`` and ``--model-code`` through
+    the one loader (spacefold.model.intake)."""
+    if not models and code is None:
+        if arch is not None or activation is not None:
+            flags = " and ".join(f for f, v in (("--arch", arch), ("--activation", activation))
+                                 if v is not None)
+            raise SpecError(f"{flags} describe the network in a --model file without a "
+                            f"spacefold spec; give --model FILE")
+        return []
+    if not models:
+        return [read_model(None, arch=arch, activation=activation, code=code,
+                           names=CLI_NAMES)]
+    return [read_model(m, arch=arch, activation=activation, code=code, names=CLI_NAMES)
+            for m in models]
+
+
+def scene_inputs(entry: SceneEntry, *, models: Sequence[Path], arch: str | None,
+                 activation: str | None, model_code: str | None, data: str | None,
+                 classes: int | None, n: int | None, noise: float | None, seed: int | None,
+                 stage: int | None = None, recording: Path | None = None,
+                 color_by: str | None = None) -> dict[str, Any]:
+    """The options a scene gets from the command line: only those given, and each only if
+    the scene's function takes it (else one line, exit 2), checked before any slow work."""
+    given: dict[str, str] = {}
+    if models or model_code is not None:
+        given["model"] = "--model" if models else "--model-code"
+    data_flags = [f for f, v in (("--data", data), ("--classes", classes), ("--n", n),
+                                 ("--noise", noise), ("--seed", seed)) if v is not None]
+    if data_flags:
+        given["data"] = data_flags[0]
+    for option, value in (("stage", stage), ("recording", recording), ("color_by", color_by)):
+        if value is not None:
+            given[option] = SCENE_FLAGS[option]
+    _refuse_untaken(entry, given)
+    if data is None and data_flags:
+        raise DataError(f"{', '.join(data_flags)} need --data NAME (the dataset they shape)")
+    if recording is not None and not recording.is_file():
+        raise SpecError(f"--recording {str(recording)!r} does not exist")
+    loaded = load_models(models, arch, activation, model_code)
+    if entry.needs_model and not loaded:
+        raise SpecError(f"scene {entry.name!r} needs --model FILE (a spacefold checkpoint, a "
+                        f"safetensors file or a PyTorch state dict) or --model-code FILE.py:NAME")
+    options: dict[str, Any] = {}
+    meta = loaded[0].meta if loaded else {}
+    ds: Dataset | None = None
     if data is not None:
         ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed,
-                       base=meta.get("data") if isinstance(meta, dict) else None)
-    else:
-        if any(v is not None for v in (classes, n, noise, seed)):
-            raise DataError("--classes, --n, --noise and --seed need --data NAME")
-        found = _data_from_meta(meta, model)
-        if found is None:
-            raise DataError(f"model file {str(model)!r} does not say which data it was "
+                       base=meta.get("data") if isinstance(meta.get("data"), dict) else None)
+    elif loaded:
+        ds = _data_from_meta(meta, Path(loaded[0].source))
+        if ds is None and entry.needs_model:
+            raise DataError(f"model {loaded[0].source!r} does not say which data it was "
                             f"trained on; pass --data ({_names(DATASETS)} or a .csv / .npz "
                             f"file)")
-        ds = found
-    if net.spec.widths[0] != ds.dim:
-        raise DataError(f"model {str(model)!r} takes {net.spec.widths[0]}-D input but data "
-                        f"{ds.name!r} is {ds.dim}-D")
-    return net, ds
+    if loaded and ds is not None:
+        d_in = loaded[0].arch.split("-")[0]
+        if d_in.isdigit() and int(d_in) != ds.dim:
+            raise DataError(f"model {loaded[0].source!r} ({loaded[0].arch}) takes {d_in}-D "
+                            f"input but data {ds.name!r} is {ds.dim}-D")
+    if loaded:
+        options["model"] = loaded[0].model if len(loaded) == 1 else [m.model for m in loaded]
+    if ds is not None:
+        options["data"] = ds
+    if stage is not None:
+        options["stage"] = stage
+    if recording is not None:
+        options["recording"] = sf.Recorder.load(recording)
+    if color_by is not None:
+        options["color_by"] = color_by
+    return options
 
 
 def _complete_scene(incomplete: str) -> list[str]:
@@ -426,6 +499,31 @@ NoiseOpt = Annotated[float | None, typer.Option(
     "--noise", help="Noise of the dataset.", show_default=False)]
 SeedOpt = Annotated[int | None, typer.Option(
     "--seed", help="Seed of the dataset.", show_default=False)]
+ModelOpt = Annotated[list[Path] | None, typer.Option(
+    "--model", help="Your network's weights: a spacefold checkpoint (`spacefold train`), a "
+    "safetensors file, or a PyTorch state dict (.pt / .pth / .bin, read with "
+    "weights_only=True; a pickled full model is refused, never unpickled). Repeat it for a "
+    "scene that compares two (extrapolation).", show_default=False)]
+ArchOpt = Annotated[str | None, typer.Option(
+    "--arch", help="For a --model file without a spacefold spec: the layer widths, like "
+    "2-100-2-5; the file's Linear weights are matched by order and shape, whatever their "
+    "names.", show_default=False)]
+ActivationOpt = Annotated[str | None, typer.Option(
+    "--activation", help="With --arch: the hidden activation, or one per hidden layer "
+    f"comma-separated ({', '.join(ACTIVATION_NAMES)}). Default: relu.",
+    autocompletion=lambda incomplete: _complete_activation(incomplete), show_default=False)]
+ModelCodeOpt = Annotated[str | None, typer.Option(
+    "--model-code", help="FILE.py:NAME. RUNS THE CODE IN FILE.py: imports it and calls "
+    "NAME() (a class or a factory) to build your nn.Module; with --model, loads those "
+    "weights into it. Only for a file you trust; nothing runs without this option.",
+    show_default=False, metavar="FILE.py:NAME")]
+StageOpt = Annotated[int | None, typer.Option(
+    "--stage", help="The stage the scene centres on (the bottleneck plane, the plane under "
+    "the surfaces, fold-232's 3-unit stage, the wide layer). Default: the one the story "
+    "needs.", show_default=False)]
+RecordingOpt = Annotated[Path | None, typer.Option(
+    "--recording", help="training scene: a recording of your training (sf.Recorder.save, "
+    "or `spacefold train --record`).", show_default=False)]
 
 
 @app.command("render")
@@ -442,11 +540,15 @@ def render_cmd(
         f"{MAX_SIZE[0]}x{MAX_SIZE[1]}.")] = "1280x720",
     fps: Annotated[float, typer.Option(
         "--fps", help=f"Frames per second, in [{MIN_FPS:g}, {MAX_FPS:g}].")] = 30.0,
-    color_by: Annotated[str, typer.Option(
-        "--color-by", help=f"Point colours: {' or '.join(COLOR_MODES)}.")] = "class",
-    model: Annotated[Path | None, typer.Option(
-        "--model", help="A checkpoint from `spacefold train` (for scenes that need a model).",
+    color_by: Annotated[str | None, typer.Option(
+        "--color-by", help=f"Point colours: {' or '.join(COLOR_MODES)}. Default: class.",
         show_default=False)] = None,
+    model: ModelOpt = None,
+    arch: ArchOpt = None,
+    activation: ActivationOpt = None,
+    model_code: ModelCodeOpt = None,
+    stage: StageOpt = None,
+    recording: RecordingOpt = None,
     data: DataOpt = None,
     classes: ClassesOpt = None,
     n: NOpt = None,
@@ -461,37 +563,30 @@ def render_cmd(
     """Render a scene to video (.mp4, .gif), a picture (.png) or raw stage data (.npz).
 
     Example: spacefold render fold-222 -o fold.mp4
+
+    Example: spacefold render bottleneck --model model.pth --arch 2-100-2-5
+    --activation relu,identity --data spiral --classes 5 -o b.mp4
     """
     # Everything cheap is checked first, so bad input fails in milliseconds.
     wh = parse_size(size)
     check_fps(fps)
-    if color_by not in COLOR_MODES:
+    if color_by is not None and color_by not in COLOR_MODES:
         raise RenderError(f"unknown --color-by {color_by!r}; choose one of: "
                           f"{', '.join(COLOR_MODES)}")
     check_seed(seed)
     check_output(output, _formats(), "output", force)
     entry = get_scene(scene)
-    options: dict[str, Any] = {}
-    data_opts = {"--data": data, "--classes": classes, "--n": n, "--noise": noise,
-                 "--seed": seed}
-    if entry.needs_model:
-        if model is None:
-            raise SpecError(f"scene {scene!r} needs --model FILE{CHECKPOINT_SUFFIX} "
-                            f"(make one with `spacefold train`)")
-        net, ds = model_and_data(model, data, classes=classes, n=n, noise=noise, seed=seed)
-        options.update(model=net, data=ds)
-    else:
-        given = [k for k, v in {"--model": model, **data_opts}.items() if v is not None]
-        if given:
-            takes = [s for s in sorted(SCENES) if SCENES[s].needs_model]
-            raise RenderError(f"scene {scene!r} brings its own network and data, so it takes no "
-                              f"{', '.join(given)}; scenes that do: {', '.join(takes) or 'none'}")
-
     if mnist is not None:
-        if scene != "digits":
+        if not entry.takes("mnist"):
             raise RenderError(f"--mnist is an option of the digits scene, not of {scene!r}")
         if not mnist.is_dir():
             raise DataError(f"--mnist {str(mnist)!r} is not a folder")
+    options = scene_inputs(entry, models=model or [], arch=arch, activation=activation,
+                           model_code=model_code, data=data, classes=classes, n=n,
+                           noise=noise, seed=seed, stage=stage, recording=recording,
+                           color_by=color_by)
+
+    if mnist is not None:
         options["mnist"] = str(mnist)
 
     from spacefold.scenes.api import render
@@ -499,7 +594,7 @@ def render_cmd(
     with _interruptible(), _frame_progress(render, f"rendering {scene}") as progress:
         if progress is not None:
             options["progress"] = progress
-        path = render(scene, output, size=wh, fps=fps, color_by=color_by, **options)
+        path = render(scene, output, size=wh, fps=fps, **options)
     _say(f"wrote {path}")
 
 
@@ -609,10 +704,21 @@ def train_cmd(
         "--target-accuracy", help="Stop once the training accuracy reaches this, in (0, 1].")
     ] = 0.995,
     force: ForceOpt = False,
+    movie: Annotated[Path | None, typer.Option(
+        "--movie", help="Also render the training as a movie (.mp4): the `training` scene "
+        "of this network, from its initial weights to trained.", show_default=False)] = None,
+    record: Annotated[Path | None, typer.Option(
+        "--record", help="Also save the weight snapshots (.safetensors) for "
+        "`spacefold render training --recording FILE`.", show_default=False)] = None,
+    snapshots: Annotated[int, typer.Option(
+        "--snapshots", help="With --movie / --record: how many weight snapshots to keep, "
+        "spaced evenly in log(1 + epoch), 2-1000.")] = 40,
 ) -> None:
     """Train a network on a dataset and save it as a safetensors checkpoint.
 
     Example: spacefold train --data spiral --classes 5 --arch 2-100-2-5 -o spiral.safetensors
+
+    Example: spacefold train --data spiral --arch 2-100-2-5 -o m.safetensors --movie t.mp4
     """
     for name in activation.split(","):  # checked even when the arch has no hidden layer
         if name.strip() not in ACTIVATION_NAMES:
@@ -625,6 +731,19 @@ def train_cmd(
         raise SpecError(f"--weight-decay {weight_decay:g} must be in [0, 1]")
     check_seed(seed)
     check_output(output, (CHECKPOINT_SUFFIX,), "checkpoint", force)
+    outputs = {output.resolve()}
+    for flag, path, suffixes in (("--movie", movie, (".mp4",)),
+                                 ("--record", record, (CHECKPOINT_SUFFIX,))):
+        if path is None:
+            continue
+        check_output(path, suffixes, flag, force)
+        if path.resolve() in outputs:
+            raise RenderError(f"{flag} {str(path)!r} is the same file as another output")
+        outputs.add(path.resolve())
+    if (movie is not None or record is not None) and not 2 <= snapshots <= 1000:
+        raise SpecError(f"--snapshots {snapshots} must be in 2-1000")
+    if movie is None and record is None and snapshots != 40:
+        raise SpecError("--snapshots is for --movie / --record; give one of them")
     ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed)
     if spec.widths[0] != ds.dim:
         raise DataError(f"--arch {arch!r} takes {spec.widths[0]}-D input but data {ds.name!r} "
@@ -641,8 +760,25 @@ def train_cmd(
                    console=err, transient=True, disable=not err.is_terminal)
     task = bar.add_task("train", total=epochs, arch=spec.arch, loss=float("nan"), acc=0.0)
 
+    rec = None
+    if movie is not None or record is not None:
+        from spacefold.model.training import evaluate
+        from spacefold.scenes.zoo import snapshot_epochs
+
+        rec = sf.Recorder(net, data=ds, spec=spec)
+        wanted = set(snapshot_epochs(epochs, snapshots))
+
+        def keep(epoch: int) -> None:
+            assert rec is not None
+            loss, acc = evaluate(net, ds)      # these weights' own numbers
+            rec.snapshot(epoch, loss=loss, accuracy=acc)
+
+        keep(0)
+
     def progress(epoch: int, total: int, loss: float, acc: float) -> None:
         bar.update(task, completed=epoch, total=total, loss=loss, acc=acc)
+        if rec is not None and (epoch in wanted or acc >= target_accuracy):
+            keep(epoch)
 
     with _interruptible(), bar:
         hist = sf.train(net, ds, epochs=epochs, lr=lr, batch_size=batch_size,
@@ -661,6 +797,17 @@ def train_cmd(
     _say(f"accuracy {acc:.2%} on {len(ds)} training points of {ds.name!r} after "
          f"{hist.epochs} epochs ({hist.seconds:.1f} s; {hist.stopped})")
     _say(f"wrote {output}")
+    if rec is not None and record is not None:
+        with _interruptible():
+            rec.save(record)
+        _say(f"wrote {record} ({len(rec)} snapshots)")
+    if rec is not None and movie is not None:
+        from spacefold.scenes.api import render
+
+        with _interruptible(), _frame_progress(render, "rendering training") as frames:
+            extra: dict[str, Any] = {"progress": frames} if frames is not None else {}
+            render("training", movie, recording=rec, **extra)
+        _say(f"wrote {movie}")
 
 
 @app.command("export")
@@ -672,8 +819,11 @@ def export_cmd(
         help=f"A scene whose network to export; one of: {_names(HOMES)}. Omit it with "
         "--model.", autocompletion=_complete_scene, show_default=False, metavar="[SCENE]")
     ] = None,
-    model: Annotated[Path | None, typer.Option(
-        "--model", help="A checkpoint from `spacefold train`.", show_default=False)] = None,
+    model: ModelOpt = None,
+    arch: ArchOpt = None,
+    activation: ActivationOpt = None,
+    model_code: ModelCodeOpt = None,
+    stage: StageOpt = None,
     data: DataOpt = None,
     classes: ClassesOpt = None,
     n: NOpt = None,
@@ -690,36 +840,37 @@ def export_cmd(
     """
     check_seed(seed)
     check_output(output, (".html",), "export", force)
-    data_opts = {"--data": data, "--classes": classes, "--n": n, "--noise": noise,
-                 "--seed": seed}
-    entry = get_scene(scene) if scene is not None else None
-    if model is None and (entry is None or entry.needs_model):
-        raise SpecError("give a SCENE (see `spacefold scenes`) or --model FILE"
-                        f"{CHECKPOINT_SUFFIX}" if entry is None else
-                        f"scene {scene!r} needs --model FILE{CHECKPOINT_SUFFIX}")
-    if model is not None and entry is not None and not entry.needs_model:
-        raise SpecError(f"scene {scene!r} brings its own network; give either the scene or "
-                        f"--model, not both")
+    models = model or []
     from spacefold.export import write_html
 
-    if model is None:
-        assert entry is not None
-        given = [k for k, v in data_opts.items() if v is not None]
-        if given:
-            raise RenderError(f"scene {scene!r} brings its own data, so it takes no "
-                              f"{', '.join(given)}")
+    if scene is None:
+        if not models and model_code is None:
+            raise SpecError("give a SCENE (see `spacefold scenes`) or --model FILE")
+        if stage is not None:
+            raise SpecError("--stage chooses the stage of a SCENE; give one")
+        if len(models) > 1:
+            raise SpecError("export writes one network: give one --model")
+        options = scene_inputs(SCENES["layers"], models=models, arch=arch,
+                               activation=activation, model_code=model_code, data=data,
+                               classes=classes, n=n, noise=noise, seed=seed)
         with _interruptible():
-            tl = entry.build()
-        tr = tl.meta.get("trace")
-        if not isinstance(tr, sf.Trace):
+            tr = sf.trace(options["model"], options["data"])
+        name = models[0].stem if models else str(model_code).rpartition(":")[2]
+        page_title = title or f"{name} · {tr.meta.get('arch', '')}"
+    else:
+        entry = get_scene(scene)
+        options = scene_inputs(entry, models=models, arch=arch, activation=activation,
+                               model_code=model_code, data=data, classes=classes, n=n,
+                               noise=noise, seed=seed, stage=stage)
+        entry.check(options)
+        with _interruptible():
+            tl = entry.build(**options)
+        found = tl.meta.get("trace")
+        if not isinstance(found, sf.Trace):
             raise RenderError(f"scene {scene!r} has no single network trace to export; try "
                               f"fold-222, spiral or bottleneck")
+        tr = found
         page_title = title or f"{scene} · {tr.meta.get('arch', '')}".rstrip(" ·")
-    else:
-        net, ds = model_and_data(model, data, classes=classes, n=n, noise=noise, seed=seed)
-        with _interruptible():
-            tr = sf.trace(net, ds)
-        page_title = title or f"{model.stem} · {tr.meta.get('arch', '')}"
     with _interruptible():
         path = write_html(tr, output, title=page_title)
     _say(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {len(tr.stages)} stages, "

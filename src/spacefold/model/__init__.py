@@ -21,6 +21,7 @@ _EXPORTS = {
     "ArchSpec": "spacefold.model.arch",
     "History": "spacefold.model.training",
     "Network": "spacefold.model.network",
+    "Recorder": "spacefold.model.recorder",
     "Sine": "spacefold.model.spec",
     "build": "spacefold.model.spec",
     "load": "spacefold.model.checkpoint",
@@ -31,7 +32,7 @@ _EXPORTS = {
     "train": "spacefold.model.training",
 }
 
-__all__ = ["ACTIVATIONS", "ArchSpec", "History", "Network", "Sine", "build", "load",
+__all__ = ["ACTIVATIONS", "ArchSpec", "History", "Network", "Recorder", "Sine", "build", "load",
            "load_model", "load_network", "parse_arch", "save", "train"]
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from spacefold.model.checkpoint import load, load_network, save
     from spacefold.model.intake import load_model
     from spacefold.model.network import Network
+    from spacefold.model.recorder import Recorder
     from spacefold.model.spec import ACTIVATIONS, Sine, build
     from spacefold.model.training import History, train
 

@@ -34,30 +34,42 @@ def check_fps(fps: float) -> float:
     return float(fps)
 
 
-def to_timeline(target: Trace | Timeline | str, color_by: str = "class",
+def to_timeline(target: Trace | Timeline | str, color_by: str | None = None,
                 **options: Any) -> Timeline:
-    """A scene name, a Trace (told by the ``layers`` story) or a Timeline → Timeline."""
+    """A scene name, a Trace (told by the ``layers`` story) or a Timeline → Timeline.
+
+    A scene gets exactly the options given (``color_by`` only when it is given): one its
+    function does not take is an error naming those it does.
+    """
     if isinstance(target, Timeline):
+        if color_by is not None or options:
+            given = ", ".join(sorted([*options, *(["color_by"] if color_by else [])]))
+            raise RenderError(f"a Timeline is rendered as it is; it takes no {given}")
         return target
     if isinstance(target, Trace):
         from spacefold.scenes.layers import timeline_of
 
-        return timeline_of(target, color_by=color_by, **options)
+        return timeline_of(target, color_by=color_by or "class", **options)
     if isinstance(target, str):
         from spacefold.scenes.registry import build_scene
 
-        return build_scene(target, color_by=color_by, **options)
+        if color_by is not None:
+            options["color_by"] = color_by
+        return build_scene(target, **options)
     raise RenderError(f"cannot render a {type(target).__name__}; give a Trace, a Timeline "
                       f"or a scene name")
 
 
 def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
-           size: tuple[int, int] = (1280, 720), fps: float = 30.0, color_by: str = "class",
+           size: tuple[int, int] = (1280, 720), fps: float = 30.0, color_by: str | None = None,
            still: str = "stages", progress: Callable[[int, int], None] | None = None,
            **options: Any) -> Path:
     """Render ``target`` to ``path``: .mp4 (H.264), .gif, .png (``still="stages"``: every key
     stage side by side; ``"poster"``: the poster frame), .npz (the raw stage data) or .html
     (the interactive viewer in one self-contained page).
+
+    ``color_by`` ("class" or "position") and the other ``options`` go to the scene; a scene
+    refuses one its function does not take.
 
     >>> import spacefold as sf
     >>> t = sf.trace(sf.build("2-2-2"), sf.dataset("cloud", n=50).x)

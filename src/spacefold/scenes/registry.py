@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,27 @@ class SceneEntry:
     description: str          # one line, shown by `spacefold scenes`
     build: Callable[..., Timeline]
     needs_model: bool = False  # True for scenes that render a user's model (`layers`)
+
+    def options(self) -> tuple[str, ...]:
+        """The keyword options ``build`` takes, sorted (``_private`` ones aside)."""
+        params = inspect.signature(self.build).parameters.values()
+        return tuple(sorted(p.name for p in params if not p.name.startswith("_") and
+                            p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)))
+
+    def open_options(self) -> bool:
+        """True while ``build`` still takes ``**options`` (then any option is accepted)."""
+        return any(p.kind is p.VAR_KEYWORD
+                   for p in inspect.signature(self.build).parameters.values())
+
+    def takes(self, option: str) -> bool:
+        return option in self.options() or self.open_options()
+
+    def check(self, options: Mapping[str, Any]) -> None:
+        """Refuse, in one line, an option this scene's function does not take."""
+        for key in options:
+            if not self.takes(key):
+                raise SpacefoldError(f"scene {self.name!r} takes no option {key!r} (it takes: "
+                                     f"{', '.join(self.options()) or 'no options'})")
 
 
 class _Catalogue(Mapping[str, SceneEntry]):
@@ -85,4 +107,7 @@ def get_scene(name: str) -> SceneEntry:
 
 
 def build_scene(name: str, **options: Any) -> Timeline:
-    return get_scene(name).build(**options)
+    """Scene ``name``'s Timeline; an option its function does not take is an error."""
+    entry = get_scene(name)
+    entry.check(options)
+    return entry.build(**options)

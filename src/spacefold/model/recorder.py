@@ -1,0 +1,369 @@
+"""``Recorder``: the user's own training loop, recorded as weight snapshots for a movie.
+
+>>> import torch, spacefold as sf
+>>> data = sf.dataset("moons", n=200)
+>>> net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+>>> rec = sf.Recorder(net, data=data)
+>>> opt = torch.optim.SGD(net.parameters(), lr=0.5)
+>>> x, y = torch.as_tensor(data.x), torch.as_tensor(data.y)
+>>> for epoch in range(20):
+...     loss = torch.nn.functional.cross_entropy(net(x), y)
+...     opt.zero_grad(); loss.backward(); opt.step()
+...     rec.snapshot(epoch, loss=float(loss))
+>>> len(rec), rec.spec.arch
+(20, '2-8-2')
+
+A snapshot copies the weights of the network's Linear layers (not traces) into one
+preallocated array per tensor, so 1,000 snapshots of a 2-100-2-5 network take about 3 MB.
+``save`` writes one safetensors file; ``Recorder.load`` reads it back bit-exactly, without
+the user's code: the network's spec (Linear widths and activations) is worked out when the
+recorder is made, from the module itself, and checked against ``model(x)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spacefold._atomic import atomic_path
+from spacefold.data.datasets import DATASETS, Dataset, dataset
+from spacefold.errors import DataError, SpecError
+from spacefold.model.arch import LEAKY_SLOPE, ArchSpec
+from spacefold.model.network import Network
+
+FORMAT = "spacefold.recording/1"
+MAX_BYTES = 1 << 30           # a recording holds at most 1 GiB of weights
+_PROBE_POINTS = 512
+
+
+class Recorder:
+    """Weight snapshots of ``model`` while the user trains it, and the data it learns.
+
+    ``model``: an ``nn.Module`` whose forward is a chain of Linear layers and activations
+    (relu, leaky_relu, sigmoid, tanh, sin, none), optionally ending in softmax / sigmoid.
+    ``data``: a :class:`Dataset`, a dataset name, or an ``(x, y)`` pair; stored in the file,
+    so the movie shows the points the network was trained on.
+    ``spec``: the :class:`ArchSpec`, when it cannot be worked out from the module.
+    """
+
+    def __init__(self, model: Any, data: Dataset | str | tuple[Any, Any] | None = None, *,
+                 spec: ArchSpec | None = None) -> None:
+        from torch import nn
+
+        if not isinstance(model, nn.Module):
+            raise SpecError(f"Recorder records a torch nn.Module, not a "
+                            f"{type(model).__name__}")
+        self.model: Any = model
+        self.data = _as_dataset(data)
+        self._linears, self.spec = _layout(model, spec)
+        if self.data is not None and self.data.dim != self.spec.widths[0]:
+            raise DataError(f"Recorder: model {self.spec.arch} takes {self.spec.widths[0]}-D "
+                            f"input but data {self.data.name!r} is {self.data.dim}-D")
+        self._keys = [k for idx, _ in self.spec.module_layout()
+                      for k in (f"{idx}.weight", f"{idx}.bias")]
+        self.module_keys = {f"{idx}.{p}": f"{name}.{p}".lstrip(".")
+                            for (idx, _), (name, _m) in zip(self.spec.module_layout(),
+                                                            self._linears, strict=True)
+                            for p in ("weight", "bias")}
+        self._stacks: dict[str, np.ndarray] = {}
+        self._n = 0
+        self.epochs: list[int] = []
+        self.loss: list[float | None] = []
+        self.metrics: list[dict[str, float]] = []
+        self.module_name = type(model).__name__
+
+    # -- recording --------------------------------------------------------------------------
+    def snapshot(self, epoch: int, loss: float | None = None, **metrics: float) -> None:
+        """Copy the current weights, tagged with ``epoch`` (increasing integers, 0 for the
+        initial weights if you record them), the training ``loss`` and any other numbers."""
+        if self.model is None:
+            raise SpecError("this recording was loaded from a file; it has no model to "
+                            "snapshot")
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
+            raise SpecError(f"snapshot epoch {epoch!r} must be an integer >= 0")
+        if self.epochs and epoch <= self.epochs[-1]:
+            raise SpecError(f"snapshot epoch {epoch} must come after the last one "
+                            f"({self.epochs[-1]})")
+        vals = {"loss": loss, **metrics}
+        for k, v in vals.items():
+            if v is not None and not (isinstance(v, (int, float, np.floating, np.integer))
+                                      and not isinstance(v, bool)):
+                raise SpecError(f"snapshot {k}={v!r} must be a number")
+        arrays = self._weights()
+        if not self._stacks:
+            self._stacks = {k: np.empty((16, *a.shape), a.dtype) for k, a in arrays.items()}
+        if self._n == len(next(iter(self._stacks.values()))):
+            need = 2 * self._n * sum(a.nbytes for a in arrays.values())
+            if need > MAX_BYTES:
+                raise SpecError(f"the recording is full: {self._n} snapshots; keep one every "
+                                f"few epochs (at most {MAX_BYTES >> 20} MiB of weights)")
+            self._stacks = {k: np.concatenate([s, np.empty_like(s)]) for k, s in
+                            self._stacks.items()}
+        for k, a in arrays.items():
+            self._stacks[k][self._n] = a
+        self._n += 1
+        self.epochs.append(int(epoch))
+        self.loss.append(None if loss is None else float(loss))
+        self.metrics.append({k: float(v) for k, v in metrics.items()})
+
+    def _weights(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for (idx, _), (_name, m) in zip(self.spec.module_layout(), self._linears, strict=True):
+            w = m.weight.detach().cpu()
+            out[f"{idx}.weight"] = w.numpy()
+            out[f"{idx}.bias"] = (m.bias.detach().cpu().numpy() if m.bias is not None
+                                  else np.zeros(w.shape[0], w.numpy().dtype))
+        return out
+
+    # -- reading ----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the weight stacks (grown by doubling)."""
+        return sum(s.nbytes for s in self._stacks.values())
+
+    def weights(self, key: str) -> np.ndarray:
+        """(S, ...) the stacked snapshots of one tensor ("0.weight", "0.bias", ...)."""
+        return self._stacks[key][:self._n]
+
+    def network(self, i: int) -> Network:
+        """Snapshot ``i`` (negative counts from the end) as a torch-free :class:`Network`."""
+        if not -self._n <= i < self._n:
+            raise SpecError(f"snapshot {i} out of range; the recording has {self._n}")
+        i %= self._n
+        return Network(self.spec, {k: self._stacks[k][i] for k in self._keys},
+                       {"epoch": self.epochs[i]})
+
+    def state_dict(self, i: int) -> dict[str, Any]:
+        """Snapshot ``i`` under the module's own key names, for ``load_state_dict``."""
+        import torch
+
+        net = self.network(i)
+        return {self.module_keys[k]: torch.from_numpy(np.array(v)) for k, v in
+                net.params.items()}
+
+    # -- files ------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """One safetensors file: stacked weights, the data, and in its metadata the spec,
+        the module's key layout, the data recipe, the epochs and the metrics. Atomic."""
+        from safetensors.numpy import save as to_bytes
+
+        if self._n == 0:
+            raise SpecError("the recording is empty; call snapshot() in your training loop")
+        tensors = {f"snapshots.{k}": np.ascontiguousarray(self.weights(k)) for k in self._keys}
+        tensors["epochs"] = np.asarray(self.epochs, dtype=np.int64)
+        if self.data is not None:
+            tensors["data.x"] = np.ascontiguousarray(self.data.x)
+            tensors["data.y"] = np.ascontiguousarray(self.data.y)
+        header = {"format": FORMAT, "spec": self.spec.to_dict(), "module": self.module_name,
+                  "module_keys": self.module_keys, "data": _recipe(self.data),
+                  "epochs": self.epochs, "loss": self.loss, "metrics": self.metrics}
+        p = Path(path)
+        blob = to_bytes(tensors, metadata={"spacefold.recording": json.dumps(header)})
+        with atomic_path(p) as tmp, open(tmp, "wb") as f:
+            f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        return p
+
+    @staticmethod
+    def load(path: str | os.PathLike[str]) -> Recorder:
+        """A recording written by :meth:`save` (no code is run; no model is needed)."""
+        from safetensors import SafetensorError, safe_open
+
+        p = Path(path)
+        if not p.is_file():
+            raise SpecError(f"recording {str(p)!r} does not exist")
+        try:
+            with safe_open(str(p), framework="np") as f:
+                md = f.metadata() or {}
+                arrays = {k: f.get_tensor(k) for k in f.keys()}
+        except (SafetensorError, OSError, ValueError, TypeError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise SpecError(f"recording {str(p)!r} is not a safetensors file: {first}") \
+                from None
+        if "spacefold.recording" not in md:
+            raise SpecError(f"{str(p)!r} is not a spacefold recording (a file written by "
+                            f"Recorder.save or `spacefold train --record`)")
+        try:
+            h = json.loads(md["spacefold.recording"])
+            spec = ArchSpec.from_dict(h["spec"])
+            epochs = [int(e) for e in h["epochs"]]
+            loss = [None if v is None else float(v) for v in h["loss"]]
+            metrics = [{str(k): float(v) for k, v in m.items()} for m in h["metrics"]]
+            module_keys = {str(k): str(v) for k, v in h["module_keys"].items()}
+            recipe = h.get("data")
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise SpecError(f"recording {str(p)!r} has bad metadata: {e}") from None
+        rec = Recorder.__new__(Recorder)
+        rec.model = None
+        rec.spec = spec
+        rec._linears = []
+        rec._keys = [k for idx, _ in spec.module_layout() for k in (f"{idx}.weight",
+                                                                     f"{idx}.bias")]
+        rec.module_keys = module_keys
+        rec.module_name = str(h.get("module", ""))
+        rec.epochs, rec.loss, rec.metrics = epochs, loss, metrics
+        n = len(epochs)
+        if not (len(loss) == len(metrics) == n) or \
+                any(arrays.get(f"snapshots.{k}") is None or len(arrays[f"snapshots.{k}"]) != n
+                    for k in rec._keys):
+            raise SpecError(f"recording {str(p)!r} is inconsistent: {n} epochs but other "
+                            f"counts of weights or metrics")
+        rec._stacks = {k: arrays[f"snapshots.{k}"] for k in rec._keys}
+        rec._n = n
+        rec.data = None
+        if "data.x" in arrays and "data.y" in arrays:
+            r = recipe if isinstance(recipe, dict) else {}
+            name = str(r.get("name", "data"))
+            y = arrays["data.y"]
+            rec.data = Dataset(arrays["data.x"], y, name,
+                               int(r.get("classes", int(y.max()) + 1 if y.size else 0)),
+                               dict(r.get("params") or {}))
+        rec.network(0)                           # the shapes must fit the spec
+        return rec
+
+    def describe(self) -> str:
+        """``"2-100-2-5 (relu, identity) on spiral"``: for headings and captions."""
+        acts = ", ".join(self.spec.activations)
+        bits = self.spec.arch + (f" ({acts})" if acts else "")
+        return bits + (f" on {self.data.name}" if self.data is not None else "")
+
+
+# -- the module's layout ---------------------------------------------------------------------
+def _layout(model: Any, spec: ArchSpec | None) -> tuple[list[tuple[str, Any]], ArchSpec]:
+    """The Linear layers in the order forward calls them, and the spec of the whole chain,
+    checked against ``model(x)`` on probe points."""
+    import torch
+    from torch import nn
+
+    calls: list[tuple[nn.Linear, torch.Tensor, torch.Tensor]] = []
+    names = {m: n for n, m in model.named_modules() if isinstance(m, nn.Linear)}
+    if not names:
+        raise SpecError(f"{type(model).__name__} has no Linear layers to record")
+    hooks = [m.register_forward_hook(
+        lambda mod, inp, out: calls.append((mod, inp[0].detach(), out.detach())))
+        for m in names]
+    first = next(iter(names))
+    d_in = first.in_features
+    gen = torch.Generator().manual_seed(0)
+    x = (torch.rand(_PROBE_POINTS, d_in, generator=gen) * 2 - 1) * 4
+    x = x.to(first.weight.dtype)
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            y = model(x)
+    except Exception as e:  # noqa: BLE001 - the user's forward may raise anything
+        raise SpecError(f"Recorder: {type(model).__name__}({d_in}-D points) failed: "
+                        f"{type(e).__name__}: {e}") from None
+    finally:
+        for hk in hooks:
+            hk.remove()
+        model.train(was)
+    order = [c[0] for c in calls]
+    if not calls or len(set(map(id, order))) != len(order) or \
+            not torch.equal(calls[0][1], x):
+        raise SpecError(f"Recorder: {type(model).__name__}.forward is not a chain of Linear "
+                        f"layers (a layer is used twice, or the input is changed first)")
+    linears = [(names[m], m) for m in order]
+    if spec is not None:
+        _check_widths(spec, order)
+        return linears, spec
+    acts: list[str] = []
+    for i in range(len(calls) - 1):
+        acts.append(_which(calls[i][2], calls[i + 1][1], type(model).__name__, i + 1))
+    head = _head(calls[-1][2], y, type(model).__name__)
+    widths = [order[0].in_features, *(m.out_features for m in order)]
+    return linears, ArchSpec.parse("-".join(map(str, widths)), acts, head)
+
+
+def _candidates() -> dict[str, Any]:
+    import torch
+
+    return {"identity": lambda z: z, "relu": torch.relu, "tanh": torch.tanh,
+            "sigmoid": torch.sigmoid, "sin": torch.sin,
+            "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, LEAKY_SLOPE)}
+
+
+def _which(z: Any, nxt: Any, name: str, layer: int) -> str:
+    import torch
+
+    if z.shape != nxt.shape:
+        raise SpecError(f"Recorder: in {name}, Linear {layer} gives width {z.shape[-1]} but "
+                        f"the next Linear takes {nxt.shape[-1]}; not a chain")
+    fits = [k for k, f in _candidates().items()
+            if torch.allclose(f(z), nxt, rtol=1e-5, atol=1e-6)]
+    if len(fits) == 1:
+        return fits[0]
+    if not fits:
+        raise SpecError(f"Recorder: in {name}, what happens between Linear {layer} and "
+                        f"{layer + 1} is none of relu, leaky_relu({LEAKY_SLOPE}), sigmoid, tanh, "
+                        f"sin, identity; pass spec= or use those activations")
+    raise SpecError(f"Recorder: in {name}, the activation after Linear {layer} could be "
+                    f"any of {', '.join(fits)} on probe points; pass spec=ArchSpec.parse(...)")
+
+
+def _head(z: Any, y: Any, name: str) -> str | None:
+    import torch
+
+    if not isinstance(y, torch.Tensor) or y.shape != z.shape:
+        raise SpecError(f"Recorder: {name}.forward does not return its last Linear's output "
+                        f"(or softmax / sigmoid of it)")
+    if torch.equal(z, y):
+        return None
+    if torch.allclose(torch.softmax(z, dim=-1), y, rtol=1e-5, atol=1e-6):
+        return "softmax"
+    if torch.allclose(torch.sigmoid(z), y, rtol=1e-5, atol=1e-6):
+        return "sigmoid"
+    raise SpecError(f"Recorder: {name}.forward changes the last Linear's output with "
+                    f"something other than softmax or sigmoid")
+
+
+def _check_widths(spec: ArchSpec, order: Sequence[Any]) -> None:
+    widths = [order[0].in_features, *(m.out_features for m in order)]
+    if tuple(widths) != spec.widths:
+        raise SpecError(f"Recorder: spec {spec.arch} does not match the module's Linear "
+                        f"widths {'-'.join(map(str, widths))}")
+
+
+def _as_dataset(data: Dataset | str | tuple[Any, Any] | None) -> Dataset | None:
+    if data is None or isinstance(data, Dataset):
+        return data
+    if isinstance(data, str):
+        if data not in DATASETS:
+            raise DataError(f"unknown dataset {data!r}; choose one of: "
+                            f"{', '.join(sorted(DATASETS))}")
+        return dataset(data)
+    if isinstance(data, tuple) and len(data) == 2:
+        x, y = (np.asarray(a.detach().cpu() if hasattr(a, "detach") else a) for a in data)
+        if x.ndim != 2 or y.shape != (len(x),):
+            raise DataError(f"data (x, y) must be (N, D) points and (N,) labels, got "
+                            f"{x.shape} and {y.shape}")
+        if not np.isfinite(x).all():
+            raise DataError("data x contains NaN or infinite values")
+        yi = y.astype(np.int64)
+        if yi.size and (yi.min() < 0 or not np.array_equal(yi, y)):
+            raise DataError("data labels y must be integers >= 0")
+        return Dataset(np.ascontiguousarray(x, dtype=np.float32), yi, "data",
+                       int(yi.max()) + 1 if yi.size else 0)
+    raise DataError(f"Recorder data must be a Dataset, a dataset name or (x, y), not a "
+                    f"{type(data).__name__}")
+
+
+def _recipe(data: Dataset | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    params: Mapping[str, Any] = {k: v for k, v in data.params.items()
+                                 if isinstance(v, (int, float, str, bool)) and
+                                 not (isinstance(v, float) and not math.isfinite(v))}
+    return {"name": data.name, "classes": data.classes, "params": dict(params),
+            "n": len(data)}

@@ -1,0 +1,152 @@
+"""The command line with networks built outside ``sf.build``: a state dict saved by
+``torch.save(model.state_dict())`` with ``--arch/--activation``, the user's own class through
+``--model-code``, and a spacefold checkpoint. The .npz a scene writes holds the trace of the
+model it was given: its last stage equals ``model(x)`` on the data, so a scene that quietly
+drew another network fails. Every misuse is one stderr line and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import spacefold as sf
+from cli_helpers import assert_one_line_error, run
+
+NET_PY = '''
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear1 = nn.Linear(2, 32)
+        self.linear2 = nn.Linear(32, 2)
+        self.out = nn.Linear(2, 3)
+
+    def forward(self, x):
+        return self.out(self.linear2(torch.tanh(self.linear1(x))))
+
+
+def make_model():
+    torch.manual_seed(7)
+    return Net()
+'''
+
+
+def _load_user_code(folder: Path) -> type[nn.Module]:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("user_net_for_test", folder / "mynet.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    cls: type[nn.Module] = mod.Net
+    return cls
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mynet.py").write_text(NET_PY)
+    return tmp_path
+
+
+def _npz_output(path: Path) -> np.ndarray:
+    with np.load(path) as z:
+        return np.asarray(z[f"stage{len(z['names']) - 1}_values"])
+
+
+def _model_out(model: nn.Module, data: sf.Dataset) -> np.ndarray:
+    with torch.no_grad():
+        return model.eval()(torch.as_tensor(data.x)).numpy()
+
+
+GAUSS = ["--data", "gauss", "--classes", "3", "--n", "90"]
+
+
+def _gauss() -> sf.Dataset:
+    return sf.dataset("gauss", classes=3, n=90)
+
+
+def test_state_dict_with_arch_and_activation(capsys: pytest.CaptureFixture[str],
+                                             work: Path) -> None:
+    torch.manual_seed(0)
+    seq = nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 2), nn.Linear(2, 3))
+    torch.save(seq.state_dict(), work / "model.pth")
+    code, out, err = run(capsys, "render", "layers", "--model", "model.pth", "--arch",
+                         "2-100-2-3", "--activation", "relu,identity", *GAUSS, "-o", "l.npz")
+    assert code == 0, err
+    np.testing.assert_allclose(_npz_output(work / "l.npz"), _model_out(seq, _gauss()),
+                               atol=1e-5)
+    code, _, err = run(capsys, "render", "layers", "--model", "model.pth", "--arch",
+                       "2-100-2-3", "--activation", "relu,identity", *GAUSS, "-o", "l.png",
+                       "--size", "160x90")
+    assert code == 0, err and (work / "l.png").stat().st_size > 0
+    code, out, err = run(capsys, "export", "--model", "model.pth", "--arch", "2-100-2-3",
+                         "--activation", "relu,identity", *GAUSS, "-o", "l.html")
+    assert code == 0, err and "3 classes" not in out
+
+
+def test_model_code_alone_and_with_weights(capsys: pytest.CaptureFixture[str],
+                                           work: Path) -> None:
+    net_cls = _load_user_code(work)
+    code, _, err = run(capsys, "render", "layers", "--model-code", "mynet.py:make_model",
+                       *GAUSS, "-o", "a.npz")
+    assert code == 0, err
+    torch.manual_seed(7)
+    np.testing.assert_allclose(_npz_output(work / "a.npz"), _model_out(net_cls(), _gauss()),
+                               atol=1e-5)
+    torch.manual_seed(3)
+    trained = net_cls()
+    torch.save(trained.state_dict(), work / "weights.pt")
+    code, _, err = run(capsys, "render", "layers", "--model-code", "mynet.py:Net", "--model",
+                       "weights.pt", *GAUSS, "-o", "b.npz")
+    assert code == 0, err
+    np.testing.assert_allclose(_npz_output(work / "b.npz"), _model_out(trained, _gauss()),
+                               atol=1e-5)
+
+
+def test_spacefold_checkpoint_brings_its_data(capsys: pytest.CaptureFixture[str],
+                                              work: Path) -> None:
+    code, _, err = run(capsys, "train", *GAUSS, "--arch", "2-6-3", "--epochs", 30, "-o",
+                       "m.safetensors")
+    assert code == 0, err
+    code, _, err = run(capsys, "render", "layers", "--model", "m.safetensors", "-o", "c.npz")
+    assert code == 0, err
+    model, _, meta = sf.load(work / "m.safetensors")
+    np.testing.assert_allclose(_npz_output(work / "c.npz"), _model_out(model, _gauss()),
+                               atol=1e-5)
+
+
+def test_misuse_is_one_line(capsys: pytest.CaptureFixture[str], work: Path) -> None:
+    torch.manual_seed(0)
+    seq = nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 2), nn.Linear(2, 5))
+    torch.save(seq.state_dict(), work / "model.pth")
+    torch.save(seq, work / "full.pt")
+    cases = [
+        (["--model", "missing.pth", "--arch", "2-3"], ["missing.pth", "does not exist"]),
+        (["--model", "model.pth", "--arch", "2-64-5"],
+         ["weights have Linear shapes (100, 2), (2, 100), (5, 2); --arch 2-64-5 needs "
+          "(64, 2), (5, 64)"]),
+        (["--model", "model.pth"], ["no spacefold spec", "--arch 2-100-2-5"]),
+        (["--model", "full.pt", "--arch", "2-100-2-5"],
+         ["pickled", "torch.save(model.state_dict(), 'full.pt')"]),
+        (["--model-code", "mynet.py:Nope"], ["'Nope'", "Net, make_model"]),
+        (["--model-code", "absent.py:Net"], ["absent.py"]),
+        (["--model-code", "mynet.py:Net", "--arch", "2-3"], ["--arch", "--model-code"]),
+        (["--arch", "2-100-2-5"], ["--arch", "--model"]),
+        (["--model", "model.pth", "--arch", "2-100-2-5", "--activation", "relu,gelu"],
+         ["'gelu'"]),
+    ]
+    for argv, names in cases:
+        code, _, err = run(capsys, "render", "layers", *argv, *GAUSS, "-o", "x.npz")
+        assert_one_line_error(code, err, *names)
+    assert not (work / "x.npz").exists()
+    code, _, err = run(capsys, "render", "fold-222", "--model", "model.pth", "-o", "x.png")
+    assert_one_line_error(code, err, "'fold-222'", "--model")
+    assert not list(work.glob("x.*"))

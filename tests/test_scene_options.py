@@ -15,14 +15,9 @@ from spacefold.scenes import SCENES, build_scene
 from spacefold.scenes.registry import SceneEntry
 
 ALL = sorted(SCENES)
-# Scenes whose function still takes **options accept anything; they are being rewritten to
-# name their options (issue 9). Listed here only until then.
-OPEN = {n for n in ALL if SCENES[n].open_options()}
-_open = pytest.mark.xfail(reason="the scene function still takes **options", strict=False)
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_open) if n in OPEN else n
-                                  for n in ALL])
+@pytest.mark.parametrize("name", ALL)
 def test_every_scene_names_its_options_and_refuses_others(name: str) -> None:
     entry = SCENES[name]
     assert not entry.open_options(), f"scene {name!r} still takes **options"
@@ -38,7 +33,6 @@ def test_every_scene_names_its_options_and_refuses_others(name: str) -> None:
             sf.render(name, "unused.png", model=sf.build("2-2-2"))
 
 
-@pytest.mark.xfail("affine" in OPEN, reason="affine still takes **options", strict=False)
 def test_affine_says_what_it_takes() -> None:
     with pytest.raises(SpacefoldError) as e:
         build_scene("affine", model=sf.build("2-2-2"))

@@ -139,16 +139,18 @@ def test_a_thousand_snapshots_take_a_few_megabytes() -> None:
 
 
 def test_recorder_refuses_what_it_cannot_record() -> None:
-    class Gelu(nn.Module):
+    class Doubled(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.a, self.b = nn.Linear(2, 4), nn.Linear(4, 2)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.b(nn.functional.gelu(self.a(x)))
+            return self.b(2 * nn.functional.gelu(self.a(x)))
 
-    with pytest.raises(SpecError, match="none of relu"):
-        sf.Recorder(Gelu())
+    with pytest.raises(SpecError, match="no activation a spec can name"):
+        sf.Recorder(Doubled())
+    gelu = nn.Sequential(nn.Linear(2, 4), nn.GELU(), nn.Linear(4, 3), nn.ELU(), nn.Linear(3, 2))
+    assert sf.Recorder(gelu).spec.activations == ("gelu", "celu")   # celu(1) is elu(1)
     with pytest.raises(SpacefoldError, match="nn.Module"):
         sf.Recorder("model.pt")
     rec = sf.Recorder(nn.Sequential(nn.Linear(2, 2)), data=(np.zeros((4, 2)), [0, 1, 0, 1]))

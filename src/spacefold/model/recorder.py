@@ -34,7 +34,8 @@ import numpy as np
 from spacefold._atomic import atomic_path
 from spacefold.data.datasets import DATASETS, Dataset, dataset
 from spacefold.errors import DataError, SpecError
-from spacefold.model.arch import LEAKY_SLOPE, ArchSpec
+from spacefold.model.activations import ACTIVATIONS, SPEC_ACTIVATIONS
+from spacefold.model.arch import ArchSpec, spec_params
 from spacefold.model.network import Network
 
 FORMAT = "spacefold.recording/1"
@@ -45,8 +46,8 @@ _PROBE_POINTS = 512
 class Recorder:
     """Weight snapshots of ``model`` while the user trains it, and the data it learns.
 
-    ``model``: an ``nn.Module`` whose forward is a chain of Linear layers and activations
-    (relu, leaky_relu, sigmoid, tanh, sin, none), optionally ending in softmax / sigmoid.
+    ``model``: an ``nn.Module`` whose forward is a chain of Linear layers and activations a
+    spec can name (relu, tanh, gelu, ..., none), optionally ending in softmax / sigmoid.
     ``data``: a :class:`Dataset`, a dataset name, or an ``(x, y)`` pair; stored in the file,
     so the movie shows the points the network was trained on.
     ``spec``: the :class:`ArchSpec`, when it cannot be worked out from the module.
@@ -240,90 +241,109 @@ class Recorder:
 
 # -- the module's layout ---------------------------------------------------------------------
 def _layout(model: Any, spec: ArchSpec | None) -> tuple[list[tuple[str, Any]], ArchSpec]:
-    """The Linear layers in the order forward calls them, and the spec of the whole chain,
-    checked against ``model(x)`` on probe points."""
+    """The Linear layers in the order forward calls them, and the spec of the whole chain.
+
+    Each activation is identified by running the module with one Linear's output replaced
+    by probe values from -30 to 30 and reading what the next Linear receives; it must also
+    fit what it received on ordinary input points."""
     import torch
     from torch import nn
 
-    calls: list[tuple[nn.Linear, torch.Tensor, torch.Tensor]] = []
+    mname = type(model).__name__
     names = {m: n for n, m in model.named_modules() if isinstance(m, nn.Linear)}
     if not names:
-        raise SpecError(f"{type(model).__name__} has no Linear layers to record")
-    hooks = [m.register_forward_hook(
-        lambda mod, inp, out: calls.append((mod, inp[0].detach(), out.detach())))
-        for m in names]
+        raise SpecError(f"{mname} has no Linear layers to record")
     first = next(iter(names))
     d_in = first.in_features
     gen = torch.Generator().manual_seed(0)
-    x = (torch.rand(_PROBE_POINTS, d_in, generator=gen) * 2 - 1) * 4
-    x = x.to(first.weight.dtype)
-    was = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            y = model(x)
-    except Exception as e:  # noqa: BLE001 - the user's forward may raise anything
-        raise SpecError(f"Recorder: {type(model).__name__}({d_in}-D points) failed: "
-                        f"{type(e).__name__}: {e}") from None
-    finally:
-        for hk in hooks:
-            hk.remove()
-        model.train(was)
+    x = ((torch.rand(_PROBE_POINTS, d_in, generator=gen) * 2 - 1) * 4).to(first.weight.dtype)
+
+    def run(replace: Any = None, values: Any = None) -> tuple[list[tuple[Any, Any, Any]], Any]:
+        calls: list[tuple[Any, Any, Any]] = []
+
+        def hook(mod: Any, inp: Any, out: Any) -> Any:
+            if mod is replace:
+                out = values.to(out.dtype)
+            calls.append((mod, inp[0].detach(), out.detach()))
+            return out if mod is replace else None
+
+        hooks = [m.register_forward_hook(hook) for m in names]
+        was = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                y = model(x)
+        except Exception as e:  # noqa: BLE001 - the user's forward may raise anything
+            raise SpecError(f"Recorder: {mname}({d_in}-D points) failed: "
+                            f"{type(e).__name__}: {e}") from None
+        finally:
+            for hk in hooks:
+                hk.remove()
+            model.train(was)
+        return calls, y
+
+    calls, y = run()
     order = [c[0] for c in calls]
-    if not calls or len(set(map(id, order))) != len(order) or \
-            not torch.equal(calls[0][1], x):
-        raise SpecError(f"Recorder: {type(model).__name__}.forward is not a chain of Linear "
-                        f"layers (a layer is used twice, or the input is changed first)")
+    if not calls or len(set(map(id, order))) != len(order) or not torch.equal(calls[0][1], x):
+        raise SpecError(f"Recorder: {mname}.forward is not a chain of Linear layers (a layer "
+                        f"is used twice, or the input is changed first)")
     linears = [(names[m], m) for m in order]
     if spec is not None:
         _check_widths(spec, order)
         return linears, spec
+
+    def probe(width: int) -> Any:
+        ramp = torch.linspace(-30.0, 30.0, _PROBE_POINTS)[:, None]
+        return ramp + torch.linspace(0.0, 0.37, width)[None, :]     # a few values per unit
+
     acts: list[str] = []
-    for i in range(len(calls) - 1):
-        acts.append(_which(calls[i][2], calls[i + 1][1], type(model).__name__, i + 1))
-    head = _head(calls[-1][2], y, type(model).__name__)
+    for i in range(len(order) - 1):
+        values = probe(order[i].out_features)
+        probed, _ = run(order[i], values)
+        nxt = next(c[1] for c in probed if c[0] is order[i + 1])
+        acts.append(_which([(values, nxt), (calls[i][2], calls[i + 1][1])], mname, i + 1))
+    values = probe(order[-1].out_features)
+    _, y_probe = run(order[-1], values)
+    head = _head([(values, y_probe), (calls[-1][2], y)], mname)
     widths = [order[0].in_features, *(m.out_features for m in order)]
     return linears, ArchSpec.parse("-".join(map(str, widths)), acts, head)
 
 
-def _candidates() -> dict[str, Any]:
-    import torch
-
-    return {"identity": lambda z: z, "relu": torch.relu, "tanh": torch.tanh,
-            "sigmoid": torch.sigmoid, "sin": torch.sin,
-            "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, LEAKY_SLOPE)}
-
-
-def _which(z: Any, nxt: Any, name: str, layer: int) -> str:
-    import torch
-
-    if z.shape != nxt.shape:
-        raise SpecError(f"Recorder: in {name}, Linear {layer} gives width {z.shape[-1]} but "
-                        f"the next Linear takes {nxt.shape[-1]}; not a chain")
-    fits = [k for k, f in _candidates().items()
-            if torch.allclose(f(z), nxt, rtol=1e-5, atol=1e-6)]
-    if len(fits) == 1:
-        return fits[0]
+def _which(pairs: Sequence[tuple[Any, Any]], name: str, layer: int) -> str:
+    """The spec activation that maps each pair's Linear output to the next Linear's input."""
+    for z, nxt in pairs:
+        if z.shape != nxt.shape:
+            raise SpecError(f"Recorder: in {name}, Linear {layer} gives width {z.shape[-1]} "
+                            f"but the next Linear takes {nxt.shape[-1]}; not a chain")
+    arrays = [(z.double().numpy(), nxt.double().numpy()) for z, nxt in pairs]
+    fits = [a for a in SPEC_ACTIVATIONS
+            if all(np.allclose(ACTIVATIONS[a](z, spec_params(a)), want, rtol=1e-4, atol=1e-5)
+                   for z, want in arrays)]
     if not fits:
         raise SpecError(f"Recorder: in {name}, what happens between Linear {layer} and "
-                        f"{layer + 1} is none of relu, leaky_relu({LEAKY_SLOPE}), sigmoid, tanh, "
-                        f"sin, identity; pass spec= or use those activations")
-    raise SpecError(f"Recorder: in {name}, the activation after Linear {layer} could be "
-                    f"any of {', '.join(fits)} on probe points; pass spec=ArchSpec.parse(...)")
+                        f"{layer + 1} is no activation a spec can name "
+                        f"({', '.join(SPEC_ACTIVATIONS)}); pass spec= or use one of those")
+    wide = np.linspace(-60.0, 60.0, 24001)[:, None]
+    ref = ACTIVATIONS[fits[0]](wide, spec_params(fits[0]))
+    if all(np.allclose(ACTIVATIONS[a](wide, spec_params(a)), ref, rtol=1e-9, atol=1e-12)
+           for a in fits):          # one function under several names (celu(1) is elu(1))
+        return fits[0]
+    raise SpecError(f"Recorder: in {name}, the activation after Linear {layer} could be any "
+                    f"of {', '.join(fits)}; pass spec=ArchSpec.parse(...)")
 
 
-def _head(z: Any, y: Any, name: str) -> str | None:
+def _head(pairs: Sequence[tuple[Any, Any]], name: str) -> str | None:
     import torch
 
-    if not isinstance(y, torch.Tensor) or y.shape != z.shape:
-        raise SpecError(f"Recorder: {name}.forward does not return its last Linear's output "
-                        f"(or softmax / sigmoid of it)")
-    if torch.equal(z, y):
+    for z, y in pairs:
+        if not isinstance(y, torch.Tensor) or y.shape != z.shape:
+            raise SpecError(f"Recorder: {name}.forward does not return its last Linear's "
+                            f"output (or softmax / sigmoid of it)")
+    if all(torch.equal(z, y) for z, y in pairs):
         return None
-    if torch.allclose(torch.softmax(z, dim=-1), y, rtol=1e-5, atol=1e-6):
-        return "softmax"
-    if torch.allclose(torch.sigmoid(z), y, rtol=1e-5, atol=1e-6):
-        return "sigmoid"
+    for head, f in (("softmax", lambda t: torch.softmax(t, dim=-1)), ("sigmoid", torch.sigmoid)):
+        if all(torch.allclose(f(z), y, rtol=1e-5, atol=1e-6) for z, y in pairs):
+            return head
     raise SpecError(f"Recorder: {name}.forward changes the last Linear's output with "
                     f"something other than softmax or sigmoid")
 

@@ -215,3 +215,33 @@ def test_scene_renders_tiny_mp4_and_png(name: str, tmp_path: Path,
         a = np.asarray(im.convert("L"), dtype=np.float64)
     assert a.shape[0] >= 108 and a.shape[1] >= 192
     assert a.std() > 5.0, "the picture is not blank"
+
+
+# -- color_by: offered only where it colours something ----------------------------------------
+
+def test_activations_colour_by_quadrant_or_by_start() -> None:
+    from spacefold.colors import CLASS_COLORS
+    from spacefold.scenes import build_scene
+
+    by_class = build_scene("activations", color_by="class").poster().panels[1][1]
+    by_start = build_scene("activations", color_by="position").poster().panels[1][1]
+    views = build_scene("activations").meta["views"]
+    p0 = next(iter(views.values())).points0
+    quadrant = (p0[:, 0] > 0).astype(int) + 2 * (p0[:, 1] > 0)
+    np.testing.assert_allclose(by_class.colors, CLASS_COLORS[quadrant])   # type: ignore[union-attr]
+    assert not np.allclose(by_start.colors, by_class.colors)              # type: ignore[union-attr]
+    assert "quadrant" in by_class.subtitle                                # type: ignore[union-attr]
+
+
+def test_argmax_softmax_colours_bars_by_class_and_refuses_position() -> None:
+    from spacefold.colors import CLASS_COLORS
+    from spacefold.errors import SpacefoldError
+    from spacefold.scenes import build_scene
+
+    bars = build_scene("argmax-softmax", color_by="class").poster().panels[0][1]
+    n = len(bars.values)                                                  # type: ignore[union-attr]
+    np.testing.assert_allclose(bars.colors,                               # type: ignore[union-attr]
+                               CLASS_COLORS[np.arange(n) % len(CLASS_COLORS)])
+    with pytest.raises(SpacefoldError, match="by class only") as e:
+        build_scene("argmax-softmax", color_by="position")
+    assert "\n" not in str(e.value)

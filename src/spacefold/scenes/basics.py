@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from spacefold.colors import CLASS_COLORS, NEGATIVE, POSITIVE, position_colors
+from spacefold.errors import SpacefoldError
 from spacefold.model.activations import ACTIVATIONS as TABLE
 from spacefold.render.frame import Bars, Extent, Frame, Line, Plot, Rect, Space, Text
 from spacefold.render.timeline import Segment, Timeline, smooth
@@ -387,9 +388,18 @@ def activation_views(n_points: int = 500, lines: int = 17, verts: int = 161,
 
 
 class _ActivationScene:
-    def __init__(self) -> None:
+    def __init__(self, color_by: str = "position") -> None:
         self.views = activation_views()
-        self.colors = position_colors(self.views[0].points0)
+        p0 = self.views[0].points0
+        if color_by == "position":      # the 2-D colour map: where each point started
+            self.colors = position_colors(p0)
+            self.legend = "coloured by start"
+        elif color_by == "class":       # the quadrant each point starts in: what folds where
+            quadrant = (p0[:, 0] > 0).astype(int) + 2 * (p0[:, 1] > 0)
+            self.colors = CLASS_COLORS[quadrant]
+            self.legend = "coloured by starting quadrant"
+        else:
+            raise SpacefoldError(f"color_by {color_by!r}; choose class or position")
         x0, x1, y0, y1 = ACT_GRID
         self.square = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]])
         pad = 0.35
@@ -429,8 +439,8 @@ class _ActivationScene:
                       points=(1 - t) * v.points0 + t * v.points1, colors=self.colors,
                       grid=(1 - t) * v.grid0 + t * v.grid1, lines=lines,
                       title=f"the plane through {name}",
-                      subtitle="coloured by start" + (f" · view zoomed ×{zoom:.1f}"
-                                                                 if zoom > 1.05 else ""),
+                      subtitle=self.legend + (f" · view zoomed ×{zoom:.1f}"
+                                                              if zoom > 1.05 else ""),
                       point_size=3.0)
         return Frame([(ACT_PLOT, plot), (ACT_SPACE, space)], heading=ACT_HEADING,
                      caption=caption)
@@ -444,9 +454,12 @@ class _ActivationScene:
 
 @scene("activations", "sigmoid, ReLU, tanh, leaky ReLU and sine: the curve, and what each "
        "does to the plane and its grid")
-def activations(color_by: str = "class") -> Timeline:
-    """MISSION.md scene 2: each activation from the identity, grid pushed through it."""
-    sc = _ActivationScene()
+def activations(color_by: str = "position") -> Timeline:
+    """MISSION.md scene 2: each activation from the identity, grid pushed through it.
+
+    ``color_by``: "position" (each point by where it starts) or "class" (by the quadrant it
+    starts in, the four sign patterns an activation keeps apart or folds together)."""
+    sc = _ActivationScene(color_by)
     first = sc.views[0]
     segs = [Segment("the plane", 1.2, _hold(sc.frame(
         first, 0.0, "an activation acts on each coordinate separately: (x, y) ↦ (f(x), f(y))",
@@ -511,7 +524,7 @@ class _BarState:
 
 
 class _SoftmaxScene:
-    def __init__(self, n: int = 25, seed: int = 170) -> None:
+    def __init__(self, n: int = 25, seed: int = 170, by_class: bool = False) -> None:
         self.s = scores(n, seed)
         self.k = int(np.argmax(self.s))
         self.scale = float(np.abs(self.s).max())
@@ -519,9 +532,12 @@ class _SoftmaxScene:
         pos, neg = np.array(_rgb(POSITIVE)), np.array(_rgb(NEGATIVE))
         self.win = np.tile(pos, (n, 1))
         self.win[self.k] = GOLD
+        signs = np.where((self.s >= 0)[:, None], pos, neg)
+        if by_class:                                      # each score in its class's colour
+            self.win = signs = CLASS_COLORS[np.arange(n) % len(CLASS_COLORS)]
         drawn = self.s / self.scale                       # tallest |bar| = 1
         self.raw = _BarState(
-            drawn, np.where((self.s >= 0)[:, None], pos, neg),
+            drawn, signs,
             (min(float(drawn.min()), 0.0) - 0.1, TOP), "25 scores s (a network's raw outputs)",
             f"drawn ÷ max|s| = {self.scale:.2f}: scores can be negative",
             r"$s_i$,  $i = 0 \ldots 24$",
@@ -592,9 +608,15 @@ def _sub(i: int) -> str:
 
 @scene("argmax-softmax", "25 random scores as bars; argmax keeps the largest (one-hot), "
        "softmax turns them into probabilities that sum to 1")
-def argmax_softmax(color_by: str = "class", seed: int = 170) -> Timeline:
-    """MISSION.md scene 6: raw → argmax → softmax → sharper softmax → raw, all computed."""
-    sc = _SoftmaxScene(seed=seed)
+def argmax_softmax(color_by: str | None = None, seed: int = 170) -> Timeline:
+    """MISSION.md scene 6: raw → argmax → softmax → sharper softmax → raw, all computed.
+
+    ``color_by``: None (bars by sign, the winner in gold) or "class" (each score, one per
+    class, in its class colour); the bars have no positions to colour by."""
+    if color_by not in (None, "class"):
+        raise SpacefoldError(f"scene 'argmax-softmax' colours its bars by class only (each "
+                             f"bar is a class); color_by {color_by!r} is not offered")
+    sc = _SoftmaxScene(seed=seed, by_class=color_by == "class")
     sharp = sc.softened(SOFT_T_END)
     segs = [Segment("raw scores", 1.5, sc.move(sc.raw, sc.raw, "the raw outputs of a network: "
                                                "25 scores, one per class")),

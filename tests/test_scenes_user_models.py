@@ -76,6 +76,17 @@ class Wave(nn.Module):
         return self.c(torch.relu(self.b(torch.sin(self.a(x)))))
 
 
+class Residual(nn.Module):
+    """h = x + W₂·ReLU(W₁·x): a skip connection around a block, then ReLU and a Linear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b, self.c = nn.Linear(2, 8), nn.Linear(8, 2), nn.Linear(2, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.c(torch.relu(x + self.b(torch.relu(self.a(x)))))
+
+
 @pytest.fixture(scope="module")
 def gauss() -> sf.Dataset:
     return sf.dataset("gauss", classes=3, n=240, seed=1)
@@ -86,7 +97,7 @@ def nets(gauss: sf.Dataset, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     x, y = gauss.x, gauss.y
     torch.manual_seed(0)
     out: dict[str, Any] = {"bottle": fit(Bottle(), x, y), "deep": fit(Deep(), x, y),
-                           "wave": fit(Wave(), x, y)}
+                           "wave": fit(Wave(), x, y), "residual": fit(Residual(), x, y)}
     # a plain Sequential saved as a state dict, loaded back by its architecture
     folder = tmp_path_factory.mktemp("weights")
     cloud = sf.dataset("cloud", n=300)
@@ -121,6 +132,8 @@ CASES = [
     ("spiral", "bottle", "gauss", {}),
     ("bottleneck", "bottle", "gauss", {}),
     ("bottleneck", "deep", "gauss", {}),
+    ("bottleneck", "residual", "gauss", {}),
+    ("spiral", "residual", "gauss", {}),
     ("extrapolation", "bottle", "gauss", {}),
     ("surfaces-argmax", "bottle", "gauss", {}),
     ("surfaces-softmax", "deep", "gauss", {}),

@@ -181,3 +181,30 @@ def test_between_is_the_rule_of_trace_at() -> None:
     for k in range(1, len(tr.stages)):
         a, b = tr.stages[k - 1].values, tr.stages[k].values
         np.testing.assert_allclose(between(a, b, 0.3), tr.at(k, 0.3), atol=1e-12)
+
+
+def test_affine_tail_folds_in_batchnorm_and_stops_at_a_skip() -> None:
+    m = seq(nn.Linear(2, 6), nn.ReLU(), nn.Linear(6, 2), nn.BatchNorm1d(2), nn.Linear(2, 3),
+            seed=11)
+    with torch.no_grad():                                    # non-trivial running statistics
+        m[3].running_mean.copy_(torch.tensor([0.3, -0.2], dtype=torch.float64))
+        m[3].running_var.copy_(torch.tensor([2.0, 0.5], dtype=torch.float64))
+    tr = sf.trace(m, X)
+    k = next(i for i in range(1, len(tr.stages)) if tr.stages[i].dim == 2
+             and tr.ops[i - 1].kind == "bias")               # layer 2 · +b
+    tail = affine_tail(tr, k)
+    assert tail is not None
+    out = run(m, X)
+    np.testing.assert_allclose(tail.logits(tr.stages[k].values), out, atol=1e-4)
+
+    class Skip(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = nn.Linear(2, 2), nn.Linear(2, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.b(x + self.a(x))
+
+    sk = sf.trace(Skip().double().eval(), X)
+    assert affine_tail(sk, 1) is None                        # the sum reads stage 0 too
+    assert affine_tail(sk, len(sk.stages) - 3) is not None   # after the sum: one Linear

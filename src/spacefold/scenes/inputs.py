@@ -19,7 +19,7 @@ import numpy as np
 from spacefold.data.datasets import Dataset, dataset
 from spacefold.errors import SpacefoldError
 from spacefold.trace import Trace
-from spacefold.trace.ops import PRETTY
+from spacefold.trace.ops import PRETTY, STRUCTURAL
 
 
 class SceneError(SpacefoldError):
@@ -139,7 +139,7 @@ def net_label(tr: Trace) -> str:
     """"2-100-2-5 ReLU", "2-8-8-3 tanh, sine": the architecture and its activations."""
     acts: list[str] = []
     for op in tr.ops:
-        if op.kind in ("linear", "bias", "identity"):
+        if op.kind in STRUCTURAL or op.kind == "identity":
             continue
         name = PRETTY.get(op.kind, op.kind)
         if name not in acts:
@@ -200,4 +200,5 @@ def pick_stage(tr: Trace, stage: Any, scene: str, fits: Callable[[int], bool], n
 def layer_inputs(tr: Trace) -> list[int]:
     """The hidden stages a Linear reads (after their layer's +b and activation): where a
     layer's output is told as a space."""
-    return [k for k in range(1, len(tr.stages) - 1) if tr.ops[k].kind == "linear"]
+    return [k for k in range(1, len(tr.stages) - 1) if tr.ops[k].kind == "linear"
+            and tuple(tr.ops[k].parents or (k,)) == (k,)]

@@ -28,7 +28,7 @@ from spacefold.trace.project import pad
 
 # Op kinds that are affine maps of their input, and elementwise strictly increasing heads
 # (they keep every argmax, and the sign of a single output around its threshold).
-AFFINE_KINDS = ("linear", "bias", "identity")
+AFFINE_KINDS = ("linear", "bias", "affine", "identity")
 MONOTONE_HEADS = ("softmax", "sigmoid", "tanh")
 
 
@@ -105,9 +105,10 @@ class AffineTail:
 
 def affine_tail(tr: Trace, k: int) -> AffineTail | None:
     """The rest of the network after stage ``k`` as one affine map (then an increasing head),
-    or None when something else (ReLU, a residual sum, ...) is in the way.
+    or None when something else (ReLU, a residual sum, a norm, ...) is in the way.
 
-    Composes the Linear / +b / identity ops: W = W_m ⋯ W_1, b = W_m ⋯ W_2·b_1 + … + b_m.
+    Composes the Linear / +b / per-unit affine (BatchNorm in eval) / identity ops:
+    W = W_m ⋯ W_1, b = W_m ⋯ W_2·b_1 + … + b_m.
     """
     if not 0 <= k < len(tr.stages):
         raise TraceError(f"stage {k} out of range 0..{len(tr.stages) - 1}")
@@ -117,6 +118,9 @@ def affine_tail(tr: Trace, k: int) -> AffineTail | None:
         head.insert(0, ops.pop().kind)
     if head and "softmax" in head and tr.ops[-1].d_out == 1:
         return None                              # softmax of one output is constant
+    for i in range(k, len(tr.ops)):               # a chain from stage k: each op reads the last
+        if tuple(getattr(tr.ops[i], "parents", ()) or (i,)) != (i,):
+            return None
     d = tr.stages[k].dim
     w, b = np.eye(d), np.zeros(d)
     layers = 0
@@ -127,6 +131,9 @@ def affine_tail(tr: Trace, k: int) -> AffineTail | None:
             layers += 1
         elif op.kind == "bias":
             b = b + np.asarray(op.params["b"], dtype=np.float64)
+        elif op.kind == "affine":                 # per-unit scale and shift (BatchNorm in eval)
+            wk = np.asarray(op.params["W"], dtype=np.float64)
+            w, b = wk @ w, wk @ b + np.asarray(op.params["b"], dtype=np.float64)
         elif op.kind != "identity":
             return None
     return AffineTail(k, w, b, tuple(head), layers)

@@ -154,3 +154,65 @@ def test_dropped_connections_are_not_counted_as_jobs(server: int) -> None:
     took = _wait_no_jobs(30)
     assert jobs.running_jobs() == 0
     assert took <= 1.0, f"dropped connections' jobs took {took:.2f} s to stop"
+
+
+LONG_EXPORT = {"dataset": "spiral", "n": 5000, "arch": "2-256-256-5", "epochs": 70}
+
+
+def test_an_abandoned_export_is_a_job_and_a_disconnect_cancels_it(server: int) -> None:
+    body = json.dumps(LONG_EXPORT).encode()
+    s = socket.create_connection(("127.0.0.1", server))
+    s.sendall(f"POST /api/export HTTP/1.1\r\nHost: 127.0.0.1:{server}\r\n"
+              f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+              .encode() + body)
+    deadline = time.time() + 30
+    while jobs.running_jobs() == 0 and time.time() < deadline:
+        time.sleep(0.02)
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{server}/api/jobs", timeout=10) as r:
+        assert json.loads(r.read()) == {"running": 1}
+    s.close()
+    took = _wait_no_jobs(30)
+    assert jobs.running_jobs() == 0
+    assert took <= 1.0, f"the abandoned export took {took:.2f} s to stop"
+
+
+def test_the_server_caps_its_jobs_and_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+    from starlette.testclient import WebSocketDenialResponse
+
+    base, ws_url = "http://127.0.0.1:8765", "ws://127.0.0.1:8765/ws"
+    same = {"Origin": base}
+    small = {"dataset": "xor", "n": 40, "arch": "2-4-2", "epochs": 50}
+    monkeypatch.setattr(jobs, "MAX_JOBS", 1)
+    with TestClient(create_app(), base_url=base) as c, \
+            c.websocket_connect(ws_url, headers=same) as one:
+        one.send_text(json.dumps({"cmd": "config", "config": small}))
+        _until_type(one, "update")
+        assert c.get("/api/jobs").json() == {"running": 1}       # paused, but held
+        r = c.post("/api/export", json=small)
+        assert r.status_code == 429 and "at once (1)" in r.json()["detail"]
+        with c.websocket_connect(ws_url, headers=same) as two:
+            two.send_text(json.dumps({"cmd": "config", "config": small}))
+            assert "at once (1)" in _until_type(two, "error")["message"]
+            # one connection, one job: a new config replaces this session's own job
+            one.send_text(json.dumps({"cmd": "config", "config": {**small, "seed": 1}}))
+            _until_type(one, "update")
+            assert c.get("/api/jobs").json() == {"running": 1}
+        monkeypatch.setattr(jobs, "MAX_SESSIONS", 1)
+        with pytest.raises(WebSocketDenialResponse) as denied, \
+                c.websocket_connect(ws_url, headers=same):
+            pass
+        assert denied.value.status_code == 429
+
+
+def _until_type(ws: Any, kind: str) -> dict:
+    from spacefold.export import unpack
+
+    for _ in range(500):
+        raw = ws.receive()
+        m = unpack(raw["bytes"]) if raw.get("bytes") is not None else json.loads(raw["text"])
+        if m["type"] == kind:
+            return m
+    raise AssertionError(f"no {kind} message")

@@ -41,7 +41,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
 from spacefold.errors import SpacefoldError
-from spacefold.export import BUNDLE, STATIC, to_html
+from spacefold.export import BUNDLE, STATIC
 from spacefold.server import guard, jobs, renders
 from spacefold.server.guard import BadInput, parse_json
 from spacefold.server.jobs import Config, Job
@@ -86,13 +86,11 @@ async def _body(request: Request, limit: int = guard.MAX_JSON) -> Any:
         raw += chunk
         if len(raw) > limit:
             raise BadInput(f"the body is more than {limit} bytes")
-    return parse_json(bytes(raw)) if raw.strip() else None
+    return parse_json(bytes(raw)) if raw.strip() else {}
 
 
 def _config(obj: Any, what: str = "the body") -> Config:
     """A JSON object as a Config; :class:`BadInput` (one line) otherwise."""
-    if obj is None:
-        obj = {}
     if not isinstance(obj, dict):
         raise BadInput(f"{what} must be a JSON object of config fields, not "
                        f"{type(obj).__name__}")
@@ -143,23 +141,27 @@ def create_app(host: str = HOST, port: int | None = None,
 
     @app.post("/api/export")
     async def export(request: Request) -> Response:
-        """Train the config (JSON body) for its ``epochs`` and return the HTML export."""
+        """Train the config (JSON body) for its ``epochs`` and return the HTML export: a
+        bounded job, counted in /api/jobs, that a disconnect cancels."""
         cfg = _config(await _body(request))
         if cfg.epochs > 20_000:
             raise SpacefoldError(f"epochs {cfg.epochs}: an export trains at most 20000")
-
-        def work() -> str:
-            job = Job(cfg, lambda _: None)
-            import spacefold as sf
-
-            sf.train(job.net, job.train_data, epochs=cfg.epochs, lr=cfg.lr,
-                     batch_size=cfg.batch_size, weight_decay=cfg.l2, target_accuracy=None,
-                     seed=cfg.seed)
-            return to_html(sf.trace(job.net, job.data), title=f"{cfg.dataset} · {cfg.arch}")
-
-        page = await asyncio.to_thread(work)
+        ex = jobs.Export(cfg)              # DataError (422) when over the bound
+        if jobs.running_jobs() >= jobs.MAX_JOBS:
+            raise HTTPException(429, jobs.busy_message())
+        ex.start()
+        try:
+            while not ex.done.is_set():
+                if await request.is_disconnected():
+                    ex.cancel()
+                    return Response(status_code=499)   # nobody reads it
+                await asyncio.sleep(0.05)
+        finally:
+            ex.cancel()                    # a no-op once done; the server shutting down
+        if ex.page is None:
+            raise SpacefoldError(ex.error or "the export failed")
         name = f"spacefold-{cfg.dataset}-{cfg.arch}.html"
-        return Response(page, media_type="text/html",
+        return Response(ex.page, media_type="text/html",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @app.post("/api/upload")
@@ -188,10 +190,10 @@ def create_app(host: str = HOST, port: int | None = None,
     async def render_start(key: str, request: Request) -> dict[str, Any]:
         """Start an MP4 of the job's shown network (JSON body: width, height, fps)."""
         body = await _body(request)
-        if body is not None and not isinstance(body, dict):
+        if not isinstance(body, dict):
             raise BadInput(f"the body must be a JSON object, not {type(body).__name__}")
         try:
-            req = RenderRequest.model_validate(body or {})
+            req = RenderRequest.model_validate(body)
         except ValidationError as e:
             raise BadInput(_message(e)) from None
         job = _job(key)
@@ -231,6 +233,12 @@ def create_app(host: str = HOST, port: int | None = None,
 
     @app.websocket("/ws")
     async def ws(sock: WebSocket) -> None:
+        if Session.open >= jobs.MAX_SESSIONS:
+            await sock.send_denial_response(JSONResponse(
+                {"detail": f"{Session.open} sessions are open on this server, the most it "
+                           f"takes ({jobs.MAX_SESSIONS}); close a tab and try again"},
+                status_code=429))
+            return
         await Session(sock).run()
 
     return app
@@ -238,6 +246,8 @@ def create_app(host: str = HOST, port: int | None = None,
 
 class Session:
     """One browser tab: at most one job; the newest update wins when the client is slow."""
+
+    open = 0        # sessions running in this process (MAX_SESSIONS)
 
     def __init__(self, sock: WebSocket) -> None:
         self.sock = sock
@@ -289,6 +299,9 @@ class Session:
 
     async def _new_job(self, cfg: Config, **kw: Any) -> None:
         await self._stop_job()
+        if jobs.running_jobs() >= jobs.MAX_JOBS:
+            self._say({"type": "error", "message": jobs.busy_message()})
+            return
         loop = asyncio.get_running_loop()
         self.cfg = cfg
         try:
@@ -322,7 +335,7 @@ class Session:
             cmd = None
         if cmd in ("config", "reset"):
             try:
-                cfg = _config(msg.get("config"), "config") \
+                cfg = _config(msg.get("config", {}), "config") \
                     if cmd == "config" or self.cfg is None else self.cfg
             except BadInput as e:
                 self._say({"type": "error", "message": str(e)})
@@ -362,6 +375,7 @@ class Session:
     async def run(self) -> None:
         await self.sock.accept()
         sender = asyncio.create_task(self._sender())
+        Session.open += 1
         try:
             while True:
                 got = await self.sock.receive()
@@ -382,6 +396,7 @@ class Session:
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
+            Session.open -= 1
             sender.cancel()
             await self._stop_job()
 

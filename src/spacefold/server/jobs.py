@@ -34,7 +34,14 @@ from spacefold.export import pack, payload
 from spacefold.model.arch import ACTIVATION_NAMES, ArchSpec
 
 # -- bounds: no request can exhaust memory or CPU ---------------------------------------------
+MAX_JOBS = 12           # jobs alive at once in the process (training sessions + exports): a
+                        # session's config beyond it is an error message, an export a 429
+MAX_SESSIONS = 32       # open WebSockets; the next handshake gets 429
+EXPORT_WORK = 2e10      # weights x training points x epochs one /api/export may train
+                        # (the default 2-100-5 on 800 points for 5000 epochs: 3.2e9)
+EXPORT_SECONDS = 60.0   # wall time of one export's training, whatever the machine's load
 MAX_POINTS = 5000
+MIN_POINTS = 20         # the fewest a config makes; removing points stops there
 MAX_WIDTH = 256
 MAX_HIDDEN = 6
 MAX_EPOCHS = 100_000
@@ -65,7 +72,7 @@ class Config(BaseModel):
 
     dataset: str = "spiral"
     classes: int = Field(default=5, ge=2, le=10)
-    n: int = Field(default=1000, ge=20, le=MAX_POINTS)
+    n: int = Field(default=1000, ge=MIN_POINTS, le=MAX_POINTS)
     noise: float = Field(default=0.2, ge=0.0, le=1.0, allow_inf_nan=False)
     test: float = Field(default=0.2, ge=0.0, le=0.5, allow_inf_nan=False)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
@@ -221,14 +228,99 @@ def find(key: str) -> Job | None:
 
 
 def cancel_all() -> None:
-    """Ask every job to stop (the server is shutting down); does not wait."""
+    """Ask every job and export to stop (the server is shutting down); does not wait."""
     for j in list(JOBS):
         j.cancel()
+    for e in list(EXPORTS):
+        e.cancel()
 
 
 def running_jobs() -> int:
-    """Training threads alive in this process (a test checks disconnects stop theirs)."""
-    return sum(1 for j in list(JOBS) if j.alive)
+    """Jobs with a thread alive in this process: training sessions (paused ones too) and
+    exports (a test checks disconnects stop theirs)."""
+    return sum(1 for j in list(JOBS) if j.alive) + sum(1 for e in list(EXPORTS) if e.alive)
+
+
+def busy_message() -> str:
+    return (f"the server is running {running_jobs()} jobs, the most it runs at once "
+            f"({MAX_JOBS}); try again when one has ended")
+
+
+EXPORTS: weakref.WeakSet[Export] = weakref.WeakSet()
+
+
+class Export:
+    """One ``/api/export``: trains a config in a thread, then traces it and writes the HTML.
+
+    Bounded before it starts (``EXPORT_WORK``) and while it runs (``EXPORT_SECONDS``);
+    :meth:`cancel` (the client went away) ends the training within a mini-batch. Raises
+    :class:`DataError` from the constructor when the work is over the bound.
+    """
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        spec = cfg.spec()
+        weights = sum((a + 1) * b for a, b in zip(spec.widths, spec.widths[1:], strict=False))
+        points = len(cfg.make_data()) if cfg.dataset.startswith(UPLOAD_PREFIX) else cfg.n
+        points = max(int(points * (1 - cfg.test)), 1)
+        work = float(weights) * points * cfg.epochs
+        if work > EXPORT_WORK:
+            raise DataError(f"this export would train {weights:,} weights on {points:,} points "
+                            f"for {cfg.epochs:,} epochs ({work:.1e}); at most {EXPORT_WORK:.0e} "
+                            f"here: use fewer epochs or points or a smaller network, or save "
+                            f"the weights from the live session")
+        self.page: str | None = None
+        self.error: str | None = None
+        self.done = threading.Event()
+        self._stop = False
+        self._deadline = 0.0
+        self._thread: threading.Thread | None = None
+        EXPORTS.add(self)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        self._deadline = time.monotonic() + EXPORT_SECONDS
+        self._thread = threading.Thread(target=self._main, name="spacefold-export",
+                                        daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._stop = True
+
+    def _check(self) -> None:
+        if self._stop:
+            raise Stopped()
+        if time.monotonic() > self._deadline:
+            raise DataError(f"the export's training took more than {EXPORT_SECONDS:g} s on "
+                            f"this server; use fewer epochs or a smaller network")
+
+    def _main(self) -> None:
+        import torch
+
+        import spacefold as sf
+        from spacefold.export import to_html
+
+        torch.set_num_threads(1)
+        cfg = self.cfg
+        try:
+            job = Job(cfg, lambda _: None)
+            sf.train(job.net, job.train_data, epochs=cfg.epochs, lr=cfg.lr,
+                     batch_size=cfg.batch_size, weight_decay=cfg.l2, target_accuracy=None,
+                     seed=cfg.seed, interrupt=self._check)
+            self._check()
+            self.page = to_html(sf.trace(job.net, job.data),
+                                title=f"{cfg.dataset} · {cfg.arch}")
+        except Stopped:
+            self.error = "cancelled"
+        except SpacefoldError as e:
+            self.error = str(e)
+        except Exception as e:  # pragma: no cover - reported, never a silent dead export
+            self.error = f"export failed: {type(e).__name__}: {e}"
+        finally:
+            self.done.set()
 
 
 class Job:
@@ -319,8 +411,9 @@ class Job:
         which = int(np.argmin([d.min() for d in d2]))
         keep = np.ones(len(sets[which]), dtype=bool)
         keep[int(np.argmin(d2[which]))] = False
-        if keep.sum() < 2:
-            raise DataError("cannot remove the last points of a set")
+        if keep.sum() < 2 or len(self.data) - 1 < MIN_POINTS:
+            raise DataError(f"cannot remove more points: at least {MIN_POINTS} stay, with 2 "
+                            f"or more in each set")
         s = sets[which]
         out = Dataset(s.x[keep], s.y[keep], s.name, s.classes, s.params)
         return (out, test) if which == 0 else (train, out)
@@ -518,7 +611,8 @@ class Job:
         if msg is None:
             msg = live_message(*args, as_bytes=True)
         if msg["type"] != "update":
-            self.emit(msg)
+            if self.state not in ("diverged", "stopped"):   # else the job has said why
+                self.emit(msg)
             return
         with self._emit_lock:
             if remote and self.shown is not None and epoch < self.shown[1]:
@@ -550,6 +644,9 @@ def live_message(net: Any, data: Dataset, n_train: int, has_test: bool, title: s
     except (FloatingPointError, np.linalg.LinAlgError, SpacefoldError):
         return {"type": "error", "message": f"the network's outputs are not finite at epoch "
                                             f"{epoch} (learning rate {lr:g}); nothing to show"}
+    except (IndexError, ValueError) as e:    # e.g. too few points to project: say so
+        return {"type": "error", "message": f"cannot trace this network on {len(data)} "
+                                            f"points: {e}"[:300]}
     msg: dict[str, Any] = {"type": "update", "job": key, "epoch": epoch, "state": state,
                            "loss": loss if math.isfinite(loss) else None,
                            "trace": payload(t, title=title, region_res=LIVE_REGION_RES,

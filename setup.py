@@ -1,7 +1,7 @@
 """The one compiled part: spacefold.render._kernels (antialiased discs and polylines).
 
 Everything else is in pyproject.toml. The extension is optional: where no C compiler is found
-the install goes on and the raster backend draws through Matplotlib's Agg instead (slower).
+the install goes on and the same primitives run in numpy instead (slower).
 """
 
 from setuptools import Extension, setup

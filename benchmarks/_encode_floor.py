@@ -10,13 +10,13 @@ import time
 
 from _ref222 import FPS, OPTIONS, SIZE, reference_trace
 
+from spacefold.render import backend as render_backend
 from spacefold.render.encode import write_mp4
-from spacefold.render.raster import RasterBackend
 from spacefold.scenes.api import to_timeline
 
 ckpt, points, out = sys.argv[1:4]
 tl = to_timeline(reference_trace(ckpt, points), **OPTIONS)
-backend = RasterBackend(SIZE)
+backend = render_backend(None, SIZE)
 frames = [backend.draw(f).copy() for f in tl.frames(FPS)]
 t0 = time.perf_counter()
 write_mp4(out, iter(frames), SIZE, FPS)

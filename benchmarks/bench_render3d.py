@@ -1,12 +1,9 @@
 """The 3-D renderer's speed: the reference frame (2000 points + 5 intersecting translucent
 60×60 surfaces, 1280×720, orbiting camera) in ms/frame, and the whole ``fold-232`` video.
 
-    .venv/bin/python benchmarks/bench_render3d.py [--frames 60] [--no-video]
-    .venv/bin/python benchmarks/bench_render3d.py --no-video --baseline 25e33ee
+    .venv/bin/python benchmarks/bench_render3d.py [--frames 60] [--rounds 2] [--no-video]
 
-``--baseline REV`` also loads the 3-D renderer (``gl3d.py``, ``raster3d.py``) as it was at git
-revision ``REV`` and times both side by side in one process, alternating blocks of frames, so
-that the load of a shared machine falls on both alike.
+The whole frame is composed by the 2-D backend (``render.backend()``), as every video's is.
 """
 
 from __future__ import annotations
@@ -14,11 +11,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import subprocess
-import sys
 import tempfile
 import time
-import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from spacefold.colors import CLASS_COLORS
+from spacefold.render import backend
 from spacefold.render.frame import Camera, Frame, Space3D
 from spacefold.render.gl3d import renderer, surface
 
@@ -62,63 +57,32 @@ def _time(fn: Callable[[Any], Any], items: list[Any]) -> tuple[list[float], floa
 
 
 class Variant:
-    """One renderer to time: its GL renderer and a raster backend drawing with it."""
+    """One renderer to time: its GL renderer and the 2-D backend composing its image."""
 
-    def __init__(self, name: str, gl: Any, view: type | None) -> None:
-        from spacefold.render import raster
-
+    def __init__(self, name: str, gl: Any) -> None:
         self.name, self.gl = name, gl
-        with gl.ctx:
-            self.backend = raster.RasterBackend(SIZE)
-            saved = raster._VIEWS.pop("space3d", None)
-            if view is not None:
-                raster._VIEWS["space3d"] = view
-            self.backend.draw(Frame([((0.02, 0.06, 0.96, 0.86), reference_panel())]))
-            raster._VIEWS.pop("space3d", None)
-            if saved is not None:
-                raster._VIEWS["space3d"] = saved
-            gl.render(reference_panel(), *SIZE)                  # warm up: shaders, buffers
+        self.backend = backend(None, SIZE)
+        self.backend.draw(Frame([((0.02, 0.06, 0.96, 0.86), reference_panel())]))
+        gl.render(reference_panel(), *SIZE)                  # warm up: shaders, buffers
         self.panel_wall: list[float] = []
         self.frame_wall: list[float] = []
         self.panel_cpu = self.frame_cpu = 0.0
 
     def run(self, panels: list[Space3D], frames: list[Frame]) -> None:
-        with self.gl.ctx:
-            walls, cpu = _time(lambda p: self.gl.render(p, *SIZE), panels)
-            self.panel_wall += walls
-            self.panel_cpu += cpu
-            walls, cpu = _time(self.backend.draw, frames)
-            self.frame_wall += walls
-            self.frame_cpu += cpu
-
-
-def baseline(rev: str) -> Variant:
-    """The 3-D renderer of git revision ``rev``, loaded beside the current one."""
-    def source(path: str) -> str:
-        return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, check=True,
-                              capture_output=True, text=True).stdout
-
-    mods = {}
-    for name, path in (("gl3d", "src/spacefold/render/gl3d.py"),
-                       ("raster3d", "src/spacefold/render/raster3d.py")):
-        mod = types.ModuleType(f"baseline_{name}")
-        sys.modules[mod.__name__] = mod
-        code = source(path).replace("from spacefold.render.gl3d import",
-                                    "from baseline_gl3d import")
-        exec(compile(code, f"{rev}:{path}", "exec"), mod.__dict__)   # noqa: S102
-        mods[name] = mod
-    return Variant(f"baseline {rev}", mods["gl3d"].renderer(), mods["raster3d"].Space3DView)
+        walls, cpu = _time(lambda p: self.gl.render(p, *SIZE), panels)
+        self.panel_wall += walls
+        self.panel_cpu += cpu
+        walls, cpu = _time(self.backend.draw, frames)
+        self.frame_wall += walls
+        self.frame_cpu += cpu
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--no-video", action="store_true")
-    ap.add_argument("--baseline", metavar="REV", help="also time the 3-D renderer of this "
-                    "git revision, side by side")
     ap.add_argument("--rounds", type=int, default=None,
-                    help="rounds over the frames (alternating with --baseline's renderer); "
-                    "default 3 with --baseline, else 1")
+                    help="rounds over the frames (default 1)")
     args = ap.parse_args()
     if args.rounds is not None and args.rounds < 1:
         ap.error(f"--rounds {args.rounds}: give at least 1")
@@ -129,10 +93,8 @@ def main() -> None:
               for i in range(args.frames)]
     frames = [Frame([((0.02, 0.06, 0.96, 0.86), p)], heading="reference 3-D frame")
               for p in panels]
-    variants = [Variant("current", renderer(), None)]
-    if args.baseline:
-        variants.insert(0, baseline(args.baseline))
-    rounds = args.rounds if args.rounds is not None else (3 if args.baseline else 1)
+    variants = [Variant("current", renderer())]
+    rounds = args.rounds if args.rounds is not None else 1
     load0 = os.getloadavg()[0]
     for _ in range(rounds):
         for v in variants:
@@ -155,13 +117,6 @@ def main() -> None:
         print(f"    whole frame (GL + composite + titles):  median "
               f"{np.median(v.frame_wall):6.1f} ms/frame wall, {v.frame_cpu / n:6.1f} ms CPU"
               + (f", best of rounds {best(v.frame_wall):6.1f} ms" if rounds > 1 else ""))
-    if args.baseline:
-        old, new = variants
-        panel = np.median(new.panel_wall) / np.median(old.panel_wall)
-        whole = np.median(new.frame_wall) / np.median(old.frame_wall)
-        print(f"  current / baseline: GL panel {panel:.2f} (CPU "
-              f"{new.panel_cpu / old.panel_cpu:.2f}), whole frame {whole:.2f} "
-              f"(CPU {new.frame_cpu / old.frame_cpu:.2f})")
     if args.no_video:
         return
     from spacefold.scenes import build_scene, render
@@ -169,8 +124,7 @@ def main() -> None:
     t0 = time.perf_counter()
     tl = build_scene("fold-232")
     t1 = time.perf_counter()
-    # (with --baseline, the other renderer's GL context may be the current one)
-    with renderer().ctx, tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory() as d:
         render(tl, Path(d) / "fold232.mp4", size=SIZE, fps=30)
     t2 = time.perf_counter()
     n = tl.n_frames(30)

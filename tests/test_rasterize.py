@@ -1,5 +1,6 @@
-"""The compiled disc and polyline kernels: coverage, order, union, clipping, bad input, and
-agreement with Agg (the fallback path) on a real frame."""
+"""The drawing primitives (the default kernels: the C ones, or numpy's under
+``SPACEFOLD_NO_KERNELS=1``): coverage, order, union, clipping, bad input, YUV and MP4 colours.
+test_kernels_numpy.py holds the two implementations to the same pixels."""
 
 from __future__ import annotations
 
@@ -10,13 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import spacefold as sf
 from spacefold.render import encode, rasterize
-from spacefold.render.raster import RasterBackend
-from spacefold.scenes.api import to_timeline
-
-needs_kernels = pytest.mark.skipif(not rasterize.AVAILABLE,
-                                   reason="no C extension, or SPACEFOLD_NO_KERNELS is set")
 
 BG = 0x1a
 
@@ -24,8 +19,10 @@ BG = 0x1a
 @pytest.mark.skipif(bool(os.environ.get("SPACEFOLD_NO_KERNELS")), reason="turned off on purpose")
 def test_the_extension_is_built() -> None:
     """The dev install compiles it; without it everything still works, only slower."""
-    assert rasterize.AVAILABLE, ("spacefold.render._kernels is missing: `pip install -e .` "
-                                 "needs a C compiler and the Python headers")
+    assert rasterize.COMPILED is not None, ("spacefold.render._kernels is missing: `pip "
+                                            "install -e .` needs a C compiler and the Python "
+                                            "headers")
+    assert rasterize.DEFAULT is rasterize.COMPILED
 
 
 def canvas(w: int = 100, h: int = 80) -> np.ndarray:
@@ -39,7 +36,6 @@ def ink(buf: np.ndarray, channel: int = 0) -> np.ndarray:
     return (buf[..., channel].astype(float) - BG) / (255 - BG)
 
 
-@needs_kernels
 def test_disc_covers_its_area_and_nothing_beyond() -> None:
     buf = canvas()
     r = 6.0
@@ -52,7 +48,6 @@ def test_disc_covers_its_area_and_nothing_beyond() -> None:
     assert (buf[..., 3] == 255).all()
 
 
-@needs_kernels
 def test_later_discs_are_on_top_and_alpha_blends() -> None:
     buf = canvas()
     xy = np.array([[20.0, 20.0], [20.0, 20.0], [60.0, 20.0]])
@@ -62,7 +57,6 @@ def test_later_discs_are_on_top_and_alpha_blends() -> None:
     assert abs(int(buf[20, 60, 2]) - (0.5 * 255 + 0.5 * BG)) <= 1
 
 
-@needs_kernels
 def test_polyline_width_and_union() -> None:
     once, twice, crossed = canvas(), canvas(), canvas()
     line = np.array([[[10.0, 40.5], [90.0, 40.5]]])
@@ -80,7 +74,6 @@ def test_polyline_width_and_union() -> None:
     assert abs(int(crossed[40, 50, 0]) - int(crossed[40, 30, 0])) <= 1
 
 
-@needs_kernels
 def test_dense_curve_matches_its_chords() -> None:
     """Merging near-collinear vertices (a tenth of a pixel) does not move the stroke."""
     t = np.linspace(0, 2 * np.pi, 400)
@@ -94,7 +87,6 @@ def test_dense_curve_matches_its_chords() -> None:
     assert np.abs(ink(a) - ink(b)).mean() < 0.01
 
 
-@needs_kernels
 def test_clip_nan_and_far_coordinates() -> None:
     buf = canvas()
     lines = np.array([[[-1e12, 40.0], [1e12, 40.0], [np.nan, 5.0], [50.0, -1e9]]])
@@ -107,7 +99,6 @@ def test_clip_nan_and_far_coordinates() -> None:
     assert not touched[:10].any() and not touched[70:].any()
 
 
-@needs_kernels
 def test_threads_draw_side_by_side() -> None:
     """Each thread has its own coverage buffer: concurrent strokes equal sequential ones."""
     t = np.linspace(0, 1, 200)
@@ -131,7 +122,6 @@ def test_threads_draw_side_by_side() -> None:
         assert np.array_equal(g, want)
 
 
-@needs_kernels
 def test_bad_input_is_refused() -> None:
     with pytest.raises(ValueError, match="uint8"):
         rasterize.draw_discs(np.zeros((10, 10, 4)), np.zeros((1, 2)), np.ones((1, 4)), 2.0)
@@ -141,22 +131,6 @@ def test_bad_input_is_refused() -> None:
         rasterize.draw_polylines(canvas(), np.zeros((3, 2)), (1, 1, 1, 1), 1.0)
 
 
-@needs_kernels
-def test_kernels_agree_with_agg_on_a_real_frame(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fast path draws what the Agg fallback draws (to antialiasing and colour grouping)."""
-    data = sf.dataset("spiral", classes=3, n=400, seed=1)
-    tl = to_timeline(sf.trace(sf.build("2-8-2-3"), data.x, labels=data.y), narrate=False)
-    frames = list(tl.frames(4))
-    frame = frames[len(frames) // 2]
-    fast = RasterBackend((480, 270)).draw(frame).copy()
-    monkeypatch.setattr(rasterize, "AVAILABLE", False)
-    agg = RasterBackend((480, 270)).draw(frame).copy()
-    diff = np.abs(fast[..., :3].astype(int) - agg[..., :3].astype(int))
-    assert diff.mean() < 1.5
-    assert (diff.max(axis=-1) > 96).mean() < 0.01
-
-
-@needs_kernels
 @pytest.mark.parametrize("own_yuv", [True, False], ids=["kernel-yuv", "ffmpeg-yuv"])
 def test_mp4_colours_survive_the_round_trip(tmp_path: Path, own_yuv: bool,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,7 +138,9 @@ def test_mp4_colours_survive_the_round_trip(tmp_path: Path, own_yuv: bool,
     decoder that reads the tags gets the colours back."""
     import av
 
-    monkeypatch.setattr(rasterize, "AVAILABLE", own_yuv)
+    if own_yuv and rasterize.COMPILED is None:
+        pytest.skip("the C extension was not built")
+    monkeypatch.setattr(rasterize, "DEFAULT", rasterize.COMPILED if own_yuv else rasterize.NUMPY)
     h, w = 64, 320
     img = canvas(w, h)
     colours = [(26, 26, 31), (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 200, 0),
@@ -180,7 +156,6 @@ def test_mp4_colours_survive_the_round_trip(tmp_path: Path, own_yuv: bool,
     assert np.abs(got - np.array(colours)).max() <= 6
 
 
-@needs_kernels
 def test_yuv420_planes() -> None:
     img = canvas(4, 2)
     img[:, :2, :3] = (255, 0, 0)
@@ -191,9 +166,10 @@ def test_yuv420_planes() -> None:
     assert list(out[8:10]) == [102, 128] and list(out[10:12]) == [240, 128]   # U, V
     with pytest.raises(ValueError, match="uint8"):
         rasterize.yuv420(np.zeros((2, 4, 3), np.uint8))
+    with pytest.raises(ValueError, match="even"):
+        rasterize.yuv420(np.zeros((3, 4, 4), np.uint8))
 
 
-@needs_kernels
 def test_image_is_composited_over_with_straight_alpha() -> None:
     buf = canvas(40, 30)
     img = np.zeros((10, 12, 4), dtype=np.uint8)
@@ -211,7 +187,6 @@ def test_image_is_composited_over_with_straight_alpha() -> None:
     assert (clipped[:, 37:, :3] == BG).all()
 
 
-@needs_kernels
 def test_box_edges_get_their_coverage() -> None:
     buf = canvas(20, 10)
     rasterize.fill_rect(buf, (2.5, 1.0, 6.0, 4.25), (1.0, 0.0, 0.0, 0.5))
@@ -223,7 +198,6 @@ def test_box_edges_get_their_coverage() -> None:
     assert cov.sum() == pytest.approx(3.5 * 3.25, rel=0.01)
 
 
-@needs_kernels
 def test_frames_reach_the_video_in_order_through_the_buffer_ring(tmp_path: Path) -> None:
     """More frames than the ring of YUV buffers: each decodes to its own grey, in order."""
     import av

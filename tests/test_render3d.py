@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from spacefold.errors import RenderError
-from spacefold.render import gl3d
+from spacefold.render import backend, gl3d
 from spacefold.render.frame import Camera, Frame, Line3D, Mesh, Space3D
 from spacefold.render.gl3d import project, renderer, sort_back_to_front, surface
-from spacefold.render.raster import RasterBackend
+from spacefold.render.kernel2d import KernelBackend
 
 BG = (0.0, 0.0, 0.0)
 W, H = 160, 120
@@ -102,7 +102,7 @@ def test_panel_composites_into_the_frame_with_titles() -> None:
     g = np.linspace(-1, 1, 8)
     x, y = np.meshgrid(g, g)
     mesh = surface(x, y, 0 * x, np.array([1.0, 0.0, 0.0, 1.0]), shade=False)
-    b = RasterBackend((320, 180))
+    b = backend(None, (320, 180))
     p = Space3D(box=(-1, 1, -1, 1, -1, 1), camera=Camera(-90, 90, 2.0), meshes=[mesh],
                 title="a title", axes=False)
     img = b.draw(Frame([((0.5, 0.0, 0.5, 1.0), p)], heading="3-D"))
@@ -222,12 +222,12 @@ def test_the_frame_holds_the_gl_image_unchanged() -> None:
     sheet = surface(x, y, 0.5 * x * y, np.array([0.2, 0.6, 1.0, 0.5]))
     p = Space3D(box=(-1, 1, -1, 1, -1, 1), camera=Camera(-50, 30), meshes=[sheet],
                 axes=True)
-    b = RasterBackend((320, 180))
+    b = KernelBackend((320, 180))
     frame = b.draw(Frame([((0.25, 0.1, 0.5, 0.8), p)])).copy()
-    view = b.views[0]
-    assert view.image is not None                            # type: ignore[attr-defined]
-    gl_img = view.image[::-1]                                # type: ignore[attr-defined]
-    x0, y0 = view.origin                                     # type: ignore[attr-defined]
+    panel = b.panels[0]
+    assert panel.image is not None
+    gl_img = panel.image[::-1]
+    x0, y0 = round(panel.box[0]), round(panel.box[1])
     h, w = gl_img.shape[:2]
     np.testing.assert_array_equal(frame[180 - y0 - h:180 - y0, x0:x0 + w], gl_img)
 

@@ -151,8 +151,8 @@ def test_top_view_colours_are_argmax(name: str, timelines: dict[str, Timeline]) 
     """Render the final top view and read the colour under sampled points of the bottleneck
     plane: it is the class colour of argmax of the last layer there."""
     from spacefold.colors import CLASS_COLORS
+    from spacefold.render import backend
     from spacefold.render.gl3d import project
-    from spacefold.render.raster import RasterBackend
     from spacefold.scenes.surfaces3d import RECT, REGION_DIM
 
     w, b = _last_linear()
@@ -162,7 +162,7 @@ def test_top_view_colours_are_argmax(name: str, timelines: dict[str, Timeline]) 
     assert isinstance(p, Space3D) and p.camera.elevation == 90.0
     p.points, p.grid = None, None                      # the regions alone
     size = (640, 360)
-    img = RasterBackend(size).draw(frame)[..., :3].astype(np.float64) / 255
+    img = backend(None, size).draw(frame)[..., :3].astype(np.float64) / 255
     x0, x1, y0, y1 = p.box[:4]
     rng = np.random.default_rng(0)
     h = np.stack([rng.uniform(x0, x1, 400), rng.uniform(y0, y1, 400)], 1)
@@ -250,21 +250,19 @@ def test_scene_renders_tiny(name: str, tmp_path: Path, timelines: dict[str, Time
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_both_2d_backends_compose_3d_frames_alike(name: str,
-                                                  timelines: dict[str, Timeline]) -> None:
-    """The Matplotlib-free backend composes the GL image, labels and titles as the
-    Matplotlib one does (a few frames across the scene)."""
+def test_both_kernels_compose_3d_frames_alike(name: str, timelines: dict[str, Timeline]) -> None:
+    """The C and the numpy primitives compose the GL image, labels and titles alike (a few
+    frames across the scene)."""
     from spacefold.render import rasterize
     from spacefold.render.kernel2d import KernelBackend
-    from spacefold.render.raster import RasterBackend
 
-    if not rasterize.AVAILABLE:
-        pytest.skip("no C extension, or SPACEFOLD_NO_KERNELS is set")
+    if rasterize.COMPILED is None:
+        pytest.skip("the C extension was not built")
     tl = timelines[name]
     frames = list(tl.frames(1))
-    kb, rb = KernelBackend((480, 270)), RasterBackend((480, 270))
-    for f in frames[:: max(len(frames) // 4, 1)]:
-        assert kb.supports(f), name
-        ours = kb.draw(f)[..., :3].astype(int)
-        diff = np.abs(ours - rb.draw(f)[..., :3])
-        assert diff.max() <= 3, (name, diff.max())
+    kc = KernelBackend((480, 270), rasterize.COMPILED)
+    kn = KernelBackend((480, 270), rasterize.NUMPY)
+    for f in frames[:: max(len(frames) // 3, 1)]:
+        ours = kc.draw(f)[..., :3].astype(int)
+        diff = np.abs(ours - kn.draw(f)[..., :3])
+        assert diff.max() <= 2, (name, diff.max())

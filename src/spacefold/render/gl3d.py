@@ -36,10 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from spacefold.colors import AXES, BACKGROUND, GRID
+from spacefold.colors import AXES, BACKGROUND, GRID, color_of
 from spacefold.errors import RenderError
 from spacefold.render.frame import Camera, Mesh, Space3D
-from spacefold.render.kernel2d import color_of
 
 GL_PACKAGES = "libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri"
 

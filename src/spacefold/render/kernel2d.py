@@ -1,27 +1,33 @@
-"""The 2-D backend without Matplotlib's figures: frames drawn by the compiled kernels.
+"""The 2-D backend: every frame drawn through the primitives of :mod:`.rasterize`.
 
 Plane views (points, the deformed grid, decision regions, lines in Matplotlib's named dash
 styles, thumbnails), function plots, bar charts, the network diagram and 3-D panels (the
-OpenGL image composed in) are drawn by the kernels (:mod:`spacefold.render.rasterize`:
-points, lines, boxes, images); plain text comes from :mod:`.text`. Importing Matplotlib's
-figure machinery costs ~0.6 s a process, more than drawing a 10-second video: it is imported
-only for mathtext and colour names (:func:`spacefold.render.sprites.sprite`), and
-:class:`Backend` hands a frame to :class:`~spacefold.render.raster.RasterBackend` only for a
-custom dash pattern, or when the kernels are missing. Both backends share the kernels, the
-text sprites, the diagram and bar geometry below, and tests hold them to the same pixels
-(to 3/255).
+OpenGL image composed in) are drawn with five primitives (discs, polylines, boxes, images and
+the YUV conversion), which run as the compiled kernels or as the same arithmetic in numpy
+(:data:`~spacefold.render.rasterize.DEFAULT`; choose by name with
+:func:`spacefold.render.backend`). Plain text comes from :mod:`.text` as sprites composited
+as images. Importing Matplotlib's figure machinery costs ~0.6 s a process, more than drawing a
+10-second video: it is imported only for mathtext and fonts other than the default ones
+(:func:`spacefold.render.sprites.sprite`).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID, NEGATIVE, POSITIVE
+from spacefold.colors import (
+    AXES,
+    BACKGROUND,
+    FOREGROUND,
+    GRID,
+    NEGATIVE,
+    POSITIVE,
+    color_of,
+)
 from spacefold.render import rasterize, text
 from spacefold.render.frame import (
     Bars,
@@ -38,7 +44,7 @@ from spacefold.render.frame import (
     Space3D,
 )
 
-DPI = 100.0                  # the raster backend's figure dpi: sizes in pt scale by DPI / 72
+DPI = 100.0                  # Matplotlib's default dpi: sizes in pt scale by DPI / 72
 GRID_WIDTH_PX = 1.5          # at 720p
 AXES_WIDTH_PT = 1.2
 TITLE_PT, SUBTITLE_PT, LABEL_PT, DIAGRAM_LABEL_PT = 15.0, 11.0, 11.0, 10.0
@@ -53,42 +59,6 @@ MAX_NODES = 12    # a wider layer is drawn as its MAX_NODES strongest units plus
 DASHES = {"--": (3.7, 1.6), "dashed": (3.7, 1.6), ":": (1.0, 1.65), "dotted": (1.0, 1.65),
           "-.": (6.4, 1.6, 1.0, 1.6), "dashdot": (6.4, 1.6, 1.0, 1.6)}
 STYLES = SOLID + tuple(DASHES)
-
-_HEX = re.compile(r"#[0-9a-fA-F]{3,8}")
-
-
-def rgba(color: Any, alpha: float | None = None) -> tuple[float, float, float, float] | None:
-    """A colour as (r, g, b, a) floats: "#rgb", "#rrggbb", "#rrggbbaa" or a 3/4-tuple; like
-    Matplotlib's ``to_rgba``, ``alpha`` replaces the colour's own alpha. None for other
-    colours (names), which only the Matplotlib backend understands."""
-    if isinstance(color, str):
-        if not _HEX.fullmatch(color) or len(color) not in (4, 7, 9):
-            return None
-        h = color[1:]
-        if len(h) == 3:
-            h = "".join(c * 2 for c in h)
-        vals = [int(h[i:i + 2], 16) / 255 for i in range(0, len(h), 2)] + [1.0]
-        r, g, b, a = vals[:4]
-    else:
-        try:
-            vals = [float(v) for v in color] + [1.0]
-        except (TypeError, ValueError):
-            return None
-        if len(vals) not in (4, 5):
-            return None
-        r, g, b, a = vals[:4]
-    return (r, g, b, a if alpha is None else float(alpha))
-
-
-def color_of(color: Any) -> tuple[float, float, float, float]:
-    """:func:`rgba`, and Matplotlib's ``to_rgba`` (imported then) for colour names."""
-    got = rgba(color)
-    if got is None:
-        from matplotlib.colors import to_rgba
-
-        got = to_rgba(color)
-    return got
-
 
 def fit_view(view: Extent, width_px: float, height_px: float) -> Extent:
     """Grow ``view`` so one data unit has the same length on both axes (equal aspect)."""
@@ -229,7 +199,7 @@ class DiagramLayout:
                     v = float(sub[b, a])
                     segs.append([(li, ya), (li + 1, yb)])
                     c = POSITIVE if v >= 0 else NEGATIVE
-                    rgba.append(_hex(c))
+                    rgba.append(color_of(c))
                     width.append(0.3 + 3.2 * abs(v) / (wmax or 1.0))
                     layer.append(li + 1)
         self.segments = np.array(segs, dtype=np.float64).reshape(-1, 2, 2)
@@ -287,22 +257,23 @@ class DiagramLayout:
 
     def draw(self, buf: np.ndarray, pixels: Callable[[np.ndarray], np.ndarray],
              box: tuple[float, float, float, float], clip: rasterize.Clip, p: Diagram,
-             scale: float) -> None:
+             scale: float, kernels: rasterize.Kernels | None = None) -> None:
         """The band, edges and nodes into ``buf``: ``pixels`` maps data (N, 2) to buffer
         pixels, ``box`` is the panel's (col0, row0, col1, row1) in buffer pixels."""
         edge_rgba, node_rgba = self.colors(p)
         (bx0, _), (bx1, _) = pixels(np.array([[p.highlight - self.band_half, 0.0],
                                               [p.highlight + self.band_half, 0.0]]))
-        rasterize.fill_rect(buf, (bx0, box[1], bx1, box[3]), BAND, clip)
+        rasterize.fill_rect(buf, (bx0, box[1], bx1, box[3]), BAND, clip, kernels)
         segs = pixels(self.segments.reshape(-1, 2)).reshape(-1, 2, 2)
         widths = self.edge_width * scale * DPI / 72
         for seg, c, w in zip(segs, edge_rgba, widths, strict=True):
-            rasterize.draw_polylines(buf, seg[None], tuple(c), float(w), clip)
+            rasterize.draw_polylines(buf, seg[None], tuple(c), float(w), clip, kernels)
         arc_rgba, arc_width = self.arc_style(p)
         for arc, c, w in zip(self.arcs, arc_rgba, arc_width, strict=True):
             rasterize.draw_polylines(buf, pixels(arc)[None], tuple(c), float(w) * scale * DPI / 72,
-                                     clip)
-        rasterize.draw_discs(buf, pixels(self.node_xy), node_rgba, self.node_radius * scale, clip)
+                                     clip, kernels)
+        rasterize.draw_discs(buf, pixels(self.node_xy), node_rgba, self.node_radius * scale, clip,
+                             kernels)
 
     @staticmethod
     def _ys(n: int, truncated: bool) -> np.ndarray:
@@ -338,7 +309,7 @@ def bars_view(p: Bars) -> Extent:
 
 
 def draw_bars(buf: np.ndarray, pixels: Callable[[np.ndarray], np.ndarray], clip: rasterize.Clip,
-              p: Bars, scale: float) -> None:
+              p: Bars, scale: float, kernels: rasterize.Kernels | None = None) -> None:
     """The bars (filled and edged as Matplotlib's ``bar`` draws them) and their baseline."""
     k = len(p.values)
     colors = p.colors if p.colors is not None else np.tile([BAR_COLOR], (k, 1))
@@ -347,25 +318,19 @@ def draw_bars(buf: np.ndarray, pixels: Callable[[np.ndarray], np.ndarray], clip:
         (x0, y0), (x1, y1) = pixels(np.array([[i - half, 0.0], [i + half, float(v)]]))
         e = BAR_EDGE_PX / 2
         rasterize.fill_rect(buf, (min(x0, x1) - e, min(y0, y1) - e, max(x0, x1) + e,
-                                  max(y0, y1) + e), tuple(color_of(c)), clip)
+                                  max(y0, y1) + e), color_of(c), clip, kernels)
     x0, x1, _, _ = bars_view(p)
     rasterize.draw_polylines(buf, pixels(np.array([[[x0, 0.0], [x1, 0.0]]])), AXES,
-                             AXES_WIDTH_PT * scale * DPI / 72, clip)
+                             AXES_WIDTH_PT * scale * DPI / 72, clip, kernels)
 
 
 def blit(buf: np.ndarray, sprite: text.Sprite, x: float, y: float,
-         clip: rasterize.Clip | None = None) -> None:
+         clip: rasterize.Clip | None = None, kernels: rasterize.Kernels | None = None) -> None:
     """Composite a sprite (:mod:`.text`) over ``buf`` with its anchor at display pixel
     ``(x, y)`` (origin bottom-left, y up), where Agg's ``draw_image`` would put it."""
     img, ox, oy = sprite
     top = buf.shape[0] - (int(round(y - oy)) + img.shape[0])
-    rasterize.draw_image(buf, img, int(round(x - ox)), top, clip)
-
-
-def _hex(c: str) -> tuple[float, float, float, float]:
-    got = rgba(c)
-    assert got is not None
-    return got
+    rasterize.draw_image(buf, img, int(round(x - ox)), top, clip, kernels)
 
 
 def _plain(s: str, family: Any = "sans-serif") -> bool:
@@ -464,34 +429,20 @@ class _Panel:
 
 
 class KernelBackend:
-    """Draws frames to RGBA arrays of ``size`` (width, height) pixels with the compiled
-    kernels; :meth:`supports` says which frames it draws."""
+    """Draws frames to RGBA arrays of ``size`` (width, height) pixels with ``kernels`` (the C
+    ones or numpy's; :data:`~spacefold.render.rasterize.DEFAULT` when None)."""
 
-    def __init__(self, size: tuple[int, int] = (1280, 720)) -> None:
-        if not rasterize.AVAILABLE:
-            raise RuntimeError("the compiled kernels are not available")
+    def __init__(self, size: tuple[int, int] = (1280, 720),
+                 kernels: rasterize.Kernels | None = None) -> None:
         w, h = size
         self.size = size
+        self.kernels = kernels or rasterize.DEFAULT
         self.scale = h / 720.0
         self.buf = np.empty((h, w, 4), dtype=np.uint8)
         self.background = np.empty_like(self.buf)
-        bg = rgba(BACKGROUND)
-        assert bg is not None
-        self.background[:] = np.round(np.array(bg) * 255).astype(np.uint8)
+        self.background[:] = np.round(np.array(color_of(BACKGROUND)) * 255).astype(np.uint8)
         self.panels: list[_Panel] = []
         self.layout: list[Rect] = []
-
-    @staticmethod
-    def supports(frame: Frame) -> bool:
-        """True when this backend draws every panel as the Matplotlib one does: line styles
-        by name. (Mathtext and colour names work too, Matplotlib imported for them.)"""
-        if not rasterize.AVAILABLE:
-            return False
-        for _, p in frame.panels:
-            if isinstance(p, (Space, Plot)):
-                if any(ln.width > 0 and ln.style not in STYLES for ln in p.lines):
-                    return False
-        return True
 
     def draw(self, frame: Frame) -> np.ndarray:
         """Render ``frame`` (see :meth:`supports`); returns the (H, W, 4) uint8 canvas, valid
@@ -527,21 +478,21 @@ class KernelBackend:
               alpha: float | None = None, family: Any = "sans-serif") -> None:
         if not s:
             return
-        c = rgba(color, alpha)
-        if c is not None and _plain(s, family):
+        c = color_of(color, alpha)
+        if _plain(s, family):
             sprite = text.CACHE.get(s, size_pt * self.scale, c, ha, va, family, "normal",
                                     "normal", ha, DPI)
-        else:       # mathtext, colour names or other fonts: through Matplotlib
+        else:       # mathtext or other fonts: through Matplotlib
             from spacefold.render.sprites import sprite as mpl_sprite
 
             sprite = mpl_sprite(s, size_pt * self.scale, color, alpha, ha, va, family, dpi=DPI)
-        blit(self.buf, sprite, x, y)
+        blit(self.buf, sprite, x, y, kernels=self.kernels)
 
     def _stamp(self, panel: _Panel, im: Image) -> None:
         got = panel.stamp(im)
         if got is not None:
             left, bottom, pix = got
-            blit(self.buf, (pix[::-1], 0.0, 0.0), left, bottom, panel.image_clip)
+            blit(self.buf, (pix[::-1], 0.0, 0.0), left, bottom, panel.image_clip, self.kernels)
 
     def _space(self, panel: _Panel, p: Space) -> None:
         buf, s, clip = self.buf, self.scale, panel.clip
@@ -555,13 +506,13 @@ class KernelBackend:
         if p.grid is not None and p.grid.size:
             r, g, b, a = GRID
             rasterize.draw_polylines(buf, panel.pixels(p.grid), (r, g, b, a * p.grid_alpha),
-                                     GRID_WIDTH_PX * s, clip)
+                                     GRID_WIDTH_PX * s, clip, self.kernels)
         if p.axes:
             self._axes(panel)
         if p.points is not None and len(p.points):
             rasterize.draw_discs(buf, panel.pixels(p.points),
                                  panel.point_colors(p.colors, len(p.points)),
-                                 p.point_size * s, clip)
+                                 p.point_size * s, clip, self.kernels)
         for im in p.thumbnails:
             self._stamp(panel, im)
         self._lines(panel, p.lines)
@@ -575,19 +526,22 @@ class KernelBackend:
         x0, x1, y0, y1 = panel.view
         rasterize.draw_polylines(
             self.buf, panel.pixels(np.array([[[x0, 0.0], [x1, 0.0]], [[0.0, y0], [0.0, y1]]])),
-            AXES, AXES_WIDTH_PT * self.scale * DPI / 72, panel.clip)
+            AXES, AXES_WIDTH_PT * self.scale * DPI / 72, panel.clip, self.kernels)
 
     def _lines(self, panel: _Panel, lines: list[Line]) -> None:
         for ln in lines:
             if ln.width > 0 and len(ln.xy):
+                if ln.style not in STYLES:
+                    raise ValueError(f"line style {ln.style!r}: use one of "
+                                     f"{', '.join(repr(x) for x in STYLES)}")
                 c = color_of(ln.color)
                 w = ln.width * self.scale
                 rasterize.draw_polylines(self.buf, dashed(panel.pixels(ln.xy), ln.style, w), c,
-                                         w, panel.clip)
+                                         w, panel.clip, self.kernels)
 
     def _bars(self, panel: _Panel, p: Bars) -> None:
         panel.set_view(bars_view(p), fit=False)
-        draw_bars(self.buf, panel.pixels, panel.clip, p, self.scale)
+        draw_bars(self.buf, panel.pixels, panel.clip, p, self.scale, self.kernels)
         lo, hi = p.ylim
         for i, label in enumerate(p.xlabels or []):
             (x, y), = panel.display(np.array([[i, lo - 0.02 * (hi - lo)]]))
@@ -601,7 +555,8 @@ class KernelBackend:
     def _diagram(self, panel: _Panel, p: Diagram) -> None:
         lay = panel.layout(p)
         panel.set_view((*lay.xlim, *lay.ylim), fit=False)
-        lay.draw(self.buf, panel.pixels, panel.buffer_box(), panel.clip, p, self.scale)
+        lay.draw(self.buf, panel.pixels, panel.buffer_box(), panel.clip, p, self.scale,
+                 self.kernels)
         for xy, s in lay.texts(p):
             (x, y), = panel.display(np.array([xy]))
             self._text(s, DIAGRAM_LABEL_PT, FOREGROUND, "center", "top", x, y)
@@ -616,7 +571,7 @@ class KernelBackend:
         if panel.image is None or panel.image.shape[:2] != (h, w):
             panel.image = np.empty((h, w, 4), dtype=np.uint8)
         renderer().render(p, w, h, self.scale, out=panel.image)
-        blit(self.buf, (panel.image[::-1], 0.0, 0.0), left, bottom)
+        blit(self.buf, (panel.image[::-1], 0.0, 0.0), left, bottom, kernels=self.kernels)
         if p.labels:
             xy = project(p, np.array([lb.xyz for lb in p.labels], dtype=np.float64), w, h)
             for lb, (px, py, pz) in zip(p.labels, xy, strict=True):
@@ -633,30 +588,3 @@ class KernelBackend:
         for t in p.texts:
             self._text(t.text, t.size, t.color, t.ha, t.va, bx0 + t.xy[0] * (bx1 - bx0),
                        by0 + t.xy[1] * (by1 - by0), family=t.family)
-
-
-class Backend:
-    """The 2-D renderer :func:`spacefold.render` uses: each frame through
-    :class:`KernelBackend` when it can draw it, else through
-    :class:`~spacefold.render.raster.RasterBackend` (Matplotlib, imported on first need)."""
-
-    def __init__(self, size: tuple[int, int] = (1280, 720)) -> None:
-        self.size = size
-        self.kernel = KernelBackend(size) if rasterize.AVAILABLE else None
-        self.raster: Any = None
-
-    def draw(self, frame: Frame) -> np.ndarray:
-        if self.kernel is not None and self.kernel.supports(frame):
-            return self.kernel.draw(frame)
-        if self.raster is None:
-            from spacefold.render.raster import RasterBackend
-
-            self.raster = RasterBackend(self.size)
-        out: np.ndarray = self.raster.draw(frame)
-        return out
-
-    def close(self) -> None:
-        if self.kernel is not None:
-            self.kernel.close()
-        if self.raster is not None:
-            self.raster.close()

@@ -1,9 +1,9 @@
 """Text drawn from cached bitmaps: Matplotlib lays out and rasterises glyphs on every draw,
 which costs more than everything else in a frame; titles and captions rarely change.
 
-Plain strings are rasterised by :mod:`spacefold.render.text` (the same sprites the
-Matplotlib-free 2-D backend draws, so both paths print identical text); mathtext goes
-through a scratch Matplotlib figure here."""
+Plain strings are rasterised by :mod:`spacefold.render.text`; mathtext and fonts other than
+the default ones go through a scratch Matplotlib figure here, the only place Matplotlib is
+imported."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+from spacefold.colors import color_of
 from spacefold.render import text as text_sprites
 
 _SCRATCH_PX = (2400, 600)
@@ -107,9 +107,9 @@ def sprite(s: str, size_pt: float, color: Any, alpha: float | None, ha: str, va:
            family: Any = "sans-serif", weight: Any = "normal", multialignment: str | None = None,
            dpi: float = 100.0) -> tuple[np.ndarray, float, float]:
     """Any text's sprite (see :mod:`spacefold.render.text`): plain text in the default fonts
-    from ``text``, mathtext and other fonts from a scratch Matplotlib figure. Both 2-D
+    from ``text``, mathtext and other fonts from a scratch Matplotlib figure. The 2-D
     backends print through here, so their text is the same."""
-    rgba = to_rgba(color, alpha)
+    rgba = color_of(color, alpha)
     fam = (family,) if isinstance(family, str) else tuple(family)
     malign = multialignment or ha
     if not text_sprites.is_mathtext(s) and text_sprites.family_of(fam):

@@ -102,9 +102,9 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
             raise RenderError(f"scene {tl.name!r} has no single trace to export as .npz")
         return tr.to_npz(p)
 
-    from spacefold.render.kernel2d import Backend
+    from spacefold.render import backend as render_backend
 
-    backend = Backend(size)
+    backend = render_backend(None, size)
     if suffix == ".png":
         stills = [tl.poster()] if still == "poster" else tl.stills()
         images = [backend.draw(f).copy() for f in stills]

@@ -112,3 +112,49 @@ class ZoomedRegions:
         cols = np.clip(cx.astype(np.int64), 0, nx - 1)
         rows = np.clip(cy.astype(np.int64), 0, ny - 1)
         return np.ascontiguousarray(img[rows][:, cols])
+
+
+class PatternRegions:
+    """The linear regions of a piecewise-linear network (up to layer ``layers``), each filled
+    with a colour of its own, painted at the panel's pixels (the activation pattern at every
+    pixel centre, :func:`spacefold.trace.pieces.pattern_map`)."""
+
+    def __init__(self, trace: Trace, layers: int | None = None, alpha: float = 0.4,
+                 keep: int = 4, extent: Extent | None = None) -> None:
+        self.trace, self.layers, self.alpha, self.keep = trace, layers, alpha, keep
+        self.extent = extent
+        self._maps: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
+        self.level = lru_cache(maxsize=LEVELS + 1)(self._level)
+
+    def rgb(self, extent: Extent, size: tuple[int, int]) -> np.ndarray:
+        from spacefold.trace.pieces import pattern_map
+
+        key = (tuple(round(float(v), 12) for v in extent), tuple(size))
+        hit = self._maps.get(key)
+        if hit is not None:
+            return hit
+        ids = pattern_map(self.trace, extent, size, self.layers).view(np.uint64)
+        # a hue per pattern from its id: muted, distinct from its neighbours' in all but luck
+        hue = ((ids >> np.uint64(11)) % np.uint64(997)).astype(np.float64) / 997.0
+        light = 0.30 + 0.25 * (((ids >> np.uint64(29)) % np.uint64(7)).astype(np.float64) / 6)
+        k = np.stack([(hue * 6 + o) % 6 for o in (5.0, 3.0, 1.0)], axis=-1)
+        rgb = light[..., None] * (1 - 0.55 * np.clip(np.minimum(k, 4 - k), 0, 1))
+        out = rgb.astype(np.float32)
+        self._maps[key] = out
+        while len(self._maps) > self.keep:
+            self._maps.popitem(last=False)
+        return out
+
+    def paint(self, extent: Extent, size: tuple[int, int], alpha: float) -> np.ndarray:
+        rgb = self.rgb(extent, size)
+        out = np.empty(rgb.shape[:2] + (4,), dtype=np.uint8)
+        out[..., :3] = np.round(rgb * 255)
+        out[..., 3] = round(alpha * 255)
+        return out
+
+    def __call__(self, fade: float = 1.0) -> RegionLayer:
+        return self.level(round(min(max(fade, 0.0), 1.0) * LEVELS))
+
+    def _level(self, level: int) -> RegionLayer:
+        a = self.alpha * level / LEVELS
+        return RegionLayer(lambda ext, size: self.paint(ext, size, a), self.extent)

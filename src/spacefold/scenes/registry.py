@@ -86,7 +86,7 @@ HOMES = {"affine": "basics", "activations": "basics", "argmax-softmax": "basics"
          "spiral": "spiral", "bottleneck": "spiral", "extrapolation": "spiral",
          "digits": "digits", "fold-232": "fold3d", "layers": "layers", "fold-222": "layers",
          "surfaces-argmax": "surfaces3d", "surfaces-softmax": "surfaces3d",
-         "training": "training", "wide-layer": "wide3d"}
+         "training": "training", "wide-layer": "wide3d", "linear-regions": "linear_regions"}
 
 
 def scene(name: str, description: str, needs_model: bool = False) -> Callable[

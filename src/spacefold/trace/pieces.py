@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spacefold.errors import TraceError
+from spacefold.trace.project import _one_blas_thread
 
 if TYPE_CHECKING:
     from spacefold.trace.core import Trace
@@ -63,8 +64,9 @@ class Piece:
 
 
 def polygon_area(poly: np.ndarray) -> float:
+    """Signed area (positive counter-clockwise) of a polygon (M, 2), by the shoelace formula."""
     x, y = poly[:, 0], poly[:, 1]
-    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+    return 0.5 * float(x[:-1] @ y[1:] + x[-1] * y[0] - y[:-1] @ x[1:] - y[-1] * x[0])
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,9 @@ def _parts(op: Any) -> _Act:
     if hit is not None and hit[0] is op:
         return hit[1]
     d = op.d_in
-    fine = np.linspace(-10.0, 10.0, 20_001)                   # step 0.001 near 0
-    t = np.concatenate([np.linspace(-SPAN, -10.0, 19_801)[:-1], fine,
-                        np.linspace(10.0, SPAN, 19_801)[1:]])
+    fine = np.linspace(-10.0, 10.0, 8_001)                    # step 0.0025 near 0
+    t = np.concatenate([np.linspace(-SPAN, -10.0, 1_981)[:-1], fine,
+                        np.linspace(10.0, SPAN, 1_981)[1:]])
     f = np.asarray(op(np.repeat(t[:, None], d, axis=1)), dtype=np.float64)   # (T, d)
     s = np.diff(f, axis=0) / np.diff(t)[:, None]              # slope per cell (T-1, d)
     scale = max(1.0, float(np.abs(s).max()))
@@ -238,10 +240,46 @@ def _box(extent: Extent) -> np.ndarray:
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
 
 
-def pieces_by_layer(trace: Trace, extent: Extent) -> Iterator[tuple[int, list[Piece]]]:
-    """(layer, pieces) after each layer's piecewise-linear activation, and last the final
-    pieces (layer 0 for a network with no activation), each with the affine map of the stage
-    reached so far."""
+@dataclass(frozen=True)
+class LayerPieces:
+    """The pieces after one layer's activation, and that layer's cuts: ``cuts`` (S, 2, 2)
+    segments where its units cross a breakpoint inside the pieces before it (straight lines for
+    layer 1, lines that bend at the earlier creases after), ``units`` (S,) which unit."""
+
+    layer: int
+    pieces: list[Piece]
+    cuts: np.ndarray
+    units: np.ndarray
+
+
+def _cut_segments(poly: np.ndarray, a: np.ndarray, c: np.ndarray,
+                  breaks: np.ndarray) -> tuple[list[np.ndarray], list[int]]:
+    """The segments where each unit (rows of a, c) meets each breakpoint inside ``poly``."""
+    segs: list[np.ndarray] = []
+    units: list[int] = []
+    if not len(breaks):
+        return segs, units
+    z = poly @ a.T + c                                         # (M, k)
+    after = np.r_[1:len(poly), 0]
+    nxt = poly[after]
+    for t in breaks:
+        v = z - t
+        vn = v[after]
+        for j in np.flatnonzero((v.min(axis=0) < 0) & (v.max(axis=0) > 0)):
+            cross = (v[:, j] < 0) != (vn[:, j] < 0)
+            idx = np.flatnonzero(cross)
+            if len(idx) < 2:
+                continue
+            f = v[idx, j] / (v[idx, j] - vn[idx, j])
+            pts = poly[idx] + f[:, None] * (nxt[idx] - poly[idx])
+            segs.append(pts[:2])
+            units.append(int(j))
+    return segs, units
+
+
+def pieces_by_layer(trace: Trace, extent: Extent) -> Iterator[LayerPieces]:
+    """The pieces after each layer's piecewise-linear activation (each with the affine map of
+    the stages reached so far), and last the final pieces with the network's affine maps."""
     steps = _chain(trace)
     box = _box(extent)
     min_area = 1e-15 * polygon_area(box)
@@ -249,6 +287,7 @@ def pieces_by_layer(trace: Trace, extent: Extent) -> Iterator[tuple[int, list[Pi
     amap: list[tuple[np.ndarray, np.ndarray]] = [(np.eye(2), np.zeros(2))]
     pats: list[np.ndarray] = [np.zeros(0, dtype=np.int8)]
     layer = 0
+    none = np.zeros((0, 2, 2)), np.zeros(0, dtype=np.int64)
     for kind, param in steps:
         if kind == "linear":
             amap = [(param @ a, param @ c) for a, c in amap]
@@ -258,7 +297,12 @@ def pieces_by_layer(trace: Trace, extent: Extent) -> Iterator[tuple[int, list[Pi
         elif kind == "act":
             act: _Act = param
             npolys, namap, npats = [], [], []
+            cut_segs: list[np.ndarray] = []
+            cut_units: list[int] = []
             for poly, (a, c), pat in zip(polys, amap, pats, strict=True):
+                cs, cu = _cut_segments(poly, a, c, act.breaks)
+                cut_segs += cs
+                cut_units += cu
                 subs: list[tuple[np.ndarray, np.ndarray]] = []
                 _split(poly, a, c, act.breaks, min_area, subs)
                 for sp, part in subs:
@@ -270,17 +314,19 @@ def pieces_by_layer(trace: Trace, extent: Extent) -> Iterator[tuple[int, list[Pi
             if len(npolys) > MAX_PIECES:
                 raise TraceError(f"more than {MAX_PIECES} linear regions; use a smaller extent")
             polys, amap, pats = npolys, namap, npats
-            yield layer, [Piece(p, q, m, layer) for p, q, m in zip(polys, pats, amap,
-                                                                    strict=True)]
-    yield layer if any(k == "act" for k, _ in steps) else 0, \
-        [Piece(p, q, m, layer) for p, q, m in zip(polys, pats, amap, strict=True)]
+            yield LayerPieces(layer, [Piece(p, q, m, layer) for p, q, m in
+                                      zip(polys, pats, amap, strict=True)],
+                              np.array(cut_segs).reshape(-1, 2, 2),
+                              np.array(cut_units, dtype=np.int64))
+    yield LayerPieces(layer, [Piece(p, q, m, layer) for p, q, m in
+                              zip(polys, pats, amap, strict=True)], *none)
 
 
 def linear_regions(trace: Trace, extent: Extent) -> list[Piece]:
     """The exact linear regions of ``trace``'s network inside ``extent``."""
     last: list[Piece] = []
-    for _, pieces in pieces_by_layer(trace, extent):
-        last = pieces
+    for step in pieces_by_layer(trace, extent):
+        last = step.pieces
     return last
 
 
@@ -349,3 +395,52 @@ def decision_boundaries(trace: Trace, extent: Extent) -> np.ndarray:
             for i in np.flatnonzero(lab > cls):   # each boundary once (from its lower class)
                 segs.append((poly[i], poly[(i + 1) % len(poly)]))
     return np.array(segs, dtype=np.float64).reshape(-1, 2, 2)
+
+
+def pattern_map(trace: Trace, extent: Extent, size: tuple[int, int],
+                layers: int | None = None) -> np.ndarray:
+    """(H, W) int64: an id of the activation pattern (of the piecewise-linear layers up to
+    ``layers``; None: all) at every pixel centre of ``extent`` at ``size`` = (W, H), row 0 =
+    ymin. Pixels in one linear region share the id; neighbouring regions differ."""
+    with _one_blas_thread():      # beside other work on 2 cores, BLAS threads only contend
+        return _pattern_map(trace, extent, size, layers)
+
+
+def _pattern_map(trace: Trace, extent: Extent, size: tuple[int, int],
+                 layers: int | None) -> np.ndarray:
+    steps = _chain(trace)
+    w, h = size
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    xs = x0 + (np.arange(w) + 0.5) * ((x1 - x0) / w)
+    ys = y0 + (np.arange(h) + 0.5) * ((y1 - y0) / h)
+    gx, gy = np.meshgrid(xs, ys)
+    pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    rng = np.random.default_rng(12345)
+    weights = [rng.uniform(1.0, 2.0, param.slope.shape[1]) if kind == "act" else None
+               for kind, param in steps]
+    key = np.zeros(len(pts), dtype=np.float64)
+    for s in range(0, len(pts), 8192):          # chunks: (8192, width) stays in cache
+        z = pts[s:s + 8192]
+        k = key[s:s + 8192]
+        layer = 0
+        for (kind, param), wts in zip(steps, weights, strict=True):
+            if kind == "linear":
+                layer += 1
+                if layers is not None and layer > layers:
+                    break
+                z = z @ param.T
+            elif kind == "bias":
+                z = z + param
+            elif kind == "act":
+                act: _Act = param
+                out = z * act.slope[0] + act.offset[0]
+                part = np.zeros(z.shape, dtype=np.float64)
+                for i, t in enumerate(act.breaks):
+                    above = z > t
+                    part += above
+                    out = np.where(above, z * act.slope[i + 1] + act.offset[i + 1], out)
+                # the pattern as one random projection: equal patterns, equal ids; different
+                # ones differ but for a chance of about 2^-52
+                k += part @ np.asarray(wts)
+                z = out
+    return np.frombuffer(key.tobytes(), dtype=np.int64).reshape(h, w)

@@ -23,7 +23,7 @@ from spacefold.colors import class_colors, position_colors
 from spacefold.errors import TraceError
 from spacefold.model.activations import ACTIVATIONS
 from spacefold.trace.geometry import Extent, GridSpec, auto_extent, grid_lines, plane_samples
-from spacefold.trace.ops import Op
+from spacefold.trace.ops import Op, carry_float32
 from spacefold.trace.project import Projection, fit_layer, pad
 
 MAX_POINTS = 2_000_000
@@ -381,29 +381,29 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
         if spec.regions:
             samples = plane_samples(extent, spec.regions)            # (R·R, 2)
 
-    # One batch through the ops: data points, grid vertices, plane samples.
-    n = xs.shape[0]
-    parts = [xs.astype(np.float64)]
-    if gl is not None:
-        parts.append(gl.reshape(-1, 2))
-    if samples is not None:
-        parts.append(samples)
-    z = np.concatenate(parts, axis=0)
+    # The data points go through the float64 ops (their values are checked against torch);
+    # the grid vertices and the plane samples, which are drawn, through float32 chunks.
+    z = xs.astype(np.float64)
+    drawn = [a for a in (None if gl is None else gl.reshape(-1, 2), samples) if a is not None]
+    n_grid = 0 if gl is None else gl.shape[0] * gl.shape[1]
+    grids: list[np.ndarray] = []
+    out = None
+    if drawn:
+        grids, out = carry_float32(ops, np.concatenate(drawn, axis=0), n_grid)
     stages: list[Stage] = []
 
     def add(k: int, name: str, kind: str, layer: int, z: np.ndarray, source: str = "",
             parents: tuple[int, ...] = ()) -> None:
-        vals = z[:n].astype(np.float32)
         g = None
         if gl is not None:
-            g = z[n:n + gl.shape[0] * gl.shape[1]].reshape(gl.shape[0], gl.shape[1], -1) \
-                .astype(np.float32)
+            g = grids[k].reshape(gl.shape[0], gl.shape[1], -1)
         parent: int | tuple[int, ...] | None = None
         if parents:
             parent = parents[0] if len(parents) == 1 else parents
-        stages.append(Stage(k, name, kind, layer, z.shape[1], vals, g, source, parent))
+        stages.append(Stage(k, name, kind, layer, z.shape[1], z.astype(np.float32), g, source,
+                            parent))
 
-    # Each stage's full batch stays alive only until its last reader has run.
+    # Each stage's values stay alive only until its last reader has run.
     last_use = {p: k for k, op in enumerate(ops, start=1) for p in op.parents}
     live: dict[int, np.ndarray] = {0: z}
     add(0, "input", "input", 0, z)
@@ -416,8 +416,8 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
         live[k] = z
 
     regions = None
-    if samples is not None and extent is not None and spec is not None:
-        out = z[z.shape[0] - samples.shape[0]:]
+    if samples is not None and extent is not None and spec is not None and out is not None:
+        out = out[n_grid:]
         t = Trace(stages, ops)
         lab = t.predict(out).reshape(spec.regions, spec.regions)
         regions = Regions(extent, lab, out.astype(np.float32).reshape(spec.regions,

@@ -215,6 +215,56 @@ class Chain:
                           {"widths": [self.dims[p] for p in ps]}, ps, source)
 
 
+CHUNK = 2048    # rows per float32 chunk: a 64-wide stage's chunk (0.5 MB) stays in cache
+
+
+def float32_fns(ops: Sequence[Op]) -> list[Callable[..., np.ndarray]]:
+    """Each op as a float32 function (its parameters cast once), for the rows that are drawn
+    rather than checked: grid vertices and region samples."""
+    f32 = np.float32
+    out: list[Callable[..., np.ndarray]] = []
+    for op in ops:
+        if op.kind == "linear":
+            out.append(_times(np.ascontiguousarray(op.params["W"].T, dtype=f32)))
+        elif op.kind == "bias":
+            out.append(_plus(op.params["b"].astype(f32)))
+        elif op.kind == "affine":
+            out.append(_scale_shift(op.params["scale"].astype(f32),
+                                    op.params["shift"].astype(f32)))
+        else:
+            out.append(lambda *z, op=op: op(*z).astype(f32, copy=False))
+    return out
+
+
+def carry_float32(ops: Sequence[Op], rows: np.ndarray, keep: int,
+                  chunk: int = CHUNK) -> tuple[list[np.ndarray], np.ndarray]:
+    """Carries ``rows`` (M, d_in) through the op graph in float32, ``chunk`` rows at a time
+    (each chunk's stages stay in cache). Returns every stage's values for the first ``keep``
+    rows ((keep, d_k) float32 per stage, the input included) and the last stage's values for
+    all rows ((M, d_out) float32)."""
+    fns = float32_fns(ops)
+    dims = [rows.shape[1]] + [op.d_out for op in ops]
+    kept = [np.empty((keep, d), dtype=np.float32) for d in dims]
+    last = np.empty((rows.shape[0], dims[-1]), dtype=np.float32)
+    last_use = {p: k for k, op in enumerate(ops, start=1) for p in op.parents}
+    for lo in range(0, rows.shape[0], chunk):
+        hi = min(lo + chunk, rows.shape[0])
+        z = np.ascontiguousarray(rows[lo:hi], dtype=np.float32)
+        live = {0: z}
+        if lo < keep:
+            kept[0][lo:min(hi, keep)] = z[:keep - lo]
+        for k, (op, fn) in enumerate(zip(ops, fns, strict=True), start=1):
+            z = fn(*(live[p] for p in op.parents))
+            for p in op.parents:
+                if last_use.get(p) == k:
+                    live.pop(p, None)
+            live[k] = z
+            if lo < keep:
+                kept[k][lo:min(hi, keep)] = z[:keep - lo]
+        last[lo:hi] = z
+    return kept, last
+
+
 def decompose(model: Any, d_in: int) -> list[Op]:
     """``model`` → the ordered list of ops; checks widths line up starting from ``d_in``.
 

@@ -298,7 +298,7 @@ def test_source_and_parent_of_the_issue_example() -> None:
                                rtol=1e-5, atol=1e-5)
 
 
-def test_concatenation_starts_from_its_last_branch_in_its_block() -> None:
+def test_concatenation_moves_on_from_its_last_branch() -> None:
     torch.manual_seed(0)
     model = nn.Sequential(Branches([nn.Linear(2, 2), nn.Sequential(nn.Linear(2, 1), nn.Tanh())]),
                           nn.Linear(3, 2)).eval()
@@ -306,9 +306,10 @@ def test_concatenation_starts_from_its_last_branch_in_its_block() -> None:
     t = assert_faithful(model, x)
     cat = next(s for s in t.stages if s.kind == "concat")
     assert cat.dim == 3 and cat.parent == (2, 5) and cat.short == "concat (stages 2, 5)"
-    start = t.at(cat.index, 0.0)
-    np.testing.assert_allclose(start[:, :2], 0.0)
-    np.testing.assert_allclose(start[:, 2], t.stages[5].values[:, 0], rtol=1e-6)
+    assert cat.base == cat.index - 1 == 5
+    start = t.at(cat.index, 0.0)                # the tanh branch zero-padded: continuous
+    np.testing.assert_allclose(start[:, 0], t.stages[5].values[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(start[:, 1:], 0.0)
     np.testing.assert_allclose(t.at(cat.index, 1.0), cat.values, rtol=1e-6)
     p, g = t.display_at(cat.index, 0.5)
     assert p.shape == (40, 2)

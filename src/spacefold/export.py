@@ -32,6 +32,7 @@ import numpy as np
 from spacefold._atomic import atomic_path
 from spacefold.colors import CLASS_COLORS
 from spacefold.errors import RenderError
+from spacefold.model.activations import ACTIVATIONS
 from spacefold.trace import Trace
 
 FORMAT = 1
@@ -99,6 +100,8 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
             "projection": proj.kind, "label": proj.label,
             "points": _b64(trace.display(k, dims), "f4", raw),              # (N, dims)
         }
+        st.update(source=s.source, parent=list(s.parents) if len(s.parents) > 1
+                  else (s.parents[0] if s.parents else None), base=s.base)
         g = trace.display_grid(k, dims)
         if g is not None:
             st["grid"] = _b64(g, "f4", raw)                                 # (L, V, dims)
@@ -116,8 +119,9 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
             layers.append(entry)
         elif op.kind == "bias" and layers:
             layers[-1]["b"] = _b64(np.asarray(op.params["b"]), "f4", raw)
-        elif layers:
+        elif layers and op.kind in ACTIVATIONS:   # norms and sums keep the activation
             layers[-1]["activation"] = op.kind
+            layers[-1]["label"] = ACTIVATIONS[op.kind].label
 
     if mesh is not None and unit_maps:
         _unit_maps(trace, layers, raw)
@@ -144,6 +148,7 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
         "palette": _rgb8(CLASS_COLORS, raw),
         "stages": stages,
         "layers": layers,
+        "links": [list(link) for link in trace.links()],   # [from layer, to layer, kind]
     }
     if mesh is not None:
         out["regions"] = {"res": region_res, "labels": _b64(mesh[2], "u1", raw)}

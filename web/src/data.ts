@@ -21,6 +21,9 @@ export interface StageIn {
   points: Arr; // (N, dims)
   grid?: Arr; // (L, V, dims)
   regions?: Arr; // (R·R, dims)
+  source?: string; // the module ("blocks.0.fc") or graph node it comes from
+  parent?: number | number[] | null; // the stage(s) it is computed from
+  base?: number; // the stage its motion starts from (Trace.at): k-1 in a chain
 }
 
 export interface LayerIn {
@@ -30,6 +33,7 @@ export interface LayerIn {
   W?: Arr; // (out, in)
   b?: Arr;
   activation?: string;
+  label?: string; // the activation's display label, from the one activation table
   units?: Arr; // (R·R, k): the first k output units over a R×R raster of the input plane
   unit_res?: number;
 }
@@ -49,6 +53,7 @@ export interface Payload {
   palette: Arr;
   stages: StageIn[];
   layers: LayerIn[];
+  links?: [number, number, string][]; // skip connections: [from layer, to layer, kind]
   regions?: { res: number; labels: Arr };
 }
 
@@ -64,6 +69,11 @@ export interface Stage {
   lines: number;
   verts: number;
   regions: Float32Array | null;
+  source: string;
+  base: number; // the stage the motion into this one starts from
+  /** Where the motion into this stage starts: the base stage's arrays (stage k-1 in a
+   *  chain, the branch computed last for a sum or a concatenation). */
+  from: { points: Float32Array; grid: Float32Array | null; regions: Float32Array | null } | null;
 }
 
 export interface Layer {
@@ -73,6 +83,7 @@ export interface Layer {
   W: Float32Array | null;
   b: Float32Array | null;
   activation: string | null;
+  label: string | null;
   units: Float32Array | null; // row-major (R·R, unitCount), row 0 of the raster = ymin
   unitCount: number;
   unitRes: number;
@@ -93,6 +104,7 @@ export interface Trace {
   layers: Layer[];
   regionRes: number;
   regionLabels: Uint8Array | null;
+  links: [number, number, string][];
 }
 
 // native base64 decoding where the browser has it (Chromium 140+): ~10x faster than atob and
@@ -174,7 +186,7 @@ export function decode(p: Payload, packed: DataView | null = null): Trace {
 
 function decodeArrays(p: Payload): Trace {
   if (p.format !== 1) throw new Error(`unknown spacefold payload format ${p.format}`);
-  const stages: Stage[] = p.stages.map((s) => ({
+  const stages: Stage[] = p.stages.map((s, k) => ({
     name: s.name,
     short: s.short,
     kind: s.kind,
@@ -186,7 +198,14 @@ function decodeArrays(p: Payload): Trace {
     lines: s.grid ? s.grid.shape[0] : 0,
     verts: s.grid ? s.grid.shape[1] : 0,
     regions: s.regions ? f32(s.regions) : null,
+    source: s.source ?? "",
+    base: s.base ?? Math.max(k - 1, 0),
+    from: null,
   }));
+  for (const s of stages) {
+    const b = stages[s.base];
+    s.from = { points: b.points, grid: b.grid, regions: b.regions };
+  }
   return {
     title: p.title,
     n: p.n,
@@ -209,17 +228,20 @@ function decodeArrays(p: Payload): Trace {
       W: l.W ? f32(l.W) : null,
       b: l.b ? f32(l.b) : null,
       activation: l.activation ?? null,
+      label: l.label ?? l.activation ?? null,
       units: l.units ? f32(l.units) : null,
       unitCount: l.units ? l.units.shape[1] : 0,
       unitRes: l.unit_res ?? 0,
     })),
     regionRes: p.regions ? p.regions.res : 0,
     regionLabels: p.regions ? u8(p.regions.labels) : null,
+    links: p.links ?? [],
   };
 }
 
-/** Stage position t in [0, S-1] → (k, alpha): between stage k-1 (alpha 0) and k (alpha 1),
- *  the contract of Trace.at; t = 0 is the input itself (k = 1, alpha = 0). */
+/** Stage position t in [0, S-1] → (k, alpha): from where stage k starts (`stages[k].from`:
+ *  stage k-1 in a chain, the branch computed last for a sum or a concatenation; alpha 0) to
+ *  stage k (alpha 1), the contract of Trace.at; t = 0 is the input itself (k = 1, alpha 0). */
 export function split(t: number, stages: number): [number, number] {
   const tt = Math.min(Math.max(t, 0), stages - 1);
   if (stages < 2) return [0, 1];

@@ -26,6 +26,7 @@ export class Diagram {
   private captions: SVGTextElement[] = [];
   private lines: { el: SVGLineElement; w: number }[][] = []; // per layer: edge o·nIn + i
   private unit: [number, number] | null = null; // the neuron whose heatmap is shown
+  private links: { el: SVGPathElement; to: number }[] = []; // skip connections, as arcs
 
   constructor(trace: Trace, width = 300, height = 190) {
     this.trace = trace;
@@ -38,7 +39,7 @@ export class Diagram {
     this.heatLabel.className = "sf-heat-label";
     this.root.append(this.heatLabel, this.heat);
     const cols = trace.widths.length;
-    const padX = 28, top = 14, bottom = 34;
+    const padX = 28, top = trace.links.length ? 40 : 14, bottom = 34;
     const xs = trace.widths.map((_, c) => padX + (c * (width - 2 * padX)) / Math.max(cols - 1, 1));
     const ys = trace.widths.map((w) => {
       const shown = Math.min(w, MAX_NODES);
@@ -62,6 +63,20 @@ export class Diagram {
       }
     });
     this.weights();
+    // skip connections (a residual sum, a branch joining a concatenation): arcs over the
+    // columns from the layer the branch leaves to the layer where it joins
+    trace.links.forEach(([a, b, kind], i) => {
+      if (a >= cols || b >= cols) return;
+      const y0 = top - 8, lift = 14 + 8 * (i % 2);
+      const xa = xs[a], xb = b > a ? xs[b] : xs[a] + 16;
+      const path = el("path", { d: `M ${xa} ${y0} Q ${(xa + xb) / 2} ${y0 - 2 * lift} ${xb} ${y0}`,
+                                class: "sf-link", fill: "none", stroke: "#ffd84d",
+                                "stroke-width": 1.6, opacity: 0.5 }, this.svg);
+      const label = el("text", { x: (xa + xb) / 2, y: y0 - lift - 3, "text-anchor": "middle",
+                                 class: "sf-sub sf-link-label" }, this.svg);
+      label.textContent = kind === "add" ? "+ skip" : "cat";
+      this.links.push({ el: path, to: b });
+    });
     trace.widths.forEach((w, c) => {
       const g = el("g", { class: "sf-nodes" }, this.svg);
       this.columns.push(g);
@@ -78,7 +93,7 @@ export class Diagram {
         }
       });
       const act = c === 0 ? "input"
-        : (trace.layers[c - 1].activation ?? (c === cols - 1 ? "output" : "linear"));
+        : (trace.layers[c - 1].label ?? (c === cols - 1 ? "output" : "linear"));
       const cap = el("text", { x: xs[c], y: height - 18, "text-anchor": "middle" }, this.svg);
       cap.textContent = `${w}`;
       const sub = el("text", { x: xs[c], y: height - 5, "text-anchor": "middle", class: "sf-sub" },
@@ -153,7 +168,7 @@ export class Diagram {
     g.putImageData(img, 0, 0);
     this.heat.style.display = "block";
     this.heatLabel.textContent =
-      `layer ${c} unit ${i + 1} · ${layer.activation ?? "output"} · |max| ${max.toPrecision(3)}`;
+      `layer ${c} unit ${i + 1} · ${layer.label ?? "output"} · |max| ${max.toPrecision(3)}`;
     this.heatLabel.style.display = "block";
   }
 
@@ -177,5 +192,11 @@ export class Diagram {
       g.setAttribute("data-kind", on ? s.kind : "");
     });
     this.captions.forEach((t, c) => t.setAttribute("class", c === col ? "sf-cap-on" : ""));
+    const joining = s.kind === "add" || s.kind === "concat";
+    this.links.forEach((l) => {
+      const on = joining && l.to === s.layer;
+      l.el.setAttribute("opacity", on ? "1" : "0.5");
+      l.el.setAttribute("stroke-width", on ? "2.6" : "1.6");
+    });
   }
 }

@@ -411,14 +411,14 @@ export class Viewer {
   /** Give the GPU stages k-1 and k (k = 0: stage 0 alone) of the points, the grid and the
    *  regions: once per stage pair (and per live update), not per frame. */
   private showPair(k: number): void {
-    const st = this.trace.stages, a = Math.max(k - 1, 0);
-    setPair(this.points.geometry, st[a].points, st[k].points);
+    const st = this.trace.stages, from = st[k].from!;
+    setPair(this.points.geometry, from.points, st[k].points);
     if (this.grid && st[0].grid) {
-      setPair(this.grid.geometry, st[a].grid!, st[k].grid!);
+      setPair(this.grid.geometry, from.grid!, st[k].grid!);
       this.showGridPair(k);
     }
     if (this.regions && st[0].regions) {
-      setPair(this.regions.geometry, st[a].regions!, st[k].regions!);
+      setPair(this.regions.geometry, from.regions!, st[k].regions!);
       this.showRegionPair(k);
     }
     this.pair = k;
@@ -429,12 +429,12 @@ export class Viewer {
     if (!this.grid) return;
     let idx = this.gridIdx.get(k);
     if (!idx) {
-      const st = this.trace.stages, a = Math.max(k - 1, 0);
+      const st = this.trace.stages, a = k === 0 ? 0 : st[k].base;
       // a vertex may go when it is within GRID_TOL of its stage's size of where its kept
       // neighbours put it, in both stages: the drawn line is then off by at most that much
       // at every alpha (the straight-line interpolation of positions is convex)
       const tol = (j: number) => GRID_TOL * this.stageBoxes[j].h;
-      idx = gridIndex(st[a].grid!, st[k].grid!, st[0].lines, st[0].verts, this.trace.dims,
+      idx = gridIndex(st[k].from!.grid!, st[k].grid!, st[0].lines, st[0].verts, this.trace.dims,
                       tol(a), tol(k));
       this.gridIdx.set(k, idx);
     }
@@ -452,9 +452,9 @@ export class Viewer {
     if (!this.regions || !tr.regionLabels) return;
     let idx = this.regionIdx.get(k);
     if (!idx) {
-      const st = tr.stages, a = Math.max(k - 1, 0);
+      const st = tr.stages, a = k === 0 ? 0 : st[k].base;
       const tol = (j: number) => REGION_TOL * this.stageBoxes[j].h;
-      idx = regionIndex(st[a].regions!, st[k].regions!, tr.regionLabels, tr.regionRes, tr.dims,
+      idx = regionIndex(st[k].from!.regions!, st[k].regions!, tr.regionLabels, tr.regionRes, tr.dims,
                         tol(a), tol(k));
       this.regionIdx.set(k, idx);
     }
@@ -473,7 +473,8 @@ export class Viewer {
       return box(tmp);
     });
     this.stageBoxes = boxes;
-    this.frameBoxes = boxes.map((b, k) => (k === 0 ? b : union(boxes[k - 1], b)));
+    this.frameBoxes = boxes.map((b, k) =>
+      (k === 0 ? b : union(boxes[this.trace.stages[k].base], b)));
   }
 
   private regionColors(): void {
@@ -711,7 +712,7 @@ export class Viewer {
   private current(): Float32Array {
     if (this.posT !== this.t) {
       const [k, a] = split(this.t, this.S), st = this.trace.stages;
-      lerpInto(this.pos, st[Math.max(k - 1, 0)].points, st[k].points, this.S === 1 ? 1 : a,
+      lerpInto(this.pos, st[k].from!.points, st[k].points, this.S === 1 ? 1 : a,
                this.trace.dims);
       this.posT = this.t;
     }
@@ -833,7 +834,7 @@ export class Viewer {
     if (i < 0) return;
     // one point's position, as the shader computes it (not all N while playing)
     const [k, al] = split(this.t, this.S), st = this.trace.stages, d = this.trace.dims;
-    const pa = st[Math.max(k - 1, 0)].points, pb = st[k].points, u = this.S === 1 ? 1 : al;
+    const pa = st[k].from!.points, pb = st[k].points, u = this.S === 1 ? 1 : al;
     const a = this.marker.geometry.getAttribute("position") as THREE.BufferAttribute;
     const m = a.array as Float32Array;
     for (let j = 0; j < 3; j++) m[j] = j < d ? (1 - u) * pa[d * i + j] + u * pb[d * i + j] : 0;

@@ -116,13 +116,7 @@ def diagram_of(trace: Trace, highlight: int = 0, kind: str = "input") -> Diagram
     if acts and acts[-1] == "linear":
         acts[-1] = "output"     # raw logits
     # the graph's edges that skip columns: a stage's column is the Linear it follows
-    links: list[tuple[int, int, str]] = []
-    for st in trace.stages:
-        if st.kind in ("add", "concat"):
-            for p in st.parents:
-                if p != st.base:
-                    links.append((trace.stages[p].layer, st.layer,
-                                  "+ skip" if st.kind == "add" else "cat"))
+    links = [(a, b, "+ skip" if kind == "add" else "cat") for a, b, kind in trace.links()]
     return Diagram(widths, ws, biases, acts, highlight, kind, title="the network",
                    links=links)
 

@@ -161,27 +161,25 @@ class Trace:
     # -- interpolation: one rule for every backend ------------------------------------------
     def at(self, k: int, alpha: float) -> np.ndarray:
         """Data points between the stage k is computed from (alpha 0) and stage k (alpha 1):
-        (N, max(d_parent, d_k)).
+        (N, max(d_base, d_k)).
 
         Straight-line interpolation of positions, the smaller stage zero-padded; for a ``W·x``
         stage this is the matrix path ``((1-t)·I + t·W)·x``, so grid lines stay straight. A
-        stage moves from ``stages[k].base``, which is ``k-1`` in a chain. A two-input stage
-        moves from the branch computed last: a sum ``x + f(x)`` slides from ``f(x)`` to
-        ``f(x) + x`` (the skip is added in proportion to alpha), a concatenation starts with
-        that branch in its own block of coordinates and zeros elsewhere, and the other
-        branches' coordinates grow in from 0.
+        stage moves from ``stages[k].base``: ``k-1`` in a chain, and for a two-input stage the
+        branch computed last (so the motion continues from the stage on screen). A sum
+        ``x + f(x)`` slides from ``f(x)`` to ``f(x) + x``: the skip is added in proportion to
+        alpha. A concatenation ``[a, b]`` moves from ``b`` zero-padded to the concatenated
+        vector, like any change of width.
         """
-        self._pair(k)
-        return _lerp(self._start(k, [s.values for s in self.stages]),
-                     self.stages[k].values, alpha)
+        base, stage = self._pair(k)
+        return _lerp(base.values, stage.values, alpha)
 
     def grid_at(self, k: int, alpha: float) -> np.ndarray:
         """The grid polylines between stage k's base and stage k: (L, V, max(d_base, d_k))."""
         a, b = self._pair(k)
         if a.grid is None or b.grid is None:
             raise TraceError("this trace has no grid (the input is not 2-D)")
-        grids = [s.grid if s.grid is not None else np.zeros(0) for s in self.stages]
-        return _lerp(self._start(k, grids), b.grid, alpha)
+        return _lerp(a.grid, b.grid, alpha)
 
     def _pair(self, k: int) -> tuple[Stage, Stage]:
         if not 1 <= k < len(self.stages):
@@ -189,16 +187,15 @@ class Trace:
                              f"1..{len(self.stages) - 1}")
         return self.stages[self.stages[k].base], self.stages[k]
 
-    def _start(self, k: int, arrays: list[np.ndarray]) -> np.ndarray:
-        """Where stage k's motion starts, from one array per stage (values, grids or their
-        displays): its base stage's array, placed in its block for a concatenation."""
-        s = self.stages[k]
-        base = arrays[s.base]
-        if s.kind != "concat":
-            return base
-        off = sum(self.stages[p].dim for p in s.parents[:s.parents.index(s.base)])
-        out = np.zeros(base.shape[:-1] + (arrays[k].shape[-1],), dtype=np.float64)
-        out[..., off:off + base.shape[-1]] = base
+    def links(self) -> list[tuple[int, int, str]]:
+        """The graph's edges that skip ahead, in layers (a stage's layer is the Linear it
+        follows): (layer of the read stage, layer of the sum / concatenation, its kind), one
+        per input other than the branch computed last. Empty for a chain."""
+        out = []
+        for s in self.stages:
+            if s.kind in ("add", "concat"):
+                out += [(self.stages[p].layer, s.layer, s.kind) for p in s.parents
+                        if p != s.base]
         return out
 
     # -- display space -----------------------------------------------------------------------
@@ -248,27 +245,15 @@ class Trace:
 
     def display_at(self, k: int, alpha: float, dims: int = 2) -> tuple[np.ndarray,
                                                                         np.ndarray | None]:
-        """Points (N, dims) and grid (L, V, dims) between stage k's base and stage k in display
-        space (see :meth:`at` for where a sum or a concatenation starts).
+        """Points (N, dims) and grid (L, V, dims) between stage k's base (see :meth:`at`) and
+        stage k in display space.
 
         Equals ``at``/``grid_at`` whenever both stages fit in ``dims``; otherwise the same
-        straight-line rule applied to the labelled projections of the two stages (for a
-        concatenation, stage k's projection of the start).
+        straight-line rule applied to the labelled projections of the two stages.
         """
-        self._pair(k)
-        s = self.stages[k]
-        if s.kind == "concat":
-            proj = self.projection(k, dims)
-            start = self._start(k, [t.values for t in self.stages])
-            p = _lerp(proj(start), self.display(k, dims), alpha)
-            g = None
-            gk = self.display_grid(k, dims)
-            if gk is not None:
-                grids = [t.grid if t.grid is not None else np.zeros(0) for t in self.stages]
-                g = _lerp(proj(self._start(k, grids)), gk, alpha)
-            return p, g
-        p = _lerp(self.display(s.base, dims), self.display(k, dims), alpha)
-        ga, gb = self.display_grid(s.base, dims), self.display_grid(k, dims)
+        base = self._pair(k)[0].index
+        p = _lerp(self.display(base, dims), self.display(k, dims), alpha)
+        ga, gb = self.display_grid(base, dims), self.display_grid(k, dims)
         g = None if ga is None or gb is None else _lerp(ga, gb, alpha)
         return p, g
 

@@ -254,11 +254,26 @@ def test_a_model_that_cannot_tell_the_story_gets_one_line(name: str, widths: tup
     assert message in str(e.value) and "\n" not in str(e.value)
 
 
-def test_fold_needs_its_three_unit_layer_to_read_a_plane(gauss: sf.Dataset) -> None:
+def test_fold_after_a_wider_layer_draws_computed_creases(gauss: sf.Dataset) -> None:
+    """2-8-3-3: the 3-unit layer reads 8-D, so the creases are the zero lines of its units
+    over the input plane, computed; each crease vertex carried there is ~0 in some unit."""
+    torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3), nn.ReLU(),
-                          nn.Linear(3, 3))
-    with pytest.raises(SpacefoldError, match="reads 8-D"):
-        build_scene("fold-232", model=model, data=gauss)
+                          nn.Linear(3, 3)).eval()
+    tl = build_scene("fold-232", model=model, data=gauss)
+    f = tl.meta["fold"]
+    assert not f.exact and f.creases and not f.pieces
+    pre = model[:3]
+    span = float(np.ptp(np.concatenate(f.creases), axis=0).max())
+    for line in f.creases:
+        with torch.no_grad():
+            z = pre(torch.as_tensor(line, dtype=torch.float32)).numpy()
+        assert np.abs(z).min(axis=1).max() < 0.05 * span       # on a zero line, to a pixel
+    assert "computed" in tl.meta["caption"]
+    digits = nn.Sequential(nn.Linear(64, 8), nn.ReLU(), nn.Linear(8, 3), nn.ReLU(),
+                           nn.Linear(3, 10))
+    with pytest.raises(SpacefoldError, match="reads 8-D and the input is 64-D"):
+        build_scene("fold-232", model=digits, data=sf.dataset("digits", n=100))
 
 
 def test_bad_stage_and_bad_data_are_one_line_errors(nets: dict[str, Any],

@@ -37,7 +37,6 @@ from spacefold.scenes.inputs import (
     heading,
     net_label,
     pick_stage,
-    stage_dims,
     subject,
 )
 from spacefold.scenes.registry import scene
@@ -52,7 +51,7 @@ from spacefold.scenes.space3d import (
 )
 from spacefold.scenes.story import DIAGRAM_RECT, NARRATION, SPACE_RECT, diagram_of
 from spacefold.trace import GridSpec, Trace, trace
-from spacefold.trace.analysis import between
+from spacefold.trace.analysis import between, chain_segments, raster, zero_contour
 from spacefold.trace.geometry import auto_extent
 from spacefold.trace.ops import PRETTY
 
@@ -248,9 +247,19 @@ class Fold3D:
             "linear", "bias") else None
         self.k_relu = k + 1 if self.activation is not None else k
         self.w, self.b = w, b
-        folds = self.activation in FOLDING
-        self.pieces = fold_pieces(w, b, paper) if folds else []
-        self.creases = creases(w, b, paper) if folds else []
+        self.folds = self.activation in FOLDING
+        # the exact pieces and creases when the layer reads the plane itself; otherwise (a
+        # wider stage between) the creases are the computed zero lines of the layer's
+        # W·h + b over the input plane, and no flat pieces are drawn
+        self.exact = plane == lin                  # the layer reads the paper itself
+        pre = lin + 2 if lin + 1 < len(ops) and ops[lin + 1].kind == "bias" else lin + 1
+        self.pieces = fold_pieces(w, b, paper) if self.folds and self.exact else []
+        if not self.folds:
+            self.creases = []
+        elif self.exact:
+            self.creases = creases(w, b, paper)
+        else:
+            self.creases = computed_creases(tr, pre, paper)
         # every stage's positions of the pieces' vertices and of the creases (from the plane)
         self.piece_stages = [tr.carry(p.polygon, start=plane) for p in self.pieces]
         self.crease_stages = [tr.carry(c, start=plane) for c in self.creases]
@@ -258,8 +267,13 @@ class Fold3D:
         self.boxes = []
         for k in range(len(tr.stages)):
             pts = [_pad3(tr.display(k, 3))]
+            grid = tr.display_grid(k, 3)          # the paper's grid stays in view too
+            if grid is not None:
+                pts.append(_pad3(grid.reshape(-1, grid.shape[-1])))
             if k >= plane:
                 pts += [_pad3(ps[k - plane]) for ps in self.piece_stages]
+                if tr.stages[k].dim <= 3:
+                    pts += [_pad3(cs[k - plane]) for cs in self.crease_stages]
             self.boxes.append(box_of(np.concatenate(pts), margin=0.08))
 
     def positions(self, k: int, alpha: float) -> tuple[np.ndarray, np.ndarray | None]:
@@ -293,7 +307,7 @@ class Fold3D:
                 a = piece_alpha * (0.7 if all(piece.positive) else 1.3)
                 col = np.tile([*self.tint[piece.positive], min(a, 1.0)], (n, 1))
                 meshes.append(Mesh(v, tris, col, shade=False))
-        if crease_alpha > 0 and stage.dim == 3 and self.pieces:
+        if crease_alpha > 0 and stage.dim == 3 and self.folds:
             meshes += octant_walls(box, 0.07 * crease_alpha)
         lines = []
         if crease_alpha > 0 and shown:
@@ -309,6 +323,17 @@ class Fold3D:
                        grid_alpha=0.45, meshes=meshes, lines=lines,
                        labels=axis_labels(box, flat=flat), title=stage.name, subtitle=dims,
                        point_size=3.5)
+
+
+def computed_creases(tr: Trace, pre: int, paper: Extent, res: int = 160) -> list[np.ndarray]:
+    """Input-plane polylines where a unit of stage ``pre`` (a layer's W·h + b) crosses 0:
+    marching squares over a res×res raster of ``paper``, each unit's contour chained."""
+    z = tr.carry(raster(paper, res), start=0, stop=pre)[-1]          # (res·res, d)
+    out: list[np.ndarray] = []
+    for i in range(z.shape[1]):
+        out += [c for c in chain_segments(zero_contour(z[:, i].reshape(res, res), paper))
+                if len(c) >= 2]
+    return out
 
 
 def octant_walls(box: Any, alpha: float) -> list[Mesh]:
@@ -378,9 +403,12 @@ def fold_232(model: Any = None, data: Any = None, *, stage: int | None = None,
     lin = next(i for i, o in enumerate(probe.ops) if o.kind == "linear" and o.layer == layer)
     plane = lin                                  # the stage the 3-unit layer reads
     if probe.stages[plane].dim != 2:
-        raise SceneError(f"fold-232 needs its 3-unit layer to read a 2-D plane; in model "
-                         f"{arch_of(probe)} layer {layer} reads {probe.stages[plane].dim}-D "
-                         f"(stages of width {stage_dims(probe)})")
+        if probe.stages[0].dim != 2:
+            raise SceneError(f"fold-232 needs its 3-unit layer to read a 2-D plane, or a 2-D "
+                             f"input; in model {arch_of(probe)} layer {layer} reads "
+                             f"{probe.stages[plane].dim}-D and the input is "
+                             f"{probe.stages[0].dim}-D")
+        plane = 0                                # the paper is the input plane, bent before
     if default:
         paper = PAPER
     else:
@@ -395,10 +423,17 @@ def fold_232(model: Any = None, data: Any = None, *, stage: int | None = None,
     heading_ = heading(tr, d, f"the 3-unit layer {layer}")
     side = Camera(SIDE.azimuth, SIDE.elevation, 3.7)
     orbit_end = orbit(side, 1.0)
-    folds = bool(f.pieces)
+    folds = f.folds
     act = PRETTY.get(f.activation or "", f.activation or "")
 
     def caption(key: str, k: int) -> str:
+        if folds and not f.exact and key in ("relu", "orbit"):
+            return ("ReLU folds the bent sheet into the positive octant along the creases "
+                    "(white): where a unit of this layer crosses 0" if key == "relu" else
+                    "the creases: zero lines of the 3 units over the input plane, computed "
+                    "(the layers before bend the sheet)")
+        if not f.exact and key in ("lift", "bias"):
+            return NARRATION.get(tr.stages[k].kind, "")
         if key in CAPTIONS and (folds or key in ("input", "lift", "bias")):
             if key == "flatten" and tr.stages[k].dim != 2:
                 return NARRATION.get(tr.stages[k].kind, "")
@@ -429,7 +464,7 @@ def fold_232(model: Any = None, data: Any = None, *, stage: int | None = None,
     P = PIECE_ALPHA
     segs = [Segment("input", 1.0, move(0, TOP, TOP, (0.12, 0.12) if plane == 0 else (0, 0),
                                        (0, 0), "input"))]
-    for k in range(1, plane + 1):               # the layers before the paper, seen from above
+    for k in range(1, lin + 1):                 # the layers before the 3-unit one, from above
         segs.append(Segment(tr.stages[k].name, 1.2, move(k, TOP, TOP, (0, 0), (0, 0),
                                                          "generic")))
     k = f.k_lift
@@ -473,10 +508,15 @@ def fold_232(model: Any = None, data: Any = None, *, stage: int | None = None,
 
     if tr.stages[last].dim == 2 and tr.ops[-1].kind in ("linear", "bias", "identity"):
         segs.append(Segment("separating line", 1.5, with_line))   # the line y₁ = y₂
-    how = (f"folds it along {len(f.creases)} creases computed from its weights"
-           if folds else f"bends it with {act or 'no activation'}")
-    cap = (f"A {net_label(tr)} network on {data_label(d)}: layer {layer} lifts its 2-D input "
-           f"plane into 3-D and {how}.")
+    if folds and f.exact:
+        how = f"folds it along {len(f.creases)} creases computed from its weights"
+    elif folds:
+        how = "folds it along creases computed as the zero lines of its 3 units"
+    else:
+        how = f"bends it with {act or 'no activation'}"
+    lifted = "its 2-D input plane" if f.exact else "the input plane, bent by the layers before,"
+    cap = (f"A {net_label(tr)} network on {data_label(d)}: layer {layer} lifts {lifted} into "
+           f"3-D and {how}.")
     return Timeline("fold-232", segs, meta={"trace": tr, "accuracy": acc, "fold": f,
                                             "caption": cap, "stage": k3},
                     poster_segment=poster)

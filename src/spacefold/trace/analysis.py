@@ -263,6 +263,43 @@ def zero_contour(f: np.ndarray, extent: Extent) -> np.ndarray:
     return np.concatenate(segs) if segs else np.zeros((0, 2, 2))
 
 
+def chain_segments(segs: np.ndarray, tol: float = 1e-9) -> list[np.ndarray]:
+    """Segments (M, 2, 2) that share endpoints (as :func:`zero_contour`'s do) joined into
+    polylines (each (V, 2)); endpoints closer than ``tol`` times the extent are one point."""
+    if len(segs) == 0:
+        return []
+    span = float(np.ptp(segs.reshape(-1, 2), axis=0).max()) or 1.0
+    keys = np.round(segs / (tol * span)).astype(np.int64)            # (M, 2, 2)
+    ends: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for i in range(len(segs)):
+        for e in (0, 1):
+            ends.setdefault((int(keys[i, e, 0]), int(keys[i, e, 1])), []).append((i, e))
+    used = np.zeros(len(segs), dtype=bool)
+    out = []
+    for start in range(len(segs)):
+        if used[start]:
+            continue
+        used[start] = True
+        line = [segs[start, 0], segs[start, 1]]
+        for direction in (1, 0):                  # grow from the end, then from the start
+            i, e = start, direction
+            while True:
+                key = (int(keys[i, e, 0]), int(keys[i, e, 1]))
+                nxt = next(((j, f) for j, f in ends[key] if not used[j]), None)
+                if nxt is None:
+                    break
+                j, f = nxt
+                used[j] = True
+                point = segs[j, 1 - f]
+                if direction == 1:
+                    line.append(point)
+                else:
+                    line.insert(0, point)
+                i, e = j, 1 - f
+        out.append(np.array(line))
+    return out
+
+
 def region_contours(tr: Trace, k: int, extent: Extent, nx: int, ny: int | None = None
                     ) -> np.ndarray:
     """(M, 2, 2) segments of the decision boundaries in stage ``k``'s plane, computed: for

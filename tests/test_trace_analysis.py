@@ -208,3 +208,15 @@ def test_affine_tail_folds_in_batchnorm_and_stops_at_a_skip() -> None:
     sk = sf.trace(Skip().double().eval(), X)
     assert affine_tail(sk, 1) is None                        # the sum reads stage 0 too
     assert affine_tail(sk, len(sk.stages) - 3) is not None   # after the sum: one Linear
+
+
+def test_chain_segments_joins_a_contour_into_one_closed_line() -> None:
+    from spacefold.trace.analysis import chain_segments
+
+    ext = (-1.0, 1.0, -1.0, 1.0)
+    p = raster(ext, 40)
+    f = (np.hypot(p[:, 0], p[:, 1]) - 0.5).reshape(40, 40)
+    segs = zero_contour(f, ext)
+    lines = chain_segments(segs)
+    assert len(lines) == 1 and len(lines[0]) == len(segs) + 1
+    np.testing.assert_allclose(lines[0][0], lines[0][-1], atol=1e-9)       # closed

@@ -249,3 +249,12 @@ def test_spacefold_checkpoint_keeps_its_meta_and_checks_arch(tmp_path: Path) -> 
     with pytest.raises(SpecError) as e:
         sf.load_model(tmp_path / "ck.safetensors", activation="relu")
     assert "activations tanh" in _one_line(e)
+
+
+def test_a_safetensors_header_that_starts_like_a_pickle(tmp_path: Path) -> None:
+    """A 384-byte header's length starts with byte 0x80, as a pickle does: still safetensors."""
+    m = nn.Sequential(nn.Linear(2, 12), nn.ReLU(), nn.Linear(12, 3))
+    p = sf.save(m, tmp_path / "m.safetensors")
+    assert p.read_bytes()[:1] == b"\x80"          # (this layout's header is 0x180 bytes)
+    got = read_model(p)
+    assert isinstance(got.model, sf.Network) and got.arch == "2-12-3"

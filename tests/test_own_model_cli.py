@@ -6,7 +6,9 @@ drew another network fails. Every misuse is one stderr line and exit 2."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -140,8 +142,8 @@ def test_misuse_is_one_line(capsys: pytest.CaptureFixture[str], work: Path) -> N
         (["--model-code", "absent.py:Net"], ["absent.py"]),
         (["--model-code", "mynet.py:Net", "--arch", "2-3"], ["--arch", "--model-code"]),
         (["--arch", "2-100-2-5"], ["--arch", "--model"]),
-        (["--model", "model.pth", "--arch", "2-100-2-5", "--activation", "relu,gelu"],
-         ["'gelu'"]),
+        (["--model", "model.pth", "--arch", "2-100-2-5", "--activation", "relu,wobble"],
+         ["'wobble'"]),
     ]
     for argv, names in cases:
         code, _, err = run(capsys, "render", "layers", *argv, *GAUSS, "-o", "x.npz")
@@ -150,3 +152,123 @@ def test_misuse_is_one_line(capsys: pytest.CaptureFixture[str], work: Path) -> N
     code, _, err = run(capsys, "render", "fold-222", "--model", "model.pth", "-o", "x.png")
     assert_one_line_error(code, err, "'fold-222'", "--model")
     assert not list(work.glob("x.*"))
+
+
+# -- every network scene from the command line ---------------------------------------------------
+CLASSES_PY = '''
+import torch
+from torch import nn
+
+
+class Bottle(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp, self.mid, self.out = nn.Linear(2, 12), nn.Linear(12, 2), nn.Linear(2, 3)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.mid(torch.relu(self.inp(x)))))
+
+
+class Deep(nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(11)
+        self.body = nn.Sequential(nn.Linear(2, 10), nn.ReLU(), nn.Linear(10, 2), nn.ReLU())
+        self.head = nn.Sequential(nn.Linear(2, 6), nn.Tanh(), nn.Linear(6, 3))
+
+    def forward(self, x):
+        return self.head(self.body(x))
+'''
+
+GAUSS240 = ["--data", "gauss", "--classes", "3", "--n", "240", "--seed", "1"]
+
+
+def _seq(*layers: nn.Module, seed: int) -> nn.Sequential:
+    torch.manual_seed(seed)
+    return nn.Sequential(*layers).eval()
+
+
+@pytest.fixture(scope="module")
+def scene_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Weights files of networks made outside sf.build, and each one's torch module."""
+    from safetensors.torch import save_file
+
+    d = tmp_path_factory.mktemp("user_models")
+    (d / "classes.py").write_text(CLASSES_PY)
+    spec = importlib.util.spec_from_file_location("user_classes_for_cli_test", d / "classes.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out: dict[str, Any] = {"dir": d}
+    plain = _seq(nn.Linear(2, 12), nn.ReLU(), nn.Linear(12, 2), nn.Tanh(), nn.Linear(2, 3),
+                 seed=1)
+    torch.save(plain.state_dict(), d / "plain.pth")
+    save_file({k: v.contiguous() for k, v in plain.state_dict().items()}, d / "plain.safetensors")
+    out["plain"] = plain
+    torch.manual_seed(2)
+    bottle = mod.Bottle().eval()
+    torch.save(bottle.state_dict(), d / "bottle.pt")
+    out["bottle"] = bottle
+    out["deep"] = mod.Deep().eval()
+    relu = _seq(nn.Linear(2, 12), nn.ReLU(), nn.Linear(12, 3), seed=3)
+    sine = _seq(nn.Linear(2, 12), sf.Sine(), nn.Linear(12, 3), seed=4)
+    sf.save(relu, d / "relu.safetensors")
+    sf.save(sine, d / "sine.safetensors")
+    out["relu"] = relu
+    fold = _seq(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2), seed=5)
+    torch.save(fold.state_dict(), d / "fold.pth")
+    out["fold"] = fold
+    wide = _seq(nn.Linear(2, 24), nn.Tanh(), nn.Linear(24, 3), seed=6)
+    torch.save(wide.state_dict(), d / "wide.pt")
+    out["wide"] = wide
+    dig = _seq(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 2), nn.Linear(2, 10), seed=7)
+    torch.save(dig.state_dict(), d / "digits.bin")
+    out["digits"] = dig
+    return out
+
+
+# (scene, module key, CLI arguments naming the model and data, the data)
+SCENE_CASES = [
+    ("spiral", "plain", ["--model", "plain.pth", "--arch", "2-12-2-3", "--activation",
+                         "relu,tanh", *GAUSS240], "gauss"),
+    ("bottleneck", "bottle", ["--model-code", "classes.py:Bottle", "--model", "bottle.pt",
+                              *GAUSS240], "gauss"),
+    ("bottleneck", "deep", ["--model-code", "classes.py:Deep", *GAUSS240], "gauss"),
+    ("extrapolation", "relu", ["--model", "relu.safetensors", "--model", "sine.safetensors",
+                               *GAUSS240], "gauss"),
+    ("surfaces-argmax", "plain", ["--model", "plain.safetensors", "--arch", "2-12-2-3",
+                                  "--activation", "relu,tanh", *GAUSS240], "gauss"),
+    ("surfaces-softmax", "deep", ["--model-code", "classes.py:Deep", *GAUSS240], "gauss"),
+    ("fold-232", "fold", ["--model", "fold.pth", "--arch", "2-3-2", "--data", "cloud", "--n",
+                          "300"], "cloud"),
+    ("wide-layer", "wide", ["--model", "wide.pt", "--arch", "2-24-3", "--activation", "tanh",
+                            *GAUSS240], "gauss"),
+    ("digits", "digits", ["--model", "digits.bin", "--arch", "64-32-2-10", "--activation",
+                          "relu,identity", "--data", "digits", "--n", "400"], "digits"),
+    ("layers", "bottle", ["--model-code", "classes.py:Bottle", "--model", "bottle.pt",
+                          *GAUSS240], "gauss"),
+]
+DATA = {"gauss": lambda: sf.dataset("gauss", classes=3, n=240, seed=1),
+        "cloud": lambda: sf.dataset("cloud", n=300),
+        "digits": lambda: sf.dataset("digits", n=400)}
+
+
+@pytest.mark.parametrize(("name", "key", "argv", "data"), SCENE_CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in SCENE_CASES])
+def test_every_network_scene_from_the_cli(name: str, key: str, argv: list[str], data: str,
+                                          scene_models: dict[str, Any],
+                                          capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image
+
+    d: Path = scene_models["dir"]
+    monkeypatch.chdir(d)
+    npz, png = d / f"{name}-{key}.npz", d / f"{name}-{key}.png"
+    code, _, err = run(capsys, "render", name, *argv, "-o", npz)
+    assert code == 0, err
+    want = _model_out(scene_models[key], DATA[data]())
+    np.testing.assert_allclose(_npz_output(npz), want, rtol=1e-4,
+                               atol=1e-4 * max(1.0, float(np.abs(want).max())))
+    code, _, err = run(capsys, "render", name, *argv, "-o", png, "--size", "160x90")
+    assert code == 0, err
+    assert Image.open(png).size[1] >= 90

@@ -130,10 +130,11 @@ def read_tensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
             head = f.read(9)
     except OSError as e:
         raise SpecError(f"cannot read model file {str(path)!r}: {e.strerror or e}") from None
-    if head[:4] == b"PK\x03\x04" or head[:1] == b"\x80":     # torch zip / legacy pickle
-        return _read_torch(path), {}
+    # safetensors first: its header length is any 8 bytes (0x80 first for a 384-byte header)
     if len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] < 1 << 27:
         return _read_safetensors(path)
+    if head[:4] == b"PK\x03\x04" or head[:1] == b"\x80":     # torch zip / legacy pickle
+        return _read_torch(path), {}
     raise SpecError(f"model file {str(path)!r} is neither a safetensors file nor a PyTorch "
                     f"state dict ({', '.join(TORCH_SUFFIXES)} written by torch.save)")
 

@@ -30,12 +30,15 @@ def layers(model: Any = None, data: Dataset | None = None, *, trace_: Trace | No
            color_by: str = "class", stage_seconds: float = 2.0, hold_seconds: float = 1.0,
            point_size: float = 4.0, diagram: bool = True, show_regions: bool = True,
            narrate: bool = True) -> Timeline:
-    """The generic story of ``model`` on ``data`` (or of a ready ``trace_``)."""
+    """The generic story of ``model`` (an nn.Module, a Network or a weights file) on ``data``
+    (a Dataset, a dataset name or ``(x, y)``), or of a ready ``trace_``."""
     if trace_ is None:
         if model is None or data is None:
             raise SpacefoldError("scene 'layers' needs a model and data "
                                  "(--model FILE --data NAME)")
-        trace_ = trace(model, data)
+        from spacefold.scenes.inputs import resolve_data, resolve_model
+
+        trace_ = trace(resolve_model(model, "layers"), resolve_data(data, "layers"))
     return timeline_of(trace_, "layers", heading=_heading(trace_), color_by=color_by,
                        stage_seconds=stage_seconds, hold_seconds=hold_seconds,
                        point_size=point_size, diagram=diagram, show_regions=show_regions,

@@ -23,11 +23,13 @@ from spacefold.errors import SpacefoldError
 from spacefold.model.recorder import Recorder
 from spacefold.render.frame import Extent, Frame, Image, Line, Plot, Rect, Space, Text
 from spacefold.render.timeline import Segment, Timeline
-from spacefold.scenes.digits import over_background, plane_raster, segments_line
+from spacefold.scenes.digits import over_background
 from spacefold.scenes.registry import scene
-from spacefold.scenes.spiral import boundary_segments, last_linear, panel_view
+from spacefold.scenes.spiral import last_linear, panel_view, segments_line
 from spacefold.scenes.story import lerp_extent, regions_image, stage_view
 from spacefold.trace import GridSpec, Trace, trace
+from spacefold.trace.analysis import boundary_segments, raster
+from spacefold.trace.analysis import cross_entropy as cross_entropy
 from spacefold.trace.geometry import auto_extent
 
 ARCH = "2-100-2-5"
@@ -40,13 +42,6 @@ GRID = GridSpec(extent=PLANE, lines=11, verts=80, regions=0)
 INPUT_ROWS = 140          # raster rows of the input plane's regions (precomputed)
 REGION_ROWS = 120         # raster rows of the 2-unit plane's regions (every frame)
 MAX_SNAPSHOTS = 40        # a recording with more is shown at this many, log-spaced
-
-
-def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
-    """Mean cross-entropy of (N, K) logits against (N,) labels (what training minimises)."""
-    z = logits - logits.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-logp[np.arange(len(labels)), labels].mean())
 
 
 @dataclass
@@ -212,7 +207,7 @@ def _movie(sn: Snapshots, color_by: str, heading: str, captions: list[str],
     in_shown = panel_view(stage_view(x, margin=0.08), left_rect)
     in_cover = panel_view(stage_view(x, margin=0.08), left_rect, grow=1.02)
     in_nx = round(INPUT_ROWS * (in_cover[1] - in_cover[0]) / (in_cover[3] - in_cover[2]))
-    samples = plane_raster(in_cover, in_nx, INPUT_ROWS)
+    samples = raster(in_cover, in_nx, INPUT_ROWS)
     in_logits = np.stack([t.carry(samples)[-1] for t in trs])        # (S, R, K)
 
     if kb is not None:   # the 2-unit plane h: the data and the grid there, and its views
@@ -242,7 +237,7 @@ def _movie(sn: Snapshots, color_by: str, heading: str, captions: list[str],
             shown = panel_view(view, RIGHT)
             cover = panel_view(view, RIGHT, grow=1.02)
             nx = round(REGION_ROWS * (cover[1] - cover[0]) / (cover[3] - cover[2]))
-            plane = plane_raster(cover, nx, REGION_ROWS)
+            plane = raster(cover, nx, REGION_ROWS)
             z = ((1 - f) * trs[i].carry(plane, start=kb)[-1]
                  + f * trs[i + 1].carry(plane, start=kb)[-1])                # (R, K)
             edges = []

@@ -216,3 +216,31 @@ def _until_type(ws: Any, kind: str) -> dict:
         if m["type"] == kind:
             return m
     raise AssertionError(f"no {kind} message")
+
+
+def test_memory_is_given_back_when_the_last_job_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """glibc keeps each training thread's freed arena mapped (the server stayed +36% over
+    idle RSS after 10 maximum jobs, benchmarks/bench_server_load.py): the last job's end
+    trims it."""
+    from fastapi.testclient import TestClient
+
+    calls: list[int] = []
+    monkeypatch.setattr(jobs, "release_memory", lambda: calls.append(jobs.running_jobs()))
+    base = "http://127.0.0.1:8765"
+    with TestClient(create_app(), base_url=base) as c:
+        with c.websocket_connect("ws://127.0.0.1:8765/ws", headers={"Origin": base}) as ws:
+            ws.send_text(json.dumps({"cmd": "config", "config": {"dataset": "xor", "n": 40,
+                                                                 "arch": "2-4-2"}}))
+            _until_type(ws, "update")
+            assert calls == []
+        deadline = time.time() + 10
+        while not calls and time.time() < deadline:
+            time.sleep(0.02)
+        assert calls == [0]
+        r = c.post("/api/export", json={"dataset": "xor", "n": 40, "arch": "2-4-2",
+                                        "epochs": 3})
+        assert r.status_code == 200
+        deadline = time.time() + 10
+        while len(calls) < 2 and time.time() < deadline:
+            time.sleep(0.02)
+        assert calls == [0, 0]

@@ -318,7 +318,7 @@ class Session:
         job, self.job = self.job, None
         if job is not None:
             job.cancel()        # first, synchronously: even if this task is being cancelled
-            await asyncio.to_thread(job.stop)
+            await asyncio.to_thread(jobs.end, job)   # runs to the end even if cancelled
 
     async def _handle(self, raw: str) -> None:
         if len(raw) > MAX_MESSAGE:

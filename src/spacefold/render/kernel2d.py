@@ -29,6 +29,7 @@ from spacefold.colors import (
     color_of,
 )
 from spacefold.render import rasterize, text
+from spacefold.render.camera import project
 from spacefold.render.frame import (
     Bars,
     Diagram,
@@ -563,7 +564,7 @@ class KernelBackend:
 
     def _space3d(self, panel: _Panel, p: Space3D) -> None:
         """The OpenGL image (opaque) copied where the panel is, its labels over it."""
-        from spacefold.render.gl3d import project, renderer
+        from spacefold.render.gl3d import renderer  # moderngl, on the first 3-D panel
 
         x0, y0, x1, y1 = panel.box
         left, bottom = round(x0), round(y0)

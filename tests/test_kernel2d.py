@@ -15,7 +15,8 @@ import spacefold as sf
 from spacefold.colors import rgba
 from spacefold.render import backend, rasterize, text
 from spacefold.render.frame import Bars, Frame, Image, Line, Plot, Space, Text
-from spacefold.render.kernel2d import KernelBackend, dashed
+from spacefold.render.geometry2d import dashed
+from spacefold.render.kernel2d import KernelBackend
 from spacefold.scenes.api import to_timeline
 
 needs_compiled = pytest.mark.skipif(rasterize.COMPILED is None,

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from spacefold.render.frame import Bars, Frame, Plot, Space
-from spacefold.render.kernel2d import fit_view
+from spacefold.render.geometry2d import fit_view
 from spacefold.render.timeline import Segment, Timeline
 from spacefold.scenes import build_scene, render
 

@@ -6,30 +6,23 @@ OpenGL image composed in) are drawn with five primitives (discs, polylines, boxe
 the YUV conversion), which run as the compiled kernels or as the same arithmetic in numpy
 (:data:`~spacefold.render.rasterize.DEFAULT`; choose by name with
 :func:`spacefold.render.backend`). Plain text comes from :mod:`.text` as sprites composited
-as images. Importing Matplotlib's figure machinery costs ~0.6 s a process, more than drawing a
-10-second video: it is imported only for mathtext and fonts other than the default ones
-(:func:`spacefold.render.sprites.sprite`).
+as images; the diagram and bar geometry are in :mod:`.diagram`, the panels' pixel geometry
+in :mod:`.geometry2d`. Importing Matplotlib's figure machinery costs ~0.6 s a process, more
+than drawing a 10-second video: it is imported only for mathtext and fonts other than the
+default ones (:func:`spacefold.render.sprites.sprite`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from spacefold.colors import (
-    AXES,
-    BACKGROUND,
-    FOREGROUND,
-    GRID,
-    NEGATIVE,
-    POSITIVE,
-    color_of,
-)
+from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID, color_of
 from spacefold.render import rasterize, text
 from spacefold.render.camera import project
+from spacefold.render.diagram import TICK_PT, DiagramLayout, bars_view, draw_bars
 from spacefold.render.frame import (
     Bars,
     Diagram,
@@ -44,285 +37,20 @@ from spacefold.render.frame import (
     Space,
     Space3D,
 )
+from spacefold.render.geometry2d import (
+    AXES_WIDTH_PT,
+    DPI,
+    STYLES,
+    dashed,
+    fit_view,
+    paint_layer,
+    stamp_pixels,
+)
 
-DPI = 100.0                  # Matplotlib's default dpi: sizes in pt scale by DPI / 72
 GRID_WIDTH_PX = 1.5          # at 720p
-AXES_WIDTH_PT = 1.2
 TITLE_PT, SUBTITLE_PT, LABEL_PT, DIAGRAM_LABEL_PT = 15.0, 11.0, 11.0, 10.0
 HEADING_PT, CAPTION_PT = 20.0, 13.0
 SUBTITLE_ALPHA, CAPTION_ALPHA = 0.75, 0.85
-SOLID = ("-", "solid")
-BAND = (1.0, 1.0, 1.0, 0.07)         # the diagram's highlight of the layer playing
-LINK = (1.0, 0.85, 0.3, 1.0)         # a skip connection's arc while its sum plays
-LINK_DIM = (1.0, 0.85, 0.3, 0.45)
-MAX_NODES = 12    # a wider layer is drawn as its MAX_NODES strongest units plus a "⋮ n more"
-# Matplotlib's dash patterns (rcParams lines.*_pattern), in line widths
-DASHES = {"--": (3.7, 1.6), "dashed": (3.7, 1.6), ":": (1.0, 1.65), "dotted": (1.0, 1.65),
-          "-.": (6.4, 1.6, 1.0, 1.6), "dashdot": (6.4, 1.6, 1.0, 1.6)}
-STYLES = SOLID + tuple(DASHES)
-
-def fit_view(view: Extent, width_px: float, height_px: float) -> Extent:
-    """Grow ``view`` so one data unit has the same length on both axes (equal aspect)."""
-    x0, x1, y0, y1 = view
-    w, h = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
-    target = width_px / max(height_px, 1e-9)
-    if w / h < target:
-        cx, w = (x0 + x1) / 2, h * target
-        x0, x1 = cx - w / 2, cx + w / 2
-    else:
-        cy, h = (y0 + y1) / 2, w / target
-        y0, y1 = cy - h / 2, cy + h / 2
-    return (x0, x1, y0, y1)
-
-
-def stamp_pixels(im: Image, corners: tuple[float, float, float, float],
-                 box: tuple[float, float, float, float]
-                 ) -> tuple[int, int, np.ndarray] | None:
-    """``im`` resampled by nearest neighbour onto exactly the display pixels it covers:
-    ``corners`` = display (px0, py0, px1, py1) of its extent's (xmin, ymin) and (xmax, ymax),
-    ``box`` = the panel's display (x0, y0, x1, y1) it is clipped to (y up). Returns
-    ``(left, bottom, pixels)`` with pixel row 0 at the bottom, or None when nothing shows."""
-    px0, py0, px1, py1 = corners
-    if not np.isfinite(corners).all() or px0 == px1 or py0 == py1:
-        return None
-    bx0, by0, bx1, by1 = box
-    left = max(int(round(min(px0, px1))), math.floor(bx0))
-    right = min(int(round(max(px0, px1))), math.ceil(bx1))
-    bottom = max(int(round(min(py0, py1))), math.floor(by0))
-    top = min(int(round(max(py0, py1))), math.ceil(by1))
-    if right <= left or top <= bottom:
-        return None
-    sh, sw = im.rgba.shape[:2]
-    # the source pixel under each display pixel's centre
-    fx = (np.arange(left, right) + 0.5 - px0) / (px1 - px0)
-    fy = (np.arange(bottom, top) + 0.5 - py0) / (py1 - py0)
-    cols = np.clip((fx * sw).astype(np.int64), 0, sw - 1)
-    rows = np.clip((fy * sh).astype(np.int64), 0, sh - 1)
-    src = np.ascontiguousarray(im.rgba, dtype=np.uint8).view(np.uint32)[..., 0]  # (h, w)
-    pix = src.take(rows, axis=0).take(cols, axis=1)    # one 4-byte gather per pixel
-    return left, bottom, pix.view(np.uint8).reshape(len(rows), len(cols), 4)
-
-
-def paint_layer(layer: RegionLayer, view: Extent,
-                to_display: Callable[[np.ndarray], np.ndarray],
-                box: tuple[float, float, float, float]) -> Image | None:
-    """The image of ``layer`` for exactly the whole display pixels of its extent (None: the
-    ``view``) inside ``box`` (display x0, y0, x1, y1, y up); ``to_display`` maps data (…, 2) to
-    display pixels. Stamped with :func:`stamp_pixels`, each source pixel lands on one display
-    pixel."""
-    ex0, ex1, ey0, ey1 = layer.extent if layer.extent is not None else view
-    (px0, py0), (px1, py1) = to_display(np.array([[ex0, ey0], [ex1, ey1]], dtype=np.float64))
-    if not np.isfinite([px0, py0, px1, py1]).all() or px1 <= px0 or py1 <= py0:
-        return None
-    bx0, by0, bx1, by1 = box
-    left = max(int(round(px0)), math.floor(bx0))
-    right = min(int(round(px1)), math.ceil(bx1))
-    bottom = max(int(round(py0)), math.floor(by0))
-    top = min(int(round(py1)), math.ceil(by1))
-    if right <= left or top <= bottom:
-        return None
-    sx, sy = (ex1 - ex0) / (px1 - px0), (ey1 - ey0) / (py1 - py0)
-    ext = (ex0 + (left - px0) * sx, ex0 + (right - px0) * sx,
-           ey0 + (bottom - py0) * sy, ey0 + (top - py0) * sy)
-    rgba = np.asarray(layer.paint(ext, (right - left, top - bottom)), dtype=np.uint8)
-    if rgba.shape != (top - bottom, right - left, 4):
-        raise ValueError(f"a region layer painted {rgba.shape} for {right - left}×"
-                         f"{top - bottom} pixels")
-    return Image(rgba, ext)
-
-
-def dashed(xy: np.ndarray, style: str, width: float) -> np.ndarray:
-    """The "on" pieces of the polyline ``xy`` (V, 2) in pixels under the dash pattern of
-    ``style`` (Matplotlib's, scaled by the line ``width`` in px, starting at the first vertex),
-    as (M, 2, 2) segments to fill as one shape; ``xy[None]`` for a solid line."""
-    pattern = DASHES.get(style)
-    xy = np.asarray(xy, dtype=np.float64)
-    if pattern is None or len(xy) < 2:
-        return xy[None]
-    on_off = np.asarray(pattern) * max(width, 1e-3)
-    period = float(on_off.sum())
-    edges = np.concatenate([[0.0], np.cumsum(on_off)])          # phase boundaries in a period
-    seg = np.hypot(*np.diff(xy, axis=0).T)
-    seg[~np.isfinite(seg)] = 0.0
-    s = np.concatenate([[0.0], np.cumsum(seg)])
-    total = float(s[-1])
-    if total <= 0 or total / period > 1e5:
-        return xy[None]
-    starts = np.arange(int(total // period) + 1) * period
-    cuts = (starts[:, None] + edges[None, :]).ravel()
-    at = np.unique(np.concatenate([s, cuts[cuts < total], [total]]))
-    pts = np.stack([np.interp(at, s, xy[:, 0]), np.interp(at, s, xy[:, 1])], axis=1)
-    mid = (at[:-1] + at[1:]) / 2
-    phase = np.searchsorted(edges, np.mod(mid, period), side="right") - 1
-    keep = (phase % 2 == 0) & (at[1:] > at[:-1])
-    return np.stack([pts[:-1][keep], pts[1:][keep]], axis=1)
-
-
-class DiagramLayout:
-    """Node positions and edges of a diagram, computed once per network; its colours per
-    stage, and its shapes (highlight band, edges, nodes) drawn by the kernels."""
-
-    ylim = (-0.08, 1.05)
-    band_half = 0.45
-    node_radius = 5.0           # px at 720p
-
-    def __init__(self, p: Diagram, key: Any) -> None:
-        self.key = key
-        self.shown: list[np.ndarray] = []
-        for i, w in enumerate(p.widths):
-            if w <= MAX_NODES:
-                self.shown.append(np.arange(w))
-                continue
-            # strongest units by total |weight| in and out
-            s = np.zeros(w)
-            if i > 0:
-                s += np.abs(p.weights[i - 1]).sum(1)
-            if i < len(p.weights):
-                s += np.abs(p.weights[i]).sum(0)
-            self.shown.append(np.sort(np.argsort(-s)[:MAX_NODES]))
-        self.ys = [self._ys(len(s), p.widths[i] > MAX_NODES) for i, s in enumerate(self.shown)]
-        xy, col = [], []
-        for i, ys in enumerate(self.ys):
-            xy += [(i, y) for y in ys]
-            col += [i] * len(ys)
-        self.node_xy = np.array(xy, dtype=np.float64)
-        self.node_col = np.array(col)
-        segs: list[list[tuple[float, float]]] = []
-        rgba: list[tuple[float, ...]] = []
-        width: list[float] = []
-        layer: list[int] = []
-        wmax = max(float(np.abs(w).max()) for w in p.weights) if p.weights else 1.0
-        for li, wl in enumerate(p.weights):
-            src, dst = self.shown[li], self.shown[li + 1]
-            sub = wl[np.ix_(dst, src)]                      # (out_shown, in_shown)
-            for a, ya in enumerate(self.ys[li]):
-                for b, yb in enumerate(self.ys[li + 1]):
-                    v = float(sub[b, a])
-                    segs.append([(li, ya), (li + 1, yb)])
-                    c = POSITIVE if v >= 0 else NEGATIVE
-                    rgba.append(color_of(c))
-                    width.append(0.3 + 3.2 * abs(v) / (wmax or 1.0))
-                    layer.append(li + 1)
-        self.segments = np.array(segs, dtype=np.float64).reshape(-1, 2, 2)
-        self.edge_rgba = np.array(rgba, dtype=np.float64).reshape(-1, 4)
-        self.edge_width = np.array(width)
-        self.edge_layer = np.array(layer)
-        self.widths = p.widths
-        self.links = list(p.links)
-        self.arcs = []
-        for i, (a, b, _) in enumerate(self.links):
-            cols = [c for c in range(min(a, b), max(a, b) + 1) if c < len(self.ys)]
-            top = max((float(self.ys[c].max()) for c in cols), default=0.5)
-            self.arcs.append(self._arc(a, b, i, top + 0.05))
-        if self.arcs:       # room above the columns for the arcs and their labels
-            high = max(float(arc[:, 1].max()) for arc in self.arcs) + 0.14
-            self.ylim = (DiagramLayout.ylim[0], max(DiagramLayout.ylim[1], high))
-
-    def arc_style(self, p: Diagram) -> tuple[np.ndarray, np.ndarray]:
-        """(RGBA (A, 4), width in pt (A,)) of the arcs: bright while their sum plays."""
-        on = [p.highlight == b and p.stage_kind in ("add", "concat") for _, b, _ in self.links]
-        rgba = np.array([LINK if o else LINK_DIM for o in on], dtype=np.float64).reshape(-1, 4)
-        return rgba, np.array([2.4 if o else 1.4 for o in on])
-
-    @staticmethod
-    def _arc(a: int, b: int, i: int, base: float) -> np.ndarray:
-        """(V, 2) an arc from column a to column b (a skip connection) starting at height
-        ``base``; neighbouring arcs alternate heights so overlapping ones stay apart."""
-        t = np.linspace(0.0, 1.0, 33)
-        lift = 0.06 + 0.035 * (i % 2)
-        span = max(b - a, 0.35)
-        x = a + t * span if b > a else a - 0.175 + t * span      # a loop over its own column
-        y = base + lift * np.sin(np.pi * t)
-        return np.stack([x, y], axis=1)
-
-    @property
-    def xlim(self) -> tuple[float, float]:
-        return (-0.6, len(self.widths) - 0.4)
-
-    def colors(self, p: Diagram) -> tuple[np.ndarray, np.ndarray]:
-        """(edge RGBA (E, 4), node RGBA (V, 4)) for the stage ``p`` shows: layers before the
-        highlighted one lit, the current one brightest; its nodes glow."""
-        alphas = np.where(self.edge_layer < p.highlight, 0.55,
-                          np.where(self.edge_layer == p.highlight, 1.0, 0.18))
-        if p.highlight and p.stage_kind not in ("linear",):
-            alphas = np.where(self.edge_layer == p.highlight, 0.6, alphas)
-        edges = self.edge_rgba.copy()
-        edges[:, 3] = alphas
-        nodes = np.tile([[0.85, 0.85, 0.9, 1.0]], (len(self.node_xy), 1))
-        lit = self.node_col == p.highlight
-        if p.highlight and p.stage_kind not in ("linear", "bias"):
-            nodes[lit] = [1.0, 0.85, 0.3, 1.0]      # activation stage: nodes glow
-        elif p.highlight:
-            nodes[lit] = [0.55, 0.85, 1.0, 1.0]
-        return edges, nodes
-
-    def draw(self, buf: np.ndarray, pixels: Callable[[np.ndarray], np.ndarray],
-             box: tuple[float, float, float, float], clip: rasterize.Clip, p: Diagram,
-             scale: float, kernels: rasterize.Kernels | None = None) -> None:
-        """The band, edges and nodes into ``buf``: ``pixels`` maps data (N, 2) to buffer
-        pixels, ``box`` is the panel's (col0, row0, col1, row1) in buffer pixels."""
-        edge_rgba, node_rgba = self.colors(p)
-        (bx0, _), (bx1, _) = pixels(np.array([[p.highlight - self.band_half, 0.0],
-                                              [p.highlight + self.band_half, 0.0]]))
-        rasterize.fill_rect(buf, (bx0, box[1], bx1, box[3]), BAND, clip, kernels)
-        segs = pixels(self.segments.reshape(-1, 2)).reshape(-1, 2, 2)
-        widths = self.edge_width * scale * DPI / 72
-        for seg, c, w in zip(segs, edge_rgba, widths, strict=True):
-            rasterize.draw_polylines(buf, seg[None], tuple(c), float(w), clip, kernels)
-        arc_rgba, arc_width = self.arc_style(p)
-        for arc, c, w in zip(self.arcs, arc_rgba, arc_width, strict=True):
-            rasterize.draw_polylines(buf, pixels(arc)[None], tuple(c), float(w) * scale * DPI / 72,
-                                     clip, kernels)
-        rasterize.draw_discs(buf, pixels(self.node_xy), node_rgba, self.node_radius * scale, clip,
-                             kernels)
-
-    @staticmethod
-    def _ys(n: int, truncated: bool) -> np.ndarray:
-        top, bottom = 0.95, 0.1 if truncated else 0.05
-        if n == 1:
-            return np.array([0.5])
-        span = min(top - bottom, 0.09 * (n - 1))
-        mid = (top + bottom) / 2
-        return np.linspace(mid + span / 2, mid - span / 2, n)
-
-    def texts(self, p: Diagram) -> list[tuple[tuple[float, float], str]]:
-        out = []
-        for i, w in enumerate(self.widths):
-            name = "input" if i == 0 else (p.activations[i - 1] if i - 1 < len(p.activations)
-                                          else "")
-            # two short lines: neighbouring wide columns' labels must not run into each other
-            extra = f"{w}\n{len(self.shown[i])} shown" if w > MAX_NODES else f"{w}"
-            out.append(((float(i), 0.0), f"{name}\n{extra}" if name else extra))
-        for arc, (_, _, label) in zip(self.arcs, self.links, strict=True):
-            top = arc[len(arc) // 2]
-            out.append(((float(top[0]), float(top[1]) + 0.075), label))
-        return out
-
-
-BAR_WIDTH = 0.8
-BAR_COLOR = (0.45, 0.7, 1.0)
-BAR_EDGE_PX = 1.0 * DPI / 72        # Matplotlib strokes each bar with a 1 pt edge of its colour
-TICK_PT = 9.0
-
-
-def bars_view(p: Bars) -> Extent:
-    return (-0.7, len(p.values) - 0.3, p.ylim[0], p.ylim[1])
-
-
-def draw_bars(buf: np.ndarray, pixels: Callable[[np.ndarray], np.ndarray], clip: rasterize.Clip,
-              p: Bars, scale: float, kernels: rasterize.Kernels | None = None) -> None:
-    """The bars (filled and edged as Matplotlib's ``bar`` draws them) and their baseline."""
-    k = len(p.values)
-    colors = p.colors if p.colors is not None else np.tile([BAR_COLOR], (k, 1))
-    half = BAR_WIDTH / 2
-    for i, (v, c) in enumerate(zip(p.values, colors, strict=True)):
-        (x0, y0), (x1, y1) = pixels(np.array([[i - half, 0.0], [i + half, float(v)]]))
-        e = BAR_EDGE_PX / 2
-        rasterize.fill_rect(buf, (min(x0, x1) - e, min(y0, y1) - e, max(x0, x1) + e,
-                                  max(y0, y1) + e), color_of(c), clip, kernels)
-    x0, x1, _, _ = bars_view(p)
-    rasterize.draw_polylines(buf, pixels(np.array([[[x0, 0.0], [x1, 0.0]]])), AXES,
-                             AXES_WIDTH_PT * scale * DPI / 72, clip, kernels)
 
 
 def blit(buf: np.ndarray, sprite: text.Sprite, x: float, y: float,

@@ -3,7 +3,7 @@ copy of the shared definition, so a fresh clone runs it).
 
 Prints, measured side by side in one run (interleaved repeats, medians):
   - spacefold: the whole process rendering the 300-frame 1280x720 reference video, with its
-    compiled kernels and without them (SPACEFOLD_NO_KERNELS=1: everything through Agg)
+    compiled kernels and without them (SPACEFOLD_NO_KERNELS=1: the same primitives in numpy)
   - the encode floor: the same 300 finished frames piped into the same encoder settings
   - interpreter start (python -c pass) and spacefold's import of what rendering needs
     (plane views are drawn without Matplotlib: render/kernel2d.py)
@@ -84,7 +84,7 @@ def main() -> None:
         tmp = Path(d)
         ckpt, pts = setup(tmp)
         runs: dict[str, list[float]] = {"spacefold (whole process)": [],
-                                        "spacefold, Agg only (no kernels)": [],
+                                        "spacefold, numpy primitives": [],
                                         "encode floor (300 frames)": [],
                                         "interpreter start": [],
                                         "import for rendering": []}
@@ -100,9 +100,9 @@ def main() -> None:
                           str(tmp / "floor.mp4")])
             runs["encode floor (300 frames)"].append(float(s.strip().splitlines()[-1]))
             runs["interpreter start"].append(timed([py, "-c", "pass"])[0])
-            runs["spacefold, Agg only (no kernels)"].append(
+            runs["spacefold, numpy primitives"].append(
                 timed([py, str(HERE / "_ref222_ours.py"), str(ckpt), str(pts),
-                       str(tmp / "agg.mp4")], env={"SPACEFOLD_NO_KERNELS": "1"})[0])
+                       str(tmp / "numpy.mp4")], env={"SPACEFOLD_NO_KERNELS": "1"})[0])
             runs["import for rendering"].append(timed(
                 [py, "-c", "import spacefold as sf; sf.load; sf.trace; sf.render;"
                            "import spacefold.render.kernel2d, spacefold.render.encode"])[0])
@@ -122,7 +122,7 @@ def main() -> None:
         ours, floor = med["spacefold (whole process)"], med["encode floor (300 frames)"]
         start = med["interpreter start"]
         print(f"  ours / encode floor               {ours / floor:7.2f}x")
-        print(f"  Agg only / ours                   "
+        print(f"  numpy primitives / ours           "
               f"{med['spacefold, Agg only (no kernels)'] / ours:7.2f}x")
         print(f"  ours / (1.5 x floor + start)      {ours / (1.5 * floor + start):7.2f}"
               f"   (<= 1.00 meets the target)")

@@ -1,6 +1,9 @@
-"""Dependencies point one way: data → model → trace → render → scenes → cli.
+"""Dependencies point one way: data → model → trace → render → scenes → export/tour → server
+→ cli, with no import cycle between modules, torch only in model/ and trace/, and no
+``import spacefold`` (the public API) from inside the package.
 
-Parses every module's imports (top level and inside functions alike) with ``ast``.
+Parses every module's imports (top level and inside functions alike) with ``ast``; the
+lists of known offenders below are explicit, commented, and only ever shrink.
 """
 
 from __future__ import annotations
@@ -14,17 +17,46 @@ import spacefold
 
 PKG = Path(spacefold.__file__).parent
 DRAWING = ("matplotlib", "PIL", "imageio", "imageio_ffmpeg", "av")
-# cli and server are both outer adapters; the cli starts the server (`spacefold serve`),
-# so the server comes first and must never import the cli.
-LAYERS = ["data", "model", "trace", "render", "scenes", "server", "cli"]
+TORCH = ("torch", "safetensors")
+# Layers, leftmost first; a layer imports only from layers to its left (and the base modules).
+# export and tour are one layer; cli and server are both outer adapters, but the cli starts
+# the server (`spacefold serve`), so the server comes first and must never import the cli.
+LAYERS: list[tuple[str, ...]] = [("data",), ("model",), ("trace",), ("render",), ("scenes",),
+                                 ("export", "tour"), ("server",), ("cli",)]
+BASE = ("colors", "errors", "_atomic")          # shared by every layer; import no layer
+TOP = ("__init__", "__main__")                  # the public API and `python -m spacefold`
+
+# Known offenders the lead engineer will shrink (owners are editing these files); nothing may
+# be added. Paths are relative to src/.
+TORCH_ALLOWED = {
+    "spacefold/scenes/basics.py",        # builds/trains its small networks with torch.nn;
+    "spacefold/scenes/layers.py",        # these should go through model/ (issue 14: "the zoo
+    "spacefold/scenes/zoo.py",           # trains through model/")
+    "spacefold/server/jobs.py",          # a checkpoint built with torch for an upload
+}
+API_ALLOWED = {                          # `import spacefold as sf` inside the package (issue 14)
+    "spacefold/cli.py",
+    "spacefold/server/jobs.py",
+}
+LAYER_ALLOWED = {                        # imports against the layer order: (module, layer)
+    ("spacefold/scenes/api.py", "spacefold.export"),    # sf.render(.html) calls export
+}
+CYCLES_ALLOWED = [                       # import cycles between modules, as found today
+    {"spacefold.model.arch", "spacefold.model.spec"},          # ArchSpec ↔ build
+    {"spacefold.trace.ops", "spacefold.trace.torch_front"},     # Chain belongs in its own module
+    {"spacefold.trace.core", "spacefold.trace.pieces", "spacefold.trace.regions"},
+    {"spacefold.scenes", "spacefold.scenes.registry",           # the registry reads the package,
+     "spacefold.scenes.api", "spacefold.scenes.layers"},        # whose modules register
+]
 
 
-def _modules(part: str) -> list[Path]:
-    """The .py files of one layer: a package folder or a single module."""
-    folder, single = PKG / part, PKG / f"{part}.py"
-    if folder.is_dir():
-        return sorted(folder.rglob("*.py"))
-    return [single] if single.is_file() else []
+def _all_modules() -> list[Path]:
+    return sorted(PKG.rglob("*.py"))
+
+
+def _extensions() -> list[Path]:
+    """Compiled modules, by their C source (a fresh clone has not built them yet)."""
+    return sorted(PKG.rglob("*.c"))
 
 
 def _module_name(path: Path) -> str:
@@ -35,76 +67,233 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def imports(path: Path) -> set[str]:
-    """Absolute names of everything ``path`` imports, relative imports resolved."""
-    tree = ast.parse(path.read_text(), filename=str(path))
+MODULES = {_module_name(p): p for p in _all_modules() + _extensions()}
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(PKG.parent))
+
+
+def _layer_of(path: Path) -> int | None:
+    """The index in LAYERS of the layer ``path`` belongs to, None for BASE/TOP modules."""
+    first = path.relative_to(PKG).parts[0].removesuffix(".py")
+    for i, layer in enumerate(LAYERS):
+        if first in layer:
+            return i
+    return None
+
+
+def _resolve(path: Path, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
     name = _module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    base = package.split(".")
+    base = base[:len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def imports(path: Path) -> set[str]:
+    """Absolute names of everything ``path`` imports, relative imports resolved: each module
+    and each ``module.name`` of a ``from module import name``."""
     out: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[:len(base) - (node.level - 1)]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
+            mod = _resolve(path, node)
             out.add(mod)
             out.update(f"{mod}.{a.name}" for a in node.names)
     return out
+
+
+def edges(path: Path) -> set[str]:
+    """The package modules ``path`` imports: ``from pkg import sub`` is an edge to ``pkg.sub``
+    when that is a module, else to ``pkg`` (importing a submodule runs its package's
+    ``__init__`` too, but that alone is not counted: it cannot form a cycle the code sees)."""
+    out: set[str] = set()
+
+    def add(name: str) -> None:
+        while name and name not in MODULES:
+            name = name.rpartition(".")[0]
+        if name.startswith("spacefold"):
+            out.add(name)
+
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                add(a.name)
+        elif isinstance(node, ast.ImportFrom):
+            mod = _resolve(path, node)
+            for a in node.names:
+                add(f"{mod}.{a.name}" if f"{mod}.{a.name}" in MODULES else mod)
+    if path.is_relative_to(PKG.parent):
+        out.discard(_module_name(path))
+    return out
+
+
+def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[set[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = set()
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.add(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(comp)
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
 
 
 def _hits(names: set[str], forbidden: tuple[str, ...]) -> list[str]:
     return sorted(n for n in names if any(n == f or n.startswith(f + ".") for f in forbidden))
 
 
-def _violations(layer: str, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
-    found = {}
-    for path in _modules(layer):
-        bad = _hits(imports(path), forbidden)
-        if bad:
-            found[str(path.relative_to(PKG.parent))] = bad
-    return found
+def _package_graph(extra: dict[str, set[str]] | None = None) -> dict[str, set[str]]:
+    graph = {name: edges(path) for name, path in MODULES.items() if path.suffix == ".py"}
+    for k, v in (extra or {}).items():
+        graph.setdefault(k, set()).update(v)
+    return graph
 
 
-def _after(layer: str) -> tuple[str, ...]:
-    """The spacefold layers to the right of ``layer``: it must import none of them."""
-    return tuple(f"spacefold.{p}" for p in LAYERS[LAYERS.index(layer) + 1:])
+def _new_cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    return [c for c in cycles(graph) if not any(c <= a for a in CYCLES_ALLOWED)]
+
+
+def test_no_import_cycles() -> None:
+    assert _new_cycles(_package_graph()) == []
+
+
+def test_the_cycle_check_fails_on_a_planted_cycle(tmp_path: Path) -> None:
+    """colors → render.frame → colors, as if colors.py imported the frame vocabulary."""
+    graph = _package_graph({"spacefold.colors": {"spacefold.render.frame"},
+                            "spacefold.render.frame": {"spacefold.colors"}})
+    assert any({"spacefold.colors", "spacefold.render.frame"} <= c for c in _new_cycles(graph))
+    probe = tmp_path / "probe.py"                   # and the parser sees function-level imports
+    probe.write_text("def f():\n    from spacefold.render import kernel2d, frame\n")
+    assert {"spacefold.render.kernel2d", "spacefold.render.frame"} <= edges(probe)
+
+
+def test_render_has_no_cycles_and_no_module_over_400_lines() -> None:
+    graph = _package_graph()
+    assert [c for c in cycles(graph) if any(m.startswith("spacefold.render") for m in c)] == []
+    long = {_rel(p): n for p in (PKG / "render").glob("*.py")
+            if (n := len(p.read_text().splitlines())) > 400}
+    assert long == {}
+
+
+def torch_offenders(paths: list[Path]) -> set[str]:
+    return {_rel(p) for p in paths
+            if p.relative_to(PKG).parts[0] not in ("model", "trace") and _hits(imports(p), TORCH)}
+
+
+def test_torch_stays_in_model_and_trace() -> None:
+    """Everything after the trace is numpy: renderers and scenes never import torch (the zoo
+    trains through model/), so they cannot disagree with the maths."""
+    assert torch_offenders(_all_modules()) - TORCH_ALLOWED == set()
+
+
+def test_the_torch_check_fails_on_a_planted_import(tmp_path: Path) -> None:
+    fake = tmp_path / "spacefold" / "scenes" / "planted.py"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("def train():\n    import torch.nn as nn\n    return nn\n")
+    global PKG
+    real, PKG = PKG, tmp_path / "spacefold"
+    try:
+        assert torch_offenders([fake]) == {"spacefold/scenes/planted.py"}
+    finally:
+        PKG = real
+
+
+def api_offenders(paths: list[Path]) -> set[str]:
+    """Modules that import the public API (``import spacefold``, or a name that is not a
+    module from ``from spacefold import ...``) from inside the package."""
+    out = set()
+    for p in paths:
+        if p.parent == PKG and p.stem in TOP:
+            continue
+        names = imports(p)
+        api = "spacefold" in names or any(
+            n.count(".") == 1 and n.startswith("spacefold.") and n not in MODULES
+            for n in names)
+        if api:
+            out.add(_rel(p))
+    return out
+
+
+def test_no_import_of_the_public_api_from_inside() -> None:
+    assert api_offenders(_all_modules()) - API_ALLOWED == set()
+
+
+def layer_offenders(paths: list[Path]) -> set[tuple[str, str]]:
+    out = set()
+    for p in paths:
+        rel = p.relative_to(PKG)
+        if len(rel.parts) == 1 and p.stem in TOP:
+            continue
+        mine = _layer_of(p)
+        names = {n for n in imports(p) if n.startswith("spacefold.")}
+        for n in names:
+            first = n.split(".")[1]
+            theirs = next((i for i, layer in enumerate(LAYERS) if first in layer), None)
+            if theirs is None:
+                continue
+            if mine is None or theirs > mine:      # base modules import no layer at all
+                out.add((_rel(p), f"spacefold.{first}"))
+    return out
+
+
+def test_imports_follow_the_layers() -> None:
+    assert layer_offenders(_all_modules()) - LAYER_ALLOWED == set()
+
+
+def test_every_module_is_in_a_layer_or_the_base() -> None:
+    loose = {p.name for p in PKG.glob("*.py")
+             if p.stem not in BASE + TOP and _layer_of(p) is None}
+    assert loose == set(), "add it to LAYERS or BASE in this test"
 
 
 @pytest.mark.parametrize("layer", ["data", "model", "trace"])
-def test_core_imports_no_drawing_library_and_nothing_downstream(layer: str) -> None:
-    assert _modules(layer), f"no modules found for spacefold.{layer}"
-    assert _violations(layer, DRAWING + _after(layer)) == {}
+def test_core_imports_no_drawing_library(layer: str) -> None:
+    paths = sorted((PKG / layer).rglob("*.py"))
+    assert paths
+    assert {_rel(p): _hits(imports(p), DRAWING) for p in paths if _hits(imports(p), DRAWING)} \
+        == {}
 
 
-@pytest.mark.parametrize("module", ["colors.py", "errors.py", "_atomic.py"])
-def test_shared_base_modules_import_no_layer_and_no_drawing(module: str) -> None:
-    bad = _hits(imports(PKG / module), DRAWING + tuple(f"spacefold.{p}" for p in LAYERS))
-    assert bad == []
+@pytest.mark.parametrize("module", [f"{m}.py" for m in BASE])
+def test_shared_base_modules_import_no_drawing(module: str) -> None:
+    assert _hits(imports(PKG / module), DRAWING) == []
 
 
-@pytest.mark.parametrize("layer", ["render", "scenes", "server", "cli"])
-def test_outer_layers_only_import_leftwards(layer: str) -> None:
-    assert _modules(layer), f"spacefold.{layer} has no modules"
-    assert _violations(layer, _after(layer)) == {}
-
-
-def test_torch_stops_at_the_trace() -> None:
-    """Everything after Trace is numpy: renderers never import torch, so they cannot
-    disagree with the maths. (Scenes may build and train their networks.)"""
-    assert _violations("render", ("torch", "safetensors")) == {}
-
-
-def test_the_import_parser_itself(tmp_path: Path) -> None:
+def test_the_import_parser_itself() -> None:
     """Relative imports resolve; imports inside functions count."""
-    probe = PKG / "trace" / "torch_front.py"
-    names = imports(probe)
-    assert "torch" in names and "spacefold.model.spec.resolve" in names
-    core = imports(PKG / "trace" / "core.py")
-    assert "spacefold.data.datasets" in core  # imported inside trace()
+    names = imports(PKG / "trace" / "torch_front.py")
+    assert "torch" in names
+    assert "spacefold.data.datasets" in imports(PKG / "trace" / "core.py")  # inside trace()
+    assert "spacefold.render.kernel2d" in edges(PKG / "render" / "__init__.py")
 
 
 def test_a_saved_model_traces_and_renders_without_torch(tmp_path: Path) -> None:

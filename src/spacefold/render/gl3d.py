@@ -11,7 +11,7 @@ Two passes into one single-sampled framebuffer:
    correctly (painter's order per surface, as mplot3d does, cannot);
 
 then read back to an (H, W, 4) uint8 image, row 0 at the bottom, opaque wherever the
-background is (the alpha channel composites as "over" too), ready to be copied into Agg.
+background is (the alpha channel composites as "over" too), ready to be copied into the frame.
 
 Speed on llvmpipe is mostly per triangle (35k of ~20 px each in the reference frame): the
 opaque pass and the sorted triangles go in a few flushed draws, so the rasterizer threads

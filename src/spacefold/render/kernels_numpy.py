@@ -4,11 +4,12 @@ same coverage rule, arithmetic and rounding, for machines without a C compiler (
 ``tests/test_kernels_numpy.py`` holds them to the same pixels (to 2/255).
 
 Discs are blended in order: the (disc, pixel) pairs are ranked by how many earlier discs touch
-the same pixel and each rank is one vectorised blend. A polyline set is filled as one shape,
-its pixels blended once by their largest coverage (the C kernel raises a pixel step by step to
-the same total; the two differ by 8-bit rounding only). Polylines are simplified as the C
-kernel does (vertices within 0.1 px of a chord of at most ``PIECE_PX`` merged), so they cover
-the same pixels.
+the same pixel and each rank is one vectorised blend. A polyline set is filled as one shape:
+each pixel is blended by the coverage of the first capsule on it, then by what the largest
+coverage gains over that (the C kernel raises a pixel once per capsule that covers it more;
+with more than two raises the two differ by 8-bit rounding only). Polylines are simplified as
+the C kernel does (vertices within 0.1 px of a chord of at most ``PIECE_PX`` merged, chords
+cut into pieces of at most ``PIECE_PX``), so they cover the same pixels.
 
 Arguments are as the C functions take them, already checked by :mod:`.rasterize`: buffers
 (H, W, 4) uint8 straight RGBA, row 0 at the top, coordinates in buffer pixels, clip
@@ -263,8 +264,31 @@ def _capsules(buf: np.ndarray, a: np.ndarray, b: np.ndarray, reach: float, alpha
     idx = np.flatnonzero(ok)
     if not len(idx):
         return
-    owner, rows, cols = _pairs(xa[idx], ya[idx], xb[idx], yb[idx])
-    cap = idx[owner]
+    # rows of each capsule's box, then only the columns near the part of a->b within reach of
+    # the row (as the C kernel narrows them; the pixels it skips are all out of reach)
+    xa, ya, xb, yb = xa[idx], ya[idx], xb[idx], yb[idx]
+    n_rows = yb - ya
+    own = np.repeat(idx, n_rows)
+    row = np.repeat(ya, n_rows) + (np.arange(int(n_rows.sum()))
+                                  - np.repeat(np.cumsum(n_rows) - n_rows, n_rows))
+    ax, ay = a[own, 0], a[own, 1]
+    ex, ey = b[own, 0] - ax, b[own, 1] - ay
+    py = row + 0.5 - ay
+    c0, c1 = np.repeat(xa, n_rows), np.repeat(xb, n_rows)
+    tilt = ey != 0.0
+    inv_ey = 1.0 / np.where(tilt, ey, 1.0)
+    ta, tb = (py - reach) * inv_ey, (py + reach) * inv_ey
+    lo, hi = np.maximum(np.minimum(ta, tb), 0.0), np.minimum(np.maximum(ta, tb), 1.0)
+    xl = ax + np.minimum(lo * ex, hi * ex) - reach
+    xr = ax + np.maximum(lo * ex, hi * ex) + reach
+    with np.errstate(invalid="ignore"):
+        c0 = np.where(tilt, np.maximum(c0, np.floor(xl)), c0).astype(np.int64)
+        c1 = np.where(tilt, np.minimum(c1, np.ceil(xr)), c1).astype(np.int64)
+    n_cols = np.maximum(c1 - c0, 0)
+    pick = np.repeat(np.arange(len(row)), n_cols)
+    cols = np.repeat(c0, n_cols) + (np.arange(int(n_cols.sum()))
+                                    - np.repeat(np.cumsum(n_cols) - n_cols, n_cols))
+    rows, cap = row[pick], own[pick]
     ax, ay = a[cap, 0], a[cap, 1]
     ex, ey = b[cap, 0] - ax, b[cap, 1] - ay
     ee = ex * ex + ey * ey
@@ -281,9 +305,9 @@ def _capsules(buf: np.ndarray, a: np.ndarray, b: np.ndarray, reach: float, alpha
     d2, rows, cols = d2[near], rows[near], cols[near]
     c8 = np.where(d2 <= inner * inner, 255,
                   ((reach - np.sqrt(d2)) * 255.0 + 0.5).astype(np.int64)).astype(np.uint8)
-    c0, r0, c1, r1 = clip
-    at = (rows - r0, cols - c0)
-    cov = np.zeros((r1 - r0, c1 - c0), dtype=np.uint8)
+    k0, q0, k1, q1 = clip                           # clip columns k, rows q
+    at = (rows - q0, cols - k0)
+    cov = np.zeros((q1 - q0, k1 - k0), dtype=np.uint8)
     np.maximum.at(cov, at, c8)
     first = np.full(cov.shape, len(c8), dtype=np.int64)   # the first capsule on each pixel
     np.minimum.at(first, at, np.arange(len(c8)))
@@ -292,7 +316,7 @@ def _capsules(buf: np.ndarray, a: np.ndarray, b: np.ndarray, reach: float, alpha
     table = np.floor(alpha * np.arange(256) / 255.0 * 256.0 + 0.5)
     rgb = np.array(rgba[:3], dtype=np.float64)
     rgb8 = np.array([_u8(x) for x in rgba[:3]], dtype=np.int32)
-    rr, cc = rr + r0, cc + c0
+    rr, cc = rr + q0, cc + k0
     # as the C kernel: the first capsule's coverage, then what the largest one gains over it
     a_first = alpha * c_first / 255.0
     _over(buf, rr, cc, rgb, rgb8, a_first, table[c_first])

@@ -345,3 +345,27 @@ def test_the_page_shows_the_bias_shift(tmp_path: Path, ctx: Any) -> None:
         np.testing.assert_allclose(shift, np.broadcast_to(shift[0], shift.shape), rtol=0,
                                    atol=1e-6 * span, err_msg=f"layer {layer}")
     page.close()
+
+
+def test_the_regions_carry_an_exact_512_texture(ctx: Any, traces: dict) -> None:
+    """Issue 11: the region mesh carries a ≥ 512² texture of the class at every texel centre
+    of the input plane (Trace.region_map), so boundaries are sharp between mesh vertices."""
+    tr, html = traces["t2d"]
+    assert tr.extent is not None
+    page = _open(ctx, html)
+    page.evaluate("__spacefold.setT(0)")
+    got = page.evaluate("__spacefold.regions()")
+    w, h = got["texture"]
+    assert w >= 512 and h >= 512
+    texels = np.array(got["texels"], dtype=np.uint8).reshape(h, w, 4)
+    lab = tr.region_map(tr.extent, (w, h))
+    # one colour per class, and every texel the colour of its class
+    colours = {}
+    for c in np.unique(lab):
+        rgb = texels[lab == c][:, :3]
+        assert (rgb == rgb[0]).all(), f"class {c} has several colours"
+        colours[int(c)] = tuple(rgb[0])
+    assert len(set(colours.values())) == len(colours)
+    _settle(page)
+    _pixels(page, "t2d-regions-texture")
+    page.close()

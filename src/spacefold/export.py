@@ -39,6 +39,7 @@ FORMAT = 1
 MAX_POINTS = 200_000          # more points than this makes a page no browser draws smoothly
 MAX_EDGES = 65_536            # weights per layer sent for the network diagram
 REGION_RES = 40               # vertices per side of the decision-region mesh (64: 25% fewer fps)
+REGION_TEXTURE = 512          # texels per side of the class texture the mesh carries
 UNIT_RES = 32                 # pixels per side of a neuron's heatmap
 UNIT_MAPS = 14                # heatmaps per layer: the units the diagram draws
 STATIC = Path(__file__).parent / "server" / "static"
@@ -75,11 +76,13 @@ def _region_mesh(trace: Trace, res: int) -> tuple[np.ndarray, list[np.ndarray], 
 
 
 def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
-            region_res: int = REGION_RES, unit_maps: bool = True,
+            region_res: int = REGION_RES, region_texture: int = REGION_TEXTURE,
+            unit_maps: bool = True,
             raw: bool = False) -> dict[str, Any]:
     """Everything the viewer draws, as a JSON-ready dict (see the module docstring).
 
-    ``region_res`` vertices per side of the decision-region mesh; ``unit_maps=False`` leaves
+    ``region_res`` vertices per side of the decision-region mesh, ``region_texture`` texels per
+    side of the class texture it carries (0: none); ``unit_maps=False`` leaves
     out the per-neuron heatmaps (the live app sends them with every few updates only).
     ``raw``: arrays carry their bytes (``"raw"``) for :func:`pack` instead of base64.
     """
@@ -152,6 +155,12 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
     }
     if mesh is not None:
         out["regions"] = {"res": region_res, "labels": _b64(mesh[2], "u1", raw)}
+        if region_texture and trace.extent is not None:
+            # the class at every texel centre of the input plane (exact: Trace.region_map),
+            # drawn on the warped mesh so boundaries stay sharp between its vertices
+            tex = trace.region_map(trace.extent, (region_texture, region_texture))
+            out["regions"]["texture"] = {"res": region_texture,
+                                         "labels": _b64(tex, "u1", raw)}
     return out
 
 

@@ -54,7 +54,7 @@ export interface Payload {
   stages: StageIn[];
   layers: LayerIn[];
   links?: [number, number, string][]; // skip connections: [from layer, to layer, kind]
-  regions?: { res: number; labels: Arr };
+  regions?: { res: number; labels: Arr; texture?: { res: number; labels: Arr } };
 }
 
 export interface Stage {
@@ -105,6 +105,10 @@ export interface Trace {
   regionRes: number;
   regionLabels: Uint8Array | null;
   links: [number, number, string][];
+  // the class at every texel centre of a T×T raster of the input plane (row 0 = ymin): the
+  // regions' colour, sharp on screen however coarse the warped mesh that carries it
+  regionTexRes: number;
+  regionTexLabels: Uint8Array | null;
 }
 
 // native base64 decoding where the browser has it (Chromium 140+): ~10x faster than atob and
@@ -236,6 +240,8 @@ function decodeArrays(p: Payload): Trace {
     regionRes: p.regions ? p.regions.res : 0,
     regionLabels: p.regions ? u8(p.regions.labels) : null,
     links: p.links ?? [],
+    regionTexRes: p.regions?.texture ? p.regions.texture.res : 0,
+    regionTexLabels: p.regions?.texture ? u8(p.regions.texture.labels) : null,
   };
 }
 

@@ -260,6 +260,7 @@ export class Viewer {
   private points: THREE.Points;
   private grid: THREE.LineSegments | null = null;
   private regions: THREE.Mesh | null = null;
+  private regionTex: THREE.DataTexture | null = null;
   private axes: THREE.LineSegments;
   private path: THREE.Line | null = null;
   private pathDots: THREE.Points | null = null;
@@ -354,13 +355,30 @@ export class Viewer {
       rg.setAttribute("color", new THREE.BufferAttribute(new Float32Array(3 * R * R), 3));
       // room for every cell; each stage pair draws the triangles it needs (regionIndex)
       rg.setIndex(new THREE.BufferAttribute(new Uint32Array(6 * (R - 1) * (R - 1)), 1));
+      // each mesh vertex's place in the input plane, where the class texture is looked up
+      const uv = new Float32Array(2 * R * R);
+      for (let i = 0; i < R * R; i++) {
+        uv[2 * i] = (i % R) / (R - 1);
+        uv[2 * i + 1] = Math.floor(i / R) / (R - 1);
+      }
+      rg.setAttribute("uv", new THREE.BufferAttribute(uv, 2));
+      const T = trace.regionTexLabels ? trace.regionTexRes : 0;
+      if (T > 0) {
+        this.regionTex = new THREE.DataTexture(new Uint8Array(4 * T * T), T, T);
+        this.regionTex.colorSpace = THREE.NoColorSpace;
+        this.regionTex.magFilter = THREE.LinearFilter;   // boundaries blend over one texel
+        this.regionTex.minFilter = THREE.LinearFilter;
+        this.regionTex.generateMipmaps = false;
+      }
       // opaque colours pre-mixed with the background: blending is the dearest thing to
       // draw under software WebGL (measured), and the regions lie under everything else.
       // They are drawn first (opaque, renderOrder 0) and write no depth, so a depth test
       // would only read an empty depth buffer over most of the canvas: none, same pixels
-      this.regions = new THREE.Mesh(rg, lerpOnGpu(new THREE.MeshBasicMaterial({
-        vertexColors: true, side: THREE.DoubleSide, depthWrite: false, depthTest: false }),
-      this.alpha));
+      this.regions = new THREE.Mesh(rg, lerpOnGpu(new THREE.MeshBasicMaterial(
+        this.regionTex ? { map: this.regionTex, side: THREE.DoubleSide, depthWrite: false,
+                           depthTest: false }
+          : { vertexColors: true, side: THREE.DoubleSide, depthWrite: false,
+              depthTest: false }), this.alpha));
       this.regions.renderOrder = 0;
       this.regions.frustumCulled = false;
       this.regions.visible = opts.regions ?? true;
@@ -482,20 +500,36 @@ export class Viewer {
     if (!this.regions || !tr.regionLabels) return;
     const attr = this.regions.geometry.getAttribute("color") as THREE.BufferAttribute;
     const col = attr.array as Float32Array;
+    const mix = (c: number, j: number): number =>
+      REGION_MIX * tr.palette[3 * c + j] / 255 + (1 - REGION_MIX) * BG[j];
+    const nc = tr.palette.length / 3;
     for (let i = 0; i < tr.regionLabels.length; i++) {
-      const c = tr.regionLabels[i] % (tr.palette.length / 3);
-      for (let j = 0; j < 3; j++) {
-        col[3 * i + j] = REGION_MIX * tr.palette[3 * c + j] / 255 + (1 - REGION_MIX) * BG[j];
-      }
+      const c = tr.regionLabels[i] % nc;
+      for (let j = 0; j < 3; j++) col[3 * i + j] = mix(c, j);
     }
     attr.needsUpdate = true;
+    if (this.regionTex && tr.regionTexLabels) {
+      const lut = new Uint8Array(4 * nc);
+      for (let c = 0; c < nc; c++) {
+        for (let j = 0; j < 3; j++) lut[4 * c + j] = Math.round(255 * mix(c, j));
+        lut[4 * c + 3] = 255;
+      }
+      const px = this.regionTex.image.data as Uint8Array, lab = tr.regionTexLabels;
+      for (let i = 0; i < lab.length; i++) {
+        const c = 4 * (lab[i] % nc);
+        px[4 * i] = lut[c]; px[4 * i + 1] = lut[c + 1]; px[4 * i + 2] = lut[c + 2];
+        px[4 * i + 3] = 255;
+      }
+      this.regionTex.needsUpdate = true;
+    }
   }
 
   /** Can `t` replace the current trace in place (same shapes: a training step)? */
   canUpdate(t: Trace): boolean {
     const a = this.trace;
     return t.n === a.n && t.dims === a.dims && t.stages.length === a.stages.length &&
-      t.regionRes === a.regionRes && t.stages[0].lines === a.stages[0].lines &&
+      t.regionRes === a.regionRes && t.regionTexRes === a.regionTexRes &&
+      t.stages[0].lines === a.stages[0].lines &&
       t.stages[0].verts === a.stages[0].verts && !!t.labels === !!a.labels;
   }
 
@@ -863,11 +897,15 @@ export class Viewer {
 
   /** The decision regions as drawn: the mesh's side and the triangles (index triples) of
    *  the current stage pair (for tests: flat runs of one class are merged per stage pair). */
-  regionsDrawn(): { res: number; triangles: number[] } | null {
+  regionsDrawn(): { res: number; triangles: number[]; texture: number[] | null;
+                   texels: number[] | null } | null {
     if (!this.regions) return null;
     const g = this.regions.geometry, idx = g.getIndex()!.array as Uint32Array;
+    const map = (this.regions.material as THREE.MeshBasicMaterial).map as THREE.DataTexture;
     return { res: this.trace.regionRes,
-             triangles: Array.from(idx.subarray(0, Math.min(g.drawRange.count, idx.length))) };
+             triangles: Array.from(idx.subarray(0, Math.min(g.drawRange.count, idx.length))),
+             texture: map ? [map.image.width, map.image.height] : null,
+             texels: map ? Array.from(map.image.data as Uint8Array) : null };
   }
 
   dispose(): void {

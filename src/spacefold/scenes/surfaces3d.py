@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from spacefold.colors import CLASS_COLORS
-from spacefold.render.frame import Camera, Frame, Label3D, Mesh, Rect, Space3D
+from spacefold.render.frame import Camera, Frame, Label3D, Line3D, Mesh, Rect, Space3D
 from spacefold.render.gl3d import surface
 from spacefold.render.timeline import Segment, Timeline, smooth
 from spacefold.scenes.inputs import (
@@ -178,12 +178,28 @@ class Surfaces:
         pts = np.concatenate([self.h, pz[:, None]], axis=1)
         name = "score y_k" if self.mode == "argmax" else "probability p_k"
         x0, x1, y0, y1, z0, z1 = self.box3
-        labels = [Label3D((x1, y0, self.floor), "h₁", 12, "#c8c8d0", "left", "center"),
-                  Label3D((x0, y1, self.floor), "h₂", 12, "#c8c8d0", "center", "bottom")]
+        # the axis names just outside the floor, at the middle of its far edges (never inside
+        # the surfaces), and for probabilities a z axis with its 0 and 1 at a floor corner
+        ox, oy = 0.06 * (x1 - x0), 0.06 * (y1 - y0)
+        labels = [Label3D(((x0 + x1) / 2, y0 - oy, self.floor), "h₁", 12, "#c8c8d0",
+                          "center", "top"),
+                  Label3D((x1 + ox, (y0 + y1) / 2, self.floor), "h₂", 12, "#c8c8d0",
+                          "left", "center")]
+        lines: list[Line3D] = []
+        if self.mode == "softmax":
+            zx, zy = x0 - ox, y0 - oy
+            lines.append(Line3D(np.array([[zx, zy, 0.0], [zx, zy, 1.0]]), (0.8, 0.8, 0.85, 0.7),
+                                1.2))
+            for v in (0.0, 1.0):
+                tick = np.array([[zx, zy, v], [zx + 0.5 * ox, zy, v]])
+                lines.append(Line3D(tick, (0.8, 0.8, 0.85, 0.7), 1.2))
+                labels.append(Label3D((zx - 0.2 * ox, zy, v), f"{v:.0f}", 11, "#c8c8d0",
+                                      "right", "center"))
         if plane_alpha > 0.2 and rise > 0.5:
             sym = "y" if self.mode == "argmax" else "p"
             for k, (i, j) in enumerate(self.label_at):
-                zk = self.floor + rise * (self.z[i, j, k] - self.floor)
+                # a little above its own surface where it wins widest: read on top of it
+                zk = self.floor + rise * (self.z[i, j, k] - self.floor) + 0.04 * (z1 - z0)
                 labels.append(Label3D((float(self.h1[i, j]), float(self.h2[i, j]), float(zk)),
                                       f"{sym}{_sub(k)}", 13,
                                       tuple(CLASS_COLORS[k % len(CLASS_COLORS)]), "center",
@@ -196,6 +212,7 @@ class Surfaces:
             title = "the scores y_k(h), computed through the rest of the network"
         return Space3D(box=self.box3, camera=cam, points=pts, colors=self.colors,
                        grid=self.floor_grid(), grid_alpha=0.35, meshes=meshes, labels=labels,
+                       lines=lines,
                        title=title, subtitle=f"over the 2-D stage h · z: {name}",
                        point_size=3.0, axes=False, stretch=self.stretch)
 

@@ -75,12 +75,38 @@ def wait_idle(port: int, limit: float = 60) -> float:
     return time.monotonic() - t0
 
 
+def stop_latency(rounds: int) -> None:
+    """In this process: how long after ``cancel()`` a training job's threads are gone, for
+    the maximum configuration at batch 1 and full batch and for the default."""
+    from spacefold.server import jobs
+
+    for name, cfg in (("max, batch 1", {**MAX_CFG, "batch_size": 1}),
+                      ("max, full batch", MAX_CFG), ("default 2-100-5", {})):
+        waits = []
+        for r in range(rounds):
+            job = jobs.Job(jobs.Config(**cfg, seed=r), lambda m: None)
+            job.start()
+            job.train()
+            time.sleep(2.0)
+            t0 = time.perf_counter()
+            job.cancel()
+            while job.alive:
+                time.sleep(0.001)
+            waits.append(time.perf_counter() - t0)
+        print(f"stop latency, {name}: " + ", ".join(f"{w * 1000:.0f} ms" for w in waits))
+    jobs.close_workers()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clients", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=5.0, help="training time before closing")
     ap.add_argument("--exports", type=int, default=2, help="abandoned exports")
+    ap.add_argument("--latency-rounds", type=int, default=3,
+                    help="stop-latency measurements per configuration (0: skip)")
     args = ap.parse_args()
+    if args.latency_rounds:
+        stop_latency(args.latency_rounds)
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "spacefold", "serve", "--port", str(port)],
                               stdout=subprocess.DEVNULL)

@@ -138,6 +138,13 @@ def test_removing_points_stops_at_the_minimum_and_the_session_goes_on(
         assert step["trace"]["n"] == jobs.MIN_POINTS
 
 
+@pytest.mark.parametrize("rows", [2, 3, 19])
+def test_an_upload_of_too_few_points_is_422(client: TestClient, rows: int) -> None:
+    body = "".join(f"{i},{i % 2},{i % 2}\n" for i in range(rows)).encode()
+    r = client.post("/api/upload", content=body, headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and f"{rows} points" in r.json()["detail"], r.text
+
+
 def test_tracing_too_few_points_is_a_message_not_a_crash() -> None:
     """A guard behind the bound: the trace of 3 points fails inside PCA (IndexError);
     the live update says so instead of killing the publisher."""

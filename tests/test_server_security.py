@@ -258,7 +258,7 @@ async function post(path, body, type) {
   catch (e) { window.result.posts.push(path + ":blocked"); }
 }
 (async () => {
-  await post("api/upload", "0,0,0\\n1,1,1\\n0,1,1\\n1,0,0\\n", "text/plain");
+  await post("api/upload", "0,0,0\\n1,1,1\\n0,1,1\\n1,0,0\\n".repeat(5), "text/plain");
   await post("api/check", "{}", "text/plain");
   await post("api/export", '{"epochs": 5}', "text/plain");
   window.result.done = true;
@@ -318,7 +318,7 @@ def test_a_page_on_another_origin_cannot_drive_the_server_but_the_app_can(
             app.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
                                   timeout=60_000)
             status = app.evaluate("""async () => (await fetch('api/upload', {method: 'POST',
-                body: '0,0,0\\n1,1,1\\n0,1,1\\n1,0,0\\n',
+                body: '0,0,0\\n1,1,1\\n0,1,1\\n1,0,0\\n'.repeat(5),
                 headers: {'Content-Type': 'text/csv'}})).status""")
             assert status == 200 and len(jobs.UPLOADS) == uploads + 1
             assert errors == []

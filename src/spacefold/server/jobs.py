@@ -198,8 +198,9 @@ def add_upload(raw: bytes) -> tuple[str, Dataset]:
     if data.dim != 2:
         raise DataError(f"upload has {data.dim} feature columns; the app needs 2 (x, y) "
                         f"plus a label column")
-    if len(data) > MAX_POINTS:
-        raise DataError(f"upload has {len(data)} points; at most {MAX_POINTS}")
+    if not MIN_POINTS <= len(data) <= MAX_POINTS:
+        raise DataError(f"upload has {len(data)} points; the app takes {MIN_POINTS} to "
+                        f"{MAX_POINTS}")
     if data.classes > 10:
         raise DataError(f"upload has {data.classes} classes; at most 10")
     UPLOADS[key] = data
@@ -791,22 +792,32 @@ class Tracer:
                 self.proc = self._spawn()
                 self.restarts += 1
             assert self.proc.stdin is not None and self.proc.stdout is not None
-            pickle.dump((args, kw), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.proc.stdin.flush()
+            request = memoryview(pickle.dumps((args, kw), protocol=pickle.HIGHEST_PROTOCOL))
+            fd = self.proc.stdin.fileno()
+            while request:     # ~1 MB for a big job: the pipe takes 64 KB at a time, and a
+                # process still starting (imports) reads nothing for a second or two
+                _, writable, _ = select.select([], [fd], [], 0.02)
+                if writable:
+                    request = request[os.write(fd, request[:65536]):]
+                elif abort is not None and abort():
+                    return self._abandon()
             while abort is not None:
                 ready, _, _ = select.select([self.proc.stdout], [], [], 0.02)
                 if ready:
                     break
                 if abort():
-                    self.proc.kill()
-                    self.proc.wait(5)
-                    return None
+                    return self._abandon()
             ok, value = pickle.load(self.proc.stdout)
         finally:
             self.lock.release()
         if not ok:
             raise RuntimeError(value)
         return value
+
+    def _abandon(self) -> None:
+        """The call's job has stopped: end the process mid-call (started again next time)."""
+        self.proc.kill()
+        self.proc.wait(5)
 
     def close(self, wait: float = 5.0) -> None:
         try:

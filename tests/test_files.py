@@ -275,3 +275,28 @@ def test_stale_temps_of_a_long_name_are_found(tmp_path: Path) -> None:
     left = tmp_path / f"{stem_part}4194999-qwertyui.npz"
     left.write_bytes(b"x")
     assert _atomic.stale_temps(target) == [left]
+
+
+def test_checkpoint_is_written_through_one_temp_file(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """safetensors' save_file makes its own .tmpXXXX (left by a killed run): not used."""
+    import safetensors.torch
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("save_file writes a second temp file")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", refuse)
+    seen: list[str] = []
+    real = _atomic.atomic_path
+
+    def spy(path: str | Path) -> object:
+        seen.append(str(path))
+        return real(path)
+
+    import spacefold.model.checkpoint as ckpt
+
+    monkeypatch.setattr(ckpt, "atomic_path", spy)
+    sf.save(sf.build("2-3-2"), tmp_path / "m.safetensors")
+    assert seen == [str(tmp_path / "m.safetensors")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors"]
+    sf.load_network(tmp_path / "m.safetensors")

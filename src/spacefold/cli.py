@@ -111,11 +111,20 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise _Terminated()
 
 
-def _handle_sigterm() -> None:
+@contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    """SIGTERM raises :class:`_Terminated` in the main thread while a command runs (the
+    previous handler comes back after, for callers that run ``main`` in-process)."""
     import threading
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # Typer >= 0.2x vendors Click; older versions use Click itself. ``typer.BadParameter`` is
@@ -139,12 +148,12 @@ def _fail(msg: str, code: int) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``spacefold`` command (and ``python -m spacefold``)."""
     command = typer.main.get_command(app)
-    _handle_sigterm()
-    if not sys.warnoptions:   # an error is one line: no numpy/torch warnings around it
-        warnings.simplefilter("ignore")
     try:
-        rv = command.main(args=list(argv) if argv is not None else None, prog_name="spacefold",
-                          standalone_mode=False)
+        with _sigterm_as_exception(), warnings.catch_warnings():
+            if not sys.warnoptions:   # an error is one line: no numpy/torch warnings around it
+                warnings.simplefilter("ignore")
+            rv = command.main(args=list(argv) if argv is not None else None,
+                              prog_name="spacefold", standalone_mode=False)
     except SpacefoldError as e:
         _fail(str(e), EXIT_USAGE)
     except _Terminated:

@@ -94,3 +94,34 @@ def test_full_disk_is_one_line_exit_2_and_no_file(tmp_path: Path, inputs: Path,
     assert any(why in lines[0] for why in ("No space left on device", "File too large",
                                            "SIGXFSZ")), lines[0]
     assert left == [], f"left behind: {left}"
+
+
+@pytest.mark.parametrize("status, message", [
+    (0, "[out#0/mp4 @ 0x1] Error writing trailer: No space left on device"),   # exit 0 but
+    (1, "Conversion failed!"),                                                  # it failed
+    (0, ""),                                                                    # fine
+])
+def test_encoder_exit_status_and_trailer_error_fail_the_write(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int, message: str) -> None:
+    """An encoder that reads every frame, then says its trailer failed (as ffmpeg does on a
+    full disk, some versions with exit status 0) or exits non-zero: the MP4 is refused."""
+    import imageio_ffmpeg
+    import numpy as np
+
+    from spacefold.render import encode
+
+    fake = tmp_path / "ffmpeg"
+    out_arg = '"$(eval echo \\${$#})"'   # the last argument: the output path
+    fake.write_text(f"#!/bin/sh\ncat > {out_arg}\necho '{message}' >&2\nexit {status}\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", lambda: str(fake))
+    frames = [np.zeros((16, 16, 4), np.uint8)] * 3
+    target = tmp_path / "v.mp4"
+    if status == 0 and not message:
+        assert encode.write_mp4(target, frames, (16, 16), 5) == 3
+        assert target.stat().st_size > 0
+        return
+    with pytest.raises(sf.SpacefoldError) as e:
+        encode.write_mp4(target, frames, (16, 16), 5)
+    assert "the video encoder failed" in str(e.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ffmpeg"]

@@ -117,8 +117,10 @@ def test_csv_with_a_bom_and_a_header_drops_only_the_header(tmp_path: Path) -> No
 def test_server_upload_reads_a_bom_csv_the_same(tmp_path: Path) -> None:
     from spacefold.server.jobs import add_upload
 
-    _, d = add_upload("\ufeff0.5,0.25,1\n0.1,0.2,0\n0.3,0.4,1\n".encode())
-    assert len(d) == 3
+    rows = "".join(f"{i / 40},{(i % 7) / 7},{i % 2}\n" for i in range(1, 30))
+    _, d = add_upload(("\ufeff0.5,0.25,1\n" + rows).encode())
+    assert len(d) == 30
+    np.testing.assert_allclose(d.x[0], [0.5, 0.25])
 
 
 def _idx(path: Path, magic: int, dims: tuple[int, ...], body: bytes = b"") -> None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from spacefold.colors import CLASS_COLORS
 from spacefold.render.frame import Camera, Frame, Label3D, Line3D, Mesh, Rect, Space3D
-from spacefold.render.gl3d import surface
+from spacefold.render.gl3d import colors4, surface
 from spacefold.render.timeline import Segment, Timeline, smooth
 from spacefold.scenes.inputs import (
     SceneError,
@@ -47,6 +47,40 @@ def plane_grid(box: tuple[float, float, float, float], res: int) -> tuple[np.nda
     """(res, res) sample coordinates h1, h2 over ``box`` (row 0 = h2 min)."""
     x0, x1, y0, y1 = box
     return np.meshgrid(np.linspace(x0, x1, res), np.linspace(y0, y1, res))
+
+
+def steep_mesh(layer: Tail, box: tuple[float, float, float, float], base: int = 50,
+               sub: int = 3, tol: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Points (P, 2) and triangles (T, 3) over ``box`` for the heights of ``layer``: a base×base
+    grid, plus a sub×sub grid inside every cell where some surface changes by more than
+    ``tol`` (the softmax walls), joined by a Delaunay triangulation (no cracks between fine
+    and coarse cells)."""
+    from scipy.spatial import Delaunay
+
+    gx, gy = plane_grid(box, base)
+    z = layer.heights(gx, gy)                                        # (base, base, K)
+    corners = np.stack([z[:-1, :-1], z[1:, :-1], z[:-1, 1:], z[1:, 1:]])
+    steep = (corners.max(axis=0) - corners.min(axis=0)).max(axis=-1) > tol   # (b-1, b-1)
+    pts = [np.stack([gx.ravel(), gy.ravel()], axis=1)]
+    ii, jj = np.nonzero(steep)
+    if len(ii):
+        f = np.linspace(0.0, 1.0, sub + 1)
+        fx, fy = np.meshgrid(f, f)
+        dx, dy = gx[0, 1] - gx[0, 0], gy[1, 0] - gy[0, 0]
+        cx = gx[ii, jj][:, None] + fx.ravel()[None] * dx
+        cy = gy[ii, jj][:, None] + fy.ravel()[None] * dy
+        pts.append(np.stack([cx.ravel(), cy.ravel()], axis=1))
+    allp = np.concatenate(pts)
+    # shared cell edges give the same points twice: one of each (to a millionth of a cell)
+    q = np.round((allp - [box[0], box[2]]) / [gx[0, 1] - gx[0, 0], gy[1, 0] - gy[0, 0]]
+                 * sub * 1000).astype(np.int64)
+    _, keep = np.unique(q, axis=0, return_index=True)
+    allp = allp[np.sort(keep)]
+    tris = Delaunay(allp).simplices.astype(np.int64)
+    a, b, c = allp[tris[:, 0]], allp[tris[:, 1]], allp[tris[:, 2]]
+    cw = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]) < 0
+    tris[cw] = tris[cw][:, [0, 2, 1]]                 # all counter-clockwise seen from above
+    return allp, tris
 
 
 @dataclass
@@ -101,6 +135,10 @@ class Surfaces:
         self.k = tr.stages[-1].dim
         self.h1, self.h2 = plane_grid(self.layer.box, RES)
         self.z = self.layer.heights(self.h1, self.h2)                # (RES, RES, K)
+        self.steep: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        if mode == "softmax":    # walls rise 0 → 1 within a grid cell: refine where steep
+            pts, tris = steep_mesh(self.layer, self.layer.box)
+            self.steep = (pts, tris, self.layer.heights(pts[:, 0], pts[:, 1]))
         self.t1, self.t2 = plane_grid(self.layer.box, RES_TOP)
         zt = self.layer.heights(self.t1, self.t2)                    # (RES_TOP, RES_TOP, K)
         self.top_z, self.top_cls = zt.max(axis=-1), zt.argmax(axis=-1)
@@ -133,8 +171,14 @@ class Surfaces:
         if key not in self._cache:
             out = []
             for k in range(self.k):
-                zk = self.floor + rise * (self.z[..., k] - self.floor)
                 col = np.array([*CLASS_COLORS[k % len(CLASS_COLORS)], alpha])
+                if self.steep is not None:
+                    pts, tris, zs = self.steep
+                    zk = self.floor + rise * (zs[:, k] - self.floor)
+                    verts = np.concatenate([pts, zk[:, None]], axis=1)
+                    out.append(Mesh(verts, tris, colors4(col, len(verts))))
+                    continue
+                zk = self.floor + rise * (self.z[..., k] - self.floor)
                 out.append(surface(self.h1, self.h2, zk, col))
             self._cache = {key: out}
         return self._cache[key]

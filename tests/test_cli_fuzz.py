@@ -44,6 +44,9 @@ FUZZ = settings(max_examples=int(os.environ.get("SPACEFOLD_FUZZ_EXAMPLES", "60")
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
                max_size=12)
 
+# a file name that is not UTF-8 reaches Python as surrogate escapes (b"\xff" -> "\udcff")
+NOT_UTF8 = st.text(st.characters(min_codepoint=0xDC80, max_codepoint=0xDCFF), min_size=1,
+                   max_size=3).map(lambda t: f"n{t}")
 
 # -- running one command ------------------------------------------------------------------------
 class Tally:
@@ -207,7 +210,7 @@ def _opts(draw: Callable[..., Any], spec: dict[str, st.SearchStrategy[str]]) -> 
 
 
 def _output(draw: Callable[..., Any], suffixes: list[str]) -> str:
-    stem = draw(st.one_of(st.just("o"), st.just("o"), st.just("o"),
+    stem = draw(st.one_of(st.just("o"), st.just("o"), st.just("o"), NOT_UTF8,
                           st.sampled_from(["o", "out.put", "sub/o", "x" * 250, "x" * 236,
                                            "ro", " "]),
                           TEXT.filter(lambda t: t.strip(". ") != "" and ".." not in t

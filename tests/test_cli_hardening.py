@@ -281,3 +281,38 @@ def test_npz_with_int64_max_label_is_one_line(capsys: pytest.CaptureFixture[str]
                        tmp_path / "m.safetensors", "--epochs", "1")
     assert_one_line_error(code, err, "labels must be integers")
     assert _files(tmp_path) == ["d.npz"]
+
+
+def test_output_name_that_is_not_utf8(tmp_path: Path) -> None:
+    """A name of raw bytes (b"\\xff...") is written and reported with escapes, no traceback."""
+    import subprocess
+    import sys
+
+    for name in (b"\xff.png", b"\xff" + b"a" * 250 + b".png", "é".encode() + b"a" * 251
+                 + b".npz"):
+        r = subprocess.run([sys.executable, "-m", "spacefold", "render", "fold-222", "-o",
+                            name, "--size", "32x32"], cwd=tmp_path, capture_output=True,
+                           timeout=300)
+        assert r.returncode in (0, 2), r.stderr
+        assert b"Traceback" not in r.stderr
+        if r.returncode == 0:
+            assert r.stdout.startswith(b"wrote ")
+            assert (tmp_path / os.fsdecode(name)).is_file()
+        else:
+            assert len(r.stderr.strip().splitlines()) == 1
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        os.fsdecode(n) for n in (b"\xff.png", b"\xff" + b"a" * 250 + b".png"))
+
+
+def test_export_title_and_model_name_that_are_not_utf8(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    sf.save(sf.build("2-3-2"), tmp_path / os.fsdecode(b"\xfe.safetensors"),
+            meta={"data": {"name": "xor", "params": {"n": 50}}})
+    for argv in ([b"export", b"fold-222", b"-o", b"t.html", b"--title", b"\xff"],
+                 [b"export", b"--model", b"\xfe.safetensors", b"-o", b"m.html"]):
+        r = subprocess.run([sys.executable, "-m", "spacefold", *argv], cwd=tmp_path,
+                           capture_output=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert b"\\udcff" in (tmp_path / "t.html").read_bytes() if b"--title" in argv else True

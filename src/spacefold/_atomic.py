@@ -39,9 +39,11 @@ def _folder(p: Path) -> Path:
 def _stem_part(p: Path, limit: int) -> str:
     """``.STEM-`` with STEM cut so that it, a pid of up to 7 digits, the random part and the
     suffix fit in ``limit`` bytes (the same cut whatever the pid, so stale temps are found)."""
-    room = limit - 1 - 1 - 8 - _RANDOM - len(p.suffix.encode())
-    stem = p.stem.encode()[:max(room, 1)].decode("utf-8", "ignore")
-    return f".{stem}-"
+    room = limit - 1 - 1 - 8 - _RANDOM - len(os.fsencode(p.suffix))
+    stem = os.fsencode(p.stem)[:max(room, 1)]
+    while stem and os.fsencode(os.fsdecode(stem)) != stem:   # never half a character
+        stem = stem[:-1]
+    return f".{os.fsdecode(stem)}-"
 
 
 def _temp_prefix(p: Path, limit: int) -> str:
@@ -52,10 +54,11 @@ def check_name(path: str | Path) -> None:
     """Refuse a file name longer than the file system takes (one line, before any work)."""
     p = Path(path)
     limit = name_max(_folder(p))
-    if len(p.name.encode()) > limit:
-        raise RenderError(f"output name {p.name[:40]!r}... is {len(p.name.encode())} bytes "
-                          f"long; the file system takes at most {limit}")
-    if len(str(p.absolute()).encode()) >= 4096:
+    size = len(os.fsencode(p.name))   # bytes, as the file system counts (any encoding)
+    if size > limit:
+        raise RenderError(f"output name {p.name[:40]!r}... is {size} bytes long; the file "
+                          f"system takes at most {limit}")
+    if len(os.fsencode(str(p.absolute()))) >= 4096:
         raise RenderError(f"output path {str(p)[:40]!r}... is longer than 4095 bytes")
 
 

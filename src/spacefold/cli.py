@@ -89,7 +89,9 @@ app = typer.Typer(
 
 
 def _say(text: str) -> None:
-    """A result line on stdout, unwrapped, with user strings never read as Rich markup."""
+    """A result line on stdout, unwrapped, with user strings never read as Rich markup (a
+    file name that is not UTF-8 is shown with escapes, as Python shows it)."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     out.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
@@ -880,6 +882,8 @@ def export_cmd(
                               f"fold-222, spiral or bottleneck")
         tr = found
         page_title = title or f"{scene} · {tr.meta.get('arch', '')}".rstrip(" ·")
+    # a name that is not UTF-8 (surrogate escapes) is shown with escapes, as on the terminal
+    page_title = page_title.encode("utf-8", "backslashreplace").decode("utf-8")
     with _interruptible():
         path = write_html(tr, output, title=page_title)
     _say(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {len(tr.stages)} stages, "

@@ -514,7 +514,7 @@ ModelOpt = Annotated[list[Path] | None, typer.Option(
     "--model", help="Your network's weights: a spacefold checkpoint (`spacefold train`), a "
     "safetensors file, or a PyTorch state dict (.pt / .pth / .bin, read with "
     "weights_only=True; a pickled full model is refused, never unpickled). Repeat it for a "
-    "scene that compares two (extrapolation).", show_default=False)]
+    "scene that compares two (extrapolation).", show_default=False, metavar="FILE")]
 ArchOpt = Annotated[str | None, typer.Option(
     "--arch", help="For a --model file without a spacefold spec: the layer widths, like "
     "2-100-2-5; the file's Linear weights are matched by order and shape, whatever their "

@@ -287,7 +287,8 @@ class Fold3D:
         i = k - self.plane
         if i <= 0:
             return _pad3(stages[0])
-        return _pad3(between(stages[i - 1], stages[i], alpha))
+        base = max(self.tr.stages[k].base - self.plane, 0)     # k-1 in a chain
+        return _pad3(between(stages[base], stages[i], alpha))
 
     def panel(self, k: int, alpha: float, camera: Any, box: Any, piece_alpha: float,
               crease_alpha: float, caption_key: str) -> Space3D:

@@ -360,7 +360,7 @@ def period_vectors(tr: Trace) -> np.ndarray | None:
 # -- motion of carried points ----------------------------------------------------------------------
 
 def between(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
-    """Points carried to two neighbouring stages, ``a`` (..., d_a) and ``b`` (..., d_b), at
+    """Points carried to a stage's base ``a`` (..., d_a) and to the stage ``b`` (..., d_b), at
     ``alpha``: the rule of :meth:`Trace.at` (the smaller zero-padded, straight line) for
     points that are not the trace's own (polygons, creases carried with ``carry``)."""
     d = max(a.shape[-1], b.shape[-1])

@@ -21,9 +21,9 @@ from spacefold.errors import DataError
 from spacefold.render.frame import Space
 from spacefold.render.timeline import Timeline
 from spacefold.scenes import build_scene, render
-from spacefold.scenes.digits import plane_raster
 from spacefold.scenes.training import Snapshots, cross_entropy
 from spacefold.scenes.zoo import digits_net, spiral_snapshots
+from spacefold.trace.analysis import raster as plane_raster
 
 
 @pytest.fixture(scope="module", autouse=True)

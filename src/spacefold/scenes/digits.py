@@ -35,15 +35,12 @@ from spacefold.trace.analysis import (
     affine_tail,
     boundary_segments,
     decision_affine,
-    raster,
     region_contours,
     stage_regions,
 )
 
-__all__ = ["Thumbs", "digits", "images_of", "over_background", "plane_raster",
-           "segments_line", "spread_sample", "thumbnail_rgba"]
-
-plane_raster = raster        # the name the training scene imports
+__all__ = ["Thumbs", "digits", "images_of", "over_background", "segments_line",
+           "spread_sample", "thumbnail_rgba"]
 
 # One wide space panel. (No network diagram here: with 64- and 128-unit layers it costs more
 # per frame than everything else, and the heading names the architecture.)

@@ -1,5 +1,6 @@
-"""The trained networks the catalogue is told with, trained on demand and cached per process.
+"""The catalogue's default networks, trained on demand and cached per process.
 
+A scene given ``model=`` tells about that network; these are what it tells about otherwise.
 Every network is trained here, seeded, from the registered datasets — no stored weights, no
 hand-set numbers. Each function returns ``(model, data, history)``.
 """

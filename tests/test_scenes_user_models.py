@@ -214,6 +214,10 @@ def test_a_path_is_loaded_by_the_one_loader(tmp_path: Path, gauss: sf.Dataset) -
     path = sf.save(model, tmp_path / "m.safetensors")
     tl = build_scene("bottleneck", model=str(path), data=gauss)
     np.testing.assert_allclose(tl.meta["trace"].output, torch_out(model, gauss.x), atol=1e-5)
+    torch.save(model.state_dict(), tmp_path / "m.pth")      # no spec in the file: one line
+    with pytest.raises(SpacefoldError, match="has no spacefold spec") as e:
+        build_scene("bottleneck", model=tmp_path / "m.pth", data=gauss)
+    assert "\n" not in str(e.value)
 
 
 def test_extrapolation_takes_two_models_and_draws_the_cell_only_if_periodic(

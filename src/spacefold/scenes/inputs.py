@@ -44,15 +44,12 @@ def resolve_model(model: Any, scene: str) -> Any:
 
 
 def load_path(path: Path) -> Any:
-    """A model file through the one loader (``spacefold.model.intake`` when present)."""
-    try:
-        from spacefold.model import intake
-    except ImportError:
-        from spacefold.model.checkpoint import load_network
+    """A model file through the one loader (:func:`spacefold.model.intake.load_model`): a
+    spacefold checkpoint or a file with a spec; a bare state dict needs its architecture, so
+    load it with ``sf.load_model(path, arch=...)`` and pass the result."""
+    from spacefold.model.intake import load_model
 
-        return load_network(path)
-    loader: Callable[[Path], Any] = intake.load_model
-    return loader(path)
+    return load_model(path)
 
 
 # -- the data --------------------------------------------------------------------------------------

@@ -138,11 +138,17 @@ def test_removing_points_stops_at_the_minimum_and_the_session_goes_on(
         assert step["trace"]["n"] == jobs.MIN_POINTS
 
 
-@pytest.mark.parametrize("rows", [2, 3, 19])
-def test_an_upload_of_too_few_points_is_422(client: TestClient, rows: int) -> None:
-    body = "".join(f"{i},{i % 2},{i % 2}\n" for i in range(rows)).encode()
+def test_a_session_on_an_upload_of_three_points_shows_it_or_says_why(
+        client: TestClient) -> None:
+    body = b"0.5,0.25,1\n0.1,0.2,0\n0.3,0.4,1\n"
     r = client.post("/api/upload", content=body, headers={"Content-Type": "text/csv"})
-    assert r.status_code == 422 and f"{rows} points" in r.json()["detail"], r.text
+    assert r.status_code == 200, r.text
+    cfg = {"dataset": r.json()["dataset"], "arch": "2-8-8-2", "test": 0.0}
+    with client.websocket_connect(WS, headers=SAME) as ws:
+        ws.send_text(json.dumps({"cmd": "config", "config": cfg}))
+        m = _until(ws, lambda m: m["type"] in ("update", "error"))
+        assert m["type"] == "update" or "3 points" in m["message"], m
+        _still_usable(ws)
 
 
 def test_tracing_too_few_points_is_a_message_not_a_crash() -> None:

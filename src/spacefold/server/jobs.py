@@ -198,9 +198,8 @@ def add_upload(raw: bytes) -> tuple[str, Dataset]:
     if data.dim != 2:
         raise DataError(f"upload has {data.dim} feature columns; the app needs 2 (x, y) "
                         f"plus a label column")
-    if not MIN_POINTS <= len(data) <= MAX_POINTS:
-        raise DataError(f"upload has {len(data)} points; the app takes {MIN_POINTS} to "
-                        f"{MAX_POINTS}")
+    if len(data) > MAX_POINTS:
+        raise DataError(f"upload has {len(data)} points; at most {MAX_POINTS}")
     if data.classes > 10:
         raise DataError(f"upload has {data.classes} classes; at most 10")
     UPLOADS[key] = data

@@ -352,6 +352,7 @@ def _data_from_meta(meta: dict[str, Any], model_file: Path) -> Dataset | None:
 # -- completion helpers (the registries again) --------------------------------------------------
 # -- the user's model and data for a scene ----------------------------------------------------
 # scene option -> the flag that gives it
+COMPARING_SCENES = ("extrapolation",)   # the scenes whose model= may be a list of models
 SCENE_FLAGS = {"model": "--model", "data": "--data", "stage": "--stage",
                "recording": "--recording", "color_by": "--color-by", "mnist": "--mnist"}
 
@@ -406,6 +407,9 @@ def scene_inputs(entry: SceneEntry, *, models: Sequence[Path], arch: str | None,
         if value is not None:
             given[option] = SCENE_FLAGS[option]
     _refuse_untaken(entry, given)
+    if len(models) > 1 and entry.name not in COMPARING_SCENES:
+        raise SpecError(f"scene {entry.name!r} tells about one network; give one --model "
+                        f"({', '.join(COMPARING_SCENES)} compares two)")
     if data is None and data_flags:
         raise DataError(f"{', '.join(data_flags)} need --data NAME (the dataset they shape)")
     if recording is not None and not recording.is_file():

@@ -293,3 +293,26 @@ def test_bad_stage_and_bad_data_are_one_line_errors(nets: dict[str, Any],
     x, y = torch.as_tensor(gauss.x), torch.as_tensor(gauss.y)
     tl = build_scene("spiral", model=nets["bottle"], data=(x, y))     # tensors work too
     assert f"{len(gauss)} given points" in tl.poster().heading
+
+
+def test_one_output_bottleneck_line_is_where_the_output_is_one_half() -> None:
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2), nn.ReLU(), nn.Linear(2, 1),
+                      nn.Sigmoid()).eval()
+    with torch.no_grad():                     # a line through the plane the data reach
+        m[4].weight.copy_(torch.tensor([[1.0, -1.0]]))
+        m[4].bias.zero_()
+    d = sf.dataset("moons", n=200)
+    tl = build_scene("bottleneck", model=m, data=d)
+    bounds = tl.meta["boundaries"]
+    assert len(bounds) == 1
+    head = m[4:]
+    bd = bounds[0]
+    n = bd.normal / np.linalg.norm(bd.normal)
+    mid = (bd.start + bd.end) / 2
+    with torch.no_grad():
+        on = head(torch.as_tensor(mid[None], dtype=torch.float32)).item()
+        plus = head(torch.as_tensor((mid + 1e-3 * n)[None], dtype=torch.float32)).item()
+    assert on == pytest.approx(0.5, abs=1e-5)
+    assert (plus > 0.5) == (bd.k == 1)
+    assert "where the output is 0.5" in tl.segments[-1].frame(1.0).caption

@@ -55,6 +55,7 @@ from spacefold.scenes.story import (
 from spacefold.scenes.zoo import spiral_net
 from spacefold.trace import GridSpec, Trace, trace
 from spacefold.trace.analysis import (
+    MONOTONE_HEADS,
     Boundary,
     affine_tail,
     boundary_segments,
@@ -63,6 +64,7 @@ from spacefold.trace.analysis import (
     raster,
     region_contours,
     stage_regions,
+    threshold,
 )
 from spacefold.trace.geometry import auto_extent
 
@@ -272,7 +274,8 @@ def spiral(model: Any = None, data: Any = None, *, stage: int | None = None,
 
     def regions_in(a: float) -> Frame:
         s = smooth(a)
-        what = (f"argmax of the {n_out} outputs" if n_out > 1 else "the output's sign")
+        what = (f"argmax of the {n_out} outputs" if n_out > 1 else
+                f"the output above or below {threshold(tr):g}")
         f = story.frame(kp, 1.0, caption=f"decision regions: {what} at every point of "
                                          f"{plane_name}{acc_text}")
         sp = _space_of(f)
@@ -342,9 +345,14 @@ def bottleneck(model: Any = None, data: Any = None, *, stage: int | None = None,
                            f"its {n_cls} scores wₖ·h + bₖ" if tail.layers <= 1 else
                            f"the data in this plane; {rest} are affine here (no activation "
                            f"between them): one W·h + b colours it by the largest score")
-        lines_caption = (f"where the top two scores tie, (wₖ − wⱼ)·h + bₖ − bⱼ = 0: "
-                         f"{n_lines} straight segments, computed from the weights")
-        lines_sub = f"{n_lines} segments from the weights of {rest}"
+        segs_word = f"{n_lines} straight segment{'s' if n_lines != 1 else ''}"
+        if tr.stages[-1].dim == 1:
+            lines_caption = (f"where the output is {threshold(tr):g}: w·h + b = 0, "
+                             f"{segs_word} computed from the weights")
+        else:
+            lines_caption = (f"where the top two scores tie, (wₖ − wⱼ)·h + bₖ − bⱼ = 0: "
+                             f"{segs_word}, computed from the weights")
+        lines_sub = f"{segs_word} from the weights of {rest}"
     else:
         contours = region_contours(tr, kb, shown, nx, ny)
         regions_caption = (f"the data in this plane; {rest} (not affine) colour it by the "
@@ -389,7 +397,8 @@ def bottleneck(model: Any = None, data: Any = None, *, stage: int | None = None,
     segs = story.segments()[:kb + 1]          # the input, then every stage up to the plane h
     segs.append(Segment("regions in the plane", 2.0, last_regions))
     segs.append(Segment("boundaries", 2.5, draw_lines))
-    how = (f"{len(bounds)} straight segments computed from the weights" if tail is not None
+    how = (f"{len(bounds)} straight segment{'s' if len(bounds) != 1 else ''} computed from "
+           f"the weights" if tail is not None
            else "contours of the computed regions (the rest of the network is not affine)")
     caption = (f"A {net_label(tr)} network carries {data_label(d)} into the 2-D plane of "
                f"stage {kb} ({name}); there the rest of the network splits the plane, and its "
@@ -500,7 +509,10 @@ def extrapolation(model: Any = None, data: Any = None, *, stage: int | None = No
 
     def verdict_of(tr: Trace, p: np.ndarray | None) -> tuple[str, str]:
         """(short, long) words for how ``tr`` decides far from the data."""
-        kinds = {op.kind for op in tr.ops[k:]} - {"softmax"}
+        ops = list(tr.ops[k:])
+        while ops and ops[-1].kind in MONOTONE_HEADS:   # an output head keeps every decision
+            ops.pop()
+        kinds = {op.kind for op in ops}
         if p is not None:
             return ("its regions repeat (one period dashed)",
                     "its regions repeat on a lattice of periods set by its first layer")

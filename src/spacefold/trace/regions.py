@@ -216,7 +216,9 @@ class Coverage:
 
 def region_coverage(trace: Trace, extent: Extent, size: tuple[int, int],
                     ss: int = 4, start: int = 0) -> Coverage:
-    """:func:`region_map` plus the class fractions of every boundary pixel."""
+    """:func:`region_map` plus the class fractions of every boundary pixel (from ss×ss
+    subsamples, fewer where boundary pixels are so many that ss² of each would cost more
+    than the map itself)."""
     lab = region_map(trace, extent, size, start)
     h, w = lab.shape
     edge = np.zeros((h, w), dtype=bool)
@@ -228,6 +230,10 @@ def region_coverage(trace: Trace, extent: Extent, size: tuple[int, int],
     edge[:-1, :] |= dy
     idx = np.flatnonzero(edge)
     classes = max(int(trace.classes), int(lab.max(initial=0)) + 1)
+    # subsamples cost at most one more pass over the whole picture: where boundaries are
+    # everywhere (a far zoom of a periodic net), fewer per pixel
+    while ss > 1 and len(idx) * ss * ss > h * w:
+        ss -= 1
     if not len(idx) or ss < 2:
         return Coverage(lab, idx, np.zeros((len(idx), classes)))
     x0, x1, y0, y1 = (float(v) for v in extent)

@@ -454,11 +454,62 @@ def test_refused_models_get_one_line_naming_the_op_and_node(model: nn.Module,
     assert e.value.__cause__ is None   # no chained traceback behind the line
 
 
-def test_refusals_at_the_cli_are_one_line_without_traceback(tmp_path: Any) -> None:
-    """--model-code is another helper's issue; the Python error is what the CLI prints."""
-    from spacefold.errors import SpacefoldError
+RESIDUAL_PY = """
+import torch
+from torch import nn
+import torch.nn.functional as F
 
-    assert issubclass(TraceError, SpacefoldError)
+class Block(nn.Module):
+    def __init__(s, d):
+        super().__init__()
+        s.norm, s.fc = nn.LayerNorm(d), nn.Linear(d, d)
+
+    def forward(s, x):
+        return x + F.silu(s.fc(s.norm(x)))
+
+class Matmul(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.w = nn.Parameter(torch.ones(2, 2))
+
+    def forward(s, x):
+        return torch.relu(x @ s.w)
+
+def model():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 3), Block(3), Block(3), nn.Linear(3, 5))
+"""
+
+
+def test_the_cli_renders_a_residual_layernorm_silu_model(tmp_path: Any,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli_helpers import run
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "res.py").write_text(RESIDUAL_PY)
+    for out in ("res.npz", "res.png"):
+        code, _, err = run(capsys, "render", "layers", "--model-code", "res.py:model",
+                           "--data", "spiral", "--classes", "5", "--size", "320x180",
+                           "-o", out)
+        assert code == 0, err
+    with np.load(tmp_path / "res.npz") as z:
+        assert "1.norm" in list(z["sources"]) and [2, 7] in z["parents"].tolist()
+        assert "layer 2 · + skip (from stage 2)" in list(z["names"])
+    assert (tmp_path / "res.png").stat().st_size > 10_000
+
+
+def test_a_refused_model_at_the_cli_is_one_line(tmp_path: Any,
+                                                capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli_helpers import assert_one_line_error, run
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "res.py").write_text(RESIDUAL_PY)
+    code, _, err = run(capsys, "render", "layers", "--model-code", "res.py:Matmul",
+                       "--data", "spiral", "-o", "m.png")
+    assert_one_line_error(code, err, "operator.matmul", "node 'matmul'")
+    assert not (tmp_path / "m.png").exists()
 
 
 # -- the table against torch.nn ---------------------------------------------------------------

@@ -37,7 +37,8 @@ def narration(trace: Trace, k: int) -> str:
     st = trace.stages[k]
     others = [p for p in st.parents if p != st.base]
     if st.kind == "add" and others:
-        names = ", ".join(f"stage {p} ({trace.stages[p].short})" for p in others)
+        names = ", ".join(f"stage {p}" if trace.stages[p].kind == "add"
+                          else f"stage {p} ({trace.stages[p].short})" for p in others)
         return (f"+ skip: {names} is added back, so the points slide from f(x) (stage "
                 f"{st.base}) to x + f(x)")
     if st.kind == "concat":

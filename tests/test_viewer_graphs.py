@@ -95,6 +95,11 @@ def test_residual_model_in_the_viewer(ctx: Any, tmp_path: Path) -> None:
     page.evaluate(f"__spacefold.setT({k - 0.5})")
     page.wait_for_function("window.__spacefold.settled", timeout=10_000)
     assert page.locator(".sf-stage").inner_text() == tr.stages[k].name
+    page.evaluate("__spacefold.setT(3)")        # a stage of the user's module: named
+    page.wait_for_function("window.__spacefold.settled", timeout=10_000)
+    assert page.locator(".sf-proj").inner_text().startswith("1.norm · 3-D")
+    page.evaluate(f"__spacefold.setT({k - 0.5})")
+    page.wait_for_function("window.__spacefold.settled", timeout=10_000)
     assert page.locator(".sf-diagram path.sf-link").first.get_attribute("opacity") == "1"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "residual-skip.png"))

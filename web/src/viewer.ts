@@ -651,7 +651,10 @@ export class Viewer {
     if (shown !== this.shownStage) {   // the DOM only when the named stage changes
       this.shownStage = shown;
       this.ui.stage.textContent = now.name;
-      this.ui.proj.textContent = now.label || (now.dim <= 3 ? `${now.dim}-D, true coordinates` : "");
+      const proj = now.label || (now.dim <= 3 ? `${now.dim}-D, true coordinates` : "");
+      // the user's module it comes from ("blocks.0.norm"), not a Sequential index or a sum
+      const named = !["input", "add", "concat"].includes(now.kind) && /[a-z]/i.test(now.source);
+      this.ui.proj.textContent = named ? `${now.source} · ${proj}` : proj;
       this.ui.count.textContent = `${shown}/${this.S - 1}`;
       this.diagram.show(now);
     }

@@ -32,6 +32,12 @@ NARRATION = {
     **{a.name: a.narration for a in TABLE.values()},
 }
 
+def named_source(source: str, kind: str) -> bool:
+    """Is ``source`` a module name worth showing ("blocks.0.fc"), not a plain Sequential index
+    ("2") or a graph node of a sum / concatenation ("add_1")?"""
+    return kind not in ("input", "add", "concat") and any(c.isalpha() for c in source)
+
+
 def narration(trace: Trace, k: int) -> str:
     """What stage k does, said plainly; a sum and a concatenation name the stages they read."""
     st = trace.stages[k]
@@ -180,6 +186,8 @@ class Story:
         base = t.stages[stage.base]
         if k > 0 and base.dim != stage.dim:
             sub = f"{base.dim}-D → {stage.dim}-D" + (f" · {proj.label}" if proj.label else "")
+        if named_source(stage.source, stage.kind):     # the user's module: "blocks.0.norm"
+            sub = f"{stage.source} · {sub}"
         lines = self.opts.extra_lines(k, alpha) if self.opts.extra_lines else []
         if stage.kind == "sigmoid" and stage.dim == 2:   # the unit square it squashes into
             sq = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], dtype=np.float64)

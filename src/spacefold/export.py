@@ -40,6 +40,7 @@ MAX_POINTS = 200_000          # more points than this makes a page no browser dr
 MAX_EDGES = 65_536            # weights per layer sent for the network diagram
 REGION_RES = 40               # vertices per side of the decision-region mesh (64: 25% fewer fps)
 REGION_TEXTURE = 512          # texels per side of the class texture the mesh carries
+TEXTURE_BUDGET = 4e9          # texels × weights: above it (a wide, deep net) a smaller texture
 UNIT_RES = 32                 # pixels per side of a neuron's heatmap
 UNIT_MAPS = 14                # heatmaps per layer: the units the diagram draws
 STATIC = Path(__file__).parent / "server" / "static"
@@ -76,13 +77,14 @@ def _region_mesh(trace: Trace, res: int) -> tuple[np.ndarray, list[np.ndarray], 
 
 
 def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
-            region_res: int = REGION_RES, region_texture: int = REGION_TEXTURE,
+            region_res: int = REGION_RES, region_texture: int | None = None,
             unit_maps: bool = True,
             raw: bool = False) -> dict[str, Any]:
     """Everything the viewer draws, as a JSON-ready dict (see the module docstring).
 
     ``region_res`` vertices per side of the decision-region mesh, ``region_texture`` texels per
-    side of the class texture it carries (0: none); ``unit_maps=False`` leaves
+    side of the class texture it carries (0: none; None: 512, less for a network so big that
+    512² of its forward passes would hold up a live update); ``unit_maps=False`` leaves
     out the per-neuron heatmaps (the live app sends them with every few updates only).
     ``raw``: arrays carry their bytes (``"raw"``) for :func:`pack` instead of base64.
     """
@@ -155,6 +157,11 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
     }
     if mesh is not None:
         out["regions"] = {"res": region_res, "labels": _b64(mesh[2], "u1", raw)}
+        if region_texture is None:
+            weights = sum(int(np.asarray(op.params["W"]).size) for op in trace.ops
+                          if op.kind == "linear")
+            region_texture = int(min(REGION_TEXTURE,
+                                     max(64, (TEXTURE_BUDGET / max(weights, 1)) ** 0.5)))
         if region_texture and trace.extent is not None:
             # the class at every texel centre of the input plane (exact: Trace.region_map),
             # drawn on the warped mesh so boundaries stay sharp between its vertices

@@ -90,6 +90,18 @@ def test_golden_frames(fixed_trace: sf.Trace, k: int, alpha: float,
     compare_golden(f"fixed222_seg{k}_a{int(alpha * 100)}", img, regen_golden)
 
 
+# the light theme with Okabe–Ito: the same frames' look for slides and print
+@pytest.mark.parametrize(("k", "alpha"), [(0, 1.0), (3, 1.0), (6, 1.0)])
+def test_golden_frames_light(fixed_trace: sf.Trace, k: int, alpha: float,
+                             regen_golden: bool) -> None:
+    from spacefold.colors import look
+
+    with look("light", "okabe-ito"):
+        frame = to_timeline(fixed_trace).segments[k].frame(alpha)
+        img = backend(None, (320, 180)).draw(frame)
+    compare_golden(f"fixed222_light_seg{k}_a{int(alpha * 100)}", img, regen_golden)
+
+
 def test_frames_show_the_trace(fixed_trace: sf.Trace) -> None:
     """Frames are data: the space panel's points are the trace's interpolated positions."""
     tl = to_timeline(fixed_trace)

@@ -573,6 +573,17 @@ def render_cmd(
         "--mnist", help="digits scene: a folder with the MNIST IDX files "
         "(train-images-idx3-ubyte, train-labels-idx1-ubyte, optionally .gz) to use instead "
         "of the bundled 8x8 digits.", show_default=False)] = None,
+    theme: Annotated[str, typer.Option(
+        "--theme", help="dark, or light for slides and print.")] = "dark",
+    palette: Annotated[str, typer.Option(
+        "--palette", help="Class colours: default, or okabe-ito (colour-blind safe, "
+        "up to 8 classes).")] = "default",
+    hold: Annotated[float | None, typer.Option(
+        "--hold", help="Seconds the video pauses at each stage (0-10).",
+        show_default=False)] = None,
+    duration: Annotated[float | None, typer.Option(
+        "--duration", help="Seconds the whole video lasts: the scene is scaled to it.",
+        show_default=False)] = None,
     force: ForceOpt = False,
 ) -> None:
     """Render a scene to video (.mp4, .gif), a picture (.png) or raw stage data (.npz).
@@ -589,6 +600,11 @@ def render_cmd(
         raise RenderError(f"unknown --color-by {color_by!r}; choose one of: "
                           f"{', '.join(COLOR_MODES)}")
     check_seed(seed)
+    look = _check_look(theme, palette)
+    pacing = _pacing(hold, duration)
+    if pacing and output.suffix.lower() not in (".mp4", ".gif"):
+        raise RenderError(f"--{next(iter(pacing))} paces a video (.mp4, .gif), not a "
+                          f"{output.suffix or 'suffix-less'} file")
     check_output(output, _formats(), "output", force)
     entry = get_scene(scene)
     if mnist is not None:
@@ -609,8 +625,34 @@ def render_cmd(
     with _interruptible(), _frame_progress(render, f"rendering {scene}") as progress:
         if progress is not None:
             options["progress"] = progress
-        path = render(scene, output, size=wh, fps=fps, **options)
+        path = render(scene, output, size=wh, fps=fps, **options, **look,
+                      **_pacing(hold, duration))
     _say(f"wrote {path}")
+
+
+def _check_look(theme: str, palette: str) -> dict[str, Any]:
+    """--theme and --palette checked: the render options they become (only those given)."""
+    from spacefold.colors import PALETTES, THEMES
+
+    if theme not in THEMES:
+        raise RenderError(f"unknown --theme {theme!r}; choose one of: {', '.join(THEMES)}")
+    if palette not in PALETTES:
+        raise RenderError(f"unknown --palette {palette!r}; choose one of: "
+                          f"{', '.join(PALETTES)}")
+    return {k: v for k, v in (("theme", theme), ("palette", palette))
+            if v not in ("dark", "default")}
+
+
+def _pacing(hold: float | None, duration: float | None) -> dict[str, Any]:
+    """--hold and --duration checked: the render options they become (only those given)."""
+    from spacefold.scenes.api import MAX_DURATION, MAX_HOLD
+
+    if hold is not None and not (math.isfinite(hold) and 0 <= hold <= MAX_HOLD):
+        raise RenderError(f"--hold {hold:g} is out of range; use seconds in [0, {MAX_HOLD:g}]")
+    if duration is not None and not (math.isfinite(duration) and 0 < duration <= MAX_DURATION):
+        raise RenderError(f"--duration {duration:g} is out of range; use seconds in "
+                          f"(0, {MAX_DURATION:g}]")
+    return {k: v for k, v in (("hold", hold), ("duration", duration)) if v is not None}
 
 
 @contextmanager
@@ -647,6 +689,16 @@ def tour_cmd(
         "no model).", show_default=False)] = None,
     jobs: Annotated[int, typer.Option(
         "--jobs", help="Scenes rendered at once, each in its own process (1-16).")] = 2,
+    theme: Annotated[str, typer.Option(
+        "--theme", help="dark, or light for slides and print.")] = "dark",
+    palette: Annotated[str, typer.Option(
+        "--palette", help="Class colours: default, or okabe-ito (colour-blind safe, "
+        "up to 8 classes).")] = "default",
+    hold: Annotated[float, typer.Option(
+        "--hold", help="Seconds each video pauses at each stage (0-10).")] = 1.0,
+    duration: Annotated[float | None, typer.Option(
+        "--duration", help="Seconds each video lasts: its scene is scaled to it.",
+        show_default=False)] = None,
 ) -> None:
     """Render the whole catalogue into a folder with a gallery page (index.html).
 
@@ -654,6 +706,8 @@ def tour_cmd(
     """
     wh = parse_size(size)
     check_fps(fps)
+    look = _check_look(theme, palette)
+    _pacing(hold, duration)
     if output.exists() and not output.is_dir():
         raise RenderError(f"--output {str(output)!r} is a file; give a folder")
     names = None
@@ -676,7 +730,8 @@ def tour_cmd(
 
     t0 = time.perf_counter()
     with _interruptible(), bar:
-        entries = tour(output, size=wh, fps=fps, scenes=todo, progress=progress, jobs=jobs)
+        entries = tour(output, size=wh, fps=fps, scenes=todo, progress=progress, jobs=jobs,
+                       **look, **_pacing(hold, duration))
     wall = time.perf_counter() - t0
     for e in entries:
         acc = f"  accuracy {100 * e.accuracy:.1f}%" if e.accuracy is not None else ""

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,9 +26,93 @@ CLASS_COLORS = np.array([
 ])
 
 
+# Okabe & Ito's colour-blind-safe palette (8 colours, black last; the web viewer's OKABE_ITO).
+OKABE_ITO = np.array([[0xe6, 0x9f, 0x00], [0x56, 0xb4, 0xe9], [0x00, 0x9e, 0x73],
+                      [0xf0, 0xe4, 0x42], [0x00, 0x72, 0xb2], [0xd5, 0x5e, 0x00],
+                      [0xcc, 0x79, 0xa7], [0x00, 0x00, 0x00]], dtype=np.float64) / 255
+
+
+@dataclass(frozen=True)
+class Theme:
+    """The colours of a frame that are not data: background, text, grid, axes, weights.
+
+    Scenes draw in the dark theme's terms, where white is ink: the light theme turns white
+    and the dark theme's foreground (any alpha) into its own foreground (:meth:`ink`)."""
+
+    name: str
+    background: str
+    foreground: str
+    grid: RGBA
+    axes: RGBA
+    positive: str
+    negative: str
+    band: RGBA              # the diagram's highlight of the layer playing
+
+    def ink(self, color: RGBA) -> RGBA:
+        """``color`` as drawn in this theme: white/the dark foreground → this foreground."""
+        if self.name == "dark":
+            return color
+        r, g, b, a = color
+        if min(r, g, b) >= 0.9:
+            f = color_of(self.foreground)
+            return (f[0], f[1], f[2], a)
+        return color
+
+    def region(self, rgb: np.ndarray, dim: float) -> np.ndarray:
+        """Class colours as a decision region's tint: darkened on dark, as they are on light."""
+        return rgb * dim if self.name == "dark" else rgb
+
+
+# The two themes; the names and the light colours are the web viewer's (web/src/viewer.ts)
+THEMES = {
+    "dark": Theme("dark", BACKGROUND, FOREGROUND, GRID, AXES, POSITIVE, NEGATIVE,
+                  (1.0, 1.0, 1.0, 0.07)),
+    "light": Theme("light", "#fbfbf8", "#1d1d22", (0.32, 0.45, 0.66, 0.75),
+                   (0.0, 0.0, 0.0, 0.35), "#0072b2", "#d55e00", (0.0, 0.0, 0.0, 0.06)),
+}
+PALETTES = {"default": CLASS_COLORS, "okabe-ito": OKABE_ITO}
+
+_LOOK: ContextVar[tuple[str, str]] = ContextVar("spacefold_look", default=("dark", "default"))
+
+
+def check_look(theme: str = "dark", palette: str = "default") -> tuple[str, str]:
+    """``(theme, palette)`` if both are known; else a ValueError naming the choices."""
+    if theme not in THEMES:
+        raise ValueError(f"theme {theme!r}: choose one of {', '.join(THEMES)}")
+    if palette not in PALETTES:
+        raise ValueError(f"palette {palette!r}: choose one of {', '.join(PALETTES)}")
+    return theme, palette
+
+
+@contextmanager
+def look(theme: str = "dark", palette: str = "default") -> Iterator[None]:
+    """Within the block, :func:`theme` and :func:`palette` are these (per thread/task)."""
+    token = _LOOK.set(check_look(theme, palette))
+    try:
+        yield
+    finally:
+        _LOOK.reset(token)
+
+
+def theme() -> Theme:
+    """The theme in use (:func:`look`; dark by default)."""
+    return THEMES[_LOOK.get()[0]]
+
+
+def palette() -> np.ndarray:
+    """The class colours in use, (K, 3) RGB: Okabe–Ito's black is grey on the dark theme."""
+    name, pal = _LOOK.get()
+    if pal == "okabe-ito" and name == "dark":
+        out = OKABE_ITO.copy()
+        out[7] = 0.6
+        return out
+    return PALETTES[pal]
+
+
 def class_colors(labels: np.ndarray) -> np.ndarray:
-    """(N,) int labels → (N, 3) RGB floats in [0, 1]."""
-    return CLASS_COLORS[np.asarray(labels, dtype=np.int64) % len(CLASS_COLORS)]
+    """(N,) int labels → (N, 3) RGB floats in [0, 1], in the palette in use."""
+    pal = palette()
+    return pal[np.asarray(labels, dtype=np.int64) % len(pal)]
 
 
 def position_colors(x: np.ndarray) -> np.ndarray:

@@ -11,10 +11,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from spacefold import colors
 from spacefold._atomic import atomic_path
+from spacefold.colors import check_look
 from spacefold.errors import RenderError
 from spacefold.scenes import SCENES, build_scene
-from spacefold.scenes.api import check_fps, check_size, render
+from spacefold.scenes.api import MAX_DURATION, MAX_HOLD, check_fps, check_size, render
 
 Progress = Callable[[str, int, int], None]   # (scene, frames done, frames total)
 
@@ -39,16 +41,26 @@ def tour_scenes() -> list[str]:
 
 def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 30.0,
          scenes: Sequence[str] | None = None, progress: Progress | None = None,
-         jobs: int = 2) -> list[TourEntry]:
+         jobs: int = 2, theme: str = "dark", palette: str = "default", hold: float = 1.0,
+         duration: float | None = None) -> list[TourEntry]:
     """Render ``scenes`` (default: all that need no model) into ``out`` with a gallery page.
 
     ``jobs`` scenes render at once in separate processes: one scene's single-threaded build
     (training, tracing) overlaps another's drawing and encoding, which keeps both cores busy
     (measured on the 2-D catalogue: 107 s with one job). With ``jobs > 1``, ``progress``
-    hears of each scene when it is done.
+    hears of each scene when it is done. ``theme`` and ``palette`` are every video's
+    (:func:`spacefold.colors.look`); each pauses ``hold`` seconds at each stage and lasts
+    ``duration`` seconds when given (:func:`spacefold.render`).
     """
     folder = Path(out)
     size, fps = check_size(size), check_fps(fps)
+    try:
+        look = check_look(theme, palette)
+    except ValueError as e:
+        raise RenderError(str(e)) from None
+    if not 0 <= hold <= MAX_HOLD or (duration is not None and not 0 < duration <= MAX_DURATION):
+        raise RenderError(f"hold {hold:g} must be in [0, {MAX_HOLD:g}] s and duration "
+                          f"{duration} in (0, {MAX_DURATION:g}] s")
     names = list(scenes) if scenes is not None else tour_scenes()
     for n in names:
         if n not in SCENES:
@@ -72,11 +84,13 @@ def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 3
     if jobs == 1 or len(names) == 1:
         for name in names:
             cb = (lambda i, n, name=name: progress(name, i, n)) if progress else None
-            finished(_render_scene(name, folder, size, fps, cb))
+            finished(_render_scene(name, folder, size, fps, cb, look, (hold, duration)))
         return [done[n] for n in names]
     ctx = multiprocessing.get_context("spawn")   # a fresh interpreter: no inherited state
     with ProcessPoolExecutor(max_workers=min(jobs, len(names)), mp_context=ctx) as pool:
-        futures = [pool.submit(_render_scene, name, folder, size, fps) for name in names]
+        futures = [pool.submit(_render_scene, name, folder, size, fps, None, look,
+                               (hold, duration))
+                   for name in names]
         for fut in as_completed(futures):
             entry = fut.result()
             finished(entry)
@@ -86,13 +100,21 @@ def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 3
 
 
 def _render_scene(name: str, folder: Path, size: tuple[int, int], fps: float,
-                  progress: Callable[[int, int], None] | None = None) -> TourEntry:
+                  progress: Callable[[int, int], None] | None = None,
+                  look: tuple[str, str] = ("dark", "default"),
+                  pacing: tuple[float | None, float | None] = (None, None)) -> TourEntry:
     """Build one scene and write ``<name>.mp4`` and its poster ``<name>.png``."""
     t0 = time.perf_counter()
-    tl = build_scene(name)
+    with colors.look(*look):          # the scene's colours are picked as it is built
+        tl = build_scene(name)
+    theme, palette = look
+    hold, duration = pacing
+    if hold or duration is not None:
+        tl = tl.paced(hold, duration)
     total = tl.n_frames(fps)
-    render(tl, folder / f"{name}.mp4", size=size, fps=fps, progress=progress)
-    render(tl, folder / f"{name}.png", size=size, still="poster")
+    render(tl, folder / f"{name}.mp4", size=size, fps=fps, progress=progress, theme=theme,
+           palette=palette)
+    render(tl, folder / f"{name}.png", size=size, still="poster", theme=theme, palette=palette)
     meta = tl.meta
     return TourEntry(name, SCENES[name].description, str(meta.get("caption", "")),
                      _num(meta.get("accuracy")), _num(meta.get("test_accuracy")),

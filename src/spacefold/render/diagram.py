@@ -8,12 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from spacefold.colors import AXES, NEGATIVE, POSITIVE, color_of
+from spacefold.colors import color_of, theme
 from spacefold.render import rasterize
 from spacefold.render.frame import Bars, Diagram, Extent
 from spacefold.render.geometry2d import AXES_WIDTH_PT, DPI
 
-BAND = (1.0, 1.0, 1.0, 0.07)         # the diagram's highlight of the layer playing
 LINK = (1.0, 0.85, 0.3, 1.0)         # a skip connection's arc while its sum plays
 LINK_DIM = (1.0, 0.85, 0.3, 0.45)
 MAX_NODES = 12    # a wider layer is drawn as its MAX_NODES strongest units plus a "⋮ n more"
@@ -53,6 +52,7 @@ class DiagramLayout:
         width: list[float] = []
         layer: list[int] = []
         wmax = max(float(np.abs(w).max()) for w in p.weights) if p.weights else 1.0
+        th = theme()
         for li, wl in enumerate(p.weights):
             src, dst = self.shown[li], self.shown[li + 1]
             sub = wl[np.ix_(dst, src)]                      # (out_shown, in_shown)
@@ -60,7 +60,7 @@ class DiagramLayout:
                 for b, yb in enumerate(self.ys[li + 1]):
                     v = float(sub[b, a])
                     segs.append([(li, ya), (li + 1, yb)])
-                    c = POSITIVE if v >= 0 else NEGATIVE
+                    c = th.positive if v >= 0 else th.negative
                     rgba.append(color_of(c))
                     width.append(0.3 + 3.2 * abs(v) / (wmax or 1.0))
                     layer.append(li + 1)
@@ -109,12 +109,14 @@ class DiagramLayout:
             alphas = np.where(self.edge_layer == p.highlight, 0.6, alphas)
         edges = self.edge_rgba.copy()
         edges[:, 3] = alphas
-        nodes = np.tile([[0.85, 0.85, 0.9, 1.0]], (len(self.node_xy), 1))
+        light = theme().name == "light"
+        nodes = np.tile([[0.45, 0.45, 0.5, 1.0] if light else [0.85, 0.85, 0.9, 1.0]],
+                        (len(self.node_xy), 1))
         lit = self.node_col == p.highlight
         if p.highlight and p.stage_kind not in ("linear", "bias"):
-            nodes[lit] = [1.0, 0.85, 0.3, 1.0]      # activation stage: nodes glow
+            nodes[lit] = [0.9, 0.62, 0.0, 1.0] if light else [1.0, 0.85, 0.3, 1.0]  # glow
         elif p.highlight:
-            nodes[lit] = [0.55, 0.85, 1.0, 1.0]
+            nodes[lit] = [0.0, 0.45, 0.7, 1.0] if light else [0.55, 0.85, 1.0, 1.0]
         return edges, nodes
 
     def draw(self, buf: np.ndarray, pixels: Callable[[np.ndarray], np.ndarray],
@@ -125,7 +127,7 @@ class DiagramLayout:
         edge_rgba, node_rgba = self.colors(p)
         (bx0, _), (bx1, _) = pixels(np.array([[p.highlight - self.band_half, 0.0],
                                               [p.highlight + self.band_half, 0.0]]))
-        rasterize.fill_rect(buf, (bx0, box[1], bx1, box[3]), BAND, clip, kernels)
+        rasterize.fill_rect(buf, (bx0, box[1], bx1, box[3]), theme().band, clip, kernels)
         segs = pixels(self.segments.reshape(-1, 2)).reshape(-1, 2, 2)
         widths = self.edge_width * scale * DPI / 72
         for seg, c, w in zip(segs, edge_rgba, widths, strict=True):
@@ -182,5 +184,5 @@ def draw_bars(buf: np.ndarray, pixels: Callable[[np.ndarray], np.ndarray], clip:
         rasterize.fill_rect(buf, (min(x0, x1) - e, min(y0, y1) - e, max(x0, x1) + e,
                                   max(y0, y1) + e), color_of(c), clip, kernels)
     x0, x1, _, _ = bars_view(p)
-    rasterize.draw_polylines(buf, pixels(np.array([[[x0, 0.0], [x1, 0.0]]])), AXES,
+    rasterize.draw_polylines(buf, pixels(np.array([[[x0, 0.0], [x1, 0.0]]])), theme().axes,
                              AXES_WIDTH_PT * scale * DPI / 72, clip, kernels)

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from spacefold.colors import AXES, BACKGROUND, GRID, color_of
+from spacefold.colors import BACKGROUND, color_of, theme
 from spacefold.errors import RenderError
 from spacefold.render import context
 from spacefold.render.camera import (
@@ -314,15 +314,16 @@ class GL3D:
             col = np.broadcast_to(np.asarray(color, dtype=np.float64), (len(seg), 4))
             groups.setdefault(width, []).append(np.concatenate([seg, col], 1))
 
+        th = theme()
         if panel.axes:
             x0, x1, y0, y1, z0, z1 = panel.box
             for a in ([[x0, 0, 0], [x1, 0, 0]], [[0, y0, 0], [0, y1, 0]],
                       [[0, 0, z0], [0, 0, z1]]):
-                add(np.array(a, dtype=np.float64), _rgba(AXES), 1.2)
+                add(np.array(a, dtype=np.float64), _rgba(th.axes), 1.2)
         if panel.grid is not None and len(panel.grid):
-            add(panel.grid, _rgba(GRID, panel.grid_alpha / 0.9), 1.5)
+            add(panel.grid, _rgba(th.grid, panel.grid_alpha / 0.9), 1.5)
         for ln in panel.lines:
-            add(ln.xyz, _rgba(ln.color), ln.width)
+            add(ln.xyz, th.ink(_rgba(ln.color)), ln.width)
         return [(w, np.concatenate(g)) for w, g in groups.items()]
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from spacefold.colors import AXES, BACKGROUND, FOREGROUND, GRID, color_of
+from spacefold.colors import color_of, theme
 from spacefold.render import rasterize, text
 from spacefold.render.camera import project
 from spacefold.render.diagram import TICK_PT, DiagramLayout, bars_view, draw_bars
@@ -169,7 +169,10 @@ class KernelBackend:
         self.scale = h / 720.0
         self.buf = np.empty((h, w, 4), dtype=np.uint8)
         self.background = np.empty_like(self.buf)
-        self.background[:] = np.round(np.array(color_of(BACKGROUND)) * 255).astype(np.uint8)
+        self.theme = theme()     # the one in use when the backend is made (colors.look)
+        self.fg = self.theme.foreground
+        self.background[:] = np.round(np.array(color_of(self.theme.background)) * 255
+                                      ).astype(np.uint8)
         self.panels: list[_Panel] = []
         self.layout: list[Rect] = []
 
@@ -195,8 +198,8 @@ class KernelBackend:
                 self._space(panel, p)
             self._common(panel, p)
         w, h = self.size
-        self._text(frame.heading, HEADING_PT, FOREGROUND, "center", "top", 0.5 * w, 0.975 * h)
-        self._text(frame.caption, CAPTION_PT, FOREGROUND, "center", "bottom", 0.5 * w, 0.02 * h,
+        self._text(frame.heading, HEADING_PT, self.fg, "center", "top", 0.5 * w, 0.975 * h)
+        self._text(frame.caption, CAPTION_PT, self.fg, "center", "bottom", 0.5 * w, 0.02 * h,
                    alpha=CAPTION_ALPHA)
         return self.buf
 
@@ -207,14 +210,14 @@ class KernelBackend:
               alpha: float | None = None, family: Any = "sans-serif") -> None:
         if not s:
             return
-        c = color_of(color, alpha)
+        c = self.theme.ink(color_of(color, alpha))
         if _plain(s, family):
             sprite = text.CACHE.get(s, size_pt * self.scale, c, ha, va, family, "normal",
                                     "normal", ha, DPI)
         else:       # mathtext or other fonts: through Matplotlib
             from spacefold.render.sprites import sprite as mpl_sprite
 
-            sprite = mpl_sprite(s, size_pt * self.scale, color, alpha, ha, va, family, dpi=DPI)
+            sprite = mpl_sprite(s, size_pt * self.scale, c[:3], c[3], ha, va, family, dpi=DPI)
         blit(self.buf, sprite, x, y, kernels=self.kernels)
 
     def _stamp(self, panel: _Panel, im: Image) -> None:
@@ -233,7 +236,7 @@ class KernelBackend:
         elif p.regions is not None:
             self._stamp(panel, p.regions)
         if p.grid is not None and p.grid.size:
-            r, g, b, a = GRID
+            r, g, b, a = self.theme.grid
             rasterize.draw_polylines(buf, panel.pixels(p.grid), (r, g, b, a * p.grid_alpha),
                                      GRID_WIDTH_PX * s, clip, self.kernels)
         if p.axes:
@@ -255,7 +258,7 @@ class KernelBackend:
         x0, x1, y0, y1 = panel.view
         rasterize.draw_polylines(
             self.buf, panel.pixels(np.array([[[x0, 0.0], [x1, 0.0]], [[0.0, y0], [0.0, y1]]])),
-            AXES, AXES_WIDTH_PT * self.scale * DPI / 72, panel.clip, self.kernels)
+            self.theme.axes, AXES_WIDTH_PT * self.scale * DPI / 72, panel.clip, self.kernels)
 
     def _lines(self, panel: _Panel, lines: list[Line]) -> None:
         for ln in lines:
@@ -263,7 +266,7 @@ class KernelBackend:
                 if ln.style not in STYLES:
                     raise ValueError(f"line style {ln.style!r}: use one of "
                                      f"{', '.join(repr(x) for x in STYLES)}")
-                c = color_of(ln.color)
+                c = self.theme.ink(color_of(ln.color))
                 w = ln.width * self.scale
                 rasterize.draw_polylines(self.buf, dashed(panel.pixels(ln.xy), ln.style, w), c,
                                          w, panel.clip, self.kernels)
@@ -274,7 +277,7 @@ class KernelBackend:
         lo, hi = p.ylim
         for i, label in enumerate(p.xlabels or []):
             (x, y), = panel.display(np.array([[i, lo - 0.02 * (hi - lo)]]))
-            self._text(label, TICK_PT, FOREGROUND, "center", "top", x, y)
+            self._text(label, TICK_PT, self.fg, "center", "top", x, y)
 
     def _plot(self, panel: _Panel, p: Plot) -> None:
         panel.set_view(p.view, fit=False)
@@ -288,7 +291,7 @@ class KernelBackend:
                  self.kernels)
         for xy, s in lay.texts(p):
             (x, y), = panel.display(np.array([xy]))
-            self._text(s, DIAGRAM_LABEL_PT, FOREGROUND, "center", "top", x, y)
+            self._text(s, DIAGRAM_LABEL_PT, self.fg, "center", "top", x, y)
 
     def _space3d(self, panel: _Panel, p: Space3D) -> None:
         """The OpenGL image (opaque) copied where the panel is, its labels over it."""
@@ -299,7 +302,8 @@ class KernelBackend:
         w, h = max(round(x1) - left, 1), max(round(y1) - bottom, 1)
         if panel.image is None or panel.image.shape[:2] != (h, w):
             panel.image = np.empty((h, w, 4), dtype=np.uint8)
-        renderer().render(p, w, h, self.scale, out=panel.image)
+        renderer().render(p, w, h, self.scale, background=self.theme.background,
+                          out=panel.image)
         blit(self.buf, (panel.image[::-1], 0.0, 0.0), left, bottom, kernels=self.kernels)
         if p.labels:
             xy = project(p, np.array([lb.xyz for lb in p.labels], dtype=np.float64), w, h)
@@ -311,8 +315,8 @@ class KernelBackend:
     def _common(self, panel: _Panel, p: Panel) -> None:
         """Title, subtitle and texts, as every Matplotlib view draws them."""
         bx0, by0, bx1, by1 = panel.box
-        self._text(p.title, TITLE_PT, FOREGROUND, "left", "bottom", bx0, by1, alpha=1.0)
-        self._text(p.subtitle, SUBTITLE_PT, FOREGROUND, "right", "bottom", bx1, by1,
+        self._text(p.title, TITLE_PT, self.fg, "left", "bottom", bx0, by1, alpha=1.0)
+        self._text(p.subtitle, SUBTITLE_PT, self.fg, "right", "bottom", bx1, by1,
                    alpha=SUBTITLE_ALPHA)
         for t in p.texts:
             self._text(t.text, t.size, t.color, t.ha, t.va, bx0 + t.xy[0] * (bx1 - bx0),

@@ -8,7 +8,7 @@ every segment's last frame is exactly its target state.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from spacefold.render.frame import Frame
@@ -22,12 +22,15 @@ def smooth(t: float) -> float:
 
 @dataclass(frozen=True)
 class Segment:
-    """``duration`` seconds of ``frame(alpha)``; ``key`` marks a stage still for contact sheets."""
+    """``duration`` seconds of ``frame(alpha)``; ``key`` marks a stage still for contact sheets;
+    ``still`` says the frame does not change with alpha (a pause: :meth:`Timeline.paced` adds
+    none after it)."""
 
     name: str
     duration: float
     frame: Callable[[float], Frame] = field(repr=False)
     key: bool = True
+    still: bool = False
 
 
 @dataclass
@@ -50,6 +53,28 @@ class Timeline:
     def duration(self) -> float:
         return sum(s.duration for s in self.segments)
 
+    def paced(self, hold: float | None = None, duration: float | None = None) -> Timeline:
+        """This timeline with a ``hold``-second pause after every key segment that moves (its
+        end state held), then every segment scaled so the whole lasts ``duration`` seconds."""
+        segs: list[Segment] = []
+        for seg in self.segments:
+            segs.append(seg)
+            if hold and seg.key and not seg.still:
+                segs.append(Segment(f"{seg.name} (hold)", hold, _held(seg.frame), key=False,
+                                    still=True))
+        poster = self.segments[self.poster_segment]
+        poster_at = next(i for i, s in enumerate(segs) if s is poster)
+        if duration is not None:
+            f = duration / max(sum(s.duration for s in segs), 1e-9)
+            segs = [replace(s, duration=s.duration * f) for s in segs]
+        return Timeline(self.name, segs, dict(self.meta), poster_at)
+
+    def segment_frames(self, fps: float) -> Iterator[tuple[int, int, Frame]]:
+        """``(segment index, frame index within it, frame)`` for every frame at ``fps``."""
+        for i, (seg, n) in enumerate(zip(self.segments, self.counts(fps), strict=True)):
+            for j in range(n):
+                yield i, j, seg.frame((j + 1) / n)
+
     def frames(self, fps: float) -> Iterator[Frame]:
         for seg, n in zip(self.segments, self.counts(fps), strict=True):
             for j in range(n):
@@ -61,3 +86,8 @@ class Timeline:
     def stills(self) -> list[Frame]:
         """One frame per key segment (its end state): the stages side by side in a PNG."""
         return [s.frame(1.0) for s in self.segments if s.key]
+
+
+def _held(frame: Callable[[float], Frame]) -> Callable[[float], Frame]:
+    return lambda _alpha: frame(1.0)
+

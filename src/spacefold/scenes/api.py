@@ -7,14 +7,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from spacefold import colors
 from spacefold.errors import RenderError
 from spacefold.render import encode
-from spacefold.render.timeline import Timeline
+from spacefold.render.timeline import Timeline, smooth
 from spacefold.trace import Trace
 
 SUFFIXES = (".mp4", ".gif", ".png", ".npz", ".html")
 MAX_SIZE = (3840, 2160)
 MAX_FRAMES = 100_000
+MAX_HOLD, MAX_DURATION = 10.0, 600.0     # seconds
+FADE_SECONDS = 0.3      # where one segment cuts to the next, the video cross-fades this long
 
 
 def check_size(size: tuple[int, int]) -> tuple[int, int]:
@@ -63,13 +68,18 @@ def to_timeline(target: Trace | Timeline | str, color_by: str | None = None,
 def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
            size: tuple[int, int] = (1280, 720), fps: float = 30.0, color_by: str | None = None,
            still: str = "stages", progress: Callable[[int, int], None] | None = None,
-           **options: Any) -> Path:
+           theme: str | None = None, palette: str | None = None, hold: float | None = None,
+           duration: float | None = None, fade: float = FADE_SECONDS, **options: Any) -> Path:
     """Render ``target`` to ``path``: .mp4 (H.264), .gif, .png (``still="stages"``: every key
     stage side by side; ``"poster"``: the poster frame), .npz (the raw stage data) or .html
     (the interactive viewer in one self-contained page).
 
     ``color_by`` ("class" or "position") and the other ``options`` go to the scene; a scene
-    refuses one its function does not take.
+    refuses one its function does not take. ``theme`` ("dark", the default, or "light" for
+    slides and print) and ``palette`` ("default" or "okabe-ito", colour-blind safe for up to
+    8 classes) are how every video and still is drawn (:func:`spacefold.colors.look`).
+    A video pauses ``hold`` seconds at each stage, lasts ``duration`` seconds (the scene
+    scaled) and cross-fades over ``fade`` seconds where one segment cuts to the next.
 
     >>> import spacefold as sf
     >>> t = sf.trace(sf.build("2-2-2"), sf.dataset("cloud", n=50).x)
@@ -86,6 +96,34 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
         raise RenderError(f"size {size[0]}x{size[1]}: MP4 needs an even width and height")
     if not (p.parent if str(p.parent) else Path(".")).is_dir():
         raise RenderError(f"output folder {str(p.parent)!r} does not exist")
+    try:
+        look = colors.check_look(theme or "dark", palette or "default")
+    except ValueError as e:
+        raise RenderError(str(e)) from None
+    pacing = [k for k, v in (("hold", hold), ("duration", duration)) if v is not None]
+    if suffix not in (".mp4", ".gif") and pacing:
+        raise RenderError(f"{' and '.join(pacing)} pace a video (.mp4, .gif), not a "
+                          f"{suffix} file")
+    if hold is not None and not (isinstance(hold, (int, float)) and 0 <= hold <= MAX_HOLD):
+        raise RenderError(f"hold {hold!r} must be a number of seconds in [0, {MAX_HOLD:g}]")
+    if duration is not None and not (isinstance(duration, (int, float))
+                                     and 0 < duration <= MAX_DURATION):
+        raise RenderError(f"duration {duration!r} must be a number of seconds in "
+                          f"(0, {MAX_DURATION:g}]")
+    if not (isinstance(fade, (int, float)) and 0 <= fade <= MAX_HOLD):
+        raise RenderError(f"fade {fade!r} must be a number of seconds in [0, {MAX_HOLD:g}]")
+    if suffix in (".html", ".npz") and (theme or palette):
+        raise RenderError(f"{suffix} output takes no theme or palette (they are how a video or "
+                          f"still is drawn; the viewer has its own switches)")
+    with colors.look(*look):
+        return _render(target, p, suffix, size, fps, color_by, still, progress, options,
+                       (hold, duration, float(fade)))
+
+
+def _render(target: Trace | Timeline | str, p: Path, suffix: str, size: tuple[int, int],
+            fps: float, color_by: str | None, still: str,
+            progress: Callable[[int, int], None] | None, options: dict[str, Any],
+            pacing: tuple[float | None, float | None, float]) -> Path:
     if suffix == ".html":   # the interactive viewer, one self-contained page
         from spacefold.export import write_html
 
@@ -108,15 +146,31 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
     if suffix == ".png":
         stills = [tl.poster()] if still == "poster" else tl.stills()
         images = [backend.draw(f).copy() for f in stills]
-        encode.write_png(p, images[0] if len(images) == 1 else encode.contact_sheet(images))
+        sheet = (0x1a, 0x1a, 0x1f) if colors.theme().name == "dark" else (0xc9, 0xc9, 0xcf)
+        encode.write_png(p, images[0] if len(images) == 1 else
+                         encode.contact_sheet(images, background=sheet))
         return p
+    hold, duration, fade = pacing
+    if hold is not None or duration is not None:
+        tl = tl.paced(hold, duration)
     total = tl.n_frames(fps)
     if total > MAX_FRAMES:
         raise RenderError(f"{total} frames at {fps} fps is too many (at most {MAX_FRAMES})")
 
+    n_fade = round(fade * fps)
+
     def frames() -> Any:
-        for i, f in enumerate(tl.frames(fps)):
-            yield backend.draw(f)
+        last: np.ndarray | None = None      # the previous segment's last frame
+        counts = tl.counts(fps)
+        for i, (seg, j, f) in enumerate(tl.segment_frames(fps)):
+            img = backend.draw(f)
+            n = min(n_fade, counts[seg] - 1)
+            if last is not None and j < n:   # a cut cross-fades from where it was
+                t = smooth((j + 1) / (n + 1))
+                img = np.round((1 - t) * last + t * img).astype(np.uint8)
+            if j == counts[seg] - 1:
+                last = img.astype(np.float32)
+            yield img
             if progress is not None:
                 progress(i + 1, total)
 

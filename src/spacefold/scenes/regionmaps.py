@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from spacefold.colors import CLASS_COLORS
+from spacefold.colors import palette, theme
 from spacefold.render.frame import Extent, RegionLayer
 from spacefold.trace import Trace
 from spacefold.trace.regions import region_coverage
@@ -47,13 +47,13 @@ class ExactRegions:
             self._rgb.move_to_end(key)
             return hit
         cov = region_coverage(self.trace, extent, size, ss=self.ss, start=self.start)
-        palette = (CLASS_COLORS * self.dim).astype(np.float32)
-        ncol = len(palette)
-        rgb = palette[cov.labels % ncol]
+        pal = theme().region(palette(), self.dim).astype(np.float32)
+        ncol = len(pal)
+        rgb = pal[cov.labels % ncol]
         if len(cov.edges):
             frac = cov.fractions
             # classes beyond the palette reuse its colours, as the labels do
-            pal = palette[np.arange(frac.shape[1]) % ncol]
+            pal = pal[np.arange(frac.shape[1]) % ncol]
             rgb.reshape(-1, 3)[cov.edges] = (frac @ pal).astype(np.float32)
         self._rgb[key] = rgb
         while len(self._rgb) > self.keep:

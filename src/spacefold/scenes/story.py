@@ -12,7 +12,7 @@ from functools import partial
 
 import numpy as np
 
-from spacefold.colors import CLASS_COLORS
+from spacefold.colors import palette, theme
 from spacefold.model.activations import ACTIVATIONS as TABLE
 from spacefold.render.frame import Diagram, Extent, Frame, Image, Line, Rect, RegionLayer, Space
 from spacefold.render.timeline import Segment, smooth
@@ -65,7 +65,8 @@ DIAGRAM_RECT: Rect = (0.66, 0.13, 0.32, 0.70)
 def regions_image(labels: np.ndarray, extent: Extent, alpha: float = 0.33,
                   dim: float = 0.55) -> Image:
     """Class map (R, R) → a translucent RGBA image in the class colours."""
-    rgb = CLASS_COLORS[labels % len(CLASS_COLORS)] * dim
+    pal = theme().region(palette(), dim)
+    rgb = pal[labels % len(pal)]
     a = np.full(labels.shape + (1,), alpha)
     return Image((np.concatenate([rgb, a], axis=-1) * 255).astype(np.uint8), extent)
 
@@ -215,7 +216,7 @@ class Story:
     def segments(self) -> list[Segment]:
         segs: list[Segment] = []
         if self.opts.hold_seconds > 0:
-            segs.append(Segment("input", self.opts.hold_seconds, self._hold))
+            segs.append(Segment("input", self.opts.hold_seconds, self._hold, still=True))
         for k in range(1, len(self.trace.stages)):
             segs.append(Segment(self.trace.stages[k].name, self.opts.stage_seconds,
                                 partial(self._move, k)))

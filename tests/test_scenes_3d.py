@@ -131,7 +131,7 @@ def test_argmax_planes_are_the_last_layers_rows(timelines: dict[str, Timeline]) 
     for k, m in enumerate(p.meshes):
         v = m.vertices
         np.testing.assert_allclose(v[:, 2], v[:, :2] @ w[k] + b[k], rtol=1e-6, atol=1e-6)
-        assert len(v) == 60 * 60
+        assert len(m.triangles) < 2 * 59 * 59 / 4          # flat pieces, not a 60×60 mesh
 
 
 def test_softmax_surfaces_sum_to_one(timelines: dict[str, Timeline]) -> None:

@@ -2,8 +2,10 @@
 over one of its 2-D stages h (default: the zoo's 2-100-2-5 spiral network, its bottleneck).
 
 When the rest of the network after h is affine (one Linear), each class's score
-``y_k = w_k·h + b_k`` is a plane over h, drawn from the weights (argmax: the highest plane
-wins), or after softmax a smooth probability surface in [0, 1]; the top view's colours are
+``y_k = w_k·h + b_k`` is a plane over h, drawn from the weights as flat pieces cut along the
+exact lines where it meets the others (:mod:`spacefold.trace.planes`; a few hundred triangles,
+not a sampled mesh), with the segments where two planes are equal and highest drawn on
+them (argmax: the highest plane wins), or after softmax a smooth probability surface in [0, 1]; the top view's colours are
 ``argmax`` at every pixel. When the rest is deeper, the surfaces are computed by carrying
 samples of h through it, and the titles say so.
 """
@@ -33,10 +35,13 @@ from spacefold.scenes.space3d import SIDE, TOP, lerp_camera, orbit
 from spacefold.scenes.zoo import spiral_net
 from spacefold.trace import Trace, trace
 from spacefold.trace.analysis import AffineTail, affine_tail, softmax
+from spacefold.trace.planes import boundaries, lattice, plane_pieces, regions, triangulate
 
 BOTTLENECK = "2-100-2-5"
 RES = 60            # samples per side of each class's surface (the reference workload)
 RES_TOP = 80        # samples per side of the top surface that gives the regions
+LATTICE = 24        # exact planes: pieces per side (small enough for the per-triangle sort)
+LINE_LIFT = 6       # boundary segments this many eps above the planes (no z-fighting)
 PLANE_ALPHA = 0.42
 REGION_DIM = 0.5
 RECT: Rect = (0.03, 0.08, 0.94, 0.82)
@@ -139,9 +144,19 @@ class Surfaces:
         if mode == "softmax":    # walls rise 0 → 1 within a grid cell: refine where steep
             pts, tris = steep_mesh(self.layer, self.layer.box)
             self.steep = (pts, tris, self.layer.heights(pts[:, 0], pts[:, 1]))
-        self.t1, self.t2 = plane_grid(self.layer.box, RES_TOP)
-        zt = self.layer.heights(self.t1, self.t2)                    # (RES_TOP, RES_TOP, K)
-        self.top_z, self.top_cls = zt.max(axis=-1), zt.argmax(axis=-1)
+        # exact argmax planes: flat pieces cut along their intersections (a few hundred
+        # triangles, not K·2·59² samples), the regions as polygons, the boundaries as segments
+        self.pieces: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self.top_exact: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.edges: list[tuple[int, int, np.ndarray]] = []
+        if mode == "argmax" and tail is not None:
+            self.pieces = plane_pieces(tail.W, tail.b, self.layer.box, LATTICE)
+            self.top_exact = self._top_pieces(tail)
+            self.edges = boundaries(tail.W, tail.b, self.layer.box)
+        else:
+            self.t1, self.t2 = plane_grid(self.layer.box, RES_TOP)
+            zt = self.layer.heights(self.t1, self.t2)                # (RES_TOP, RES_TOP, K)
+            self.top_z, self.top_cls = zt.max(axis=-1), zt.argmax(axis=-1)
         if mode == "softmax":
             zlo, zhi = 0.0, 1.0
         else:
@@ -164,6 +179,15 @@ class Surfaces:
         self._cache: dict[tuple[Any, ...], Any] = {}
         self.point_h = self.layer.heights(self.h[:, 0], self.h[:, 1]).max(axis=-1)  # (N,)
 
+    def _top_pieces(self, tail: AffineTail) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(points (V, 2), triangles (T, 3), class (V,)) of the upper envelope: each decision
+        region's polygon, cut by the lattice, at the height of its own plane."""
+        polys = [r for r in regions(tail.W, tail.b, self.layer.box) if len(r)]
+        polys = lattice(polys, self.layer.box, LATTICE)
+        pts, tris = triangulate(polys, self.layer.box)
+        scores = pts @ tail.W.T + tail.b
+        return pts, tris, scores.argmax(axis=1)
+
     def _planes(self, rise: float, alpha: float) -> list[Mesh]:
         """The K class surfaces; the same objects for the same state, so the renderer
         uploads them once for a whole orbit."""
@@ -172,6 +196,14 @@ class Surfaces:
             out = []
             for k in range(self.k):
                 col = np.array([*CLASS_COLORS[k % len(CLASS_COLORS)], alpha])
+                if self.pieces is not None:      # exact: z = w_k·h + b_k at every vertex
+                    verts, tris = self.pieces[k]
+                    v = verts.copy()
+                    v[:, 2] = self.floor + rise * (v[:, 2] - self.floor)
+                    w = self.layer.affine.W[k] if self.layer.affine is not None else (0, 0)
+                    nrm = np.broadcast_to([-rise * w[0], -rise * w[1], 1.0], v.shape)
+                    out.append(Mesh(v, tris, colors4(col, len(v)), True, np.array(nrm)))
+                    continue
                 if self.steep is not None:
                     pts, tris, zs = self.steep
                     zk = self.floor + rise * (zs[:, k] - self.floor)
@@ -185,6 +217,18 @@ class Surfaces:
 
     def _top(self, flatten: float, alpha: float) -> Mesh:
         """The highest surface, class-coloured (what the top view shows)."""
+        exact = self.layer.affine
+        if self.top_exact is not None and exact is not None:
+            pts, tris, cls = self.top_exact
+            zt = (pts @ exact.W.T + exact.b).max(axis=1)
+            zh = (1 - flatten) * (zt + 3 * self.eps) + flatten * (self.floor - self.eps)
+            rgb = CLASS_COLORS[cls % len(CLASS_COLORS)] * REGION_DIM
+            col = np.concatenate([rgb, np.full((len(pts), 1), alpha)], -1)
+            m = Mesh(np.concatenate([pts, zh[:, None]], axis=1), tris, col, False)
+            if self.k <= 10:
+                m.argmax = (exact.W, exact.b,
+                            CLASS_COLORS[np.arange(self.k) % len(CLASS_COLORS)] * REGION_DIM)
+            return m
         # a hair above the highest plane, so the two never swap places in the depth sort
         top_h = (1 - flatten) * (self.top_z + 3 * self.eps) + flatten * (self.floor - self.eps)
         rgb = CLASS_COLORS[self.top_cls % len(CLASS_COLORS)] * REGION_DIM
@@ -230,6 +274,15 @@ class Surfaces:
                   Label3D((x1 + ox, (y0 + y1) / 2, self.floor), "h₂", 12, "#c8c8d0",
                           "left", "center")]
         lines: list[Line3D] = []
+        # where two planes are equal and highest: the exact boundary segments, lifted; gone
+        # before the top surface is half there (a line writes depth: a faint one would cut
+        # the top surface)
+        a = min(1.0, plane_alpha / PLANE_ALPHA) * (1.0 - top_alpha)
+        if self.edges and a > 0.5 and rise > 0:
+            for _, _, seg in self.edges:
+                xyz = seg.copy()
+                xyz[:, 2] = self.floor + rise * (xyz[:, 2] - self.floor) + LINE_LIFT * self.eps
+                lines.append(Line3D(xyz, (0.92, 0.92, 0.96, 0.85 * a), 1.6))
         if self.mode == "softmax":
             zx, zy = x0 - ox, y0 - oy
             lines.append(Line3D(np.array([[zx, zy, 0.0], [zx, zy, 1.0]]), (0.8, 0.8, 0.85, 0.7),

@@ -3,11 +3,11 @@ over one of its 2-D stages h (default: the zoo's 2-100-2-5 spiral network, its b
 
 When the rest of the network after h is affine (one Linear), each class's score
 ``y_k = w_k·h + b_k`` is a plane over h, drawn from the weights as flat pieces cut along the
-exact lines where it meets the others (:mod:`spacefold.trace.planes`; a few hundred triangles,
-not a sampled mesh), with the segments where two planes are equal and highest drawn on
-them (argmax: the highest plane wins), or after softmax a smooth probability surface in [0, 1]; the top view's colours are
-``argmax`` at every pixel. When the rest is deeper, the surfaces are computed by carrying
-samples of h through it, and the titles say so.
+exact lines where it meets the others (:mod:`spacefold.trace.planes`), with the segments
+where two planes are equal and highest drawn on them (argmax: the highest plane wins), or
+after softmax a smooth probability surface in [0, 1] (an adaptive mesh); the top view's
+colours are ``argmax`` at every pixel. When the rest is deeper, the surfaces are computed by
+carrying samples of h through it, and the titles say so.
 """
 
 from __future__ import annotations

@@ -172,14 +172,17 @@ def _training_client(stack: ExitStack, port: int, cfg: dict[str, Any]) -> Any:
                                      max_size=None, open_timeout=30))
     ws.send(json.dumps({"cmd": "config", "config": cfg}))
     ws.send(json.dumps({"cmd": "train"}))
-    deadline = time.time() + 60
+    deadline = time.time() + 300
     while time.time() < deadline:
-        m = ws.recv(timeout=60)
+        m = ws.recv(timeout=300)
         if isinstance(m, bytes):
-            return ws                   # a live update: the job exists and has been shown
-        if json.loads(m)["type"] == "error":
+            continue
+        msg = json.loads(m)
+        if msg["type"] == "error":
             raise AssertionError(m)
-    raise AssertionError("no update")
+        if msg.get("state") == "training":
+            return ws                   # the job exists and trains (its first picture,
+    raise AssertionError("no update")   # seconds to trace on a busy machine, may not yet)
 
 
 MAX_CFG = {"dataset": "spiral", "n": 5000, "arch": "2-256-256-256-256-256-256-5",

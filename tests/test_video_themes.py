@@ -148,3 +148,39 @@ def test_cli_hold_refused_for_a_still(capsys: pytest.CaptureFixture[str],
 
     code, _, err = run(capsys, "render", "fold-222", "-o", tmp_path / "f.png", "--hold", "1")
     assert_one_line_error(code, err, "--hold", ".png")
+
+
+def test_show_math_writes_each_stage_with_its_numbers(small_trace: sf.Trace) -> None:
+    from spacefold.render.frame import Plot
+    from spacefold.scenes.story import stage_math
+
+    tl = to_timeline(small_trace, show_math=True)
+    kinds = [s.kind for s in small_trace.stages]
+    for k, kind in enumerate(kinds):
+        texts = [t.text for t in stage_math(small_trace, k)]
+        op = small_trace.ops[k - 1] if k else None
+        if kind == "linear":
+            w = op.params["W"]
+            assert texts[0] == "x ↦ W·x"
+            assert all(f"{v:6.2f}" in texts[1] for v in w.ravel())
+            assert texts[1].count("\n") == w.shape[0] - 1
+        elif kind == "bias":
+            assert all(f"{v:6.2f}" in texts[1] for v in op.params["b"])
+        elif kind == "relu":
+            assert "max(0" in texts[0]
+        else:
+            assert kind == "input" and texts == []
+    frame = tl.segments[2].frame(1.0)          # the panel is on screen
+    assert any(isinstance(p, Plot) and p.texts for _, p in frame.panels)
+    wide = sf.trace(sf.build("2-4-2", "tanh", seed=0), small_trace.stages[0].values)
+    assert "4×2" in stage_math(wide, 1)[-1].text     # bigger than 3×3: said, not written
+
+
+def test_cli_show_math_refused_by_a_scene_without_it(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    from cli_helpers import assert_one_line_error, run
+
+    code, _, err = run(capsys, "render", "affine", "-o", tmp_path / "a.png", "--show", "math")
+    assert_one_line_error(code, err, "--show math", "fold-222", "'affine'")
+    code, _, err = run(capsys, "render", "fold-222", "-o", tmp_path / "a.png", "--show", "x")
+    assert_one_line_error(code, err, "--show", "math")

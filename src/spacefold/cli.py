@@ -584,6 +584,9 @@ def render_cmd(
     duration: Annotated[float | None, typer.Option(
         "--duration", help="Seconds the whole video lasts: the scene is scaled to it.",
         show_default=False)] = None,
+    show: Annotated[str | None, typer.Option(
+        "--show", help="math: each stage shows its equation with the numbers (W·x with the "
+        "matrix up to 3x3, + b, the activation's formula).", show_default=False)] = None,
     force: ForceOpt = False,
 ) -> None:
     """Render a scene to video (.mp4, .gif), a picture (.png) or raw stage data (.npz).
@@ -619,6 +622,14 @@ def render_cmd(
 
     if mnist is not None:
         options["mnist"] = str(mnist)
+    if show is not None:
+        if show != "math":
+            raise RenderError(f"unknown --show {show!r}; choose: math")
+        if not entry.takes("show_math"):
+            takers = sorted(n for n in HOMES if SCENES[n].takes("show_math"))
+            raise RenderError(f"--show math is an option of {', '.join(takers)}, not of "
+                              f"{scene!r}")
+        options["show_math"] = True
 
     from spacefold.scenes.api import render
 

@@ -160,14 +160,24 @@ def _render(target: Trace | Timeline | str, p: Path, suffix: str, size: tuple[in
     n_fade = round(fade * fps)
 
     def frames() -> Any:
+        # A cut cross-fades what it changes: the previous segment's last frame minus this
+        # segment's start (alpha 0) is what jumps (caption, regions, titles); it is added to
+        # the first frames and fades out, while what moves on (points, grid) is not doubled.
         last: np.ndarray | None = None      # the previous segment's last frame
+        jump: np.ndarray | None = None
         counts = tl.counts(fps)
         for i, (seg, j, f) in enumerate(tl.segment_frames(fps)):
-            img = backend.draw(f)
             n = min(n_fade, counts[seg] - 1)
-            if last is not None and j < n:   # a cut cross-fades from where it was
+            if j == 0:
+                jump = None
+                if last is not None and n > 0:
+                    start = backend.draw(tl.segments[seg].frame(0.0)).astype(np.float32)
+                    jump = last - start
+                    jump = jump if np.abs(jump).max() > 0 else None
+            img = backend.draw(f)
+            if jump is not None and j < n:
                 t = smooth((j + 1) / (n + 1))
-                img = np.round((1 - t) * last + t * img).astype(np.uint8)
+                img = np.clip(img + (1 - t) * jump, 0, 255).round().astype(np.uint8)
             if j == counts[seg] - 1:
                 last = img.astype(np.float32)
             yield img

@@ -29,7 +29,7 @@ def timeline_of(tr: Trace, name: str = "layers", heading: str = "",
 def layers(model: Any = None, data: Dataset | None = None, *, trace_: Trace | None = None,
            color_by: str = "class", stage_seconds: float = 2.0, hold_seconds: float = 1.0,
            point_size: float = 4.0, diagram: bool = True, show_regions: bool = True,
-           narrate: bool = True) -> Timeline:
+           narrate: bool = True, show_math: bool = False) -> Timeline:
     """The generic story of ``model`` (an nn.Module, a Network or a weights file) on ``data``
     (a Dataset, a dataset name or ``(x, y)``), or of a ready ``trace_``."""
     if trace_ is None:
@@ -42,7 +42,7 @@ def layers(model: Any = None, data: Dataset | None = None, *, trace_: Trace | No
     return timeline_of(trace_, "layers", heading=_heading(trace_), color_by=color_by,
                        stage_seconds=stage_seconds, hold_seconds=hold_seconds,
                        point_size=point_size, diagram=diagram, show_regions=show_regions,
-                       narrate=narrate)
+                       narrate=narrate, show_math=show_math)
 
 
 def _heading(tr: Trace) -> str:
@@ -90,7 +90,8 @@ def train_fold_222(seed: int = 2, n: int = 1000) -> tuple[Any, Dataset, float]:
 @scene("fold-222", "2-2-2 network: W·x, +b, ReLU folds the plane onto the axes, "
        "W·x+b, sigmoid squashes into the unit square, then a straight line separates")
 def fold_222(color_by: str = "class", seed: int = 2, stage_seconds: float = 2.0,
-             hold_seconds: float = 1.0, narrate: bool = True) -> Timeline:
+             hold_seconds: float = 1.0, narrate: bool = True,
+             show_math: bool = False) -> Timeline:
     """MISSION.md scene 3 with a *trained* network (seeded; see :func:`train_fold_222`)."""
     model, data, acc = train_fold_222(seed)
     tr = trace(model, data, grid=GridSpec(extent=(-1.5, 1.5, -1.5, 1.5), lines=21, verts=200),
@@ -98,7 +99,7 @@ def fold_222(color_by: str = "class", seed: int = 2, stage_seconds: float = 2.0,
     last = len(tr.stages) - 1
     story = Story(tr, StoryOptions(color_by=color_by, heading=_heading(tr),
                                    stage_seconds=stage_seconds, hold_seconds=hold_seconds,
-                                   narrate=narrate))
+                                   narrate=narrate, show_math=show_math))
     segs = story.segments()
 
     def with_line(a: float) -> Any:

@@ -14,7 +14,18 @@ import numpy as np
 
 from spacefold.colors import palette, theme
 from spacefold.model.activations import ACTIVATIONS as TABLE
-from spacefold.render.frame import Diagram, Extent, Frame, Image, Line, Rect, RegionLayer, Space
+from spacefold.render.frame import (
+    Diagram,
+    Extent,
+    Frame,
+    Image,
+    Line,
+    Plot,
+    Rect,
+    RegionLayer,
+    Space,
+    Text,
+)
 from spacefold.render.timeline import Segment, smooth
 from spacefold.scenes.regionmaps import ExactRegions
 from spacefold.trace import Trace
@@ -59,7 +70,58 @@ def narration(trace: Trace, k: int) -> str:
 
 
 SPACE_RECT: Rect = (0.03, 0.09, 0.60, 0.80)
+REGION_FADE = 0.25     # the input's decision regions fade out over this part of stage 1
 DIAGRAM_RECT: Rect = (0.66, 0.13, 0.32, 0.70)
+# with the stage's equation on screen (--show math): the numbers above a shorter diagram
+MATH_RECT: Rect = (0.66, 0.60, 0.32, 0.26)
+MATH_DIAGRAM_RECT: Rect = (0.66, 0.09, 0.32, 0.46)
+MATH_MAX = 3            # matrices up to 3×3 and vectors up to 3 numbers are written out
+MONO = "monospace"
+
+
+def _num(v: float) -> str:
+    return f"{v:6.2f}"
+
+
+def stage_math(trace: Trace, k: int) -> list[Text]:
+    """Stage k's equation with its numbers, as texts of a panel (fractions 0..1): ``W·x``
+    with the matrix (up to 3×3), ``+ b`` with the vector, an activation with its formula
+    from the one table and its parameters. Empty for the input and for other stages."""
+    if k == 0:
+        return []
+    op = trace.ops[k - 1]
+    head: str
+    body: str = ""
+    note: str = ""
+    if op.kind == "linear":
+        w = np.asarray(op.params["W"], dtype=np.float64)
+        head = "x ↦ W·x"
+        if max(w.shape) <= MATH_MAX:
+            rows = ["[" + " ".join(_num(v) for v in row) + " ]" for row in w]
+            body = "\n".join(("W = " if i == 0 else "    ") + r for i, r in enumerate(rows))
+        else:
+            note = f"W is {w.shape[0]}×{w.shape[1]}: written out up to {MATH_MAX}×{MATH_MAX}"
+    elif op.kind == "bias":
+        b = np.asarray(op.params["b"], dtype=np.float64).ravel()
+        head = "x ↦ x + b"
+        if len(b) <= MATH_MAX:
+            body = "b = (" + ",".join(_num(v) for v in b) + " )"
+        else:
+            note = f"b has {len(b)} numbers: written out up to {MATH_MAX}"
+    elif op.kind in TABLE:
+        act = TABLE[op.kind]
+        head = act.formula
+        scalars = [f"{name} = {float(v):g}" for name, v in op.params.items()
+                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        note = ("  ·  ".join(scalars) + "  ·  " if scalars else "") + "each coordinate on its own"
+    else:
+        return []
+    out = [Text((0.02, 0.96), head, 17.0)]
+    if body:
+        out.append(Text((0.02, 0.70), body, 15.0, family=MONO))
+    if note:
+        out.append(Text((0.02, 0.70 if not body else 0.20), note, 14.0, (1, 1, 1, 0.8)))
+    return out
 
 
 def regions_image(labels: np.ndarray, extent: Extent, alpha: float = 0.33,
@@ -141,6 +203,7 @@ class StoryOptions:
     show_regions: bool = True
     heading: str = ""
     narrate: bool = True
+    show_math: bool = False
     extra_lines: Callable[[int, float], list[Line]] | None = field(default=None, repr=False)
 
 
@@ -162,13 +225,16 @@ class Story:
                         max(prev[3], view[3]))
             self.views.append(view)
         self.regions: RegionLayer | None = None
+        self.exact: ExactRegions | None = None
         if opts.show_regions and trace.regions is not None:     # exact at every pixel
-            self.regions = ExactRegions(trace, trace.regions.extent)()
+            self.exact = ExactRegions(trace, trace.regions.extent)
+            self.regions = self.exact()
 
     @property
     def rects(self) -> tuple[Rect, Rect | None]:
-        return (SPACE_RECT, DIAGRAM_RECT) if self.opts.diagram else ((0.03, 0.09, 0.94, 0.80),
-                                                                       None)
+        if not self.opts.diagram:
+            return (SPACE_RECT if self.opts.show_math else (0.03, 0.09, 0.94, 0.80)), None
+        return SPACE_RECT, MATH_DIAGRAM_RECT if self.opts.show_math else DIAGRAM_RECT
 
     def space(self, k: int, alpha: float) -> Space:
         """The space panel between stage k-1 and k (k = 0: the input, alpha ignored)."""
@@ -182,6 +248,8 @@ class Story:
             view = lerp_extent(self.views[t.stages[k].base], self.views[k], s)
         stage = t.stages[k]
         regions = self.regions if k == 0 else None
+        if k == 1 and self.exact is not None and alpha < REGION_FADE:   # no cut: they fade
+            regions = self.exact(1.0 - alpha / REGION_FADE)
         proj = t.projection(k)
         sub = proj.label or f"{stage.dim}-D"
         base = t.stages[stage.base]
@@ -199,10 +267,12 @@ class Story:
 
     def frame(self, k: int, alpha: float, caption: str | None = None) -> Frame:
         space_rect, diag_rect = self.rects
-        panels: list[tuple[Rect, Space | Diagram]] = [(space_rect, self.space(k, alpha))]
+        panels: list[tuple[Rect, Space | Diagram | Plot]] = [(space_rect, self.space(k, alpha))]
         if diag_rect is not None:
             st = self.trace.stages[k]
             panels.append((diag_rect, diagram_of(self.trace, st.layer, st.kind)))
+        if self.opts.show_math:
+            panels.append((MATH_RECT, Plot((1.0, 2.0, 1.0, 2.0), texts=stage_math(self.trace, k))))
         if caption is None:
             caption = narration(self.trace, k) if self.opts.narrate else ""
         return Frame(panels, heading=self.opts.heading, caption=caption)

@@ -79,7 +79,7 @@ def _region_mesh(trace: Trace, res: int) -> tuple[np.ndarray, list[np.ndarray], 
 def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
             region_res: int = REGION_RES, region_texture: int | None = None,
             unit_maps: bool = True,
-            raw: bool = False) -> dict[str, Any]:
+            raw: bool = False, groups: tuple[int, int, int] | None = None) -> dict[str, Any]:
     """Everything the viewer draws, as a JSON-ready dict (see the module docstring).
 
     ``region_res`` vertices per side of the decision-region mesh, ``region_texture`` texels per
@@ -87,11 +87,15 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
     512² of its forward passes would hold up a live update); ``unit_maps=False`` leaves
     out the per-neuron heatmaps (the live app sends them with every few updates only).
     ``raw``: arrays carry their bytes (``"raw"``) for :func:`pack` instead of base64.
+    ``groups``: (generated training, user-added training, held-out) point counts, in the
+    order of the trace's points; the viewer draws each kind with its own marker.
     """
     if not isinstance(trace, Trace):
         raise RenderError(f"cannot export a {type(trace).__name__}; give a Trace")
     if trace.n > MAX_POINTS:
         raise RenderError(f"trace has {trace.n} points; the viewer takes at most {MAX_POINTS}")
+    if groups is not None and (len(groups) != 3 or min(groups) < 0 or sum(groups) != trace.n):
+        raise RenderError(f"groups {groups} must be 3 counts adding up to {trace.n} points")
     dims = 3 if trace.max_dim >= 3 else 2
     mesh = None
     if regions and trace.extent is not None and trace.stages[0].dim == 2:
@@ -149,12 +153,16 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
         "accuracy": acc,
         "extent": list(trace.extent) if trace.extent is not None else None,
         "labels": _b64(trace.labels, "i4", raw) if trace.labels is not None else None,
+        # the network's class for each point (the hover panel says it)
+        "predicted": _b64(trace.predict(), "i4", raw) if trace.classes > 1 else None,
         "colors": colors,
         "palette": _rgb8(CLASS_COLORS, raw),
         "stages": stages,
         "layers": layers,
         "links": [list(link) for link in trace.links()],   # [from layer, to layer, kind]
     }
+    if groups is not None:
+        out["groups"] = [int(g) for g in groups]
     if mesh is not None:
         out["regions"] = {"res": region_res, "labels": _b64(mesh[2], "u1", raw)}
         if region_texture is None:
@@ -285,9 +293,11 @@ PAGE = """<!doctype html>
 """
 
 
-def to_html(trace: Trace, *, title: str | None = None) -> str:
-    """One self-contained page: the viewer bundle and the trace's data, no server needed."""
-    data = payload(trace, title=title)
+def to_html(trace: Trace, *, title: str | None = None,
+            groups: tuple[int, int, int] | None = None) -> str:
+    """One self-contained page: the viewer bundle and the trace's data, no server needed.
+    Opened as ``page.html#present`` it starts in presenter mode."""
+    data = payload(trace, title=title, groups=groups)
     js = bundle()
     if "</script" in js.lower():
         js = js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")

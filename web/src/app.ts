@@ -40,7 +40,26 @@ const FIELDS: [string, string, string][] = [
   ["epochs", "number", "epochs"],
 ];
 
+// changed, these go on with the running network (the server keeps its weights, epoch and
+// edited points); any other field makes a new network
+const RETUNABLE = ["lr", "batch_size", "l2", "epochs"];
+
+// the viewer's state the URL keeps (Viewer.viewState)
+const VIEW_KEYS = ["cam", "color", "theme", "palette", "test", "tilt", "text", "present"];
+
 const CSS = `
+.sf-app.sf-light{background:#fbfbf8;color:#1d1d22}
+.sf-app.sf-light .sf-controls{border-color:#c9c9cf}
+.sf-app.sf-light .sf-controls input,.sf-app.sf-light .sf-controls select,
+.sf-app.sf-light .sf-buttons button,.sf-app.sf-light .sf-video button{background:#ececf0;color:#1d1d22;border-color:#999}
+.sf-app.sf-light .sf-buttons button.sf-primary{background:#cfe3f7;border-color:#2f6fb5}
+.sf-app.sf-light .sf-notice{color:#9a5b00}
+.sf-app.sf-light .sf-links a,.sf-app.sf-light .sf-render-state a{color:#0b5cad}
+.sf-app.sf-clean .sf-controls{display:none}
+.sf-legend{display:flex;gap:8px;flex-wrap:wrap;font-size:11px;margin:2px 0}
+.sf-legend span::before{content:"";display:inline-block;width:10px;height:3px;margin:0 3px 3px 0;
+  background:var(--c)}
+.sf-chart-note{font-size:11px;opacity:.75;margin:2px 0 4px}
 .sf-app{position:absolute;inset:0;display:flex;background:#1a1a1f;color:#e8e8ee;
   font:13px/1.35 system-ui,-apple-system,"Segoe UI",sans-serif}
 .sf-controls{width:250px;flex:none;padding:10px 12px;overflow:auto;border-right:1px solid #333}
@@ -55,6 +74,9 @@ const CSS = `
 .sf-buttons button.sf-primary{background:#2f6fb5;border-color:#4fb3ff}
 .sf-metrics{font:12px ui-monospace,monospace;white-space:pre;margin:6px 0}
 .sf-error{color:#ff7a59;min-height:16px;margin:6px 0;white-space:normal}
+.sf-notice{color:#ffd479;min-height:16px;margin:4px 0;white-space:normal;font-size:12px}
+.sf-controls input.sf-invalid{border-color:#ff7a59;outline:2px solid #ff7a59;outline-offset:-1px}
+.sf-buttons button:disabled{opacity:.45;cursor:default}
 .sf-view{position:relative;flex:1;min-width:0}
 .sf-links a{color:#4fb3ff;margin-right:10px}
 .sf-acts{display:flex;flex-direction:column;gap:2px;align-items:flex-end}
@@ -103,6 +125,19 @@ export class App {
   private editClass!: HTMLInputElement;
   private urlTimer = 0;
   private acts!: HTMLElement;               // one activation select per hidden layer
+  private notice!: HTMLElement;             // what a form change did ("new network", …)
+  private stepBtn!: HTMLButtonElement;
+  private invalid = false;                  // a field holds a value the server refuses
+  private archTyped = false;                // the user chose the architecture's widths
+  private userClasses = "";                 // the class count typed, kept while a dataset fixes it
+  private reproduce = 0;                    // a shared URL's epoch: Train reproduces it
+  private exact = true;                     // no edit or retune yet: the URL's epoch reproduces the run
+  private epoch = 0;                        // of the update shown
+  private checkSeq = 0;
+  private why = "";                         // what the next new network is for
+  private lastSent = "";                    // the config last sent (JSON)
+  private pending: Promise<void> = Promise.resolve();   // the config being checked
+  private appRoot!: HTMLElement;
   private job = "";                         // the server's id of the current job
   private videoSize!: HTMLSelectElement;
   private videoFps!: HTMLSelectElement;
@@ -120,6 +155,7 @@ export class App {
     root.innerHTML = "";
     const app = document.createElement("div");
     app.className = "sf-app";
+    this.appRoot = app;
     root.appendChild(app);
     this.view = document.createElement("main");
     this.view.className = "sf-view";
@@ -171,16 +207,21 @@ export class App {
       const def = this.opts.defaults[name];
       input.value = q.get(name) ?? (def == null ? "" : String(def));
       input.addEventListener("change", () => {
-        if (name === "dataset") this.fitArch();
+        if (name === "arch") this.archTyped = true;
+        if (name === "classes") this.userClasses = input.value;
+        if (name === "dataset" || name === "classes") this.fitArch();
         if (name === "arch") this.buildActs();
-        this.reconfigure();
+        void this.changed(name);
       });
       this.inputs[name] = input;
       l.appendChild(input);
       aside.appendChild(l);
       if (name === "dataset") this.uploadField(aside);
     }
-    this.inputs.classes.disabled = this.opts.data?.[this.inputs.dataset.value]?.classes != null;
+    this.archTyped = q.get("arch") !== null;          // a shared URL's widths are kept
+    this.userClasses = this.inputs.classes.value;
+    this.fitArch();
+    this.reproduce = Math.max(0, Math.floor(Number(q.get("epoch") ?? 0)) || 0);
     this.buildActs((q.get("activation") ?? String(this.opts.defaults.activation ?? "relu")).split(","));
     const buttons = document.createElement("div");
     buttons.className = "sf-buttons";
@@ -192,10 +233,23 @@ export class App {
       buttons.appendChild(b);
       return b;
     };
-    this.trainBtn = button("Train", "sf-primary sf-train", () =>
-      this.send({ cmd: this.state === "training" ? "pause" : "train" }));
-    button("Step", "sf-step", () => this.send({ cmd: "step" }));
-    button("Reset", "sf-reset", () => this.reconfigure());
+    this.trainBtn = button("Train", "sf-primary sf-train", () => {
+      if (this.state === "training") { this.send({ cmd: "pause" }); return; }
+      if (this.reproduce > this.epoch) {           // a shared run: train to its epoch, stop
+        this.send({ cmd: "train", until: this.reproduce });
+        this.notice.textContent = `reproducing the shared run: training to epoch ${this.reproduce}` +
+          ` (seed ${this.inputs.seed.value})`;
+        return;
+      }
+      this.send({ cmd: "train" });
+    });
+    this.stepBtn = button("Step", "sf-step", () => this.send({ cmd: "step" }));
+    button("Reset", "sf-reset", () => {
+      this.history = [];
+      this.exact = true;
+      this.notice.textContent = "new network: reset to the seed's initial weights";
+      this.send({ cmd: "reset" });
+    });
     aside.appendChild(buttons);
     // ConvNetJS's best feature: click the input plane to add a point, shift-click removes
     const edit = document.createElement("label");
@@ -209,6 +263,7 @@ export class App {
     cls.min = "0";
     cls.value = "0";
     cls.className = "sf-edit-class";
+    cls.title = "the class of the points a click adds";
     cls.style.width = "44px";
     edit.append(on, document.createTextNode(" click adds class"), cls);
     this.editOn = on;
@@ -218,10 +273,31 @@ export class App {
     this.metrics = document.createElement("div");
     this.metrics.className = "sf-metrics";
     this.chart = document.createElement("canvas");
+    this.chart.className = "sf-chart";
     this.chart.width = 226;
-    this.chart.height = 80;
+    this.chart.height = 110;
+    const legend = document.createElement("div");
+    legend.className = "sf-legend";
+    for (const [name, c] of [["train loss", "#4fb3ff"], ["test loss", "#ff7a59"],
+                             ["accuracy (test, else train)", "#9be37a"]]) {
+      const sp = document.createElement("span");
+      sp.textContent = name;
+      sp.style.setProperty("--c", c);
+      legend.appendChild(sp);
+    }
+    const note = document.createElement("div");
+    note.className = "sf-chart-note";
+    note.textContent = "epochs on a log scale; loss left axis, accuracy right (0-100%). " +
+      "The viewer's title accuracy counts all points shown (train + test), so it lies " +
+      "between the two.";
     this.error = document.createElement("div");
     this.error.className = "sf-error";
+    this.notice = document.createElement("div");
+    this.notice.className = "sf-notice";
+    if (this.reproduce > 0) {
+      this.notice.textContent = `this link shows epoch ${this.reproduce}: press Train to ` +
+        `reproduce this run (same seed ${this.inputs.seed.value}, same data)`;
+    }
     const links = document.createElement("div");
     links.className = "sf-links";
     const exp = document.createElement("a");
@@ -240,7 +316,8 @@ export class App {
     csv.className = "sf-csv";
     csv.addEventListener("click", (e) => { e.preventDefault(); this.downloadCsv(); });
     links.append(save, csv);
-    aside.append(this.metrics, this.chart, this.error, links, ...this.videoControls(q));
+    aside.append(this.notice, this.metrics, this.chart, legend, note, this.error, links,
+                 ...this.videoControls(q));
   }
 
   /** Video size and fps, the Render button, its progress and the finished file's link. */
@@ -362,7 +439,7 @@ export class App {
       }
       const v = old[Math.min(i, old.length - 1)] ?? "relu";
       s.value = this.opts.activations.includes(v) ? v : "relu";
-      s.addEventListener("change", () => this.reconfigure());
+      s.addEventListener("change", () => void this.changed("activation"));
       this.acts.appendChild(s);
     }
   }
@@ -373,15 +450,22 @@ export class App {
     return v.every((a) => a === v[0]) ? (v[0] ?? "relu") : v.join(",");
   }
 
-  /** A new dataset: make the architecture's input width (2, or 64 for digits) and, where
-   * the dataset fixes the class count, its output width fit it. */
+  /** A new dataset or class count: the architecture's input width follows the data (2, or
+   * 64 for digits) and its output width the class count, unless the user typed the widths
+   * (then only a too-narrow output grows). Where the dataset fixes the class count (moons,
+   * xor: 2, digits: 10) the greyed control shows that count. */
   private fitArch(): void {
     const info = this.opts.data?.[this.inputs.dataset.value];
-    const w = this.inputs.arch.value.trim().split("-");
-    this.inputs.classes.disabled = info?.classes != null;   // xor and digits fix it
+    const cls = this.inputs.classes;
+    cls.disabled = info?.classes != null;
+    cls.value = info?.classes != null ? String(info.classes) : this.userClasses;
+    const classes = info?.classes ?? (Number(cls.value) || 0);
+    if (this.editClass) this.editClass.max = String(Math.max(classes - 1, 0));
     if (!info || hiddenLayers(this.inputs.arch.value) === null) return;
+    const w = this.inputs.arch.value.trim().split("-");
     w[0] = String(info.dim);
-    if (info.classes != null && Number(w[w.length - 1]) < info.classes) w[w.length - 1] = String(info.classes);
+    const out = Number(w[w.length - 1]);
+    if (classes >= 2 && (!this.archTyped || out < classes)) w[w.length - 1] = String(classes);
     this.inputs.arch.value = w.join("-");
   }
 
@@ -416,7 +500,7 @@ export class App {
       if (!r.ok) { this.showError(String(body.detail ?? r.statusText)); return; }
       this.addUploadOption(body.dataset, `${file.name} (${body.n} points)`);
       sel.value = body.dataset;
-      this.reconfigure();
+      void this.changed("dataset");
     });
     l.appendChild(f);
     aside.appendChild(l);
@@ -439,6 +523,11 @@ export class App {
       const q = new URLSearchParams();
       for (const [k, v] of Object.entries(this.config())) if (v !== null) q.set(k, String(v));
       q.set("stage", this.stage.toFixed(2).replace(/\.?0+$/, ""));
+      // the shown epoch, while the seed alone reproduces the run (no edit or retune yet)
+      const ep = Math.max(this.epoch, this.reproduce);
+      if (this.exact && ep > 0) q.set("epoch", String(ep));
+      for (const [k, v] of Object.entries(this.viewer?.viewState() ?? {})) q.set(k, v);
+      if (this.viewer?.present) q.set("present", "1");
       q.set("video", this.videoSize.value);
       q.set("vfps", this.videoFps.value);
       history.replaceState(null, "", `${window.location.pathname}?${q}`);
@@ -450,7 +539,7 @@ export class App {
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(url);
     this.ws = ws;
-    ws.addEventListener("open", () => this.reconfigure());
+    ws.addEventListener("open", () => void this.changed(""));
     ws.binaryType = "arraybuffer"; // live updates come packed (export.pack), the rest as JSON
     ws.addEventListener("message", (e) => {
       if (typeof e.data === "string") { this.receive(JSON.parse(e.data)); return; }
@@ -460,15 +549,60 @@ export class App {
     ws.addEventListener("close", () => this.showError("disconnected from the server"));
   }
 
+  /** Send a command once the config being checked (if any) has gone out. */
   private send(msg: Record<string, unknown>): void {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+    void this.pending.then(() => {
+      if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+    });
   }
 
-  private reconfigure(): void {
-    this.history = [];
+  /** A form field changed (or the page opened: ""): check the config with the server, mark
+   * a refused field and disable Train and Step while one is; else send it. The server goes
+   * on with the running network when only training settings changed (RETUNABLE). */
+  private changed(field: string): Promise<void> {
+    // Train, Step and edits wait for it: a field's change (on blur, as a button is
+    // clicked) reaches the server before the click does
+    this.pending = this.pending.then(() => this.check(field));
+    return this.pending;
+  }
+
+  private async check(field: string): Promise<void> {
+    const seq = ++this.checkSeq;
+    const cfg = this.config();
+    let detail = "";
+    try {
+      const r = await fetch("api/check", { method: "POST",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify(cfg) });
+      if (!r.ok) detail = String((await r.json()).detail ?? r.statusText);
+    } catch (e) {
+      detail = `could not check the settings: ${e}`;
+    }
+    if (seq !== this.checkSeq) return;            // a newer change is being checked
+    for (const input of Object.values(this.inputs)) input.classList.remove("sf-invalid");
+    this.invalid = detail !== "";
+    this.setState(this.state);
+    if (this.invalid) {
+      // "lr: Input should be ..." names its field; a whole-config error names arch or dataset
+      const named = Object.keys(this.inputs).filter((k) => detail.split("; ").some((part) =>
+        part.startsWith(`${k}:`) || part.startsWith(`${k} `)));
+      for (const k of named.length ? named : [field]) this.inputs[k]?.classList.add("sf-invalid");
+      this.showError(detail);
+      this.notice.textContent = "fix the marked field: Train and Step use the last valid settings";
+      return;
+    }
     this.showError("");
+    if (field === "" || !RETUNABLE.includes(field)) {
+      this.history = [];
+      this.exact = true;
+      this.why = field === "" ? "" : `new network: ${field} changed`;
+    } else {
+      this.exact = false;        // the run now depends on when the change came
+    }
     this.writeUrl();
-    this.send({ cmd: "config", config: this.config() });
+    const text = JSON.stringify(cfg);
+    if (field !== "" && text === this.lastSent) return;     // nothing changed
+    this.lastSent = text;
+    this.send({ cmd: "config", config: cfg });
   }
 
   private showError(text: string): void {
@@ -478,6 +612,15 @@ export class App {
   private receive(msg: Record<string, unknown>, blob: DataView | null = null): void {
     if (msg.type === "error") { this.showError(String(msg.message)); return; }
     if (msg.type === "status") { this.setState(String(msg.state)); return; }
+    if (msg.type === "config") {
+      if (msg.kept) {
+        this.notice.textContent = `applied to the running network at epoch ${msg.epoch}` +
+          " (weights, epoch and points kept)";
+      } else if (this.why) {
+        this.notice.textContent = this.why;        // said when the server made it
+      }
+      return;
+    }
     if (msg.type === "file") {
       const bytes = Uint8Array.from(atob(String(msg.b64)), (c) => c.charCodeAt(0));
       this.download(new Blob([bytes], { type: "application/octet-stream" }), String(msg.name));
@@ -486,6 +629,11 @@ export class App {
     if (msg.type !== "update") return;
     const u = msg as unknown as Update;
     this.updates++;
+    this.epoch = u.epoch;
+    if (this.reproduce > 0 && u.epoch >= this.reproduce && u.state !== "training") {
+      this.notice.textContent = `reproduced the shared run at epoch ${u.epoch}`;
+      this.reproduce = 0;
+    }
     if (u.job !== this.job) {
       this.job = u.job;                       // a new network: the old video's link stays
       this.renderBtn.dataset.job = u.job;
@@ -507,11 +655,18 @@ export class App {
     } else {
       const t = this.viewer ? this.viewer.t : this.stage;
       this.viewer?.dispose();
+      const q = query(), view: Record<string, string> = {};
+      for (const k of VIEW_KEYS) { const v = q.get(k); if (v !== null) view[k] = v; }
+      if (/(^|[#&])present\b/.test(window.location.hash)) view.present = "1";
       this.viewer = new Viewer(this.view, trace, {
         stage: t,
+        view: this.viewer ? this.viewer.viewState() : view,
+        present: this.viewer?.present,
         onStage: (tt) => { this.stage = tt; this.writeUrl(); },
         onPlaneClick: (x, y, shift) => this.editPoint(x, y, shift),
+        onView: () => this.viewChanged(),
       });
+      this.viewChanged();
       exposeApp(this);
     }
     this.lastAcc = u.train_acc;
@@ -528,8 +683,21 @@ export class App {
     this.drawChart();
   }
 
+  /** The viewer's theme, clean and presenter modes apply to the whole page; the URL keeps them. */
+  private viewChanged(): void {
+    const v = this.viewer;
+    if (!v || !this.appRoot) return;
+    this.appRoot.classList.toggle("sf-light", v.theme === "light");
+    const hide = v.clean || v.present;
+    if (this.appRoot.classList.contains("sf-clean") !== hide) {
+      this.appRoot.classList.toggle("sf-clean", hide);   // the viewer's box changes size
+    }
+    this.writeUrl();
+  }
+
   private editPoint(x: number, y: number, shift: boolean): boolean {
     if (!this.editOn.checked) return false;       // the click selects a point's path instead
+    this.exact = false;
     if (shift) this.send({ cmd: "edit", remove: [x, y] });
     else this.send({ cmd: "edit", add: [x, y, Number(this.editClass.value) || 0] });
     return true;
@@ -538,33 +706,62 @@ export class App {
   private setState(state: string): void {
     this.state = state;
     this.trainBtn.textContent = state === "training" ? "Pause" : "Train";
-    this.trainBtn.disabled = state === "done" || state === "diverged";
+    this.trainBtn.disabled = this.invalid || state === "done" || state === "diverged";
+    if (this.stepBtn) this.stepBtn.disabled = this.invalid || state === "done" || state === "diverged";
   }
 
+  /** Loss (left axis) and accuracy (right, 0-100%) against log epochs, with axes. */
   private drawChart(): void {
     const g = this.chart.getContext("2d");
     if (!g) return;
+    const light = this.viewer?.theme === "light";
     const W = this.chart.width, H = this.chart.height, hs = this.history;
-    g.fillStyle = "#202028";
+    const L = 30, R = W - 24, T = 6, B = H - 18;          // the plot box
+    g.fillStyle = light ? "#f1f1f4" : "#202028";
     g.fillRect(0, 0, W, H);
-    if (hs.length < 2) return;
-    const maxE = Math.max(hs[hs.length - 1].epoch, 1);
+    const fg = light ? "#333" : "#bbb";
+    g.strokeStyle = fg;
+    g.fillStyle = fg;
+    g.lineWidth = 1;
+    g.strokeRect(L + 0.5, T + 0.5, R - L, B - T);
+    g.font = "9px system-ui, sans-serif";
+    if (hs.length < 1) return;
+    const maxE = Math.max(hs[hs.length - 1].epoch, 10);
+    const ex = (e: number) => L + (Math.log10(Math.max(e, 0) + 1) / Math.log10(maxE + 1)) * (R - L);
     const maxL = Math.max(...hs.map((p) => Math.max(p.train || 0, p.test ?? 0)), 1e-6);
+    // x ticks: 1, 10, 100, … epochs
+    g.textAlign = "center";
+    for (let e = 1; e <= maxE; e *= 10) {
+      const x = ex(e);
+      g.beginPath(); g.moveTo(x, B); g.lineTo(x, B + 3); g.stroke();
+      g.fillText(e >= 1000 ? `${e / 1000}k` : String(e), x, B + 12);
+    }
+    g.textAlign = "left";
+    g.fillText("epoch", R + 2, B + 12);
+    g.textAlign = "right";
+    g.fillText(maxL.toPrecision(2), L - 2, T + 8);
+    g.fillText("0", L - 2, B);
+    g.save(); g.translate(8, (T + B) / 2); g.rotate(-Math.PI / 2); g.textAlign = "center";
+    g.fillText("loss", 0, 0); g.restore();
+    g.textAlign = "left";
+    g.fillText("100%", R + 2, T + 8);
+    g.fillText("0%", R + 2, B);
     const line = (f: (p: (typeof hs)[0]) => number | null, color: string, scale: number) => {
       g.strokeStyle = color;
+      g.lineWidth = 1.5;
       g.beginPath();
       let started = false;
       for (const p of hs) {
         const v = f(p);
         if (v == null || !isFinite(v)) continue;
-        const x = (p.epoch / maxE) * (W - 4) + 2, y = H - 2 - (v / scale) * (H - 4);
+        const x = ex(p.epoch), y = B - (Math.min(v / scale, 1)) * (B - T);
         if (started) g.lineTo(x, y); else { g.moveTo(x, y); started = true; }
       }
       g.stroke();
     };
     line((p) => p.train, "#4fb3ff", maxL);
     line((p) => p.test, "#ff7a59", maxL);
-    line((p) => p.acc, "#9be37a", 1);
+    line((p) => p.acc, light ? "#2f9a3a" : "#9be37a", 1);
   }
 
   private download(blob: Blob, name: string): void {
@@ -584,14 +781,14 @@ export class App {
     this.download(new Blob([rows.join("\n") + "\n"], { type: "text/csv" }), "spacefold-data.csv");
   }
 
+  /** The network as shown, at its epoch: the server's copy of what it last sent. */
   private async exportHtml(): Promise<void> {
-    const base = this.config();
-    const cfg: Record<string, string | number | null> = {
-      ...base, epochs: Math.min(Number(base.epochs) || 1, 20000) };
-    const r = await fetch("api/export", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(cfg) });
+    if (!this.job) return;
+    const r = await fetch(`api/export/${this.job}`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
     if (!r.ok) { this.showError((await r.json()).detail ?? r.statusText); return; }
-    this.download(await r.blob(), `spacefold-${cfg.dataset}-${cfg.arch}.html`);
+    const cfg = this.config();
+    this.download(await r.blob(), `spacefold-${cfg.dataset}-${cfg.arch}-epoch${this.epoch}.html`);
   }
 
   get viewerT(): number {

@@ -49,6 +49,8 @@ export interface Payload {
   accuracy: number | null;
   extent: number[] | null;
   labels: Arr | null;
+  predicted?: Arr | null; // the network's class per point
+  groups?: number[]; // [generated training, user-added training, held-out test] counts
   colors: { position: Arr; class?: Arr };
   palette: Arr;
   stages: StageIn[];
@@ -98,6 +100,8 @@ export interface Trace {
   meta: Record<string, unknown>;
   accuracy: number | null;
   labels: Int32Array | null;
+  predicted: Int32Array | null;
+  groups: number[] | null;
   colors: { position: Uint8Array; class: Uint8Array | null };
   palette: Uint8Array;
   stages: Stage[];
@@ -219,6 +223,8 @@ function decodeArrays(p: Payload): Trace {
     meta: p.meta,
     accuracy: p.accuracy,
     labels: p.labels ? i32(p.labels) : null,
+    predicted: p.predicted ? i32(p.predicted) : null,
+    groups: p.groups && p.groups.length === 3 ? p.groups : null,
     colors: {
       position: u8(p.colors.position),
       class: p.colors.class ? u8(p.colors.class) : null,

@@ -155,7 +155,7 @@ export class Diagram {
     const g = this.heat.getContext("2d");
     if (!g) return;
     const img = g.createImageData(R, R);
-    const pos = [0x4f, 0xb3, 0xff], neg = [0xff, 0x7a, 0x59], bg = [0x1a, 0x1a, 0x1f];
+    const pos = [0x4f, 0xb3, 0xff], neg = [0xff, 0x7a, 0x59], bg = this.bg;
     for (let r = 0; r < R; r++) {
       for (let col = 0; col < R; col++) {
         const v = layer.units[(r * R + col) * k + i] / max;  // raster row 0 = ymin: flip
@@ -170,6 +170,14 @@ export class Diagram {
     this.heatLabel.textContent =
       `layer ${c} unit ${i + 1} · ${layer.label ?? "output"} · |max| ${max.toPrecision(3)}`;
     this.heatLabel.style.display = "block";
+  }
+
+  private bg = [0x1a, 0x1a, 0x1f];
+
+  /** The heatmaps' zero colour follows the viewer's theme (the rest is CSS). */
+  setTheme(theme: "dark" | "light"): void {
+    this.bg = theme === "light" ? [0xfb, 0xfb, 0xf8] : [0x1a, 0x1a, 0x1f];
+    if (this.unit) this.showUnit(...this.unit);
   }
 
   hideUnit(): void {

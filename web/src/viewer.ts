@@ -16,11 +16,32 @@ export interface Options {
   /** When set, a click on the input plane (stage 0 shown) calls this instead of picking:
    *  (x, y) in the data's coordinates, shift for remove; true if it took the click. */
   onPlaneClick?: (x: number, y: number, shift: boolean) => boolean;
+  /** The view's state as URL-ready strings (viewState()), restored: cam, color, theme,
+   *  palette, test, tilt, present, text. */
+  view?: Record<string, string>;
+  /** Called when the camera, colours, theme or a toggle change (the app writes its URL). */
+  onView?: () => void;
+  theme?: Theme;
+  palette?: Palette;
+  present?: boolean; // presenter mode: big text, keys (also `#present` in the page's URL)
 }
 
-const GRID_COLOR = new THREE.Color(0.35, 0.55, 0.85);
+export type Theme = "dark" | "light";
+export type Palette = "default" | "okabe-ito";
+
+/** The two themes: the canvas background, grid and axes (the CSS has the rest). */
+export const THEMES: Record<Theme, { bg: number[]; grid: number[]; axes: number[][] }> = {
+  dark: { bg: [0x1a, 0x1a, 0x1f], grid: [0.35, 0.55, 0.85],
+          axes: [[1, 0.45, 0.45], [0.45, 0.95, 0.5], [0.5, 0.7, 1]] },
+  light: { bg: [0xfb, 0xfb, 0xf8], grid: [0.32, 0.45, 0.66],
+           axes: [[0.75, 0.1, 0.1], [0.05, 0.5, 0.15], [0.1, 0.25, 0.8]] },
+};
+
+/** Okabe & Ito's colour-blind-safe palette (8 colours; black last, grey on the dark theme). */
+export const OKABE_ITO = [[0xe6, 0x9f, 0x00], [0x56, 0xb4, 0xe9], [0x00, 0x9e, 0x73],
+  [0xf0, 0xe4, 0x42], [0x00, 0x72, 0xb2], [0xd5, 0x5e, 0x00], [0xcc, 0x79, 0xa7], [0, 0, 0]];
+
 const PICK_PX = 10;
-const BG = [0x1a / 255, 0x1a / 255, 0x1f / 255];
 const REGION_MIX = 0.22; // how much of the class colour shows in a decision region
 // grid vertices off the straight line of their kept neighbours by at most this fraction of
 // the stage's half-size are not drawn (≈0.1 px at 720 px): straight lines become one segment
@@ -204,14 +225,25 @@ function setPair(g: THREE.BufferGeometry, a: Float32Array, b: Float32Array): voi
   }
 }
 
-function dotTexture(): THREE.Texture {
+/** A white marker sprite: "dot" (training points), "ring" (held-out test points, hollow),
+ *  "diamond" (points the user added). */
+function dotTexture(shape: "dot" | "ring" | "diamond" = "dot"): THREE.Texture {
   const c = document.createElement("canvas");
   c.width = c.height = 64;
   const g = c.getContext("2d")!;
   g.fillStyle = "#fff";
   g.beginPath();
-  g.arc(32, 32, 28, 0, 2 * Math.PI);
-  g.fill();
+  if (shape === "diamond") {
+    g.moveTo(32, 2); g.lineTo(62, 32); g.lineTo(32, 62); g.lineTo(2, 32); g.closePath();
+    g.fill();
+  } else if (shape === "ring") {
+    g.arc(32, 32, 29, 0, 2 * Math.PI);
+    g.arc(32, 32, 17, 0, 2 * Math.PI, true);   // the hole (even-odd by winding)
+    g.fill();
+  } else {
+    g.arc(32, 32, 28, 0, 2 * Math.PI);
+    g.fill();
+  }
   const t = new THREE.CanvasTexture(c);
   t.colorSpace = THREE.NoColorSpace;
   return t;
@@ -281,15 +313,39 @@ export class Viewer {
   private gridIdx = new Map<number, Uint32Array>(); // per stage pair, for this trace
   private regionIdx = new Map<number, Uint32Array>(); // per stage pair, for this trace
   private titleEl: HTMLElement | null = null;
+  private groupPoints: THREE.Points[] = [];   // [generated, added, test] (same buffers)
+  private axisLabels: HTMLElement[] = [];
+  private onView?: () => void;
+  private orbitPos = new THREE.Vector3(1.5, -2.9, 2.0); // the 3-D stages' camera direction
+  private dragging = false;
+  private fit = { zoom: 1 };                 // the camera's fit of the data area
+  private baseSize = 7;
+  theme: Theme = "dark";
+  palette: Palette = "default";
+  tilt = false;          // 2-D stages of a 3-D trace tilted too (default: face-on)
+  showTest = true;
+  present = false;
+  clean = false;
+  textScale = 1;         // +/−: text and point size
+  fullscreenCalls = 0;   // requestFullscreen calls made (for tests)
 
   constructor(parent: HTMLElement, trace: Trace, opts: Options = {}) {
     injectStyle();
     this.trace = trace;
     this.S = trace.stages.length;
     this.speed = opts.speed ?? 0.7;
-    this.colorBy = opts.colorBy ?? (trace.colors.class ? "class" : "position");
+    const v = opts.view ?? {};
+    this.colorBy = (v.color as "class" | "position" | undefined) ?? opts.colorBy ??
+      (trace.colors.class ? "class" : "position");
+    this.theme = (v.theme ?? opts.theme) === "light" ? "light" : "dark";
+    this.palette = (v.palette ?? opts.palette) === "okabe-ito" ? "okabe-ito" : "default";
+    this.tilt = v.tilt === "1";
+    this.showTest = v.test !== "0";
+    this.textScale = Math.min(Math.max(Number(v.text) || 1, 0.5), 3);
+    this.onView = opts.onView;
     this.root = document.createElement("div");
     this.root.className = "sf-root";
+    this.root.tabIndex = 0;              // keys reach a focused viewer (notebooks, the app)
     parent.appendChild(this.root);
 
     // no MSAA: under software WebGL (SwiftShader) it costs more than everything else drawn
@@ -297,8 +353,6 @@ export class Viewer {
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
     // colours are given as the sRGB values to show (as in the videos): no conversion
     this.renderer.outputColorSpace = THREE.LinearSRGBColorSpace;
-    this.renderer.setClearColor(new THREE.Color().setRGB(BG[0], BG[1], BG[2],
-                                                         THREE.LinearSRGBColorSpace));
     this.renderer.domElement.className = "sf-gl";
     this.root.appendChild(this.renderer.domElement);
 
@@ -306,7 +360,7 @@ export class Viewer {
     if (threeD) {
       const cam = new THREE.PerspectiveCamera(40, 1, 0.01, 100);
       cam.up.set(0, 0, 1);
-      cam.position.set(1.5, -2.9, 2.0);
+      cam.position.copy(this.orbitPos);
       this.camera = cam;
     } else {
       const cam = new THREE.OrthographicCamera(-1, 1, 1, -1, -10, 10);
@@ -316,7 +370,18 @@ export class Viewer {
     this.controls = new OrbitControls(this.camera, this.renderer.domElement);
     this.controls.enableRotate = threeD;
     this.controls.enableDamping = false;
-    this.controls.addEventListener("change", () => (this.dirty = true));
+    this.controls.addEventListener("change", () => {
+      this.userZoom = this.camera.zoom / this.fit.zoom;
+      this.dirty = true;
+      this.viewChanged();
+    });
+    this.controls.addEventListener("start", () => (this.dragging = true));
+    this.controls.addEventListener("end", () => {
+      this.dragging = false;
+      if (this.camera instanceof THREE.PerspectiveCamera && !this.faceOn()) {
+        this.orbitPos.copy(this.camera.position);   // the user's 3-D direction is kept
+      }
+    });
     this.scene.add(this.group);
 
     const n = trace.n, dims = trace.dims;
@@ -324,6 +389,7 @@ export class Viewer {
     const g = pairGeometry(n, dims);
     g.setAttribute("color", new THREE.BufferAttribute(new Float32Array(3 * n), 3));
     const size = n > 3000 ? 3.5 : n > 800 ? 5.5 : 7;
+    this.baseSize = size;
     // round sprites for small sets; many points are small squares (a texture lookup and a
     // discard per fragment cost ~30% of the frame under software WebGL, measured)
     const round = n <= 2000;
@@ -335,6 +401,25 @@ export class Viewer {
     // the shader moves the vertices: bounding volumes of either stage would cull wrongly
     this.points.frustumCulled = false;
     this.group.add(this.points);
+    // generated training points (dots), the user's added ones (diamonds, larger) and the
+    // held-out test points (rings): one geometry each over the same buffers, drawn in ranges
+    const [gen, added, test] = trace.groups ?? [n, 0, 0];
+    g.setDrawRange(0, gen);
+    this.groupPoints = [this.points];
+    for (const [start, count, shape, mul] of [[gen, added, "diamond", 1.7], [gen + added, test, "ring", 1.25]] as const) {
+      const gg = new THREE.BufferGeometry();
+      for (const a of ["position", "positionB", "color"]) gg.setAttribute(a, g.getAttribute(a));
+      gg.setDrawRange(start, count);
+      const p = new THREE.Points(gg, lerpOnGpu(new THREE.PointsMaterial({
+        size: Math.max(size * mul, 7), sizeAttenuation: false, vertexColors: true,
+        map: dotTexture(shape), alphaTest: 0.5 }), this.alpha));
+      p.renderOrder = 3;
+      p.frustumCulled = false;
+      p.visible = count > 0 && (shape !== "ring" || this.showTest);
+      p.userData.kind = shape === "ring" ? "test" : "added";
+      this.group.add(p);
+      this.groupPoints.push(p);
+    }
 
     const s0 = trace.stages[0];
     if (s0.grid) {
@@ -343,7 +428,7 @@ export class Viewer {
       // room for every segment; each stage pair draws only the segments it needs (gridIndex)
       gg.setIndex(new THREE.BufferAttribute(new Uint32Array(2 * L * Math.max(V - 1, 0)), 1));
       this.grid = new THREE.LineSegments(gg, lerpOnGpu(new THREE.LineBasicMaterial({
-        color: GRID_COLOR, transparent: true, opacity: 0.55, depthWrite: false }), this.alpha));
+        color: 0xffffff, transparent: true, opacity: 0.55, depthWrite: false }), this.alpha));
       this.grid.renderOrder = 1;
       this.grid.frustumCulled = false;
       this.grid.visible = opts.grid ?? true;
@@ -384,11 +469,15 @@ export class Viewer {
       this.regions.visible = opts.regions ?? true;
       this.group.add(this.regions);
     }
+    // the coordinate axes through the origin (their positive halves bright, the negative
+    // halves faint: the octants' edges, where ReLU folds), scaled to the frame in step()
     const ax = new THREE.BufferGeometry();
     ax.setAttribute("position", new THREE.BufferAttribute(new Float32Array([
-      -1, 0, 0, 1, 0, 0, 0, -1, 0, 0, 1, 0, 0, 0, -1, 0, 0, 1]), 3));
+      0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1,
+      0, 0, 0, -1, 0, 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, -1]), 3));
+    ax.setAttribute("color", new THREE.BufferAttribute(new Float32Array(36), 3));
     this.axes = new THREE.LineSegments(ax, new THREE.LineBasicMaterial({
-      color: 0xffffff, transparent: true, opacity: 0.3, depthWrite: false }));
+      vertexColors: true, transparent: true, opacity: 0.75, depthWrite: false }));
     this.axes.renderOrder = 2;
     this.group.add(this.axes);
 
@@ -410,13 +499,21 @@ export class Viewer {
 
     this.diagram = new Diagram(trace);
     this.buildUi(opts);
+    this.applyTheme();
     this.setColors(this.colorBy);
     this.setT(opts.stage ?? 0);
     this.frame = this.copyFrame(this.targetFrame());   // a copy: step() moves it
     this.bindPointer();
+    this.bindKeys();
+    if (v.cam) this.setCamera(v.cam);
+    else this.snapCamera();
     const ro = new ResizeObserver(() => this.resize());
     ro.observe(this.root);
+    ro.observe(this.ui.side);
     this.resize();
+    if (opts.present || v.present === "1" || /(^|[#&])present\b/.test(window.location.hash)) {
+      this.setPresent(true);
+    }
     const tick = (now: number) => {
       if (this.disposed) return;
       this.step(now);
@@ -484,10 +581,14 @@ export class Viewer {
     g.setDrawRange(0, idx.length);
   }
 
+  /** Each stage's box: its points and its grid (the grid never runs off the canvas). */
   private fitBoxes(): void {
-    const tmp = new Float32Array(3 * this.trace.n);
+    const d = this.trace.dims;
     const boxes = this.trace.stages.map((s) => {
-      lerpInto(tmp, s.points, s.points, 1, this.trace.dims);
+      const n = s.points.length / d, m = s.grid ? s.grid.length / d : 0;
+      const tmp = new Float32Array(3 * (n + m));
+      lerpInto(tmp, s.points, s.points, 1, d);
+      if (s.grid) lerpInto(tmp.subarray(3 * n), s.grid, s.grid, 1, d);
       return box(tmp);
     });
     this.stageBoxes = boxes;
@@ -500,9 +601,10 @@ export class Viewer {
     if (!this.regions || !tr.regionLabels) return;
     const attr = this.regions.geometry.getAttribute("color") as THREE.BufferAttribute;
     const col = attr.array as Float32Array;
+    const pal = this.paletteBytes(), bg = THEMES[this.theme].bg;
     const mix = (c: number, j: number): number =>
-      REGION_MIX * tr.palette[3 * c + j] / 255 + (1 - REGION_MIX) * BG[j];
-    const nc = tr.palette.length / 3;
+      REGION_MIX * pal[3 * c + j] / 255 + (1 - REGION_MIX) * bg[j] / 255;
+    const nc = pal.length / 3;
     for (let i = 0; i < tr.regionLabels.length; i++) {
       const c = tr.regionLabels[i] % nc;
       for (let j = 0; j < 3; j++) col[3 * i + j] = mix(c, j);
@@ -530,7 +632,8 @@ export class Viewer {
     return t.n === a.n && t.dims === a.dims && t.stages.length === a.stages.length &&
       t.regionRes === a.regionRes && t.regionTexRes === a.regionTexRes &&
       t.stages[0].lines === a.stages[0].lines &&
-      t.stages[0].verts === a.stages[0].verts && !!t.labels === !!a.labels;
+      t.stages[0].verts === a.stages[0].verts && !!t.labels === !!a.labels &&
+      String(t.groups) === String(a.groups);
   }
 
   /** Show new numbers for the same network shape (live training), keeping stage and view. */
@@ -580,14 +683,25 @@ export class Viewer {
       return e;
     };
     const top = h("div", "sf-top", this.root);
+    this.ui.top = top;
     this.titleEl = h("div", "sf-title", top);
     this.setTitle();
     this.ui.stage = h("div", "sf-stage", top);
     this.ui.proj = h("div", "sf-proj", top);
     const side = h("div", "sf-side", this.root);
+    this.ui.side = side;
+    // the diagram folds away (a notebook cell, a small window): the data gets the room
+    const fold = h("button", "sf-fold", side, "network ▾") as HTMLButtonElement;
+    fold.title = "show or hide the network diagram";
+    fold.addEventListener("click", () => this.setDiagram(side.classList.contains("sf-folded")));
     side.appendChild(this.diagram.root);
+    for (let j = 0; j < 3; j++) this.axisLabels.push(h("div", "sf-axis", this.root));
+    const unclean = h("button", "sf-unclean", this.root, "⋯") as HTMLButtonElement;
+    unclean.title = "show the controls (C)";
+    unclean.addEventListener("click", () => this.setClean(false));
 
     const bar = h("div", "sf-bar", this.root);
+    this.ui.bar = bar;
     const play = h("button", "sf-play", bar, "▶ play") as HTMLButtonElement;
     play.addEventListener("click", () => (this.playing ? this.pause() : this.play()));
     this.ui.play = play;
@@ -612,6 +726,28 @@ export class Viewer {
     }
     sel.value = this.colorBy;
     sel.addEventListener("change", () => this.setColors(sel.value as "class" | "position"));
+    this.ui.color = sel;
+    const choose = (cls: string, title: string, opts2: [string, string][], value: string,
+                    fn: (v: string) => void) => {
+      const c = h("select", cls, bar) as HTMLSelectElement;
+      c.title = title;
+      for (const [v, text] of opts2) {
+        const o = document.createElement("option");
+        o.value = v;
+        o.textContent = text;
+        c.appendChild(o);
+      }
+      c.value = value;
+      c.addEventListener("change", () => fn(c.value));
+      return c;
+    };
+    this.ui.theme = choose("sf-theme", "theme", [["dark", "dark"], ["light", "light"]],
+                           this.theme, (v) => this.setTheme(v as Theme));
+    if (this.trace.colors.class) {
+      this.ui.palette = choose("sf-palette", "class colours",
+                               [["default", "palette: spacefold"], ["okabe-ito", "palette: Okabe–Ito"]],
+                               this.palette, (v) => this.setPalette(v as Palette));
+    }
     const check = (label: string, obj: THREE.Object3D | null, on: boolean) => {
       if (!obj) return;
       const l = h("label", "", bar);
@@ -624,20 +760,203 @@ export class Viewer {
     };
     check("grid", this.grid, opts.grid ?? true);
     check("regions", this.regions, opts.regions ?? true);
+    const g = this.trace.groups;
+    if (g && g[2] > 0) {
+      const l = h("label", "", bar);
+      const c = document.createElement("input");
+      c.type = "checkbox";
+      c.className = "sf-show-test";
+      c.checked = this.showTest;
+      c.addEventListener("change", () => this.setShowTest(c.checked));
+      l.append(c, document.createTextNode(" test data ○"));
+      l.title = "held-out test points: rings; training points: dots; points you added: diamonds";
+    }
+    if (this.trace.dims === 3) {
+      const l = h("label", "", bar);
+      const c = document.createElement("input");
+      c.type = "checkbox";
+      c.className = "sf-tilt";
+      c.checked = this.tilt;
+      c.addEventListener("change", () => { this.tilt = c.checked; this.dirty = true; this.viewChanged(); });
+      l.append(c, document.createTextNode(" 3-D tilt"));
+      l.title = "2-D stages are shown face-on; tick to see them tilted in 3-D";
+    }
+    const present = h("button", "sf-present-btn", bar, "present") as HTMLButtonElement;
+    present.title = "presenter mode: ←/→ stages, Space play, F fullscreen, +/− text, C clean";
+    present.addEventListener("click", () => this.setPresent(!this.present));
+    this.ui.present = present;
+    const clean = h("button", "sf-clean-btn", bar, "clean") as HTMLButtonElement;
+    clean.title = "hide the controls (C brings them back)";
+    clean.addEventListener("click", () => this.setClean(true));
     this.ui.tip = h("div", "sf-tip", this.root);
     this.ui.path = h("div", "sf-path", this.root);
+    if (this.textScale !== 1) this.root.style.setProperty("--sf-text", String(this.textScale));
+  }
+
+  /** Show or hide the held-out test points (their ring markers). */
+  setShowTest(on: boolean): void {
+    this.showTest = on;
+    const p = this.groupPoints[2];
+    if (p) p.visible = on && (this.trace.groups?.[2] ?? 0) > 0;
+    const c = this.root.querySelector(".sf-show-test") as HTMLInputElement | null;
+    if (c) c.checked = on;
+    this.dirty = true;
+    this.viewChanged();
+  }
+
+  /** Unfold (true) or fold the network diagram. */
+  setDiagram(open: boolean): void {
+    const side = this.ui.side;
+    side.classList.toggle("sf-folded", !open);
+    (side.querySelector(".sf-fold") as HTMLElement).textContent = open ? "network ▾" : "network ▸";
+    this.resize();
+  }
+
+  /** The class colours as RGB bytes: the trace's own (spacefold.colors) or Okabe–Ito. */
+  paletteBytes(): Uint8Array {
+    if (this.palette !== "okabe-ito") return this.trace.palette;
+    const pal = OKABE_ITO.map((c, i) =>
+      i === 7 && this.theme === "dark" ? [0x99, 0x99, 0x99] : c);   // black on black: grey
+    return Uint8Array.from(pal.flat());
   }
 
   setColors(by: "class" | "position"): void {
-    const src = by === "class" && this.trace.colors.class ? this.trace.colors.class
-      : this.trace.colors.position;
-    this.colorBy = src === this.trace.colors.class ? "class" : "position";
+    const tr = this.trace;
+    this.colorBy = by === "class" && tr.colors.class ? "class" : "position";
     const attr = this.points.geometry.getAttribute("color") as THREE.BufferAttribute;
     const a = attr.array as Float32Array;
-    for (let i = 0; i < a.length; i++) a[i] = src[i] / 255;
+    if (this.colorBy === "class" && this.palette !== "default" && tr.labels) {
+      const pal = this.paletteBytes(), m = pal.length / 3;
+      for (let i = 0; i < tr.n; i++) {
+        const c = ((tr.labels[i] % m) + m) % m;
+        for (let j = 0; j < 3; j++) a[3 * i + j] = pal[3 * c + j] / 255;
+      }
+    } else {
+      const src = this.colorBy === "class" ? tr.colors.class! : tr.colors.position;
+      for (let i = 0; i < a.length; i++) a[i] = src[i] / 255;
+    }
     attr.needsUpdate = true;
+    if (this.ui.color) (this.ui.color as HTMLSelectElement).value = this.colorBy;
     this.dirty = true;
+    this.viewChanged();
   }
+
+  /** The dark or the light theme: canvas, grid, axes, regions, CSS (class sf-light). */
+  setTheme(theme: Theme): void {
+    this.theme = theme === "light" ? "light" : "dark";
+    this.applyTheme();
+    this.setColors(this.colorBy);     // Okabe–Ito's black differs by theme
+    if (this.selected >= 0) this.select(this.selected);
+  }
+
+  setPalette(p: Palette): void {
+    this.palette = p === "okabe-ito" ? "okabe-ito" : "default";
+    this.regionColors();
+    this.setColors(this.colorBy);
+    this.diagram.setTheme(this.theme);
+    if (this.ui.palette) (this.ui.palette as HTMLSelectElement).value = this.palette;
+  }
+
+  private applyTheme(): void {
+    const th = THEMES[this.theme];
+    this.root.classList.toggle("sf-light", this.theme === "light");
+    this.renderer.setClearColor(new THREE.Color().setRGB(th.bg[0] / 255, th.bg[1] / 255,
+      th.bg[2] / 255, THREE.LinearSRGBColorSpace));
+    if (this.grid) {
+      (this.grid.material as THREE.LineBasicMaterial).color.setRGB(th.grid[0], th.grid[1],
+        th.grid[2], THREE.LinearSRGBColorSpace);
+    }
+    const col = this.axes.geometry.getAttribute("color") as THREE.BufferAttribute;
+    const ca = col.array as Float32Array;
+    for (let half = 0; half < 2; half++) {      // positive halves full, negative halves faint
+      for (let j = 0; j < 3; j++) {
+        for (let v = 0; v < 2; v++) {
+          const f = half === 0 ? 1 : 0.45, o = 3 * (6 * half + 2 * j + v);
+          for (let c = 0; c < 3; c++) ca[o + c] = f * th.axes[j][c] + (1 - f) * th.bg[c] / 255;
+        }
+      }
+    }
+    col.needsUpdate = true;
+    this.axisLabels.forEach((el, j) => (el.style.color =
+      `rgb(${th.axes[j].map((x) => Math.round(255 * x)).join(",")})`));
+    this.regionColors();
+    this.diagram.setTheme(this.theme);
+    if (this.ui.theme) (this.ui.theme as HTMLSelectElement).value = this.theme;
+    this.dirty = true;
+    this.viewChanged();
+  }
+
+  /** Presenter mode: text that scales up with the window, keys (←/→ stages, Space play,
+   *  F fullscreen, +/− text and point size, C clean). */
+  setPresent(on: boolean): void {
+    this.present = on;
+    this.root.classList.toggle("sf-present", on);
+    if (this.ui.present) (this.ui.present as HTMLButtonElement).classList.toggle("sf-on", on);
+    if (on) this.root.focus({ preventScroll: true });
+    this.resize();
+    this.viewChanged();
+  }
+
+  /** Hide every control (bar, diagram, panels): the data alone, for a slide. */
+  setClean(on: boolean): void {
+    this.clean = on;
+    this.root.classList.toggle("sf-clean", on);
+    this.resize();
+    this.viewChanged();
+  }
+
+  /** Text and point size × f (bounded to 0.5-3). */
+  setTextScale(f: number): void {
+    this.textScale = Math.min(Math.max(f, 0.5), 3);
+    this.root.style.setProperty("--sf-text", String(this.textScale));
+    const mul = Math.sqrt(this.textScale);
+    this.groupPoints.forEach((p, i) => {
+      const m = p.material as THREE.PointsMaterial;
+      m.size = i === 0 ? this.baseSize * mul : Math.max(this.baseSize * (i === 1 ? 1.7 : 1.25), 7) * mul;
+    });
+    this.resize();
+    this.viewChanged();
+  }
+
+  toggleFullscreen(): void {
+    this.fullscreenCalls++;
+    if (document.fullscreenElement) void document.exitFullscreen?.();
+    else void this.root.requestFullscreen?.()?.catch?.(() => undefined);
+  }
+
+  /** Next (+1) or previous (−1) whole stage. */
+  stepStage(dir: number): void {
+    this.pause();
+    const t = dir > 0 ? Math.floor(this.t + 1e-9) + 1 : Math.ceil(this.t - 1e-9) - 1;
+    this.setT(t);
+  }
+
+  private bindKeys(): void {
+    const onKey = (e: KeyboardEvent) => {
+      if (this.disposed || e.ctrlKey || e.metaKey || e.altKey) return;
+      const tgt = e.target as HTMLElement | null;
+      const typing = !!tgt && (/^(INPUT|SELECT|TEXTAREA)$/.test(tgt.tagName) || tgt.isContentEditable);
+      // in presenter mode the page's keys are ours; otherwise only while the viewer has focus
+      const mine = this.root.contains(tgt) || (this.present && (tgt === document.body || !tgt));
+      if (typing || !mine) return;
+      const k = e.key;
+      if (k === "ArrowRight" || k === "PageDown") this.stepStage(1);
+      else if (k === "ArrowLeft" || k === "PageUp") this.stepStage(-1);
+      else if (k === " ") { if (this.playing) this.pause(); else this.play(); }
+      else if (k === "f" || k === "F") this.toggleFullscreen();
+      else if (k === "+" || k === "=") this.setTextScale(this.textScale * 1.15);
+      else if (k === "-" || k === "_") this.setTextScale(this.textScale / 1.15);
+      else if (k === "c" || k === "C") this.setClean(!this.clean);
+      else if (k === "p" || k === "P") this.setPresent(!this.present);
+      else return;
+      e.preventDefault();
+    };
+    document.addEventListener("keydown", onKey);
+    this.unbind.push(() => document.removeEventListener("keydown", onKey));
+    this.root.addEventListener("pointerdown", () => this.root.focus({ preventScroll: true }));
+  }
+
+  private unbind: (() => void)[] = [];
 
   // -- the stage position ---------------------------------------------------------------------
   /** Show stage position t ∈ [0, S-1]: integer t is stage t; between, the straight line. */
@@ -703,14 +1022,116 @@ export class Viewer {
     const dh = Math.log(goal.h / f.h);
     if (Math.abs(dh) > 1e-4) { f.h *= Math.exp(dh * ease); moving = true; } else f.h = goal.h;
     if (moving) this.dirty = true;
+    if (this.easeCamera(ease)) this.dirty = true;
     if (!this.dirty) return;
     const s = 1 / (f.h * 1.1);
     this.group.scale.setScalar(s);
     this.group.position.set(-f.c[0] * s, -f.c[1] * s, this.trace.dims === 3 ? -f.c[2] * s : 0);
-    this.axes.scale.setScalar(50 * f.h);
+    // each axis reaches the frame's far side (the origin may lie outside the frame)
+    const reach = [0, 1, 2].map((j) => Math.max(Math.abs(f.c[j] - f.h), Math.abs(f.c[j] + f.h)));
+    this.axes.scale.set(reach[0], reach[1], this.trace.dims === 3 ? reach[2] : 1e-6);
     this.renderer.render(this.scene, this.camera);
+    this.placeAxisLabels(reach);
     this.frames++;
     this.dirty = false;
+  }
+
+  /** Label the axes' positive ends (x₁ x₂ x₃, or PC1-3 of a wider layer) at a 3-D stage. */
+  private placeAxisLabels(reach: number[]): void {
+    const st = this.trace.stages[Math.round(this.t)];
+    const on = this.trace.dims === 3 && st.dim >= 3 && this.axes.visible;
+    const r = this.renderer.domElement.getBoundingClientRect(), root = this.root.getBoundingClientRect();
+    this.group.updateMatrixWorld();
+    this.axisLabels.forEach((el, j) => {
+      if (!on) { el.style.display = "none"; return; }
+      const v = new THREE.Vector3(j === 0 ? reach[0] : 0, j === 1 ? reach[1] : 0, j === 2 ? reach[2] : 0);
+      v.applyMatrix4(this.group.matrixWorld).project(this.camera);
+      el.textContent = st.dim > 3 ? `PC${j + 1}` : `x${"₁₂₃"[j]}`;
+      el.style.display = "block";
+      el.style.left = `${r.left - root.left + ((v.x + 1) / 2) * r.width + 4}px`;
+      el.style.top = `${r.top - root.top + ((1 - v.y) / 2) * r.height - 8}px`;
+    });
+  }
+
+  /** Is the current stage shown face-on? A 3-D trace's 2-D stages are, unless "3-D tilt". */
+  faceOn(): boolean {
+    if (this.trace.dims !== 3 || this.tilt) return false;
+    const [k] = split(this.t, this.S), st = this.trace.stages;
+    const dim = Number.isInteger(this.t) ? st[this.t].dim
+      : Math.max(st[Math.max(k - 1, 0)].dim, st[k].dim);
+    return dim <= 2;
+  }
+
+  /** Where the camera should look from: straight down z for a face-on stage, else the
+   *  user's last 3-D direction (relative to the orbit target), at the current distance. */
+  private cameraGoal(): THREE.Vector3 {
+    const tgt = this.controls.target, r = this.camera.position.distanceTo(tgt) || 3.8;
+    const dir = this.faceOn() ? new THREE.Vector3(0, -Math.sin(0.002), Math.cos(0.002))
+      : this.orbitPos.clone().normalize();
+    return dir.multiplyScalar(r).add(tgt);
+  }
+
+  private camMoving = false;
+
+  /** Turn the perspective camera towards cameraGoal() (never while the user drags). */
+  private easeCamera(ease: number): boolean {
+    this.camMoving = false;
+    if (!(this.camera instanceof THREE.PerspectiveCamera) || this.dragging) return false;
+    this.controls.enableRotate = !this.faceOn();
+    const tgt = this.controls.target;
+    const cur = this.camera.position.clone().sub(tgt), goal = this.cameraGoal().sub(tgt);
+    const a = cur.clone().normalize(), b = goal.clone().normalize();
+    if (a.angleTo(b) < 2e-4) return false;
+    const q = new THREE.Quaternion().setFromUnitVectors(a, b);
+    const part = new THREE.Quaternion().slerp(q, a.angleTo(b) < 2e-3 ? 1 : ease);
+    this.camera.position.copy(cur.applyQuaternion(part).add(tgt));
+    this.controls.update();
+    this.camMoving = true;
+    return true;
+  }
+
+  /** Put the camera at its goal at once (a new viewer; no easing from the default). */
+  private snapCamera(): void {
+    if (!(this.camera instanceof THREE.PerspectiveCamera)) return;
+    this.camera.position.copy(this.cameraGoal());
+    this.controls.update();
+  }
+
+  /** The camera as a URL value: position x,y,z, zoom and orbit target x,y,z. */
+  cameraState(): string {
+    const c = this.camera.position, t = this.controls.target;
+    return [c.x, c.y, c.z, this.camera.zoom / this.fit.zoom, t.x, t.y, t.z]
+      .map((x) => Number(x.toFixed(4))).join(",");
+  }
+
+  setCamera(state: string): void {
+    const v = state.split(",").map(Number);
+    if (v.length !== 7 || !v.every(Number.isFinite) || v[3] <= 0) return;
+    this.controls.target.set(v[4], v[5], v[6]);
+    this.camera.position.set(v[0], v[1], v[2]);
+    this.userZoom = v[3];
+    if (this.camera instanceof THREE.PerspectiveCamera) {
+      this.orbitPos.copy(this.camera.position).sub(this.controls.target);
+      if (this.faceOn()) this.snapCamera();
+    }
+    this.resize();
+    this.controls.update();
+  }
+
+  private userZoom = 1;
+
+  /** The view's state for a URL: camera, colours, theme, palette and toggles. */
+  viewState(): Record<string, string> {
+    const out: Record<string, string> = { cam: this.cameraState(), color: this.colorBy,
+                                          theme: this.theme, palette: this.palette };
+    if (this.tilt) out.tilt = "1";
+    if (!this.showTest) out.test = "0";
+    if (this.textScale !== 1) out.text = String(Number(this.textScale.toFixed(2)));
+    return out;
+  }
+
+  private viewChanged(): void {
+    this.onView?.();
   }
 
   private copyFrame(f: { c: number[]; h: number }): { c: number[]; h: number } {
@@ -725,21 +1146,46 @@ export class Viewer {
 
   /** True once the framing has reached its target (tests wait for this before clicking). */
   get settled(): boolean {
-    return this.atTarget() && !this.dirty;
+    return this.atTarget() && !this.dirty && !this.camMoving;
+  }
+
+  /** The part of the canvas (CSS px) the data is fitted into: below the title, above the
+   *  bar, left of the network diagram (or below it on a narrow view). */
+  dataRect(): { x0: number; y0: number; x1: number; y1: number } {
+    const r = this.root.getBoundingClientRect(), w = r.width, h = r.height;
+    const full = { x0: 0, y0: 0, x1: w, y1: h };
+    const shown = (e: HTMLElement | undefined) => !!e && e.offsetParent !== null;
+    const out = { ...full };
+    if (shown(this.ui.bar)) out.y1 = this.ui.bar.getBoundingClientRect().top - r.top - 4;
+    if (shown(this.ui.top)) out.y0 = this.ui.top.getBoundingClientRect().bottom - r.top + 4;
+    if (shown(this.ui.side)) {
+      const sr = this.ui.side.getBoundingClientRect();
+      if (sr.left - r.left >= 0.55 * w) out.x1 = sr.left - r.left - 8;
+      else out.y0 = Math.max(out.y0, sr.bottom - r.top + 4);
+    }
+    return out.x1 - out.x0 < 120 || out.y1 - out.y0 < 120 ? full : out;
   }
 
   private resize(): void {
     const w = Math.max(this.root.clientWidth, 1), h = Math.max(this.root.clientHeight, 1);
     this.renderer.setSize(w, h, false);
+    const d = this.dataRect();
+    const cx = (d.x0 + d.x1) / 2, cy = (d.y0 + d.y1) / 2;
+    const fw = d.x1 - d.x0, fh = d.y1 - d.y0;
     if (this.camera instanceof THREE.PerspectiveCamera) {
       this.camera.aspect = w / h;
+      // the principal point at the data rect's centre; zoom fits the rect's smaller side
+      this.camera.setViewOffset(w, h, w / 2 - cx, h / 2 - cy, w, h);
+      this.fit.zoom = (1.25 * Math.min(fw, fh)) / h;
     } else {
-      const a = w / h;
-      this.camera.left = -a;
-      this.camera.right = a;
-      this.camera.top = 1;
-      this.camera.bottom = -1;
+      const scale = Math.min(fw, fh) / 2;         // px per unit: the unit square fits
+      this.camera.left = -cx / scale;
+      this.camera.right = (w - cx) / scale;
+      this.camera.top = cy / scale;
+      this.camera.bottom = -(h - cy) / scale;
+      this.fit.zoom = 1;
     }
+    this.camera.zoom = this.fit.zoom * this.userZoom;
     this.camera.updateProjectionMatrix();
     this.dirty = true;
   }
@@ -767,6 +1213,24 @@ export class Viewer {
     return { x: r.left + ((v.x + 1) / 2) * r.width, y: r.top + ((1 - v.y) / 2) * r.height };
   }
 
+  /** Client (CSS px) coordinates of data points (rows of 3) as the camera shows them. */
+  project(xyz: number[][]): { x: number; y: number }[] {
+    this.group.updateMatrixWorld();
+    const r = this.renderer.domElement.getBoundingClientRect();
+    return xyz.map((q) => {
+      const v = new THREE.Vector3(q[0], q[1], q[2] ?? 0).applyMatrix4(this.group.matrixWorld)
+        .project(this.camera);
+      return { x: r.left + ((v.x + 1) / 2) * r.width, y: r.top + ((1 - v.y) / 2) * r.height };
+    });
+  }
+
+  /** The camera's viewing direction (unit vector, world = data axes). */
+  cameraDir(): number[] {
+    const d = new THREE.Vector3();
+    this.camera.getWorldDirection(d);
+    return [d.x, d.y, d.z];
+  }
+
   /** The point of the data's z = 0 plane under client pixel (x, y), or null. */
   planeAt(x: number, y: number): [number, number] | null {
     this.group.updateMatrixWorld();
@@ -787,7 +1251,8 @@ export class Viewer {
     const v = new THREE.Vector3();
     let best = -1, bestD = PICK_PX * PICK_PX;
     const p = this.current();
-    for (let i = 0; i < this.trace.n; i++) {
+    const g = this.trace.groups, hideFrom = g && !this.showTest ? g[0] + g[1] : this.trace.n;
+    for (let i = 0; i < hideFrom; i++) {
       v.set(p[3 * i], p[3 * i + 1], p[3 * i + 2]).applyMatrix4(m);
       const sx = r.left + ((v.x + 1) / 2) * r.width, sy = r.top + ((1 - v.y) / 2) * r.height;
       const d = (sx - x) ** 2 + (sy - y) ** 2;
@@ -832,7 +1297,18 @@ export class Viewer {
     const c = Array.from(s.points.slice(d * i, d * i + Math.min(s.dim, d)), (v) => this.fmt(v));
     const what = s.dim > d ? `PCA of ${s.dim}-D` : `${s.dim}-D`;
     const lab = this.trace.labels ? `class ${this.trace.labels[i]}` : "";
-    return `point ${i}  ${lab}\n${s.name} (${what})\n(${c.join(", ")})`;
+    const pred = this.trace.predicted ? `  predicted ${this.trace.predicted[i]}` +
+      (this.trace.labels && this.trace.labels[i] !== this.trace.predicted[i] ? " ✗" : "") : "";
+    const kind = this.kindOf(i);
+    return `point ${i}  ${lab}${pred}${kind ? `  (${kind})` : ""}\n` +
+      `stage ${k}: ${s.name} (${what})\n(${c.join(", ")})`;
+  }
+
+  /** "test" for a held-out point, "added" for one the user added, "" for the others. */
+  kindOf(i: number): string {
+    const g = this.trace.groups;
+    if (!g) return "";
+    return i >= g[0] + g[1] ? "test" : i >= g[0] ? "added" : "";
   }
 
   select(i: number): void {
@@ -842,16 +1318,26 @@ export class Viewer {
     const panel = this.ui.path;
     if (i < 0) { panel.style.display = "none"; this.updateMarker(); this.dirty = true; return; }
     const d = this.trace.dims;
-    const p = new Float32Array(3 * this.S);
-    const lines: string[] = [`point ${i}${this.trace.labels ? `  class ${this.trace.labels[i]}` : ""}: its path`];
-    this.trace.stages.forEach((s, k) => {
-      for (let j = 0; j < d; j++) p[3 * k + j] = s.points[d * i + j];
+    // each stage has its own coordinates: the line drawn is the point's move in the current
+    // step (stage k-1 → k, the straight line the animation takes), not a path across spaces
+    const [k] = split(this.t, this.S), st = this.trace.stages, a = Math.max(k - 1, 0);
+    const p = new Float32Array(6);
+    for (let j = 0; j < d; j++) {
+      p[j] = st[a].points[d * i + j];
+      p[3 + j] = st[k].points[d * i + j];
+    }
+    const lines: string[] = [`point ${i}${this.trace.labels ? `  class ${this.trace.labels[i]}` : ""}` +
+      `${this.trace.predicted ? `  predicted ${this.trace.predicted[i]}` : ""}: its coordinates`,
+      `line: its move ${st[a].short || st[a].name} → ${st[k].short || st[k].name}`];
+    this.pathPair = k;
+    this.trace.stages.forEach((s, kk) => {
       const c = Array.from(s.points.slice(d * i, d * i + Math.min(s.dim, d)), (v) => this.fmt(v));
-      lines.push(`${String(k).padStart(2)} ${s.name.padEnd(22)} (${c.join(",")})${s.dim > d ? " PCA" : ""}`);
+      lines.push(`${String(kk).padStart(2)} ${s.name.padEnd(22)} (${c.join(",")})${s.dim > d ? " PCA" : ""}`);
     });
     const g = new THREE.BufferGeometry();
     g.setAttribute("position", new THREE.BufferAttribute(p, 3));
-    this.path = new THREE.Line(g, new THREE.LineBasicMaterial({ color: 0xffffff, depthTest: false }));
+    this.path = new THREE.Line(g, new THREE.LineBasicMaterial({
+      color: this.theme === "light" ? 0x111111 : 0xffffff, depthTest: false }));
     this.path.renderOrder = 4;
     this.pathDots = new THREE.Points(g, new THREE.PointsMaterial({
       size: 8, sizeAttenuation: false, color: 0xffd479, map: dotTexture(), alphaTest: 0.5,
@@ -864,8 +1350,20 @@ export class Viewer {
     this.dirty = true;
   }
 
+  private pathPair = -1;
+
+  /** The selected point's path segment, as drawn (for tests): two rows of 3. */
+  pathDrawn(): number[] | null {
+    if (!this.path) return null;
+    return Array.from(this.path.geometry.getAttribute("position").array as Float32Array);
+  }
+
   private updateMarker(): void {
     const i = this.selected;
+    if (i >= 0 && this.path && split(this.t, this.S)[0] !== this.pathPair) {
+      this.select(i);             // a new step: its own segment
+      return;
+    }
     if (!this.marker) return;
     this.marker.visible = i >= 0;
     if (i < 0) return;
@@ -913,6 +1411,7 @@ export class Viewer {
 
   dispose(): void {
     this.disposed = true;
+    for (const f of this.unbind) f();
     this.controls.dispose();
     this.renderer.dispose();
     this.root.remove();
@@ -938,5 +1437,12 @@ function expose(v: Viewer): void {
     screenOf: (i: number) => v.screenOf(i),
     planeAt: (x: number, y: number) => v.planeAt(x, y),
     describe: (i: number) => v.describe(i),
+    // presenter mode, themes, framing (tests)
+    get view() { return v.viewState(); },
+    get faceOn() { return v.faceOn(); },
+    dataRect: () => v.dataRect(),
+    project: (xyz: number[][]) => v.project(xyz),
+    cameraDir: () => v.cameraDir(),
+    path: () => v.pathDrawn(),
   };
 }

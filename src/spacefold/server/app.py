@@ -6,6 +6,7 @@ controls (web/src/app.ts); training runs server-side and streams over a WebSocke
     GET  /api/options       datasets, activations and every bound, for the controls
     POST /api/check         validate a config: 200, or 422 with a one-line message
     POST /api/export        train a config for ``epochs`` and download the HTML export
+    POST /api/export/<job>  the HTML export of the job's network as last shown (its epoch)
     POST /api/upload        a CSV body (x, y, label) → a dataset id for the config
     POST /api/render/<job>  start an MP4 of the job's network as last shown ({width, height,
                             fps}; 202, 404 unknown job, 409 already rendering)
@@ -41,7 +42,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
 from spacefold.errors import SpacefoldError
-from spacefold.export import BUNDLE, STATIC
+from spacefold.export import BUNDLE, STATIC, to_html
 from spacefold.server import guard, jobs, renders
 from spacefold.server.guard import BadInput, parse_json
 from spacefold.server.jobs import Config, Job
@@ -162,6 +163,22 @@ def create_app(host: str = HOST, port: int | None = None,
             raise SpacefoldError(ex.error or "the export failed")
         name = f"spacefold-{cfg.dataset}-{cfg.arch}.html"
         return Response(ex.page, media_type="text/html",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.post("/api/export/{key}")
+    def export_shown(key: str) -> Response:
+        """The page's "download HTML": the network as shown, at its epoch (no retraining)."""
+        job = _job(key)
+        if job.shown is None:
+            raise HTTPException(409, "the network has not been shown yet; try again")
+        net, epoch = job.shown
+        import spacefold as sf
+
+        title = f"{job.cfg.dataset} · {job.spec.arch} · epoch {epoch}"
+        tr = sf.trace(net, job.data)
+        page = to_html(tr, title=title, groups=job.groups())
+        name = f"spacefold-{job.cfg.dataset}-{job.spec.arch}-epoch{epoch}.html"
+        return Response(page, media_type="text/html",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @app.post("/api/upload")
@@ -314,6 +331,22 @@ class Session:
         job.emit = self._emit_from(loop, id(job))
         await asyncio.to_thread(job.start)
 
+    async def _retune(self, old: Job, cfg: Config) -> None:
+        """Learning rate, batch size, L2 or epochs changed: the running network goes on with
+        them (its weights, epoch and edited points kept; Adam's moments start afresh)."""
+        resume, left = old.state == "training", old._budget   # left > 0: a Step's epochs
+        old.cancel()
+        await asyncio.to_thread(old.stop)
+        net, epoch = copy.deepcopy(old.net), old.epoch
+        await self._new_job(cfg, edited=(old.train_data, old.test_data, old.added), net=net,
+                            epoch=epoch)
+        self._say({"type": "config", "kept": True, "epoch": epoch})
+        if resume and self.job is not None:
+            if 0 < left <= self.job.budget:
+                self.job.train(until=epoch + left)
+            else:
+                self.job.train()
+
     async def _stop_job(self) -> None:
         job, self.job = self.job, None
         if job is not None:
@@ -340,7 +373,18 @@ class Session:
             except BadInput as e:
                 self._say({"type": "error", "message": str(e)})
                 return
+            old = self.job
+            if cmd == "config" and old is not None and self.cfg is not None and \
+                    _same_network(self.cfg, cfg):
+                await self._retune(old, cfg)
+                return
             await self._new_job(cfg)
+            self._say({"type": "config", "kept": False})
+        elif cmd == "train" and self.job is not None and msg.get("until") is not None:
+            try:
+                self.job.train(until=msg.get("until"))
+            except SpacefoldError as e:
+                self._say({"type": "error", "message": str(e)})
         elif cmd == "edit" and self.job is not None and self.cfg is not None:
             old = self.job
             try:
@@ -352,7 +396,9 @@ class Session:
             old.cancel()
             await asyncio.to_thread(old.stop)
             net, epoch = copy.deepcopy(old.net), old.epoch
-            await self._new_job(self.cfg, edited=data, net=net, epoch=epoch)
+            # a fresh budget of the config's epochs from here (the old one may be spent)
+            await self._new_job(self.cfg, edited=data, net=net, epoch=epoch,
+                                budget=self.cfg.epochs)
             if resume and self.job is not None:
                 self.job.train()
         elif cmd == "save" and self.job is not None:
@@ -399,6 +445,16 @@ class Session:
             Session.open -= 1
             sender.cancel()
             await self._stop_job()
+
+
+RETUNABLE = ("lr", "batch_size", "l2", "epochs")   # applied to the running network
+
+
+def _same_network(old: Config, new: Config) -> bool:
+    """Do two configs differ only in what the running network can take on (training
+    hyper-parameters)? Data, architecture, activations and seed make a new network."""
+    a, b = old.model_dump(), new.model_dump()
+    return all(a[k] == b[k] for k in a if k not in RETUNABLE)
 
 
 EXIT_GRACE = 1.5   # seconds from SIGTERM/SIGINT to a forced exit if shutdown has not ended

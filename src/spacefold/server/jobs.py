@@ -385,15 +385,17 @@ class Job:
     """
 
     def __init__(self, cfg: Config, emit: Callable[[dict[str, Any]], None], *,
-                 edited: tuple[Dataset, Dataset | None] | None = None, net: Any = None,
-                 epoch: int = 0) -> None:
+                 edited: tuple[Any, ...] | None = None, net: Any = None,
+                 epoch: int = 0, budget: int | None = None) -> None:
         self.cfg = cfg
         self.emit = emit
         data = cfg.make_data()
         self.train_data: Dataset = data
         self.test_data: Dataset | None = None
+        self.added = 0                    # the user's points: the last `added` training points
         if edited is not None:            # the user's points: training and held-out sets
-            self.train_data, self.test_data = edited
+            self.train_data, self.test_data = edited[0], edited[1]
+            self.added = int(edited[2]) if len(edited) > 2 else 0
             data = self.train_data
         elif cfg.test > 0:
             self.train_data, self.test_data = data.split(cfg.test, seed=cfg.seed)
@@ -408,6 +410,8 @@ class Job:
         self.state = "paused"
         self.epoch = epoch
         self._epoch0 = epoch     # epochs trained before an edit restarted the trainer
+        # epochs this trainer runs: the config's remainder, or (after an edit) a fresh budget
+        self.budget = max(cfg.epochs - epoch, 1) if budget is None else max(int(budget), 1)
         self.loss = math.nan
         self.acc = 0.0
         self._cv = threading.Condition()
@@ -425,6 +429,7 @@ class Job:
         self.updates = 0
         self.key = secrets.token_hex(8)      # the job's id in URLs (api/render/<id>)
         self.shown: tuple[Any, int] | None = None   # (network copy, epoch) last published
+        self._shown_final = False    # the last update shown was a pause's or the end's
         import spacefold as sf
 
         self.net = net if net is not None else sf.build(self.spec.arch,
@@ -433,9 +438,11 @@ class Job:
         JOBS.add(self)
         LIVE[self.key] = self
 
-    def edited(self, add: Any = None, remove: Any = None) -> tuple[Dataset, Dataset | None]:
+    def edited(self, add: Any = None,
+               remove: Any = None) -> tuple[Dataset, Dataset | None, int]:
         """The data with a point added to the training set (``add`` = [x, y, label]) or the
-        point nearest ``remove`` = [x, y] taken out (ConvNetJS's click / shift-click)."""
+        point nearest ``remove`` = [x, y] taken out (ConvNetJS's click / shift-click), and
+        how many of the training points are the user's (they come last)."""
         train, test = self.train_data, self.test_data
         if train.dim != 2:
             raise DataError(f"points can only be added to or removed from a 2-D dataset "
@@ -457,18 +464,26 @@ class Job:
                 raise DataError(f"already {len(self.data)} points; at most {MAX_POINTS}")
             x = np.concatenate([train.x, np.array([vals[:2]], dtype=train.x.dtype)])
             y = np.concatenate([train.y, np.array([label], dtype=train.y.dtype)])
-            return Dataset(x, y, train.name, max(train.classes, label + 1), train.params), test
+            return (Dataset(x, y, train.name, max(train.classes, label + 1), train.params), test,
+                    self.added + 1)
         sets = [train] + ([test] if test is not None else [])
         d2 = [((s.x - np.array(vals[:2])) ** 2).sum(axis=1) for s in sets]
         which = int(np.argmin([d.min() for d in d2]))
         keep = np.ones(len(sets[which]), dtype=bool)
-        keep[int(np.argmin(d2[which]))] = False
+        gone = int(np.argmin(d2[which]))
+        keep[gone] = False
+        added = self.added - (which == 0 and gone >= len(train) - self.added)
         if keep.sum() < 2 or len(self.data) - 1 < MIN_POINTS:
             raise DataError(f"cannot remove more points: at least {MIN_POINTS} stay, with 2 "
                             f"or more in each set")
         s = sets[which]
         out = Dataset(s.x[keep], s.y[keep], s.name, s.classes, s.params)
-        return (out, test) if which == 0 else (train, out)
+        return (out, test, added) if which == 0 else (train, out, added)
+
+    def groups(self) -> tuple[int, int, int]:
+        """(generated training, user-added training, held-out) point counts of ``data``."""
+        n_train = len(self.train_data)
+        return n_train - self.added, self.added, len(self.data) - n_train
 
     # -- commands (any thread) -------------------------------------------------------------
     @property
@@ -490,8 +505,16 @@ class Job:
         for t in self._publishers:
             t.start()
 
-    def train(self) -> None:
-        self._command(run=True, budget=-1, state="training")
+    def train(self, until: Any = None) -> None:
+        """Train on; ``until``: pause at that epoch (a shared URL's run, reproduced)."""
+        if until is None:
+            self._command(run=True, budget=-1, state="training")
+            return
+        if isinstance(until, bool) or not isinstance(until, int) or \
+                not self.epoch < until <= self._epoch0 + self.budget:
+            raise DataError(f"train until epoch {until!r}: need a whole number after the "
+                            f"current epoch {self.epoch}, at most {self._epoch0 + self.budget}")
+        self._command(run=True, budget=until - self.epoch, state="training")
 
     def pause(self) -> None:
         self._command(run=False, budget=-1, state="paused")
@@ -550,7 +573,7 @@ class Job:
         try:
             if not self._wait():
                 return
-            sf.train(self.net, self.train_data, epochs=max(self.cfg.epochs - self._epoch0, 1),
+            sf.train(self.net, self.train_data, epochs=self.budget,
                      lr=self.cfg.lr,
                      batch_size=self.cfg.batch_size, weight_decay=self.cfg.l2,
                      target_accuracy=None, seed=self.cfg.seed, progress=self._progress,
@@ -655,21 +678,28 @@ class Job:
         msg: dict[str, Any] | None = None
         if pool is not None:
             try:
-                msg = pool.call(*args, as_bytes=True, abort=lambda: self._stop)
+                msg = pool.call(*args, as_bytes=True, added=self.added,
+                                abort=lambda: self._stop)
             except Exception:     # a broken worker: trace here from now on
                 _drop_worker()
             if msg is None and self._stop:
                 return
         if msg is None:
-            msg = live_message(*args, as_bytes=True)
+            msg = live_message(*args, as_bytes=True, added=self.added)
         if msg["type"] != "update":
             if self.state not in ("diverged", "stopped"):   # else the job has said why
                 self.emit(msg)
             return
         with self._emit_lock:
-            if remote and self.shown is not None and epoch < self.shown[1]:
-                return           # another tracer already sent a newer update: drop this one
+            final = (state or self.state) != "training"
+            if remote and self.shown is not None and (
+                    epoch < self.shown[1] or
+                    (epoch == self.shown[1] and self._shown_final and not final)):
+                return           # another tracer already sent a newer update, or this epoch
+                                 # was shown at a pause or the end: a late "training" update
+                                 # would make the page's button read Pause for good
             self.shown = (net, epoch)
+            self._shown_final = final
             self.updates += 1
             self._cost = time.perf_counter() - t0
             self.emit(msg)
@@ -677,9 +707,12 @@ class Job:
 
 def live_message(net: Any, data: Dataset, n_train: int, has_test: bool, title: str,
                  lr: float, key: str, epoch: int, loss: float, state: str,
-                 unit_maps: bool = True, as_bytes: bool = False) -> dict[str, Any]:
+                 unit_maps: bool = True, as_bytes: bool = False,
+                 added: int = 0) -> dict[str, Any]:
     """One live update: the trace's payload and the metrics (or an error message).
 
+    ``added``: the last ``added`` of the ``n_train`` training points are the user's (the page
+    draws generated, added and held-out points differently).
     ``as_bytes``: the update is packed here (in the worker process; export.pack: JSON
     metadata and raw float32 arrays, no base64) and travels as ``{"type": "update", "job",
     "epoch", "bin": bytes}``, which the session sends as one binary WebSocket message.
@@ -702,7 +735,9 @@ def live_message(net: Any, data: Dataset, n_train: int, has_test: bool, title: s
     msg: dict[str, Any] = {"type": "update", "job": key, "epoch": epoch, "state": state,
                            "loss": loss if math.isfinite(loss) else None,
                            "trace": payload(t, title=title, region_res=LIVE_REGION_RES,
-                                            unit_maps=unit_maps, raw=as_bytes)}
+                                            unit_maps=unit_maps, raw=as_bytes,
+                                            groups=(n_train - added, added,
+                                                    len(data) - n_train))}
     msg.update(_metrics(t, out, data.y, slice(0, n_train), "train"))
     if has_test:
         msg.update(_metrics(t, out, data.y, slice(n_train, None), "test"))

@@ -1,0 +1,296 @@
+"""Issue 12's live-app bugs, each in real headless Chromium against a real server: what the
+screen says is what the app does (training after edits, form changes, invalid values, class
+counts, shared URLs, the HTML download). Screenshots go to out/viewer-shots/.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from spacefold.server import browser, jobs
+from spacefold.server.app import create_app
+
+pytestmark = pytest.mark.usefixtures("require_browser")
+SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer-shots"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+                                       log_level="warning"))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    srv.should_exit = True
+    th.join(10)
+
+
+@pytest.fixture(scope="module")
+def ctx() -> Iterator[Any]:
+    with browser.chromium(1100, 700) as c:
+        yield c
+
+
+def _open(ctx: Any, url: str) -> Any:
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function("window.__spacefoldApp && window.__spacefold && "
+                           "window.__spacefold.frames > 0", timeout=60_000)
+    page.errors = errors
+    return page
+
+
+def _epoch(page: Any) -> int:
+    m = re.search(r"epoch (\d+)", page.locator(".sf-metrics").inner_text())
+    return int(m.group(1)) if m else -1
+
+
+def _wait_epoch(page: Any, pred: str, timeout: int = 60_000) -> None:
+    page.wait_for_function(
+        "(() => { const m = /epoch (\\d+)/.exec(document.querySelector('.sf-metrics')"
+        f".textContent); return m && ({pred.replace('E', 'Number(m[1])')}); }})()",
+        timeout=timeout)
+
+
+def _click_points(page: Any, k: int, cls: int) -> None:
+    page.locator("input.sf-edit-on").check()
+    page.locator("input.sf-edit-class").fill(str(cls))
+    box = page.locator("canvas.sf-gl").bounding_box()
+    n0 = page.evaluate("__spacefold.n")
+    for j in range(k):
+        x = box["x"] + box["width"] * (0.25 + 0.04 * j)
+        y = box["y"] + box["height"] * 0.45
+        page.mouse.click(x, y)
+        page.wait_for_function(f"window.__spacefold.n === {n0 + j + 1}", timeout=30_000)
+    page.locator("input.sf-edit-on").uncheck()
+
+
+def test_training_goes_on_after_points_are_added_to_a_finished_run(ctx: Any,
+                                                                   server: str) -> None:
+    """Bug 1: train to the end, add points, press Train: a fresh budget of epochs from the
+    current weights on the edited data, and the button comes back to Train at its end."""
+    page = _open(ctx, server + "?dataset=moons&n=100&arch=2-8-2&epochs=30&stage=0&test=0.2")
+    page.locator("button.sf-train").click()
+    _wait_epoch(page, "E === 30")
+    page.wait_for_function("document.querySelector('button.sf-train').disabled", timeout=60_000)
+    _click_points(page, 3, 1)
+    train = page.locator("button.sf-train")
+    assert not train.is_disabled() and train.inner_text() == "Train"
+    w0 = page.evaluate("Array.from(__spacefold.viewer.trace.layers[0].W)")
+    train.click()
+    _wait_epoch(page, "E === 60")
+    page.wait_for_function("document.querySelector('button.sf-train').textContent === 'Train'",
+                           timeout=30_000)
+    assert page.evaluate("__spacefold.n") == 103
+    assert page.evaluate("Array.from(__spacefold.viewer.trace.layers[0].W)") != w0
+    page.screenshot(path=str(SHOTS / "app-after-edit-trained.png"))
+    assert page.errors == []
+    page.close()
+
+
+def test_a_learning_rate_change_applies_to_the_running_network(ctx: Any, server: str) -> None:
+    """Bug 2: lr / batch / L2 / epochs go on with the network (epoch and added points kept);
+    a new seed starts a new network, and the page says which happened."""
+    page = _open(ctx, server + "?dataset=moons&n=80&arch=2-6-2&epochs=500&stage=0&test=0")
+    page.locator("button.sf-step").click()
+    _wait_epoch(page, f"E === {jobs.STEP_EPOCHS}")
+    _click_points(page, 2, 0)
+    assert page.evaluate("__spacefold.n") == 82
+    lr = page.locator("input[name=lr]")
+    lr.fill("0.05")
+    lr.dispatch_event("change")
+    page.wait_for_function("document.querySelector('.sf-notice').textContent"
+                           ".includes('applied to the running network')", timeout=30_000)
+    assert page.evaluate("__spacefold.n") == 82 and _epoch(page) == jobs.STEP_EPOCHS
+    page.locator("button.sf-step").click()                # trains on from there
+    _wait_epoch(page, f"E === {2 * jobs.STEP_EPOCHS}")
+    for name, value in (("batch_size", "16"), ("l2", "0.001"), ("epochs", "400")):
+        f = page.locator(f"input[name={name}]")
+        f.fill(value)
+        f.dispatch_event("change")
+        page.wait_for_function(f"location.search.includes('{name}={value}')", timeout=10_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate("__spacefold.n") == 82 and _epoch(page) == 2 * jobs.STEP_EPOCHS
+    seed = page.locator("input[name=seed]")
+    seed.fill("3")
+    seed.dispatch_event("change")
+    _wait_epoch(page, "E === 0")
+    page.wait_for_function("window.__spacefold.n === 80", timeout=30_000)
+    assert "new network: seed" in page.locator(".sf-notice").inner_text()
+    assert page.errors == []
+    page.close()
+
+
+def test_an_invalid_value_disables_train_and_marks_the_field(ctx: Any, server: str) -> None:
+    """Bug 3: learning rate 5 is refused: the field is marked, Train and Step are disabled
+    (nothing runs with a value other than the one on screen), until it is fixed."""
+    page = _open(ctx, server + "?dataset=moons&n=80&arch=2-6-2&epochs=200&stage=0")
+    lr = page.locator("input[name=lr]")
+    lr.fill("5")
+    lr.dispatch_event("change")
+    page.wait_for_function("document.querySelector('button.sf-train').disabled", timeout=10_000)
+    assert "sf-invalid" in (lr.get_attribute("class") or "")
+    assert page.locator("button.sf-step").is_disabled()
+    assert "lr" in page.locator(".sf-error").inner_text()
+    page.screenshot(path=str(SHOTS / "app-invalid-field.png"))
+    lr.fill("0.02")
+    lr.dispatch_event("change")
+    page.wait_for_function("!document.querySelector('button.sf-train').disabled",
+                           timeout=10_000)
+    assert "sf-invalid" not in (lr.get_attribute("class") or "")
+    assert page.locator(".sf-error").inner_text() == ""
+    page.close()
+
+
+def test_a_two_class_dataset_gets_two_outputs(ctx: Any, server: str) -> None:
+    """Bug 4: switching to moons makes the default 2-100-5 a 2-100-2 and the greyed class
+    control reads 2; an architecture the user typed keeps its widths."""
+    page = _open(ctx, server + "?stage=0")
+    assert page.locator("input[name=arch]").input_value() == "2-100-5"
+    page.locator("select[name=dataset]").select_option("moons")
+    page.wait_for_function("location.search.includes('dataset=moons')", timeout=10_000)
+    assert page.locator("input[name=arch]").input_value() == "2-100-2"
+    classes = page.locator("input[name=classes]")
+    assert classes.is_disabled() and classes.input_value() == "2"
+    page.wait_for_function("window.__spacefold.viewer.trace.widths.at(-1) === 2",
+                           timeout=30_000)
+    _click_points(page, 1, 1)                      # class 1 exists: no error
+    assert page.locator(".sf-error").inner_text() == ""
+    page.locator("select[name=dataset]").select_option("spiral")
+    page.wait_for_function("location.search.includes('dataset=spiral')", timeout=10_000)
+    assert page.locator("input[name=arch]").input_value() == "2-100-5"
+    assert page.locator("input[name=classes]").input_value() == "5"
+    arch = page.locator("input[name=arch]")
+    arch.fill("2-16-7")
+    arch.dispatch_event("change")
+    page.locator("select[name=dataset]").select_option("moons")
+    page.wait_for_function("location.search.includes('dataset=moons')", timeout=10_000)
+    assert arch.input_value() == "2-16-7"         # typed: kept
+    page.close()
+
+
+def test_a_shared_url_brings_back_the_trained_network_and_the_view(ctx: Any,
+                                                                   server: str) -> None:
+    """Bug 5: the URL holds the shown epoch, the camera, the colour mode and the theme; a
+    new page restores the view and, on Train, reproduces the run to that epoch exactly
+    (the same weights as training the same seed for that many epochs)."""
+    import spacefold as sf
+
+    page = _open(ctx, server + "?dataset=moons&n=120&arch=2-3-2&epochs=300&seed=4&stage=2")
+    for _ in range(3):
+        page.locator("button.sf-step").click()
+        page.wait_for_timeout(200)
+    _wait_epoch(page, f"E === {3 * jobs.STEP_EPOCHS}")
+    page.locator("select.sf-color").select_option("position")
+    page.evaluate("""() => { const v = __spacefold.viewer;
+        v.setCamera('1.2,-1.5,3.1,1.3,0,0,0'); v.setT(2); }""")
+    page.wait_for_function(f"location.search.includes('epoch={3 * jobs.STEP_EPOCHS}') && "
+                           "location.search.includes('color=position')", timeout=10_000)
+    url = page.url
+    cam = page.evaluate("__spacefold.view.cam")
+    shown = page.evaluate("Array.from(__spacefold.viewer.trace.layers[0].W)")
+    page.close()
+
+    page = _open(ctx, url)
+    assert "press Train to reproduce this run" in page.locator(".sf-notice").inner_text()
+    assert page.locator("select.sf-color").input_value() == "position"
+    assert page.evaluate("__spacefold.viewer.colorBy") == "position"
+    got = np.array(page.evaluate("__spacefold.view.cam").split(","), float)
+    np.testing.assert_allclose(got, np.array(cam.split(","), float), atol=2e-3)
+    assert page.evaluate("__spacefold.t") == 2
+    page.locator("button.sf-train").click()
+    _wait_epoch(page, f"E === {3 * jobs.STEP_EPOCHS}")
+    page.wait_for_function("document.querySelector('.sf-notice').textContent"
+                           ".includes('reproduced')", timeout=30_000)
+    assert page.locator("button.sf-train").inner_text() == "Train"      # paused there
+    again = page.evaluate("Array.from(__spacefold.viewer.trace.layers[0].W)")
+    np.testing.assert_allclose(again, shown, rtol=1e-6, atol=1e-7)
+    # and it is the seed's run: the same config trained in Python for that many epochs
+    job = jobs.Job(jobs.Config(dataset="moons", n=120, arch="2-3-2", epochs=300, seed=4,
+                               classes=2), lambda m: None)
+    sf.train(job.net, job.train_data, epochs=3 * jobs.STEP_EPOCHS, lr=job.cfg.lr,
+             target_accuracy=None, seed=4)
+    w = job.net.state_dict()
+    first = next(v for k, v in w.items() if k.endswith("weight")).detach().numpy()
+    np.testing.assert_allclose(np.array(again).reshape(first.shape), first, rtol=1e-5,
+                               atol=1e-6)
+    page.close()
+
+
+def test_download_html_is_the_network_as_shown(ctx: Any, server: str) -> None:
+    """Bug 6: after one Step the export is that network at epoch 10, not a retrained one."""
+    page = _open(ctx, server + "?dataset=moons&n=80&arch=2-4-2&epochs=5000&stage=0")
+    page.locator("button.sf-step").click()
+    _wait_epoch(page, f"E === {jobs.STEP_EPOCHS}")
+    page.wait_for_function("document.querySelector('button.sf-train').textContent === 'Train'",
+                           timeout=30_000)
+    shown = page.evaluate("Array.from(__spacefold.viewer.trace.layers[0].W)")
+    with page.expect_download() as dl:
+        page.locator(".sf-links a", has_text="download HTML").click()
+    assert f"epoch{jobs.STEP_EPOCHS}" in dl.value.suggested_filename
+    html = Path(dl.value.path()).read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="spacefold-data" type="application/json">(.*?)</script>',
+                                html, re.S).group(1))
+    w = data["layers"][0]["W"]
+    got = np.frombuffer(base64.b64decode(w["b64"]), "<f4")
+    np.testing.assert_allclose(got, shown, rtol=1e-6)
+    assert f"epoch {jobs.STEP_EPOCHS}" in data["title"]
+    page.close()
+
+
+def test_test_points_and_added_points_look_different(ctx: Any, server: str) -> None:
+    """Bug 8: held-out points are rings (a toggle hides them), added points diamonds; the
+    hover says the predicted class, the stage and the kind; the chart has axes, a legend
+    and the note on the title's accuracy."""
+    import io
+
+    from PIL import Image
+
+    page = _open(ctx, server + "?dataset=moons&n=200&arch=2-6-2&epochs=300&stage=0&test=0.3")
+    _click_points(page, 1, 1)
+    kinds = page.evaluate("""() => { const v = __spacefold.viewer;
+        return v.groupPoints.map((p) => [p.userData.kind || 'train', p.geometry.drawRange.start,
+                                         p.geometry.drawRange.count, p.visible]); }""")
+    assert [k[0] for k in kinds] == ["train", "added", "test"]
+    assert kinds[1][2] == 1 and kinds[2][2] == 60 and kinds[0][2] == 140
+    maps = page.evaluate("__spacefold.viewer.groupPoints.map((p) => p.material.map.uuid)")
+    assert len(set(maps)) == 3                            # three marker shapes
+    n = page.evaluate("__spacefold.n")
+    assert "(added)" in page.evaluate(f"__spacefold.describe({140})")
+    tip = page.evaluate(f"__spacefold.describe({n - 1})")
+    assert "(test)" in tip and "predicted" in tip and "stage 0: input" in tip
+    page.wait_for_function("window.__spacefold.settled", timeout=10_000)
+    before = np.asarray(Image.open(io.BytesIO(page.locator("canvas.sf-gl").screenshot())))
+    page.locator("input.sf-show-test").uncheck()
+    page.wait_for_function("window.__spacefold.settled", timeout=10_000)
+    after = np.asarray(Image.open(io.BytesIO(page.locator("canvas.sf-gl").screenshot())))
+    assert (np.abs(after.astype(int) - before).sum(axis=2) > 30).mean() > 0.002
+    assert "test=0" in page.url
+    page.locator("input.sf-show-test").check()
+    assert "train loss" in page.locator(".sf-legend").inner_text()
+    assert "title accuracy counts all points" in page.locator(".sf-chart-note").inner_text()
+    page.locator("button.sf-step").click()
+    _wait_epoch(page, f"E === {jobs.STEP_EPOCHS}")
+    page.screenshot(path=str(SHOTS / "app-groups-chart.png"))
+    page.close()

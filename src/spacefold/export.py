@@ -79,7 +79,8 @@ def _region_mesh(trace: Trace, res: int) -> tuple[np.ndarray, list[np.ndarray], 
 def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
             region_res: int = REGION_RES, region_texture: int | None = None,
             unit_maps: bool = True,
-            raw: bool = False, groups: tuple[int, int, int] | None = None) -> dict[str, Any]:
+            raw: bool = False, groups: tuple[int, int, int] | None = None,
+            grid_step: int = 1, unit_res: int | None = None) -> dict[str, Any]:
     """Everything the viewer draws, as a JSON-ready dict (see the module docstring).
 
     ``region_res`` vertices per side of the decision-region mesh, ``region_texture`` texels per
@@ -89,11 +90,15 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
     ``raw``: arrays carry their bytes (``"raw"``) for :func:`pack` instead of base64.
     ``groups``: (generated training, user-added training, held-out) point counts, in the
     order of the trace's points; the viewer draws each kind with its own marker.
+    ``grid_step``: keep every grid_step-th vertex of each grid polyline (and its last), for a
+    smaller payload (notebooks); ``unit_res``: pixels per side of the neuron heatmaps.
     """
     if not isinstance(trace, Trace):
         raise RenderError(f"cannot export a {type(trace).__name__}; give a Trace")
     if trace.n > MAX_POINTS:
         raise RenderError(f"trace has {trace.n} points; the viewer takes at most {MAX_POINTS}")
+    if not 1 <= int(grid_step) <= 64:
+        raise RenderError(f"grid_step {grid_step} must be in [1, 64]")
     if groups is not None and (len(groups) != 3 or min(groups) < 0 or sum(groups) != trace.n):
         raise RenderError(f"groups {groups} must be 3 counts adding up to {trace.n} points")
     dims = 3 if trace.max_dim >= 3 else 2
@@ -112,6 +117,9 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
         st.update(source=s.source, parent=list(s.parents) if len(s.parents) > 1
                   else (s.parents[0] if s.parents else None), base=s.base)
         g = trace.display_grid(k, dims)
+        if g is not None and grid_step > 1:
+            keep = sorted(set(range(0, g.shape[1], int(grid_step))) | {g.shape[1] - 1})
+            g = g[:, keep]
         if g is not None:
             st["grid"] = _b64(g, "f4", raw)                                 # (L, V, dims)
         if mesh is not None:
@@ -133,7 +141,7 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
             layers[-1]["label"] = ACTIVATIONS[op.kind].label
 
     if mesh is not None and unit_maps:
-        _unit_maps(trace, layers, raw)
+        _unit_maps(trace, layers, raw, UNIT_RES if unit_res is None else int(unit_res))
 
     colors = {"position": _rgb8(trace.colors("position"), raw)}
     if trace.labels is not None:
@@ -179,19 +187,20 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
     return out
 
 
-def _unit_maps(trace: Trace, layers: list[dict[str, Any]], raw: bool = False) -> None:
+def _unit_maps(trace: Trace, layers: list[dict[str, Any]], raw: bool = False,
+               res: int = UNIT_RES) -> None:
     """Per-neuron heatmaps: each layer's output units (as drawn in the diagram, at most
     UNIT_MAPS) over a UNIT_RES² raster of the input plane, as ``layers[l]["units"]``."""
     assert trace.extent is not None
     x0, x1, y0, y1 = trace.extent
-    gx, gy = np.meshgrid(np.linspace(x0, x1, UNIT_RES), np.linspace(y0, y1, UNIT_RES))
+    gx, gy = np.meshgrid(np.linspace(x0, x1, res), np.linspace(y0, y1, res))
     values = trace.carry(np.stack([gx.ravel(), gy.ravel()], axis=1))   # row 0 = ymin
     last = {s.layer: k for k, s in enumerate(trace.stages) if s.layer > 0}
     for entry in layers:
         k = last.get(entry["layer"])
         if k is not None:
             entry["units"] = _b64(values[k][:, :UNIT_MAPS], "f4", raw)  # (R·R, ≤ UNIT_MAPS)
-            entry["unit_res"] = UNIT_RES
+            entry["unit_res"] = res
 
 
 # -- the binary form of a message (the live app's updates) --------------------------------------

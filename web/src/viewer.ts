@@ -505,6 +505,7 @@ export class Viewer {
     this.frame = this.copyFrame(this.targetFrame());   // a copy: step() moves it
     this.bindPointer();
     this.bindKeys();
+    if (v.diagram === "0") this.setDiagram(false);
     if (v.cam) this.setCamera(v.cam);
     else this.snapCamera();
     const ro = new ResizeObserver(() => this.resize());

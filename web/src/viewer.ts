@@ -1059,7 +1059,7 @@ export class Viewer {
     if (this.trace.dims !== 3 || this.tilt) return false;
     const [k] = split(this.t, this.S), st = this.trace.stages;
     const dim = Number.isInteger(this.t) ? st[this.t].dim
-      : Math.max(st[Math.max(k - 1, 0)].dim, st[k].dim);
+      : Math.max(st[k === 0 ? 0 : st[k].base].dim, st[k].dim);
     return dim <= 2;
   }
 
@@ -1320,11 +1320,13 @@ export class Viewer {
     if (i < 0) { panel.style.display = "none"; this.updateMarker(); this.dirty = true; return; }
     const d = this.trace.dims;
     // each stage has its own coordinates: the line drawn is the point's move in the current
-    // step (stage k-1 → k, the straight line the animation takes), not a path across spaces
-    const [k] = split(this.t, this.S), st = this.trace.stages, a = Math.max(k - 1, 0);
+    // step (from stage k's base to stage k, the straight line the animation takes), not a
+    // path across spaces
+    const [k] = split(this.t, this.S), st = this.trace.stages;
+    const a = k === 0 ? 0 : st[k].base, from = st[k].from?.points ?? st[a].points;
     const p = new Float32Array(6);
     for (let j = 0; j < d; j++) {
-      p[j] = st[a].points[d * i + j];
+      p[j] = from[d * i + j];
       p[3 + j] = st[k].points[d * i + j];
     }
     const lines: string[] = [`point ${i}${this.trace.labels ? `  class ${this.trace.labels[i]}` : ""}` +

@@ -172,10 +172,10 @@ def create_app(host: str = HOST, port: int | None = None,
         if job.shown is None:
             raise HTTPException(409, "the network has not been shown yet; try again")
         net, epoch = job.shown
-        import spacefold as sf
+        from spacefold.trace import trace
 
         title = f"{job.cfg.dataset} · {job.spec.arch} · epoch {epoch}"
-        tr = sf.trace(net, job.data)
+        tr = trace(net, job.data)
         page = to_html(tr, title=title, groups=job.groups())
         name = f"spacefold-{job.cfg.dataset}-{job.spec.arch}-epoch{epoch}.html"
         return Response(page, media_type="text/html",

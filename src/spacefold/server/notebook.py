@@ -154,13 +154,13 @@ def stage_png(trace: Trace, stage: int = 0, size: tuple[int, int] = PNG_SIZE) ->
     import tempfile
     from pathlib import Path
 
+    from spacefold.render import backend as render_backend
     from spacefold.render import encode
-    from spacefold.render.kernel2d import Backend
     from spacefold.scenes.api import to_timeline
 
     stills = to_timeline(trace).stills()
     frame = stills[min(max(int(stage), 0), len(stills) - 1)]
-    backend = Backend(size)
+    backend = render_backend(None, size)
     try:
         img = backend.draw(frame).copy()
     finally:

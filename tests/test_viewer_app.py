@@ -214,7 +214,8 @@ def test_a_shared_url_brings_back_the_trained_network_and_the_view(ctx: Any,
 
     page = _open(ctx, url)
     assert "press Train to reproduce this run" in page.locator(".sf-notice").inner_text()
-    assert page.locator("select.sf-color").input_value() == "position"
+    assert page.locator("select.sf-color").input_value() == "position", (
+        url, page.url, page.evaluate("__spacefold.view"))
     assert page.evaluate("__spacefold.viewer.colorBy") == "position"
     got = np.array(page.evaluate("__spacefold.view.cam").split(","), float)
     np.testing.assert_allclose(got, np.array(cam.split(","), float), atol=2e-3)

@@ -138,6 +138,7 @@ export class App {
   private lastSent = "";                    // the config last sent (JSON)
   private pending: Promise<void> = Promise.resolve();   // the config being checked
   private appRoot!: HTMLElement;
+  private urlView: Record<string, string> = {};   // the URL's camera, colours, theme…
   private job = "";                         // the server's id of the current job
   private videoSize!: HTMLSelectElement;
   private videoFps!: HTMLSelectElement;
@@ -163,6 +164,10 @@ export class App {
     aside.className = "sf-controls";
     app.append(aside, this.view);
     this.stage = parseFloat(query().get("stage") ?? "0") || 0;
+    // the view the URL names, read now: the page rewrites its URL before the first viewer
+    const q = query();
+    for (const k of VIEW_KEYS) { const v = q.get(k); if (v !== null) this.urlView[k] = v; }
+    if (/(^|[#&])present\b/.test(window.location.hash)) this.urlView.present = "1";
     void this.start(aside);
   }
 
@@ -526,7 +531,7 @@ export class App {
       // the shown epoch, while the seed alone reproduces the run (no edit or retune yet)
       const ep = Math.max(this.epoch, this.reproduce);
       if (this.exact && ep > 0) q.set("epoch", String(ep));
-      for (const [k, v] of Object.entries(this.viewer?.viewState() ?? {})) q.set(k, v);
+      for (const [k, v] of Object.entries(this.viewer?.viewState() ?? this.urlView)) q.set(k, v);
       if (this.viewer?.present) q.set("present", "1");
       q.set("video", this.videoSize.value);
       q.set("vfps", this.videoFps.value);
@@ -655,12 +660,9 @@ export class App {
     } else {
       const t = this.viewer ? this.viewer.t : this.stage;
       this.viewer?.dispose();
-      const q = query(), view: Record<string, string> = {};
-      for (const k of VIEW_KEYS) { const v = q.get(k); if (v !== null) view[k] = v; }
-      if (/(^|[#&])present\b/.test(window.location.hash)) view.present = "1";
       this.viewer = new Viewer(this.view, trace, {
         stage: t,
-        view: this.viewer ? this.viewer.viewState() : view,
+        view: this.viewer ? this.viewer.viewState() : this.urlView,
         present: this.viewer?.present,
         onStage: (tt) => { this.stage = tt; this.writeUrl(); },
         onPlaneClick: (x, y, shift) => this.editPoint(x, y, shift),

@@ -9,7 +9,7 @@ import torch
 
 import spacefold as sf
 from spacefold.render.frame import Camera
-from spacefold.scenes.surfaces3d import LATTICE, LINE_LIFT, RES, Surfaces
+from spacefold.scenes.surfaces3d import LATTICE, LINE_LIFT, RES, Surfaces, steep_mesh
 from spacefold.trace.planes import boundaries, plane_pieces, regions
 
 BOX = (-1.0, 2.0, -0.5, 1.5)
@@ -136,3 +136,32 @@ def test_surfaces_scene_draws_exact_planes_from_the_weights() -> None:
     with torch.no_grad():
         ymax = last(h).numpy().max(axis=1)
     np.testing.assert_allclose(top.vertices[:, 2], ymax + 3 * s.eps, atol=1e-4)
+
+
+def test_softmax_of_exact_planes_is_meshed_along_its_walls() -> None:
+    """The walls follow the boundaries: lines parallel to them, a fraction of the triangles
+    the square refinement (for computed tails) takes, and no edge jumps by much more than
+    the 0.1 step in probability."""
+    torch.manual_seed(0)
+    d = sf.dataset("spiral", classes=3, n=300, seed=0)
+    net = sf.build("2-16-2-3", activation="relu", seed=0)
+    sf.train(net, d, epochs=150, lr=0.05, seed=0)
+    tr = sf.trace(net, d, grid=False)
+    kb = next(k for k, s in enumerate(tr.stages) if s.dim == 2 and k > 0
+              and tr.stages[k].kind == "relu")
+    surf = Surfaces(tr, "softmax", kb)
+    assert surf.steep is not None and surf.layer.affine is not None
+    pts, tris, z = surf.steep
+
+    def worst(p: np.ndarray, t: np.ndarray, zz: np.ndarray) -> float:
+        e = np.concatenate([t[:, [0, 1]], t[:, [1, 2]], t[:, [2, 0]]])
+        return float(np.abs(zz[e[:, 0]] - zz[e[:, 1]]).max())
+
+    qp, qt = steep_mesh(surf.layer, surf.layer.box)
+    qz = surf.layer.heights(qp[:, 0], qp[:, 1])
+    assert worst(pts, tris, z) < 0.25
+    assert len(tris) < len(qt) / 3 and worst(pts, tris, z) < 1.5 * worst(qp, qt, qz)
+    ar = _area(pts, tris)
+    assert (ar > 0).all()
+    x0, x1, y0, y1 = surf.layer.box
+    np.testing.assert_allclose(ar.sum(), (x1 - x0) * (y1 - y0), rtol=1e-9)

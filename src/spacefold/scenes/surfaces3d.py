@@ -35,7 +35,14 @@ from spacefold.scenes.space3d import SIDE, TOP, lerp_camera, orbit
 from spacefold.scenes.zoo import spiral_net
 from spacefold.trace import Trace, trace
 from spacefold.trace.analysis import AffineTail, affine_tail, softmax
-from spacefold.trace.planes import boundaries, lattice, plane_pieces, regions, triangulate
+from spacefold.trace.planes import (
+    boundaries,
+    cells,
+    lattice,
+    plane_pieces,
+    regions,
+    triangulate,
+)
 
 BOTTLENECK = "2-100-2-5"
 RES = 60            # samples per side of each class's surface (the reference workload)
@@ -54,12 +61,14 @@ def plane_grid(box: tuple[float, float, float, float], res: int) -> tuple[np.nda
     return np.meshgrid(np.linspace(x0, x1, res), np.linspace(y0, y1, res))
 
 
-def steep_mesh(layer: Tail, box: tuple[float, float, float, float], base: int = 50,
-               sub: int = 3, tol: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+def steep_mesh(layer: Tail, box: tuple[float, float, float, float], base: int = 24,
+               sub: int = 2, tol: float = 0.1, levels: int = 3
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Points (P, 2) and triangles (T, 3) over ``box`` for the heights of ``layer``: a base×base
-    grid, plus a sub×sub grid inside every cell where some surface changes by more than
-    ``tol`` (the softmax walls), joined by a Delaunay triangulation (no cracks between fine
-    and coarse cells)."""
+    grid, then ``levels`` rounds of a sub×sub grid inside every cell where some surface
+    still changes by more than ``tol`` (the softmax walls: a wall is a curve, so each round
+    adds points along it only, not over the plane), joined by one Delaunay triangulation (no
+    cracks between fine and coarse cells)."""
     from scipy.spatial import Delaunay
 
     gx, gy = plane_grid(box, base)
@@ -67,18 +76,27 @@ def steep_mesh(layer: Tail, box: tuple[float, float, float, float], base: int = 
     corners = np.stack([z[:-1, :-1], z[1:, :-1], z[:-1, 1:], z[1:, 1:]])
     steep = (corners.max(axis=0) - corners.min(axis=0)).max(axis=-1) > tol   # (b-1, b-1)
     pts = [np.stack([gx.ravel(), gy.ravel()], axis=1)]
+    dx, dy = gx[0, 1] - gx[0, 0], gy[1, 0] - gy[0, 0]
     ii, jj = np.nonzero(steep)
-    if len(ii):
-        f = np.linspace(0.0, 1.0, sub + 1)
-        fx, fy = np.meshgrid(f, f)
-        dx, dy = gx[0, 1] - gx[0, 0], gy[1, 0] - gy[0, 0]
-        cx = gx[ii, jj][:, None] + fx.ravel()[None] * dx
-        cy = gy[ii, jj][:, None] + fy.ravel()[None] * dy
-        pts.append(np.stack([cx.ravel(), cy.ravel()], axis=1))
+    cx, cy = gx[ii, jj], gy[ii, jj]                                  # lower-left corners
+    f = np.linspace(0.0, 1.0, sub + 1)
+    fx, fy = (g.ravel() for g in np.meshgrid(f, f))
+    for _ in range(levels):
+        if not len(cx):
+            break
+        px = cx[:, None] + fx[None] * dx                             # (C, (sub+1)²)
+        py = cy[:, None] + fy[None] * dy
+        pts.append(np.stack([px.ravel(), py.ravel()], axis=1))
+        zz = layer.heights(px, py)                                   # (C, (sub+1)², K)
+        zz = zz.reshape(len(cx), sub + 1, sub + 1, -1)
+        cz = np.stack([zz[:, :-1, :-1], zz[:, 1:, :-1], zz[:, :-1, 1:], zz[:, 1:, 1:]])
+        st = (cz.max(axis=0) - cz.min(axis=0)).max(axis=-1) > tol     # (C, sub, sub)
+        c, r, q = np.nonzero(st)                                     # cell, row (y), col (x)
+        dx, dy = dx / sub, dy / sub
+        cx, cy = cx[c] + q * dx, cy[c] + r * dy
     allp = np.concatenate(pts)
-    # shared cell edges give the same points twice: one of each (to a millionth of a cell)
-    q = np.round((allp - [box[0], box[2]]) / [gx[0, 1] - gx[0, 0], gy[1, 0] - gy[0, 0]]
-                 * sub * 1000).astype(np.int64)
+    # shared cell edges give the same points twice: one of each (to a millionth of the finest)
+    q = np.round((allp - [box[0], box[2]]) / [dx, dy] * 1000).astype(np.int64)
     _, keep = np.unique(q, axis=0, return_index=True)
     allp = allp[np.sort(keep)]
     tris = Delaunay(allp).simplices.astype(np.int64)
@@ -86,6 +104,23 @@ def steep_mesh(layer: Tail, box: tuple[float, float, float, float], base: int = 
     cw = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]) < 0
     tris[cw] = tris[cw][:, [0, 2, 1]]                 # all counter-clockwise seen from above
     return allp, tris
+
+
+def wall_mesh(tail: AffineTail, box: tuple[float, float, float, float], tol: float = 0.1,
+              grid: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Points (P, 2) and triangles (T, 3) for the softmax of exact score planes: its walls
+    are where two scores are equal, and across one, p_k ≈ σ(y_k − y_j) — so the mesh is the
+    box cut by lines parallel to each decision boundary, at the score differences where that
+    σ passes 0.5 ± steps of ``tol`` (edges along a wall, where p barely changes; steps
+    across it of at most ``tol``), and by a ``grid``×``grid`` lattice (for the depth sort)."""
+    lines: list[tuple[np.ndarray, float]] = []
+    p = np.arange(tol / 2, 1.0, tol)
+    p = p[(p > 0) & (p < 1)]
+    offsets = np.log(p / (1 - p))                                    # σ⁻¹ of each level
+    for k, j, _ in boundaries(tail.W, tail.b, box):
+        a, c = tail.W[k] - tail.W[j], float(tail.b[k] - tail.b[j])
+        lines += [(a, c - float(o)) for o in offsets]
+    return triangulate(lattice(cells(box, lines), box, grid), box)
 
 
 @dataclass
@@ -142,7 +177,8 @@ class Surfaces:
         self.z = self.layer.heights(self.h1, self.h2)                # (RES, RES, K)
         self.steep: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         if mode == "softmax":    # walls rise 0 → 1 within a grid cell: refine where steep
-            pts, tris = steep_mesh(self.layer, self.layer.box)
+            pts, tris = (wall_mesh(tail, self.layer.box) if tail is not None else
+                         steep_mesh(self.layer, self.layer.box))
             self.steep = (pts, tris, self.layer.heights(pts[:, 0], pts[:, 1]))
         # exact argmax planes: flat pieces cut along their intersections (a few hundred
         # triangles, not K·2·59² samples), the regions as polygons, the boundaries as segments

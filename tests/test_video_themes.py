@@ -184,3 +184,53 @@ def test_cli_show_math_refused_by_a_scene_without_it(capsys: pytest.CaptureFixtu
     assert_one_line_error(code, err, "--show math", "fold-222", "'affine'")
     code, _, err = run(capsys, "render", "fold-222", "-o", tmp_path / "a.png", "--show", "x")
     assert_one_line_error(code, err, "--show", "math")
+
+
+LONG = ("blobs (3 classes) · 2-16-16-16-2-3 ReLU, SiLU, tanh · the plane of stage 19 · "
+        "accuracy 100.0%")
+
+
+@pytest.fixture(scope="module")
+def wide_trace() -> sf.Trace:
+    x = np.random.default_rng(3).standard_normal((120, 2))
+    return sf.trace(sf.build("2-16-16-16-2-3", "relu", seed=0), x,
+                    labels=(x[:, 0] > 0).astype(np.int64))
+
+
+@pytest.mark.parametrize("heading", [LONG, LONG + " · " + LONG])
+def test_a_long_heading_fits_the_frame(wide_trace: sf.Trace, heading: str) -> None:
+    frame = to_timeline(wide_trace, heading=heading).segments[1].frame(1.0)
+    img = backend(None, (1280, 720)).draw(frame)[:45, :, :3].astype(int)
+    ink = np.abs(img - (0x1a, 0x1a, 0x1f)).sum(axis=-1) > 60
+    cols = np.flatnonzero(ink.any(axis=0))
+    assert cols.min() >= 0.015 * 1280 and cols.max() <= 0.985 * 1280   # not clipped
+    assert cols.max() - cols.min() > 0.5 * 1280                          # and still there
+
+
+def test_no_text_is_under_14_px_at_720p(wide_trace: sf.Trace,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from spacefold.render import text
+
+    sizes: list[float] = []
+    real = text.CACHE.get
+
+    def spy(s: str, size: float, *a: object) -> text.Sprite:
+        sizes.append(size * 100 / 72)           # pt at 100 dpi → px
+        return real(s, size, *a)
+
+    monkeypatch.setattr(text.CACHE, "get", spy)
+    frame = to_timeline(wide_trace).segments[1].frame(1.0)
+    backend(None, (1280, 720)).draw(frame)
+    assert sizes and min(sizes) >= 14.0 - 1e-9
+
+
+def test_wide_diagram_columns_say_how_many_units_once(wide_trace: sf.Trace) -> None:
+    from spacefold.render.diagram import DiagramLayout
+    from spacefold.render.frame import Diagram
+
+    frame = to_timeline(wide_trace).segments[1].frame(1.0)
+    diagram = next(p for _, p in frame.panels if isinstance(p, Diagram))
+    labels = [s for _, s in DiagramLayout(diagram, None).texts(diagram)]
+    assert not any("shown" in s for s in labels)
+    assert labels[1] == "ReLU\n16"
+    assert diagram.subtitle == "12 strongest units a layer"

@@ -153,9 +153,9 @@ class DiagramLayout:
         for i, w in enumerate(self.widths):
             name = "input" if i == 0 else (p.activations[i - 1] if i - 1 < len(p.activations)
                                           else "")
-            # two short lines: neighbouring wide columns' labels must not run into each other
-            extra = f"{w}\n{len(self.shown[i])} shown" if w > MAX_NODES else f"{w}"
-            out.append(((float(i), 0.0), f"{name}\n{extra}" if name else extra))
+            # short lines: neighbouring columns' labels must not run into each other (how many
+            # units a wide column draws is said once, in the panel's subtitle)
+            out.append(((float(i), 0.0), f"{name}\n{w}" if name else f"{w}"))
         for arc, (_, _, label) in zip(self.arcs, self.links, strict=True):
             top = arc[len(arc) // 2]
             out.append(((float(top[0]), float(top[1]) + 0.075), label))

@@ -51,6 +51,8 @@ GRID_WIDTH_PX = 1.5          # at 720p
 TITLE_PT, SUBTITLE_PT, LABEL_PT, DIAGRAM_LABEL_PT = 15.0, 11.0, 11.0, 10.0
 HEADING_PT, CAPTION_PT = 20.0, 13.0
 SUBTITLE_ALPHA, CAPTION_ALPHA = 0.75, 0.85
+MIN_TEXT_PX = 14.0           # no text is smaller at 720p (secondary labels stay legible)
+FIT_WIDTH = 0.96             # the heading and caption fit in this share of the frame width
 
 
 def blit(buf: np.ndarray, sprite: text.Sprite, x: float, y: float,
@@ -198,27 +200,45 @@ class KernelBackend:
                 self._space(panel, p)
             self._common(panel, p)
         w, h = self.size
-        self._text(frame.heading, HEADING_PT, self.fg, "center", "top", 0.5 * w, 0.975 * h)
+        self._text(frame.heading, HEADING_PT, self.fg, "center", "top", 0.5 * w, 0.975 * h,
+                   fit=FIT_WIDTH * w)
         self._text(frame.caption, CAPTION_PT, self.fg, "center", "bottom", 0.5 * w, 0.02 * h,
-                   alpha=CAPTION_ALPHA)
+                   alpha=CAPTION_ALPHA, fit=FIT_WIDTH * w)
         return self.buf
 
     def close(self) -> None:
         self.panels = []
 
     def _text(self, s: str, size_pt: float, color: Any, ha: str, va: str, x: float, y: float,
-              alpha: float | None = None, family: Any = "sans-serif") -> None:
+              alpha: float | None = None, family: Any = "sans-serif",
+              fit: float | None = None) -> None:
+        """Text at display pixel (x, y), never under :data:`MIN_TEXT_PX` at 720p; with ``fit``
+        (pixels), a line wider than that shrinks (to 0.7×), then wraps at its middle " · "."""
         if not s:
             return
         c = self.theme.ink(color_of(color, alpha))
-        if _plain(s, family):
-            sprite = text.CACHE.get(s, size_pt * self.scale, c, ha, va, family, "normal",
-                                    "normal", ha, DPI)
-        else:       # mathtext or other fonts: through Matplotlib
-            from spacefold.render.sprites import sprite as mpl_sprite
-
-            sprite = mpl_sprite(s, size_pt * self.scale, c[:3], c[3], ha, va, family, dpi=DPI)
+        size_pt = max(size_pt, MIN_TEXT_PX * 72 / DPI)
+        sprite = self._sprite(s, size_pt, c, ha, va, family)
+        if fit is not None and sprite[0].shape[1] > fit:
+            shrink = max(fit / sprite[0].shape[1], 0.7)
+            seps = [i for i in range(len(s)) if s.startswith(" · ", i)] if "\n" not in s else []
+            if shrink == 0.7 and seps:      # still too wide: two lines
+                mid = min(seps, key=lambda i: abs(i - len(s) / 2))
+                s = s[:mid].rstrip() + "\n" + s[mid + 3:].lstrip()
+                sprite = self._sprite(s, size_pt, c, ha, va, family)
+                shrink = min(fit / sprite[0].shape[1], 1.0)
+            sprite = self._sprite(s, max(size_pt * shrink, MIN_TEXT_PX * 72 / DPI), c, ha, va,
+                                  family)
         blit(self.buf, sprite, x, y, kernels=self.kernels)
+
+    def _sprite(self, s: str, size_pt: float, c: tuple[float, float, float, float], ha: str,
+                va: str, family: Any) -> text.Sprite:
+        if _plain(s, family):
+            return text.CACHE.get(s, size_pt * self.scale, c, ha, va, family, "normal",
+                                  "normal", ha, DPI)
+        from spacefold.render.sprites import sprite as mpl_sprite  # mathtext, other fonts
+
+        return mpl_sprite(s, size_pt * self.scale, c[:3], c[3], ha, va, family, dpi=DPI)
 
     def _stamp(self, panel: _Panel, im: Image) -> None:
         got = panel.stamp(im)

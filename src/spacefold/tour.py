@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from spacefold import colors
+import spacefold.colors as colors
 from spacefold._atomic import atomic_path
 from spacefold.colors import check_look
 from spacefold.errors import RenderError

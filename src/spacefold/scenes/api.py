@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from spacefold import colors
+import spacefold.colors as colors
 from spacefold.errors import RenderError
 from spacefold.render import encode
 from spacefold.render.timeline import Timeline, smooth

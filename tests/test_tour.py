@@ -61,3 +61,16 @@ def test_tour_in_one_process_reports_frames(tmp_path: Path) -> None:
     assert seen == {"argmax-softmax": entries[0].frames}
     with pytest.raises(RenderError, match="jobs 0"):
         tour(tmp_path, jobs=0)
+
+
+def test_long_scenes_start_first_and_the_rest_keep_catalogue_order() -> None:
+    from spacefold.tour import longest_first
+
+    order = longest_first(["affine", "surfaces-argmax", "spiral", "surfaces-softmax"])
+    assert order == ["surfaces-softmax", "surfaces-argmax", "affine", "spiral"]
+
+
+def test_long_first_names_catalogue_scenes() -> None:
+    from spacefold.tour import LONG_FIRST
+
+    assert set(LONG_FIRST) <= set(tour_scenes())

@@ -214,7 +214,9 @@ class GL3D:
             r["color"] = np.rint(np.clip(colors4(m.colors, len(v)), 0, 1) * 255)
             r["normal"][:, :3] = nrm
             r["normal"][:, 3] = 2.0 if m.argmax is not None else 1.0 if m.shade else 0.0
-            rows.append(r[t])                            # (T, 3) de-indexed corners
+            # (T, 3) de-indexed corners, gathered as raw rows: fancy indexing a structured
+            # array copies field by field, ~4x slower than the same bytes as uint8 rows
+            rows.append(r.view((np.uint8, VERTEX.itemsize))[t].view(VERTEX)[..., 0])
             verts.append(v)
             tris.append(t + off)
             off += len(v)

@@ -10,7 +10,7 @@ Prints, measured side by side in one run (interleaved repeats, medians):
   - ManimCE on manim_scene222.py, when --manim-venv points at a venv with manim installed
 and the ratios. These machines are noisy: compare ratios from one run, not absolute times.
 
-    python benchmarks/bench_render.py [--repeats 3] [--manim-venv PATH]
+    python benchmarks/bench_render.py [--repeats 3] [--numpy] [--manim-venv PATH]
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--manim-venv", type=Path, default=None,
                     help="a venv with ManimCE 0.22 installed (see ../shared/bench/README.md)")
+    ap.add_argument("--numpy", action="store_true",
+                    help="also time the numpy primitives (SPACEFOLD_NO_KERNELS=1): ~2 min a "
+                         "repeat, so off by default (make bench)")
     args = ap.parse_args()
     py = sys.executable
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
@@ -100,9 +103,10 @@ def main() -> None:
                           str(tmp / "floor.mp4")])
             runs["encode floor (300 frames)"].append(float(s.strip().splitlines()[-1]))
             runs["interpreter start"].append(timed([py, "-c", "pass"])[0])
-            runs["spacefold, numpy primitives"].append(
-                timed([py, str(HERE / "_ref222_ours.py"), str(ckpt), str(pts),
-                       str(tmp / "numpy.mp4")], env={"SPACEFOLD_NO_KERNELS": "1"})[0])
+            if args.numpy:
+                runs["spacefold, numpy primitives"].append(timed(
+                    [py, str(HERE / "_ref222_ours.py"), str(ckpt), str(pts),
+                     str(tmp / "numpy.mp4")], env={"SPACEFOLD_NO_KERNELS": "1"})[0])
             runs["import for rendering"].append(timed(
                 [py, "-c", "import spacefold as sf; sf.load; sf.trace; sf.render;"
                            "import spacefold.render.kernel2d, spacefold.render.encode"])[0])
@@ -122,8 +126,11 @@ def main() -> None:
         ours, floor = med["spacefold (whole process)"], med["encode floor (300 frames)"]
         start = med["interpreter start"]
         print(f"  ours / encode floor               {ours / floor:7.2f}x")
-        print(f"  numpy primitives / ours           "
-              f"{med['spacefold, numpy primitives'] / ours:7.2f}x")
+        if args.numpy:
+            print(f"  numpy primitives / ours           "
+                  f"{med['spacefold, numpy primitives'] / ours:7.2f}x")
+        else:
+            print("  numpy primitives: not measured (pass --numpy; ~2 min a repeat)")
         print(f"  ours / (1.5 x floor + start)      {ours / (1.5 * floor + start):7.2f}"
               f"   (<= 1.00 meets the target)")
         # each repeat runs ours and the floor back to back: their ratio shares the load

@@ -13,6 +13,7 @@ from torch import nn
 
 import spacefold as sf
 from spacefold.errors import SpacefoldError, SpecError
+from spacefold.model.torch_build import build_spec
 
 
 def _one_line(e: pytest.ExceptionInfo[BaseException]) -> str:
@@ -62,7 +63,7 @@ def test_round_trip_of_a_trained_model_keeps_its_trace(tmp_path: Path) -> None:
 
 def test_explicit_spec_is_used(tmp_path: Path) -> None:
     spec = sf.ArchSpec.parse("2-3-2", "tanh")
-    model = spec.build()
+    model = build_spec(spec)
     _, spec2, meta = sf.load(sf.save(model, tmp_path / "m.safetensors", spec=spec))
     assert spec2 == spec and meta == {}
 

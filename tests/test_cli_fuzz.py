@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 import spacefold as sf
 from spacefold import cli
 from spacefold.data import DATASETS, load_file
-from spacefold.model.arch import ACTIVATION_NAMES
+from spacefold.model.spec import ACTIVATION_NAMES
 
 # SPACEFOLD_FUZZ_EXAMPLES=N for a longer run; SPACEFOLD_FUZZ_RANDOM=1 draws new cases each
 # run (CI draws the same ones, so a failure there reproduces)

@@ -20,7 +20,7 @@ from torch import nn
 import spacefold as sf
 from spacefold.errors import TraceError
 from spacefold.model.activations import ACTIVATIONS
-from spacefold.model.spec import resolve
+from spacefold.model.torch_build import resolve
 
 RTOL, ATOL = 1e-4, 1e-5
 HEADS = [a.name for a in ACTIVATIONS.values() if a.over_classes]

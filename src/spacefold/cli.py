@@ -55,8 +55,8 @@ from spacefold import _atomic
 from spacefold.data import DATASETS, Dataset, dataset, load_file
 from spacefold.data.datasets import MAX_SEED
 from spacefold.errors import DataError, RenderError, SpacefoldError, SpecError
-from spacefold.model.arch import ACTIVATION_NAMES, ArchSpec
 from spacefold.model.intake import CLI_NAMES, Loaded, read_model
+from spacefold.model.spec import ACTIVATION_NAMES, ArchSpec
 from spacefold.scenes import SCENES, get_scene
 from spacefold.scenes.registry import HOMES, SceneEntry
 

@@ -17,17 +17,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "ACTIVATIONS": "spacefold.model.spec",
-    "ArchSpec": "spacefold.model.arch",
+    "ACTIVATIONS": "spacefold.model.torch_build",
+    "ArchSpec": "spacefold.model.spec",
     "History": "spacefold.model.training",
     "Network": "spacefold.model.network",
     "Recorder": "spacefold.model.recorder",
-    "Sine": "spacefold.model.spec",
-    "build": "spacefold.model.spec",
+    "Sine": "spacefold.model.torch_build",
+    "build": "spacefold.model.torch_build",
     "load": "spacefold.model.checkpoint",
     "load_model": "spacefold.model.intake",
     "load_network": "spacefold.model.checkpoint",
-    "parse_arch": "spacefold.model.arch",
+    "parse_arch": "spacefold.model.spec",
     "save": "spacefold.model.checkpoint",
     "train": "spacefold.model.training",
 }
@@ -36,12 +36,12 @@ __all__ = ["ACTIVATIONS", "ArchSpec", "History", "Network", "Recorder", "Sine", 
            "load_model", "load_network", "parse_arch", "save", "train"]
 
 if TYPE_CHECKING:
-    from spacefold.model.arch import ArchSpec, parse_arch
     from spacefold.model.checkpoint import load, load_network, save
     from spacefold.model.intake import load_model
     from spacefold.model.network import Network
     from spacefold.model.recorder import Recorder
-    from spacefold.model.spec import ACTIVATIONS, Sine, build
+    from spacefold.model.spec import ArchSpec, parse_arch
+    from spacefold.model.torch_build import ACTIVATIONS, Sine, build
     from spacefold.model.training import History, train
 
 

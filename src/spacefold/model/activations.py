@@ -7,9 +7,9 @@ order), a display label, a formula, a one-line narration and whether it is piece
 Spec parsing, ``build``, the trace, the scenes' captions and the CLI / web choices read it;
 a new activation is one entry.
 
-No torch here: torch classes and functions are named by their dotted paths and resolved only by
-:mod:`spacefold.trace.torch_front` and :mod:`spacefold.model.spec` (which import torch), so a
-checkpoint can be traced with numpy alone.
+No torch here: torch classes and functions are named by their dotted paths and resolved only
+by :mod:`spacefold.trace.torch_front` and :mod:`spacefold.model.torch_build` (which import
+torch), so a checkpoint can be traced with numpy alone.
 
 >>> ACTIVATIONS["leaky_relu"].label, ACTIVATIONS["leaky_relu"].piecewise_linear
 ('leaky ReLU', True)
@@ -167,7 +167,7 @@ _TABLE: tuple[Activation, ...] = (
         "sin", "sine", r"$\sin(x)$",
         "sine wraps each coordinate around: past ±π/2 the plane folds back on itself",
         lambda z, p: np.sin(z),
-        modules=("spacefold.model.spec.Sine",), functions=(Form("torch.sin"),),
+        modules=("spacefold.model.torch_build.Sine",), functions=(Form("torch.sin"),),
         methods=(Form("sin"),), spec={}),
     Activation(
         "relu6", "ReLU6", r"$\mathrm{ReLU6}(x) = \min(\max(0,\ x),\ 6)$",

@@ -11,8 +11,8 @@ import numpy as np
 
 from spacefold._atomic import atomic_path
 from spacefold.errors import SpacefoldError, SpecError
-from spacefold.model.arch import ArchSpec
 from spacefold.model.network import Network
+from spacefold.model.spec import ArchSpec
 
 if TYPE_CHECKING:
     from torch import nn
@@ -108,8 +108,8 @@ def infer_spec(model: nn.Module) -> ArchSpec:
     from torch import nn
 
     from spacefold.model.activations import ACTIVATIONS as TABLE
-    from spacefold.model.arch import ACTIVATION_NAMES, spec_params
-    from spacefold.model.spec import module_class
+    from spacefold.model.spec import ACTIVATION_NAMES, spec_params
+    from spacefold.model.torch_build import module_class
 
     def spec_name(m: nn.Module) -> str | None:
         """The spec activation ``m`` is, parameters included (LeakyReLU(0.2) is none)."""

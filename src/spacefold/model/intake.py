@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from spacefold.errors import SpecError
-from spacefold.model.arch import ArchSpec
 from spacefold.model.network import Network
+from spacefold.model.spec import ArchSpec
 
 TORCH_SUFFIXES = (".pt", ".pth", ".bin")
 # how the messages name the options: Python keywords, or the CLI's flags

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from spacefold.errors import SpecError
-from spacefold.model.arch import ArchSpec, spec_params
+from spacefold.model.spec import ArchSpec, spec_params
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,9 @@ class Network:
         """The same network as an ``nn.Sequential`` in eval mode (imports torch)."""
         import torch
 
-        model = self.spec.build()
+        from spacefold.model.torch_build import build_spec
+
+        model = build_spec(self.spec)
         state = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.params.items()}
         try:
             model.load_state_dict(state)

@@ -35,8 +35,8 @@ from spacefold._atomic import atomic_path
 from spacefold.data.datasets import DATASETS, Dataset, dataset
 from spacefold.errors import DataError, SpecError
 from spacefold.model.activations import ACTIVATIONS, SPEC_ACTIVATIONS
-from spacefold.model.arch import ArchSpec, spec_params
 from spacefold.model.network import Network
+from spacefold.model.spec import ArchSpec, spec_params
 
 FORMAT = "spacefold.recording/1"
 MAX_BYTES = 1 << 30           # a recording holds at most 1 GiB of weights

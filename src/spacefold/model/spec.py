@@ -1,72 +1,117 @@
-"""Activation modules and ``build``: a spec → ``nn.Sequential`` (this module imports torch)."""
+"""Architecture specs: "2-100-2-5" + activation names, as a frozen, JSON-able dataclass.
+
+No torch here: a spec can be read, checked and traced from numpy weights alone; the
+``nn.Sequential`` of a spec is built by :mod:`spacefold.model.torch_build`.
+"""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import torch
-from torch import nn
+from spacefold.errors import SpecError
+from spacefold.model.activations import ACTIVATIONS, SPEC_ACTIVATIONS, SPEC_HEADS
 
-from spacefold.model.activations import ACTIVATIONS as TABLE
-from spacefold.model.arch import MAX_LAYERS, MAX_WIDTH, ArchSpec, parse_arch, spec_params
-
-__all__ = ["ACTIVATIONS", "MAX_LAYERS", "MAX_WIDTH", "ArchSpec", "Sine", "build", "build_spec",
-           "parse_arch"]
+MAX_WIDTH = 4096
+MAX_LAYERS = 32
+ACTIVATION_NAMES = SPEC_ACTIVATIONS   # hidden activations a spec may name (from the table)
 
 
-class Sine(nn.Module):
-    """``sin(x)`` as a module, so sine networks are plain ``nn.Sequential``s too."""
+@dataclass(frozen=True)
+class ArchSpec:
+    """Layer widths and one activation per hidden layer; ``head`` is applied after the last
+    Linear ("sigmoid", "softmax") or ``None`` for raw logits.
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sin(x)
-
-
-def resolve(dotted: str) -> Any:
-    """"torch.nn.ReLU" → the object it names (the table names torch things by path)."""
-    mod, _, attr = dotted.rpartition(".")
-    return getattr(importlib.import_module(mod), attr)
-
-
-def module_class(name: str) -> type[nn.Module]:
-    """The torch module class of table activation ``name`` (its first listed module)."""
-    cls: type[nn.Module] = resolve(TABLE[name].modules[0])
-    return cls
-
-
-def _maker(name: str) -> Callable[[], nn.Module]:
-    return lambda: module_class(name)(**spec_params(name))
-
-
-# name → a new module as a spec builds it, for every activation a spec may name.
-ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
-    name: _maker(name) for name, a in TABLE.items() if a.spec is not None and a.modules}
-
-
-def build_spec(spec: ArchSpec) -> nn.Sequential:
-    """Linear, activation, ..., Linear (+ head) — the layout ``ArchSpec.module_layout`` names."""
-    layers: list[nn.Module] = []
-    for i in range(len(spec.widths) - 1):
-        layers.append(nn.Linear(spec.widths[i], spec.widths[i + 1]))
-        if i < len(spec.activations):
-            layers.append(ACTIVATIONS[spec.activations[i]]())
-    if spec.head is not None:
-        layers.append(ACTIVATIONS[spec.head]())     # softmax: dim=-1, the table's spec
-    return nn.Sequential(*layers)
-
-
-def build(arch: str, activation: str | Sequence[str] = "relu", head: str | None = None,
-          seed: int | None = 0) -> nn.Sequential:
-    """``build("2-100-2-5", activation="relu")`` → an ``nn.Sequential`` of Linear + activations.
-
-    ``seed`` makes the initial weights reproducible (``None`` leaves torch's RNG alone).
+    >>> ArchSpec.parse("2-100-2-5", "relu").to_dict()["widths"]
+    [2, 100, 2, 5]
     """
-    spec = ArchSpec.parse(arch, activation, head)
-    if seed is None:
-        return spec.build()
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        return spec.build()
 
+    widths: tuple[int, ...]
+    activations: tuple[str, ...]
+    head: str | None = None
+
+    @staticmethod
+    def parse(arch: str, activation: str | Sequence[str] = "relu",
+              head: str | None = None) -> ArchSpec:
+        widths = parse_arch(arch)
+        n_hidden = len(widths) - 2
+        if isinstance(activation, str):
+            if "," not in activation:
+                _check_activation(activation)   # checked even when there is no hidden layer
+            acts = tuple(a.strip() for a in activation.split(",")) if "," in activation \
+                else (activation,) * n_hidden
+        else:
+            acts = tuple(activation)
+        if len(acts) != n_hidden:
+            raise SpecError(f"{len(acts)} activations given for {n_hidden} hidden layers "
+                            f"of {arch!r}; give one name for all, or one per hidden layer")
+        for a in acts:
+            _check_activation(a)
+        if head is not None and head not in SPEC_HEADS:
+            raise SpecError(f"unknown head {head!r}; choose {', '.join(SPEC_HEADS)} or none")
+        return ArchSpec(widths, acts, head)
+
+    @property
+    def arch(self) -> str:
+        return "-".join(str(w) for w in self.widths)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"widths": list(self.widths), "activations": list(self.activations),
+                "head": self.head}
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> ArchSpec:
+        try:
+            widths = [int(w) for w in d["widths"]]
+            acts = [str(a) for a in d["activations"]]
+            head = d.get("head")
+        except (KeyError, TypeError, ValueError) as e:
+            raise SpecError(f"bad model spec {d!r}: {e}") from None
+        return ArchSpec.parse("-".join(map(str, widths)), acts, head)
+
+    def module_layout(self) -> list[tuple[int, str | None]]:
+        """(state-dict index of each Linear, activation after it or None), in order — the
+        layout ``build`` produces: Linear, activation, Linear, ..., Linear, head."""
+        out: list[tuple[int, str | None]] = []
+        idx = 0
+        n = len(self.widths) - 1
+        for i in range(n):
+            act = self.activations[i] if i < len(self.activations) else self.head
+            out.append((idx, act))
+            idx += 2 if i < len(self.activations) else 1
+        return out
+
+
+def parse_arch(arch: str) -> tuple[int, ...]:
+    """``"2-100-2-5"`` → ``(2, 100, 2, 5)``; every width in [1, 4096], at least two."""
+    parts = str(arch).strip().split("-")
+    if len(parts) < 2:
+        raise SpecError(f"architecture {arch!r} needs at least input and output widths, "
+                        f"like '2-100-5'")
+    widths = []
+    for p in parts:
+        # ASCII decimals only ("²" is a digit that int() refuses); the length cap keeps
+        # int() away from its 4300-digit limit (any longer width is out of range anyway).
+        if not (p.strip().isascii() and p.strip().isdecimal() and len(p.strip()) <= 9):
+            raise SpecError(f"architecture {arch!r}: {p!r} is not a width; widths are "
+                            f"integers 1-{MAX_WIDTH} joined by '-', like '2-100-2-5'")
+        w = int(p)
+        if not 1 <= w <= MAX_WIDTH:
+            raise SpecError(f"architecture {arch!r}: width {w} must be in [1, {MAX_WIDTH}]")
+        widths.append(w)
+    if len(widths) - 1 > MAX_LAYERS:
+        raise SpecError(f"architecture {arch!r}: {len(widths) - 1} layers, at most {MAX_LAYERS}")
+    return tuple(widths)
+
+
+def spec_params(name: str) -> dict[str, Any]:
+    """The parameters of activation ``name`` in a spec (leaky ReLU's slope is 0.1 there)."""
+    return dict(ACTIVATIONS[name].spec or {})
+
+
+def _check_activation(name: str) -> None:
+    if name not in ACTIVATION_NAMES:
+        raise SpecError(f"unknown activation {name!r}; choose one of: "
+                        f"{', '.join(sorted(ACTIVATION_NAMES))}")
 

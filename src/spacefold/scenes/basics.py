@@ -361,7 +361,7 @@ def activation_views(n_points: int = 500, lines: int = 17, verts: int = 161,
     import torch
     from torch import nn
 
-    from spacefold.model.spec import ACTIVATIONS as MODULES
+    from spacefold.model.torch_build import ACTIVATIONS as MODULES
     from spacefold.trace import GridSpec, trace
 
     rng = np.random.default_rng(seed)

@@ -180,7 +180,7 @@ def fold_232_net(seed: int = SEED, n: int = 1000) -> tuple[Any, Dataset, float]:
     folded onto at least three pieces that each hold ≥ 5% of the points (an obvious fold).
     With torch 2.13 seed 7 does (pieces: the plane, two coordinate planes and an axis).
     """
-    from spacefold.model.spec import build
+    from spacefold.model.torch_build import build
     from spacefold.model.training import accuracy, train
 
     data = dataset("cloud", n=n, seed=222)

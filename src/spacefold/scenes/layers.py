@@ -68,7 +68,7 @@ def train_fold_222(seed: int = 2, n: int = 1000) -> tuple[Any, Dataset, float]:
     import torch
     from torch import nn
 
-    from spacefold.model.spec import build
+    from spacefold.model.torch_build import build
     from spacefold.model.training import accuracy, train
 
     data = dataset("cloud", n=n, seed=222)

@@ -73,7 +73,7 @@ class Snapshots:
 
 def snapshots(seed: int = 0) -> Snapshots:
     """Train (cached in the zoo) and trace every snapshot on the spiral and the plane's grid."""
-    from spacefold.model.spec import build
+    from spacefold.model.torch_build import build
     from spacefold.scenes.zoo import spiral_snapshots
 
     _, data, snaps, hist = spiral_snapshots(ARCH, "relu", seed)

@@ -22,7 +22,7 @@ def spiral_net(arch: str = "2-100-5", activation: str = "relu", seed: int = 0,
                epochs: int = 2000, lr: float = 0.02,
                target: float | None = 0.995) -> tuple[Any, Dataset, Any]:
     """A network trained on the 5-class spiral (1000 points, noise 0.2, seed 0)."""
-    from spacefold.model.spec import build
+    from spacefold.model.torch_build import build
     from spacefold.model.training import train
 
     data = spiral_data()
@@ -61,7 +61,7 @@ def digits_net(mnist: str | None = None, seed: int = 0, test: int = 400,
 @lru_cache(maxsize=4)
 def _digits_net(mnist: str | None, seed: int, test: int, epochs: int | None, lr: float,
                 batch_size: int, mnist_n: int) -> tuple[Any, Dataset, Dataset, Any]:
-    from spacefold.model.spec import build
+    from spacefold.model.torch_build import build
     from spacefold.model.training import train
 
     if mnist is not None:
@@ -109,7 +109,7 @@ def spiral_snapshots(arch: str = "2-100-2-5", activation: str = "relu", seed: in
 @lru_cache(maxsize=4)
 def _spiral_snapshots(arch: str, activation: str, seed: int, epochs: int, lr: float,
                       count: int) -> tuple[Any, Dataset, list[tuple[int, dict[str, Any]]], Any]:
-    from spacefold.model.spec import build
+    from spacefold.model.torch_build import build
     from spacefold.model.training import train
 
     data = spiral_data()

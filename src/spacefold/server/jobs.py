@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from spacefold.data import DATASETS, Dataset
 from spacefold.errors import DataError, SpacefoldError
 from spacefold.export import pack, payload
-from spacefold.model.arch import ACTIVATION_NAMES, ArchSpec
+from spacefold.model.spec import ACTIVATION_NAMES, ArchSpec
 
 # -- bounds: no request can exhaust memory or CPU ---------------------------------------------
 MAX_JOBS = 12           # jobs alive at once in the process (training sessions + exports): a

@@ -20,7 +20,7 @@ from torch import fx, nn
 
 from spacefold.errors import TraceError
 from spacefold.model.activations import ACTIVATIONS, NEUTRAL_ARGS, Activation
-from spacefold.model.spec import resolve
+from spacefold.model.torch_build import resolve
 from spacefold.trace.ops import Chain, Op
 
 # identities in eval mode on (N, D) input

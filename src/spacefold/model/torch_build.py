@@ -1,0 +1,74 @@
+"""A spec → ``nn.Sequential``: ``build``, ``build_spec`` and the activation modules.
+
+Imports torch; :mod:`spacefold.model.spec` (the spec itself) does not.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from spacefold.model.activations import ACTIVATIONS as TABLE
+from spacefold.model.spec import ArchSpec, spec_params
+
+__all__ = ["ACTIVATIONS", "Sine", "build", "build_spec"]
+
+
+class Sine(nn.Module):
+    """``sin(x)`` as a module, so sine networks are plain ``nn.Sequential``s too."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(x)
+
+
+def resolve(dotted: str) -> Any:
+    """"torch.nn.ReLU" → the object it names (the table names torch things by path)."""
+    mod, _, attr = dotted.rpartition(".")
+    return getattr(importlib.import_module(mod), attr)
+
+
+def module_class(name: str) -> type[nn.Module]:
+    """The torch module class of table activation ``name`` (its first listed module)."""
+    cls: type[nn.Module] = resolve(TABLE[name].modules[0])
+    return cls
+
+
+def _maker(name: str) -> Callable[[], nn.Module]:
+    return lambda: module_class(name)(**spec_params(name))
+
+
+# name → a new module as a spec builds it, for every activation a spec may name.
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    name: _maker(name) for name, a in TABLE.items() if a.spec is not None and a.modules}
+
+
+def build_spec(spec: ArchSpec) -> nn.Sequential:
+    """Linear, activation, ..., Linear (+ head) — the layout ``ArchSpec.module_layout`` names."""
+    layers: list[nn.Module] = []
+    for i in range(len(spec.widths) - 1):
+        layers.append(nn.Linear(spec.widths[i], spec.widths[i + 1]))
+        if i < len(spec.activations):
+            layers.append(ACTIVATIONS[spec.activations[i]]())
+    if spec.head is not None:
+        layers.append(ACTIVATIONS[spec.head]())     # softmax: dim=-1, the table's spec
+    return nn.Sequential(*layers)
+
+
+def build(arch: str, activation: str | Sequence[str] = "relu", head: str | None = None,
+          seed: int | None = 0) -> nn.Sequential:
+    """``build("2-100-2-5", activation="relu")`` → an ``nn.Sequential`` of Linear + activations.
+
+    ``seed`` makes the initial weights reproducible (``None`` leaves torch's RNG alone).
+    """
+    spec = ArchSpec.parse(arch, activation, head)
+    if seed is None:
+        return build_spec(spec)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return build_spec(spec)
+
+

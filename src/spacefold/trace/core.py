@@ -330,7 +330,7 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
     decision regions of the input plane; ``False``/``None`` skips them.
     """
     from spacefold.data.datasets import Dataset
-    from spacefold.trace.ops import decompose
+    from spacefold.trace.front import decompose
 
     meta = dict(meta or {})
     if isinstance(x, Dataset):

@@ -21,7 +21,8 @@ from torch import fx, nn
 from spacefold.errors import TraceError
 from spacefold.model.activations import ACTIVATIONS, NEUTRAL_ARGS, Activation
 from spacefold.model.torch_build import resolve
-from spacefold.trace.ops import Chain, Op
+from spacefold.trace.chain import Chain
+from spacefold.trace.ops import Op
 
 # identities in eval mode on (N, D) input
 _SKIP: tuple[type[nn.Module], ...] = (nn.Dropout, nn.Dropout1d, nn.AlphaDropout,

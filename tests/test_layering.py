@@ -42,7 +42,6 @@ LAYER_ALLOWED = {                        # imports against the layer order: (mod
     ("spacefold/scenes/api.py", "spacefold.export"),    # sf.render(.html) calls export
 }
 CYCLES_ALLOWED = [                       # import cycles between modules, as found today
-    {"spacefold.trace.core", "spacefold.trace.pieces", "spacefold.trace.regions"},
     {"spacefold.scenes", "spacefold.scenes.registry",           # the registry reads the package,
      "spacefold.scenes.api", "spacefold.scenes.layers"},        # whose modules register
 ]

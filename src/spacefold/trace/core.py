@@ -25,54 +25,9 @@ from spacefold.model.activations import ACTIVATIONS
 from spacefold.trace.geometry import Extent, GridSpec, auto_extent, grid_lines, plane_samples
 from spacefold.trace.ops import Op, carry_float32
 from spacefold.trace.project import Projection, fit_layer, pad
+from spacefold.trace.stage import Regions, Stage
 
 MAX_POINTS = 2_000_000
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One step of the computation. ``values`` (N, dim) are the exact numbers for the data."""
-
-    index: int
-    name: str                    # "layer 1 · W·x"
-    kind: str                    # "input", "linear", "bias" or an activation name
-    layer: int                   # 1-based Linear index (0 for the input)
-    dim: int
-    values: np.ndarray = field(repr=False)                # (N, dim) float32
-    grid: np.ndarray | None = field(default=None, repr=False)  # (L, V, dim) float32
-    source: str = ""             # module as named_modules() names it ("blocks.0.fc"), or fx node
-    parent: int | tuple[int, ...] | None = None   # stage(s) it is computed from; None: input
-
-    @property
-    def parents(self) -> tuple[int, ...]:
-        """The stages this one reads: () for the input, two or more for a sum / concat."""
-        if self.parent is None:
-            return ()
-        return self.parent if isinstance(self.parent, tuple) else (self.parent,)
-
-    @property
-    def base(self) -> int:
-        """The stage it moves from in :meth:`Trace.at`: its parent, or for a sum / concat the
-        branch computed last (the highest index)."""
-        return max(self.parents) if self.parents else 0
-
-    @property
-    def short(self) -> str:
-        """The stage's own part of the name: "W·x", "+b", "ReLU", "input"."""
-        return self.name.split(" · ")[-1]
-
-
-@dataclass(frozen=True)
-class Regions:
-    """The network's decision on a res×res raster of the input plane (row 0 = ymin)."""
-
-    extent: Extent
-    labels: np.ndarray      # (res, res) int64 class per pixel
-    outputs: np.ndarray     # (res, res, d_out) float32 final-stage values
-
-    @property
-    def res(self) -> int:
-        return int(self.labels.shape[0])
 
 
 @dataclass

@@ -22,24 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from spacefold.errors import TraceError
+from spacefold.trace.geometry import Extent
+from spacefold.trace.linear_parts import Parts, piecewise_steps
 from spacefold.trace.project import _one_blas_thread
+from spacefold.trace.stage import TraceLike
 
-if TYPE_CHECKING:
-    from spacefold.trace.core import Trace
-
-Extent = tuple[float, float, float, float]
-
-# Activations known to be piecewise linear without the activation table (before it exists).
-PIECEWISE = ("relu", "leaky_relu", "prelu", "relu6", "hardtanh", "identity", "rrelu",
-             "hardsigmoid", "hardshrink", "softshrink", "threshold")
-HEADS = ("softmax", "log_softmax", "sigmoid")   # monotone per class: the argmax is the logits'
 MAX_PIECES = 2_000_000
-SPAN = 1000.0            # breakpoints of an activation are looked for in [-SPAN, SPAN]
 
 
 @dataclass(frozen=True)
@@ -67,122 +59,6 @@ def polygon_area(poly: np.ndarray) -> float:
     """Signed area (positive counter-clockwise) of a polygon (M, 2), by the shoelace formula."""
     x, y = poly[:, 0], poly[:, 1]
     return 0.5 * float(x[:-1] @ y[1:] + x[-1] * y[0] - y[:-1] @ x[1:] - y[-1] * x[0])
-
-
-@dataclass(frozen=True)
-class _Act:
-    """The linear parts of one elementwise activation: breakpoints (m,) ascending and per
-    part j (m + 1 of them) slopes (m + 1, d) and offsets (m + 1, d) per unit."""
-
-    breaks: np.ndarray
-    slope: np.ndarray
-    offset: np.ndarray
-
-
-def _is_piecewise(kind: str) -> bool:
-    try:
-        from spacefold.model.activations import ACTIVATIONS
-    except ImportError:
-        return kind in PIECEWISE
-    entry = ACTIVATIONS.get(kind) if hasattr(ACTIVATIONS, "get") else None
-    if entry is None:
-        return kind in PIECEWISE
-    return bool(getattr(entry, "piecewise_linear", kind in PIECEWISE))
-
-
-def _parts(op: Any) -> _Act:
-    """The breakpoints and linear parts of an elementwise piecewise-linear op, read from its
-    own values: kinks where the slope changes on a fine grid, each refined to where the two
-    neighbouring lines meet (a jump: by bisection)."""
-    hit = _PARTS.get(id(op))
-    if hit is not None and hit[0] is op:
-        return hit[1]
-    d = op.d_in
-    fine = np.linspace(-10.0, 10.0, 8_001)                    # step 0.0025 near 0
-    t = np.concatenate([np.linspace(-SPAN, -10.0, 1_981)[:-1], fine,
-                        np.linspace(10.0, SPAN, 1_981)[1:]])
-    f = np.asarray(op(np.repeat(t[:, None], d, axis=1)), dtype=np.float64)   # (T, d)
-    s = np.diff(f, axis=0) / np.diff(t)[:, None]              # slope per cell (T-1, d)
-    scale = max(1.0, float(np.abs(s).max()))
-    change = (np.abs(np.diff(s, axis=0)) > 1e-7 * scale).any(axis=1)   # at grid point i+1
-    idx = np.flatnonzero(change) + 1
-    # group neighbouring flags (a kink between grid points flags two in a row)
-    groups: list[list[int]] = []
-    for i in idx:
-        if groups and i - groups[-1][-1] <= 2:
-            groups[-1].append(int(i))
-        else:
-            groups.append([int(i)])
-    breaks = []
-    for g in groups:
-        lo, hi = g[0] - 2, g[-1] + 2                           # cells lo-1 and hi are clean
-        lo, hi = max(lo, 1), min(hi, len(t) - 2)
-        s1, s2 = s[lo - 1, 0], s[hi, 0]
-        o1, o2 = f[lo, 0] - s1 * t[lo], f[hi, 0] - s2 * t[hi]
-        if abs(s1 - s2) > 1e-12 * scale:
-            x = (o2 - o1) / (s1 - s2)
-            if t[lo] - 1e-9 <= x <= t[hi] + 1e-9 and abs((s1 * x + o1) - (s2 * x + o2)) \
-                    <= 1e-9 * max(1.0, abs(o1)):
-                breaks.append(float(x))
-                continue
-        a, b = t[lo], t[hi]                                    # a jump: bisection
-        for _ in range(80):
-            m = 0.5 * (a + b)
-            fm = float(np.asarray(op(np.full((1, d), m)))[0, 0])
-            if abs(fm - (s1 * m + o1)) <= abs(fm - (s2 * m + o2)):
-                a = m
-            else:
-                b = m
-        breaks.append(float(b))
-    br = np.array(sorted(set(breaks)), dtype=np.float64)
-    # each part's line, per unit, from two points inside it
-    edges = np.concatenate([[-SPAN], br, [SPAN]])
-    slope = np.empty((len(br) + 1, d))
-    offset = np.empty((len(br) + 1, d))
-    for j in range(len(br) + 1):
-        a, b = edges[j], edges[j + 1]
-        p, q = a + 0.25 * (b - a), a + 0.75 * (b - a)
-        fp = np.asarray(op(np.full((1, d), p)), dtype=np.float64)[0]
-        fq = np.asarray(op(np.full((1, d), q)), dtype=np.float64)[0]
-        slope[j] = (fq - fp) / (q - p)
-        offset[j] = fp - slope[j] * p
-    got = _Act(br, slope, offset)
-    if len(_PARTS) > 64:
-        _PARTS.clear()
-    _PARTS[id(op)] = (op, got)
-    return got
-
-
-_PARTS: dict[int, tuple[Any, _Act]] = {}
-
-
-def _chain(trace: Trace) -> list[tuple[str, Any]]:
-    """The trace's ops as ("linear", W) / ("bias", b) / ("act", _Act) / ("head", None) steps,
-    or a one-line error naming the first op that is not piecewise linear."""
-    if trace.stages[0].dim != 2:
-        raise TraceError(f"linear regions need a 2-D input; this network takes "
-                         f"{trace.stages[0].dim}-D")
-    steps: list[tuple[str, Any]] = []
-    n = len(trace.ops)
-    for i, op in enumerate(trace.ops):
-        parents = getattr(op, "parents", ())
-        if parents and tuple(parents) != (i,):
-            raise TraceError("linear regions need a chain of layers; stage "
-                             f"{i + 1} ({op.name}) reads other stages")
-        if op.kind == "linear":
-            steps.append(("linear", np.asarray(op.params["W"], dtype=np.float64)))
-        elif op.kind == "bias":
-            steps.append(("bias", np.asarray(op.params["b"], dtype=np.float64)))
-        elif op.kind in HEADS and i == n - 1:
-            steps.append(("head", None))
-        elif op.kind not in ("affine", "normalise", "add", "concat") and \
-                _is_piecewise(op.kind):
-            steps.append(("act", _parts(op)))
-        else:
-            label = op.name.split(" · ")[-1]          # "tanh", as the stage is named
-            where = f"layer {op.layer} is {label}" if op.layer else f"the input is {label}"
-            raise TraceError(f"linear regions need piecewise-linear activations; {where}")
-    return steps
 
 
 def _clip(poly: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -277,10 +153,10 @@ def _cut_segments(poly: np.ndarray, a: np.ndarray, c: np.ndarray,
     return segs, units
 
 
-def pieces_by_layer(trace: Trace, extent: Extent) -> Iterator[LayerPieces]:
+def pieces_by_layer(trace: TraceLike, extent: Extent) -> Iterator[LayerPieces]:
     """The pieces after each layer's piecewise-linear activation (each with the affine map of
     the stages reached so far), and last the final pieces with the network's affine maps."""
-    steps = _chain(trace)
+    steps = piecewise_steps(trace)
     box = _box(extent)
     min_area = 1e-15 * polygon_area(box)
     polys: list[np.ndarray] = [box]
@@ -295,7 +171,7 @@ def pieces_by_layer(trace: Trace, extent: Extent) -> Iterator[LayerPieces]:
         elif kind == "bias":
             amap = [(a, c + param) for a, c in amap]
         elif kind == "act":
-            act: _Act = param
+            act: Parts = param
             npolys, namap, npats = [], [], []
             cut_segs: list[np.ndarray] = []
             cut_units: list[int] = []
@@ -322,7 +198,7 @@ def pieces_by_layer(trace: Trace, extent: Extent) -> Iterator[LayerPieces]:
                               zip(polys, pats, amap, strict=True)], *none)
 
 
-def linear_regions(trace: Trace, extent: Extent) -> list[Piece]:
+def linear_regions(trace: TraceLike, extent: Extent) -> list[Piece]:
     """The exact linear regions of ``trace``'s network inside ``extent``."""
     last: list[Piece] = []
     for step in pieces_by_layer(trace, extent):
@@ -379,7 +255,7 @@ def _clip_labelled(poly: np.ndarray, lab: np.ndarray, v: np.ndarray,
     return np.array(pts), np.array(labs)
 
 
-def decision_boundaries(trace: Trace, extent: Extent) -> np.ndarray:
+def decision_boundaries(trace: TraceLike, extent: Extent) -> np.ndarray:
     """(S, 2, 2) segments inside ``extent`` where the network's top class changes: in every
     linear region, the edges between the cells of two classes."""
     pieces = linear_regions(trace, extent)
@@ -397,7 +273,7 @@ def decision_boundaries(trace: Trace, extent: Extent) -> np.ndarray:
     return np.array(segs, dtype=np.float64).reshape(-1, 2, 2)
 
 
-def pattern_map(trace: Trace, extent: Extent, size: tuple[int, int],
+def pattern_map(trace: TraceLike, extent: Extent, size: tuple[int, int],
                 layers: int | None = None) -> np.ndarray:
     """(H, W) int64: an id of the activation pattern (of the piecewise-linear layers up to
     ``layers``; None: all) at every pixel centre of ``extent`` at ``size`` = (W, H), row 0 =
@@ -406,9 +282,9 @@ def pattern_map(trace: Trace, extent: Extent, size: tuple[int, int],
         return _pattern_map(trace, extent, size, layers)
 
 
-def _pattern_map(trace: Trace, extent: Extent, size: tuple[int, int],
+def _pattern_map(trace: TraceLike, extent: Extent, size: tuple[int, int],
                  layers: int | None) -> np.ndarray:
-    steps = _chain(trace)
+    steps = piecewise_steps(trace)
     w, h = size
     x0, x1, y0, y1 = (float(v) for v in extent)
     xs = x0 + (np.arange(w) + 0.5) * ((x1 - x0) / w)
@@ -432,7 +308,7 @@ def _pattern_map(trace: Trace, extent: Extent, size: tuple[int, int],
             elif kind == "bias":
                 z = z + param
             elif kind == "act":
-                act: _Act = param
+                act: Parts = param
                 out = z * act.slope[0] + act.offset[0]
                 part = np.zeros(z.shape, dtype=np.float64)
                 for i, t in enumerate(act.breaks):

@@ -14,17 +14,14 @@ another class) are sampled ss×ss times and carry the fraction of each class the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from spacefold.errors import TraceError
+from spacefold.trace.geometry import Extent
 from spacefold.trace.project import _one_blas_thread
-
-if TYPE_CHECKING:
-    from spacefold.trace.core import Trace
-
-Extent = tuple[float, float, float, float]
+from spacefold.trace.stage import TraceLike
 
 CHUNK = 4096                 # pixels per float32 batch: a 100-wide layer's chunk fits in L2
 U32 = 2.0 ** -24             # float32 unit roundoff
@@ -68,7 +65,7 @@ def pixel_centres(extent: Extent, size: tuple[int, int]) -> tuple[np.ndarray, np
     return xs, ys
 
 
-def _check(trace: Trace, extent: Extent, size: tuple[int, int],
+def _check(trace: TraceLike, extent: Extent, size: tuple[int, int],
            start: int = 0) -> tuple[int, int]:
     if not 0 <= start < len(trace.stages):
         raise TraceError(f"stage {start} out of range 0..{len(trace.stages) - 1}")
@@ -92,7 +89,7 @@ def _check(trace: Trace, extent: Extent, size: tuple[int, int],
 class _Float32Net:
     """The trace's ops as float32 in-place steps, with a per-pixel rounding-error bound."""
 
-    def __init__(self, trace: Trace, start: int = 0) -> None:
+    def __init__(self, trace: TraceLike, start: int = 0) -> None:
         self.steps: list[tuple[str, Any, float, int]] = []   # kind, param, ‖W‖∞ or L, width
         self.exact = True       # False: a kind the bound does not follow; use float64 only
         for i, op in enumerate(trace.ops[start:], start=start):
@@ -151,7 +148,7 @@ class _Float32Net:
         return z.argmax(axis=1).astype(np.int64), margin <= 2 * err
 
 
-def decide(trace: Trace, points: np.ndarray, start: int = 0) -> np.ndarray:
+def decide(trace: TraceLike, points: np.ndarray, start: int = 0) -> np.ndarray:
     """Class (M,) of the network (from stage ``start`` on) at points (M, 2): float32, float64
     where undecided."""
     net = _Float32Net(trace, start)
@@ -162,7 +159,7 @@ def decide(trace: Trace, points: np.ndarray, start: int = 0) -> np.ndarray:
     return out
 
 
-def _decide(trace: Trace, net: _Float32Net, pts: np.ndarray, out: np.ndarray,
+def _decide(trace: TraceLike, net: _Float32Net, pts: np.ndarray, out: np.ndarray,
             start: int) -> None:
     for s in range(0, len(pts), CHUNK):
         lab, unsure = net.run(pts[s:s + CHUNK])
@@ -172,7 +169,7 @@ def _decide(trace: Trace, net: _Float32Net, pts: np.ndarray, out: np.ndarray,
         out[s:s + CHUNK] = lab
 
 
-def region_map(trace: Trace, extent: Extent, size: tuple[int, int],
+def region_map(trace: TraceLike, extent: Extent, size: tuple[int, int],
                start: int = 0) -> np.ndarray:
     """(H, W) int64: the class at every pixel centre of ``extent`` at ``size`` = (W, H),
     row 0 = ymin. Equal to ``trace.predict`` of the float64 network at each centre; with
@@ -182,7 +179,7 @@ def region_map(trace: Trace, extent: Extent, size: tuple[int, int],
         return _region_map(trace, extent, (w, h), start)
 
 
-def _region_map(trace: Trace, extent: Extent, size: tuple[int, int],
+def _region_map(trace: TraceLike, extent: Extent, size: tuple[int, int],
                 start: int) -> np.ndarray:
     w, h = size
     xs, ys = pixel_centres(extent, (w, h))
@@ -214,7 +211,7 @@ class Coverage:
     fractions: np.ndarray
 
 
-def region_coverage(trace: Trace, extent: Extent, size: tuple[int, int],
+def region_coverage(trace: TraceLike, extent: Extent, size: tuple[int, int],
                     ss: int = 4, start: int = 0) -> Coverage:
     """:func:`region_map` plus the class fractions of every boundary pixel (from ss×ss
     subsamples, fewer where boundary pixels are so many that ss² of each would cost more

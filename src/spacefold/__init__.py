@@ -94,9 +94,10 @@ from spacefold.trace import GridSpec, Stage, Trace, trace  # noqa: E402
 def render(target: Any, path: str | os.PathLike[str], **options: Any) -> Path:
     """Render a Trace, a Timeline or a scene name to ``path`` (format from the suffix).
 
-    See :func:`spacefold.scenes.api.render` for the options (size, fps, color_by, still).
+    See :func:`spacefold.scenes.api.render` for the options (size, fps, color_by, still);
+    .html pages are written by :func:`spacefold.export.write_html`.
     """
-    from spacefold.scenes.api import render as render_
+    from spacefold.export import render as render_
 
     return render_(target, path, **options)
 

@@ -631,7 +631,7 @@ def render_cmd(
                               f"{scene!r}")
         options["show_math"] = True
 
-    from spacefold.scenes.api import render
+    from spacefold.export import render
 
     with _interruptible(), _frame_progress(render, f"rendering {scene}") as progress:
         if progress is not None:

@@ -23,7 +23,9 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -319,3 +321,14 @@ def write_html(trace: Trace, path: str | Path, *, title: str | None = None) -> P
     with atomic_path(path) as tmp:
         Path(tmp).write_text(page, encoding="utf-8")
     return Path(path)
+
+
+def render(target: Any, path: str | os.PathLike[str], *,
+           progress: Callable[[int, int], None] | None = None, **options: Any) -> Path:
+    """``spacefold.render``: :func:`spacefold.scenes.api.render` (videos, stills, .npz and
+    its options; ``progress(done, total)`` is called per frame), whose .html page is the
+    viewer's, written by :func:`write_html` here (the scenes do not import the export layer).
+    """
+    from spacefold.scenes.api import render as render_
+
+    return render_(target, path, progress=progress, page=write_html, **options)

@@ -20,6 +20,9 @@ MAX_SIZE = (3840, 2160)
 MAX_FRAMES = 100_000
 MAX_HOLD, MAX_DURATION = 10.0, 600.0     # seconds
 FADE_SECONDS = 0.3      # where one segment cuts to the next, the video cross-fades this long
+# Writes a trace's interactive .html page. The viewer sits above the scenes (the export
+# layer), so it is handed in: ``spacefold.render`` passes :func:`spacefold.export.write_html`.
+PageWriter = Callable[[Trace, Path], Path]
 
 
 def check_size(size: tuple[int, int]) -> tuple[int, int]:
@@ -69,10 +72,12 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
            size: tuple[int, int] = (1280, 720), fps: float = 30.0, color_by: str | None = None,
            still: str = "stages", progress: Callable[[int, int], None] | None = None,
            theme: str | None = None, palette: str | None = None, hold: float | None = None,
-           duration: float | None = None, fade: float = FADE_SECONDS, **options: Any) -> Path:
+           duration: float | None = None, fade: float = FADE_SECONDS,
+           page: PageWriter | None = None, **options: Any) -> Path:
     """Render ``target`` to ``path``: .mp4 (H.264), .gif, .png (``still="stages"``: every key
     stage side by side; ``"poster"``: the poster frame), .npz (the raw stage data) or .html
-    (the interactive viewer in one self-contained page).
+    (the interactive viewer in one self-contained page, written by ``page``; that is
+    ``spacefold.render``, which passes the export layer's writer).
 
     ``color_by`` ("class" or "position") and the other ``options`` go to the scene; a scene
     refuses one its function does not take. ``theme`` ("dark", the default, or "light" for
@@ -88,6 +93,9 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
     """
     p = Path(path)
     suffix = encode.check_suffix(p, SUFFIXES)
+    if suffix == ".html" and page is None:
+        raise RenderError(f"output {str(p)!r}: .html pages are written by spacefold.render "
+                          f"(the viewer is the export layer's)")
     size = check_size(size)
     fps = check_fps(fps)
     if still not in ("stages", "poster"):
@@ -117,22 +125,21 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
                           f"still is drawn; the viewer has its own switches)")
     with colors.look(*look):
         return _render(target, p, suffix, size, fps, color_by, still, progress, options,
-                       (hold, duration, float(fade)))
+                       (hold, duration, float(fade)), page)
 
 
 def _render(target: Trace | Timeline | str, p: Path, suffix: str, size: tuple[int, int],
             fps: float, color_by: str | None, still: str,
             progress: Callable[[int, int], None] | None, options: dict[str, Any],
-            pacing: tuple[float | None, float | None, float]) -> Path:
-    if suffix == ".html":   # the interactive viewer, one self-contained page
-        from spacefold.export import write_html
-
+            pacing: tuple[float | None, float | None, float],
+            page: PageWriter | None) -> Path:
+    if suffix == ".html" and page is not None:   # the interactive viewer, one page
         tr = target if isinstance(target, Trace) else \
             to_timeline(target, color_by=color_by, **options).meta.get("trace")
         if not isinstance(tr, Trace):
             raise RenderError(f"{getattr(target, 'name', target)!r} has no single trace to "
                               f"export as .html")
-        return write_html(tr, p)
+        return page(tr, p)
     tl = to_timeline(target, color_by=color_by, **options)
     if suffix == ".npz":
         tr = target if isinstance(target, Trace) else tl.meta.get("trace")

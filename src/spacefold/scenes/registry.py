@@ -7,6 +7,7 @@ import inspect
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from spacefold.errors import SpacefoldError
@@ -58,16 +59,16 @@ class _Catalogue(Mapping[str, SceneEntry]):
     def _all(self) -> dict[str, SceneEntry]:
         if not self._loaded:
             self._loaded = True
-            import spacefold.scenes as package
-
-            for mod in pkgutil.iter_modules(package.__path__):
+            # the modules beside this one, found on disk (importing the package itself here
+            # would be a cycle: it imports this registry)
+            for mod in pkgutil.iter_modules([str(Path(__file__).parent)]):
                 if mod.name not in ("api", "registry", "story", "zoo"):
-                    importlib.import_module(f"{package.__name__}.{mod.name}")
+                    importlib.import_module(f"{PACKAGE}.{mod.name}")
         return self._entries
 
     def __getitem__(self, name: str) -> SceneEntry:
         if name not in self._entries and name in HOMES:     # load only the module it lives in
-            importlib.import_module(f"spacefold.scenes.{HOMES[name]}")
+            importlib.import_module(f"{PACKAGE}.{HOMES[name]}")
         if name in self._entries:
             return self._entries[name]
         return self._all()[name]
@@ -79,6 +80,7 @@ class _Catalogue(Mapping[str, SceneEntry]):
         return len(self._all())
 
 
+PACKAGE = __name__.rpartition(".")[0]     # "spacefold.scenes", whose modules register
 SCENES = _Catalogue()
 # the module each scene lives in: rendering one scene imports that module only (the 3-D
 # modules load OpenGL and Matplotlib); a test holds this to the registrations

@@ -13,6 +13,7 @@ from spacefold._atomic import atomic_path
 from spacefold.errors import SpacefoldError, SpecError
 from spacefold.model.network import Network
 from spacefold.model.spec import ArchSpec
+from spacefold.model.tensor_files import read_safetensors
 
 if TYPE_CHECKING:
     from torch import nn
@@ -43,20 +44,10 @@ def save(model: nn.Module, path: str | Path, spec: ArchSpec | None = None,
 
 def load_network(path: str | Path) -> Network:
     """Read a checkpoint as a torch-free :class:`Network` (numpy weights + spec + meta)."""
-    from safetensors import SafetensorError, safe_open
-    from safetensors.numpy import load_file as load_numpy
-
     p = Path(path)
     if not p.is_file():
         raise SpecError(f"model file {str(p)!r} does not exist")
-    try:
-        with safe_open(str(p), framework="np") as f:
-            md = f.metadata() or {}
-        arrays = load_numpy(str(p))
-    except (SafetensorError, OSError, ValueError, TypeError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SpecError(f"model file {str(p)!r} is not a safetensors checkpoint: {first}") \
-            from None
+    arrays, md = read_safetensors(p, f"model file {str(p)!r} is not a safetensors checkpoint")
     if "spacefold.spec" not in md:
         raise SpecError(f"model file {str(p)!r} has no spacefold spec in its metadata")
     try:

@@ -14,6 +14,7 @@ import numpy as np
 
 from spacefold.errors import SpecError
 from spacefold.model.spec import ArchSpec, spec_params
+from spacefold.model.tensor_files import first_line
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,6 @@ class Network:
         try:
             model.load_state_dict(state)
         except RuntimeError as e:
-            first = str(e).strip().splitlines()[0]
-            raise SpecError(f"weights do not match spec {self.spec.arch}: {first}") from None
+            raise SpecError(f"weights do not match spec {self.spec.arch}: "
+                            f"{first_line(e)}") from None
         return model.eval()

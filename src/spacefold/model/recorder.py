@@ -37,6 +37,7 @@ from spacefold.errors import DataError, SpecError
 from spacefold.model.activations import ACTIVATIONS, SPEC_ACTIVATIONS
 from spacefold.model.network import Network
 from spacefold.model.spec import ArchSpec, spec_params
+from spacefold.model.tensor_files import read_safetensors
 
 FORMAT = "spacefold.recording/1"
 MAX_BYTES = 1 << 30           # a recording holds at most 1 GiB of weights
@@ -178,19 +179,10 @@ class Recorder:
     @staticmethod
     def load(path: str | os.PathLike[str]) -> Recorder:
         """A recording written by :meth:`save` (no code is run; no model is needed)."""
-        from safetensors import SafetensorError, safe_open
-
         p = Path(path)
         if not p.is_file():
             raise SpecError(f"recording {str(p)!r} does not exist")
-        try:
-            with safe_open(str(p), framework="np") as f:
-                md = f.metadata() or {}
-                arrays = {k: f.get_tensor(k) for k in f.keys()}
-        except (SafetensorError, OSError, ValueError, TypeError) as e:
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise SpecError(f"recording {str(p)!r} is not a safetensors file: {first}") \
-                from None
+        arrays, md = read_safetensors(p, f"recording {str(p)!r} is not a safetensors file")
         if "spacefold.recording" not in md:
             raise SpecError(f"{str(p)!r} is not a spacefold recording (a file written by "
                             f"Recorder.save or `spacefold train --record`)")

@@ -1,0 +1,118 @@
+"""Weight files as numpy arrays: safetensors, and PyTorch state dicts read with
+``torch.load(weights_only=True)``. Nothing here unpickles: a pickled full model is refused.
+
+The format is sniffed from the first bytes, not the suffix. Every problem is a one-line
+:class:`SpecError`.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spacefold.errors import SpecError
+
+TORCH_SUFFIXES = (".pt", ".pth", ".bin")
+# a training checkpoint often nests the state dict under one of these keys
+_NESTED_KEYS = ("state_dict", "model_state_dict", "model")
+
+
+def read_tensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The file's tensors as numpy arrays in layer order, and its safetensors metadata
+    (empty for PyTorch files). The format is sniffed from the first bytes."""
+    if not path.exists():
+        raise SpecError(f"model file {str(path)!r} does not exist")
+    if not path.is_file():
+        raise SpecError(f"model file {str(path)!r} is not a file")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError as e:
+        raise SpecError(f"cannot read model file {str(path)!r}: {e.strerror or e}") from None
+    # safetensors first: its header length is any 8 bytes (0x80 first for a 384-byte header)
+    if len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] < 1 << 27:
+        return read_safetensors(path, f"model file {str(path)!r} is not a readable "
+                                      f"safetensors file")
+    if head[:4] == b"PK\x03\x04" or head[:1] == b"\x80":     # torch zip / legacy pickle
+        return _read_torch(path), {}
+    raise SpecError(f"model file {str(path)!r} is neither a safetensors file nor a PyTorch "
+                    f"state dict ({', '.join(TORCH_SUFFIXES)} written by torch.save)")
+
+
+def read_safetensors(path: Path, failure: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """A safetensors file's arrays (keys in layer order: "fc.2" before "fc.10") and its
+    metadata. A file the library cannot read is a one-line :class:`SpecError`: ``failure``
+    ("model file 'm.pt' is not a safetensors checkpoint"), then the library's first line."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="np") as f:
+            md = dict(f.metadata() or {})
+            keys = sorted(f.keys(), key=natural)     # the file stores them sorted by name
+            arrays = {k: f.get_tensor(k) for k in keys}
+    except (SafetensorError, OSError, ValueError, TypeError) as e:
+        raise SpecError(f"{failure}: {first_line(e)}") from None
+    return arrays, md
+
+
+def _read_torch(path: Path) -> dict[str, np.ndarray]:
+    import pickle
+
+    import torch
+
+    try:
+        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        m = re.search(r"GLOBAL (\S+) was not an allowed global", str(e))
+        what = f" ({m.group(1)})" if m else ""
+        raise SpecError(
+            f"model file {str(path)!r} is a pickled Python object{what}, not a state dict; "
+            f"spacefold never unpickles (it would run code): save the weights with "
+            f"torch.save(model.state_dict(), {path.name!r})") from None
+    except (RuntimeError, OSError, EOFError, ValueError) as e:
+        raise SpecError(f"model file {str(path)!r} is not a readable PyTorch file: "
+                        f"{first_line(e)}") from None
+    state = _state_dict_in(obj, path)
+    out: dict[str, np.ndarray] = {}
+    for k, v in state.items():
+        t = v.detach().cpu()
+        if t.is_floating_point() and t.dtype not in (torch.float32, torch.float64):
+            t = t.float()
+        out[str(k)] = t.numpy()
+    return out
+
+
+def _state_dict_in(obj: Any, path: Path) -> Mapping[str, Any]:
+    import torch
+
+    def tensors_only(d: Any) -> bool:
+        return isinstance(d, Mapping) and bool(d) and \
+            all(isinstance(v, torch.Tensor) for v in d.values())
+
+    if tensors_only(obj):
+        return obj
+    if isinstance(obj, Mapping):
+        for k in _NESTED_KEYS:
+            if tensors_only(obj.get(k)):
+                return obj[k]
+        keys = ", ".join(map(str, list(obj)[:6]))
+        raise SpecError(f"model file {str(path)!r} holds a dict ({keys}) that is not a state "
+                        f"dict of tensors; save torch.save(model.state_dict(), {path.name!r})")
+    raise SpecError(f"model file {str(path)!r} holds a {type(obj).__name__}, not a state dict; "
+                    f"save torch.save(model.state_dict(), {path.name!r})")
+
+
+def natural(key: str) -> list[Any]:
+    """"fc.10.weight" after "fc.2.weight": digit runs compare as numbers."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", key) if t]
+
+
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when it has none."""
+    s = str(e).strip()
+    return s.splitlines()[0] if s else type(e).__name__

@@ -17,11 +17,12 @@ needs numpy never pays for importing torch or Matplotlib.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from spacefold._lazy import attach as _attach
 
 __version__ = "0.1.0"
 
@@ -144,13 +145,4 @@ if TYPE_CHECKING:
     from spacefold.server.notebook import view
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'spacefold' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = _attach(__name__, _EXPORTS)

@@ -13,8 +13,9 @@ Names load on first use: specs, checkpoints and :class:`Network` need no torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from spacefold._lazy import attach as _attach
 
 _EXPORTS = {
     "ACTIVATIONS": "spacefold.model.torch_build",
@@ -45,13 +46,4 @@ if TYPE_CHECKING:
     from spacefold.model.training import History, train
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'spacefold.model' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = _attach(__name__, _EXPORTS)

@@ -133,6 +133,16 @@ def _softmax_dim(p: Mapping[str, Any]) -> None:
 F_ = "torch.nn.functional."
 _INPLACE = ("inplace",)
 
+
+def _over_classes(name: str) -> dict[str, Any]:
+    """The rest of a softmax-like head's row: over the classes (dim=-1), spelled
+    ``torch.<name>``, ``torch.special.<name>``, ``F.<name>`` and ``x.<name>()``."""
+    dim = ("dim", "dtype")
+    return {"params": {"dim": -1}, "head": True, "over_classes": True,
+            "functions": (Form(f"torch.{name}", dim), Form(f"torch.special.{name}", dim),
+                          Form(F_ + name, ("dim", "_stacklevel", "dtype"))),
+            "methods": (Form(name, dim),)}
+
 # Ordered as the scenes show them: the classic four first.
 _TABLE: tuple[Activation, ...] = (
     Activation(
@@ -293,20 +303,13 @@ _TABLE: tuple[Activation, ...] = (
     Activation(
         "softmax", "softmax", r"$\mathrm{softmax}(x)_i = e^{x_i} / \sum_j e^{x_j}$",
         "softmax turns the outputs into probabilities that sum to 1",
-        lambda z, p: _softmax(z), params={"dim": -1}, modules=("torch.nn.Softmax",),
-        functions=(Form("torch.softmax", ("dim", "dtype")),
-                   Form("torch.special.softmax", ("dim", "dtype")),
-                   Form(F_ + "softmax", ("dim", "_stacklevel", "dtype"))),
-        methods=(Form("softmax", ("dim", "dtype")),), spec={"dim": -1}, head=True,
-        over_classes=True),
+        lambda z, p: _softmax(z), modules=("torch.nn.Softmax",), spec={"dim": -1},
+        **_over_classes("softmax")),
     Activation(
         "log_softmax", "log-softmax", r"$\log\,\mathrm{softmax}(x)_i = x_i - \log\sum_j e^{x_j}$",
         "log-softmax turns the outputs into log-probabilities: the largest is closest to 0",
-        lambda z, p: _log_softmax(z), params={"dim": -1}, modules=("torch.nn.LogSoftmax",),
-        functions=(Form("torch.log_softmax", ("dim", "dtype")),
-                   Form("torch.special.log_softmax", ("dim", "dtype")),
-                   Form(F_ + "log_softmax", ("dim", "_stacklevel", "dtype"))),
-        methods=(Form("log_softmax", ("dim", "dtype")),), head=True, over_classes=True),
+        lambda z, p: _log_softmax(z), modules=("torch.nn.LogSoftmax",),
+        **_over_classes("log_softmax")),
     Activation(
         "softmin", "softmin", r"$\mathrm{softmin}(x)_i = e^{-x_i} / \sum_j e^{-x_j}$",
         "softmin turns the outputs into probabilities, the smallest the most likely",

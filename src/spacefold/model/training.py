@@ -115,29 +115,23 @@ def _train(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: 
                 interrupt()
             if piece is not None and min(bs, n - start) > piece:
                 step += 1
-                loss, correct = _step_in_pieces(model, x[idx], y[idx], crit, opt, piece,
-                                                interrupt)
-                if not torch.isfinite(loss):
-                    raise DivergenceError(
-                        f"training diverged at step {step} (epoch {epoch}): loss is "
-                        f"{loss.item()} with learning rate {lr}; try a smaller --lr, e.g. "
-                        f"{lr / 10:g}")
+                opt.zero_grad(set_to_none=True)
+                loss, correct = _in_pieces(model, x[idx], y[idx], crit, piece, interrupt,
+                                           learn=True)
+                _check_finite(loss, step, epoch, lr)
                 opt.step()
                 continue
             out = model(x[idx])
             loss = crit(out, y[idx])
             correct = None
             step += 1
-            if not torch.isfinite(loss):
-                raise DivergenceError(
-                    f"training diverged at step {step} (epoch {epoch}): loss is "
-                    f"{loss.item()} with learning rate {lr}; try a smaller --lr, e.g. {lr / 10:g}")
+            _check_finite(loss, step, epoch, lr)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
         with torch.no_grad():
             if bs < n and piece is not None and n > piece:   # the same, in pieces
-                loss, correct = _eval_in_pieces(model, x, y, crit, piece, interrupt)
+                loss, correct = _in_pieces(model, x, y, crit, piece, interrupt, learn=False)
             elif bs < n:  # mini-batch: evaluate the whole set once per epoch
                 out = model(x)
                 loss = crit(out, y)
@@ -169,14 +163,14 @@ def _train(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: 
     return hist
 
 
-def _step_in_pieces(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                    crit: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], opt: Adam,
-                    piece: int, interrupt: Interrupt | None) -> tuple[torch.Tensor, int]:
-    """The gradient of ``crit`` over the batch ``(x, y)`` summed from pieces of ``piece``
-    rows (each piece's mean loss weighted by its share: the batch's mean), ``interrupt``
-    called between pieces: (the batch's loss, how many rows it classified right)."""
+def _in_pieces(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+               crit: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], piece: int,
+               interrupt: Interrupt | None, learn: bool) -> tuple[torch.Tensor, int]:
+    """``crit`` over the batch ``(x, y)`` from pieces of ``piece`` rows (each piece's mean
+    loss weighted by its share: the batch's mean), ``interrupt`` called between pieces:
+    (the batch's loss, how many rows it classified right). ``learn``: each piece's gradient
+    is added up (the caller zeroes the gradients first and steps after)."""
     rows = len(y)
-    opt.zero_grad(set_to_none=True)
     total = torch.zeros(())
     correct = 0
     for c in range(0, rows, piece):
@@ -185,27 +179,19 @@ def _step_in_pieces(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
         out = model(x[c:c + piece])
         yc = y[c:c + piece]
         part = crit(out, yc) * (len(yc) / rows)
-        part.backward()
+        if learn:
+            part.backward()
         total += part.detach()
         correct += int((out.detach().argmax(1) == yc).sum())
     return total, correct
 
 
-def _eval_in_pieces(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                    crit: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], piece: int,
-                    interrupt: Interrupt | None) -> tuple[torch.Tensor, int]:
-    """``crit`` and the right answers over ``(x, y)`` from pieces (no gradients)."""
-    rows = len(y)
-    total = torch.zeros(())
-    correct = 0
-    for c in range(0, rows, piece):
-        if interrupt is not None and c:
-            interrupt()
-        out = model(x[c:c + piece])
-        yc = y[c:c + piece]
-        total += crit(out, yc) * (len(yc) / rows)
-        correct += int((out.argmax(1) == yc).sum())
-    return total, correct
+def _check_finite(loss: torch.Tensor, step: int, epoch: int, lr: float) -> None:
+    """Training that diverges stops and says so, with the step and the learning rate."""
+    if not torch.isfinite(loss):
+        raise DivergenceError(
+            f"training diverged at step {step} (epoch {epoch}): loss is {loss.item()} with "
+            f"learning rate {lr}; try a smaller --lr, e.g. {lr / 10:g}")
 
 
 class Adam:

@@ -27,6 +27,19 @@ VIDEO_SUFFIXES = (".mp4", ".gif")
 IMAGE_SUFFIXES = (".png",)
 
 
+class Repeat:
+    """The type of :data:`REPEAT`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "REPEAT"
+
+
+REPEAT = Repeat()
+"""In a stream of frames, "the previous frame again": the writers send what they sent for it
+(an MP4 its converted bytes, a GIF its image) without drawing or converting anything."""
+
 MIN_FPS = 1.0    # slower than a frame a second is a slide show; GIF delays overflow below it
 MAX_FPS = 120.0
 
@@ -39,9 +52,11 @@ def check_fps(fps: float) -> float:
     return float(fps)
 
 
-def write_mp4(path: str | Path, frames: Iterable[np.ndarray], size: tuple[int, int], fps: float,
-              preset: str = "veryfast", crf: int = 23) -> int:
+def write_mp4(path: str | Path, frames: Iterable[np.ndarray | Repeat], size: tuple[int, int],
+              fps: float, preset: str = "veryfast", crf: int = 23) -> int:
     """Pipe RGBA frames (H, W, 4) into libx264 (yuv420p, BT.709); returns the frame count.
+    :data:`REPEAT` sends the previous frame's bytes again (a still stretch of a video is
+    neither drawn nor converted again).
 
     Frames are converted to YUV 4:2:0 by the compiled kernel as they come (ffmpeg's own
     conversion and a pipe 2.7x wider cost more; it is the fallback without the extension,
@@ -75,13 +90,22 @@ def write_mp4(path: str | Path, frames: Iterable[np.ndarray], size: tuple[int, i
             # YUV frames go round a ring of buffers, one more than can be queued or being
             # written (fresh 1.4 MB arrays each frame cost the kernel's page clearing); RGBA
             # for ffmpeg is copied (backends reuse their buffer)
+            # (a repeat queues its frame's buffer again and takes no slot: a slot is reused
+            # only after depth + 1 other frames were queued, so after its last send)
             ring = [np.empty(w * h * 3 // 2, dtype=np.uint8) for _ in range(pipe.depth + 2)]
+            sent: np.ndarray | None = None
+            slot = 0
             try:
                 for f in frames:
-                    if own_yuv:
-                        pipe.put(rasterize.yuv420(f, ring[count % len(ring)]))
+                    if isinstance(f, Repeat):
+                        if sent is None:
+                            raise RenderError("the first frame cannot be a repeat")
+                    elif own_yuv:
+                        sent = rasterize.yuv420(f, ring[slot % len(ring)])
+                        slot += 1
                     else:
-                        pipe.put(np.array(f, copy=True))
+                        sent = np.array(f, copy=True)
+                    pipe.put(sent)
                     count += 1
             finally:
                 pipe.close()
@@ -231,13 +255,19 @@ class _Pump:
             raise self.error
 
 
-def write_gif(path: str | Path, frames: Iterable[np.ndarray], fps: float) -> int:
-    """Frames as an animated GIF (one shared palette from the first frames, no dithering)."""
+def write_gif(path: str | Path, frames: Iterable[np.ndarray | Repeat], fps: float) -> int:
+    """Frames as an animated GIF (one shared palette from the first frames, no dithering);
+    :data:`REPEAT` repeats the previous image."""
     from PIL import Image
 
     images: list[Any] = []
     palette: Any = None
     for f in frames:
+        if isinstance(f, Repeat):
+            if not images:
+                raise RenderError("the first frame cannot be a repeat")
+            images.append(images[-1])
+            continue
         im = Image.fromarray(np.ascontiguousarray(f[..., :3]))
         if palette is None:
             palette = im.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
@@ -285,10 +315,10 @@ def check_suffix(path: str | Path, allowed: Iterable[str]) -> str:
     return suffix
 
 
-def copying(frames: Iterable[np.ndarray]) -> Iterable[np.ndarray]:
+def copying(frames: Iterable[np.ndarray | Repeat]) -> Iterable[np.ndarray | Repeat]:
     """Copies of frames for writers that keep them (GIF); a backend reuses its canvas."""
     for f in frames:
-        yield f.copy()
+        yield f if isinstance(f, Repeat) else f.copy()
 
 
 Progress = Callable[[int, int], None]  # (frames done, frames total)

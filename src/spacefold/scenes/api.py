@@ -7,12 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import spacefold.colors as colors
 from spacefold.errors import RenderError
 from spacefold.render import encode
-from spacefold.render.timeline import Timeline, smooth
+from spacefold.render.stream import video_frames
+from spacefold.render.timeline import Timeline
 from spacefold.trace import Trace
 
 SUFFIXES = (".mp4", ".gif", ".png", ".npz", ".html")
@@ -164,36 +163,10 @@ def _render(target: Trace | Timeline | str, p: Path, suffix: str, size: tuple[in
     if total > MAX_FRAMES:
         raise RenderError(f"{total} frames at {fps} fps is too many (at most {MAX_FRAMES})")
 
-    n_fade = round(fade * fps)
-
-    def frames() -> Any:
-        # A cut cross-fades what it changes: the previous segment's last frame minus this
-        # segment's start (alpha 0) is what jumps (caption, regions, titles); it is added to
-        # the first frames and fades out, while what moves on (points, grid) is not doubled.
-        last: np.ndarray | None = None      # the previous segment's last frame
-        jump: np.ndarray | None = None
-        counts = tl.counts(fps)
-        for i, (seg, j, f) in enumerate(tl.segment_frames(fps)):
-            n = min(n_fade, counts[seg] - 1)
-            if j == 0:
-                jump = None
-                if last is not None and n > 0:
-                    start = backend.draw(tl.segments[seg].frame(0.0)).astype(np.float32)
-                    jump = last - start
-                    jump = jump if np.abs(jump).max() > 0 else None
-            img = backend.draw(f)
-            if jump is not None and j < n:
-                t = smooth((j + 1) / (n + 1))
-                img = np.clip(img + (1 - t) * jump, 0, 255).round().astype(np.uint8)
-            if j == counts[seg] - 1:
-                last = img.astype(np.float32)
-            yield img
-            if progress is not None:
-                progress(i + 1, total)
-
+    frames = video_frames(tl, backend.draw, fps, round(fade * fps), progress)
     if suffix == ".mp4":
-        encode.write_mp4(p, frames(), size, fps)
+        encode.write_mp4(p, frames, size, fps)
     else:
-        encode.write_gif(p, encode.copying(frames()), fps)
+        encode.write_gif(p, encode.copying(frames), fps)
     backend.close()
     return p

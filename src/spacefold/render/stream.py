@@ -1,0 +1,105 @@
+"""A timeline as the stream of frames a video encoder receives: every frame drawn in turn,
+cuts cross-faded, and the unchanged frames of a still segment passed on as
+:data:`~spacefold.render.encode.REPEAT` instead of being drawn and converted again.
+
+A cut cross-fades what it changes: the previous segment's last frame minus this segment's
+start (alpha 0) is what jumps (caption, regions, titles); it is added to the first frames and
+fades out, while what moves on (points, grid) is not doubled. The jump is kept only inside the
+box of pixels that differ (usually the caption and a title), so a fade costs that box, not a
+frame.
+
+A still segment (:attr:`~spacefold.render.timeline.Segment.still`: its frame does not change
+with alpha, as every hold of :meth:`~spacefold.render.timeline.Timeline.paced` is) is drawn
+once: its first frame (the alpha-0 picture the cut is measured from, reused), the faded frames
+of a cut into it, then the plain picture once; every frame after that is a repeat, and so is
+its first frame when it equals the previous segment's last. The encoder sends the previous
+frame's converted bytes again, so the video is byte for byte the one drawing every frame
+would give (a test holds this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from spacefold.render.encode import REPEAT, Repeat
+from spacefold.render.frame import Frame
+from spacefold.render.timeline import Timeline, smooth
+
+Draw = Callable[[Frame], np.ndarray]      # a backend's draw: the canvas, valid until next call
+
+
+class _Cut:
+    """What jumps at a cut: ``last - start`` inside the box of pixels where they differ."""
+
+    def __init__(self, last: np.ndarray, start: np.ndarray, box: tuple[slice, slice]) -> None:
+        self.box = box
+        self.jump = last[box].astype(np.float32) - start[box].astype(np.float32)
+
+    def faded(self, img: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
+        """``img`` with ``(1 - t)`` of the jump added back (into ``out``, a frame buffer)."""
+        np.copyto(out, img)
+        part = img[self.box] + (1 - t) * self.jump
+        out[self.box] = np.clip(part, 0, 255).round().astype(np.uint8)
+        return out
+
+
+def changed_box(a: np.ndarray, b: np.ndarray) -> tuple[slice, slice] | None:
+    """The (rows, columns) slices bounding the pixels where frames ``a`` and ``b`` (H, W, 4)
+    differ, or None when they are equal."""
+    ne = a.view(np.uint32)[..., 0] != b.view(np.uint32)[..., 0]     # (H, W): one word a pixel
+    rows = np.flatnonzero(ne.any(axis=1))
+    if not len(rows):
+        return None
+    cols = np.flatnonzero(ne[rows[0]:rows[-1] + 1].any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
+def video_frames(tl: Timeline, draw: Draw, fps: float, fade: int = 0,
+                 progress: Callable[[int, int], None] | None = None
+                 ) -> Iterator[np.ndarray | Repeat]:
+    """The frames of ``tl`` at ``fps``, drawn with ``draw``: (H, W, 4) uint8 arrays (valid
+    until the next one is asked for) or :data:`REPEAT` (the previous frame again). Where one
+    segment cuts to the next, the jump fades out over ``fade`` frames. ``progress(done,
+    total)`` hears of every frame."""
+    counts = tl.counts(fps)
+    total = sum(counts)
+    last: np.ndarray | None = None         # a copy of the previous segment's last frame
+    out: np.ndarray | None = None          # where faded frames are composed
+    done = 0
+    for seg, count in zip(tl.segments, counts, strict=True):
+        n = min(fade, count - 1)
+        cut: _Cut | None = None
+        start: np.ndarray | None = None
+        same_as_last = False
+        if last is not None and n > 0:
+            start = draw(seg.frame(0.0))
+            box = changed_box(last, start)
+            same_as_last = box is None
+            cut = None if box is None else _Cut(last, start, box)
+        shown: np.ndarray | None = None        # what the last frame yielded shows
+        for j in range(count):
+            fading = cut is not None and j < n
+            if seg.still and (j > 0 and (cut is None or j > n) or j == 0 and same_as_last):
+                frame: np.ndarray | Repeat = REPEAT
+                if shown is None:              # the previous segment's last frame
+                    shown = last
+            else:
+                # a still segment's picture is its alpha-0 frame, drawn for the cut already
+                img = start if seg.still and start is not None else \
+                    draw(seg.frame((j + 1) / count))
+                if fading:
+                    assert cut is not None
+                    if out is None or out.shape != img.shape:
+                        out = np.empty_like(img)
+                    img = cut.faded(img, smooth((j + 1) / (n + 1)), out)
+                frame = shown = img
+            yield frame
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        if shown is not None and shown is not last:
+            if last is None or last.shape != shown.shape:
+                last = np.empty_like(shown)
+            np.copyto(last, shown)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import subprocess
-import sys
 import types
 
 import pytest
 
 import spacefold as sf
+from fresh_process import run_python
 
 CORE = ["spacefold", "spacefold.data", "spacefold.model", "spacefold.trace"]
 
@@ -41,7 +40,7 @@ def test_trace_stays_the_function_whatever_is_imported_first() -> None:
     code = ("import spacefold.trace.core\nimport spacefold as sf\n"
             "from spacefold.trace import project\n"
             "assert callable(sf.trace) and sf.trace.__name__ == 'trace', sf.trace")
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    run_python(code)
 
 
 def test_exported_names_are_the_real_objects() -> None:
@@ -65,15 +64,11 @@ def test_error_family() -> None:
 
 def test_importing_spacefold_is_light() -> None:
     """``import spacefold`` pulls in no drawing library, and names resolve afterwards."""
-    code = ("import sys, spacefold\n"
-            "heavy = [m for m in ('matplotlib', 'PIL', 'imageio', 'av', 'typer') "
-            "if m in sys.modules]\n"
+    code = ("import spacefold\n"
+            "imports_none('matplotlib', 'PIL', 'imageio', 'av', 'typer')\n"
             "import spacefold.trace.core\n"
-            "assert callable(spacefold.trace) and spacefold.trace.__name__ == 'trace'\n"
-            "print(','.join(heavy))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=120)
-    assert out.stdout.strip() == ""
+            "assert callable(spacefold.trace) and spacefold.trace.__name__ == 'trace'\n")
+    run_python(code)
 
 
 def test_py_typed_is_shipped() -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import spacefold as sf
+from fresh_process import run_python
 from spacefold.errors import RenderError
 from spacefold.server import browser
 
@@ -152,33 +153,24 @@ def test_a_notebook_with_two_views_travels(tmp_path) -> None:
 def test_a_bare_trace_in_a_notebook_kernel_shows_the_viewer(tmp_path) -> None:
     """``import spacefold`` inside a shell with rich output registers the Trace formatter;
     the display of a trace is the widget (a fresh process: spacefold is imported already)."""
-    import subprocess
-    import sys
-
     pytest.importorskip("IPython")
     code = """
 import json, sys
 from IPython.core.interactiveshell import InteractiveShell
 shell = InteractiveShell.instance()
 import spacefold as sf
-assert "spacefold.server.notebook" not in sys.modules    # nothing loaded until displayed
+imports_none("spacefold.server.notebook")              # nothing loaded until displayed
 t = sf.trace(sf.build("2-3-2", seed=1), sf.dataset("moons", n=30))
 data, md = shell.display_formatter.format(t)
 view = data["application/vnd.jupyter.widget-view+json"]
 print(json.dumps({"keys": sorted(data), "plain": data["text/plain"], "id": view["model_id"]}))
 """
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out = json.loads(run_python(code, cwd=tmp_path).strip().splitlines()[-1])
     assert "application/vnd.jupyter.widget-view+json" in out["keys"] and out["id"]
     assert out["plain"] == "<spacefold.Trace 2-3-2 on moons: 30 points, 6 stages>"
 
 
 def test_a_terminal_shell_is_left_alone(tmp_path) -> None:
-    import subprocess
-    import sys
-
     pytest.importorskip("IPython")
     code = """
 from IPython.core.interactiveshell import InteractiveShell
@@ -189,9 +181,7 @@ t = sf.trace(sf.build("2-3-2", seed=1), sf.dataset("moons", n=30))
 data, _ = shell.display_formatter.format(t)
 assert list(data) == ["text/plain"] and data["text/plain"].startswith("Trace("), data
 """
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
+    run_python(code, cwd=tmp_path)
 
 
 def test_without_anywidget_the_display_is_the_html_export(tr: sf.Trace,

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import spacefold as sf
+import spacefold.limits as limits
 from spacefold.export import unpack
 from spacefold.server import browser, jobs
 from spacefold.server.app import create_app
@@ -69,7 +70,7 @@ def test_a_good_config_passes_and_the_options_list_the_registries(client: TestCl
     assert r.status_code == 200 and r.json()["config"]["arch"] == "2-8-2"
     opts = client.get("/api/options").json()
     assert "spiral" in opts["datasets"] and "relu" in opts["activations"]
-    assert opts["limits"]["points"] == jobs.MAX_POINTS
+    assert opts["limits"]["points"] == limits.APP_MAX_POINTS
     assert client.get("/").status_code == 200
     assert client.get("/static/viewer.js").text.startswith(("var spacefold", "(function"))
 
@@ -500,7 +501,7 @@ def test_a_render_too_long_for_the_bound_is_an_error_message() -> None:
     d = sf.dataset("moons", n=40)
     net = sf.build("2-3-2", seed=0)
     req = renders.RenderRequest(width=64, height=64, fps=30)
-    old, renders.MAX_FRAMES = renders.MAX_FRAMES, 10
+    old, limits.APP_VIDEO_MAX_FRAMES = limits.APP_VIDEO_MAX_FRAMES, 10
     try:
         t = renders.start("bound-test", net, d, 0, "moons-2-3-2", req)
         for _ in range(600):
@@ -508,7 +509,7 @@ def test_a_render_too_long_for_the_bound_is_an_error_message() -> None:
                 break
             time.sleep(0.1)
     finally:
-        renders.MAX_FRAMES = old
+        limits.APP_VIDEO_MAX_FRAMES = old
         renders.TASKS.pop("bound-test", None)
     assert t.state == "error" and "at most 10" in t.message and t.path is None
 

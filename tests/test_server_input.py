@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+import spacefold.limits as limits
 from spacefold.export import unpack
 from spacefold.server import jobs
 from spacefold.server.app import create_app
@@ -118,7 +119,7 @@ def test_a_binary_frame_is_a_message_and_the_session_goes_on(client: TestClient)
 
 def test_removing_points_stops_at_the_minimum_and_the_session_goes_on(
         client: TestClient) -> None:
-    cfg = {**SMALL, "n": jobs.MIN_POINTS + 3}
+    cfg = {**SMALL, "n": limits.APP_MIN_POINTS + 3}
     with client.websocket_connect(WS, headers=SAME) as ws:
         ws.send_text(json.dumps({"cmd": "config", "config": cfg}))
         n = _until(ws, lambda m: m["type"] == "update")["trace"]["n"]
@@ -130,12 +131,12 @@ def test_removing_points_stops_at_the_minimum_and_the_session_goes_on(
             if m["type"] == "error":
                 break
         assert messages[-1]["type"] == "error", messages[-1]
-        assert f"at least {jobs.MIN_POINTS}" in messages[-1]["message"]
+        assert f"at least {limits.APP_MIN_POINTS}" in messages[-1]["message"]
         shown = [m["trace"]["n"] for m in messages if m["type"] == "update"]
-        assert shown == list(range(n - 1, jobs.MIN_POINTS - 1, -1))
+        assert shown == list(range(n - 1, limits.APP_MIN_POINTS - 1, -1))
         ws.send_text(json.dumps({"cmd": "step"}))
         step = _until(ws, lambda m: m["type"] == "update" and m["epoch"] > 0)
-        assert step["trace"]["n"] == jobs.MIN_POINTS
+        assert step["trace"]["n"] == limits.APP_MIN_POINTS
 
 
 def test_a_session_on_an_upload_of_three_points_shows_it_or_says_why(

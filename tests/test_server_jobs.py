@@ -17,6 +17,7 @@ import pytest
 import torch
 
 import spacefold as sf
+import spacefold.limits as limits
 from spacefold.model import training
 from spacefold.server import jobs
 from spacefold.server.app import WS_OPTIONS, create_app
@@ -185,7 +186,7 @@ def test_the_server_caps_its_jobs_and_sessions(monkeypatch: pytest.MonkeyPatch) 
     base, ws_url = "http://127.0.0.1:8765", "ws://127.0.0.1:8765/ws"
     same = {"Origin": base}
     small = {"dataset": "xor", "n": 40, "arch": "2-4-2", "epochs": 50}
-    monkeypatch.setattr(jobs, "MAX_JOBS", 1)
+    monkeypatch.setattr(limits, "MAX_JOBS", 1)
     with TestClient(create_app(), base_url=base) as c, \
             c.websocket_connect(ws_url, headers=same) as one:
         one.send_text(json.dumps({"cmd": "config", "config": small}))
@@ -200,7 +201,7 @@ def test_the_server_caps_its_jobs_and_sessions(monkeypatch: pytest.MonkeyPatch) 
             one.send_text(json.dumps({"cmd": "config", "config": {**small, "seed": 1}}))
             _until_type(one, "update")
             assert c.get("/api/jobs").json() == {"running": 1}
-        monkeypatch.setattr(jobs, "MAX_SESSIONS", 1)
+        monkeypatch.setattr(limits, "MAX_SESSIONS", 1)
         with pytest.raises(WebSocketDenialResponse) as denied, \
                 c.websocket_connect(ws_url, headers=same):
             pass

@@ -55,16 +55,22 @@ from spacefold import _atomic
 from spacefold.data import DATASETS, Dataset, dataset, load_file
 from spacefold.data.datasets import MAX_SEED
 from spacefold.errors import DataError, RenderError, SpacefoldError, SpecError
+from spacefold.limits import (
+    MAX_DURATION,
+    MAX_FPS,
+    MAX_HOLD,
+    MAX_SIZE,
+    MAX_SNAPSHOTS,
+    MIN_FPS,
+    MIN_SIZE,
+    MIN_SNAPSHOTS,
+)
 from spacefold.model.intake import CLI_NAMES, Loaded, read_model
 from spacefold.model.spec import ACTIVATION_NAMES, ArchSpec
 from spacefold.scenes import SCENES, get_scene
 from spacefold.scenes.registry import HOMES, SceneEntry
 
-# -- limits and choices -------------------------------------------------------------------------
-MIN_SIZE = (16, 16)
-MAX_SIZE = (3840, 2160)
-MIN_FPS = 1.0    # below a frame a second GIF delays overflow and encoders refuse the rate
-MAX_FPS = 120.0
+# -- choices -----------------------------------------------------------------------------------
 COLOR_MODES = ("class", "position")  # the modes Trace.colors(by=...) accepts
 DATA_SUFFIXES = (".csv", ".npz")
 CHECKPOINT_SUFFIX = ".safetensors"
@@ -579,7 +585,7 @@ def render_cmd(
         "--palette", help="Class colours: default, or okabe-ito (colour-blind safe, "
         "up to 8 classes).")] = "default",
     hold: Annotated[float | None, typer.Option(
-        "--hold", help="Seconds the video pauses at each stage (0-10).",
+        "--hold", help=f"Seconds the video pauses at each stage (0-{MAX_HOLD:g}).",
         show_default=False)] = None,
     duration: Annotated[float | None, typer.Option(
         "--duration", help="Seconds the whole video lasts: the scene is scaled to it.",
@@ -656,8 +662,6 @@ def _check_look(theme: str, palette: str) -> dict[str, Any]:
 
 def _pacing(hold: float | None, duration: float | None) -> dict[str, Any]:
     """--hold and --duration checked: the render options they become (only those given)."""
-    from spacefold.scenes.api import MAX_DURATION, MAX_HOLD
-
     if hold is not None and not (math.isfinite(hold) and 0 <= hold <= MAX_HOLD):
         raise RenderError(f"--hold {hold:g} is out of range; use seconds in [0, {MAX_HOLD:g}]")
     if duration is not None and not (math.isfinite(duration) and 0 < duration <= MAX_DURATION):
@@ -706,7 +710,7 @@ def tour_cmd(
         "--palette", help="Class colours: default, or okabe-ito (colour-blind safe, "
         "up to 8 classes).")] = "default",
     hold: Annotated[float, typer.Option(
-        "--hold", help="Seconds each video pauses at each stage (0-10).")] = 1.0,
+        "--hold", help=f"Seconds each video pauses at each stage (0-{MAX_HOLD:g}).")] = 1.0,
     duration: Annotated[float | None, typer.Option(
         "--duration", help="Seconds each video lasts: its scene is scaled to it.",
         show_default=False)] = None,
@@ -793,7 +797,7 @@ def train_cmd(
         "`spacefold render training --recording FILE`.", show_default=False)] = None,
     snapshots: Annotated[int, typer.Option(
         "--snapshots", help="With --movie / --record: how many weight snapshots to keep, "
-        "spaced evenly in log(1 + epoch), 2-1000.")] = 40,
+        f"spaced evenly in log(1 + epoch), {MIN_SNAPSHOTS}-{MAX_SNAPSHOTS}.")] = 40,
 ) -> None:
     """Train a network on a dataset and save it as a safetensors checkpoint.
 
@@ -821,8 +825,9 @@ def train_cmd(
         if path.resolve() in outputs:
             raise RenderError(f"{flag} {str(path)!r} is the same file as another output")
         outputs.add(path.resolve())
-    if (movie is not None or record is not None) and not 2 <= snapshots <= 1000:
-        raise SpecError(f"--snapshots {snapshots} must be in 2-1000")
+    if (movie is not None or record is not None) and \
+            not MIN_SNAPSHOTS <= snapshots <= MAX_SNAPSHOTS:
+        raise SpecError(f"--snapshots {snapshots} must be in {MIN_SNAPSHOTS}-{MAX_SNAPSHOTS}")
     if movie is None and record is None and snapshots != 40:
         raise SpecError("--snapshots is for --movie / --record; give one of them")
     ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed)

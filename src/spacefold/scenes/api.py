@@ -9,15 +9,13 @@ from typing import Any
 
 import spacefold.colors as colors
 from spacefold.errors import RenderError
+from spacefold.limits import MAX_DURATION, MAX_FPS, MAX_FRAMES, MAX_HOLD, MAX_SIZE, MIN_SIZE
 from spacefold.render import encode
 from spacefold.render.stream import video_frames
 from spacefold.render.timeline import Timeline
 from spacefold.trace import Trace
 
 SUFFIXES = (".mp4", ".gif", ".png", ".npz", ".html")
-MAX_SIZE = (3840, 2160)
-MAX_FRAMES = 100_000
-MAX_HOLD, MAX_DURATION = 10.0, 600.0     # seconds
 FADE_SECONDS = 0.3      # where one segment cuts to the next, the video cross-fades this long
 # Writes a trace's interactive .html page. The viewer sits above the scenes (the export
 # layer), so it is handed in: ``spacefold.render`` passes :func:`spacefold.export.write_html`.
@@ -29,15 +27,15 @@ def check_size(size: tuple[int, int]) -> tuple[int, int]:
         w, h = int(size[0]), int(size[1])
     except (TypeError, ValueError, IndexError):
         raise RenderError(f"size {size!r} must be (width, height) in pixels") from None
-    if not (16 <= w <= MAX_SIZE[0] and 16 <= h <= MAX_SIZE[1]):
-        raise RenderError(f"size {w}x{h} must be between 16x16 and "
+    if not (MIN_SIZE[0] <= w <= MAX_SIZE[0] and MIN_SIZE[1] <= h <= MAX_SIZE[1]):
+        raise RenderError(f"size {w}x{h} must be between {MIN_SIZE[0]}x{MIN_SIZE[1]} and "
                           f"{MAX_SIZE[0]}x{MAX_SIZE[1]}")
     return w, h
 
 
 def check_fps(fps: float) -> float:
-    if not (isinstance(fps, (int, float)) and 0 < fps <= 120):
-        raise RenderError(f"fps {fps!r} must be a number in (0, 120]")
+    if not (isinstance(fps, (int, float)) and 0 < fps <= MAX_FPS):
+        raise RenderError(f"fps {fps!r} must be a number in (0, {MAX_FPS:g}]")
     return float(fps)
 
 

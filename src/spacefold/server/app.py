@@ -18,7 +18,7 @@ controls (web/src/app.ts); training runs server-side and streams over a WebSocke
                             updates {"type": "update", ...} as binary messages
                             (spacefold.export.pack: JSON header + raw arrays)
 
-Every request is bounded (points, widths, depth, epochs; see jobs.Config) and a client that
+Every request is bounded (points, widths, depth, epochs; see spacefold.limits) and a client that
 disconnects stops its training job. Only this server's own pages may open the WebSocket or
 POST, and only its own host names are answered (guard.Guard: the CSRF, cross-site WebSocket
 and DNS-rebinding guards). Bodies and commands are read by guard.parse_json (bounded size,
@@ -41,6 +41,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
+import spacefold.limits as limits
 from spacefold.errors import SpacefoldError
 from spacefold.export import BUNDLE, STATIC, to_html
 from spacefold.server import guard, jobs, renders
@@ -50,13 +51,13 @@ from spacefold.server.renders import RenderRequest
 
 HOST = "127.0.0.1"
 PORT = 8765
-MAX_MESSAGE = 64 * 1024   # bytes of one WebSocket command
 # uvicorn's WebSocket options for ``serve`` (and the benchmark). No permessage-deflate: the
 # live updates are mostly raw float32 bytes (~320 KB; ~430 KB when they were base64), which
 # zlib barely shrinks, and compressing them took the main process's GIL from the training
 # thread on every update (measured, bench_viewer on 2 cores: ~6 → ~8 updates/s and ~15% more
 # epochs/s without it).
-WS_OPTIONS: dict[str, Any] = {"ws_max_size": MAX_MESSAGE, "ws_per_message_deflate": False}
+WS_OPTIONS: dict[str, Any] = {"ws_max_size": limits.MAX_MESSAGE,
+                             "ws_per_message_deflate": False}
 
 
 def _message(err: ValidationError | RequestValidationError) -> str:
@@ -80,7 +81,7 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
 JSON_PATHS = ("/api/check", "/api/export", "/api/render/")   # POSTs that take JSON bodies
 
 
-async def _body(request: Request, limit: int = guard.MAX_JSON) -> Any:
+async def _body(request: Request, limit: int = limits.MAX_JSON) -> Any:
     """The request's JSON body, read within ``limit`` bytes (guard.parse_json's bounds)."""
     raw = bytearray()
     async for chunk in request.stream():
@@ -131,8 +132,9 @@ def create_app(host: str = HOST, port: int | None = None,
         return {"datasets": list(jobs.APP_DATASETS), "activations": jobs.activations(),
                 "data": jobs.dataset_info(),
                 "defaults": Config().model_dump(),
-                "limits": {"points": jobs.MAX_POINTS, "width": jobs.MAX_WIDTH,
-                           "hidden_layers": jobs.MAX_HIDDEN, "epochs": jobs.MAX_EPOCHS}}
+                "limits": {"points": limits.APP_MAX_POINTS, "width": limits.APP_MAX_WIDTH,
+                           "hidden_layers": limits.APP_MAX_HIDDEN,
+                           "epochs": limits.APP_MAX_EPOCHS}}
 
     @app.post("/api/check")
     async def check(request: Request) -> dict[str, Any]:
@@ -145,10 +147,11 @@ def create_app(host: str = HOST, port: int | None = None,
         """Train the config (JSON body) for its ``epochs`` and return the HTML export: a
         bounded job, counted in /api/jobs, that a disconnect cancels."""
         cfg = _config(await _body(request))
-        if cfg.epochs > 20_000:
-            raise SpacefoldError(f"epochs {cfg.epochs}: an export trains at most 20000")
+        if cfg.epochs > limits.EXPORT_MAX_EPOCHS:
+            raise SpacefoldError(f"epochs {cfg.epochs}: an export trains at most "
+                                 f"{limits.EXPORT_MAX_EPOCHS}")
         ex = jobs.Export(cfg)              # DataError (422) when over the bound
-        if jobs.running_jobs() >= jobs.MAX_JOBS:
+        if jobs.running_jobs() >= limits.MAX_JOBS:
             raise HTTPException(429, jobs.busy_message())
         ex.start()
         try:
@@ -185,14 +188,14 @@ def create_app(host: str = HOST, port: int | None = None,
     async def upload(request: Request) -> dict[str, Any]:
         """A CSV body (x, y, label per row) → ``{"dataset": "upload:<id>", ...}``."""
         size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > jobs.MAX_UPLOAD:
+        if size is not None and size.isdigit() and int(size) > limits.MAX_UPLOAD:
             raise SpacefoldError(f"upload of {size} bytes is too large "
-                                 f"(at most {jobs.MAX_UPLOAD})")
+                                 f"(at most {limits.MAX_UPLOAD})")
         raw = b""
         async for chunk in request.stream():
             raw += chunk
-            if len(raw) > jobs.MAX_UPLOAD:
-                raise SpacefoldError(f"upload is too large (at most {jobs.MAX_UPLOAD} bytes)")
+            if len(raw) > limits.MAX_UPLOAD:
+                raise SpacefoldError(f"upload is too large (at most {limits.MAX_UPLOAD} bytes)")
         key, data = jobs.add_upload(raw)
         return {"dataset": jobs.UPLOAD_PREFIX + key, "n": len(data), "classes": data.classes}
 
@@ -250,10 +253,10 @@ def create_app(host: str = HOST, port: int | None = None,
 
     @app.websocket("/ws")
     async def ws(sock: WebSocket) -> None:
-        if Session.open >= jobs.MAX_SESSIONS:
+        if Session.open >= limits.MAX_SESSIONS:
             await sock.send_denial_response(JSONResponse(
                 {"detail": f"{Session.open} sessions are open on this server, the most it "
-                           f"takes ({jobs.MAX_SESSIONS}); close a tab and try again"},
+                           f"takes ({limits.MAX_SESSIONS}); close a tab and try again"},
                 status_code=429))
             return
         await Session(sock).run()
@@ -316,7 +319,7 @@ class Session:
 
     async def _new_job(self, cfg: Config, **kw: Any) -> None:
         await self._stop_job()
-        if jobs.running_jobs() >= jobs.MAX_JOBS:
+        if jobs.running_jobs() >= limits.MAX_JOBS:
             self._say({"type": "error", "message": jobs.busy_message()})
             return
         loop = asyncio.get_running_loop()
@@ -354,12 +357,12 @@ class Session:
             await asyncio.to_thread(jobs.end, job)   # runs to the end even if cancelled
 
     async def _handle(self, raw: str) -> None:
-        if len(raw) > MAX_MESSAGE:
+        if len(raw) > limits.MAX_MESSAGE:
             self._say({"type": "error", "message": f"message of {len(raw)} bytes is too large "
-                                                   f"(at most {MAX_MESSAGE})"})
+                                                   f"(at most {limits.MAX_MESSAGE})"})
             return
         try:
-            msg = parse_json(raw, "the command", MAX_MESSAGE)
+            msg = parse_json(raw, "the command", limits.MAX_MESSAGE)
         except BadInput as e:
             self._say({"type": "error", "message": str(e)})
             return

@@ -24,6 +24,7 @@ import json
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
+import spacefold.limits as limits
 from spacefold.errors import SpacefoldError
 
 Scope = MutableMapping[str, Any]
@@ -35,9 +36,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 ANY_ADDRESS = ("0.0.0.0", "::", "")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-MAX_DEPTH = 32           # nesting of a JSON body or command ({"cmd", "config": {...}} is 2)
-MAX_DIGITS = 30          # digits of one JSON number (every bound here fits in 10)
-MAX_JSON = 64 * 1024     # bytes of a JSON body
 
 
 class BadInput(SpacefoldError):
@@ -151,7 +149,7 @@ class Guard:
 
 def _depth(text: str) -> int:
     """The deepest nesting of ``[``/``{`` in JSON text (strings skipped), stopping early
-    once it passes MAX_DEPTH: json.loads would recurse that deep."""
+    once it passes MAX_JSON_DEPTH: json.loads would recurse that deep."""
     depth = deepest = 0
     in_str = escaped = False
     for ch in text:
@@ -168,7 +166,7 @@ def _depth(text: str) -> int:
             depth += 1
             if depth > deepest:
                 deepest = depth
-                if deepest > MAX_DEPTH:
+                if deepest > limits.MAX_JSON_DEPTH:
                     return deepest
         elif ch in "]}":
             depth -= 1
@@ -177,13 +175,14 @@ def _depth(text: str) -> int:
 
 def _number(text: str) -> int:
     digits = sum(c.isdigit() for c in text)
-    if digits > MAX_DIGITS:
-        raise BadInput(f"a number with {digits} digits is too long (at most {MAX_DIGITS})")
+    if digits > limits.MAX_JSON_DIGITS:
+        raise BadInput(f"a number with {digits} digits is too long (at most "
+                       f"{limits.MAX_JSON_DIGITS})")
     return int(text)
 
 
 def _float(text: str) -> float:
-    if sum(c.isdigit() for c in text) > MAX_DIGITS + 10:
+    if sum(c.isdigit() for c in text) > limits.MAX_JSON_DIGITS + 10:
         raise BadInput(f"the number {text[:20]}... has too many digits")
     return float(text)
 
@@ -192,9 +191,10 @@ def _constant(text: str) -> Any:
     raise BadInput(f"{text} is not a number JSON allows; send a finite value")
 
 
-def parse_json(raw: bytes | str, what: str = "the body", limit: int = MAX_JSON) -> Any:
-    """``raw`` as JSON, within ``limit`` bytes, MAX_DEPTH levels and MAX_DIGITS digits per
-    number, strict UTF-8 and no NaN/Infinity; else :class:`BadInput` with one line."""
+def parse_json(raw: bytes | str, what: str = "the body", limit: int = limits.MAX_JSON) -> Any:
+    """``raw`` as JSON, within ``limit`` bytes, ``MAX_JSON_DEPTH`` levels and ``MAX_JSON_DIGITS``
+    digits per number (spacefold.limits), strict UTF-8 and no NaN/Infinity; else
+    :class:`BadInput` with one line."""
     if len(raw) > limit:
         raise BadInput(f"{what} is {len(raw)} bytes; at most {limit}")
     if isinstance(raw, bytes):
@@ -204,8 +204,8 @@ def parse_json(raw: bytes | str, what: str = "the body", limit: int = MAX_JSON) 
             raise BadInput(f"{what} is not UTF-8 text (byte {e.start})") from None
     else:
         text = raw
-    if _depth(text) > MAX_DEPTH:
-        raise BadInput(f"{what} nests deeper than {MAX_DEPTH} levels")
+    if _depth(text) > limits.MAX_JSON_DEPTH:
+        raise BadInput(f"{what} nests deeper than {limits.MAX_JSON_DEPTH} levels")
     try:
         return json.loads(text, parse_int=_number, parse_float=_float,
                           parse_constant=_constant)

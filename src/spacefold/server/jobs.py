@@ -28,23 +28,13 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+import spacefold.limits as limits
 from spacefold.data import DATASETS, Dataset
 from spacefold.errors import DataError, SpacefoldError
 from spacefold.export import pack, payload
 from spacefold.model.spec import ACTIVATION_NAMES, ArchSpec
 
-# -- bounds: no request can exhaust memory or CPU ---------------------------------------------
-MAX_JOBS = 12           # jobs alive at once in the process (training sessions + exports): a
-                        # session's config beyond it is an error message, an export a 429
-MAX_SESSIONS = 32       # open WebSockets; the next handshake gets 429
-EXPORT_WORK = 2e10      # weights x training points x epochs one /api/export may train
-                        # (the default 2-100-5 on 800 points for 5000 epochs: 3.2e9)
-EXPORT_SECONDS = 60.0   # wall time of one export's training, whatever the machine's load
-MAX_POINTS = 5000
-MIN_POINTS = 20         # the fewest a config makes; removing points stops there
-MAX_WIDTH = 256
-MAX_HIDDEN = 6
-MAX_EPOCHS = 100_000
+# Bounds (points, widths, depth, epochs, jobs, uploads): spacefold.limits, read at each use.
 APP_DATASETS = tuple(sorted(DATASETS))   # the 2-D ones and digits (64-D, shown through PCA)
 UPDATE_INTERVAL = 0.06  # seconds between live updates (at most ≈16/s). Measured (bench_viewer
                         # --update-interval 0.075,0.06, 3 rounds, 2 cores at load 4.6-5.3, binary
@@ -71,17 +61,17 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dataset: str = "spiral"
-    classes: int = Field(default=5, ge=2, le=10)
-    n: int = Field(default=1000, ge=MIN_POINTS, le=MAX_POINTS)
+    classes: int = Field(default=5, ge=2, le=limits.APP_MAX_CLASSES)
+    n: int = Field(default=1000, ge=limits.APP_MIN_POINTS, le=limits.APP_MAX_POINTS)
     noise: float = Field(default=0.2, ge=0.0, le=1.0, allow_inf_nan=False)
     test: float = Field(default=0.2, ge=0.0, le=0.5, allow_inf_nan=False)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
-    arch: str = Field(default="2-100-5", max_length=64)
-    activation: str = Field(default="relu", max_length=200)
+    arch: str = Field(default="2-100-5", max_length=limits.APP_MAX_ARCH_CHARS)
+    activation: str = Field(default="relu", max_length=limits.APP_MAX_ACTIVATION_CHARS)
     lr: float = Field(default=0.01, gt=0.0, le=1.0, allow_inf_nan=False)
-    batch_size: int | None = Field(default=None, ge=1, le=MAX_POINTS)
+    batch_size: int | None = Field(default=None, ge=1, le=limits.APP_MAX_POINTS)
     l2: float = Field(default=0.0, ge=0.0, le=0.1, allow_inf_nan=False)
-    epochs: int = Field(default=5000, ge=1, le=MAX_EPOCHS)
+    epochs: int = Field(default=5000, ge=1, le=limits.APP_MAX_EPOCHS)
 
     @field_validator("dataset")
     @classmethod
@@ -111,10 +101,12 @@ class Config(BaseModel):
         if w[0] != dim:
             what = "the plane's 2 inputs" if dim == 2 else f"{self.dataset}'s {dim} inputs"
             raise ValueError(f"arch {self.arch!r} must start with {dim} ({what})")
-        if max(w[1:]) > MAX_WIDTH:
-            raise ValueError(f"arch {self.arch!r}: widths must be at most {MAX_WIDTH} here")
-        if len(w) - 2 > MAX_HIDDEN:
-            raise ValueError(f"arch {self.arch!r}: at most {MAX_HIDDEN} hidden layers here")
+        if max(w[1:]) > limits.APP_MAX_WIDTH:
+            raise ValueError(f"arch {self.arch!r}: widths must be at most "
+                             f"{limits.APP_MAX_WIDTH} here")
+        if len(w) - 2 > limits.APP_MAX_HIDDEN:
+            raise ValueError(f"arch {self.arch!r}: at most {limits.APP_MAX_HIDDEN} hidden layers "
+                             f"here")
         classes = self.data_classes()
         if w[-1] < classes:
             raise ValueError(f"arch {self.arch!r} has {w[-1]} outputs for {classes} "
@@ -171,8 +163,6 @@ def dataset_info() -> dict[str, dict[str, int | None]]:
 
 # -- uploaded CSV data: validated once, kept in memory (bounded) -----------------------------
 UPLOAD_PREFIX = "upload:"
-MAX_UPLOAD = 1_000_000          # bytes of CSV
-MAX_UPLOADS = 32                # datasets kept; the oldest is forgotten first
 UPLOADS: OrderedDict[str, Dataset] = OrderedDict()
 
 
@@ -184,8 +174,8 @@ def add_upload(raw: bytes) -> tuple[str, Dataset]:
     """
     from spacefold.data.files import from_csv
 
-    if len(raw) > MAX_UPLOAD:
-        raise DataError(f"upload of {len(raw)} bytes is too large (at most {MAX_UPLOAD})")
+    if len(raw) > limits.MAX_UPLOAD:
+        raise DataError(f"upload of {len(raw)} bytes is too large (at most {limits.MAX_UPLOAD})")
     key = hashlib.sha256(raw).hexdigest()[:12]
     with tempfile.TemporaryDirectory(prefix="spacefold-upload-") as tmp:
         path = Path(tmp) / "upload.csv"
@@ -198,13 +188,13 @@ def add_upload(raw: bytes) -> tuple[str, Dataset]:
     if data.dim != 2:
         raise DataError(f"upload has {data.dim} feature columns; the app needs 2 (x, y) "
                         f"plus a label column")
-    if len(data) > MAX_POINTS:
-        raise DataError(f"upload has {len(data)} points; at most {MAX_POINTS}")
-    if data.classes > 10:
-        raise DataError(f"upload has {data.classes} classes; at most 10")
+    if len(data) > limits.APP_MAX_POINTS:
+        raise DataError(f"upload has {len(data)} points; at most {limits.APP_MAX_POINTS}")
+    if data.classes > limits.APP_MAX_CLASSES:
+        raise DataError(f"upload has {data.classes} classes; at most {limits.APP_MAX_CLASSES}")
     UPLOADS[key] = data
     UPLOADS.move_to_end(key)
-    while len(UPLOADS) > MAX_UPLOADS:
+    while len(UPLOADS) > limits.MAX_UPLOADS:
         UPLOADS.popitem(last=False)
     return key, data
 
@@ -294,7 +284,7 @@ def _janitor() -> None:
 
 def busy_message() -> str:
     return (f"the server is running {running_jobs()} jobs, the most it runs at once "
-            f"({MAX_JOBS}); try again when one has ended")
+            f"({limits.MAX_JOBS}); try again when one has ended")
 
 
 EXPORTS: weakref.WeakSet[Export] = weakref.WeakSet()
@@ -315,9 +305,10 @@ class Export:
         points = len(cfg.make_data()) if cfg.dataset.startswith(UPLOAD_PREFIX) else cfg.n
         points = max(int(points * (1 - cfg.test)), 1)
         work = float(weights) * points * cfg.epochs
-        if work > EXPORT_WORK:
+        if work > limits.EXPORT_WORK:
             raise DataError(f"this export would train {weights:,} weights on {points:,} points "
-                            f"for {cfg.epochs:,} epochs ({work:.1e}); at most {EXPORT_WORK:.0e} "
+                            f"for {cfg.epochs:,} epochs ({work:.1e}); at most "
+                            f"{limits.EXPORT_WORK:.0e} "
                             f"here: use fewer epochs or points or a smaller network, or save "
                             f"the weights from the live session")
         self.page: str | None = None
@@ -333,7 +324,7 @@ class Export:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        self._deadline = time.monotonic() + EXPORT_SECONDS
+        self._deadline = time.monotonic() + limits.EXPORT_SECONDS
         self._thread = threading.Thread(target=self._main, name="spacefold-export",
                                         daemon=True)
         self._thread.start()
@@ -345,7 +336,7 @@ class Export:
         if self._stop:
             raise Stopped()
         if time.monotonic() > self._deadline:
-            raise DataError(f"the export's training took more than {EXPORT_SECONDS:g} s on "
+            raise DataError(f"the export's training took more than {limits.EXPORT_SECONDS:g} s on "
                             f"this server; use fewer epochs or a smaller network")
 
     def _main(self) -> None:
@@ -452,7 +443,7 @@ class Job:
         except (TypeError, ValueError):
             raise DataError("edit needs add: [x, y, label] or remove: [x, y] numbers") from None
         if len(vals) != (3 if add is not None else 2) or \
-                not all(math.isfinite(v) and abs(v) <= 1e4 for v in vals):
+                not all(math.isfinite(v) and abs(v) <= limits.APP_MAX_COORDINATE for v in vals):
             raise DataError(f"edit {vals}: need finite coordinates within ±10000 "
                             f"(and a label for add)")
         if add is not None:
@@ -460,8 +451,9 @@ class Job:
             if not (vals[2] == label and 0 <= label < max(self.spec.widths[-1], 2)):
                 raise DataError(f"label {vals[2]:g} must be a class 0-"
                                 f"{max(self.spec.widths[-1], 2) - 1}")
-            if len(self.data) >= MAX_POINTS:
-                raise DataError(f"already {len(self.data)} points; at most {MAX_POINTS}")
+            if len(self.data) >= limits.APP_MAX_POINTS:
+                raise DataError(f"already {len(self.data)} points; at most "
+                                f"{limits.APP_MAX_POINTS}")
             x = np.concatenate([train.x, np.array([vals[:2]], dtype=train.x.dtype)])
             y = np.concatenate([train.y, np.array([label], dtype=train.y.dtype)])
             return (Dataset(x, y, train.name, max(train.classes, label + 1), train.params), test,
@@ -473,9 +465,9 @@ class Job:
         gone = int(np.argmin(d2[which]))
         keep[gone] = False
         added = self.added - (which == 0 and gone >= len(train) - self.added)
-        if keep.sum() < 2 or len(self.data) - 1 < MIN_POINTS:
-            raise DataError(f"cannot remove more points: at least {MIN_POINTS} stay, with 2 "
-                            f"or more in each set")
+        if keep.sum() < 2 or len(self.data) - 1 < limits.APP_MIN_POINTS:
+            raise DataError(f"cannot remove more points: at least {limits.APP_MIN_POINTS} "
+                            f"stay, with 2 or more in each set")
         s = sets[which]
         out = Dataset(s.x[keep], s.y[keep], s.name, s.classes, s.params)
         return (out, test, added) if which == 0 else (train, out, added)

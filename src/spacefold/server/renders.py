@@ -4,9 +4,9 @@ The video is what the CLI makes for a model (``spacefold render layers --model .
 network as the page last showed it, traced on the job's data and told by the ``layers``
 story through :func:`spacefold.scenes.api.render`. Nothing here knows HTTP.
 
-Bounded: one render per job at a time, at most ``MAX_ACTIVE`` renders in the process (two
-cores), a size/fps/frame-count limit per request, and at most ``MAX_KEPT`` finished files
-kept on disk (the oldest is deleted first).
+Bounded (spacefold.limits): one render per job at a time, at most ``MAX_RENDERS`` in the
+process (two cores), a size/fps/frame-count limit per request, and at most
+``MAX_VIDEOS_KEPT`` finished files kept on disk (the oldest is deleted first).
 """
 
 from __future__ import annotations
@@ -22,13 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+import spacefold.limits as limits
 from spacefold.errors import SpacefoldError
-
-MAX_WIDTH, MAX_HEIGHT = 1280, 720
-MAX_FPS = 30
-MAX_FRAMES = 1200       # frames of one video (the layers story of a 2-100-5 net: ~330 at 30 fps)
-MAX_ACTIVE = 2          # renders running at once in this process
-MAX_KEPT = 16           # finished videos kept for download
 
 
 class RenderRequest(BaseModel):
@@ -36,9 +31,11 @@ class RenderRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    width: int = Field(default=640, ge=64, le=MAX_WIDTH)
-    height: int = Field(default=360, ge=64, le=MAX_HEIGHT)
-    fps: int = Field(default=24, ge=1, le=MAX_FPS)
+    width: int = Field(default=640, ge=limits.APP_VIDEO_MIN_SIDE,
+                       le=limits.APP_VIDEO_MAX_SIZE[0])
+    height: int = Field(default=360, ge=limits.APP_VIDEO_MIN_SIDE,
+                        le=limits.APP_VIDEO_MAX_SIZE[1])
+    fps: int = Field(default=24, ge=1, le=limits.APP_VIDEO_MAX_FPS)
     color_by: str = Field(default="class", pattern="^(class|position)$")
 
     @model_validator(mode="after")
@@ -102,8 +99,8 @@ def start(job: str, net: Any, data: Any, epoch: int, title: str,
           req: RenderRequest) -> RenderTask:
     """Start rendering ``net`` on ``data`` in a thread; the task to poll.
 
-    Raises :class:`Busy` while this job's previous render runs or ``MAX_ACTIVE`` are running,
-    and :class:`SpacefoldError` when the video would have too many frames.
+    Raises :class:`Busy` while this job's previous render runs or ``MAX_RENDERS`` are
+    running, and :class:`SpacefoldError` when the video would have too many frames.
     """
     from spacefold.scenes.layers import layers
     from spacefold.trace import trace
@@ -113,15 +110,15 @@ def start(job: str, net: Any, data: Any, epoch: int, title: str,
         if old is not None and old.state == "running":
             raise Busy(f"a video of this network is already rendering "
                        f"(frame {old.frame}/{old.frames}); wait for it to finish")
-        if sum(1 for t in TASKS.values() if t.state == "running") >= MAX_ACTIVE:
-            raise Busy(f"{MAX_ACTIVE} videos are rendering on this server; try again when "
+        if sum(1 for t in TASKS.values() if t.state == "running") >= limits.MAX_RENDERS:
+            raise Busy(f"{limits.MAX_RENDERS} videos are rendering on this server; try again when "
                        f"one has finished")
         safe = "".join(c if c.isalnum() or c in "-." else "-" for c in title)
         t = RenderTask(job, req, epoch, f"spacefold-{safe}-epoch{epoch}.mp4")
         _forget(old)
         TASKS[job] = t
         TASKS.move_to_end(job)
-        while len(TASKS) > MAX_KEPT:
+        while len(TASKS) > limits.MAX_VIDEOS_KEPT:
             oldest = next(iter(TASKS))
             if TASKS[oldest].state == "running":
                 break
@@ -135,9 +132,10 @@ def start(job: str, net: Any, data: Any, epoch: int, title: str,
         try:
             tl = layers(trace_=trace(net, data), color_by=req.color_by)
             t.frames = tl.n_frames(req.fps)
-            if t.frames > MAX_FRAMES:
+            if t.frames > limits.APP_VIDEO_MAX_FRAMES:
                 raise SpacefoldError(f"the video would have {t.frames} frames at {req.fps} "
-                                     f"fps; at most {MAX_FRAMES} here (lower the fps)")
+                                     f"fps; at most {limits.APP_VIDEO_MAX_FRAMES} here "
+                                     f"(lower the fps)")
 
             def progress(i: int, n: int) -> None:
                 t.frame, t.frames = i, n

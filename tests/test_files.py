@@ -115,7 +115,7 @@ def test_csv_with_a_bom_and_a_header_drops_only_the_header(tmp_path: Path) -> No
 
 
 def test_server_upload_reads_a_bom_csv_the_same(tmp_path: Path) -> None:
-    from spacefold.server.jobs import add_upload
+    from spacefold.server.uploads import add_upload
 
     rows = "".join(f"{i / 40},{(i % 7) / 7},{i % 2}\n" for i in range(1, 30))
     _, d = add_upload(("\ufeff0.5,0.25,1\n" + rows).encode())

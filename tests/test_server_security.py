@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
 
-from spacefold.server import browser, jobs
+from spacefold.server import browser, jobs, uploads
 from spacefold.server.app import create_app
 
 BASE = "http://127.0.0.1:8765"
@@ -74,12 +74,12 @@ def test_the_servers_own_origins_open_the_websocket(client: TestClient, origin: 
 @pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://localhost:8811"])
 def test_posts_from_another_origin_are_403(client: TestClient, path: str, body: bytes,
                                            ctype: str, origin: str) -> None:
-    before = len(jobs.UPLOADS)
+    before = len(uploads.UPLOADS)
     r = client.post(path, content=body, headers={"Origin": origin, "Content-Type": ctype})
     assert r.status_code == 403, r.text
     detail = r.json()["detail"]
     assert origin in detail and "\n" not in detail
-    assert len(jobs.UPLOADS) == before
+    assert len(uploads.UPLOADS) == before
 
 
 @pytest.mark.parametrize("path", ["/api/check", "/api/export", "/api/render/0123456789abcdef"])
@@ -301,7 +301,7 @@ def test_a_page_on_another_origin_cannot_drive_the_server_but_the_app_can(
 
     evil = http.server.ThreadingHTTPServer(("127.0.0.1", evil_port), Quiet)
     threading.Thread(target=evil.serve_forever, daemon=True).start()
-    uploads = len(jobs.UPLOADS)
+    before = len(uploads.UPLOADS)
     try:
         with browser.chromium(800, 500) as ctx:
             page = ctx.new_page()
@@ -312,7 +312,7 @@ def test_a_page_on_another_origin_cannot_drive_the_server_but_the_app_can(
             got = page.evaluate("window.result")
             assert got["ws"] == "refused", got
             # the foreign page cannot read the 403s (no CORS headers); nothing happened
-            assert jobs.running_jobs() == 0 and len(jobs.UPLOADS) == uploads, got
+            assert jobs.running_jobs() == 0 and len(uploads.UPLOADS) == before, got
             # the app itself, from the server's own origin, trains and uploads
             app = ctx.new_page()
             errors: list[str] = []
@@ -323,7 +323,7 @@ def test_a_page_on_another_origin_cannot_drive_the_server_but_the_app_can(
             status = app.evaluate("""async () => (await fetch('api/upload', {method: 'POST',
                 body: '0,0,0\\n1,1,1\\n0,1,1\\n1,0,0\\n'.repeat(5),
                 headers: {'Content-Type': 'text/csv'}})).status""")
-            assert status == 200 and len(jobs.UPLOADS) == uploads + 1
+            assert status == 200 and len(uploads.UPLOADS) == before + 1
             assert errors == []
     finally:
         evil.shutdown()

@@ -4,6 +4,8 @@ controls (web/src/app.ts); training runs server-side and streams over a WebSocke
     GET  /                  the app (state in the query string, so a view is shareable)
     GET  /static/viewer.js  the built viewer bundle
     GET  /api/options       datasets, activations and every bound, for the controls
+    GET  /api/fields        the form: each config field's kind, label, bounds, default and
+                            whether changing it retunes the running network (config.fields)
     POST /api/check         validate a config: 200, or 422 with a one-line message
     POST /api/export        train a config for ``epochs`` and download the HTML export
     POST /api/export/<job>  the HTML export of the job's network as last shown (its epoch)
@@ -44,9 +46,10 @@ from pydantic import ValidationError
 import spacefold.limits as limits
 from spacefold.errors import SpacefoldError
 from spacefold.export import BUNDLE, STATIC, to_html
-from spacefold.server import guard, jobs, renders
+from spacefold.server import config, guard, jobs, renders, uploads
+from spacefold.server.config import Config, same_network
 from spacefold.server.guard import BadInput, parse_json
-from spacefold.server.jobs import Config, Job
+from spacefold.server.jobs import Job
 from spacefold.server.renders import RenderRequest
 
 HOST = "127.0.0.1"
@@ -129,12 +132,18 @@ def create_app(host: str = HOST, port: int | None = None,
 
     @app.get("/api/options")
     def options() -> dict[str, Any]:
-        return {"datasets": list(jobs.APP_DATASETS), "activations": jobs.activations(),
-                "data": jobs.dataset_info(),
+        return {"datasets": list(config.APP_DATASETS), "activations": config.activations(),
+                "data": config.dataset_info(),
                 "defaults": Config().model_dump(),
                 "limits": {"points": limits.APP_MAX_POINTS, "width": limits.APP_MAX_WIDTH,
                            "hidden_layers": limits.APP_MAX_HIDDEN,
                            "epochs": limits.APP_MAX_EPOCHS}}
+
+    @app.get("/api/fields")
+    def fields() -> list[dict[str, Any]]:
+        """The app's form, from the Config model (config.fields): the page builds its
+        controls, URL state and retune rule from this."""
+        return config.fields()
 
     @app.post("/api/check")
     async def check(request: Request) -> dict[str, Any]:
@@ -196,8 +205,8 @@ def create_app(host: str = HOST, port: int | None = None,
             raw += chunk
             if len(raw) > limits.MAX_UPLOAD:
                 raise SpacefoldError(f"upload is too large (at most {limits.MAX_UPLOAD} bytes)")
-        key, data = jobs.add_upload(raw)
-        return {"dataset": jobs.UPLOAD_PREFIX + key, "n": len(data), "classes": data.classes}
+        key, data = uploads.add_upload(raw)
+        return {"dataset": uploads.UPLOAD_PREFIX + key, "n": len(data), "classes": data.classes}
 
     def _job(key: str) -> Job:
         job = jobs.find(key)
@@ -378,7 +387,7 @@ class Session:
                 return
             old = self.job
             if cmd == "config" and old is not None and self.cfg is not None and \
-                    _same_network(self.cfg, cfg):
+                    same_network(self.cfg, cfg):
                 await self._retune(old, cfg)
                 return
             await self._new_job(cfg)
@@ -448,16 +457,6 @@ class Session:
             Session.open -= 1
             sender.cancel()
             await self._stop_job()
-
-
-RETUNABLE = ("lr", "batch_size", "l2", "epochs")   # applied to the running network
-
-
-def _same_network(old: Config, new: Config) -> bool:
-    """Do two configs differ only in what the running network can take on (training
-    hyper-parameters)? Data, architecture, activations and seed make a new network."""
-    a, b = old.model_dump(), new.model_dump()
-    return all(a[k] == b[k] for k in a if k not in RETUNABLE)
 
 
 EXIT_GRACE = 1.5   # seconds from SIGTERM/SIGINT to a forced exit if shutdown has not ended

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import hashlib
-import inspect
 import math
 import os
 import secrets
@@ -20,22 +18,20 @@ import tempfile
 import threading
 import time
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 import spacefold.limits as limits
-from spacefold.data import DATASETS, Dataset
+from spacefold.data import Dataset
 from spacefold.errors import DataError, SpacefoldError
 from spacefold.export import pack, payload
-from spacefold.model.spec import ACTIVATION_NAMES, ArchSpec
+from spacefold.server.config import Config
+from spacefold.server.uploads import is_upload
 
 # Bounds (points, widths, depth, epochs, jobs, uploads): spacefold.limits, read at each use.
-APP_DATASETS = tuple(sorted(DATASETS))   # the 2-D ones and digits (64-D, shown through PCA)
 UPDATE_INTERVAL = 0.06  # seconds between live updates (at most ≈16/s). Measured (bench_viewer
                         # --update-interval 0.075,0.06, 3 rounds, 2 cores at load 4.6-5.3, binary
                         # updates): 75 ms → 11.0-11.8 updates/s (the cap, 13.3, less updates
@@ -53,154 +49,6 @@ TRAIN_NICE = 0          # niceness of the training thread (Linux: per thread); >
                         # live updates' tracing come first on a busy machine. Measured (bench_viewer
                         # --train-nice 0,10, 2 cores): +10 gave 2x the updates/s at load 5 but none
                         # at load 3-4, and 0.4-0.7x the epochs/s: off by default
-
-
-class Config(BaseModel):
-    """Everything a run depends on; the app keeps it in the URL."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    dataset: str = "spiral"
-    classes: int = Field(default=5, ge=2, le=limits.APP_MAX_CLASSES)
-    n: int = Field(default=1000, ge=limits.APP_MIN_POINTS, le=limits.APP_MAX_POINTS)
-    noise: float = Field(default=0.2, ge=0.0, le=1.0, allow_inf_nan=False)
-    test: float = Field(default=0.2, ge=0.0, le=0.5, allow_inf_nan=False)
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
-    arch: str = Field(default="2-100-5", max_length=limits.APP_MAX_ARCH_CHARS)
-    activation: str = Field(default="relu", max_length=limits.APP_MAX_ACTIVATION_CHARS)
-    lr: float = Field(default=0.01, gt=0.0, le=1.0, allow_inf_nan=False)
-    batch_size: int | None = Field(default=None, ge=1, le=limits.APP_MAX_POINTS)
-    l2: float = Field(default=0.0, ge=0.0, le=0.1, allow_inf_nan=False)
-    epochs: int = Field(default=5000, ge=1, le=limits.APP_MAX_EPOCHS)
-
-    @field_validator("dataset")
-    @classmethod
-    def _dataset(cls, v: str) -> str:
-        if v.startswith(UPLOAD_PREFIX):
-            if v[len(UPLOAD_PREFIX):] not in UPLOADS:
-                raise ValueError(f"no uploaded data {v!r} on this server (uploads live until "
-                                 f"it restarts); upload the CSV again")
-            return v
-        if v not in APP_DATASETS:
-            raise ValueError(f"unknown dataset {v!r}; choose one of: {', '.join(APP_DATASETS)}"
-                             f", or an uploaded CSV")
-        return v
-
-    @model_validator(mode="after")
-    def _spec(self) -> Config:
-        self.spec()   # raises ValueError with the one-line message
-        return self
-
-    def spec(self) -> ArchSpec:
-        try:
-            spec = ArchSpec.parse(self.arch, self.activation)
-        except SpacefoldError as e:
-            raise ValueError(str(e)) from None
-        w = spec.widths
-        dim = self.data_dim()
-        if w[0] != dim:
-            what = "the plane's 2 inputs" if dim == 2 else f"{self.dataset}'s {dim} inputs"
-            raise ValueError(f"arch {self.arch!r} must start with {dim} ({what})")
-        if max(w[1:]) > limits.APP_MAX_WIDTH:
-            raise ValueError(f"arch {self.arch!r}: widths must be at most "
-                             f"{limits.APP_MAX_WIDTH} here")
-        if len(w) - 2 > limits.APP_MAX_HIDDEN:
-            raise ValueError(f"arch {self.arch!r}: at most {limits.APP_MAX_HIDDEN} hidden layers "
-                             f"here")
-        classes = self.data_classes()
-        if w[-1] < classes:
-            raise ValueError(f"arch {self.arch!r} has {w[-1]} outputs for {classes} "
-                             f"classes; end it with {classes}")
-        return spec
-
-    def make_data(self) -> Dataset:
-        """The dataset this config names: generated, or an upload."""
-        if self.dataset.startswith(UPLOAD_PREFIX):
-            return UPLOADS[self.dataset[len(UPLOAD_PREFIX):]]
-        from spacefold.data import dataset
-
-        return dataset(self.dataset, **self.data_params())
-
-    def data_params(self) -> dict[str, Any]:
-        """The dataset options this dataset's generator takes (xor has no ``classes``)."""
-        if self.dataset.startswith(UPLOAD_PREFIX):
-            return {}
-        takes = inspect.signature(DATASETS[self.dataset]).parameters
-        given = {"classes": self.classes, "n": self.n, "noise": self.noise, "seed": self.seed}
-        return {k: v for k, v in given.items() if k in takes}
-
-    def data_classes(self) -> int:
-        if self.dataset.startswith(UPLOAD_PREFIX):
-            return self.make_data().classes
-        if "classes" in self.data_params():
-            return self.classes
-        return probe(self.dataset)[1]
-
-    def data_dim(self) -> int:
-        """Input features of this config's data (2, or 64 for digits)."""
-        return 2 if self.dataset.startswith(UPLOAD_PREFIX) else probe(self.dataset)[0]
-
-
-@functools.cache
-def probe(name: str) -> tuple[int, int]:
-    """(input dimension, classes) of a registered dataset, from 20 of its points."""
-    from spacefold.data import dataset
-
-    d = dataset(name, n=20)
-    return d.dim, d.classes
-
-
-def dataset_info() -> dict[str, dict[str, int | None]]:
-    """For the app's controls: each dataset's input dimension, and its class count when the
-    dataset fixes it (xor: 2, digits: 10; None when the ``classes`` control sets it)."""
-    out: dict[str, dict[str, int | None]] = {}
-    for name in APP_DATASETS:
-        dim, classes = probe(name)
-        takes = "classes" in inspect.signature(DATASETS[name]).parameters
-        out[name] = {"dim": dim, "classes": None if takes else classes}
-    return out
-
-
-# -- uploaded CSV data: validated once, kept in memory (bounded) -----------------------------
-UPLOAD_PREFIX = "upload:"
-UPLOADS: OrderedDict[str, Dataset] = OrderedDict()
-
-
-def add_upload(raw: bytes) -> tuple[str, Dataset]:
-    """Validate a CSV upload (2 feature columns + an integer label): its id and dataset.
-
-    Raises :class:`DataError` with a one-line message for text, NaN, wrong columns, too many
-    points or classes.
-    """
-    from spacefold.data.files import from_csv
-
-    if len(raw) > limits.MAX_UPLOAD:
-        raise DataError(f"upload of {len(raw)} bytes is too large (at most {limits.MAX_UPLOAD})")
-    key = hashlib.sha256(raw).hexdigest()[:12]
-    with tempfile.TemporaryDirectory(prefix="spacefold-upload-") as tmp:
-        path = Path(tmp) / "upload.csv"
-        path.write_bytes(raw)
-        try:
-            data = from_csv(path)
-        except DataError as e:
-            raise DataError(str(e).replace(repr(str(path)), "upload")) from None
-    data = Dataset(data.x, data.y, "upload", data.classes, {})
-    if data.dim != 2:
-        raise DataError(f"upload has {data.dim} feature columns; the app needs 2 (x, y) "
-                        f"plus a label column")
-    if len(data) > limits.APP_MAX_POINTS:
-        raise DataError(f"upload has {len(data)} points; at most {limits.APP_MAX_POINTS}")
-    if data.classes > limits.APP_MAX_CLASSES:
-        raise DataError(f"upload has {data.classes} classes; at most {limits.APP_MAX_CLASSES}")
-    UPLOADS[key] = data
-    UPLOADS.move_to_end(key)
-    while len(UPLOADS) > limits.MAX_UPLOADS:
-        UPLOADS.popitem(last=False)
-    return key, data
-
-
-def activations() -> list[str]:
-    return list(ACTIVATION_NAMES)
 
 
 class Stopped(Exception):
@@ -302,7 +150,7 @@ class Export:
         self.cfg = cfg
         spec = cfg.spec()
         weights = sum((a + 1) * b for a, b in zip(spec.widths, spec.widths[1:], strict=False))
-        points = len(cfg.make_data()) if cfg.dataset.startswith(UPLOAD_PREFIX) else cfg.n
+        points = len(cfg.make_data()) if is_upload(cfg.dataset) else cfg.n
         points = max(int(points * (1 - cfg.test)), 1)
         work = float(weights) * points * cfg.epochs
         if work > limits.EXPORT_WORK:
@@ -533,7 +381,7 @@ class Job:
 
         net = copy.deepcopy(self.net)      # a consistent copy while training goes on
         recipe: dict[str, Any] = {"name": self.cfg.dataset, "params": self.cfg.data_params()}
-        if self.cfg.dataset.startswith(UPLOAD_PREFIX):
+        if is_upload(self.cfg.dataset):
             recipe = {"upload": self.cfg.dataset}
         meta = {"data": recipe, "train": {"epochs": self.epoch, "lr": self.cfg.lr,
                                           "batch_size": self.cfg.batch_size,

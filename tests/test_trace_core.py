@@ -1,9 +1,9 @@
-"""The Trace's geometry: grid lines, interpolation, decision regions, display space, export."""
+"""trace/core.py: the Trace — grids carried through the stages, interpolation, decision
+regions, carrying other points, names, colours and the .npz export."""
 
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +37,6 @@ def _straightness(polylines: np.ndarray | None) -> np.ndarray:
         out.append(0.0 if s[0] < 1e-9 else (s[1] if len(s) > 1 else 0.0) / s[0])
     return np.array(out)
 
-
-# -- grid lines --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("arch, activation", [
     ("2-2-2", "tanh"), ("2-3-2", "relu"), ("2-5-1", "sigmoid"), ("2-1-3", "tanh"),
@@ -80,25 +78,6 @@ def test_grid_lines_bend_through_a_nonlinear_stage() -> None:
     assert _straightness(t.stages[-1].grid).min() > 1e-2
 
 
-def test_input_grid_covers_the_extent() -> None:
-    ext = (-2.0, 2.0, -1.0, 3.0)
-    t = sf.trace(sf.build("2-2"), np.zeros((3, 2)),
-                 grid=sf.GridSpec(extent=ext, lines=3, verts=4, regions=0))
-    g = t.stages[0].grid
-    assert g is not None
-    assert (g[..., 0].min(), g[..., 0].max()) == (-2, 2)
-    assert (g[..., 1].min(), g[..., 1].max()) == (-1, 3)
-    assert t.extent == ext and t.regions is None
-
-
-def test_auto_extent_contains_every_point() -> None:
-    _, data, t = _trace()
-    assert t.extent is not None
-    x0, x1, y0, y1 = t.extent
-    assert (data.x[:, 0] > x0).all() and (data.x[:, 0] < x1).all()
-    assert (data.x[:, 1] > y0).all() and (data.x[:, 1] < y1).all()
-
-
 def test_no_grid_for_other_input_dims_or_when_off() -> None:
     model = sf.build("3-4-2")
     t = sf.trace(model, np.ones((5, 3)))
@@ -108,8 +87,6 @@ def test_no_grid_for_other_input_dims_or_when_off() -> None:
     _, _, off = _trace(grid=False)
     assert off.stages[0].grid is None and off.regions is None
 
-
-# -- interpolation -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("arch", ["2-2-2", "2-5-3-1"])
 def test_at_ends_are_the_two_stages_zero_padded(arch: str) -> None:
@@ -160,8 +137,6 @@ def test_at_rejects_stage_out_of_range(k: int) -> None:
         t.at(k, 0.5)
 
 
-# -- decision regions --------------------------------------------------------------------
-
 @pytest.mark.parametrize("arch, activation, head", [
     ("2-8-8-3", "relu", None),
     ("2-6-2", "tanh", "softmax"),
@@ -206,97 +181,6 @@ def test_predict_and_accuracy_agree_with_torch() -> None:
     assert t.classes == 2 and t.n == len(data)
 
 
-# -- display space -----------------------------------------------------------------------
-
-def test_wide_stage_is_shown_through_labelled_pca() -> None:
-    from sklearn.decomposition import PCA
-
-    _, data, t = _trace("2-100-2-5", "relu", n=300)
-    k = next(k for k, s in enumerate(t.stages) if s.kind == "relu" and s.dim == 100)
-    p = t.projection(k)
-    assert p.kind == "pca" and p.d == 100 and p.dims == 2
-    assert re.fullmatch(r"PCA of 100-D · \d+% of variance shown", p.label)
-    ref = PCA(n_components=2, svd_solver="full").fit(t.stages[k].values.astype(np.float64))
-    assert p.explained is not None and p.components is not None
-    np.testing.assert_allclose(p.explained, ref.explained_variance_ratio_, rtol=1e-6)
-    assert f"{100 * ref.explained_variance_ratio_.sum():.0f}%" in p.label
-    np.testing.assert_allclose(p.components.T @ p.components, np.eye(2), atol=1e-10)
-    shown = t.display(k)
-    assert shown.shape == (len(data), 2)
-    ref_scores = ref.transform(t.stages[k].values.astype(np.float64))
-    for j in range(2):  # equal up to the sign of each component
-        sign = np.sign(shown[:, j] @ ref_scores[:, j])
-        np.testing.assert_allclose(shown[:, j], sign * ref_scores[:, j], rtol=1e-6, atol=1e-8)
-    # the layer's W·x and +b stages are shown through the same plane, and that plane's signs
-    # agree with the input's display, so the motion into the layer is meaningful
-    wx = k - 2
-    assert t.stages[wx].kind == "linear"
-    assert t.projection(wx).components is p.components
-    first, prev = t.display(wx), t.display(wx - 1)
-    first, prev = first - first.mean(axis=0), prev - prev.mean(axis=0)
-    assert all(first[:, j] @ prev[:, j] >= 0 for j in range(2))
-
-
-@pytest.fixture(scope="module")
-def spiral_100() -> sf.Trace:
-    torch.manual_seed(0)
-    d = sf.dataset("spiral", classes=5, n=500, seed=0)
-    net = sf.build("2-100-5", activation="relu", seed=0)
-    sf.train(net, d, epochs=60, lr=0.02, seed=0)
-    return sf.trace(net, d, grid=sf.GridSpec(lines=9, verts=40, regions=0))
-
-
-@pytest.mark.parametrize("dims", [2, 3])
-def test_bias_moves_every_point_by_the_projected_bias(spiral_100: sf.Trace, dims: int) -> None:
-    """Issue 11: the stages of a wide layer share one projection, so the displayed +b stage
-    minus the displayed W·x stage is one nonzero vector P·b for every point and grid vertex."""
-    t = spiral_100
-    for layer in (1, 2):
-        wx = next(k for k, s in enumerate(t.stages) if s.layer == layer and s.kind == "linear")
-        assert t.stages[wx + 1].kind == "bias" and t.ops[wx].kind == "bias"
-        b = t.ops[wx].params["b"]                 # op wx makes stage wx + 1
-        a, c = t.display(wx, dims), t.display(wx + 1, dims)
-        span = float(np.ptp(np.concatenate([a, c]), axis=0).max())
-        shift = c - a
-        proj = t.projection(wx + 1, dims)
-        assert proj.kind == "pca" and t.projection(wx, dims).components is proj.components
-        assert proj.components is not None
-        want = b @ proj.components
-        assert float(np.abs(want).max()) > 1e-3 * span, "the bias shows no shift"
-        np.testing.assert_allclose(shift, np.broadcast_to(want, shift.shape), rtol=0,
-                                   atol=1e-6 * span)
-        ga, gc = t.display_grid(wx, dims), t.display_grid(wx + 1, dims)
-        assert ga is not None and gc is not None
-        np.testing.assert_allclose(gc - ga, np.broadcast_to(want, ga.shape), rtol=0,
-                                   atol=1e-6 * span)
-        # the label still says what is shown, for every stage of the layer
-        for k in t.layer_stages(wx):
-            assert re.fullmatch(rf"PCA of {t.stages[k].dim}-D · \d+% of variance shown",
-                                t.projection(k, dims).label)
-
-
-def test_narrow_stages_are_shown_in_their_own_coordinates() -> None:
-    _, _, t = _trace("2-1-3", "relu")
-    for k, s in enumerate(t.stages):
-        p = t.projection(k, dims=3)
-        assert p.kind == "identity" and p.label == ""
-        np.testing.assert_array_equal(t.display(k, 3), pad(s.values, 3))
-    # 3-D stage in a 2-D view is projected, and said so
-    last = len(t.stages) - 1
-    assert t.projection(last, 2).kind == "pca" and "PCA of 3-D" in t.projection(last, 2).label
-
-
-def test_display_at_equals_at_when_stages_fit() -> None:
-    _, _, t = _trace("2-2-2", "relu")
-    for k in range(1, len(t.stages)):
-        pts, grid = t.display_at(k, 0.4)
-        np.testing.assert_allclose(pts, t.at(k, 0.4), rtol=1e-6, atol=1e-7)
-        assert grid is not None
-        np.testing.assert_allclose(grid, t.grid_at(k, 0.4), rtol=1e-6, atol=1e-7)
-
-
-# -- carrying other points ---------------------------------------------------------------
-
 def test_carry_matches_stages_and_runs_the_tail() -> None:
     _, data, t = _trace("2-6-4-3", "sin")
     carried = t.carry(data.x)
@@ -315,8 +199,6 @@ def test_carry_matches_stages_and_runs_the_tail() -> None:
     with pytest.raises(TraceError, match="points must be"):
         t.carry(np.zeros((4, 3)))
 
-
-# -- names, colours, export --------------------------------------------------------------
 
 def test_stage_names_kinds_and_meta() -> None:
     _, _, t = _trace("2-2-2", "relu", grid=False)
@@ -360,13 +242,3 @@ def test_to_npz_into_a_missing_folder_raises_and_writes_nothing(tmp_path: Path) 
     with pytest.raises(RenderError, match="does not exist"):
         t.to_npz(tmp_path / "nope" / "trace.npz")
     assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("kwargs, match", [
-    ({"lines": 1}, "grid lines 1"), ({"verts": 1}, "grid vertices 1"),
-    ({"regions": 1}, "region resolution 1"), ({"extent": (1.0, 0.0, 0.0, 1.0)}, "extent"),
-    ({"extent": (0.0, float("nan"), 0.0, 1.0)}, "extent"),
-])
-def test_gridspec_rejects_bad_values(kwargs: dict[str, object], match: str) -> None:
-    with pytest.raises(TraceError, match=match):
-        sf.GridSpec(**kwargs)  # type: ignore[arg-type]

@@ -1,5 +1,5 @@
-"""Exact decision maps (issue 11): ``Trace.region_map`` is ``argmax model(x)`` at every pixel
-centre, checked against torch on full 1920×1080 grids of random networks."""
+"""trace/regions.py: exact decision maps (issue 11). ``Trace.region_map`` is ``argmax model(x)``
+at every pixel centre, checked against torch on full 1920×1080 grids of random networks."""
 
 from __future__ import annotations
 
@@ -106,67 +106,3 @@ def test_bad_region_requests_are_one_line_errors(size: tuple, extent: tuple) -> 
     tr = sf.trace(sf.build("2-3-2", activation="relu"), np.zeros((1, 2)), grid=False)
     with pytest.raises(TraceError):
         tr.region_map(extent, size)
-
-
-def test_both_backends_paint_a_region_layer_at_the_panels_own_pixels() -> None:
-    """A RegionLayer is asked for exactly the display pixels the panel shows, and what it
-    paints lands one source pixel per display pixel (no resampling)."""
-    from spacefold.render import rasterize
-    from spacefold.render.frame import Frame, RegionLayer, Space
-    from spacefold.render.kernel2d import KernelBackend
-
-    calls: list[tuple[tuple[float, ...], tuple[int, int]]] = []
-
-    def paint(ext: tuple[float, float, float, float], size: tuple[int, int]) -> np.ndarray:
-        calls.append((ext, size))
-        xs, ys = pixel_centres(ext, size)
-        img = np.zeros((size[1], size[0], 4), dtype=np.uint8)
-        img[..., 0] = np.where(xs[None, :] > 0.1, 255, 0)      # red right of x = 0.1
-        img[..., 1] = np.where(ys[:, None] > -0.3, 255, 0)     # green above y = -0.3
-        img[..., 3] = 255
-        return img
-
-    frame = Frame([((0.1, 0.1, 0.8, 0.8), Space(view=(-1, 1, -1, 1), regions=RegionLayer(paint),
-                                                 axes=False))])
-    for backend in (KernelBackend((400, 300)), KernelBackend((400, 300), rasterize.NUMPY)):
-        calls.clear()
-        buf = backend.draw(frame)[..., :3].astype(int)
-        assert len(calls) == 1
-        (x0, x1, y0, y1), (w, h) = calls[0]
-        assert 200 <= w <= 400 and 200 <= h <= 300
-        # the view (widened to the panel's aspect) within a pixel
-        assert x0 <= -1 + 1 / w and x1 >= 1 - 1 / w and y0 <= -1 + 1 / h and y1 >= 1 - 1 / h
-        red = (buf[..., 0] > 200).any(axis=0)
-        cols = np.flatnonzero(red)
-        # first red column: where x = 0.1 lies, to one pixel
-        left = np.flatnonzero((buf[..., 1] > 200).any(axis=0))[0]       # the panel's left
-        want = left + (0.1 - x0) / (x1 - x0) * w
-        assert abs(cols[0] - want) <= 1.0, type(backend).__name__
-        green_rows = np.flatnonzero((buf[..., 1] > 200).any(axis=1))
-        top = green_rows[0]
-        want_bottom = top + (y1 - (-0.3)) / (y1 - y0) * h
-        assert abs(green_rows[-1] + 1 - want_bottom) <= 1.0, type(backend).__name__
-        backend.draw(frame)
-        assert len(calls) == 1, "an unchanged view is painted once"
-
-
-def test_exact_regions_paint_the_class_colours_and_mix_only_boundaries() -> None:
-    from spacefold.colors import CLASS_COLORS
-    from spacefold.scenes.regionmaps import ExactRegions
-
-    d = sf.dataset("spiral", classes=3, n=150, seed=0)
-    tr = sf.trace(sf.build("2-16-3", activation="relu", seed=2), d, grid=False)
-    ext, size = (-1.2, 1.2, -1.0, 1.0), (96, 80)
-    reg = ExactRegions(tr, alpha=0.5, dim=0.6)
-    img = reg.layer().paint(ext, size)
-    lab = tr.region_map(ext, size)
-    assert img.shape == (80, 96, 4) and (img[..., 3] == 128).all()
-    want = np.round(CLASS_COLORS[lab] * 0.6 * 255)
-    same = (np.abs(img[..., :3] - want) <= 1).all(axis=2)
-    interior = np.ones_like(same)
-    interior[:, 1:] &= lab[:, 1:] == lab[:, :-1]
-    interior[:, :-1] &= lab[:, 1:] == lab[:, :-1]
-    interior[1:] &= lab[1:] == lab[:-1]
-    interior[:-1] &= lab[1:] == lab[:-1]
-    assert same[interior].all() and not same.all()   # boundaries are mixed colours
-    assert reg.layer(0.5).paint(ext, size)[0, 0, 3] == 64

@@ -1,5 +1,6 @@
-"""Real PyTorch models: residual blocks, concatenations, normalisation layers and every
-activation of the one table, traced through torch.fx and checked against torch itself.
+"""trace/torch_front.py: real PyTorch models (residual blocks, concatenations, normalisation
+layers and every activation of the one table) traced through torch.fx and checked against
+torch itself.
 
 The oracle (test_faithful.py's habit): every stage whose ``source`` names a module equals a
 forward hook on that module, and the last stage equals ``model(x)``.
@@ -437,7 +438,7 @@ class Times(nn.Module):
     (InPlace(), r"in-place operation .relu_\(\) in InPlace.forward \(node 'relu_'\)"),
     (InPlaceReadAgain(), r"in-place operation F.relu .*'fc', which is read again"),
     (DataDependent(), r"cannot trace DataDependent.forward with torch.fx: data-dependent "
-                      r"control flow .* at test_graphs.py:\d+"),
+                      r"control flow .* at test_trace_torch_front.py:\d+"),
     (TwoInputs(), r"TwoInputs.forward takes 2 inputs \(x, y\)"),
     (Bilinear(), r"module 'bi' \(Bilinear\) called with 2 inputs in Bilinear.forward"),
     (Times(), r"unsupported operation operator.mul in Times.forward \(node 'mul'\)"),
@@ -510,34 +511,3 @@ def test_a_refused_model_at_the_cli_is_one_line(tmp_path: Any,
                        "--data", "spiral", "-o", "m.png")
     assert_one_line_error(code, err, "operator.matmul", "node 'matmul'")
     assert not (tmp_path / "m.png").exists()
-
-
-# -- the table against torch.nn ---------------------------------------------------------------
-
-# Classes of torch.nn.modules.activation that are not elementwise maps of (N, D) points.
-NOT_ELEMENTWISE = {
-    "GLU",                 # halves the width: a gate, one half times sigmoid of the other
-    "MultiheadAttention",  # attention over a sequence, several inputs
-    "Softmax2d",           # softmax over channels of (C, H, W) images; no 2-D-points meaning
-}
-
-
-def test_every_activation_class_of_torch_nn_is_in_the_table() -> None:
-    import torch.nn.modules.activation as acts
-
-    in_table = {m.rsplit(".", 1)[-1] for a in ACTIVATIONS.values() for m in a.modules}
-    missing = sorted(set(acts.__all__) - in_table - NOT_ELEMENTWISE)
-    assert missing == [], f"add to the activation table or to NOT_ELEMENTWISE: {missing}"
-    assert NOT_ELEMENTWISE <= set(acts.__all__)       # the exclusions are real classes
-
-
-def test_every_form_named_in_the_table_exists_in_torch() -> None:
-    for a in ACTIVATIONS.values():
-        for m in a.modules:
-            assert isinstance(resolve(m), type), m
-        for f in a.functions:
-            assert callable(resolve(f.name)), f.name
-        for f in a.methods:
-            assert hasattr(torch.Tensor, f.name), f.name
-        assert a.label and a.formula.startswith("$") and a.narration
-        assert set(a.spec or {}) <= set(a.params), a.name

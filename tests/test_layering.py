@@ -34,8 +34,7 @@ TOP = ("__init__", "__main__")                  # the public API and `python -m 
 # be added. Paths are relative to src/.
 TORCH_ALLOWED = {
     "spacefold/scenes/basics.py",        # builds/trains its small networks with torch.nn;
-    "spacefold/scenes/layers.py",        # these should go through model/ (issue 14: "the zoo
-    "spacefold/scenes/zoo.py",           # trains through model/")
+                                         # should go through model/ (issue 14)
     "spacefold/server/jobs.py",          # a checkpoint built with torch for an upload
 }
 API_ALLOWED = {                          # `import spacefold as sf` inside the package (issue 14)

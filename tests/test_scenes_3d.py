@@ -114,8 +114,9 @@ def _last_linear() -> tuple[np.ndarray, np.ndarray]:
     from spacefold.scenes.surfaces3d import BOTTLENECK
     from spacefold.scenes.zoo import spiral_net
 
-    lin = [m for m in spiral_net(BOTTLENECK)[0] if hasattr(m, "weight")][-1]
-    return lin.weight.detach().double().numpy(), lin.bias.detach().double().numpy()
+    w, b, _ = list(spiral_net(BOTTLENECK)[0].layers())[-1]
+    assert b is not None
+    return w.astype(np.float64), b.astype(np.float64)
 
 
 def _orbit_panel(tl: Timeline) -> Space3D:

@@ -6,7 +6,6 @@ Networks come from the zoo's per-process cache, so each trains once per test ses
 
 from __future__ import annotations
 
-import copy
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,7 +47,8 @@ def training_tl() -> Timeline:
 # -- digits ----------------------------------------------------------------------------------
 
 def test_digits_network_generalises_through_two_units(digits_tl: Timeline) -> None:
-    model, train_set, test_set, hist = digits_net()
+    net, train_set, test_set, hist = digits_net()
+    model = net.to_torch()
     widths = [m.out_features for m in model if isinstance(m, torch.nn.Linear)]
     assert widths == [128, 64, 2, 10] and len(test_set) == 400
     acc = digits_tl.meta["test_accuracy"]
@@ -64,7 +64,7 @@ def test_digits_network_generalises_through_two_units(digits_tl: Timeline) -> No
 
 
 def test_bottleneck_regions_are_the_last_layers_argmax(digits_tl: Timeline) -> None:
-    model = copy.deepcopy(digits_net()[0]).double()
+    model = digits_net()[0].to_torch().double()
     tail = model[-1]                                   # Linear(2, 10): all that follows h
     assert isinstance(tail, torch.nn.Linear) and tail.in_features == 2
     labels = digits_tl.meta["regions_labels"]          # (ny, nx) as drawn
@@ -213,7 +213,7 @@ def test_training_frames_show_the_snapshots(training_tl: Timeline) -> None:
     assert isinstance(left, Space) and isinstance(right, Space) and right.points is not None
     np.testing.assert_allclose(right.points, sn.traces[-1].stages[sn.kb].values, atol=1e-6)
     # the final weights are the trained model, and the trace's output is that model's
-    oracle = copy.deepcopy(model).double().eval()
+    oracle = model.to_torch().double().eval()
     with torch.no_grad():
         out = oracle(torch.as_tensor(data.x, dtype=torch.float64)).numpy()
     np.testing.assert_allclose(sn.traces[-1].output, out, atol=1e-5)

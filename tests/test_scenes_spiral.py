@@ -48,7 +48,9 @@ def timelines() -> dict[str, Timeline]:
 
 
 def f64(model: Any) -> Any:
-    """A float64 copy of a torch model: the oracle, on the same footing as the trace."""
+    """A float64 copy of a torch model (a zoo Network as its nn.Sequential): the oracle, on
+    the same footing as the trace."""
+    model = model.to_torch() if hasattr(model, "to_torch") else model
     return copy.deepcopy(model).double().eval()
 
 

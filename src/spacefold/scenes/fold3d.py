@@ -13,12 +13,11 @@ lines ``W_i·u + b_i = 0``. Pieces and creases are carried through the network l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
 
-from spacefold.data.datasets import Dataset, dataset
+from spacefold.data.datasets import Dataset
 from spacefold.render.frame import (
     Camera,
     Extent,
@@ -50,13 +49,13 @@ from spacefold.scenes.space3d import (
     orbit,
 )
 from spacefold.scenes.story import DIAGRAM_RECT, NARRATION, SPACE_RECT, diagram_of
+from spacefold.scenes.zoo import fold_232_net
 from spacefold.trace import GridSpec, Trace, trace
 from spacefold.trace.analysis import between, chain_segments, raster, zero_contour
 from spacefold.trace.geometry import auto_extent
 from spacefold.trace.ops import PRETTY
 
 PAPER: Extent = (-1.2, 1.2, -1.2, 1.2)      # the input square that is lifted and folded
-SEED = 7
 
 
 # -- the maths ---------------------------------------------------------------------------------
@@ -168,38 +167,6 @@ def _cross_line(p: np.ndarray, d: np.ndarray, e0: np.ndarray, e1: np.ndarray) ->
 def _area(poly: np.ndarray) -> float:
     x, y = poly[:, 0], poly[:, 1]
     return 0.5 * float(abs(x @ np.roll(y, -1) - y @ np.roll(x, -1)))
-
-
-# -- the network -------------------------------------------------------------------------------
-
-@cache
-def fold_232_net(seed: int = SEED, n: int = 1000) -> tuple[Any, Dataset, float]:
-    """A 2-3-2 ReLU network trained (seeded) on the ``cloud`` wedge, as fold-222's data.
-
-    Seeds are tried from ``seed`` on until one separates the wedge (≥ 99%) with the paper
-    folded onto at least three pieces that each hold ≥ 5% of the points (an obvious fold).
-    With torch 2.13 seed 7 does (pieces: the plane, two coordinate planes and an axis).
-    """
-    from spacefold.model.torch_build import build
-    from spacefold.model.training import accuracy, train
-
-    data = dataset("cloud", n=n, seed=222)
-    best: tuple[float, Any] = (-1.0, None)
-    for s in range(seed, seed + 12):
-        m = build("2-3-2", "relu", seed=s)
-        train(m, data, lr=0.05, epochs=600, target_accuracy=0.995, seed=s)
-        acc = accuracy(m, data)
-        lin: Any = m[0]
-        w, b = lin.weight.detach().double().numpy(), lin.bias.detach().double().numpy()
-        codes = ((data.x @ w.T + b) > 0) @ np.array([4, 2, 1])
-        pieces = int((np.bincount(codes, minlength=8) >= 0.05 * len(codes)).sum())
-        score = acc + (0.01 if pieces >= 3 else 0.0)
-        if score > best[0]:
-            best = (score, m)
-        if acc >= 0.99 and pieces >= 3:
-            break
-    model = best[1].eval()
-    return model, data, accuracy(model, data)
 
 
 # -- the scene ---------------------------------------------------------------------------------
@@ -376,7 +343,7 @@ def _pad3(z: np.ndarray) -> np.ndarray:
 
 
 def _default_net() -> tuple[Any, Dataset]:
-    model, data, _ = fold_232_net(SEED)
+    model, data, _ = fold_232_net()
     return model, data
 
 

@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from spacefold.data.datasets import Dataset, dataset
+from spacefold.data.datasets import Dataset
 from spacefold.errors import SpacefoldError
 from spacefold.render.frame import Line
 from spacefold.render.timeline import Segment, Timeline
 from spacefold.scenes.registry import scene
 from spacefold.scenes.story import Story, StoryOptions
+from spacefold.scenes.zoo import fold_222_net
 from spacefold.trace import GridSpec, Trace, trace
 
 
@@ -55,45 +56,14 @@ def _heading(tr: Trace) -> str:
     return "  ·  ".join(bits)
 
 
-def train_fold_222(seed: int = 2, n: int = 1000) -> tuple[Any, Dataset, float]:
-    """A 2-2-2 ReLU network trained (seeded) on the ``cloud`` wedge until it separates it.
-
-    Seeds are tried from ``seed`` on until one separates the wedge (>= 99%); with torch 2.13,
-    seeds 0 and 1 get stuck at 91% (a dead ReLU unit) and seed 2 succeeds, hence the default.
-
-    Returns ``(model_with_sigmoid_head, data, accuracy)``. The logits are trained with
-    cross-entropy; the sigmoid head is then appended, which squashes into the unit square and
-    keeps every decision (sigmoid is monotone, so argmax is unchanged).
-    """
-    import torch
-    from torch import nn
-
-    from spacefold.model.torch_build import build
-    from spacefold.model.training import accuracy, train
-
-    data = dataset("cloud", n=n, seed=222)
-    best: tuple[float, Any] = (-1.0, None)
-    for s in range(seed, seed + 12):   # a few seeds: a 2-unit ReLU layer can die at init
-        m = build("2-2-2", "relu", seed=s)
-        train(m, data, lr=0.05, epochs=600, target_accuracy=0.995, seed=s)
-        acc = accuracy(m, data)
-        if acc > best[0]:
-            best = (acc, m)
-        if acc >= 0.99:
-            break
-    acc, m = best
-    with torch.no_grad():
-        model = nn.Sequential(*list(m), nn.Sigmoid())
-    return model.eval(), data, acc
-
-
 @scene("fold-222", "2-2-2 network: W·x, +b, ReLU folds the plane onto the axes, "
        "W·x+b, sigmoid squashes into the unit square, then a straight line separates")
 def fold_222(color_by: str = "class", seed: int = 2, stage_seconds: float = 2.0,
              hold_seconds: float = 1.0, narrate: bool = True,
              show_math: bool = False) -> Timeline:
-    """MISSION.md scene 3 with a *trained* network (seeded; see :func:`train_fold_222`)."""
-    model, data, acc = train_fold_222(seed)
+    """MISSION.md scene 3 with a *trained* network (seeded; see
+    :func:`~spacefold.scenes.zoo.fold_222_net`)."""
+    model, data, acc = fold_222_net(seed)
     tr = trace(model, data, grid=GridSpec(extent=(-1.5, 1.5, -1.5, 1.5), lines=21, verts=200),
                meta={"arch": "2-2-2", "dataset": "cloud"})
     last = len(tr.stages) - 1

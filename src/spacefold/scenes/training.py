@@ -73,17 +73,12 @@ class Snapshots:
 
 def snapshots(seed: int = 0) -> Snapshots:
     """Train (cached in the zoo) and trace every snapshot on the spiral and the plane's grid."""
-    from spacefold.model.torch_build import build
     from spacefold.scenes.zoo import spiral_snapshots
 
     _, data, snaps, hist = spiral_snapshots(ARCH, "relu", seed)
-    model = build(ARCH, "relu", seed=seed)
-    traces = []
-    for epoch, state in snaps:
-        model.load_state_dict(state)
-        traces.append(trace(model.eval(), data, grid=GRID,
-                            meta={"arch": ARCH, "dataset": "spiral (5 classes)",
-                                  "epoch": epoch}))
+    traces = [trace(net, data, grid=GRID, meta={"arch": ARCH, "dataset": "spiral (5 classes)",
+                                                  "epoch": epoch})
+              for epoch, net in snaps]
     kb = last_linear(traces[0])[0]
     y = data.y
     loss = np.array([cross_entropy(t.output, y) for t in traces])

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from spacefold.errors import TraceError
+from spacefold.trace.bounds import BoxNet, certified_map
 from spacefold.trace.geometry import Extent
 from spacefold.trace.project import _one_blas_thread
 from spacefold.trace.stage import TraceLike
@@ -32,6 +33,7 @@ MAX_PIXELS = 16_000_000
 STRUCTURAL = ("linear", "bias")
 NOT_ELEMENTWISE = ("softmax",)
 SKIP = ("input", "affine", "normalise", "add", "concat")
+BOUNDED = {"sin": 1.0, "cos": 1.0, "tanh": 1.0, "sigmoid": 1.0, "softsign": 1.0}  # sup |f|
 
 
 def lipschitz(op: Any) -> float:
@@ -108,7 +110,7 @@ class _Float32Net:
             else:
                 lip = lipschitz(op)
                 self.exact &= np.isfinite(lip)
-                self.steps.append((op.kind, op, lip, 0))
+                self.steps.append((op.kind, (op, BOUNDED.get(op.kind)), lip, 0))
         self.one_out = trace.ops[-1].d_out == 1
         self.threshold = 0.5 if trace.ops[-1].kind == "sigmoid" else 0.0
 
@@ -132,10 +134,13 @@ class _Float32Net:
             elif kind == "relu":
                 np.maximum(z, 0.0, out=z)
             else:
-                op = param
+                op, bound = param
                 z = np.asarray(op(z), dtype=np.float32)
                 err *= norm
-                mag = np.abs(z).max(axis=1)
+                if bound is None:
+                    mag = np.abs(z).max(axis=1)
+                else:                              # |f| ≤ bound: no pass over (M, d)
+                    mag = np.full(len(z), bound, dtype=np.float32)
                 err += 4 * U32 * mag
         err *= SAFETY
         if self.one_out:
@@ -143,9 +148,22 @@ class _Float32Net:
             return (v > self.threshold).astype(np.int64), np.abs(v - self.threshold) <= err
         if z.shape[1] == 1:
             return np.zeros(len(z), dtype=np.int64), np.zeros(len(z), dtype=bool)
+        return z.argmax(axis=1).astype(np.int64), top_two_margin(z) <= 2 * err
+
+
+def top_two_margin(z: np.ndarray) -> np.ndarray:
+    """(M,) largest minus second largest of each row of z (M, K), K ≥ 2: column by column
+    for a few classes (a running top two), else by a partial sort."""
+    if z.shape[1] > 16:
         top2 = np.partition(z, z.shape[1] - 2, axis=1)[:, -2:]
-        margin = top2[:, 1] - top2[:, 0]
-        return z.argmax(axis=1).astype(np.int64), margin <= 2 * err
+        return top2[:, 1] - top2[:, 0]
+    first = np.maximum(z[:, 0], z[:, 1])
+    second = np.minimum(z[:, 0], z[:, 1])
+    for j in range(2, z.shape[1]):
+        col = z[:, j]
+        np.maximum(second, np.minimum(first, col), out=second)
+        np.maximum(first, col, out=first)
+    return first - second
 
 
 def decide(trace: TraceLike, points: np.ndarray, start: int = 0) -> np.ndarray:
@@ -181,6 +199,32 @@ def region_map(trace: TraceLike, extent: Extent, size: tuple[int, int],
 
 def _region_map(trace: TraceLike, extent: Extent, size: tuple[int, int],
                 start: int) -> np.ndarray:
+    """Blocks of pixels the bounds certify to be one class take it; only the other pixels
+    go through the network one by one (:mod:`spacefold.trace.bounds`): the same map."""
+    xs, ys = pixel_centres(extent, size)
+    out = certified_map(box_net(trace, start), xs, ys)
+    if out is None:
+        return full_region_map(trace, extent, size, start)
+    idx = np.flatnonzero(out < 0)
+    if len(idx):
+        w = size[0]
+        pts = np.stack([xs[idx % w], ys[idx // w]], axis=1)
+        lab = np.empty(len(idx), dtype=np.int64)
+        _decide(trace, _Float32Net(trace, start), pts, lab, start)
+        out.ravel()[idx] = lab
+    return out
+
+
+def box_net(trace: TraceLike, start: int = 0) -> BoxNet:
+    """The trace's network (from stage ``start``) over boxes of its plane."""
+    from spacefold.trace.pieces import _parts
+
+    return BoxNet(trace, start, lipschitz, _parts)
+
+
+def full_region_map(trace: TraceLike, extent: Extent, size: tuple[int, int],
+                    start: int = 0) -> np.ndarray:
+    """:func:`region_map` with every pixel through the network (no certified blocks)."""
     w, h = size
     xs, ys = pixel_centres(extent, (w, h))
     rows_per = max(1, CHUNK // w)

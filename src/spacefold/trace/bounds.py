@@ -21,12 +21,13 @@ map at every pixel.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from spacefold.model.activations import ACTIVATIONS
+from spacefold.trace.linear_parts import Parts, linear_parts
+from spacefold.trace.stage import TraceLike
 
 EPS = 2.0 ** -52                     # float64 unit roundoff (×2: a generous bound)
 MARGIN = 1e-9                        # certified only above this share of the scores' scale
@@ -38,13 +39,6 @@ BOX_COST = 24.0
 # that are not piecewise linear get an interval.
 SMOOTH = ("sigmoid", "tanh", "sin", "gelu", "silu", "softsign", "tanhshrink", "celu")
 HEADS = ("softmax", "log_softmax")   # at the end: the argmax is the logits' own
-
-
-@dataclass(frozen=True)
-class _Parts:
-    breaks: np.ndarray               # (m,) ascending breakpoints
-    slope: np.ndarray                # (m + 1, d) per linear part and unit
-    offset: np.ndarray               # (m + 1, d)
 
 
 def _smooth_constants(op: Any) -> float:
@@ -70,12 +64,11 @@ _L2: dict[int, tuple[Any, float]] = {}
 class BoxNet:
     """A trace's ops (from stage ``start``, whose plane is 2-D) as box-to-enclosure steps;
     ``ok`` is False for a network this cannot follow (a normalisation, softmin, ...), whose
-    boxes are then never certified. ``lipschitz(op)`` bounds an activation's slope and
-    ``parts(op)`` gives a piecewise-linear one's breakpoints, slopes and offsets (this module
-    stays a leaf of the trace package: :func:`spacefold.trace.regions.box_net` passes them)."""
+    boxes are then never certified. ``lipschitz(op)`` bounds an activation's slope
+    (:func:`spacefold.trace.regions.box_net` passes it: regions reads this module)."""
 
-    def __init__(self, trace: Any, start: int, lipschitz: Callable[[Any], float],
-                 parts: Callable[[Any], Any]) -> None:
+    def __init__(self, trace: TraceLike, start: int,
+                 lipschitz: Callable[[Any], float]) -> None:
         self.start = start
         self.ok = trace.stages[start].dim == 2
         self.steps: list[tuple[str, Any, tuple[int, ...]]] = []
@@ -104,8 +97,7 @@ class BoxNet:
                 if kind == "relu":
                     self.steps.append(("relu", None, parents))
                 elif ACTIVATIONS[kind].piecewise_linear:
-                    a = parts(op)
-                    self.steps.append(("pl", _Parts(a.breaks, a.slope, a.offset), parents))
+                    self.steps.append(("pl", linear_parts(op), parents))
                 elif kind in SMOOTH and np.isfinite(_smooth_constants(op)):
                     self.steps.append(("smooth", (op, _smooth_constants(op)), parents))
                 elif np.isfinite(lipschitz(op)):
@@ -204,7 +196,7 @@ def _relu(c: np.ndarray, ax: np.ndarray, ay: np.ndarray, e: np.ndarray,
     return c_new, lam * ax, lam * ay, e_new
 
 
-def _chord(p: _Parts, c: np.ndarray, ax: np.ndarray, ay: np.ndarray, e: np.ndarray,
+def _chord(p: Parts, c: np.ndarray, ax: np.ndarray, ay: np.ndarray, e: np.ndarray,
            r: np.ndarray) -> tuple[np.ndarray, ...]:
     """A piecewise-linear activation over z ∈ [c - r, c + r]: the line through its values at
     both ends, and half the spread of its gaps to that line (0 where one part holds)."""

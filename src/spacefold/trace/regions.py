@@ -217,9 +217,7 @@ def _region_map(trace: TraceLike, extent: Extent, size: tuple[int, int],
 
 def box_net(trace: TraceLike, start: int = 0) -> BoxNet:
     """The trace's network (from stage ``start``) over boxes of its plane."""
-    from spacefold.trace.pieces import _parts
-
-    return BoxNet(trace, start, lipschitz, _parts)
+    return BoxNet(trace, start, lipschitz)
 
 
 def full_region_map(trace: TraceLike, extent: Extent, size: tuple[int, int],

@@ -78,7 +78,7 @@ PLANE: Extent = (-1.6, 1.6, -1.6, 1.6)
 PLANE_GRID = GridSpec(extent=PLANE, lines=17, verts=160, regions=360)
 FRAME_ASPECT = 16 / 9            # the tour's frames; views are fitted to panels at this aspect
 FADES = 24                       # alpha levels of a fading region image (cached)
-EXACT_STEP = 3                   # zoom levels per exact region map (ZoomMaps.image)
+EXACT_STEP = 2                   # zoom levels per exact region map (ZoomMaps.image)
 
 
 # -- the maths behind the pictures (computed in spacefold.trace.analysis) -------------------------
@@ -155,8 +155,8 @@ class ZoomMaps:
         """What the panel draws at ``zoom``: the exact map of its level, computed at the
         panel's pixel density (spacefold.scenes.regionmaps.ZoomedRegions)."""
         if self._exact is None:
-            # every EXACT_STEP-th level: each map covers a wider zoom range at ≥ 1 texel
-            # per pixel, so a zoom computes a third as many
+            # every EXACT_STEP-th level: each map covers a zoom range at ≥ 1 texel per
+            # pixel and evaluates only its ring outside the level before
             self._exact = ZoomedRegions(ExactRegions(self.tr, alpha=0.55, dim=0.6,
                                                      start=self.start),
                                         [self.extent(min(i, self.levels)) for i in

@@ -67,12 +67,23 @@ def test_bottleneck_regions_are_the_last_layers_argmax(digits_tl: Timeline) -> N
     model = digits_net()[0].to_torch().double()
     tail = model[-1]                                   # Linear(2, 10): all that follows h
     assert isinstance(tail, torch.nn.Linear) and tail.in_features == 2
-    labels = digits_tl.meta["regions_labels"]          # (ny, nx) as drawn
-    ny, nx = labels.shape
-    h = plane_raster(digits_tl.meta["regions_extent"], nx, ny)
+    # the regions are the exact map of the plane h at the panel's own pixels
+    tr, kb = digits_tl.meta["trace"], digits_tl.meta["bottleneck_stage"]
+    regions = digits_tl.meta["regions"]
+    assert regions.trace is tr and regions.start == kb
+    ext = digits_tl.meta["regions_extent"]
+    nx, ny = 1203, 637                                 # the panel at 1280×720
+    labels = tr.region_map(ext, (nx, ny), start=kb)
+    h = plane_raster(ext, nx, ny)
     with torch.no_grad():
-        want = tail(torch.as_tensor(h)).argmax(1).numpy()
-    np.testing.assert_array_equal(labels.ravel(), want)
+        out = tail(torch.as_tensor(h)).numpy()
+    top = np.sort(out, axis=1)
+    sure = (top[:, -1] - top[:, -2]) > 1e-9
+    np.testing.assert_array_equal(labels.ravel()[sure], out.argmax(1)[sure])
+    poster = digits_tl.poster().panels[0][1]
+    assert isinstance(poster, Space) and poster.regions is not None
+    painted = poster.regions.paint(ext, (nx, ny))      # what the backend draws
+    np.testing.assert_array_equal(painted, regions.paint(ext, (nx, ny), regions.alpha))
     # each drawn boundary edge separates its two classes: step off its midpoint either way
     bounds = digits_tl.meta["boundaries"]
     assert len(bounds) >= 9                            # 10 regions need at least 9 edges

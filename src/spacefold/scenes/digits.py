@@ -26,9 +26,10 @@ from spacefold.scenes.inputs import (
     resolve_data,
     resolve_model,
 )
+from spacefold.scenes.regionmaps import ExactRegions
 from spacefold.scenes.registry import scene
 from spacefold.scenes.spiral import panel_view, segments_line
-from spacefold.scenes.story import lerp_extent, regions_image, stage_view, through
+from spacefold.scenes.story import lerp_extent, stage_view, through
 from spacefold.trace import trace
 from spacefold.trace.analysis import (
     Boundary,
@@ -36,7 +37,6 @@ from spacefold.trace.analysis import (
     boundary_segments,
     decision_affine,
     region_contours,
-    stage_regions,
 )
 
 __all__ = ["Thumbs", "digits", "images_of", "over_background", "segments_line",
@@ -225,11 +225,7 @@ def digits(model: Any = None, data: Any = None, *, stage: int | None = None,
     # rest is affine, else the contours of the computed regions.
     shown = panel_view(views[kb], PANEL)
     cover = panel_view(views[kb], PANEL, grow=1.04)
-    ny = 240
-    nx = round(ny * (cover[1] - cover[0]) / (cover[3] - cover[2]))
-    region_labels = stage_regions(tr, kb, cover, nx, ny)
-    translucent = regions_image(region_labels, cover, alpha=0.38, dim=0.5)
-    regions = over_background(translucent)
+    regions = ExactRegions(tr, cover, alpha=0.38, dim=0.5, start=kb)   # at the panel's pixels
     tail = affine_tail(tr, kb)
     bounds: list[Boundary] = []
     if tail is not None:
@@ -239,6 +235,8 @@ def digits(model: Any = None, data: Any = None, *, stage: int | None = None,
         ends = np.array([s.end for s in bounds]).reshape(-1, 2)
         edges = f"{len(bounds)} straight edges (from the weights) cut the plane into regions"
     else:
+        ny = 240
+        nx = round(ny * (shown[1] - shown[0]) / (shown[3] - shown[2]))
         cont = region_contours(tr, kb, shown, nx, ny)
         starts, ends = cont[:, 0], cont[:, 1]
         edges = (f"the rest is not affine: the region edges are contours computed on a "
@@ -319,7 +317,7 @@ def digits(model: Any = None, data: Any = None, *, stage: int | None = None,
         sp = space(kb, kb, 1.0)
         sp.title = plane_title
         if a_regions > 0:
-            sp.regions = regions if a_regions >= 1 else over_background(translucent, a_regions)
+            sp.regions = regions(a_regions)
         grow = smooth(a_lines)
         if grow > 0 and bounds:
             mid, half = (starts + ends) / 2, (ends - starts) / 2 * grow
@@ -346,6 +344,6 @@ def digits(model: Any = None, data: Any = None, *, stage: int | None = None,
                f"{cut}, and {100 * test_acc:.1f}% of {len(held_out)} "
                f"{which} land in their own region.")
     meta = {"trace": tr, "accuracy": train_acc, "test_accuracy": test_acc, "caption": caption,
-            "bottleneck_stage": kb, "regions_extent": cover, "regions_labels": region_labels,
+            "bottleneck_stage": kb, "regions_extent": cover, "regions": regions,
             "thumbnails": pick, "boundaries": bounds, "affine_tail": tail}
     return Timeline("digits", segs, meta=meta, poster_segment=len(segs) - 1)

@@ -26,6 +26,7 @@ from spacefold.scenes.inputs import (
     resolve_data,
     resolve_model,
 )
+from spacefold.scenes.piece_edges import PieceEdges
 from spacefold.scenes.regionmaps import ExactRegions
 from spacefold.scenes.registry import scene
 from spacefold.scenes.spiral import panel_view, segments_line
@@ -164,7 +165,7 @@ def images_of(d: Dataset, scene: str = "digits") -> np.ndarray:
        "digit images")
 def digits(model: Any = None, data: Any = None, *, stage: int | None = None,
            color_by: str = "class", mnist: str | None = None,
-           seed: int | None = None) -> Timeline:
+           seed: int | None = None, show_linear_regions: bool = False) -> Timeline:
     from spacefold.scenes.zoo import digits_net
 
     if model is None:
@@ -226,6 +227,8 @@ def digits(model: Any = None, data: Any = None, *, stage: int | None = None,
     shown = panel_view(views[kb], PANEL)
     cover = panel_view(views[kb], PANEL, grow=1.04)
     regions = ExactRegions(tr, cover, alpha=0.38, dim=0.5, start=kb)   # at the panel's pixels
+    # --show linear-regions: the pieces of the rest of the network in the plane h
+    pieces = PieceEdges(tr, cover, start=kb, scene="digits") if show_linear_regions else None
     tail = affine_tail(tr, kb)
     bounds: list[Boundary] = []
     if tail is not None:
@@ -318,6 +321,9 @@ def digits(model: Any = None, data: Any = None, *, stage: int | None = None,
         sp.title = plane_title
         if a_regions > 0:
             sp.regions = regions(a_regions)
+        if pieces is not None:
+            sp.lines.insert(0, pieces.line(pieces.display(kb), min(1.0, 2 * a_regions)))
+            sp.texts.append(pieces.label((0.012, 0.93)))
         grow = smooth(a_lines)
         if grow > 0 and bounds:
             mid, half = (starts + ends) / 2, (ends - starts) / 2 * grow

@@ -30,7 +30,8 @@ def timeline_of(tr: Trace, name: str = "layers", heading: str = "",
 def layers(model: Any = None, data: Dataset | None = None, *, trace_: Trace | None = None,
            color_by: str = "class", stage_seconds: float = 2.0, hold_seconds: float = 1.0,
            point_size: float = 4.0, diagram: bool = True, show_regions: bool = True,
-           narrate: bool = True, show_math: bool = False) -> Timeline:
+           narrate: bool = True, show_math: bool = False,
+           show_linear_regions: bool = False) -> Timeline:
     """The generic story of ``model`` (an nn.Module, a Network or a weights file) on ``data``
     (a Dataset, a dataset name or ``(x, y)``), or of a ready ``trace_``."""
     if trace_ is None:
@@ -43,7 +44,8 @@ def layers(model: Any = None, data: Dataset | None = None, *, trace_: Trace | No
     return timeline_of(trace_, "layers", heading=_heading(trace_), color_by=color_by,
                        stage_seconds=stage_seconds, hold_seconds=hold_seconds,
                        point_size=point_size, diagram=diagram, show_regions=show_regions,
-                       narrate=narrate, show_math=show_math)
+                       narrate=narrate, show_math=show_math,
+                       show_linear_regions=show_linear_regions, scene="layers")
 
 
 def _heading(tr: Trace) -> str:
@@ -60,7 +62,7 @@ def _heading(tr: Trace) -> str:
        "W·x+b, sigmoid squashes into the unit square, then a straight line separates")
 def fold_222(color_by: str = "class", seed: int = 2, stage_seconds: float = 2.0,
              hold_seconds: float = 1.0, narrate: bool = True,
-             show_math: bool = False) -> Timeline:
+             show_math: bool = False, show_linear_regions: bool = False) -> Timeline:
     """MISSION.md scene 3 with a *trained* network (seeded; see
     :func:`~spacefold.scenes.zoo.fold_222_net`)."""
     model, data, acc = fold_222_net(seed)
@@ -69,7 +71,9 @@ def fold_222(color_by: str = "class", seed: int = 2, stage_seconds: float = 2.0,
     last = len(tr.stages) - 1
     story = Story(tr, StoryOptions(color_by=color_by, heading=_heading(tr),
                                    stage_seconds=stage_seconds, hold_seconds=hold_seconds,
-                                   narrate=narrate, show_math=show_math))
+                                   narrate=narrate, show_math=show_math,
+                                   show_linear_regions=show_linear_regions,
+                                   scene="fold-222"))
     segs = story.segments()
 
     def with_line(a: float) -> Any:

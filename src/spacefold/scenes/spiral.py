@@ -42,6 +42,7 @@ from spacefold.scenes.inputs import (
     stage_dims,
     subject,
 )
+from spacefold.scenes.piece_edges import PieceEdges
 from spacefold.scenes.regionmaps import ExactRegions, ZoomedRegions
 from spacefold.scenes.registry import scene
 from spacefold.scenes.story import (
@@ -50,7 +51,6 @@ from spacefold.scenes.story import (
     StoryOptions,
     lerp_extent,
     regions_image,
-    through,
 )
 from spacefold.scenes.zoo import spiral_net
 from spacefold.trace import GridSpec, Trace, trace
@@ -228,7 +228,7 @@ def _spiral_default() -> tuple[Any, Dataset]:
 @scene("spiral", "a network's stages carrying its 2-D data (default: 2-100-5 ReLU on the "
        "5-class spiral), then the decision regions under the data")
 def spiral(model: Any = None, data: Any = None, *, stage: int | None = None,
-           color_by: str = "class") -> Timeline:
+           color_by: str = "class", show_linear_regions: bool = False) -> Timeline:
     """The data appear, every stage carries them, the story rewinds to the plane of ``stage``
     (default: the input) and the decision regions of the rest of the network fill it."""
     m, d, default = subject(model, data, "spiral", _spiral_default, "spiral")
@@ -239,7 +239,8 @@ def spiral(model: Any = None, data: Any = None, *, stage: int | None = None,
                     lambda k: tr.stages[k].dim == 2 and k < len(tr.stages) - 1,
                     "a 2-D stage to draw its decision regions in")
     story = Story(tr, StoryOptions(color_by=color_by, heading=heading(tr, d),
-                                   stage_seconds=1.6, show_regions=False))
+                                   stage_seconds=1.6, show_regions=False,
+                                   show_linear_regions=show_linear_regions, scene="spiral"))
     pts0 = tr.display(0)
     centre = (pts0.min(axis=0) + pts0.max(axis=0)) / 2
     order = np.argsort(np.hypot(*(pts0 - centre).T), kind="stable")  # arms grow outwards
@@ -271,7 +272,7 @@ def spiral(model: Any = None, data: Any = None, *, stage: int | None = None,
         f = story.frame(kp, 1.0, caption=f"back to {plane_name}, where every point gets the "
                                          f"network's decision")
         sp = _space_of(f)
-        sp.points, sp.grid = through(tr, last, kp, s)
+        story.move(sp, last, kp, s)
         sp.view = lerp_extent(story.views[last], story.views[kp], s)
         sp.subtitle = f"→ {plane_name}"
         return f
@@ -318,7 +319,7 @@ def _bottleneck_default() -> tuple[Any, Dataset]:
        "carried into that plane, the regions the rest of the network gives it, and their "
        "boundaries (exact segments from the weights when the rest is affine)")
 def bottleneck(model: Any = None, data: Any = None, *, stage: int | None = None,
-               color_by: str = "class") -> Timeline:
+               color_by: str = "class", show_linear_regions: bool = False) -> Timeline:
     m, d, default = subject(model, data, "bottleneck", _bottleneck_default, "spiral")
     tr = trace(m, d, grid=plane_grid(d, default), meta={"dataset": data_label(d)})
     last = len(tr.stages) - 1
@@ -326,7 +327,9 @@ def bottleneck(model: Any = None, data: Any = None, *, stage: int | None = None,
                     "a 2-unit hidden stage", candidates=layer_inputs(tr))
     acc = tr.accuracy()
     story = Story(tr, StoryOptions(color_by=color_by, stage_seconds=1.4, hold_seconds=1.5,
-                                   heading=heading(tr, d, f"the plane of stage {kb}")))
+                                   heading=heading(tr, d, f"the plane of stage {kb}"),
+                                   show_linear_regions=show_linear_regions,
+                                   scene="bottleneck"))
     view = story.views[kb]
     shown = panel_view(view, SPACE_RECT)      # what the panel shows of the bottleneck plane
     cover = scale_extent(shown, 1.04)
@@ -444,6 +447,22 @@ EXTRAPOLATORS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 PIECEWISE_LINEAR = ("linear", "bias", "identity", "relu", "leaky_relu")
 
 
+def _panel_edges(nets: list[Trace], extent: Extent, k: int) -> list[PieceEdges | None]:
+    """The pieces of each network that is piecewise linear from stage ``k`` on (None for the
+    others); none at all is the first network's one-line refusal."""
+    out: list[PieceEdges | None] = []
+    first: SceneError | None = None
+    for tr in nets:
+        try:
+            out.append(PieceEdges(tr, extent, start=k, scene="extrapolation"))
+        except SceneError as e:
+            first = first or e
+            out.append(None)
+    if first is not None and all(e is None for e in out):
+        raise first
+    return out
+
+
 def _extrapolation_default() -> list[Any]:
     return [spiral_net(arch, act, **kw)[0] for arch, act, kw in EXTRAPOLATORS]
 
@@ -459,7 +478,7 @@ def _data_box(x: np.ndarray) -> Extent:
        "spiral), zooming out ×1 → ×16 past the data: how each decides far away (the period "
        "cell drawn when the network is exactly periodic)")
 def extrapolation(model: Any = None, data: Any = None, *, stage: int | None = None,
-                  color_by: str = "class") -> Timeline:
+                  color_by: str = "class", show_linear_regions: bool = False) -> Timeline:
     if model is None:
         if data is not None:
             raise SceneError("scene 'extrapolation': data= needs model= as well (the default "
@@ -491,6 +510,8 @@ def extrapolation(model: Any = None, data: Any = None, *, stage: int | None = No
     box_e = DATA_BOX if default and k == 0 else _data_box(np.concatenate(pts))
     base = panel_view(box_e, rects[0])
     maps = [ZoomMaps(tr, scale_extent(base, 1.03), MAX_ZOOM, res=160, start=k) for tr in nets]
+    edges = _panel_edges(nets, scale_extent(base, MAX_ZOOM * 1.03), k) if show_linear_regions \
+        else [None] * len(nets)
     colors = nets[0].colors(color_by)
     x0, x1, y0, y1 = box_e
     box = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]])
@@ -543,9 +564,17 @@ def extrapolation(model: Any = None, data: Any = None, *, stage: int | None = No
             if cell is not None and cell_a > 0:
                 lines.append(Line(cell, (1, 1, 1, 0.95 * cell_a), 2.4, "--"))
             a = acc[i]
+            texts = [Text((0.025, 0.975), f"×{zoom:.1f}", size=24, va="top")]
+            pe = edges[i]
+            if pe is not None:
+                lines.insert(0, pe.line(pe.display(k)))
+                texts.append(pe.label((0.025, 0.05)))
+            elif show_linear_regions:
+                texts.append(Text((0.025, 0.05), "not piecewise linear: no linear pieces",
+                                  13.0, (1.0, 1.0, 1.0, 0.75), va="top"))
             panels.append((rect, Space(
                 view=view, points=pts[i], colors=colors, regions=zm.image(zoom), lines=lines,
-                texts=[Text((0.025, 0.975), f"×{zoom:.1f}", size=24, va="top")],
+                texts=texts,
                 title=f"network {labels[i]}",
                 subtitle="" if a is None else f"accuracy {100 * a:.1f}%",
                 point_size=max(1.6, 3.5 / zoom ** 0.35))))

@@ -28,6 +28,8 @@ from spacefold.render.frame import (
     Text,
 )
 from spacefold.render.timeline import Segment, smooth
+from spacefold.scenes.inputs import SceneError
+from spacefold.scenes.piece_edges import PieceEdges
 from spacefold.scenes.regionmaps import ExactRegions
 from spacefold.trace import Trace
 
@@ -153,6 +155,18 @@ def lerp_extent(a: Extent, b: Extent, t: float) -> Extent:
     return tuple((1 - t) * x + t * y for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
 
 
+def through_step(k0: int, k1: int, s: float) -> tuple[int, float]:
+    """Moving from stage ``k0`` to ``k1`` (either way) at ``s`` in [0, 1], each stage between
+    taking an equal share of the way: the stage k and the alpha of :meth:`Trace.display_at`."""
+    n = abs(k1 - k0)
+    u = min(max(s, 0.0), 1.0) * n
+    i = min(int(u), n - 1)
+    a = u - i
+    if k1 > k0:
+        return k0 + i + 1, a
+    return k0 - i, 1.0 - a
+
+
 def through(trace: Trace, k0: int, k1: int, s: float, dims: int = 2
             ) -> tuple[np.ndarray, np.ndarray | None]:
     """Display points and grid moving from stage ``k0`` to stage ``k1`` (either way) at
@@ -160,13 +174,7 @@ def through(trace: Trace, k0: int, k1: int, s: float, dims: int = 2
     :meth:`Trace.display_at`, so a jump across several stages follows the trace's own rule."""
     if k0 == k1:
         return trace.display(k0, dims), trace.display_grid(k0, dims)
-    n = abs(k1 - k0)
-    u = min(max(s, 0.0), 1.0) * n
-    i = min(int(u), n - 1)
-    a = u - i
-    if k1 > k0:
-        return trace.display_at(k0 + i + 1, a, dims)
-    return trace.display_at(k0 - i, 1.0 - a, dims)
+    return trace.display_at(*through_step(k0, k1, s), dims)
 
 
 def diagram_of(trace: Trace, highlight: int = 0, kind: str = "input") -> Diagram:
@@ -207,6 +215,8 @@ class StoryOptions:
     heading: str = ""
     narrate: bool = True
     show_math: bool = False
+    show_linear_regions: bool = False       # the pieces' edges, carried like the grid
+    scene: str = ""                         # the scene's name, for a one-line refusal
     extra_lines: Callable[[int, float], list[Line]] | None = field(default=None, repr=False)
 
 
@@ -232,6 +242,13 @@ class Story:
         if opts.show_regions and trace.regions is not None:     # exact at every pixel
             self.exact = ExactRegions(trace, trace.regions.extent)
             self.regions = self.exact()
+        self.edges: PieceEdges | None = None
+        if opts.show_linear_regions:
+            if trace.extent is None:
+                raise SceneError(f"{opts.scene or 'this scene'}: --show linear-regions draws "
+                                 f"the input plane; this network takes "
+                                 f"{trace.stages[0].dim}-D input")
+            self.edges = PieceEdges(trace, trace.extent, scene=opts.scene)
 
     @property
     def rects(self) -> tuple[Rect, Rect | None]:
@@ -264,9 +281,22 @@ class Story:
         if stage.kind == "sigmoid" and stage.dim == 2:   # the unit square it squashes into
             sq = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], dtype=np.float64)
             lines = [Line(sq, (1, 1, 1, 0.45 * (smooth(alpha) if k else 1)), 1.2, "--")] + lines
+        texts = []
+        if self.edges is not None:                       # under the other lines
+            lines = [self.edges.line(self.edges.at(k, smooth(alpha) if k else 1.0))] + lines
+            texts.append(self.edges.label())
         return Space(view=view, points=pts, colors=self.colors, grid=grid, regions=regions,
-                     lines=lines, title=stage.name, subtitle=sub,
+                     lines=lines, texts=texts, title=stage.name, subtitle=sub,
                      point_size=self.opts.point_size)
+
+    def move(self, sp: Space, k0: int, k1: int, s: float) -> None:
+        """Put ``sp``'s points, grid and piece edges on the way from stage ``k0`` to ``k1``
+        at ``s`` (:func:`through`): a story that rewinds across several stages."""
+        sp.points, sp.grid = through(self.trace, k0, k1, s)
+        if self.edges is not None and sp.lines:
+            seg = self.edges.display(k0) if k0 == k1 else \
+                self.edges.at(*through_step(k0, k1, s))
+            sp.lines[0] = self.edges.line(seg)
 
     def frame(self, k: int, alpha: float, caption: str | None = None) -> Frame:
         space_rect, diag_rect = self.rects

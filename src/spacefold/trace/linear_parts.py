@@ -100,15 +100,21 @@ def linear_parts(op: Any) -> Parts:
 _PARTS: dict[int, tuple[Any, Parts]] = {}
 
 
-def piecewise_steps(trace: TraceLike) -> list[tuple[str, Any]]:
-    """The trace's ops as ("linear", W) / ("bias", b) / ("act", Parts) / ("head", None) steps,
-    or a one-line error naming the first op that is not piecewise linear."""
-    if trace.stages[0].dim != 2:
-        raise TraceError(f"linear regions need a 2-D input; this network takes "
-                         f"{trace.stages[0].dim}-D")
+def piecewise_steps(trace: TraceLike, start: int = 0) -> list[tuple[str, Any]]:
+    """The trace's ops from stage ``start`` on as ("linear", W) / ("bias", b) / ("act", Parts)
+    / ("head", None) steps, or a one-line error naming the first op that is not piecewise
+    linear."""
+    if not 0 <= start < len(trace.stages):
+        raise TraceError(f"stage {start} out of range 0..{len(trace.stages) - 1}")
+    if trace.stages[start].dim != 2:
+        if start == 0:
+            raise TraceError(f"linear regions need a 2-D input; this network takes "
+                             f"{trace.stages[0].dim}-D")
+        raise TraceError(f"linear regions need a 2-D plane; stage {start} is "
+                         f"{trace.stages[start].dim}-D")
     steps: list[tuple[str, Any]] = []
     n = len(trace.ops)
-    for i, op in enumerate(trace.ops):
+    for i, op in enumerate(trace.ops[start:], start=start):
         parents = getattr(op, "parents", ())
         if parents and tuple(parents) != (i,):
             raise TraceError("linear regions need a chain of layers; stage "

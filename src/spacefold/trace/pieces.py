@@ -153,16 +153,18 @@ def _cut_segments(poly: np.ndarray, a: np.ndarray, c: np.ndarray,
     return segs, units
 
 
-def pieces_by_layer(trace: TraceLike, extent: Extent) -> Iterator[LayerPieces]:
+def pieces_by_layer(trace: TraceLike, extent: Extent,
+                    start: int = 0) -> Iterator[LayerPieces]:
     """The pieces after each layer's piecewise-linear activation (each with the affine map of
-    the stages reached so far), and last the final pieces with the network's affine maps."""
-    steps = piecewise_steps(trace)
+    the stages reached so far), and last the final pieces with the network's affine maps;
+    with ``start``, of the rest of the network in the plane of 2-D stage ``start``."""
+    steps = piecewise_steps(trace, start)
     box = _box(extent)
     min_area = 1e-15 * polygon_area(box)
     polys: list[np.ndarray] = [box]
     amap: list[tuple[np.ndarray, np.ndarray]] = [(np.eye(2), np.zeros(2))]
     pats: list[np.ndarray] = [np.zeros(0, dtype=np.int8)]
-    layer = 0
+    layer = trace.stages[start].layer
     none = np.zeros((0, 2, 2)), np.zeros(0, dtype=np.int64)
     for kind, param in steps:
         if kind == "linear":
@@ -198,10 +200,11 @@ def pieces_by_layer(trace: TraceLike, extent: Extent) -> Iterator[LayerPieces]:
                               zip(polys, pats, amap, strict=True)], *none)
 
 
-def linear_regions(trace: TraceLike, extent: Extent) -> list[Piece]:
-    """The exact linear regions of ``trace``'s network inside ``extent``."""
+def linear_regions(trace: TraceLike, extent: Extent, start: int = 0) -> list[Piece]:
+    """The exact linear regions of ``trace``'s network inside ``extent`` (of its input plane,
+    or with ``start`` of the plane of 2-D stage ``start``)."""
     last: list[Piece] = []
-    for step in pieces_by_layer(trace, extent):
+    for step in pieces_by_layer(trace, extent, start):
         last = step.pieces
     return last
 

@@ -76,11 +76,35 @@ def test_surfaces_scene_draws_exact_planes_from_the_weights() -> None:
         top2 = np.sort(y, axis=1)[:, -2:]
         np.testing.assert_allclose(top2[:, 0], top2[:, 1], atol=1e-4)
         np.testing.assert_allclose(ln.xyz[:, 2], top2[:, 1] + LINE_LIFT * s.eps, atol=1e-4)
-    top = s._top(0.0, 1.0)
+    tops = s._top(0.0, 1.0)
+    top = tops[0]
     h = torch.as_tensor(top.vertices[:, :2], dtype=torch.float32)
     with torch.no_grad():
-        ymax = last(h).numpy().max(axis=1)
-    np.testing.assert_allclose(top.vertices[:, 2], ymax + 3 * s.eps, atol=1e-4)
+        y = last(h).numpy()
+    np.testing.assert_allclose(top.vertices[:, 2], y.max(axis=1) + 3 * s.eps, atol=1e-4)
+    _one_region_each(tops, y)
+
+
+def _one_region_each(tops: list, y: np.ndarray) -> None:
+    """The top surface's pieces: one mesh per decision region, sharing one set of points,
+    each triangle's three corners in its own region (its class highest there, up to ties on
+    the boundary), together covering the plane once."""
+    from spacefold.colors import CLASS_COLORS
+    from spacefold.scenes.surfaces3d import REGION_DIM
+
+    assert all(m.vertices is tops[0].vertices for m in tops)
+    assert all(m.argmax is None for m in tops)             # plain colours: no per-pixel loop
+    area = 0.0
+    for m in tops:
+        k = int(np.argmin(np.abs(CLASS_COLORS[:len(y[0])] * REGION_DIM
+                                 - m.colors[0, :3]).sum(1)))
+        assert np.allclose(m.colors[:, :3], m.colors[0, :3])
+        corners = y[m.triangles]                             # (T, 3, K)
+        assert (corners[..., k] >= corners.max(axis=-1) - 1e-5 * np.abs(y).max()).all()
+        area += float(_area(m.vertices[:, :2], m.triangles).sum())
+    v = tops[0].vertices
+    box = (v[:, 0].max() - v[:, 0].min()) * (v[:, 1].max() - v[:, 1].min())
+    np.testing.assert_allclose(area, box, rtol=1e-9)
 
 
 def test_softmax_of_exact_planes_is_meshed_along_its_walls() -> None:
@@ -110,3 +134,10 @@ def test_softmax_of_exact_planes_is_meshed_along_its_walls() -> None:
     assert (ar > 0).all()
     x0, x1, y0, y1 = surf.layer.box
     np.testing.assert_allclose(ar.sum(), (x1 - x0) * (y1 - y0), rtol=1e-9)
+    # the top surface: the same walls, cut along the boundaries into one mesh per region
+    tops = surf._top(0.0, 1.0)
+    aff = surf.layer.affine
+    _one_region_each(tops, tops[0].vertices[:, :2] @ aff.W.T + aff.b)
+    np.testing.assert_allclose(tops[0].vertices[:, 2] - 3 * surf.eps,
+                               surf.layer.heights(tops[0].vertices[:, 0],
+                                                  tops[0].vertices[:, 1]).max(axis=-1))

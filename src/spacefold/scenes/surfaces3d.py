@@ -107,20 +107,33 @@ def steep_mesh(layer: Tail, box: tuple[float, float, float, float], base: int = 
 
 
 def wall_mesh(tail: AffineTail, box: tuple[float, float, float, float], tol: float = 0.1,
-              grid: int = 8) -> tuple[np.ndarray, np.ndarray]:
+              grid: int = 8, cut: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Points (P, 2) and triangles (T, 3) for the softmax of exact score planes: its walls
     are where two scores are equal, and across one, p_k ≈ σ(y_k − y_j) — so the mesh is the
     box cut by lines parallel to each decision boundary, at the score differences where that
     σ passes 0.5 ± steps of ``tol`` (edges along a wall, where p barely changes; steps
-    across it of at most ``tol``), and by a ``grid``×``grid`` lattice (for the depth sort)."""
+    across it of at most ``tol``), and by a ``grid``×``grid`` lattice (for the depth sort).
+    ``cut``: also along the boundaries themselves, so every triangle is in one region."""
     lines: list[tuple[np.ndarray, float]] = []
     p = np.arange(tol / 2, 1.0, tol)
     p = p[(p > 0) & (p < 1)]
     offsets = np.log(p / (1 - p))                                    # σ⁻¹ of each level
+    if cut:
+        offsets = np.append(offsets, 0.0)
     for k, j, _ in boundaries(tail.W, tail.b, box):
         a, c = tail.W[k] - tail.W[j], float(tail.b[k] - tail.b[j])
         lines += [(a, c - float(o)) for o in offsets]
     return triangulate(lattice(cells(box, lines), box, grid), box)
+
+
+@dataclass
+class TopPieces:
+    """The highest surface of an exact tail: points (V, 2), their height (V,), and per
+    decision region its class and triangles (T_k, 3) into the points."""
+
+    points: np.ndarray
+    z: np.ndarray
+    regions: list[tuple[int, np.ndarray]]
 
 
 @dataclass
@@ -183,12 +196,13 @@ class Surfaces:
         # exact argmax planes: flat pieces cut along their intersections (a few hundred
         # triangles, not K·2·59² samples), the regions as polygons, the boundaries as segments
         self.pieces: list[tuple[np.ndarray, np.ndarray]] | None = None
-        self.top_exact: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.top_exact: TopPieces | None = None
         self.edges: list[tuple[int, int, np.ndarray]] = []
         if mode == "argmax" and tail is not None:
             self.pieces = plane_pieces(tail.W, tail.b, self.layer.box, LATTICE)
-            self.top_exact = self._top_pieces(tail)
             self.edges = boundaries(tail.W, tail.b, self.layer.box)
+        if tail is not None:
+            self.top_exact = self._top_pieces(tail)
         else:
             self.t1, self.t2 = plane_grid(self.layer.box, RES_TOP)
             zt = self.layer.heights(self.t1, self.t2)                # (RES_TOP, RES_TOP, K)
@@ -215,14 +229,19 @@ class Surfaces:
         self._cache: dict[tuple[Any, ...], Any] = {}
         self.point_h = self.layer.heights(self.h[:, 0], self.h[:, 1]).max(axis=-1)  # (N,)
 
-    def _top_pieces(self, tail: AffineTail) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(points (V, 2), triangles (T, 3), class (V,)) of the upper envelope: each decision
-        region's polygon, cut by the lattice, at the height of its own plane."""
-        polys = [r for r in regions(tail.W, tail.b, self.layer.box) if len(r)]
-        polys = lattice(polys, self.layer.box, LATTICE)
-        pts, tris = triangulate(polys, self.layer.box)
-        scores = pts @ tail.W.T + tail.b
-        return pts, tris, scores.argmax(axis=1)
+    def _top_pieces(self, tail: AffineTail) -> TopPieces:
+        """The highest surface of an exact tail in pieces that each lie in one decision
+        region: the regions' polygons cut by the lattice (argmax: flat on the highest plane),
+        or the wall mesh cut along the boundaries too (softmax)."""
+        box = self.layer.box
+        if self.mode == "argmax":
+            polys = [r for r in regions(tail.W, tail.b, box) if len(r)]
+            pts, tris = triangulate(lattice(polys, box, LATTICE), box)
+        else:
+            pts, tris = wall_mesh(tail, box, cut=True)
+        cls = tail.logits(pts[tris].mean(axis=1)).argmax(axis=1)      # (T,) at each centroid
+        z = self.layer.heights(pts[:, 0], pts[:, 1]).max(axis=-1)
+        return TopPieces(pts, z, [(int(k), tris[cls == k]) for k in np.unique(cls)])
 
     def _planes(self, rise: float, alpha: float) -> list[Mesh]:
         """The K class surfaces; the same objects for the same state, so the renderer
@@ -251,32 +270,23 @@ class Surfaces:
             self._cache = {key: out}
         return self._cache[key]
 
-    def _top(self, flatten: float, alpha: float) -> Mesh:
-        """The highest surface, class-coloured (what the top view shows)."""
-        exact = self.layer.affine
-        if self.top_exact is not None and exact is not None:
-            pts, tris, cls = self.top_exact
-            zt = (pts @ exact.W.T + exact.b).max(axis=1)
-            zh = (1 - flatten) * (zt + 3 * self.eps) + flatten * (self.floor - self.eps)
-            rgb = CLASS_COLORS[cls % len(CLASS_COLORS)] * REGION_DIM
-            col = np.concatenate([rgb, np.full((len(pts), 1), alpha)], -1)
-            m = Mesh(np.concatenate([pts, zh[:, None]], axis=1), tris, col, False)
-            if self.k <= 10:
-                m.argmax = (exact.W, exact.b,
-                            CLASS_COLORS[np.arange(self.k) % len(CLASS_COLORS)] * REGION_DIM)
-            return m
-        # a hair above the highest plane, so the two never swap places in the depth sort
+    def _top(self, flatten: float, alpha: float) -> list[Mesh]:
+        """The highest surface, class-coloured (what the top view shows), a hair above the
+        highest plane so the two never swap places in the depth sort. An exact tail's is one
+        flat-coloured mesh per decision region, on one shared set of points, so the colour
+        changes exactly on the boundaries and the renderer sees them as seams; a computed
+        tail's is sampled on a grid (vertex colours: the sampled decision)."""
+        if self.top_exact is not None:
+            top = self.top_exact
+            zh = (1 - flatten) * (top.z + 3 * self.eps) + flatten * (self.floor - self.eps)
+            v = np.concatenate([top.points, zh[:, None]], axis=1)
+            return [Mesh(v, tris, colors4(np.array([*CLASS_COLORS[k % len(CLASS_COLORS)]
+                                                      * REGION_DIM, alpha]), len(v)), False)
+                    for k, tris in top.regions]
         top_h = (1 - flatten) * (self.top_z + 3 * self.eps) + flatten * (self.floor - self.eps)
         rgb = CLASS_COLORS[self.top_cls % len(CLASS_COLORS)] * REGION_DIM
         col = np.concatenate([rgb, np.full(rgb.shape[:-1] + (1,), alpha)], -1)
-        m = surface(self.t1, self.t2, top_h, col, shade=False)
-        # an exact tail: every pixel takes the colour of argmax of W·h + b at its own h (the
-        # vertex colours above are the same decision, sampled); a computed one keeps those
-        tail = self.layer.affine
-        if tail is not None and self.k <= 10:
-            m.argmax = (tail.W, tail.b,
-                        CLASS_COLORS[np.arange(self.k) % len(CLASS_COLORS)] * REGION_DIM)
-        return m
+        return [surface(self.t1, self.t2, top_h, col, shade=False)]
 
     def floor_grid(self, n: int = 9) -> np.ndarray:
         x0, x1, y0, y1 = self.layer.box
@@ -296,7 +306,7 @@ class Surfaces:
         if plane_alpha > 0:
             meshes += self._planes(rise, plane_alpha)
         if top_alpha > 0:
-            meshes.append(self._top(flatten, top_alpha))
+            meshes += self._top(flatten, top_alpha)
         pz_top = (1 - flatten) * self.point_h + flatten * self.floor
         pz = self.floor + climb * (pz_top - self.floor) + self.eps
         pts = np.concatenate([self.h, pz[:, None]], axis=1)

@@ -12,7 +12,8 @@ import pytest
 from spacefold.render.frame import Space3D
 from spacefold.render.timeline import Timeline
 from spacefold.scenes import build_scene, render
-from spacefold.scenes.fold3d import Fold3D, creases, fold_pieces, square
+from spacefold.scenes.fold3d import Fold3D
+from spacefold.scenes.folding import creases, fold_pieces, square
 
 NAMES = ("fold-232", "surfaces-argmax", "surfaces-softmax", "wide-layer")
 

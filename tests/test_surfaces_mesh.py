@@ -8,7 +8,8 @@ import torch
 
 import spacefold as sf
 from spacefold.render.frame import Camera
-from spacefold.scenes.surfaces3d import LATTICE, LINE_LIFT, RES, Surfaces, plane_grid, steep_mesh
+from spacefold.scenes.score_surfaces import plane_grid, steep_mesh
+from spacefold.scenes.surfaces3d import LATTICE, LINE_LIFT, RES, Surfaces
 
 
 def test_steep_mesh_is_finer_on_the_walls() -> None:

@@ -92,15 +92,16 @@ def _cpu() -> float:
 
 
 def extrapolation_ratio(rounds: int) -> None:
+    from spacefold.scenes import extrapolation as sp
     from spacefold.scenes import render
-    from spacefold.scenes import spiral as sp
+    from spacefold.scenes.zoom_maps import ZoomMaps
 
-    exact = sp.ZoomMaps.image
+    exact = ZoomMaps.image
     out = Path(tempfile.mkdtemp()) / "x.mp4"
     spiral_net("2-100-5")                                # train the zoo nets outside the timing
     for arch, act, kw in sp.EXTRAPOLATORS:
         spiral_net(arch, act, **kw)
-    sides = {"coarse 160² rasters": sp.ZoomMaps.coarse_image, "exact per-level maps": exact}
+    sides = {"coarse 160² rasters": ZoomMaps.coarse_image, "exact per-level maps": exact}
     render("extrapolation", out, size=(320, 180))      # imports, fonts, kernels: untimed
     wall: dict[str, list[float]] = {name: [] for name in sides}
     cpu: dict[str, list[float]] = {name: [] for name in sides}
@@ -108,12 +109,12 @@ def extrapolation_ratio(rounds: int) -> None:
     order = [name for r in range(rounds) for name in (list(sides) if r % 2 == 0
                                                        else list(sides)[::-1])]
     for name in order:
-        sp.ZoomMaps.image = sides[name]                  # type: ignore[method-assign]
+        ZoomMaps.image = sides[name]                  # type: ignore[method-assign]
         t, c = time.perf_counter(), _cpu()
         render("extrapolation", out, size=SIZE)
         wall[name].append(time.perf_counter() - t)
         cpu[name].append(_cpu() - c)
-    sp.ZoomMaps.image = exact                            # type: ignore[method-assign]
+    ZoomMaps.image = exact                            # type: ignore[method-assign]
     a, b = (min(wall[n]) for n in sides)
     ca, cb = (min(cpu[n]) for n in sides)
     print(f"extrapolation render 1280×720 (best of {rounds}, ABBA): coarse {a:.1f} s wall "

@@ -17,17 +17,12 @@ import torch
 
 from spacefold.render.timeline import Timeline
 from spacefold.scenes import build_scene, render
-from spacefold.scenes.spiral import (
-    BOTTLENECK,
-    EXTRAPOLATORS,
-    Boundary,
-    ZoomMaps,
-    boundary_segments,
-    period_vectors,
-    raster,
-    scale_extent,
-)
+from spacefold.scenes.bottleneck import BOTTLENECK
+from spacefold.scenes.extrapolation import EXTRAPOLATORS
+from spacefold.scenes.planes import scale_extent
 from spacefold.scenes.zoo import spiral_net
+from spacefold.scenes.zoom_maps import ZoomMaps
+from spacefold.trace.analysis import Boundary, boundary_segments, period_vectors, raster
 
 NAMES = ("spiral", "bottleneck", "extrapolation")
 

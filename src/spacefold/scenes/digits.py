@@ -27,9 +27,9 @@ from spacefold.scenes.inputs import (
     resolve_model,
 )
 from spacefold.scenes.piece_edges import PieceEdges
+from spacefold.scenes.planes import panel_view, segments_line
 from spacefold.scenes.regionmaps import ExactRegions
 from spacefold.scenes.registry import scene
-from spacefold.scenes.spiral import panel_view, segments_line
 from spacefold.scenes.story import lerp_extent, stage_view, through
 from spacefold.trace import trace
 from spacefold.trace.analysis import (

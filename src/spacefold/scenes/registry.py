@@ -85,7 +85,7 @@ SCENES = _Catalogue()
 # the module each scene lives in: rendering one scene imports that module only (the 3-D
 # modules load OpenGL and Matplotlib); a test holds this to the registrations
 HOMES = {"affine": "basics", "activations": "basics", "argmax-softmax": "basics",
-         "spiral": "spiral", "bottleneck": "spiral", "extrapolation": "spiral",
+         "spiral": "spiral", "bottleneck": "bottleneck", "extrapolation": "extrapolation",
          "digits": "digits", "fold-232": "fold3d", "layers": "layers", "fold-222": "layers",
          "surfaces-argmax": "surfaces3d", "surfaces-softmax": "surfaces3d",
          "training": "training", "wide-layer": "wide3d", "linear-regions": "linear_regions"}

@@ -24,8 +24,8 @@ from spacefold.model.recorder import Recorder
 from spacefold.render.frame import Extent, Frame, Image, Line, Plot, Rect, Space, Text
 from spacefold.render.timeline import Segment, Timeline
 from spacefold.scenes.digits import over_background
+from spacefold.scenes.planes import last_linear, panel_view, segments_line
 from spacefold.scenes.registry import scene
-from spacefold.scenes.spiral import last_linear, panel_view, segments_line
 from spacefold.scenes.story import lerp_extent, regions_image, stage_view
 from spacefold.trace import GridSpec, Trace, trace
 from spacefold.trace.analysis import boundary_segments, raster

@@ -18,10 +18,10 @@ import numpy as np
 from spacefold.render.frame import Frame, Label3D, Rect, Space3D, Text
 from spacefold.render.timeline import Segment, Timeline, smooth
 from spacefold.scenes.inputs import data_label, layer_inputs, net_label, pick_stage, subject
+from spacefold.scenes.planes import spiral_default
 from spacefold.scenes.registry import scene
 from spacefold.scenes.space3d import SIDE, TOP, lerp_box, lerp_camera, orbit
 from spacefold.scenes.story import through
-from spacefold.scenes.zoo import spiral_net
 from spacefold.trace import GridSpec, Trace, trace
 
 ARCH = "2-100-5"
@@ -87,17 +87,12 @@ def _sphere_box(r: float) -> tuple[float, float, float, float, float, float]:
     return (-r, r, -r, r, -r, r)
 
 
-def _default() -> tuple[Any, Any]:
-    model, data, _ = spiral_net(ARCH)
-    return model, data
-
-
 @scene("wide-layer", "a network's wide hidden layer in 3-D (default: the 100-unit layer of "
        "2-100-5 on the spiral): a labelled PCA view (explained variance on screen), then a "
        "Grand Tour rotating through its projections")
 def wide_layer(model: Any = None, data: Any = None, *, stage: int | None = None,
                color_by: str = "class") -> Timeline:
-    m, d, default = subject(model, data, "wide-layer", _default, "spiral")
+    m, d, default = subject(model, data, "wide-layer", spiral_default(ARCH), "spiral")
     if default:
         grid: GridSpec | bool = GridSpec(extent=(-1.2, 1.2, -1.2, 1.2), lines=11, verts=60,
                                          regions=0)

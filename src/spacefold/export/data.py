@@ -1,37 +1,14 @@
-"""A Trace as data for the web viewer, and as one self-contained interactive .html file.
-
->>> import spacefold as sf
->>> from spacefold.export import payload
->>> d = sf.dataset("cloud", n=50)
->>> p = payload(sf.trace(sf.build("2-3-2", activation="relu"), d))
->>> [s["name"] for s in p["stages"]][:3], p["dims"]
-(['input', 'layer 1 · W·x', 'layer 1 · +b'], 3)
-
-The viewer only draws these numbers; it never redoes the maths. Positions are the trace's
-``display(k, dims)`` (the true coordinates for stages of ≤ 3 units, the labelled PCA for
-wider ones), sent as little-endian float32 in base64: exact to float32 and ~4x smaller than
-decimal JSON. Between stages the viewer interpolates on a straight line, as ``Trace.at`` /
-``Trace.display_at`` do.
-
-The live app sends the same payload as one binary WebSocket message instead (:func:`pack`):
-the JSON with each array's bytes replaced by an offset into a raw little-endian blob, so
-nothing is base64-encoded, parsed as text or copied on the way into the viewer's typed arrays.
-"""
+"""The viewer's data: a Trace as a JSON-ready dict of little-endian arrays (base64, or raw
+bytes for :func:`spacefold.export.binary.pack`)."""
 
 from __future__ import annotations
 
 import base64
-import html
 import json
-import os
-import struct
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from spacefold._atomic import atomic_path
 from spacefold.colors import CLASS_COLORS
 from spacefold.errors import RenderError
 from spacefold.model.activations import ACTIVATIONS
@@ -45,8 +22,6 @@ REGION_TEXTURE = 512          # texels per side of the class texture the mesh ca
 TEXTURE_BUDGET = 4e9          # texels × weights: above it (a wide, deep net) a smaller texture
 UNIT_RES = 32                 # pixels per side of a neuron's heatmap
 UNIT_MAPS = 14                # heatmaps per layer: the units the diagram draws
-STATIC = Path(__file__).parent / "server" / "static"
-BUNDLE = STATIC / "viewer.js"
 
 
 def _b64(a: np.ndarray, dtype: str, raw: bool = False) -> dict[str, Any]:
@@ -203,132 +178,3 @@ def _unit_maps(trace: Trace, layers: list[dict[str, Any]], raw: bool = False,
         if k is not None:
             entry["units"] = _b64(values[k][:, :UNIT_MAPS], "f4", raw)  # (R·R, ≤ UNIT_MAPS)
             entry["unit_res"] = res
-
-
-# -- the binary form of a message (the live app's updates) --------------------------------------
-MAGIC = b"SFB1"
-ALIGN = 8         # every array starts at a multiple of 8 bytes: typed arrays view it in place
-
-
-def pack(message: dict[str, Any]) -> bytes:
-    """A message holding ``payload(..., raw=True)`` arrays as one binary blob.
-
-    Layout: ``b"SFB1"``, the header's length (uint32, little-endian), the header (UTF-8 JSON:
-    the message with each array as ``{"dtype", "shape", "offset", "nbytes"}``), zero padding
-    to a multiple of 8, then the arrays' bytes, each at ``offset`` from there (a multiple of
-    8). Raises ValueError for NaN or infinity in the JSON part, as ``json.dumps`` does.
-    """
-    chunks: list[bytes] = []
-    size = 0
-
-    def walk(v: Any) -> Any:
-        nonlocal size
-        if isinstance(v, dict):
-            if "raw" in v:
-                data = v["raw"]
-                pad = -size % ALIGN
-                if pad:
-                    chunks.append(bytes(pad))
-                    size += pad
-                chunks.append(data)
-                ref = {"dtype": v["dtype"], "shape": v["shape"], "offset": size,
-                       "nbytes": len(data)}
-                size += len(data)
-                return ref
-            return {k: walk(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [walk(x) for x in v]
-        return v
-
-    header = json.dumps(walk(message), allow_nan=False, separators=(",", ":"),
-                        default=str).encode()
-    head = MAGIC + struct.pack("<I", len(header)) + header
-    return b"".join([head, bytes(-len(head) % ALIGN), *chunks])
-
-
-def unpack(data: bytes) -> dict[str, Any]:
-    """The message of :func:`pack` with its arrays in the JSON form (``"b64"``), as
-    :func:`payload` gives them (for tests and Python clients)."""
-    if data[:4] != MAGIC:
-        raise ValueError(f"not a packed spacefold message (starts with {data[:4]!r})")
-    (n,) = struct.unpack_from("<I", data, 4)
-    head = 8 + n
-    base = head + (-head % ALIGN)
-    blob = memoryview(data)[base:]
-
-    def walk(v: Any) -> Any:
-        if isinstance(v, dict):
-            if "offset" in v and "nbytes" in v and "dtype" in v:
-                raw = blob[v["offset"]:v["offset"] + v["nbytes"]]
-                return {"dtype": v["dtype"], "shape": v["shape"],
-                        "b64": base64.b64encode(raw).decode("ascii")}
-            return {k: walk(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [walk(x) for x in v]
-        return v
-
-    out: dict[str, Any] = walk(json.loads(bytes(data[8:head])))
-    return out
-
-
-def bundle() -> str:
-    """The built viewer (an IIFE defining ``window.spacefold``)."""
-    if not BUNDLE.is_file():
-        raise RenderError(f"the web viewer is not built ({BUNDLE} is missing); run "
-                          f"`cd web && npm ci && npm run build`")
-    return BUNDLE.read_text(encoding="utf-8")
-
-
-def _inline_json(data: dict[str, Any]) -> str:
-    # inside <script>, "</" could end the element: escape it the JSON way
-    return json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-
-
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>html,body{{margin:0;height:100%;background:#1a1a1f;overflow:hidden}}
-#spacefold{{position:absolute;inset:0}}</style>
-</head>
-<body>
-<div id="spacefold"></div>
-<script id="spacefold-data" type="application/json">{data}</script>
-<script>{js}</script>
-<script>spacefold.mount(document.getElementById("spacefold"),
-  JSON.parse(document.getElementById("spacefold-data").textContent));</script>
-</body>
-</html>
-"""
-
-
-def to_html(trace: Trace, *, title: str | None = None,
-            groups: tuple[int, int, int] | None = None) -> str:
-    """One self-contained page: the viewer bundle and the trace's data, no server needed.
-    Opened as ``page.html#present`` it starts in presenter mode."""
-    data = payload(trace, title=title, groups=groups)
-    js = bundle()
-    if "</script" in js.lower():
-        js = js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
-    return PAGE.format(title=html.escape(data["title"]), data=_inline_json(data), js=js)
-
-
-def write_html(trace: Trace, path: str | Path, *, title: str | None = None) -> Path:
-    """Write :func:`to_html` to ``path`` atomically (a failure leaves no file)."""
-    page = to_html(trace, title=title)
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(page, encoding="utf-8")
-    return Path(path)
-
-
-def render(target: Any, path: str | os.PathLike[str], *,
-           progress: Callable[[int, int], None] | None = None, **options: Any) -> Path:
-    """``spacefold.render``: :func:`spacefold.scenes.api.render` (videos, stills, .npz and
-    its options; ``progress(done, total)`` is called per frame), whose .html page is the
-    viewer's, written by :func:`write_html` here (the scenes do not import the export layer).
-    """
-    from spacefold.scenes.api import render as render_
-
-    return render_(target, path, progress=progress, page=write_html, **options)

@@ -134,3 +134,90 @@ def test_cli_export_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_
     code, _, err = run(capsys, "export", *argv)
     assert_one_line_error(code, err, *names)
     assert not list(tmp_path.iterdir())
+
+
+# -- the linear regions' edges (issue 11) -------------------------------------------------------
+def _relu_trace(seed: int, arch: str = "2-8-8-3") -> tuple[object, sf.Trace]:
+    d = sf.dataset("spiral", classes=3, n=200, seed=seed)
+    net = sf.build(arch, activation="relu", seed=seed)
+    return net, sf.trace(net, d, grid=sf.GridSpec(lines=5, verts=9, regions=8))
+
+
+def _dist(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Each point's distance from the nearest segment a[i]-b[i]."""
+    ab = b - a
+    t = np.clip(((points[:, None] - a[None]) * ab[None]).sum(-1) / (ab ** 2).sum(-1), 0, 1)
+    return np.sqrt(((a[None] + t[..., None] * ab[None] - points[:, None]) ** 2).sum(-1)).min(1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_linear_edges_are_the_pieces_edges_carried_exactly(seed: int) -> None:
+    """The payload's edges are the pieces' edges once each (every interior edge of every piece
+    is covered, every segment lies on one, and no two overlap), and at every stage each
+    segment's midpoint is where the network puts the input segment's midpoint (torch at the
+    output): drawn straight, they bend with the plane exactly."""
+    import torch
+
+    net, t = _relu_trace(seed)
+    p = payload(t, linear_regions=True)
+    pieces = t.linear_regions(t.extent)
+    info = p["linear"]
+    assert info["reason"] == "" and info["pieces"] == len(pieces)
+    assert info["edges"] == info["shown"] == len(_arr(p["stages"][0]["edges"])) // 2
+    seg = _arr(p["stages"][0]["edges"]).astype(np.float64)[:, :2].reshape(-1, 2, 2)
+    span = t.extent[1] - t.extent[0]
+    a = np.concatenate([q.polygon for q in pieces])
+    b = np.concatenate([np.roll(q.polygon, -1, axis=0) for q in pieces])
+    mid = (a + b) / 2
+    x0, x1, y0, y1 = t.extent
+    inner = (np.abs(mid - [x0, y0]).min(1) > 1e-9) & (np.abs(mid - [x1, y1]).min(1) > 1e-9)
+    assert _dist(mid[inner], seg[:, 0], seg[:, 1]).max() < 1e-5 * span
+    for f in (0.1, 0.5, 0.9):
+        assert _dist(seg[:, 0] + f * (seg[:, 1] - seg[:, 0]), a, b).max() < 1e-5 * span
+    length = np.hypot(*(seg[:, 1] - seg[:, 0]).T).sum()
+    assert abs(length - np.hypot(*(b - a)[inner].T).sum() / 2) < 1e-6 * length   # once each
+    m = seg.mean(axis=1)
+    for k, s in enumerate(p["stages"]):
+        ends = _arr(s["edges"]).astype(np.float64).reshape(-1, 2, 3)
+        want = t.projection(k, 3)(t.carry(m)[k])
+        np.testing.assert_allclose(ends.mean(axis=1), want, atol=2e-5 * np.abs(want).max())
+    with torch.no_grad():
+        out = net(torch.tensor(m, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(ends.mean(axis=1), out, atol=1e-4 * np.abs(out).max())
+
+
+def test_linear_edges_are_capped_longest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    from spacefold.export import linear
+
+    _, t = _relu_trace(0)
+    full = _arr(payload(t, linear_regions=True)["stages"][0]["edges"])[:, :2].reshape(-1, 2, 2)
+    monkeypatch.setattr(linear, "MAX_EDGES", 7)
+    p = payload(t, linear_regions=True)
+    assert p["linear"]["shown"] == 7 and p["linear"]["edges"] == len(full) > 7
+    kept = _arr(p["stages"][0]["edges"])[:, :2].reshape(-1, 2, 2)
+    lengths = np.sort(np.hypot(*(full[:, 1] - full[:, 0]).T))[::-1]
+    np.testing.assert_allclose(np.sort(np.hypot(*(kept[:, 1] - kept[:, 0]).T))[::-1],
+                               lengths[:7])
+
+
+def test_linear_edges_say_why_not() -> None:
+    """A tanh layer: one line saying which (the activation table's); without the option the
+    payload still says why, or that they were skipped; after a softmax head the edges curve,
+    so that stage has none."""
+    import torch
+
+    d = sf.dataset("spiral", classes=3, n=60, seed=0)
+    tanh = sf.trace(sf.build("2-4-4-3", activation="relu,tanh", seed=0), d)
+    why = "linear regions need piecewise-linear activations; layer 2 is tanh"
+    assert payload(tanh, linear_regions=True)["linear"] == {"reason": why}
+    assert payload(tanh)["linear"] == {"reason": why, "skipped": True}
+    assert "edges" not in payload(tanh, linear_regions=True)["stages"][0]
+    relu = sf.trace(sf.build("2-4-3", activation="relu", seed=0), d)
+    assert payload(relu)["linear"] == {"reason": "", "skipped": True}
+    head = torch.nn.Sequential(torch.nn.Linear(2, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3),
+                               torch.nn.Softmax(dim=1))
+    soft = payload(sf.trace(head, d), linear_regions=True)
+    assert soft["linear"]["pieces"] >= 1
+    assert ["edges" in s for s in soft["stages"]] == [True] * (len(soft["stages"]) - 1) + [False]
+    page = to_html(relu)
+    assert '"linear":{"reason":"","pieces":' in page

@@ -55,6 +55,7 @@ export function buildUi(v: Viewer, opts: Options): void {
   v.setTitle();
   ui.stage = h("div", "sf-stage", top);
   ui.proj = h("div", "sf-proj", top);
+  ui.lr = h("div", "sf-lr", top);
   const side = h("div", "sf-side", root);
   ui.side = side;
   // the diagram folds away (a notebook cell, a small window): the data gets the room
@@ -99,6 +100,7 @@ export function buildUi(v: Viewer, opts: Options): void {
   };
   show("grid", v.grid, opts.grid ?? true);
   show("regions", v.regions, opts.regions ?? true);
+  ui.linear = checkbox(bar, "sf-linear", "linear regions", v.linear, "", (c) => v.setLinear(c));
   const g = tr.groups;
   if (g && g[2] > 0) {
     checkbox(bar, "sf-show-test", "test data ○", v.showTest,
@@ -111,7 +113,8 @@ export function buildUi(v: Viewer, opts: Options): void {
              (c) => { v.tilt = c; v.dirty = true; v.viewChanged(); });
   }
   const present = h("button", "sf-present-btn", bar, "present") as HTMLButtonElement;
-  present.title = "presenter mode: ←/→ stages, Space play, F fullscreen, +/− text, C clean";
+  present.title = "presenter mode: ←/→ stages, Space play, F fullscreen, +/− text, C clean, " +
+    "L linear regions";
   present.addEventListener("click", () => v.setPresent(!v.present));
   ui.present = present;
   const clean = h("button", "sf-clean-btn", bar, "clean") as HTMLButtonElement;
@@ -141,7 +144,7 @@ export function bindKeys(v: Viewer): () => void {
     else if (k === "-" || k === "_") v.setTextScale(v.textScale / 1.15);
     else if (k === "c" || k === "C") v.setClean(!v.clean);
     else if (k === "p" || k === "P") v.setPresent(!v.present);
-
+    else if ((k === "l" || k === "L") && v.trace.stages[0].edges) v.setLinear(!v.linear);
     else return;
     e.preventDefault();
   };
@@ -221,4 +224,25 @@ export function placeAxisLabels(v: Viewer, reach: number[]): void {
     el.style.left = `${ends[j].x - root.left + 4}px`;
     el.style.top = `${ends[j].y - root.top - 8}px`;
   });
+}
+
+/** The linear regions' toggle and line: the counts when drawn, and why not where they cannot
+ *  be (the toggle is then disabled and says why). */
+export function showLinear(v: Viewer, skipped = "linear regions are not in this view"): void {
+  const c = v.ui.linear as HTMLInputElement | undefined, note = v.ui.lr;
+  if (!c || !note) return;
+  const tr = v.trace, L = tr.linear, ok = !!tr.stages[0].edges;
+  const why = ok ? "" : L.reason || (L.skipped ? v.linearSkipped ?? skipped : "no linear regions");
+  c.checked = v.linear;
+  c.disabled = !ok;
+  const label = c.parentElement!;
+  label.classList.toggle("sf-off", !ok);
+  label.title = why || "the edges of the network's exact linear regions: on each piece it is " +
+    "one affine map (L)";
+  label.dataset.reason = why;
+  const here = !!v.drawing.edges?.userData.here;
+  note.style.display = v.linear && ok ? "block" : "none";
+  note.textContent = !ok ? "" : `linear regions: ${L.pieces} pieces · ` +
+    (L.shown! < L.edges! ? `the ${L.shown} longest of ${L.edges} edges drawn` : `${L.edges} edges`) +
+    (here ? "" : " · not drawn at this stage (the head bends them)");
 }

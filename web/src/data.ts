@@ -21,6 +21,7 @@ export interface StageIn {
   points: Arr; // (N, dims)
   grid?: Arr; // (L, V, dims)
   regions?: Arr; // (R·R, dims)
+  edges?: Arr; // (2E, dims): the ends of the linear regions' edges
   source?: string; // the module ("blocks.0.fc") or graph node it comes from
   parent?: number | number[] | null; // the stage(s) it is computed from
   base?: number; // the stage its motion starts from (Trace.at): k-1 in a chain
@@ -57,6 +58,17 @@ export interface Payload {
   layers: LayerIn[];
   links?: [number, number, string][]; // skip connections: [from layer, to layer, kind]
   regions?: { res: number; labels: Arr; texture?: { res: number; labels: Arr } };
+  linear?: Linear;
+}
+
+/** The linear regions of a piecewise-linear network (export._linear_edges): how many pieces
+ *  and edges, how many edges were sent; or why there are none ("skipped": not computed). */
+export interface Linear {
+  reason: string;
+  skipped?: boolean;
+  pieces?: number;
+  edges?: number;
+  shown?: number;
 }
 
 export interface Stage {
@@ -71,11 +83,13 @@ export interface Stage {
   lines: number;
   verts: number;
   regions: Float32Array | null;
+  edges: Float32Array | null;
   source: string;
   base: number; // the stage the motion into this one starts from
   /** Where the motion into this stage starts: the base stage's arrays (stage k-1 in a
    *  chain, the branch computed last for a sum or a concatenation). */
-  from: { points: Float32Array; grid: Float32Array | null; regions: Float32Array | null } | null;
+  from: { points: Float32Array; grid: Float32Array | null; regions: Float32Array | null;
+          edges: Float32Array | null } | null;
 }
 
 export interface Layer {
@@ -113,6 +127,7 @@ export interface Trace {
   // regions' colour, sharp on screen however coarse the warped mesh that carries it
   regionTexRes: number;
   regionTexLabels: Uint8Array | null;
+  linear: Linear;
 }
 
 // native base64 decoding where the browser has it (Chromium 140+): ~10x faster than atob and
@@ -206,13 +221,14 @@ function decodeArrays(p: Payload): Trace {
     lines: s.grid ? s.grid.shape[0] : 0,
     verts: s.grid ? s.grid.shape[1] : 0,
     regions: s.regions ? f32(s.regions) : null,
+    edges: s.edges ? f32(s.edges) : null,
     source: s.source ?? "",
     base: s.base ?? Math.max(k - 1, 0),
     from: null,
   }));
   for (const s of stages) {
     const b = stages[s.base];
-    s.from = { points: b.points, grid: b.grid, regions: b.regions };
+    s.from = { points: b.points, grid: b.grid, regions: b.regions, edges: b.edges };
   }
   return {
     title: p.title,
@@ -248,6 +264,7 @@ function decodeArrays(p: Payload): Trace {
     links: p.links ?? [],
     regionTexRes: p.regions?.texture ? p.regions.texture.res : 0,
     regionTexLabels: p.regions?.texture ? u8(p.regions.texture.labels) : null,
+    linear: p.linear ?? { reason: "", skipped: true },
   };
 }
 

@@ -40,6 +40,15 @@ function regions(v: Viewer): { res: number; triangles: number[]; texture: number
            texels: map ? Array.from(map.image.data as Uint8Array) : null };
 }
 
+/** The linear regions as drawn: the payload's counts, the segments the GPU holds, whether
+ *  they show, and their ends where the shader puts them now (rows of 3). */
+function linear(v: Viewer): { info: unknown; segments: number; visible: boolean;
+                              positions: number[] } {
+  const e = v.drawing.edges;
+  return { info: v.trace.linear, segments: e ? e.geometry.getAttribute("position").count / 2 : 0,
+           visible: !!e?.visible, positions: e ? placed(v, e.geometry) : [] };
+}
+
 /** window.__spacefold: the newest viewer's state and numbers. */
 export function expose(v: Viewer): void {
   (window as unknown as Record<string, unknown>).__spacefold = {
@@ -56,6 +65,7 @@ export function expose(v: Viewer): void {
     positions: (idx?: number[]) => positions(v, idx),
     grid: () => grid(v),
     regions: () => regions(v),
+    linear: () => linear(v),
     screenOf: (i: number) => screenOf(v, i),
     planeAt: (x: number, y: number) => planeAt(v, x, y),
     describe: (i: number) => describe(v, i),

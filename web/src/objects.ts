@@ -109,6 +109,20 @@ function makeRegions(trace: Trace, alpha: { value: number }):
   return { mesh, tex };
 }
 
+/** The edges of the linear regions: segments whose two ends are carried through the stages
+ *  (export._linear_edges), thin and faint. */
+function makeEdges(trace: Trace, alpha: { value: number }): THREE.LineSegments | null {
+  const e = trace.stages[0].edges;
+  if (!e) return null;
+  const g = pairGeometry(e.length / trace.dims, trace.dims);
+  const edges = new THREE.LineSegments(g, lerpOnGpu(new THREE.LineBasicMaterial({
+    color: 0xffffff, transparent: true, opacity: 0.38, depthWrite: false }), alpha));
+  edges.renderOrder = 2;
+  edges.frustumCulled = false;
+  edges.visible = false;
+  return edges;
+}
+
 /** The coordinate axes through the origin (their positive halves bright, the negative
  *  halves faint: the octants' edges, where ReLU folds), scaled to the frame each frame. */
 function makeAxes(): THREE.LineSegments {
@@ -205,6 +219,9 @@ export class Drawing {
   readonly groupPoints: THREE.Points[];   // [generated, added, test] (same buffers)
   readonly points: THREE.Points;
   readonly grid: THREE.LineSegments | null;
+  edges: THREE.LineSegments | null;   // the linear regions' (a live update may change them)
+  showEdges = false;                  // drawn where the stage pair has them
+
   readonly regions: THREE.Mesh | null = null;
   readonly axes = makeAxes();
   readonly marker = makeMarker();
@@ -213,7 +230,7 @@ export class Drawing {
   private regionIdx = new Map<number, Uint32Array>(); // per stage pair, for this trace
   pair = -1; // the stage pair k (stages k-1 and k) whose numbers the GPU holds
 
-  constructor(group: THREE.Group, trace: Trace, alpha: { value: number },
+  constructor(private group: THREE.Group, trace: Trace, private alpha: { value: number },
               show: { grid?: boolean; regions?: boolean; test: boolean }) {
     this.groupPoints = makePoints(trace, alpha, show.test);
     this.points = this.groupPoints[0];
@@ -230,14 +247,23 @@ export class Drawing {
       this.regions.visible = show.regions ?? true;
       group.add(this.regions);
     }
-    group.add(this.axes, this.marker);
+    this.edges = makeEdges(trace, alpha);
+    group.add(this.axes, this.marker, ...(this.edges ? [this.edges] : []));
   }
 
-  /** Forget what was computed for the old numbers (a live update). */
-  reset(): void {
+  /** Forget what was computed for the old numbers (a live update `tr`, whose linear
+   *  regions may have other edges, or none). */
+  reset(tr: Trace, theme: Theme): void {
     this.gridIdx.clear();
     this.regionIdx.clear();
     this.pair = -1;
+    const n = tr.stages[0].edges?.length ?? 0;
+    if (n !== ((this.edges?.geometry.getAttribute("position").array.length) ?? 0)) {
+      if (this.edges) { this.group.remove(this.edges); this.edges.geometry.dispose(); }
+      this.edges = makeEdges(tr, this.alpha);
+      if (this.edges) this.group.add(this.edges);
+      this.setTheme(theme);
+    }
   }
 
   /** Give the GPU stages k-1 and k (k = 0: stage 0 alone) of the points, the grid and the
@@ -270,6 +296,12 @@ export class Drawing {
       }
       setIndex(this.regions.geometry, idx);
     }
+    if (this.edges) {
+      const here = !!(st[k].edges && from.edges);
+      if (here) setPair(this.edges.geometry, from.edges!, st[k].edges!);
+      this.edges.userData.here = here;
+      this.edges.visible = here && this.showEdges;
+    }
     this.pair = k;
   }
 
@@ -287,6 +319,10 @@ export class Drawing {
         th.grid[2], THREE.LinearSRGBColorSpace);
     }
     colorAxes(this.axes, theme);
+    if (this.edges) {
+      (this.edges.material as THREE.LineBasicMaterial).color.setRGB(th.edges[0], th.edges[1],
+        th.edges[2], THREE.LinearSRGBColorSpace);
+    }
   }
 
   /** Show or hide the held-out test points (rings). */
@@ -301,5 +337,11 @@ export class Drawing {
     for (const p of this.groupPoints) {
       (p.material as THREE.PointsMaterial).size = p.userData.size * mul;
     }
+  }
+
+  /** Draw the linear regions' edges (where the current stage pair has them). */
+  setShowEdges(on: boolean): void {
+    this.showEdges = on;
+    if (this.edges) this.edges.visible = on && !!this.edges.userData.here;
   }
 }

@@ -21,7 +21,8 @@ export interface Options {
   theme?: Theme;
   palette?: Palette;
   present?: boolean; // presenter mode: big text, keys (also `#present` in the page's URL)
-
+  /** Why a payload without linear regions ("skipped") has none (the app: when it sends them). */
+  linearSkipped?: string;
 }
 
 /** The part of the view a URL carries. */
@@ -31,11 +32,12 @@ export interface View {
   palette: Palette;
   tilt: boolean;         // 2-D stages of a 3-D trace tilted too (default: face-on)
   showTest: boolean;
-
+  linear: boolean;       // the linear regions' edges
   textScale: number;     // +/−: text and point size
 }
 
-/** The view `v` (viewState()'s strings: cam, color, theme, palette, test, tilt, text) names, else the options', else the defaults. */
+/** The view `v` (viewState()'s strings: cam, color, theme, palette, test, tilt, lr,
+ *  text) names, else the options', else the defaults. */
 export function readView(v: Record<string, string>, opts: Options, trace: Trace): View {
   return {
     colorBy: (v.color as "class" | "position" | undefined) ?? opts.colorBy ??
@@ -44,7 +46,7 @@ export function readView(v: Record<string, string>, opts: Options, trace: Trace)
     palette: (v.palette ?? opts.palette) === "okabe-ito" ? "okabe-ito" : "default",
     tilt: v.tilt === "1",
     showTest: v.test !== "0",
-
+    linear: v.lr === "1",
     textScale: Math.min(Math.max(Number(v.text) || 1, 0.5), 3),
   };
 }
@@ -55,7 +57,7 @@ export function writeView(w: Viewer): Record<string, string> {
                                         theme: w.theme, palette: w.palette };
   if (w.tilt) out.tilt = "1";
   if (!w.showTest) out.test = "0";
-
+  if (w.linear) out.lr = "1";
   if (w.textScale !== 1) out.text = String(Number(w.textScale.toFixed(2)));
   return out;
 }

@@ -15,6 +15,7 @@ const CSS = `
 .sf-title{font-size:1em;opacity:.7}
 .sf-stage{font-size:1.75em;font-weight:600;margin-top:2px}
 .sf-proj{font-size:.95em;color:var(--sf-accent);min-height:1.2em}
+.sf-lr{font-size:.85em;opacity:.8;display:none}
 .sf-bar{position:absolute;left:0;right:0;bottom:0;display:flex;flex-wrap:wrap;gap:8px;align-items:center;
   padding:7px 12px;background:var(--sf-panel);border-top:1px solid var(--sf-line);font-size:max(12px,.9em)}
 .sf-bar input[type=range]{flex:1;min-width:120px}
@@ -24,6 +25,7 @@ const CSS = `
 .sf-bar button.sf-play{min-width:5.2em}
 .sf-bar button.sf-on{border-color:var(--sf-accent);color:var(--sf-accent)}
 .sf-bar label{white-space:nowrap;opacity:.88}
+.sf-bar label.sf-off{opacity:.4}
 .sf-side{position:absolute;right:10px;top:10px;background:var(--sf-panel);
   border:1px solid var(--sf-line);border-radius:6px;padding:2px 4px 4px}
 .sf-fold{display:block;background:none;border:0;color:inherit;opacity:.7;font:inherit;font-size:max(11px,.8em);

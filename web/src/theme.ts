@@ -3,11 +3,12 @@
 export type Theme = "dark" | "light";
 export type Palette = "default" | "okabe-ito";
 
-/** The two themes: the canvas background, grid and axes. */
-export const THEMES: Record<Theme, { bg: number[]; grid: number[]; axes: number[][] }> = {
-  dark: { bg: [0x1a, 0x1a, 0x1f], grid: [0.35, 0.55, 0.85],
+/** The two themes: the canvas background, grid, axes and linear regions' edges. */
+export const THEMES: Record<Theme, { bg: number[]; grid: number[]; axes: number[][];
+                                     edges: number[] }> = {
+  dark: { bg: [0x1a, 0x1a, 0x1f], grid: [0.35, 0.55, 0.85], edges: [0.93, 0.93, 0.96],
           axes: [[1, 0.45, 0.45], [0.45, 0.95, 0.5], [0.5, 0.7, 1]] },
-  light: { bg: [0xfb, 0xfb, 0xf8], grid: [0.32, 0.45, 0.66],
+  light: { bg: [0xfb, 0xfb, 0xf8], grid: [0.32, 0.45, 0.66], edges: [0.08, 0.08, 0.12],
            axes: [[0.75, 0.1, 0.1], [0.05, 0.5, 0.15], [0.1, 0.25, 0.8]] },
 };
 

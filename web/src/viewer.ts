@@ -30,11 +30,13 @@ export class Viewer {
   palette: Palette = "default";
   tilt = false;          // 2-D stages of a 3-D trace tilted too (default: face-on)
   showTest = true;
+  linear = false;        // the linear regions' edges drawn (where the trace has them)
   present = false;
   clean = false;
   textScale = 1;         // +/−: text and point size
   fullscreenCalls = 0;   // requestFullscreen calls made (for tests)
   onPlaneClick?: (x: number, y: number, shift: boolean) => boolean;
+  linearSkipped?: string;  // why a payload without linear regions has none (the app's words)
 
   // the drawing: read by the controls, picking and test hooks (modules of this viewer)
   readonly renderer: THREE.WebGLRenderer;
@@ -92,12 +94,14 @@ export class Viewer {
     this.framing.fit(trace);
     this.onStage = opts.onStage;
     this.onPlaneClick = opts.onPlaneClick;
+    this.linearSkipped = opts.linearSkipped;
 
     this.diagram = new Diagram(trace);
     ctl.buildUi(this, opts);
     this.applyTheme();
     this.setColors(this.colorBy);
     this.setT(opts.stage ?? 0);
+    this.setLinear(this.linear);
     this.framing.snap(this.t, this.S);
     bindPointer(this);
     this.unbind.push(ctl.bindKeys(this));
@@ -143,7 +147,7 @@ export class Viewer {
     const atRest = this.framing.atTarget(this.t, this.S);
     this.trace = t;
     this.framing.fit(t);
-    this.drawing.reset();
+    this.drawing.reset(t, this.theme);
     this.posT = NaN;
     if (this.diagram.fits(t)) {
       this.diagram.update(t);       // new weights on the same SVG elements
@@ -157,6 +161,7 @@ export class Viewer {
     this.setColors(this.colorBy);
     if (this.selected >= 0) this.select(this.selected);
     this.setT(this.t);
+    ctl.showLinear(this);
     // a framing at rest follows the new numbers in the same frame: easing it towards every
     // update's slightly different box drew ~30 frames/s between ~10 updates/s while training
     // (the software rasteriser's time, taken from tracing and training on a 2-core machine)
@@ -169,6 +174,15 @@ export class Viewer {
       this.ui.title.textContent = this.trace.title +
         (acc != null ? ` · accuracy ${(100 * acc).toFixed(1)}%` : "");
     }
+  }
+
+  /** Draw the edges of the network's linear regions (piecewise-linear networks). */
+  setLinear(on: boolean): void {
+    this.linear = on;
+    this.drawing.setShowEdges(on);
+    ctl.showLinear(this);
+    this.dirty = true;
+    this.viewChanged();
   }
 
   /** Show or hide the held-out test points (their ring markers). */
@@ -250,6 +264,7 @@ export class Viewer {
       this.ui.proj.textContent = named ? `${now.source} · ${proj}` : proj;
       this.ui.count.textContent = `${shown}/${this.S - 1}`;
       this.diagram.show(now);
+      ctl.showLinear(this);
     }
     (this.ui.slider as HTMLInputElement).value = String(this.t);
     this.selection.updateMarker();

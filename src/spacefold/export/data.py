@@ -11,8 +11,10 @@ import numpy as np
 
 from spacefold.colors import CLASS_COLORS
 from spacefold.errors import RenderError
+from spacefold.export import linear as lin
 from spacefold.model.activations import ACTIVATIONS
 from spacefold.trace import Trace
+from spacefold.trace.linear_parts import HEADS
 
 FORMAT = 1
 MAX_POINTS = 200_000          # more points than this makes a page no browser draws smoothly
@@ -57,7 +59,8 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
             region_res: int = REGION_RES, region_texture: int | None = None,
             unit_maps: bool = True,
             raw: bool = False, groups: tuple[int, int, int] | None = None,
-            grid_step: int = 1, unit_res: int | None = None) -> dict[str, Any]:
+            grid_step: int = 1, unit_res: int | None = None,
+            linear_regions: bool = False) -> dict[str, Any]:
     """Everything the viewer draws, as a JSON-ready dict (see the module docstring).
 
     ``region_res`` vertices per side of the decision-region mesh, ``region_texture`` texels per
@@ -69,6 +72,9 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
     order of the trace's points; the viewer draws each kind with its own marker.
     ``grid_step``: keep every grid_step-th vertex of each grid polyline (and its last), for a
     smaller payload (notebooks); ``unit_res``: pixels per side of the neuron heatmaps.
+    ``linear_regions``: the edges of the network's exact linear regions, carried through every
+    stage (at most linear.MAX_EDGES; ``out["linear"]`` says how many and, where they cannot be
+    drawn, why). Without it ``out["linear"]`` says only why not, or ``skipped``.
     """
     if not isinstance(trace, Trace):
         raise RenderError(f"cannot export a {type(trace).__name__}; give a Trace")
@@ -82,6 +88,13 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
     mesh = None
     if regions and trace.extent is not None and trace.stages[0].dim == 2:
         mesh = _region_mesh(trace, region_res)
+    linear: dict[str, Any] = {"reason": lin.reason(trace), "skipped": True}
+    edges, seg = None, None
+    if linear_regions:
+        linear, seg = lin.edges(trace, lin.MAX_EDGES)
+    if seg is not None:                 # the ends at every stage; after a softmax / sigmoid
+        edges = trace.carry(seg.reshape(-1, 2))       # head they curve: not drawn there
+    last = len(trace.stages) - (trace.ops[-1].kind in HEADS)
 
     stages = []
     for k, s in enumerate(trace.stages):
@@ -101,6 +114,8 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
             st["grid"] = _b64(g, "f4", raw)                                 # (L, V, dims)
         if mesh is not None:
             st["regions"] = _b64(proj(mesh[1][k]), "f4", raw)               # (R·R, dims)
+        if edges is not None and k < last:
+            st["edges"] = _b64(proj(edges[k]), "f4", raw)                   # (2E, dims)
         stages.append(st)
 
     layers = []
@@ -145,6 +160,7 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
         "stages": stages,
         "layers": layers,
         "links": [list(link) for link in trace.links()],   # [from layer, to layer, kind]
+        "linear": linear,
     }
     if groups is not None:
         out["groups"] = [int(g) for g in groups]

@@ -52,10 +52,11 @@ PAGE = """<!doctype html>
 
 
 def to_html(trace: Trace, *, title: str | None = None,
-            groups: tuple[int, int, int] | None = None) -> str:
+            groups: tuple[int, int, int] | None = None, linear_regions: bool = True) -> str:
     """One self-contained page: the viewer bundle and the trace's data, no server needed.
-    Opened as ``page.html#present`` it starts in presenter mode."""
-    data = payload(trace, title=title, groups=groups)
+    Opened as ``page.html#present`` it starts in presenter mode. ``linear_regions``: with the
+    edges of a piecewise-linear network's linear regions (the viewer's toggle)."""
+    data = payload(trace, title=title, groups=groups, linear_regions=linear_regions)
     js = bundle()
     if "</script" in js.lower():
         js = js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")

@@ -14,10 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from spacefold.colors import color_of
 from spacefold.errors import TraceError
 from spacefold.render.frame import Frame, Line, Space, Text
 from spacefold.render.timeline import Segment, Timeline, smooth
 from spacefold.scenes.inputs import SceneError, data_label, heading, net_label, subject
+from spacefold.scenes.planes import segments_line
 from spacefold.scenes.regionmaps import ExactRegions, PatternRegions
 from spacefold.scenes.registry import scene
 from spacefold.scenes.story import DIAGRAM_RECT, SPACE_RECT, diagram_of, stage_view
@@ -36,10 +38,7 @@ def _default() -> tuple[Any, Any]:
 
 def _lines(segs: np.ndarray, color: Any, width: float) -> Line:
     """(S, 2, 2) segments as one polyline broken by NaN rows."""
-    xy = np.full((3 * len(segs), 2), np.nan)
-    if len(segs):
-        xy[0::3], xy[1::3] = segs[:, 0], segs[:, 1]
-    return Line(xy, color, width)
+    return segments_line(segs[:, 0], segs[:, 1], color, width)
 
 
 def _count(n: int) -> str:
@@ -91,7 +90,7 @@ def linear_regions(model: Any = None, data: Any = None, *, color_by: str = "clas
 
     def earlier(i: int, alpha: float = 0.45) -> list[Line]:
         """The cuts of the layers before layer index i, thin."""
-        return [_lines(layers[j].cuts, (*_rgb(CUT_COLORS[j % len(CUT_COLORS)]), alpha), 1.0)
+        return [_lines(layers[j].cuts, color_of(CUT_COLORS[j % len(CUT_COLORS)], alpha), 1.0)
                 for j in range(i)]
 
     def plane(a: float) -> Frame:
@@ -106,7 +105,7 @@ def linear_regions(model: Any = None, data: Any = None, *, color_by: str = "clas
         crossing = len(np.unique(st.units))
         shown_units = int(np.ceil(s * n_units))
         sel = st.units < shown_units
-        col = _rgb(CUT_COLORS[i % len(CUT_COLORS)])
+        col = color_of(CUT_COLORS[i % len(CUT_COLORS)])[:3]
         lines = earlier(i) + [_lines(st.cuts[sel], (*col, 0.9), 1.4 if i == 0 else 2.0)]
         fill = fills[i](max(0.0, (s - 0.6) / 0.4)) if s > 0.6 else (
             fills[i - 1]() if i > 0 else None)
@@ -147,8 +146,3 @@ def linear_regions(model: Any = None, data: Any = None, *, color_by: str = "clas
                           "pieces": final.pieces, "boundaries": bounds,
                           "accuracy": tr.accuracy(), "default": default},
                     poster_segment=len(segs) - 1)
-
-
-def _rgb(hexcolor: str) -> tuple[float, float, float]:
-    h = hexcolor.lstrip("#")
-    return (int(h[0:2], 16) / 255, int(h[2:4], 16) / 255, int(h[4:6], 16) / 255)

@@ -21,6 +21,7 @@ import numpy as np
 from spacefold.errors import TraceError
 from spacefold.render.frame import Extent, Line, Text
 from spacefold.scenes.inputs import SceneError
+from spacefold.scenes.planes import segments_line
 from spacefold.trace import Trace
 from spacefold.trace.pieces import Piece, linear_regions
 
@@ -98,11 +99,8 @@ class PieceEdges:
 
     def line(self, segments: np.ndarray, fade: float = 1.0) -> Line:
         """Segments (S, 2, 2) as one thin, faint polyline broken by NaN rows."""
-        xy = np.full((3 * len(segments), 2), np.nan)
-        if len(segments):
-            xy[0::3], xy[1::3] = segments[:, 0], segments[:, 1]
         r, g, b, a = EDGE_COLOR
-        return Line(xy, (r, g, b, a * fade), EDGE_WIDTH)
+        return segments_line(segments[:, 0], segments[:, 1], (r, g, b, a * fade), EDGE_WIDTH)
 
     def label(self, where: tuple[float, float] = (0.015, 0.975)) -> Text:
         n = f"{self.count:,}".replace(",", " ")

@@ -84,7 +84,7 @@ PACKAGE = __name__.rpartition(".")[0]     # "spacefold.scenes", whose modules re
 SCENES = _Catalogue()
 # the module each scene lives in: rendering one scene imports that module only (the 3-D
 # modules load OpenGL and Matplotlib); a test holds this to the registrations
-HOMES = {"affine": "basics", "activations": "basics", "argmax-softmax": "basics",
+HOMES = {"affine": "affine", "activations": "activations", "argmax-softmax": "softmax",
          "spiral": "spiral", "bottleneck": "bottleneck", "extrapolation": "extrapolation",
          "digits": "digits", "fold-232": "fold3d", "layers": "layers", "fold-222": "layers",
          "surfaces-argmax": "surfaces3d", "surfaces-softmax": "surfaces3d",

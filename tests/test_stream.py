@@ -14,7 +14,7 @@ from spacefold.errors import RenderError
 from spacefold.render import backend, encode
 from spacefold.render.encode import REPEAT
 from spacefold.render.frame import Frame, Line, Plot
-from spacefold.render.stream import changed_box, video_frames
+from spacefold.render.stream import changed_boxes, video_frames
 from spacefold.render.timeline import Segment, Timeline, smooth
 
 SIZE = (96, 64)
@@ -120,13 +120,24 @@ def test_progress_hears_every_frame() -> None:
     assert seen == [(i + 1, n) for i in range(n)]
 
 
-def test_changed_box() -> None:
-    a = np.zeros((8, 10, 4), np.uint8)
+def test_changed_boxes_cover_every_change_and_little_else() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (70, 90, 4), dtype=np.uint8)
+    assert changed_boxes(a, a.copy()) == []
     b = a.copy()
-    assert changed_box(a, b) is None
-    b[2, 3, 1] = 5
-    b[5, 7, 3] = 1
-    assert changed_box(a, b) == (slice(2, 6), slice(3, 8))
+    b[2, 3, 1] += 1               # top left
+    b[5, 80, 3] += 1              # top right, same tile row
+    b[69, 89, 0] += 1             # the last pixel (a partial tile)
+    b[40:44, 30:50] += 1          # a block across tiles
+    boxes = changed_boxes(a, b, tile=16)
+    mask = np.zeros((70, 90), bool)
+    for r, c in boxes:
+        assert not mask[r, c].any()                  # disjoint
+        mask[r, c] = True
+    changed = (a != b).any(-1)
+    assert mask[changed].all()                       # every change covered
+    assert mask.sum() <= 16 * 16 * 2 + 16 * 16 * 4 + 6 * 10   # the tiles that changed
+    assert (slice(0, 16), slice(0, 16)) in boxes and (slice(0, 16), slice(80, 90)) in boxes
 
 
 class Recorder:

@@ -4,9 +4,9 @@ cuts cross-faded, and the unchanged frames of a still segment passed on as
 
 A cut cross-fades what it changes: the previous segment's last frame minus this segment's
 start (alpha 0) is what jumps (caption, regions, titles); it is added to the first frames and
-fades out, while what moves on (points, grid) is not doubled. The jump is kept only inside the
-box of pixels that differ (usually the caption and a title), so a fade costs that box, not a
-frame.
+fades out, while what moves on (points, grid) is not doubled. The jump is kept only on the
+16x16 tiles where pixels differ (usually the caption, a title, a highlight), so a fade costs
+those, not a frame.
 
 A still segment (:attr:`~spacefold.render.timeline.Segment.still`: its frame does not change
 with alpha, as every hold of :meth:`~spacefold.render.timeline.Timeline.paced` is) is drawn
@@ -30,30 +30,48 @@ from spacefold.render.timeline import Timeline, smooth
 Draw = Callable[[Frame], np.ndarray]      # a backend's draw: the canvas, valid until next call
 
 
-class _Cut:
-    """What jumps at a cut: ``last - start`` inside the box of pixels where they differ."""
+TILE = 16      # a cut's jump is kept in runs of 16x16 tiles that hold a changed pixel
 
-    def __init__(self, last: np.ndarray, start: np.ndarray, box: tuple[slice, slice]) -> None:
-        self.box = box
-        self.jump = last[box].astype(np.float32) - start[box].astype(np.float32)
+
+class _Cut:
+    """What jumps at a cut: ``last - start`` on the tiles where they differ."""
+
+    def __init__(self, last: np.ndarray, start: np.ndarray,
+                 boxes: list[tuple[slice, slice]]) -> None:
+        self.boxes = boxes
+        self.jumps = [last[b].astype(np.float32) - start[b].astype(np.float32) for b in boxes]
 
     def faded(self, img: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
         """``img`` with ``(1 - t)`` of the jump added back (into ``out``, a frame buffer)."""
         np.copyto(out, img)
-        part = img[self.box] + (1 - t) * self.jump
-        out[self.box] = np.clip(part, 0, 255).round().astype(np.uint8)
+        for box, jump in zip(self.boxes, self.jumps, strict=True):
+            part = img[box] + (1 - t) * jump
+            out[box] = np.clip(part, 0, 255).round().astype(np.uint8)
         return out
 
 
-def changed_box(a: np.ndarray, b: np.ndarray) -> tuple[slice, slice] | None:
-    """The (rows, columns) slices bounding the pixels where frames ``a`` and ``b`` (H, W, 4)
-    differ, or None when they are equal."""
+def changed_boxes(a: np.ndarray, b: np.ndarray, tile: int = TILE) -> list[tuple[slice, slice]]:
+    """(rows, columns) boxes covering every pixel where frames ``a`` and ``b`` (H, W, 4)
+    differ: per row of ``tile``-pixel tiles, one box per run of tiles that hold a changed
+    pixel (a caption, a title, a highlight: not the frame between them). Empty when equal."""
     ne = a.view(np.uint32)[..., 0] != b.view(np.uint32)[..., 0]     # (H, W): one word a pixel
+    h, w = ne.shape
     rows = np.flatnonzero(ne.any(axis=1))
     if not len(rows):
-        return None
-    cols = np.flatnonzero(ne[rows[0]:rows[-1] + 1].any(axis=0))
-    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+        return []
+    out: list[tuple[slice, slice]] = []
+    for r0 in range(rows[0] // tile * tile, rows[-1] + 1, tile):
+        band = ne[r0:r0 + tile]
+        cols = band.any(axis=0)
+        if not cols.any():
+            continue
+        pad = -len(cols) % tile
+        tiles = np.concatenate([cols, np.zeros(pad, bool)]).reshape(-1, tile).any(axis=1)
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], tiles.view(np.int8), [0]])))
+        rs = slice(r0, min(r0 + tile, h))
+        out += [(rs, slice(int(c0) * tile, min(int(c1) * tile, w)))
+                for c0, c1 in zip(edges[::2], edges[1::2], strict=True)]
+    return out
 
 
 def video_frames(tl: Timeline, draw: Draw, fps: float, fade: int = 0,
@@ -75,9 +93,9 @@ def video_frames(tl: Timeline, draw: Draw, fps: float, fade: int = 0,
         same_as_last = False
         if last is not None and n > 0:
             start = draw(seg.frame(0.0))
-            box = changed_box(last, start)
-            same_as_last = box is None
-            cut = None if box is None else _Cut(last, start, box)
+            boxes = changed_boxes(last, start)
+            same_as_last = not boxes
+            cut = _Cut(last, start, boxes) if boxes else None
         shown: np.ndarray | None = None        # what the last frame yielded shows
         for j in range(count):
             fading = cut is not None and j < n

@@ -221,3 +221,33 @@ def test_text_is_laid_out_as_matplotlib_does(s: str, ha: str, va: str) -> None:
 
     assert ink_centre(got, gx, gy) == pytest.approx(ink_centre(want, wx, wy), abs=1.2)
     assert int(got[..., 3].sum()) == pytest.approx(int(want[..., 3].sum()), rel=0.08)
+
+
+def test_a_reused_diagram_drawing_is_what_drawing_again_gives(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The diagram's strokes are drawn once per stage and copied on the stage's other frames:
+    every frame equals the same frame drawn by a fresh backend, also when something under
+    the panel changes (then it is drawn again)."""
+    from spacefold.render.diagram import DiagramLayout
+
+    data = sf.dataset("cloud", n=200, seed=2)
+    tr = sf.trace(sf.build("2-20-2-3", "relu", seed=1), data.x, labels=data.y)
+    frames = list(to_timeline(tr, diagram=True).frames(4))
+    calls = []
+    real = DiagramLayout.draw
+    monkeypatch.setattr(DiagramLayout, "draw",
+                        lambda self, *a, **k: (calls.append(1), real(self, *a, **k)))
+    b = KernelBackend(SIZE)
+    for f in frames:
+        assert np.array_equal(b.draw(f), KernelBackend(SIZE).draw(f))
+    stages = len(tr.stages)
+    assert len(frames) + stages <= len(calls) <= len(frames) + 2 * stages   # one per stage
+    # a change under the panel (here: the background) is drawn afresh, not copied
+    calls.clear()
+    b.draw(frames[-1])
+    b.background[:] = 7
+    img = b.draw(frames[-1]).copy()
+    assert len(calls) == 1
+    fresh = KernelBackend(SIZE)
+    fresh.background[:] = 7
+    assert np.array_equal(img, fresh.draw(frames[-1]))

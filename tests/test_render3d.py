@@ -249,3 +249,35 @@ def test_flushed_chunks_draw_the_same_picture() -> None:
     finally:
         gl.chunks = saved
     np.testing.assert_array_equal(one, four)
+
+
+def test_a_fade_re_uploads_only_the_colours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Meshes that share their vertices, triangles and normals with the last frame's and
+    differ only in colour (a fade) are drawn as a full upload would draw them, without
+    working out their geometry again."""
+    g = np.linspace(-1, 1, 16)
+    x, y = np.meshgrid(g, g)
+    base = [surface(x, y, 0.6 * np.sin(2 * x + k) * y, np.array([1.0, 1.0, 1.0, 1.0]))
+            for k in range(2)]
+
+    def faded(a: float) -> list[Mesh]:
+        return [Mesh(m.vertices, m.triangles, np.tile([0.9, 0.3 + 0.4 * k, 0.2, a],
+                                                      (len(m.vertices), 1)), m.shade, m.normals)
+                for k, m in enumerate(base)]
+
+    panel = _blank(camera=Camera(-50, 30), meshes=faded(0.3))
+    r = renderer()                 # one GL context a process: a second one would be current
+    r.render(panel, W, H, background=BG)
+    calls = []
+    real = gl3d.GL3D._boundary
+    monkeypatch.setattr(gl3d.GL3D, "_boundary",
+                        lambda self, *a: (calls.append(1), real(self, *a))[1])
+    for a in (0.5, 0.8):
+        panel.meshes = faded(a)
+        got = r.render(panel, W, H, background=BG).copy()
+        assert calls == []         # the geometry was kept, the colours gathered again
+        r._geometry.clear()        # a full upload of the same meshes
+        want = r.render(panel, W, H, background=BG)
+        assert len(calls) == 1
+        calls.clear()
+        np.testing.assert_array_equal(got, want)

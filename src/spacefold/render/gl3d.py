@@ -75,14 +75,21 @@ class _Geometry:
     """The meshes of one pass as uploaded: de-indexed vertex rows on the GL side, the view
     depth data for sorting on the numpy side."""
 
-    def __init__(self, key: tuple[Any, ...], meshes: list[Mesh], rows: np.ndarray,
-                 pos: np.ndarray, tris: np.ndarray, vbo: Any) -> None:
-        self.key, self.meshes = key, meshes
+    def __init__(self, meshes: list[Mesh], rows: np.ndarray, pos: np.ndarray,
+                 tris: np.ndarray, local: list[np.ndarray], vbo: Any) -> None:
+        self.meshes = meshes
         self.pos = pos           # (V, 3) float64 shared vertices, for the depth sort
         self.tris = tris         # (T, 3) indices into pos
+        self.local = local       # per mesh, its (T_m, 3) triangles into its own vertices
         self.n = len(tris)
         self.rows = rows
         self.vbo = vbo
+
+
+def _colour_rows(m: Mesh) -> np.ndarray:
+    """(V, 4) uint8 vertex colours of ``m`` as uploaded."""
+    n = len(np.asarray(m.vertices).reshape(-1, 3))
+    return np.rint(np.clip(colors4(m.colors, n), 0, 1) * 255).astype(np.uint8)
 
 
 class GL3D:
@@ -195,14 +202,22 @@ class GL3D:
         return img
 
     def _upload(self, name: str, meshes: list[Mesh]) -> _Geometry:
-        """The meshes' geometry on the GL side, uploaded again only when it changed."""
-        key = tuple((id(m.vertices), id(m.triangles), id(m.colors), id(m.normals), m.shade,
-                     m.argmax is None) for m in meshes)
+        """The meshes' geometry on the GL side, uploaded again only when it changed; when
+        only their colours changed (a fade), only the colours are gathered again."""
         hit = self._geometry.get(name)
-        if hit is not None and hit.key == key and all(
-                a is b for a, b in zip(hit.meshes, meshes, strict=True)):
+        # the cached meshes keep their arrays alive, so `is` cannot see a recycled object
+        if hit is not None and len(hit.meshes) == len(meshes) and all(
+                a.vertices is b.vertices and a.triangles is b.triangles
+                and a.normals is b.normals and a.shade == b.shade
+                and (a.argmax is None) == (b.argmax is None)
+                for a, b in zip(hit.meshes, meshes, strict=True)):
+            if any(a.colors is not b.colors for a, b in zip(hit.meshes, meshes, strict=True)):
+                hit.rows["color"] = np.concatenate(
+                    [_colour_rows(m)[t] for m, t in zip(meshes, hit.local, strict=True)])
+                hit.vbo.write(hit.rows)
+            hit.meshes = list(meshes)
             return hit
-        verts, tris, rows, off = [], [], [], 0
+        verts, tris, local, rows, off = [], [], [], [], 0
         for m in meshes:
             v = np.asarray(m.vertices, dtype=np.float64).reshape(-1, 3)
             t = np.asarray(m.triangles, dtype=np.int64).reshape(-1, 3)
@@ -211,13 +226,14 @@ class GL3D:
             nrm = nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-300)
             r = np.empty(len(v), dtype=VERTEX)          # (V,) one row per shared vertex
             r["pos"] = v
-            r["color"] = np.rint(np.clip(colors4(m.colors, len(v)), 0, 1) * 255)
+            r["color"] = _colour_rows(m)
             r["normal"][:, :3] = nrm
             r["normal"][:, 3] = 2.0 if m.argmax is not None else 1.0 if m.shade else 0.0
             # (T, 3) de-indexed corners, gathered as raw rows: fancy indexing a structured
             # array copies field by field, ~4x slower than the same bytes as uint8 rows
             rows.append(r.view((np.uint8, VERTEX.itemsize))[t].view(VERTEX)[..., 0])
             verts.append(v)
+            local.append(t)
             tris.append(t + off)
             off += len(v)
         pos = np.concatenate(verts)
@@ -230,7 +246,7 @@ class GL3D:
         edge[..., :3] = np.where(bnd[:, None, :], bary, 1) * 255
         data["edge"] = edge
         vbo = self._buffer(name + ".vbo", data)
-        g = _Geometry(key, list(meshes), data, pos, index, vbo)
+        g = _Geometry(list(meshes), data, pos, index, local, vbo)
         self._geometry[name] = g
         return g
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from spacefold.colors import CLASS_COLORS
 from spacefold.render.frame import Camera, Frame, Label3D, Line3D, Mesh, Rect, Space3D
-from spacefold.render.gl3d import colors4, surface
+from spacefold.render.gl3d import colors4, surface, vertex_normals
 from spacefold.render.timeline import Segment, Timeline, smooth
 from spacefold.scenes.inputs import (
     SceneError,
@@ -113,6 +113,9 @@ class Surfaces:
         self.label_at = [np.unravel_index(int(margin[:, k].argmax()), self.z.shape[:2])
                          for k in range(self.k)]
         self._cache: dict[tuple[Any, ...], Any] = {}
+        self._shapes: tuple[float, list[Mesh]] | None = None
+        self._normals: dict[int, np.ndarray] = {}
+        self._top_v: tuple[float, np.ndarray] | None = None
         self.point_h = self.layer.heights(self.h[:, 0], self.h[:, 1]).max(axis=-1)  # (N,)
 
     def _top_pieces(self, tail: AffineTail) -> TopPieces:
@@ -131,30 +134,54 @@ class Surfaces:
 
     def _planes(self, rise: float, alpha: float) -> list[Mesh]:
         """The K class surfaces; the same objects for the same state, so the renderer
-        uploads them once for a whole orbit."""
+        uploads them once for a whole orbit (and a fade changes only their colours)."""
         key = ("planes", rise, alpha)
         if key not in self._cache:
             out = []
-            for k in range(self.k):
+            for k, m in enumerate(self._plane_shapes(rise)):
                 col = np.array([*CLASS_COLORS[k % len(CLASS_COLORS)], alpha])
-                if self.pieces is not None:      # exact: z = w_k·h + b_k at every vertex
-                    verts, tris = self.pieces[k]
-                    v = verts.copy()
-                    v[:, 2] = self.floor + rise * (v[:, 2] - self.floor)
-                    w = self.layer.affine.W[k] if self.layer.affine is not None else (0, 0)
-                    nrm = np.broadcast_to([-rise * w[0], -rise * w[1], 1.0], v.shape)
-                    out.append(Mesh(v, tris, colors4(col, len(v)), True, np.array(nrm)))
-                    continue
-                if self.steep is not None:
-                    pts, tris, zs = self.steep
-                    zk = self.floor + rise * (zs[:, k] - self.floor)
-                    verts = np.concatenate([pts, zk[:, None]], axis=1)
-                    out.append(Mesh(verts, tris, colors4(col, len(verts))))
-                    continue
-                zk = self.floor + rise * (self.z[..., k] - self.floor)
-                out.append(surface(self.h1, self.h2, zk, col))
+                out.append(Mesh(m.vertices, m.triangles, colors4(col, len(m.vertices)),
+                                m.shade, m.normals))
             self._cache = {key: out}
         return self._cache[key]
+
+    def _plane_shapes(self, rise: float) -> list[Mesh]:
+        """The K surfaces' vertices, triangles and normals at ``rise`` (white)."""
+        if self._shapes is not None and self._shapes[0] == rise:
+            return self._shapes[1]
+        out = []
+        white = np.ones(4)
+        for k in range(self.k):
+            if self.pieces is not None:      # exact: z = w_k·h + b_k at every vertex
+                verts, tris = self.pieces[k]
+                v = verts.copy()
+                v[:, 2] = self.floor + rise * (v[:, 2] - self.floor)
+                w = self.layer.affine.W[k] if self.layer.affine is not None else (0, 0)
+                nrm = np.broadcast_to([-rise * w[0], -rise * w[1], 1.0], v.shape)
+                out.append(Mesh(v, tris, white, True, np.array(nrm)))
+            elif self.steep is not None:
+                pts, tris, zs = self.steep
+                zk = self.floor + rise * (zs[:, k] - self.floor)
+                verts = np.concatenate([pts, zk[:, None]], axis=1)
+                # rising scales heights about the floor: each face normal's x and y scale
+                # by `rise`, z stays, so the risen mesh's normals are the full one's so
+                # scaled (the renderer normalises them)
+                out.append(Mesh(verts, tris, white, True,
+                                self._steep_normals(k) * [rise, rise, 1.0]))
+            else:
+                zk = self.floor + rise * (self.z[..., k] - self.floor)
+                out.append(surface(self.h1, self.h2, zk, white))
+        self._shapes = (rise, out)
+        return out
+
+    def _steep_normals(self, k: int) -> np.ndarray:
+        """(P, 3) unit normals of class k's softmax mesh at full height."""
+        if k not in self._normals:
+            assert self.steep is not None
+            pts, tris, zs = self.steep
+            self._normals[k] = vertex_normals(np.concatenate([pts, zs[:, k:k + 1]], axis=1),
+                                              tris)
+        return self._normals[k]
 
     def _top(self, flatten: float, alpha: float) -> list[Mesh]:
         """The highest surface, class-coloured (what the top view shows), a hair above the
@@ -164,8 +191,10 @@ class Surfaces:
         tail's is sampled on a grid (vertex colours: the sampled decision)."""
         if self.top_exact is not None:
             top = self.top_exact
-            zh = (1 - flatten) * (top.z + 3 * self.eps) + flatten * (self.floor - self.eps)
-            v = np.concatenate([top.points, zh[:, None]], axis=1)
+            if self._top_v is None or self._top_v[0] != flatten:   # kept through a fade
+                zh = (1 - flatten) * (top.z + 3 * self.eps) + flatten * (self.floor - self.eps)
+                self._top_v = (flatten, np.concatenate([top.points, zh[:, None]], axis=1))
+            v = self._top_v[1]
             return [Mesh(v, tris, colors4(np.array([*CLASS_COLORS[k % len(CLASS_COLORS)]
                                                       * REGION_DIM, alpha]), len(v)), False)
                     for k, tris in top.regions]

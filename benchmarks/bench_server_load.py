@@ -78,13 +78,15 @@ def wait_idle(port: int, limit: float = 60) -> float:
 def stop_latency(rounds: int) -> None:
     """In this process: how long after ``cancel()`` a training job's threads are gone, for
     the maximum configuration at batch 1 and full batch and for the default."""
-    from spacefold.server import jobs
+    from spacefold.server import tracer
+    from spacefold.server.config import Config
+    from spacefold.server.job import Job
 
     for name, cfg in (("max, batch 1", {**MAX_CFG, "batch_size": 1}),
                       ("max, full batch", MAX_CFG), ("default 2-100-5", {})):
         waits = []
         for r in range(rounds):
-            job = jobs.Job(jobs.Config(**cfg, seed=r), lambda m: None)
+            job = Job(Config(**cfg, seed=r), lambda m: None)
             job.start()
             job.train()
             time.sleep(2.0)
@@ -94,7 +96,7 @@ def stop_latency(rounds: int) -> None:
                 time.sleep(0.001)
             waits.append(time.perf_counter() - t0)
         print(f"stop latency, {name}: " + ", ".join(f"{w * 1000:.0f} ms" for w in waits))
-    jobs.close_workers()
+    tracer.close_workers()
 
 
 def main() -> None:

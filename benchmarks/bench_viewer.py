@@ -64,14 +64,14 @@ def live_updates(ctx: object, seconds: float, process: bool = True,
 
     import uvicorn
 
-    from spacefold.server import jobs
+    from spacefold.server import job, tracer
     from spacefold.server.app import WS_OPTIONS, create_app
 
-    jobs.LIVE_WORKER = process
+    tracer.LIVE_WORKER = process
     if nice is not None:
-        jobs.TRAIN_NICE = nice
+        job.TRAIN_NICE = nice
     if interval is not None:
-        jobs.UPDATE_INTERVAL = interval
+        job.UPDATE_INTERVAL = interval
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -117,10 +117,10 @@ def main() -> None:
                          "alternating with this one's")
     ap.add_argument("--update-interval", default=None,
                     help="comma-separated seconds between live updates to compare "
-                         "(jobs.UPDATE_INTERVAL), e.g. 0.075,0.06")
+                         "(server/job.py UPDATE_INTERVAL), e.g. 0.075,0.06")
     ap.add_argument("--train-nice", default=None,
                     help="comma-separated niceness values for the training thread to compare "
-                         "(jobs.TRAIN_NICE), e.g. 0,10")
+                         "(server/job.py TRAIN_NICE), e.g. 0,10")
     args = ap.parse_args()
     why = browser.missing()
     if why:

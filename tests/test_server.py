@@ -17,9 +17,13 @@ from fastapi.testclient import TestClient
 
 import spacefold as sf
 import spacefold.limits as limits
+from fresh_process import run_python
 from spacefold.export import unpack
-from spacefold.server import browser, jobs
+from spacefold.server import browser, running
 from spacefold.server.app import create_app
+from spacefold.server.config import Config
+from spacefold.server.job import STEP_EPOCHS, Job
+from spacefold.server.live import LIVE_REGION_RES
 
 BASE = "http://127.0.0.1:8765"          # what the test client's requests say they went to
 SAME = {"Origin": BASE}                 # the page's own origin, as a browser sends it
@@ -63,6 +67,11 @@ def test_out_of_bounds_requests_get_422_with_a_message(client: TestClient, body:
 def test_nan_and_text_bodies_get_422(client: TestClient, raw: str) -> None:
     r = client.post("/api/check", content=raw, headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and r.json()["detail"], r.text
+
+
+def test_the_app_and_the_command_line_start_without_torch() -> None:
+    """torch loads with a session's first network (off the event loop), not at start-up."""
+    run_python("import spacefold.server.app\nimport spacefold.cli", forbid=["torch"])
 
 
 def test_a_good_config_passes_and_the_options_list_the_registries(client: TestClient) -> None:
@@ -114,8 +123,8 @@ def test_websocket_session_trains_steps_and_reports_errors(client: TestClient) -
         seen: list[dict] = []
         _until(ws, lambda m: seen.append(m) or (
             any(x.get("state") == "paused" and x["type"] == "status" for x in seen)
-            and any(x["type"] == "update" and x["epoch"] == jobs.STEP_EPOCHS for x in seen)))
-        assert max(x["epoch"] for x in seen if x["type"] == "update") == jobs.STEP_EPOCHS
+            and any(x["type"] == "update" and x["epoch"] == STEP_EPOCHS for x in seen)))
+        assert max(x["epoch"] for x in seen if x["type"] == "update") == STEP_EPOCHS
         ws.send_text(json.dumps({"cmd": "train"}))
         done = _until(ws, lambda m: m["type"] == "status" and m["state"] == "done", 5000)
         assert done["epoch"] == 200
@@ -127,28 +136,12 @@ def test_a_disconnect_mid_training_stops_the_job(client: TestClient) -> None:
         _until(ws, lambda m: m["type"] == "update")
         ws.send_text(json.dumps({"cmd": "train"}))
         _until(ws, lambda m: m["type"] == "update" and m["epoch"] > 0)
-        assert jobs.running_jobs() >= 1
+        assert running.count() >= 1
     deadline = time.time() + 10
-    while jobs.running_jobs() and time.time() < deadline:
+    while running.count() and time.time() < deadline:
         time.sleep(0.05)
-    assert jobs.running_jobs() == 0
+    assert running.count() == 0
     assert client.get("/api/jobs").json() == {"running": 0}
-
-
-def test_divergence_is_a_message_with_the_step_and_learning_rate() -> None:
-    msgs: list[dict] = []
-    job = jobs.Job(jobs.Config(dataset="moons", classes=2, n=100, arch="2-64-64-2", lr=1.0,
-                               epochs=2000), msgs.append)
-    job.net[0].weight.data.fill_(float("inf"))     # the first loss is NaN
-    job.start()
-    job.train()
-    deadline = time.time() + 20
-    while job.alive and time.time() < deadline:
-        time.sleep(0.05)
-    job.stop()
-    errors = [m["message"] for m in msgs if m["type"] == "error"]
-    assert errors and "learning rate" in errors[-1] and "step" in errors[-1], msgs[-3:]
-    assert job.state == "diverged"
 
 
 # -- the app in real headless Chromium -----------------------------------------------------
@@ -271,8 +264,8 @@ def test_the_live_apps_numbers_are_the_trace_numbers(server: str) -> None:
     Python trace's, at stages and in between (PCA of a 5-D layer included)."""
     from spacefold.trace import GridSpec
 
-    cfg = jobs.Config(dataset="spiral", classes=3, n=200, arch="2-5-3", seed=3, epochs=100)
-    job = jobs.Job(cfg, lambda m: None)          # the same data and initial weights
+    cfg = Config(dataset="spiral", classes=3, n=200, arch="2-5-3", seed=3, epochs=100)
+    job = Job(cfg, lambda m: None)          # the same data and initial weights
     t = sf.trace(job.snapshot(), job.data, grid=GridSpec(lines=17, verts=48, regions=0))
     dims = 3
     with browser.chromium(1000, 640) as ctx:
@@ -294,7 +287,7 @@ def test_the_live_apps_numbers_are_the_trace_numbers(server: str) -> None:
             np.testing.assert_allclose(grid, want, atol=2e-6 * max(1.0, np.abs(want).max()))
         # the decision regions: the class of each mesh vertex is the network's
         labels = np.array(page.evaluate("Array.from(__spacefold.viewer.trace.regionLabels)"))
-        R = jobs.LIVE_REGION_RES
+        R = LIVE_REGION_RES
         x0, x1, y0, y1 = t.extent
         gx, gy = np.meshgrid(np.linspace(x0, x1, R), np.linspace(y0, y1, R))
         mesh = np.stack([gx.ravel(), gy.ravel()], axis=1)
@@ -318,7 +311,7 @@ def test_the_live_apps_numbers_are_the_trace_numbers(server: str) -> None:
         page.evaluate("document.querySelector('.sf-edges line').dataset.mark = 'kept'")
         page.locator("button.sf-step").click()
         page.wait_for_function("document.querySelector('.sf-metrics').textContent"
-                               f".includes('epoch {jobs.STEP_EPOCHS}')", timeout=30_000)
+                               f".includes('epoch {STEP_EPOCHS}')", timeout=30_000)
         check_widths()
         assert page.evaluate("document.querySelector('.sf-edges line').dataset.mark") == "kept"
         assert page.errors == []
@@ -598,59 +591,3 @@ def test_digits_config_and_edit_bounds(client: TestClient) -> None:
         assert first["trace"]["widths"] == [64, 8, 10] and first["trace"]["n"] == 200
         ws.send_text(json.dumps({"cmd": "edit", "add": [0.1, 0.2, 1]}))
         assert "2-D dataset" in _until(ws, lambda m: m["type"] == "error")["message"]
-
-
-def test_live_updates_traced_in_the_worker_process_equal_the_local_ones() -> None:
-    """The tracing process (python -m spacefold.server.tracer) sends the same update as
-    tracing in this process would, serialised; a dead worker falls back to a thread."""
-    msgs: list[dict] = []
-    job = jobs.Job(jobs.Config(dataset="moons", classes=2, n=60, arch="2-5-2", epochs=50),
-                   msgs.append)
-    net = job.snapshot()
-    args = (net, job.data, len(job.train_data), True, "t", 0.01, job.key, 3, 0.5, "training",
-            False)
-    tracer = jobs.Tracer()
-    try:
-        remote = tracer.call(*args, as_bytes=True)
-        assert tracer.proc.pid != 0 and remote["type"] == "update"
-        local = jobs.live_message(*args)
-        assert unpack(remote["bin"]) == json.loads(json.dumps(local))
-        assert "units" not in local["trace"]["layers"][0]          # unit_maps=False
-    finally:
-        tracer.close()
-    assert tracer.proc.returncode == 0
-    # a worker that died mid-session (or was killed for a stopped job): it is started
-    # again, and the update is still made and shown
-    pool = jobs.worker()
-    assert pool is not None
-    restarts = pool.restarts
-    pool.proc.kill()
-    pool.proc.wait(10)
-    try:
-        job.publish(net, 7, 0.4, "training", remote=True)
-        assert msgs[-1]["type"] == "update" and msgs[-1]["epoch"] == 7
-        assert unpack(msgs[-1]["bin"])["trace"]["n"] == 60
-        assert jobs.worker() is pool and pool.restarts == restarts + 1
-        assert pool.proc.poll() is None
-    finally:
-        jobs.LIVE_WORKER = True
-
-
-def test_a_live_update_older_than_the_one_shown_is_dropped(monkeypatch) -> None:
-    """Two tracing processes may finish out of order: the page never goes back in time.
-    The reused colours are the trace's own."""
-    import spacefold as sf
-    from spacefold.export import payload
-    from spacefold.trace import GridSpec
-
-    monkeypatch.setattr(jobs, "LIVE_WORKER", False)        # traced here, same code path
-    msgs: list[dict] = []
-    job = jobs.Job(jobs.Config(dataset="moons", classes=2, n=60, arch="2-5-2", epochs=50),
-                   msgs.append)
-    net = job.snapshot()
-    job.publish(net, 9, 0.4, "training", remote=True, which=1)
-    job.publish(net, 8, 0.5, "training", remote=True, which=0)      # came back late
-    job.publish(net, 9, 0.4, "training", remote=True, which=0)
-    assert [m["epoch"] for m in msgs] == [9, 9] and job.updates == 2
-    t = sf.trace(net, job.data, grid=GridSpec(lines=17, verts=48, regions=0))
-    assert unpack(msgs[-1]["bin"])["trace"]["colors"] == payload(t)["colors"]

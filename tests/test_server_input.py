@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 
 import spacefold.limits as limits
 from spacefold.export import unpack
-from spacefold.server import jobs
 from spacefold.server.app import create_app
 
 BASE = "http://127.0.0.1:8765"
@@ -150,16 +149,3 @@ def test_a_session_on_an_upload_of_three_points_shows_it_or_says_why(
         m = _until(ws, lambda m: m["type"] in ("update", "error"))
         assert m["type"] == "update" or "3 points" in m["message"], m
         _still_usable(ws)
-
-
-def test_tracing_too_few_points_is_a_message_not_a_crash() -> None:
-    """A guard behind the bound: the trace of 3 points fails inside PCA (IndexError);
-    the live update says so instead of killing the publisher."""
-    import spacefold as sf
-
-    data = sf.dataset("xor", n=3, seed=0)
-    net = jobs.Job(jobs.Config(**{**SMALL, "arch": "2-8-8-2"}), lambda m: None).snapshot()
-    msg = jobs.live_message(net, data, 3, False, "t", 0.01, "k", 0, 0.5, "paused")
-    assert msg["type"] in ("update", "error")
-    if msg["type"] == "error":
-        assert "3 points" in msg["message"]

@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
 
-from spacefold.server import browser, jobs, uploads
+from spacefold.server import browser, running, uploads
 from spacefold.server.app import create_app
 
 BASE = "http://127.0.0.1:8765"
@@ -312,7 +312,7 @@ def test_a_page_on_another_origin_cannot_drive_the_server_but_the_app_can(
             got = page.evaluate("window.result")
             assert got["ws"] == "refused", got
             # the foreign page cannot read the 403s (no CORS headers); nothing happened
-            assert jobs.running_jobs() == 0 and len(uploads.UPLOADS) == before, got
+            assert running.count() == 0 and len(uploads.UPLOADS) == before, got
             # the app itself, from the server's own origin, trains and uploads
             app = ctx.new_page()
             errors: list[str] = []

@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from spacefold.server import browser, jobs
+from spacefold.server import browser
 from spacefold.server.app import create_app
+from spacefold.server.config import Config
+from spacefold.server.job import STEP_EPOCHS, Job
 
 pytestmark = pytest.mark.usefixtures("require_browser")
 SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer-shots"
@@ -114,7 +116,7 @@ def test_a_learning_rate_change_applies_to_the_running_network(ctx: Any, server:
     a new seed starts a new network, and the page says which happened."""
     page = _open(ctx, server + "?dataset=moons&n=80&arch=2-6-2&epochs=500&stage=0&test=0")
     page.locator("button.sf-step").click()
-    _wait_epoch(page, f"E === {jobs.STEP_EPOCHS}")
+    _wait_epoch(page, f"E === {STEP_EPOCHS}")
     _click_points(page, 2, 0)
     assert page.evaluate("__spacefold.n") == 82
     lr = page.locator("input[name=lr]")
@@ -122,16 +124,16 @@ def test_a_learning_rate_change_applies_to_the_running_network(ctx: Any, server:
     lr.dispatch_event("change")
     page.wait_for_function("document.querySelector('.sf-notice').textContent"
                            ".includes('applied to the running network')", timeout=30_000)
-    assert page.evaluate("__spacefold.n") == 82 and _epoch(page) == jobs.STEP_EPOCHS
+    assert page.evaluate("__spacefold.n") == 82 and _epoch(page) == STEP_EPOCHS
     page.locator("button.sf-step").click()                # trains on from there
-    _wait_epoch(page, f"E === {2 * jobs.STEP_EPOCHS}")
+    _wait_epoch(page, f"E === {2 * STEP_EPOCHS}")
     for name, value in (("batch_size", "16"), ("l2", "0.001"), ("epochs", "400")):
         f = page.locator(f"input[name={name}]")
         f.fill(value)
         f.dispatch_event("change")
         page.wait_for_function(f"location.search.includes('{name}={value}')", timeout=10_000)
     page.wait_for_timeout(500)
-    assert page.evaluate("__spacefold.n") == 82 and _epoch(page) == 2 * jobs.STEP_EPOCHS
+    assert page.evaluate("__spacefold.n") == 82 and _epoch(page) == 2 * STEP_EPOCHS
     seed = page.locator("input[name=seed]")
     seed.fill("3")
     seed.dispatch_event("change")
@@ -201,11 +203,11 @@ def test_a_shared_url_brings_back_the_trained_network_and_the_view(ctx: Any,
     for _ in range(3):
         page.locator("button.sf-step").click()
         page.wait_for_timeout(200)
-    _wait_epoch(page, f"E === {3 * jobs.STEP_EPOCHS}")
+    _wait_epoch(page, f"E === {3 * STEP_EPOCHS}")
     page.locator("select.sf-color").select_option("position")
     page.evaluate("""() => { const v = __spacefold.viewer;
         v.setCamera('1.2,-1.5,3.1,1.3,0,0,0'); v.setT(2); }""")
-    page.wait_for_function(f"location.search.includes('epoch={3 * jobs.STEP_EPOCHS}') && "
+    page.wait_for_function(f"location.search.includes('epoch={3 * STEP_EPOCHS}') && "
                            "location.search.includes('color=position')", timeout=10_000)
     url = page.url
     cam = page.evaluate("__spacefold.view.cam")
@@ -221,16 +223,16 @@ def test_a_shared_url_brings_back_the_trained_network_and_the_view(ctx: Any,
     np.testing.assert_allclose(got, np.array(cam.split(","), float), atol=2e-3)
     assert page.evaluate("__spacefold.t") == 2
     page.locator("button.sf-train").click()
-    _wait_epoch(page, f"E === {3 * jobs.STEP_EPOCHS}")
+    _wait_epoch(page, f"E === {3 * STEP_EPOCHS}")
     page.wait_for_function("document.querySelector('.sf-notice').textContent"
                            ".includes('reproduced')", timeout=30_000)
     assert page.locator("button.sf-train").inner_text() == "Train"      # paused there
     again = page.evaluate("Array.from(__spacefold.viewer.trace.layers[0].W)")
     np.testing.assert_allclose(again, shown, rtol=1e-6, atol=1e-7)
     # and it is the seed's run: the same config trained in Python for that many epochs
-    job = jobs.Job(jobs.Config(dataset="moons", n=120, arch="2-3-2", epochs=300, seed=4,
+    job = Job(Config(dataset="moons", n=120, arch="2-3-2", epochs=300, seed=4,
                                classes=2), lambda m: None)
-    sf.train(job.net, job.train_data, epochs=3 * jobs.STEP_EPOCHS, lr=job.cfg.lr,
+    sf.train(job.net, job.train_data, epochs=3 * STEP_EPOCHS, lr=job.cfg.lr,
              target_accuracy=None, seed=4)
     w = job.net.state_dict()
     first = next(v for k, v in w.items() if k.endswith("weight")).detach().numpy()
@@ -243,20 +245,20 @@ def test_download_html_is_the_network_as_shown(ctx: Any, server: str) -> None:
     """Bug 6: after one Step the export is that network at epoch 10, not a retrained one."""
     page = _open(ctx, server + "?dataset=moons&n=80&arch=2-4-2&epochs=5000&stage=0")
     page.locator("button.sf-step").click()
-    _wait_epoch(page, f"E === {jobs.STEP_EPOCHS}")
+    _wait_epoch(page, f"E === {STEP_EPOCHS}")
     page.wait_for_function("document.querySelector('button.sf-train').textContent === 'Train'",
                            timeout=30_000)
     shown = page.evaluate("Array.from(__spacefold.viewer.trace.layers[0].W)")
     with page.expect_download() as dl:
         page.locator(".sf-links a", has_text="download HTML").click()
-    assert f"epoch{jobs.STEP_EPOCHS}" in dl.value.suggested_filename
+    assert f"epoch{STEP_EPOCHS}" in dl.value.suggested_filename
     html = Path(dl.value.path()).read_text(encoding="utf-8")
     data = json.loads(re.search(r'id="spacefold-data" type="application/json">(.*?)</script>',
                                 html, re.S).group(1))
     w = data["layers"][0]["W"]
     got = np.frombuffer(base64.b64decode(w["b64"]), "<f4")
     np.testing.assert_allclose(got, shown, rtol=1e-6)
-    assert f"epoch {jobs.STEP_EPOCHS}" in data["title"]
+    assert f"epoch {STEP_EPOCHS}" in data["title"]
     page.close()
 
 
@@ -292,6 +294,6 @@ def test_test_points_and_added_points_look_different(ctx: Any, server: str) -> N
     assert "train loss" in page.locator(".sf-legend").inner_text()
     assert "title accuracy counts all points" in page.locator(".sf-chart-note").inner_text()
     page.locator("button.sf-step").click()
-    _wait_epoch(page, f"E === {jobs.STEP_EPOCHS}")
+    _wait_epoch(page, f"E === {STEP_EPOCHS}")
     page.screenshot(path=str(SHOTS / "app-groups-chart.png"))
     page.close()

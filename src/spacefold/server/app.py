@@ -30,15 +30,11 @@ nesting and digits): bad input is a 422 or an error message on the socket, never
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import copy
-import json
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
@@ -46,11 +42,13 @@ from pydantic import ValidationError
 import spacefold.limits as limits
 from spacefold.errors import SpacefoldError
 from spacefold.export import BUNDLE, STATIC, to_html
-from spacefold.server import config, guard, jobs, renders, uploads
-from spacefold.server.config import Config, same_network
+from spacefold.server import config, guard, renders, running, tracer, uploads
+from spacefold.server.config import Config, parse_config, validation_message
+from spacefold.server.exports import Export
 from spacefold.server.guard import BadInput, parse_json
-from spacefold.server.jobs import Job
+from spacefold.server.job import Job, find
 from spacefold.server.renders import RenderRequest
+from spacefold.server.session import Session
 
 HOST = "127.0.0.1"
 PORT = 8765
@@ -61,18 +59,6 @@ PORT = 8765
 # epochs/s without it).
 WS_OPTIONS: dict[str, Any] = {"ws_max_size": limits.MAX_MESSAGE,
                              "ws_per_message_deflate": False}
-
-
-def _message(err: ValidationError | RequestValidationError) -> str:
-    """A pydantic error list as one line naming the field, the value and what is allowed."""
-    parts = []
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",))
-        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-        val = e.get("input")
-        shown = f" (got {val!r})" if val is not None and not isinstance(val, dict) else ""
-        parts.append(f"{loc}: {msg}{shown}" if loc else msg)
-    return "; ".join(parts)[:500]
 
 
 @contextlib.asynccontextmanager
@@ -94,17 +80,6 @@ async def _body(request: Request, limit: int = limits.MAX_JSON) -> Any:
     return parse_json(bytes(raw)) if raw.strip() else {}
 
 
-def _config(obj: Any, what: str = "the body") -> Config:
-    """A JSON object as a Config; :class:`BadInput` (one line) otherwise."""
-    if not isinstance(obj, dict):
-        raise BadInput(f"{what} must be a JSON object of config fields, not "
-                       f"{type(obj).__name__}")
-    try:
-        return Config.model_validate(obj)
-    except ValidationError as e:
-        raise BadInput(_message(e)) from None
-
-
 def create_app(host: str = HOST, port: int | None = None,
                allow_hosts: tuple[str, ...] = ()) -> FastAPI:
     """The app. ``host``/``port`` as bound decide the origin and host names it answers
@@ -116,7 +91,7 @@ def create_app(host: str = HOST, port: int | None = None,
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _message(exc)}, status_code=422)
+        return JSONResponse({"detail": validation_message(exc)}, status_code=422)
 
     @app.exception_handler(SpacefoldError)
     async def _bad(_: Request, exc: SpacefoldError) -> JSONResponse:
@@ -148,20 +123,20 @@ def create_app(host: str = HOST, port: int | None = None,
     @app.post("/api/check")
     async def check(request: Request) -> dict[str, Any]:
         """Validate a config (the JSON body): 200, or 422 with a one-line message."""
-        cfg = _config(await _body(request))
+        cfg = parse_config(await _body(request))
         return {"ok": True, "config": cfg.model_dump()}
 
     @app.post("/api/export")
     async def export(request: Request) -> Response:
         """Train the config (JSON body) for its ``epochs`` and return the HTML export: a
         bounded job, counted in /api/jobs, that a disconnect cancels."""
-        cfg = _config(await _body(request))
+        cfg = parse_config(await _body(request))
         if cfg.epochs > limits.EXPORT_MAX_EPOCHS:
             raise SpacefoldError(f"epochs {cfg.epochs}: an export trains at most "
                                  f"{limits.EXPORT_MAX_EPOCHS}")
-        ex = jobs.Export(cfg)              # DataError (422) when over the bound
-        if jobs.running_jobs() >= limits.MAX_JOBS:
-            raise HTTPException(429, jobs.busy_message())
+        ex = Export(cfg)                   # DataError (422) when over the bound
+        if running.count() >= limits.MAX_JOBS:
+            raise HTTPException(429, running.busy_message())
         ex.start()
         try:
             while not ex.done.is_set():
@@ -209,11 +184,11 @@ def create_app(host: str = HOST, port: int | None = None,
         return {"dataset": uploads.UPLOAD_PREFIX + key, "n": len(data), "classes": data.classes}
 
     def _job(key: str) -> Job:
-        job = jobs.find(key)
-        if job is None:
+        found = find(key)
+        if found is None:
             raise HTTPException(404, f"no job {key[:40]!r} on this server: a job lives while "
                                      f"its page is open; reload the page")
-        return job
+        return found
 
     @app.post("/api/render/{key}", status_code=202)
     async def render_start(key: str, request: Request) -> dict[str, Any]:
@@ -224,7 +199,7 @@ def create_app(host: str = HOST, port: int | None = None,
         try:
             req = RenderRequest.model_validate(body)
         except ValidationError as e:
-            raise BadInput(_message(e)) from None
+            raise BadInput(validation_message(e)) from None
         job = _job(key)
         shown = job.shown
         if shown is None:
@@ -257,8 +232,8 @@ def create_app(host: str = HOST, port: int | None = None,
         return FileResponse(t.path, media_type="video/mp4", filename=t.name)
 
     @app.get("/api/jobs")
-    def running() -> dict[str, int]:
-        return {"running": jobs.running_jobs()}
+    def running_jobs() -> dict[str, int]:
+        return {"running": running.count()}
 
     @app.websocket("/ws")
     async def ws(sock: WebSocket) -> None:
@@ -271,192 +246,6 @@ def create_app(host: str = HOST, port: int | None = None,
         await Session(sock).run()
 
     return app
-
-
-class Session:
-    """One browser tab: at most one job; the newest update wins when the client is slow."""
-
-    open = 0        # sessions running in this process (MAX_SESSIONS)
-
-    def __init__(self, sock: WebSocket) -> None:
-        self.sock = sock
-        self.job: Job | None = None
-        self.cfg: Config | None = None
-        self.control: deque[dict[str, Any]] = deque(maxlen=100)
-        self.latest: dict[str, Any] | None = None
-        self.wake = asyncio.Event()
-
-    def _emit_from(self, loop: asyncio.AbstractEventLoop, job_id: int) -> Any:
-        def emit(msg: dict[str, Any]) -> None:
-            def put() -> None:
-                if self.job is None or id(self.job) != job_id:
-                    return            # a stale job's last words
-                if msg["type"] == "update":
-                    self.latest = msg
-                else:
-                    self.control.append(msg)
-                self.wake.set()
-            try:
-                loop.call_soon_threadsafe(put)
-            except RuntimeError:          # the server has shut down: nobody to tell
-                pass
-        return emit
-
-    async def _sender(self) -> None:
-        while True:
-            await self.wake.wait()
-            self.wake.clear()
-            while self.control or self.latest is not None:
-                msg: dict[str, Any]
-                if self.control:
-                    msg = self.control.popleft()
-                elif self.latest is not None:
-                    msg, self.latest = self.latest, None
-                if "bin" in msg:          # a packed live update (export.pack)
-                    await self.sock.send_bytes(msg["bin"])
-                    continue
-                try:
-                    text = json.dumps(msg, allow_nan=False, default=str)
-                except ValueError:        # a NaN slipped in: say so rather than send bad JSON
-                    text = json.dumps({"type": "error", "message": "non-finite values in the "
-                                       "network's output; training diverged"})
-                await self.sock.send_text(text)
-
-    def _say(self, msg: dict[str, Any]) -> None:
-        self.control.append(msg)
-        self.wake.set()
-
-    async def _new_job(self, cfg: Config, **kw: Any) -> None:
-        await self._stop_job()
-        if jobs.running_jobs() >= limits.MAX_JOBS:
-            self._say({"type": "error", "message": jobs.busy_message()})
-            return
-        loop = asyncio.get_running_loop()
-        self.cfg = cfg
-        try:
-            # build (data + initial weights) off the event loop: it imports torch once
-            job = await asyncio.to_thread(lambda: Job(cfg, lambda m: None, **kw))
-        except SpacefoldError as e:
-            self._say({"type": "error", "message": str(e)})
-            return
-        self.job = job
-        job.emit = self._emit_from(loop, id(job))
-        await asyncio.to_thread(job.start)
-
-    async def _retune(self, old: Job, cfg: Config) -> None:
-        """Learning rate, batch size, L2 or epochs changed: the running network goes on with
-        them (its weights, epoch and edited points kept; Adam's moments start afresh)."""
-        resume, left = old.state == "training", old._budget   # left > 0: a Step's epochs
-        old.cancel()
-        await asyncio.to_thread(old.stop)
-        net, epoch = copy.deepcopy(old.net), old.epoch
-        await self._new_job(cfg, edited=(old.train_data, old.test_data, old.added), net=net,
-                            epoch=epoch)
-        self._say({"type": "config", "kept": True, "epoch": epoch})
-        if resume and self.job is not None:
-            if 0 < left <= self.job.budget:
-                self.job.train(until=epoch + left)
-            else:
-                self.job.train()
-
-    async def _stop_job(self) -> None:
-        job, self.job = self.job, None
-        if job is not None:
-            job.cancel()        # first, synchronously: even if this task is being cancelled
-            await asyncio.to_thread(jobs.end, job)   # runs to the end even if cancelled
-
-    async def _handle(self, raw: str) -> None:
-        if len(raw) > limits.MAX_MESSAGE:
-            self._say({"type": "error", "message": f"message of {len(raw)} bytes is too large "
-                                                   f"(at most {limits.MAX_MESSAGE})"})
-            return
-        try:
-            msg = parse_json(raw, "the command", limits.MAX_MESSAGE)
-        except BadInput as e:
-            self._say({"type": "error", "message": str(e)})
-            return
-        cmd = msg.get("cmd") if isinstance(msg, dict) else None
-        if not isinstance(cmd, str | None):
-            cmd = None
-        if cmd in ("config", "reset"):
-            try:
-                cfg = _config(msg.get("config", {}), "config") \
-                    if cmd == "config" or self.cfg is None else self.cfg
-            except BadInput as e:
-                self._say({"type": "error", "message": str(e)})
-                return
-            old = self.job
-            if cmd == "config" and old is not None and self.cfg is not None and \
-                    same_network(self.cfg, cfg):
-                await self._retune(old, cfg)
-                return
-            await self._new_job(cfg)
-            self._say({"type": "config", "kept": False})
-        elif cmd == "train" and self.job is not None and msg.get("until") is not None:
-            try:
-                self.job.train(until=msg.get("until"))
-            except SpacefoldError as e:
-                self._say({"type": "error", "message": str(e)})
-        elif cmd == "edit" and self.job is not None and self.cfg is not None:
-            old = self.job
-            try:
-                data = old.edited(add=msg.get("add"), remove=msg.get("remove"))
-            except SpacefoldError as e:
-                self._say({"type": "error", "message": str(e)})
-                return
-            resume = old.state == "training"
-            old.cancel()
-            await asyncio.to_thread(old.stop)
-            net, epoch = copy.deepcopy(old.net), old.epoch
-            # a fresh budget of the config's epochs from here (the old one may be spent)
-            await self._new_job(self.cfg, edited=data, net=net, epoch=epoch,
-                                budget=self.cfg.epochs)
-            if resume and self.job is not None:
-                self.job.train()
-        elif cmd == "save" and self.job is not None:
-            job = self.job
-            blob = await asyncio.to_thread(job.checkpoint)
-            self._say({"type": "file", "name": f"spacefold-{job.spec.arch}-epoch{job.epoch}"
-                                               f".safetensors",
-                       "b64": base64.b64encode(blob).decode("ascii")})
-        elif cmd in ("train", "pause", "step", "save", "edit"):
-            if self.job is None:
-                self._say({"type": "error", "message": "no network yet: send a config first"})
-                return
-            getattr(self.job, cmd)()
-        else:
-            shown = repr(cmd)[:60] if cmd is not None else "(none)"
-            self._say({"type": "error", "message": f"unknown command {shown}; send a JSON "
-                                                   f"object with cmd: config, train, pause, "
-                                                   f"step, reset, save or edit"})
-
-    async def run(self) -> None:
-        await self.sock.accept()
-        sender = asyncio.create_task(self._sender())
-        Session.open += 1
-        try:
-            while True:
-                got = await self.sock.receive()
-                if got["type"] == "websocket.disconnect":
-                    break
-                if got.get("text") is None:
-                    self._say({"type": "error", "message": "binary messages are not commands: "
-                                                           "send each command as JSON text"})
-                    continue
-                try:
-                    await self._handle(got["text"])
-                except SpacefoldError as e:
-                    self._say({"type": "error", "message": str(e)})
-                except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as e:
-                    # a case no bound caught: say so and keep the session, not a traceback
-                    self._say({"type": "error", "message": f"the command failed: "
-                                                           f"{type(e).__name__}: {e}"[:300]})
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            Session.open -= 1
-            sender.cancel()
-            await self._stop_job()
 
 
 EXIT_GRACE = 1.5   # seconds from SIGTERM/SIGINT to a forced exit if shutdown has not ended
@@ -481,7 +270,7 @@ def serve(host: str = HOST, port: int = PORT, allow_hosts: tuple[str, ...] = ())
         deadline_started = False
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            jobs.cancel_all()
+            running.cancel_all()
             super().handle_exit(sig, frame)
             if not self.deadline_started:
                 self.deadline_started = True
@@ -491,7 +280,7 @@ def serve(host: str = HOST, port: int = PORT, allow_hosts: tuple[str, ...] = ())
     def deadline(sig: int) -> None:
         time.sleep(EXIT_GRACE)
         renders.cleanup()
-        jobs.close_workers()
+        tracer.close_workers()
         os._exit(128 + sig if sig in (signal.SIGTERM, signal.SIGINT) else 1)
 
     config = uvicorn.Config(create_app(host, port, allow_hosts), host=host, port=port,
@@ -499,5 +288,5 @@ def serve(host: str = HOST, port: int = PORT, allow_hosts: tuple[str, ...] = ())
     try:
         Server(config).run()
     finally:
-        jobs.cancel_all()
-        jobs.close_workers()
+        running.cancel_all()
+        tracer.close_workers()

@@ -12,13 +12,16 @@ import inspect
 import types
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.json_schema import JsonDict
 
 import spacefold.limits as limits
 from spacefold.data import DATASETS, Dataset
 from spacefold.errors import SpacefoldError
+from spacefold.model.recipe import generator_params
 from spacefold.model.spec import ACTIVATION_NAMES, ArchSpec
+from spacefold.server.guard import BadInput
 from spacefold.server.uploads import is_upload, uploaded
 
 APP_DATASETS = tuple(sorted(DATASETS))   # the 2-D ones and digits (64-D, shown through PCA)
@@ -104,9 +107,8 @@ class Config(BaseModel):
         """The dataset options this dataset's generator takes (xor has no ``classes``)."""
         if is_upload(self.dataset):
             return {}
-        takes = inspect.signature(DATASETS[self.dataset]).parameters
-        given = {"classes": self.classes, "n": self.n, "noise": self.noise, "seed": self.seed}
-        return {k: v for k, v in given.items() if k in takes}
+        return generator_params(self.dataset, {"classes": self.classes, "n": self.n,
+                                               "noise": self.noise, "seed": self.seed})
 
     def data_classes(self) -> int:
         if is_upload(self.dataset):
@@ -118,6 +120,29 @@ class Config(BaseModel):
     def data_dim(self) -> int:
         """Input features of this config's data (2, or 64 for digits)."""
         return 2 if is_upload(self.dataset) else probe(self.dataset)[0]
+
+
+def parse_config(obj: Any, what: str = "the body") -> Config:
+    """A JSON object as a Config; :class:`BadInput` (one line) otherwise."""
+    if not isinstance(obj, dict):
+        raise BadInput(f"{what} must be a JSON object of config fields, not "
+                       f"{type(obj).__name__}")
+    try:
+        return Config.model_validate(obj)
+    except ValidationError as e:
+        raise BadInput(validation_message(e)) from None
+
+
+def validation_message(err: ValidationError | RequestValidationError) -> str:
+    """A pydantic error list as one line naming the field, the value and what is allowed."""
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",))
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        val = e.get("input")
+        shown = f" (got {val!r})" if val is not None and not isinstance(val, dict) else ""
+        parts.append(f"{loc}: {msg}{shown}" if loc else msg)
+    return "; ".join(parts)[:500]
 
 
 @functools.cache

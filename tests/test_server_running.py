@@ -1,6 +1,7 @@
-"""Jobs that outlive their clients (issue 13): a stop is honoured between mini-batches
-whatever the configuration, closed and dropped connections end their jobs, exports are
-bounded, counted and cancelled, and the server caps its jobs."""
+"""server/running.py, what runs in the server: jobs that outlive their clients (issue 13) — a
+stop is honoured between mini-batches whatever the configuration, closed and dropped
+connections end their jobs, exports are bounded, counted and cancelled, the server caps its
+jobs, and memory goes back once none is left."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ import torch
 import spacefold as sf
 import spacefold.limits as limits
 from spacefold.model import training
-from spacefold.server import jobs
+from spacefold.server import running
 from spacefold.server.app import WS_OPTIONS, create_app
+from spacefold.server.job import LIVE
 
 MAX_CFG = {"dataset": "spiral", "n": 5000, "arch": "2-256-256-256-256-256-256-5",
            "epochs": 100_000}
@@ -92,7 +94,7 @@ def _text_until(ws: Any, pred: Any, timeout: float = 120) -> dict:
 
 def _wait_no_jobs(limit: float) -> float:
     t0 = time.monotonic()
-    while jobs.running_jobs() and time.monotonic() - t0 < limit:
+    while running.count() and time.monotonic() - t0 < limit:
         time.sleep(0.01)
     return time.monotonic() - t0
 
@@ -106,12 +108,12 @@ def test_ten_maximum_jobs_stop_within_a_second_of_their_clients_closing(server: 
             ws.send(json.dumps({"cmd": "config", "config": cfg}))
             ws.send(json.dumps({"cmd": "train"}))
             _text_until(ws, lambda m: m.get("state") == "training")
-        assert jobs.running_jobs() == 10
+        assert running.count() == 10
         time.sleep(1.0)
         # the batch-1 ones are in the middle of their first epoch (4,000 steps)
-        assert all(j.epoch == 0 for j in jobs.JOBS if j.alive and j.cfg.batch_size == 1)
+        assert all(j.epoch == 0 for j in list(LIVE.values()) if j.alive and j.cfg.batch_size == 1)
     took = _wait_no_jobs(30)
-    assert jobs.running_jobs() == 0
+    assert running.count() == 0
     assert took <= 1.0, f"jobs took {took:.2f} s to stop"
 
 
@@ -146,14 +148,14 @@ def test_dropped_connections_are_not_counted_as_jobs(server: int) -> None:
         _send_frame(s, json.dumps({"cmd": "train"}))
         socks.append(s)
     deadline = time.time() + 60
-    while jobs.running_jobs() < 12 and time.time() < deadline:
+    while running.count() < 12 and time.time() < deadline:
         time.sleep(0.05)
-    assert jobs.running_jobs() == 12
+    assert running.count() == 12
     for s in socks:             # abrupt: a TCP reset, no close frame
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         s.close()
     took = _wait_no_jobs(30)
-    assert jobs.running_jobs() == 0
+    assert running.count() == 0
     assert took <= 1.0, f"dropped connections' jobs took {took:.2f} s to stop"
 
 
@@ -167,7 +169,7 @@ def test_an_abandoned_export_is_a_job_and_a_disconnect_cancels_it(server: int) -
               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
               .encode() + body)
     deadline = time.time() + 30
-    while jobs.running_jobs() == 0 and time.time() < deadline:
+    while running.count() == 0 and time.time() < deadline:
         time.sleep(0.02)
     import urllib.request
 
@@ -175,7 +177,7 @@ def test_an_abandoned_export_is_a_job_and_a_disconnect_cancels_it(server: int) -
         assert json.loads(r.read()) == {"running": 1}
     s.close()
     took = _wait_no_jobs(30)
-    assert jobs.running_jobs() == 0
+    assert running.count() == 0
     assert took <= 1.0, f"the abandoned export took {took:.2f} s to stop"
 
 
@@ -226,7 +228,7 @@ def test_memory_is_given_back_when_the_last_job_ends(monkeypatch: pytest.MonkeyP
     from fastapi.testclient import TestClient
 
     calls: list[int] = []
-    monkeypatch.setattr(jobs, "release_memory", lambda: calls.append(jobs.running_jobs()))
+    monkeypatch.setattr(running, "release_memory", lambda: calls.append(running.count()))
     base = "http://127.0.0.1:8765"
     with TestClient(create_app(), base_url=base) as c:
         with c.websocket_connect("ws://127.0.0.1:8765/ws", headers={"Origin": base}) as ws:
@@ -245,3 +247,43 @@ def test_memory_is_given_back_when_the_last_job_ends(monkeypatch: pytest.MonkeyP
         while len(calls) < 2 and time.time() < deadline:
             time.sleep(0.02)
         assert calls == [0, 0]
+
+
+class _Fake:
+    """A job as the registry sees it: alive until cancelled, then stopped by ``stop``."""
+
+    def __init__(self) -> None:
+        self.alive, self.cancelled, self.stopped = True, False, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def stop(self, wait: float = 5.0) -> None:
+        self.cancel()
+        self.alive, self.stopped = False, True
+
+
+def test_the_registry_counts_cancels_and_releases_memory_when_none_is_left(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _wait_no_jobs(30)                    # earlier tests' jobs have wound down
+    assert running.count() == 0
+    calls: list[int] = []
+    monkeypatch.setattr(running, "release_memory", lambda: calls.append(running.count()))
+    fakes = [_Fake(), _Fake()]
+    for f in fakes:
+        running.track(f)
+    assert running.count() == 2
+    assert running.busy_message().startswith(f"the server is running 2 jobs, the most it runs "
+                                             f"at once ({limits.MAX_JOBS})")
+    running.end(fakes[0])
+    assert fakes[0].stopped and running.count() == 1
+    time.sleep(1.0)                      # the janitor looked: one job is still alive
+    assert calls == []
+    fakes[1].alive = False               # its threads ended on their own
+    running.ended()
+    deadline = time.time() + 10
+    while not calls and time.time() < deadline:
+        time.sleep(0.02)
+    assert calls == [0]
+    running.cancel_all()
+    assert all(f.cancelled for f in fakes)

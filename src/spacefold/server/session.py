@@ -1,0 +1,211 @@
+"""One browser tab's WebSocket (``/ws``): its commands, and its job's messages sent back with
+the newest update winning when the client is slow.
+
+Commands ``{"cmd": "config"|"train"|"pause"|"step"|"reset"|"save"|"edit", ...}``; a config that
+changes only what the running network can take on (config.RETUNABLE) retunes it, any other
+makes a new network. Bad commands get a one-line error message, never a closed socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import json
+from collections import deque
+from typing import Any
+
+from fastapi import WebSocket, WebSocketDisconnect
+
+import spacefold.limits as limits
+from spacefold.errors import SpacefoldError
+from spacefold.server import running
+from spacefold.server.config import Config, parse_config, same_network
+from spacefold.server.guard import BadInput, parse_json
+from spacefold.server.job import Job
+
+
+class Session:
+    """One browser tab: at most one job; the newest update wins when the client is slow."""
+
+    open = 0        # sessions running in this process (MAX_SESSIONS)
+
+    def __init__(self, sock: WebSocket) -> None:
+        self.sock = sock
+        self.job: Job | None = None
+        self.cfg: Config | None = None
+        self.control: deque[dict[str, Any]] = deque(maxlen=100)
+        self.latest: dict[str, Any] | None = None
+        self.wake = asyncio.Event()
+
+    def _emit_from(self, loop: asyncio.AbstractEventLoop, job_id: int) -> Any:
+        def emit(msg: dict[str, Any]) -> None:
+            def put() -> None:
+                if self.job is None or id(self.job) != job_id:
+                    return            # a stale job's last words
+                if msg["type"] == "update":
+                    self.latest = msg
+                else:
+                    self.control.append(msg)
+                self.wake.set()
+            try:
+                loop.call_soon_threadsafe(put)
+            except RuntimeError:          # the server has shut down: nobody to tell
+                pass
+        return emit
+
+    async def _sender(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.control or self.latest is not None:
+                msg: dict[str, Any]
+                if self.control:
+                    msg = self.control.popleft()
+                elif self.latest is not None:
+                    msg, self.latest = self.latest, None
+                if "bin" in msg:          # a packed live update (export.pack)
+                    await self.sock.send_bytes(msg["bin"])
+                    continue
+                try:
+                    text = json.dumps(msg, allow_nan=False, default=str)
+                except ValueError:        # a NaN slipped in: say so rather than send bad JSON
+                    text = json.dumps({"type": "error", "message": "non-finite values in the "
+                                       "network's output; training diverged"})
+                await self.sock.send_text(text)
+
+    def _say(self, msg: dict[str, Any]) -> None:
+        self.control.append(msg)
+        self.wake.set()
+
+    async def _new_job(self, cfg: Config, **kw: Any) -> None:
+        await self._stop_job()
+        if running.count() >= limits.MAX_JOBS:
+            self._say({"type": "error", "message": running.busy_message()})
+            return
+        loop = asyncio.get_running_loop()
+        self.cfg = cfg
+        try:
+            # build (data + initial weights) off the event loop: it imports torch once
+            job = await asyncio.to_thread(lambda: Job(cfg, lambda m: None, **kw))
+        except SpacefoldError as e:
+            self._say({"type": "error", "message": str(e)})
+            return
+        self.job = job
+        job.emit = self._emit_from(loop, id(job))
+        await asyncio.to_thread(job.start)
+
+    async def _retune(self, old: Job, cfg: Config) -> None:
+        """Learning rate, batch size, L2 or epochs changed: the running network goes on with
+        them (its weights, epoch and edited points kept; Adam's moments start afresh)."""
+        resume, left = old.state == "training", old._budget   # left > 0: a Step's epochs
+        old.cancel()
+        await asyncio.to_thread(old.stop)
+        net, epoch = copy.deepcopy(old.net), old.epoch
+        await self._new_job(cfg, edited=(old.train_data, old.test_data, old.added), net=net,
+                            epoch=epoch)
+        self._say({"type": "config", "kept": True, "epoch": epoch})
+        if resume and self.job is not None:
+            if 0 < left <= self.job.budget:
+                self.job.train(until=epoch + left)
+            else:
+                self.job.train()
+
+    async def _stop_job(self) -> None:
+        job, self.job = self.job, None
+        if job is not None:
+            job.cancel()        # first, synchronously: even if this task is being cancelled
+            await asyncio.to_thread(running.end, job)   # runs to the end even if cancelled
+
+    async def _handle(self, raw: str) -> None:
+        if len(raw) > limits.MAX_MESSAGE:
+            self._say({"type": "error", "message": f"message of {len(raw)} bytes is too large "
+                                                   f"(at most {limits.MAX_MESSAGE})"})
+            return
+        try:
+            msg = parse_json(raw, "the command", limits.MAX_MESSAGE)
+        except BadInput as e:
+            self._say({"type": "error", "message": str(e)})
+            return
+        cmd = msg.get("cmd") if isinstance(msg, dict) else None
+        if not isinstance(cmd, str | None):
+            cmd = None
+        if cmd in ("config", "reset"):
+            try:
+                cfg = parse_config(msg.get("config", {}), "config") \
+                    if cmd == "config" or self.cfg is None else self.cfg
+            except BadInput as e:
+                self._say({"type": "error", "message": str(e)})
+                return
+            old = self.job
+            if cmd == "config" and old is not None and self.cfg is not None and \
+                    same_network(self.cfg, cfg):
+                await self._retune(old, cfg)
+                return
+            await self._new_job(cfg)
+            self._say({"type": "config", "kept": False})
+        elif cmd == "train" and self.job is not None and msg.get("until") is not None:
+            try:
+                self.job.train(until=msg.get("until"))
+            except SpacefoldError as e:
+                self._say({"type": "error", "message": str(e)})
+        elif cmd == "edit" and self.job is not None and self.cfg is not None:
+            old = self.job
+            try:
+                data = old.edited(add=msg.get("add"), remove=msg.get("remove"))
+            except SpacefoldError as e:
+                self._say({"type": "error", "message": str(e)})
+                return
+            resume = old.state == "training"
+            old.cancel()
+            await asyncio.to_thread(old.stop)
+            net, epoch = copy.deepcopy(old.net), old.epoch
+            # a fresh budget of the config's epochs from here (the old one may be spent)
+            await self._new_job(self.cfg, edited=data, net=net, epoch=epoch,
+                                budget=self.cfg.epochs)
+            if resume and self.job is not None:
+                self.job.train()
+        elif cmd == "save" and self.job is not None:
+            job = self.job
+            blob = await asyncio.to_thread(job.checkpoint)
+            self._say({"type": "file", "name": f"spacefold-{job.spec.arch}-epoch{job.epoch}"
+                                               f".safetensors",
+                       "b64": base64.b64encode(blob).decode("ascii")})
+        elif cmd in ("train", "pause", "step", "save", "edit"):
+            if self.job is None:
+                self._say({"type": "error", "message": "no network yet: send a config first"})
+                return
+            getattr(self.job, cmd)()
+        else:
+            shown = repr(cmd)[:60] if cmd is not None else "(none)"
+            self._say({"type": "error", "message": f"unknown command {shown}; send a JSON "
+                                                   f"object with cmd: config, train, pause, "
+                                                   f"step, reset, save or edit"})
+
+    async def run(self) -> None:
+        await self.sock.accept()
+        sender = asyncio.create_task(self._sender())
+        Session.open += 1
+        try:
+            while True:
+                got = await self.sock.receive()
+                if got["type"] == "websocket.disconnect":
+                    break
+                if got.get("text") is None:
+                    self._say({"type": "error", "message": "binary messages are not commands: "
+                                                           "send each command as JSON text"})
+                    continue
+                try:
+                    await self._handle(got["text"])
+                except SpacefoldError as e:
+                    self._say({"type": "error", "message": str(e)})
+                except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as e:
+                    # a case no bound caught: say so and keep the session, not a traceback
+                    self._say({"type": "error", "message": f"the command failed: "
+                                                           f"{type(e).__name__}: {e}"[:300]})
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            Session.open -= 1
+            sender.cancel()
+            await self._stop_job()

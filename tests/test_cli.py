@@ -17,7 +17,8 @@ import pytest
 
 import spacefold as sf
 from cli_helpers import assert_one_line_error, run
-from spacefold import cli
+from spacefold.model import training
+from spacefold.model.recipe import data_from_meta
 from spacefold.scenes import SCENES
 
 BIN = Path(sys.executable).parent
@@ -180,7 +181,7 @@ def test_ctrl_c_exits_130_without_a_file(capsys: pytest.CaptureFixture[str], out
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sf, "train", interrupted)
+    monkeypatch.setattr(training, "train", interrupted)
     code, _, err = run(capsys, *TRAIN, "--arch", "2-2", "-o", out_dir / "m.safetensors")
     assert code == 130
     assert err.strip() == "error: interrupted"
@@ -188,6 +189,12 @@ def test_ctrl_c_exits_130_without_a_file(capsys: pytest.CaptureFixture[str], out
 
 
 # -- commands that work -------------------------------------------------------------------------
+def test_version_is_the_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--version")
+    assert code == 0, err
+    assert out == f"spacefold {sf.__version__}\n"
+
+
 def test_scenes_lists_every_registered_scene(capsys: pytest.CaptureFixture[str]) -> None:
     assert SCENES, "no scene is registered"
     code, out, err = run(capsys, "scenes")
@@ -210,30 +217,9 @@ def test_train_writes_a_loadable_checkpoint(capsys: pytest.CaptureFixture[str],
     assert meta["data"] == {"name": "xor", "params": {"n": 96, "noise": 0.05, "seed": 1}}
     assert 1 <= meta["train"]["epochs"] <= 40
     # The recipe in the checkpoint recreates the exact training data.
-    again = cli._data_from_meta(meta, path)
+    again = data_from_meta(meta, f"model file {str(path)!r}")
     assert again is not None
     np.testing.assert_array_equal(again.x, sf.dataset("xor", n=96, seed=1).x)
-
-
-def test_data_recipe_keeps_classes_and_command_line_overrides() -> None:
-    d = sf.dataset("spiral", classes=3, n=90, noise=0.1, seed=4)
-    recipe = cli.data_recipe(d, "spiral")
-    assert recipe == {"name": "spiral",
-                      "params": {"n": 90, "classes": 3, "noise": 0.1, "seed": 4}}
-    same = cli.load_data("spiral", base=recipe)
-    np.testing.assert_array_equal(same.x, d.x)
-    more = cli.load_data("spiral", n=120, base=recipe)
-    assert len(more) == 120 and more.classes == 3
-    other = cli.load_data("gauss", base=recipe)  # another dataset: the recipe does not apply
-    assert other.name == "gauss" and len(other) == 1000 and other.classes == 3
-
-
-def test_file_data_takes_no_generator_options(tmp_path: Path) -> None:
-    p = tmp_path / "ok.csv"
-    p.write_text("0,0,0\n1,1,1\n0,1,1\n")
-    assert len(cli.load_data(str(p))) == 3
-    with pytest.raises(sf.SpacefoldError, match="--classes"):
-        cli.load_data(str(p), classes=4)
 
 
 # -- the installed entry point, as a user runs it ------------------------------------------------
@@ -328,11 +314,8 @@ def test_mnist_option_belongs_to_digits(tmp_path: Path,
                            str(tmp_path)], "--mnist is an option of the digits scene"),
                          (["render", "digits", "-o", str(tmp_path / "x.png"), "--mnist",
                            str(tmp_path / "nope")], "is not a folder")):
-        with pytest.raises(SystemExit) as e:
-            cli.main(args)
-        assert e.value.code == 2
-        err = capsys.readouterr().err.strip()
-        assert needle in err and len(err.splitlines()) == 1
+        code, _, err = run(capsys, *args)
+        assert_one_line_error(code, err, needle)
     assert list(tmp_path.iterdir()) == []
 
 

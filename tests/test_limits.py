@@ -16,7 +16,7 @@ from spacefold.scenes.api import check_fps, check_size
 
 PKG = Path(spacefold.__file__).parent
 READERS = sorted([*(PKG / "server").glob("*.py"), *(PKG / "cli").glob("*.py"),
-                  PKG / "cli.py", PKG / "scenes" / "api.py"])
+                  PKG / "scenes" / "api.py"])
 
 
 def _bounds_defined_in(path: Path) -> list[str]:

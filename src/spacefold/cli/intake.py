@@ -1,0 +1,139 @@
+"""The user's model and data for a scene, from the command line's flags: ``--model`` (through
+the one loader, spacefold.model.intake), ``--data`` and its options, or the data a
+checkpoint's recipe names (spacefold.model.recipe). Each option only for a scene whose
+function takes it; all checked before any slow work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from spacefold.cli.console import names, short
+from spacefold.cli.options import check_seed
+from spacefold.data import DATASETS, Dataset, load_file
+from spacefold.errors import DataError, RenderError, SpecError
+from spacefold.model.intake import CLI_NAMES, Loaded, read_model
+from spacefold.model.recipe import DATA_SUFFIXES, data_from_meta, is_data_file, remake
+from spacefold.scenes import SCENES
+from spacefold.scenes.registry import SceneEntry
+
+COMPARING_SCENES = ("extrapolation",)   # the scenes whose model= may be a list of models
+# scene option -> the flag that gives it
+SCENE_FLAGS = {"model": "--model", "data": "--data", "stage": "--stage",
+               "recording": "--recording", "color_by": "--color-by", "mnist": "--mnist"}
+
+
+def load_data(data: str, *, classes: int | None = None, n: int | None = None,
+              noise: float | None = None, seed: int | None = None,
+              base: dict[str, Any] | None = None) -> Dataset:
+    """``--data`` as a registered name (with its options) or a .csv / .npz file.
+
+    ``base`` is a checkpoint's data recipe: options not given on the command line are taken
+    from it when it names the same dataset.
+    """
+    check_seed(seed)
+    if is_data_file(data):
+        given = [f for f, v in (("--classes", classes), ("--n", n), ("--noise", noise))
+                 if v is not None]
+        if given:
+            raise DataError(f"{', '.join(given)} apply to generated datasets, not to the file "
+                            f"{data!r}; its points and labels come from the file")
+        return load_file(data)
+    if data not in DATASETS:
+        raise DataError(f"unknown dataset {data!r}; choose one of: {names(DATASETS)}, "
+                        f"or a {' / '.join(DATA_SUFFIXES)} file")
+    return remake(data, base, classes=classes, n=n, noise=noise, seed=seed)
+
+
+def load_models(models: Sequence[Path], arch: str | None, activation: str | None,
+                code: str | None) -> list[Loaded]:
+    """``--model`` (repeatable), ``--arch``, ``--activation`` and ``--model-code`` through
+    the one loader (spacefold.model.intake)."""
+    if not models and code is None:
+        if arch is not None or activation is not None:
+            flags = " and ".join(f for f, v in (("--arch", arch), ("--activation", activation))
+                                 if v is not None)
+            raise SpecError(f"{flags} describe the network in a --model file without a "
+                            f"spacefold spec; give --model FILE")
+        return []
+    if not models:
+        return [read_model(None, arch=arch, activation=activation, code=code,
+                           names=CLI_NAMES)]
+    return [read_model(m, arch=arch, activation=activation, code=code, names=CLI_NAMES)
+            for m in models]
+
+
+def refuse_untaken(entry: SceneEntry, given: dict[str, str]) -> None:
+    """``given``: scene option → the flag the user typed. A scene whose function does not
+    take that option refuses it in one line, naming what it takes and which scenes do."""
+    for option, flag in given.items():
+        if entry.takes(option):
+            continue
+        takes = [SCENE_FLAGS[o] for o in entry.options() if o in SCENE_FLAGS]
+        others = [n for n in sorted(SCENES) if SCENES[n].takes(option)]
+        raise RenderError(f"scene {entry.name!r} takes no {flag} (it takes: "
+                          f"{', '.join(takes) or 'none of the model or data options'}); "
+                          f"scenes that take {SCENE_FLAGS.get(option, flag)}: "
+                          f"{', '.join(others) or 'none'}")
+
+
+def scene_inputs(entry: SceneEntry, *, models: Sequence[Path], arch: str | None,
+                 activation: str | None, model_code: str | None, data: str | None,
+                 classes: int | None, n: int | None, noise: float | None, seed: int | None,
+                 stage: int | None = None, recording: Path | None = None,
+                 color_by: str | None = None) -> dict[str, Any]:
+    """The options a scene gets from the command line: only those given, and each only if
+    the scene's function takes it (else one line, exit 2), checked before any slow work."""
+    given: dict[str, str] = {}
+    if models or model_code is not None:
+        given["model"] = "--model" if models else "--model-code"
+    data_flags = [f for f, v in (("--data", data), ("--classes", classes), ("--n", n),
+                                 ("--noise", noise), ("--seed", seed)) if v is not None]
+    if data_flags:
+        given["data"] = data_flags[0]
+    for option, value in (("stage", stage), ("recording", recording), ("color_by", color_by)):
+        if value is not None:
+            given[option] = SCENE_FLAGS[option]
+    refuse_untaken(entry, given)
+    if len(models) > 1 and entry.name not in COMPARING_SCENES:
+        raise SpecError(f"scene {entry.name!r} tells about one network; give one --model "
+                        f"({', '.join(COMPARING_SCENES)} compares two)")
+    if data is None and data_flags:
+        raise DataError(f"{', '.join(data_flags)} need --data NAME (the dataset they shape)")
+    if recording is not None and not recording.is_file():
+        raise SpecError(f"--recording {str(recording)!r} does not exist")
+    loaded = load_models(models, arch, activation, model_code)
+    if entry.needs_model and not loaded:
+        raise SpecError(f"scene {entry.name!r} needs --model FILE (a spacefold checkpoint, a "
+                        f"safetensors file or a PyTorch state dict) or --model-code FILE.py:NAME")
+    options: dict[str, Any] = {}
+    meta = loaded[0].meta if loaded else {}
+    ds: Dataset | None = None
+    if data is not None:
+        ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed,
+                       base=meta.get("data") if isinstance(meta.get("data"), dict) else None)
+    elif loaded:
+        ds = data_from_meta(meta, f"model file {short(Path(loaded[0].source))!r}")
+        if ds is None and entry.needs_model:
+            raise DataError(f"model {loaded[0].source!r} does not say which data it was "
+                            f"trained on; pass --data ({names(DATASETS)} or a .csv / .npz "
+                            f"file)")
+    if loaded and ds is not None:
+        d_in = loaded[0].arch.split("-")[0]
+        if d_in.isdigit() and int(d_in) != ds.dim:
+            raise DataError(f"model {loaded[0].source!r} ({loaded[0].arch}) takes {d_in}-D "
+                            f"input but data {ds.name!r} is {ds.dim}-D")
+    if loaded:
+        options["model"] = loaded[0].model if len(loaded) == 1 else [m.model for m in loaded]
+    if ds is not None:
+        options["data"] = ds
+    if stage is not None:
+        options["stage"] = stage
+    if recording is not None:
+        from spacefold.model.recorder import Recorder
+
+        options["recording"] = Recorder.load(recording)
+    if color_by is not None:
+        options["color_by"] = color_by
+    return options

@@ -1,0 +1,211 @@
+"""``spacefold scenes``, ``spacefold render`` and ``spacefold tour``: the catalogue, one scene
+to a file, and every scene into a folder with a gallery page."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from spacefold.cli.console import bar, err, frame_progress, names, out, say
+from spacefold.cli.exits import interruptible
+from spacefold.cli.flags import (
+    ActivationOpt,
+    ArchOpt,
+    ClassesOpt,
+    DataOpt,
+    DurationOpt,
+    ForceOpt,
+    FpsOpt,
+    ModelCodeOpt,
+    ModelOpt,
+    NoiseOpt,
+    NOpt,
+    PaletteOpt,
+    RecordingOpt,
+    SeedOpt,
+    SizeOpt,
+    StageOpt,
+    ThemeOpt,
+    complete_scene,
+)
+from spacefold.cli.intake import scene_inputs
+from spacefold.cli.options import (
+    COLOR_MODES,
+    VIDEO_SUFFIXES,
+    check_color_by,
+    check_fps,
+    check_look,
+    check_output,
+    check_seed,
+    pacing,
+    parse_size,
+    render_suffixes,
+)
+from spacefold.errors import DataError, RenderError
+from spacefold.limits import MAX_HOLD
+from spacefold.scenes import SCENES, get_scene
+from spacefold.scenes.registry import HOMES
+
+FORMATS = (".gif", ".mp4", ".npz", ".png")     # the formats the help names
+
+
+def scenes_cmd() -> None:
+    """List the scenes you can render, each with a one-line description."""
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column("scene", style="bold cyan", no_wrap=True)
+    table.add_column("description")
+    for name in sorted(SCENES):
+        entry = SCENES[name]
+        table.add_row(Text(name), Text(entry.description))
+    if not SCENES:
+        err.print("no scenes are registered")
+    out.print(table)
+
+
+def render_cmd(
+    scene: Annotated[str, typer.Argument(
+        help=f"The scene to render; one of: {names(HOMES)} (see `spacefold scenes`).",
+        autocompletion=complete_scene, show_default=False, metavar="SCENE")],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="Output file; the format comes from the suffix: "
+        f"{', '.join(FORMATS)} (.png: every stage side by side).",
+        show_default=False)],
+    size: SizeOpt = "1280x720",
+    fps: FpsOpt = 30.0,
+    color_by: Annotated[str | None, typer.Option(
+        "--color-by", help=f"Point colours: {' or '.join(COLOR_MODES)}. Default: class.",
+        show_default=False)] = None,
+    model: ModelOpt = None,
+    arch: ArchOpt = None,
+    activation: ActivationOpt = None,
+    model_code: ModelCodeOpt = None,
+    stage: StageOpt = None,
+    recording: RecordingOpt = None,
+    data: DataOpt = None,
+    classes: ClassesOpt = None,
+    n: NOpt = None,
+    noise: NoiseOpt = None,
+    seed: SeedOpt = None,
+    mnist: Annotated[Path | None, typer.Option(
+        "--mnist", help="digits scene: a folder with the MNIST IDX files "
+        "(train-images-idx3-ubyte, train-labels-idx1-ubyte, optionally .gz) to use instead "
+        "of the bundled 8x8 digits.", show_default=False)] = None,
+    theme: ThemeOpt = "dark",
+    palette: PaletteOpt = "default",
+    hold: Annotated[float | None, typer.Option(
+        "--hold", help=f"Seconds the video pauses at each stage (0-{MAX_HOLD:g}).",
+        show_default=False)] = None,
+    duration: DurationOpt = None,
+    show: Annotated[str | None, typer.Option(
+        "--show", help="math: each stage shows its equation with the numbers (W·x with the "
+        "matrix up to 3x3, + b, the activation's formula).", show_default=False)] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Render a scene to video (.mp4, .gif), a picture (.png) or raw stage data (.npz).
+
+    Example: spacefold render fold-222 -o fold.mp4
+
+    Example: spacefold render bottleneck --model model.pth --arch 2-100-2-5
+    --activation relu,identity --data spiral --classes 5 -o b.mp4
+    """
+    # Everything cheap is checked first, so bad input fails in milliseconds.
+    wh = parse_size(size)
+    check_fps(fps)
+    check_color_by(color_by)
+    check_seed(seed)
+    look = check_look(theme, palette)
+    paced = pacing(hold, duration)
+    if paced and output.suffix.lower() not in VIDEO_SUFFIXES:
+        raise RenderError(f"--{next(iter(paced))} paces a video (.mp4, .gif), not a "
+                          f"{output.suffix or 'suffix-less'} file")
+    check_output(output, render_suffixes(), "output", force)
+    entry = get_scene(scene)
+    if mnist is not None:
+        if not entry.takes("mnist"):
+            raise RenderError(f"--mnist is an option of the digits scene, not of {scene!r}")
+        if not mnist.is_dir():
+            raise DataError(f"--mnist {str(mnist)!r} is not a folder")
+    options = scene_inputs(entry, models=model or [], arch=arch, activation=activation,
+                           model_code=model_code, data=data, classes=classes, n=n,
+                           noise=noise, seed=seed, stage=stage, recording=recording,
+                           color_by=color_by)
+    if mnist is not None:
+        options["mnist"] = str(mnist)
+    if show is not None:
+        if show != "math":
+            raise RenderError(f"unknown --show {show!r}; choose: math")
+        if not entry.takes("show_math"):
+            takers = sorted(n for n in HOMES if SCENES[n].takes("show_math"))
+            raise RenderError(f"--show math is an option of {', '.join(takers)}, not of "
+                              f"{scene!r}")
+        options["show_math"] = True
+
+    from spacefold.export import render
+
+    with interruptible(), frame_progress(render, f"rendering {scene}") as progress:
+        if progress is not None:
+            options["progress"] = progress
+        path = render(scene, output, size=wh, fps=fps, **options, **look, **paced)
+    say(f"wrote {path}")
+
+
+def tour_cmd(
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="Folder for <scene>.mp4, <scene>.png and index.html.",
+        show_default=False)],
+    size: SizeOpt = "1280x720",
+    fps: FpsOpt = 30.0,
+    scenes: Annotated[str | None, typer.Option(
+        "--scenes", help="Comma-separated scenes to render (default: every scene that needs "
+        "no model).", show_default=False)] = None,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", help="Scenes rendered at once, each in its own process (1-16).")] = 2,
+    theme: ThemeOpt = "dark",
+    palette: PaletteOpt = "default",
+    hold: Annotated[float, typer.Option(
+        "--hold", help=f"Seconds each video pauses at each stage (0-{MAX_HOLD:g}).")] = 1.0,
+    duration: DurationOpt = None,
+) -> None:
+    """Render the whole catalogue into a folder with a gallery page (index.html).
+
+    Example: spacefold tour -o out/
+    """
+    wh = parse_size(size)
+    check_fps(fps)
+    look = check_look(theme, palette)
+    paced = pacing(hold, duration)
+    if output.exists() and not output.is_dir():
+        raise RenderError(f"--output {str(output)!r} is a file; give a folder")
+    chosen = None
+    if scenes is not None:
+        chosen = [x.strip() for x in scenes.split(",") if x.strip()]
+        for name in chosen:
+            get_scene(name)
+    from spacefold.tour import tour, tour_scenes
+
+    todo = chosen or tour_scenes()
+    frames = bar(BarColumn(), MofNCompleteColumn(), TextColumn("frames"), TimeElapsedColumn())
+    tasks: dict[str, Any] = {}
+
+    def progress(scene: str, done: int, total: int) -> None:
+        if scene not in tasks:
+            tasks[scene] = frames.add_task(f"{scene} ({len(tasks) + 1}/{len(todo)})",
+                                           total=total)
+        frames.update(tasks[scene], completed=done, total=total)
+
+    t0 = time.perf_counter()
+    with interruptible(), frames:
+        entries = tour(output, size=wh, fps=fps, scenes=todo, progress=progress, jobs=jobs,
+                       **look, **paced)
+    wall = time.perf_counter() - t0
+    for e in entries:
+        acc = f"  accuracy {100 * e.accuracy:.1f}%" if e.accuracy is not None else ""
+        say(f"{e.name:16s} {e.seconds:6.1f} s  {e.frames:5d} frames{acc}")
+    say(f"wrote {len(entries)} scenes and {output / 'index.html'} in {wall:.1f} s "
+        f"({jobs} at a time)")

@@ -25,6 +25,7 @@ from spacefold.render.frame import Camera, Frame, Space3D
 from spacefold.render.gl3d import renderer, surface
 
 SIZE = (1280, 720)
+TARGET_MS = 20.0          # issue 14: the reference frame in at most 20 ms
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -117,6 +118,11 @@ def main() -> None:
         print(f"    whole frame (GL + composite + titles):  median "
               f"{np.median(v.frame_wall):6.1f} ms/frame wall, {v.frame_cpu / n:6.1f} ms CPU"
               + (f", best of rounds {best(v.frame_wall):6.1f} ms" if rounds > 1 else ""))
+    v = variants[0]
+    ms = best(v.frame_wall) if rounds > 1 else float(np.median(v.frame_wall))
+    print(f"whole frame {ms:.1f} ms / {TARGET_MS:g} ms target = {ms / TARGET_MS:.2f}x "
+          f"({'met' if ms <= TARGET_MS else 'NOT met'}; wall time: on a loaded machine "
+          f"llvmpipe's threads wait, so read it with the load average)")
     if args.no_video:
         return
     from spacefold.scenes import build_scene, render
@@ -129,7 +135,7 @@ def main() -> None:
     t2 = time.perf_counter()
     n = tl.n_frames(30)
     print(f"fold-232 video, {SIZE[0]}x{SIZE[1]} @ 30 fps, {n} frames ({tl.duration:.1f} s):")
-    print(f"  build (train 2-3-2 + trace) {t1 - t0:5.1f} s, render + encode {t2 - t1:5.1f} s "
+    print(f"  build (shipped 2-3-2 + trace) {t1 - t0:5.1f} s, render + encode {t2 - t1:5.1f} s "
           f"({1000 * (t2 - t1) / n:.1f} ms/frame)")
 
 

@@ -109,7 +109,8 @@ def dashed(xy: np.ndarray, style: str, width: float) -> np.ndarray:
         return xy[None]
     starts = np.arange(int(total // period) + 1) * period
     cuts = (starts[:, None] + edges[None, :]).ravel()
-    at = np.unique(np.concatenate([s, cuts[cuts < total], [total]]))
+    at = np.sort(np.concatenate([s, cuts[cuts < total], [total]]))
+    at = at[np.concatenate([[True], at[1:] > at[:-1]])]     # np.unique, without numpy.ma
     pts = np.stack([np.interp(at, s, xy[:, 0]), np.interp(at, s, xy[:, 1])], axis=1)
     mid = (at[:-1] + at[1:]) / 2
     phase = np.searchsorted(edges, np.mod(mid, period), side="right") - 1

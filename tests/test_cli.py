@@ -204,6 +204,31 @@ def test_scenes_lists_every_registered_scene(capsys: pytest.CaptureFixture[str])
         assert f"{name} {' '.join(entry.description.split())}" in flat
 
 
+def test_show_takes_every_choice_of_the_table_once_each(capsys: pytest.CaptureFixture[str],
+                                                       out_dir: Path) -> None:
+    """--show's choices come from scenes/show.py; each is refused by a scene that does not
+    take it, and by a network whose pieces it cannot draw, in one line and with no file."""
+    from spacefold.scenes.show import SHOW
+
+    png = out_dir / "f.png"
+    code, out, err = run(capsys, "render", "fold-222", "--size", "320x180", "-o", png,
+                         *[a for name in SHOW for a in ("--show", name)])
+    assert code == 0, err
+    assert png.stat().st_size > 0
+    png.unlink()
+    code, _, err = run(capsys, "render", "affine", "-o", png, "--show", "linear-regions")
+    assert_one_line_error(code, err, "--show linear-regions", "fold-222", "'affine'")
+    code, _, err = run(capsys, "render", "fold-222", "-o", png, "--show", "nope")
+    assert_one_line_error(code, err, "--show 'nope'", *SHOW)
+    model = out_dir.parent / "tanh.safetensors"
+    code, _, err = run(capsys, *TRAIN, "--arch", "2-4-2", "--activation", "tanh", "-o", model)
+    assert code == 0, err
+    code, _, err = run(capsys, "render", "layers", "--model", model, "-o", png,
+                       "--show", "linear-regions")
+    assert_one_line_error(code, err, "piecewise-linear", "tanh")
+    assert list(out_dir.iterdir()) == []
+
+
 def test_train_writes_a_loadable_checkpoint(capsys: pytest.CaptureFixture[str],
                                             out_dir: Path) -> None:
     path = out_dir / "xor.safetensors"

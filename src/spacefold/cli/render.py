@@ -50,7 +50,8 @@ from spacefold.cli.options import (
 from spacefold.errors import DataError, RenderError
 from spacefold.limits import MAX_HOLD
 from spacefold.scenes import SCENES, get_scene
-from spacefold.scenes.registry import HOMES
+from spacefold.scenes.registry import HOMES, SceneEntry
+from spacefold.scenes.show import SHOW, show_help
 
 FORMATS = (".gif", ".mp4", ".npz", ".png")     # the formats the help names
 
@@ -102,9 +103,9 @@ def render_cmd(
         "--hold", help=f"Seconds the video pauses at each stage (0-{MAX_HOLD:g}).",
         show_default=False)] = None,
     duration: DurationOpt = None,
-    show: Annotated[str | None, typer.Option(
-        "--show", help="math: each stage shows its equation with the numbers (W·x with the "
-        "matrix up to 3x3, + b, the activation's formula).", show_default=False)] = None,
+    show: Annotated[list[str] | None, typer.Option(
+        "--show", help=f"What to add to a plane story; repeatable. {show_help()}",
+        show_default=False)] = None,
     force: ForceOpt = False,
 ) -> None:
     """Render a scene to video (.mp4, .gif), a picture (.png) or raw stage data (.npz).
@@ -126,6 +127,7 @@ def render_cmd(
                           f"{output.suffix or 'suffix-less'} file")
     check_output(output, render_suffixes(), "output", force)
     entry = get_scene(scene)
+    shown = show_options(entry, show or [])
     if mnist is not None:
         if not entry.takes("mnist"):
             raise RenderError(f"--mnist is an option of the digits scene, not of {scene!r}")
@@ -137,14 +139,7 @@ def render_cmd(
                            color_by=color_by)
     if mnist is not None:
         options["mnist"] = str(mnist)
-    if show is not None:
-        if show != "math":
-            raise RenderError(f"unknown --show {show!r}; choose: math")
-        if not entry.takes("show_math"):
-            takers = sorted(n for n in HOMES if SCENES[n].takes("show_math"))
-            raise RenderError(f"--show math is an option of {', '.join(takers)}, not of "
-                              f"{scene!r}")
-        options["show_math"] = True
+    options.update(shown)
 
     from spacefold.export import render
 
@@ -153,6 +148,22 @@ def render_cmd(
             options["progress"] = progress
         path = render(scene, output, size=wh, fps=fps, **options, **look, **paced)
     say(f"wrote {path}")
+
+
+def show_options(entry: SceneEntry, show: list[str]) -> dict[str, bool]:
+    """``--show`` choices (scenes/show.py's table) as the scene options they set, each checked
+    to be one the scene's function takes."""
+    options = {}
+    for name in show:
+        if name not in SHOW:
+            raise RenderError(f"unknown --show {name!r}; choose one of: {', '.join(SHOW)}")
+        option = SHOW[name][0]
+        if not entry.takes(option):
+            takers = sorted(n for n in HOMES if SCENES[n].takes(option))
+            raise RenderError(f"--show {name} is an option of {', '.join(takers)}, not of "
+                              f"{entry.name!r}")
+        options[option] = True
+    return options
 
 
 def tour_cmd(

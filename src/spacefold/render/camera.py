@@ -30,7 +30,9 @@ def camera_basis(cam: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     az, el = math.radians(cam.azimuth), math.radians(cam.elevation)
     eye = np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
     right = np.array([-math.sin(az), math.cos(az), 0.0])
-    up = np.cross(right, -eye)
+    # up = right × (-eye), written out: np.cross costs ~40 µs on 3-vectors (~4 calls a frame)
+    up = np.array([right[2] * eye[1] - right[1] * eye[2], right[0] * eye[2] - right[2] * eye[0],
+                   right[1] * eye[0] - right[0] * eye[1]])
     return eye, right, up / np.linalg.norm(up)
 
 

@@ -18,9 +18,19 @@ def boundary_edges(triangles: np.ndarray, n_vertices: int) -> np.ndarray:
     return (cnt[inv] == 1).reshape(-1, 3)
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.cross`` of (..., 3) arrays without its axis juggling (most of its time on the
+    small meshes a 3-D scene re-uploads each frame)."""
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    out[..., 0] = a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1]
+    out[..., 1] = a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2]
+    out[..., 2] = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+    return out
+
+
 def vertex_normals(v: np.ndarray, t: np.ndarray) -> np.ndarray:
     """(V, 3) unit normals: the area-weighted sum of the faces around each vertex."""
-    fn = np.cross(v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]])     # (T, 3)
+    fn = _cross(v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]])       # (T, 3)
     n = np.stack([np.bincount(t.ravel(), np.repeat(fn[:, j], 3), minlength=len(v))
                   for j in range(3)], 1)
     return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
@@ -52,5 +62,5 @@ def surface(x: np.ndarray, y: np.ndarray, z: np.ndarray, colors: np.ndarray,
     p = np.stack([x, y, z], axis=-1).astype(np.float64)
     du = np.gradient(p, axis=1)
     dv = np.gradient(p, axis=0)
-    nrm = np.cross(du, dv).reshape(-1, 3)
+    nrm = _cross(du, dv).reshape(-1, 3)
     return Mesh(verts, tris, colors4(col, len(verts)), shade, nrm)

@@ -15,7 +15,7 @@ from spacefold.render import backend, encode
 from spacefold.render.encode import REPEAT
 from spacefold.render.frame import Frame, Line, Plot
 from spacefold.render.stream import changed_boxes, video_frames
-from spacefold.render.timeline import Segment, Timeline, smooth
+from spacefold.render.timeline import Held, Segment, Timeline, smooth
 
 SIZE = (96, 64)
 
@@ -85,10 +85,16 @@ def expand(stream: Any) -> tuple[list[np.ndarray], int]:
 
 
 @pytest.mark.parametrize("fade", [0, 4])
-def test_repeats_expand_to_every_frame_drawn(fade: int) -> None:
+def test_repeats_expand_to_every_frame_drawn(fade: int, monkeypatch: pytest.MonkeyPatch) -> None:
     tl = _timeline()
     fps = 20.0
     want = reference(tl, fps, fade)
+    assert sum(isinstance(s.frame, Held) for s in tl.segments) == 3
+
+    def never(self: Held, alpha: float) -> Frame:
+        raise AssertionError("a pause after a segment was drawn")
+
+    monkeypatch.setattr(Held, "__call__", never)     # its frames are known: repeats
     draw = Counting()
     got, repeats = expand(video_frames(tl, draw.draw, fps, fade))
     assert len(got) == len(want) == tl.n_frames(fps)

@@ -12,7 +12,9 @@ A still segment (:attr:`~spacefold.render.timeline.Segment.still`: its frame doe
 with alpha, as every hold of :meth:`~spacefold.render.timeline.Timeline.paced` is) is drawn
 once: its first frame (the alpha-0 picture the cut is measured from, reused), the faded frames
 of a cut into it, then the plain picture once; every frame after that is a repeat, and so is
-its first frame when it equals the previous segment's last. The encoder sends the previous
+its first frame when it equals the previous segment's last (a pause that
+:meth:`~spacefold.render.timeline.Timeline.paced` put after a segment is known to, and is
+not drawn at all). The encoder sends the previous
 frame's converted bytes again, so the video is byte for byte the one drawing every frame
 would give (a test holds this).
 """
@@ -25,7 +27,7 @@ import numpy as np
 
 from spacefold.render.encode import REPEAT, Repeat
 from spacefold.render.frame import Frame
-from spacefold.render.timeline import Timeline, smooth
+from spacefold.render.timeline import Held, Segment, Timeline, smooth
 
 Draw = Callable[[Frame], np.ndarray]      # a backend's draw: the canvas, valid until next call
 
@@ -86,12 +88,16 @@ def video_frames(tl: Timeline, draw: Draw, fps: float, fade: int = 0,
     last: np.ndarray | None = None         # a copy of the previous segment's last frame
     out: np.ndarray | None = None          # where faded frames are composed
     done = 0
+    prev: Segment | None = None
     for seg, count in zip(tl.segments, counts, strict=True):
         n = min(fade, count - 1)
         cut: _Cut | None = None
         start: np.ndarray | None = None
-        same_as_last = False
-        if last is not None and n > 0:
+        # a pause after the segment before holds its last frame (never faded): all repeats
+        same_as_last = last is not None and isinstance(seg.frame, Held) and prev is not None \
+            and seg.frame.of is prev.frame
+        prev = seg
+        if last is not None and n > 0 and not same_as_last:
             start = draw(seg.frame(0.0))
             boxes = changed_boxes(last, start)
             same_as_last = not boxes

@@ -88,6 +88,17 @@ class Timeline:
         return [s.frame(1.0) for s in self.segments if s.key]
 
 
+class Held:
+    """A pause's frame function: ``of``'s end state at every alpha (what
+    :meth:`Timeline.paced` holds after a segment; a video passes it on as repeats)."""
+
+    def __init__(self, of: Callable[[float], Frame]) -> None:
+        self.of = of
+
+    def __call__(self, _alpha: float) -> Frame:
+        return self.of(1.0)
+
+
 def _held(frame: Callable[[float], Frame]) -> Callable[[float], Frame]:
-    return lambda _alpha: frame(1.0)
+    return Held(frame)
 

@@ -34,9 +34,10 @@ class TourEntry:
     poster: str
 
 
-# The scenes that take longest to build and draw (bench_tour.py, 1280x720 @ 30 fps, 2 cores:
-# 16-29 s each, the others 4-13 s) start first, so no long scene is left to run alone at the end.
-LONG_FIRST = ("surfaces-softmax", "extrapolation", "surfaces-argmax", "fold-232", "bottleneck")
+# The scenes that cost most (CPU of drawing + encoding, 1280x720 @ 30 fps with 1 s holds:
+# 9-16 s each, the others 4-8 s) start first, so no long scene is left to run alone at the end.
+LONG_FIRST = ("surfaces-softmax", "fold-232", "surfaces-argmax", "affine", "wide-layer",
+              "extrapolation", "bottleneck")
 
 
 def longest_first(names: Sequence[str]) -> list[str]:

@@ -5,12 +5,15 @@ piecewise linear is refused in one line, from Python and from the CLI."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 import spacefold as sf
+from cli_helpers import assert_one_line_error, run
 from spacefold.render.frame import Line, Space
 from spacefold.scenes import build_scene
 from spacefold.scenes.inputs import SceneError
@@ -135,3 +138,21 @@ def test_digits_draws_the_pieces_of_the_plane_it_shows() -> None:
     # the default network is affine after its 2-unit plane: one piece, no edges
     assert any(f"1 linear piece of stage {kb}'s plane" in t.text for t in sp.texts)
     assert len(_segments(_edge_line(sp))) == 0
+
+
+def test_the_cli_shows_linear_regions(tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    relu = tmp_path / "relu.safetensors"
+    sf.save(sf.build("2-6-2", activation="relu", seed=1), relu)
+    out = tmp_path / "layers.png"
+    code, _, err = run(capsys, "render", "layers", "--model", relu, "--data", "moons",
+                       "--show", "linear-regions", "--size", "320x180", "-o", out)
+    assert code == 0, err
+    assert out.exists()
+    tanh = tmp_path / "tanh.safetensors"
+    sf.save(sf.build("2-6-2", activation="tanh", seed=1), tanh)
+    bad = tmp_path / "bad.png"
+    code, _, err = run(capsys, "render", "layers", "--model", tanh, "--data", "moons",
+                       "--show", "linear-regions", "--size", "320x180", "-o", bad)
+    assert_one_line_error(code, err, "layer 1 is tanh")
+    assert not bad.exists()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import spacefold as sf
+from spacefold.cli.flags import SceneFlags
 from spacefold.cli.intake import load_data, refuse_untaken, scene_inputs
 from spacefold.errors import RenderError, SpacefoldError
 from spacefold.model.recipe import data_recipe
@@ -41,10 +42,8 @@ def test_a_scene_refuses_what_its_function_does_not_take() -> None:
     with pytest.raises(RenderError, match="scene 'fold-222' takes no --recording"):
         refuse_untaken(entry, {"recording": "--recording"})
     refuse_untaken(SCENES["spiral"], {"model": "--model", "data": "--data"})
-    opts = scene_inputs(SCENES["spiral"], models=[], arch=None, activation=None,
-                        model_code=None, data="moons", classes=None, n=50, noise=None,
-                        seed=3, color_by="position")
+    opts = scene_inputs(SCENES["spiral"], SceneFlags(data="moons", n=50, seed=3),
+                        color_by="position")
     assert set(opts) == {"data", "color_by"} and len(opts["data"]) == 50
     with pytest.raises(SpacefoldError, match="need --data NAME"):
-        scene_inputs(SCENES["spiral"], models=[], arch=None, activation=None,
-                     model_code=None, data=None, classes=None, n=50, noise=None, seed=None)
+        scene_inputs(SCENES["spiral"], SceneFlags(n=50))

@@ -9,20 +9,7 @@ import typer
 
 from spacefold.cli.console import names, say
 from spacefold.cli.exits import interruptible
-from spacefold.cli.flags import (
-    ActivationOpt,
-    ArchOpt,
-    ClassesOpt,
-    DataOpt,
-    ForceOpt,
-    ModelCodeOpt,
-    ModelOpt,
-    NoiseOpt,
-    NOpt,
-    SeedOpt,
-    StageOpt,
-    complete_scene,
-)
+from spacefold.cli.flags import NO_FLAGS, ForceOpt, SceneFlags, complete_scene, with_scene_flags
 from spacefold.cli.intake import scene_inputs
 from spacefold.cli.options import check_output, check_seed
 from spacefold.errors import RenderError, SpecError
@@ -30,6 +17,7 @@ from spacefold.scenes import SCENES, get_scene
 from spacefold.scenes.registry import HOMES
 
 
+@with_scene_flags
 def export_cmd(
     output: Annotated[Path, typer.Option(
         "-o", "--output", help="The .html file to write (one file, opens offline).",
@@ -38,16 +26,7 @@ def export_cmd(
         help=f"A scene whose network to export; one of: {names(HOMES)}. Omit it with "
         "--model.", autocompletion=complete_scene, show_default=False, metavar="[SCENE]")
     ] = None,
-    model: ModelOpt = None,
-    arch: ArchOpt = None,
-    activation: ActivationOpt = None,
-    model_code: ModelCodeOpt = None,
-    stage: StageOpt = None,
-    data: DataOpt = None,
-    classes: ClassesOpt = None,
-    n: NOpt = None,
-    noise: NoiseOpt = None,
-    seed: SeedOpt = None,
+    flags: SceneFlags = NO_FLAGS,           # --model ... --seed (with_scene_flags)
     title: Annotated[str | None, typer.Option(
         "--title", help="Page title (default: the architecture).", show_default=False)] = None,
     force: ForceOpt = False,
@@ -57,31 +36,27 @@ def export_cmd(
     Example: spacefold export --model spiral.safetensors --data spiral -o spiral.html
     Example: spacefold export fold-222 -o fold.html
     """
-    check_seed(seed)
+    check_seed(flags.seed)
     check_output(output, (".html",), "export", force)
-    models = model or []
+    models = flags.model or []
     from spacefold.export import write_html
     from spacefold.trace import Trace, trace
 
     if scene is None:
-        if not models and model_code is None:
+        if not models and flags.model_code is None:
             raise SpecError("give a SCENE (see `spacefold scenes`) or --model FILE")
-        if stage is not None:
+        if flags.stage is not None:
             raise SpecError("--stage chooses the stage of a SCENE; give one")
         if len(models) > 1:
             raise SpecError("export writes one network: give one --model")
-        options = scene_inputs(SCENES["layers"], models=models, arch=arch,
-                               activation=activation, model_code=model_code, data=data,
-                               classes=classes, n=n, noise=noise, seed=seed)
+        options = scene_inputs(SCENES["layers"], flags)
         with interruptible():
             tr = trace(options["model"], options["data"])
-        name = models[0].stem if models else str(model_code).rpartition(":")[2]
+        name = models[0].stem if models else str(flags.model_code).rpartition(":")[2]
         page_title = title or f"{name} · {tr.meta.get('arch', '')}"
     else:
         entry = get_scene(scene)
-        options = scene_inputs(entry, models=models, arch=arch, activation=activation,
-                               model_code=model_code, data=data, classes=classes, n=n,
-                               noise=noise, seed=seed, stage=stage)
+        options = scene_inputs(entry, flags)
         entry.check(options)
         with interruptible():
             tl = entry.build(**options)

@@ -3,8 +3,11 @@ the registries (datasets, activations, scenes) and their bounds from :mod:`space
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,42 +46,86 @@ DurationOpt = Annotated[float | None, typer.Option(
 ForceOpt = Annotated[bool, typer.Option(
     "--force", help="Replace the output even when it is read-only.")]
 
-# -- the data: `render`, `export` and `train` ---------------------------------------------------
-DataOpt = Annotated[str | None, typer.Option(
-    "--data", help=f"Data: one of {names(DATASETS)}, or a .csv / .npz file. "
-    "Default: the data the model was trained on.", autocompletion=complete_data,
-    show_default=False)]
-ClassesOpt = Annotated[int | None, typer.Option(
-    "--classes", help="Number of classes.", show_default=False)]
-NOpt = Annotated[int | None, typer.Option("--n", help="Number of points.", show_default=False)]
-NoiseOpt = Annotated[float | None, typer.Option(
-    "--noise", help="Noise of the dataset.", show_default=False)]
-SeedOpt = Annotated[int | None, typer.Option(
-    "--seed", help="Seed of the dataset.", show_default=False)]
 
-# -- the user's network: `render` and `export` -------------------------------------------------
-ModelOpt = Annotated[list[Path] | None, typer.Option(
-    "--model", help="Your network's weights: a spacefold checkpoint (`spacefold train`), a "
-    "safetensors file, or a PyTorch state dict (.pt / .pth / .bin, read with "
-    "weights_only=True; a pickled full model is refused, never unpickled). Repeat it for a "
-    "scene that compares two (extrapolation).", show_default=False, metavar="FILE")]
-ArchOpt = Annotated[str | None, typer.Option(
-    "--arch", help="For a --model file without a spacefold spec: the layer widths, like "
-    "2-100-2-5; the file's Linear weights are matched by order and shape, whatever their "
-    "names.", show_default=False)]
-ActivationOpt = Annotated[str | None, typer.Option(
-    "--activation", help="With --arch: the hidden activation, or one per hidden layer "
-    f"comma-separated ({', '.join(ACTIVATION_NAMES)}). Default: relu.",
-    autocompletion=complete_activation, show_default=False)]
-ModelCodeOpt = Annotated[str | None, typer.Option(
-    "--model-code", help="FILE.py:NAME. RUNS THE CODE IN FILE.py: imports it and calls "
-    "NAME() (a class or a factory) to build your nn.Module; with --model, loads those "
-    "weights into it. Only for a file you trust; nothing runs without this option.",
-    show_default=False, metavar="FILE.py:NAME")]
-StageOpt = Annotated[int | None, typer.Option(
-    "--stage", help="The stage the scene centres on (the bottleneck plane, the plane under "
-    "the surfaces, fold-232's 3-unit stage, the wide layer). Default: the one the story "
-    "needs.", show_default=False)]
-RecordingOpt = Annotated[Path | None, typer.Option(
-    "--recording", help="training scene: a recording of your training (sf.Recorder.save, "
-    "or `spacefold train --record`).", show_default=False)]
+def option(flag: str, help: str, **kw: Any) -> Any:
+    """An option whose default (None: not given) the help does not show."""
+    return typer.Option(flag, help=help, show_default=False, **kw)
+
+
+# -- the data: `render`, `export` and `train` -----------------------------------------------------
+DataOpt = Annotated[str | None, option(
+    "--data", f"Data: one of {names(DATASETS)}, or a .csv / .npz file. Default: the data the "
+    "model was trained on.", autocompletion=complete_data)]
+ClassesOpt = Annotated[int | None, option("--classes", "Number of classes.")]
+NOpt = Annotated[int | None, option("--n", "Number of points.")]
+NoiseOpt = Annotated[float | None, option("--noise", "Noise of the dataset.")]
+SeedOpt = Annotated[int | None, option("--seed", "Seed of the dataset.")]
+RecordingOpt = Annotated[Path | None, option(
+    "--recording", "training scene: a recording of your training (sf.Recorder.save, or "
+    "`spacefold train --record`).")]
+
+
+@dataclass(frozen=True)
+class SceneFlags:
+    """The flags that give a scene the user's network and data (``render``, ``export``);
+    None where not given."""
+
+    model: list[Path] | None = None
+    arch: str | None = None
+    activation: str | None = None
+    model_code: str | None = None
+    stage: int | None = None
+    data: str | None = None
+    classes: int | None = None
+    n: int | None = None
+    noise: float | None = None
+    seed: int | None = None
+
+
+NO_FLAGS = SceneFlags()                 # a command's default: with_scene_flags gives the real one
+_SCENE_OPTIONS: dict[str, Any] = {     # SceneFlags field → its option, in --help order
+    "model": Annotated[list[Path] | None, option(
+        "--model", "Your network's weights: a spacefold checkpoint (`spacefold train`), a "
+        "safetensors file, or a PyTorch state dict (.pt / .pth / .bin, read with "
+        "weights_only=True; a pickled full model is refused, never unpickled). Repeat it for "
+        "a scene that compares two (extrapolation).", metavar="FILE")],
+    "arch": Annotated[str | None, option(
+        "--arch", "For a --model file without a spacefold spec: the layer widths, like "
+        "2-100-2-5; the file's Linear weights are matched by order and shape, whatever their "
+        "names.")],
+    "activation": Annotated[str | None, option(
+        "--activation", "With --arch: the hidden activation, or one per hidden layer "
+        f"comma-separated ({', '.join(ACTIVATION_NAMES)}). Default: relu.",
+        autocompletion=complete_activation)],
+    "model_code": Annotated[str | None, option(
+        "--model-code", "FILE.py:NAME. RUNS THE CODE IN FILE.py: imports it and calls NAME() "
+        "(a class or a factory) to build your nn.Module; with --model, loads those weights "
+        "into it. Only for a file you trust; nothing runs without this option.",
+        metavar="FILE.py:NAME")],
+    "stage": Annotated[int | None, option(
+        "--stage", "The stage the scene centres on (the bottleneck plane, the plane under the "
+        "surfaces, fold-232's 3-unit stage, the wide layer). Default: the one the story "
+        "needs.")],
+    "data": DataOpt, "classes": ClassesOpt, "n": NOpt, "noise": NoiseOpt, "seed": SeedOpt,
+}
+
+
+def with_scene_flags(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` with its ``flags: SceneFlags`` parameter spelled out as the options above
+    (Typer reads a command's signature), which reach it gathered into one SceneFlags."""
+    sig = inspect.signature(command, eval_str=True)
+    params: list[inspect.Parameter] = []
+    for p in sig.parameters.values():
+        if p.name == "flags":
+            params += [inspect.Parameter(name, p.kind, default=None, annotation=annotation)
+                       for name, annotation in _SCENE_OPTIONS.items()]
+        else:
+            params.append(p)
+
+    def run(**given: Any) -> None:
+        flags = SceneFlags(**{name: given.pop(name) for name in _SCENE_OPTIONS})
+        command(flags=flags, **given)
+
+    run.__name__, run.__doc__ = command.__name__, command.__doc__
+    run.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    return run

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from spacefold.cli.console import names, short
+from spacefold.cli.flags import SceneFlags
 from spacefold.cli.options import check_seed
 from spacefold.data import DATASETS, Dataset, load_file
 from spacefold.errors import DataError, RenderError, SpecError
@@ -78,13 +79,12 @@ def refuse_untaken(entry: SceneEntry, given: dict[str, str]) -> None:
                           f"{', '.join(others) or 'none'}")
 
 
-def scene_inputs(entry: SceneEntry, *, models: Sequence[Path], arch: str | None,
-                 activation: str | None, model_code: str | None, data: str | None,
-                 classes: int | None, n: int | None, noise: float | None, seed: int | None,
-                 stage: int | None = None, recording: Path | None = None,
+def scene_inputs(entry: SceneEntry, flags: SceneFlags, *, recording: Path | None = None,
                  color_by: str | None = None) -> dict[str, Any]:
     """The options a scene gets from the command line: only those given, and each only if
     the scene's function takes it (else one line, exit 2), checked before any slow work."""
+    models, model_code, data, stage = flags.model or [], flags.model_code, flags.data, flags.stage
+    classes, n, noise, seed = flags.classes, flags.n, flags.noise, flags.seed
     given: dict[str, str] = {}
     if models or model_code is not None:
         given["model"] = "--model" if models else "--model-code"
@@ -103,7 +103,7 @@ def scene_inputs(entry: SceneEntry, *, models: Sequence[Path], arch: str | None,
         raise DataError(f"{', '.join(data_flags)} need --data NAME (the dataset they shape)")
     if recording is not None and not recording.is_file():
         raise SpecError(f"--recording {str(recording)!r} does not exist")
-    loaded = load_models(models, arch, activation, model_code)
+    loaded = load_models(models, flags.arch, flags.activation, model_code)
     if entry.needs_model and not loaded:
         raise SpecError(f"scene {entry.name!r} needs --model FILE (a spacefold checkpoint, a "
                         f"safetensors file or a PyTorch state dict) or --model-code FILE.py:NAME")

@@ -15,24 +15,17 @@ from rich.text import Text
 from spacefold.cli.console import bar, err, frame_progress, names, out, say
 from spacefold.cli.exits import interruptible
 from spacefold.cli.flags import (
-    ActivationOpt,
-    ArchOpt,
-    ClassesOpt,
-    DataOpt,
+    NO_FLAGS,
     DurationOpt,
     ForceOpt,
     FpsOpt,
-    ModelCodeOpt,
-    ModelOpt,
-    NoiseOpt,
-    NOpt,
     PaletteOpt,
     RecordingOpt,
-    SeedOpt,
+    SceneFlags,
     SizeOpt,
-    StageOpt,
     ThemeOpt,
     complete_scene,
+    with_scene_flags,
 )
 from spacefold.cli.intake import scene_inputs
 from spacefold.cli.options import (
@@ -69,6 +62,7 @@ def scenes_cmd() -> None:
     out.print(table)
 
 
+@with_scene_flags
 def render_cmd(
     scene: Annotated[str, typer.Argument(
         help=f"The scene to render; one of: {names(HOMES)} (see `spacefold scenes`).",
@@ -82,17 +76,8 @@ def render_cmd(
     color_by: Annotated[str | None, typer.Option(
         "--color-by", help=f"Point colours: {' or '.join(COLOR_MODES)}. Default: class.",
         show_default=False)] = None,
-    model: ModelOpt = None,
-    arch: ArchOpt = None,
-    activation: ActivationOpt = None,
-    model_code: ModelCodeOpt = None,
-    stage: StageOpt = None,
+    flags: SceneFlags = NO_FLAGS,           # --model ... --seed (with_scene_flags)
     recording: RecordingOpt = None,
-    data: DataOpt = None,
-    classes: ClassesOpt = None,
-    n: NOpt = None,
-    noise: NoiseOpt = None,
-    seed: SeedOpt = None,
     mnist: Annotated[Path | None, typer.Option(
         "--mnist", help="digits scene: a folder with the MNIST IDX files "
         "(train-images-idx3-ubyte, train-labels-idx1-ubyte, optionally .gz) to use instead "
@@ -119,7 +104,7 @@ def render_cmd(
     wh = parse_size(size)
     check_fps(fps)
     check_color_by(color_by)
-    check_seed(seed)
+    check_seed(flags.seed)
     look = check_look(theme, palette)
     paced = pacing(hold, duration)
     if paced and output.suffix.lower() not in VIDEO_SUFFIXES:
@@ -133,10 +118,7 @@ def render_cmd(
             raise RenderError(f"--mnist is an option of the digits scene, not of {scene!r}")
         if not mnist.is_dir():
             raise DataError(f"--mnist {str(mnist)!r} is not a folder")
-    options = scene_inputs(entry, models=model or [], arch=arch, activation=activation,
-                           model_code=model_code, data=data, classes=classes, n=n,
-                           noise=noise, seed=seed, stage=stage, recording=recording,
-                           color_by=color_by)
+    options = scene_inputs(entry, flags, recording=recording, color_by=color_by)
     if mnist is not None:
         options["mnist"] = str(mnist)
     options.update(shown)

@@ -254,3 +254,18 @@ def test_a_reused_diagram_drawing_is_what_drawing_again_gives(
     fresh = KernelBackend(SIZE)
     fresh.background[:] = 7
     assert np.array_equal(img, fresh.draw(frames[-1]))
+
+
+def test_remembered_text_sprites_are_the_ones_drawn_afresh() -> None:
+    """A backend remembers the sprite of each text call (colour, size, fitting); alternating
+    captions, a caption too wide for the frame and an array colour (not remembered) all
+    draw as a fresh backend draws them."""
+    wide = " · ".join(["a long caption that must shrink and wrap"] * 3)
+    texts = [Text((0.1, 0.5), "label", 14.0, np.array([1.0, 0.5, 0.2, 0.9])),
+             Text((0.1, 0.3), "tuple", 12.0, (0.2, 0.8, 0.4))]
+    frames = [Frame([((0.05, 0.1, 0.9, 0.8), Plot((0, 1, 0, 1), texts=texts))], heading=h,
+                    caption=c) for h, c in [("one", "first"), ("two", wide), ("one", "first")]]
+    b = KernelBackend(SIZE)
+    for f in frames * 2:
+        assert np.array_equal(b.draw(f), KernelBackend(SIZE).draw(f))
+    assert 0 < len(b._sprites) <= 7

@@ -1,8 +1,12 @@
-"""Shared test options: ``--regen-golden`` rewrites golden frames on purpose."""
+"""Shared test options (``--regen-golden`` rewrites golden frames on purpose) and fixtures."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+
 import matplotlib
+import numpy as np
 import pytest
 
 matplotlib.use("Agg")
@@ -27,3 +31,23 @@ def require_browser() -> None:
     why = browser.missing()
     if why is not None:
         pytest.fail(f"browser test cannot run: {why}")
+
+
+@pytest.fixture
+def color_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How many times traces computed class and position colours from here on (counted where
+    ``Trace.colors`` looks the two functions up)."""
+    from spacefold import colors
+    from spacefold.trace import core
+
+    calls: Counter[str] = Counter()
+
+    def counting(name: str, f: Callable[[np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
+        def wrapper(a: np.ndarray) -> np.ndarray:
+            calls[name] += 1
+            return f(a)
+        return wrapper
+
+    monkeypatch.setattr(core, "class_colors", counting("class", colors.class_colors))
+    monkeypatch.setattr(core, "position_colors", counting("position", colors.position_colors))
+    return calls

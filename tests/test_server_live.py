@@ -3,11 +3,15 @@ are cross-entropy and accuracy as torch computes them."""
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
+
 import torch
 
 import spacefold as sf
 from spacefold.export import payload, unpack
 from spacefold.model.live import snapshot
+from spacefold.server import live
 from spacefold.server.live import LIVE_GRID, LIVE_REGION_RES, live_message
 
 
@@ -51,3 +55,31 @@ def test_a_network_that_is_not_finite_is_an_error_message() -> None:
         net[0].weight.fill_(float("inf"))
     msg = live_message(net, d, 40, False, "t", 0.5, "k", 12, float("nan"), "training")
     assert msg["type"] == "error" and "epoch 12" in msg["message"] and "0.5" in msg["message"]
+
+
+def test_live_colours_are_the_traces_and_computed_once_per_dataset(
+        color_calls: Counter[str]) -> None:
+    """Updates of one session reuse their data's colours (through the trace's ColorCache):
+    the payload's colours are those of a plain trace, computed on the first update only."""
+    live.COLORS.clear()
+    d = sf.dataset("spiral", classes=3, n=90, seed=4)
+    for epoch in range(3):
+        net = sf.build("2-8-3", seed=epoch)
+        msg = live_message(net, d, 60, True, "t", 0.01, "k", epoch, 0.5, "training")
+        want = payload(sf.trace(net, d, grid=LIVE_GRID), title="t", region_res=LIVE_REGION_RES,
+                       groups=(60, 0, 30))
+        assert msg["trace"]["colors"] == want["colors"]
+    # each update's check traced once more without the cache: 3 of each plus the first update
+    assert color_calls == {"class": 4, "position": 4}
+    other = sf.dataset("moons", n=50, seed=0)
+    live_message(sf.build("2-8-2"), other, 50, False, "t", 0.01, "k", 0, 0.5, "training")
+    assert color_calls == {"class": 5, "position": 5}
+
+
+def test_the_server_sets_no_attributes_on_objects_it_does_not_own() -> None:
+    """No monkeypatching in server/: objects from other layers are used as they are."""
+    server = Path(live.__file__).parent
+    found = [f"{p.name}:{i}" for p in sorted(server.glob("*.py"))
+             for i, line in enumerate(p.read_text().splitlines(), start=1)
+             if "setattr(" in line or "__dict__[" in line]
+    assert found == []

@@ -7,7 +7,6 @@ publisher thread; either way by :func:`live_message`.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from typing import Any
 
@@ -16,10 +15,14 @@ import numpy as np
 from spacefold.data import Dataset
 from spacefold.errors import SpacefoldError
 from spacefold.export import pack, payload
-from spacefold.trace import GridSpec, Trace, trace
+from spacefold.trace import ColorCache, GridSpec, Trace, trace
 
 LIVE_REGION_RES = 40    # region mesh vertices per side in live updates
 LIVE_GRID = GridSpec(lines=17, verts=48, regions=0)   # the plane's grid in live updates
+# The point colours of a session's data, kept between its updates: they depend only on the
+# points and labels, and the position colour map (medians, percentiles) was a fifth of an
+# update's tracing time. One cache per process (a tracer process, or the app's own).
+COLORS = ColorCache(size=32)
 
 
 def live_message(net: Any, data: Dataset, n_train: int, has_test: bool, title: str,
@@ -35,8 +38,7 @@ def live_message(net: Any, data: Dataset, n_train: int, has_test: bool, title: s
     "epoch", "bin": bytes}``, which the session sends as one binary WebSocket message.
     """
     try:
-        t = trace(net, data, grid=LIVE_GRID)
-        _reuse_colors(t)
+        t = trace(net, data, grid=LIVE_GRID, color_cache=COLORS)
         out = t.output
         if not np.isfinite(out).all():
             raise FloatingPointError
@@ -75,31 +77,3 @@ def metrics(t: Trace, out: np.ndarray, y: np.ndarray, sel: slice,
     loss = float(-logp[np.arange(len(yy)), yy].mean())
     acc = float((t.predict(out[sel]) == yy).mean())
     return {f"{name}_loss": loss if math.isfinite(loss) else None, f"{name}_acc": acc}
-
-
-_COLORS: dict[tuple[str, bytes], np.ndarray] = {}   # (mode, digest of the input) → colours
-
-
-def _reuse_colors(t: Trace) -> None:
-    """Let ``t.colors`` reuse the colours of an earlier update of the same data.
-
-    They depend only on the input points and labels (the same every update of a session),
-    and the position colour map (medians, percentiles) was a fifth of an update's tracing
-    time. The cached arrays are the very numbers ``Trace.colors`` returns.
-    """
-    labels = b"" if t.labels is None else np.ascontiguousarray(t.labels).tobytes()
-    digest = hashlib.sha1(np.ascontiguousarray(t.stages[0].values).tobytes() + b"|" + labels,
-                          usedforsecurity=False).digest()
-    compute = t.colors
-
-    def colors(by: str = "class") -> np.ndarray:
-        key = (by, digest)
-        got = _COLORS.get(key)
-        if got is None:
-            got = compute(by)
-            if len(_COLORS) >= 32:
-                _COLORS.clear()
-            _COLORS[key] = got
-        return got.copy()
-
-    setattr(t, "colors", colors)  # noqa: B010 - an instance override of the method

@@ -22,6 +22,7 @@ from spacefold._atomic import atomic_path
 from spacefold.colors import class_colors, position_colors
 from spacefold.errors import TraceError
 from spacefold.model.activations import ACTIVATIONS
+from spacefold.trace.color_cache import ColorCache
 from spacefold.trace.geometry import Extent, GridSpec, auto_extent, grid_lines, plane_samples
 from spacefold.trace.ops import Op, carry_float32
 from spacefold.trace.project import Projection, fit_layer, pad
@@ -44,6 +45,7 @@ class Trace:
     extent: Extent | None = None
     regions: Regions | None = field(default=None, repr=False)
     meta: dict[str, Any] = field(default_factory=dict)
+    color_cache: ColorCache | None = field(default=None, repr=False, compare=False)
     _proj: dict[tuple[int, int], Projection] = field(default_factory=dict, repr=False)
 
     # -- basic facts -----------------------------------------------------------------------
@@ -64,12 +66,19 @@ class Trace:
         return max(s.dim for s in self.stages)
 
     def colors(self, by: str = "class") -> np.ndarray:
-        """(N, 3) RGB: by "class" (needs labels) or by "position" (2-D colour map of the input)."""
+        """(N, 3) RGB: by "class" (needs labels) or by "position" (2-D colour map of the input);
+        through ``color_cache`` when the trace has one (the same numbers)."""
+        if by not in ("class", "position"):
+            raise TraceError(f"colour mode {by!r}; choose class or position")
+        if self.color_cache is not None:
+            return self.color_cache.get(by, self.stages[0].values, self.labels,
+                                        self._compute_colors)
+        return self._compute_colors(by)
+
+    def _compute_colors(self, by: str) -> np.ndarray:
         if by == "class" and self.labels is not None:
             return class_colors(self.labels)
-        if by in ("class", "position"):
-            return position_colors(self.stages[0].values)
-        raise TraceError(f"colour mode {by!r}; choose class or position")
+        return position_colors(self.stages[0].values)
 
     def predict(self, values: np.ndarray | None = None) -> np.ndarray:
         """Class decisions from final-stage values (default: the data's): argmax, or a
@@ -272,7 +281,7 @@ def _lerp(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None = True,
-          meta: dict[str, Any] | None = None) -> Trace:
+          meta: dict[str, Any] | None = None, color_cache: ColorCache | None = None) -> Trace:
     """Trace ``model`` on points ``x`` ((N, D) numpy array, torch tensor or ``Dataset``).
 
     ``model`` is a spacefold :class:`~spacefold.model.network.Network` or any ``nn.Module``
@@ -282,7 +291,8 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
     each knows its ``source`` module and its ``parent`` stage(s).
 
     For 2-D input, ``grid`` (True / a :class:`GridSpec`) adds the grid polylines and the
-    decision regions of the input plane; ``False``/``None`` skips them.
+    decision regions of the input plane; ``False``/``None`` skips them. ``color_cache`` keeps
+    the point colours between traces of the same points (:class:`ColorCache`).
     """
     from spacefold.data.datasets import Dataset
     from spacefold.trace.front import decompose
@@ -366,7 +376,7 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
                                                              if o.kind == "linear"]))
     meta.setdefault("activations", [ACTIVATIONS[o.kind].label for o in ops
                                     if o.kind in ACTIVATIONS])
-    return Trace(stages, ops, ys, classes, extent, regions, meta)
+    return Trace(stages, ops, ys, classes, extent, regions, meta, color_cache)
 
 
 def _as_array(x: Any) -> np.ndarray:

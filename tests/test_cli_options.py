@@ -10,7 +10,6 @@ import pytest
 
 import spacefold.limits as limits
 from spacefold.cli import options
-from spacefold.data.datasets import MAX_SEED
 from spacefold.errors import SpacefoldError
 
 
@@ -27,7 +26,8 @@ def test_fps_seed_and_colours() -> None:
     for bad in (math.nan, math.inf, limits.MAX_FPS * 2):
         with pytest.raises(SpacefoldError, match="--fps"):
             options.check_fps(bad)
-    assert options.check_seed(None) is None and options.check_seed(MAX_SEED) == MAX_SEED
+    assert options.check_seed(None) is None
+    assert options.check_seed(limits.MAX_SEED) == limits.MAX_SEED
     with pytest.raises(SpacefoldError, match=r"--seed 1{21}\.\.\. is out of range"):
         options.check_seed(int("1" * 40))                   # a long number is shown cut
     assert options.check_color_by("position") == "position"

@@ -1,22 +1,35 @@
-"""spacefold.limits is the one place bounds live: the command line, sf.render and the app all
-enforce exactly its numbers, and none of them defines a bound of its own."""
+"""spacefold.limits is the one place bounds live: the command line, sf.render, the app and the
+library under them all enforce exactly its numbers, and none of them defines a bound of its
+own."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import spacefold
+import spacefold as sf
 import spacefold.limits as limits
 from cli_helpers import assert_one_line_error, run
 from spacefold.errors import RenderError
 from spacefold.scenes.api import check_fps, check_size
 
 PKG = Path(spacefold.__file__).parent
-READERS = sorted([*(PKG / "server").glob("*.py"), *(PKG / "cli").glob("*.py"),
-                  PKG / "scenes" / "api.py"])
+# Modules that still define bounds of their own, with the names; entries only come off.
+ELSEWHERE_ALLOWED: dict[str, set[str]] = {
+    # speed helper's files, to move
+    "render/encode.py": {"MIN_FPS", "MAX_FPS"},
+    "render/diagram.py": {"MAX_NODES"},
+    "render/kernel2d.py": {"MIN_TEXT_PX"},
+    "render/shaders.py": {"MAX_ARGMAX_CLASSES"},
+    "render/text.py": {"MIN_PX"},
+    # web helper's files, to move
+    "export/data.py": {"MAX_POINTS", "MAX_EDGES"},
+    "export/linear.py": {"MAX_EDGES"},
+}
 
 
 def _bounds_defined_in(path: Path) -> list[str]:
@@ -32,16 +45,71 @@ def _bounds_defined_in(path: Path) -> list[str]:
     return out
 
 
-def test_no_adapter_defines_a_bound_of_its_own() -> None:
-    found = {str(p.relative_to(PKG)): b for p in READERS if p.is_file()
-             if (b := _bounds_defined_in(p))}
-    assert found == {}
+def _bounds_outside_limits() -> dict[str, set[str]]:
+    return {str(p.relative_to(PKG)): set(b) for p in sorted(PKG.rglob("*.py"))
+            if p != PKG / "limits.py" and (b := _bounds_defined_in(p))}
+
+
+def test_no_module_but_limits_defines_a_bound() -> None:
+    """The CLI, the server, sf.render and the library under them (datasets, architectures,
+    training, traces, data files) all read their MAX_/MIN_ bounds from spacefold.limits."""
+    found = _bounds_outside_limits()
+    assert {p: b - ELSEWHERE_ALLOWED.get(p, set()) for p, b in found.items()
+            if b - ELSEWHERE_ALLOWED.get(p, set())} == {}
+    stale = {p: b - found.get(p, set()) for p, b in ELSEWHERE_ALLOWED.items()
+             if b - found.get(p, set())}
+    assert stale == {}, "moved to limits.py: take it off ELSEWHERE_ALLOWED"
 
 
 def test_the_check_itself_sees_a_planted_bound(tmp_path: Path) -> None:
     planted = tmp_path / "m.py"
     planted.write_text("MAX_POINTS = 5000\nMIN_W, MAX_W = 1, 2\nx: int = 3\n")
     assert _bounds_defined_in(planted) == ["MAX_POINTS", "MIN_W", "MAX_W"]
+
+
+def test_the_app_and_the_videos_bounds_sit_inside_the_librarys() -> None:
+    """The app's tighter bounds never promise what the library refuses."""
+    assert limits.APP_MAX_POINTS <= limits.MAX_DATASET_POINTS <= limits.MAX_POINTS
+    assert limits.APP_MAX_CLASSES <= limits.MAX_DATASET_CLASSES <= limits.MAX_LABEL + 1
+    assert limits.APP_MAX_WIDTH <= limits.MAX_WIDTH
+    assert limits.APP_MAX_HIDDEN + 1 <= limits.MAX_LAYERS
+    assert max(limits.APP_MAX_EPOCHS, limits.EXPORT_MAX_EPOCHS) <= limits.MAX_EPOCHS
+    assert all(a <= b for a, b in zip(limits.APP_VIDEO_MAX_SIZE, limits.MAX_SIZE, strict=True))
+    assert limits.APP_VIDEO_MAX_FPS <= limits.MAX_FPS
+    assert limits.APP_VIDEO_MAX_FRAMES <= limits.MAX_FRAMES
+
+
+def test_the_library_refuses_one_past_each_bound() -> None:
+    """sf.dataset, ArchSpec, sf.train and sf.trace take the bound itself and refuse one more,
+    naming the number from limits."""
+    assert len(sf.dataset("xor", n=limits.MAX_DATASET_POINTS)) == limits.MAX_DATASET_POINTS
+    with pytest.raises(sf.SpacefoldError, match=f"{limits.MAX_DATASET_POINTS}"):
+        sf.dataset("xor", n=limits.MAX_DATASET_POINTS + 1)
+    assert sf.dataset("gauss", n=40, classes=limits.MAX_DATASET_CLASSES).classes == \
+        limits.MAX_DATASET_CLASSES
+    with pytest.raises(sf.SpacefoldError, match=f"{limits.MAX_DATASET_CLASSES}"):
+        sf.dataset("spiral", classes=limits.MAX_DATASET_CLASSES + 1)
+    assert sf.dataset("moons", n=10, seed=limits.MAX_SEED).params["seed"] == limits.MAX_SEED
+    with pytest.raises(sf.SpacefoldError, match=f"{limits.MAX_SEED}"):
+        sf.dataset("moons", seed=limits.MAX_SEED + 1)
+
+    assert sf.ArchSpec.parse(f"2-{limits.MAX_WIDTH}-2").widths[1] == limits.MAX_WIDTH
+    with pytest.raises(sf.SpacefoldError, match=f"{limits.MAX_WIDTH}"):
+        sf.ArchSpec.parse(f"2-{limits.MAX_WIDTH + 1}-2")
+    deepest = "-".join(["2"] * (limits.MAX_LAYERS + 1))
+    assert len(sf.ArchSpec.parse(deepest).widths) == limits.MAX_LAYERS + 1
+    with pytest.raises(sf.SpacefoldError, match=f"at most {limits.MAX_LAYERS}"):
+        sf.ArchSpec.parse(deepest + "-2")
+
+    d = sf.dataset("xor", n=20)
+    with pytest.raises(sf.SpacefoldError, match=f"{limits.MAX_EPOCHS}"):
+        sf.train(sf.build("2-2"), d, epochs=limits.MAX_EPOCHS + 1)
+    x = np.zeros((limits.MAX_POINTS + 1, 2))
+    with pytest.raises(sf.SpacefoldError, match=f"{limits.MAX_POINTS}"):
+        sf.trace(sf.build("2-2"), x, grid=False)
+    t = sf.trace(sf.build("2-2"), x[:10], grid=False)
+    with pytest.raises(sf.SpacefoldError, match=f"{limits.MAX_MAP_PIXELS}"):
+        t.region_map((-1, 1, -1, 1), (limits.MAX_MAP_PIXELS // 1000 + 1, 1000))
 
 
 @pytest.mark.parametrize("size", [limits.MIN_SIZE, limits.MAX_SIZE])

@@ -13,9 +13,8 @@ from typing import Any
 
 import spacefold._atomic as _atomic
 from spacefold.cli.console import say, short
-from spacefold.data.datasets import MAX_SEED
 from spacefold.errors import DataError, RenderError
-from spacefold.limits import MAX_DURATION, MAX_FPS, MAX_HOLD, MAX_SIZE, MIN_FPS, MIN_SIZE
+from spacefold.limits import MAX_DURATION, MAX_FPS, MAX_HOLD, MAX_SEED, MAX_SIZE, MIN_FPS, MIN_SIZE
 
 COLOR_MODES = ("class", "position")  # the modes Trace.colors(by=...) accepts
 CHECKPOINT_SUFFIX = ".safetensors"

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from spacefold.errors import DataError
+from spacefold.limits import MAX_DATASET_CLASSES, MAX_DATASET_POINTS, MAX_SEED
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def spiral(n: int = 1000, classes: int = 5, noise: float = 0.2, seed: int = 0) -
     Along each arm the radius rises from 0.2 to 1 while the angle sweeps two K-ths of a
     turn, plus Gaussian angular noise of ``noise`` radians.
     """
-    _check_int("classes", classes, 2, 20)
+    _check_int("classes", classes, 2, MAX_DATASET_CLASSES)
     rng = np.random.default_rng(seed)
     per = _split_counts(n, classes)
     xs, ys = [], []
@@ -106,7 +107,7 @@ def xor(n: int = 1000, noise: float = 0.05, seed: int = 0) -> Dataset:
 
 def gauss(n: int = 1000, classes: int = 3, noise: float = 0.25, seed: int = 0) -> Dataset:
     """Gaussian blobs with centres evenly spaced on a circle of radius 1."""
-    _check_int("classes", classes, 2, 20)
+    _check_int("classes", classes, 2, MAX_DATASET_CLASSES)
     rng = np.random.default_rng(seed)
     per = _split_counts(n, classes)
     xs, ys = [], []
@@ -171,9 +172,9 @@ def dataset(name: str, **params: Any) -> Dataset:
         raise DataError(f"dataset {name!r} does not take {', '.join(bad)}; "
                         f"it takes: {', '.join(allowed)}")
     if "n" in params:
-        _check_int("n", params["n"], 2, 1_000_000)
+        _check_int("n", params["n"], 2, MAX_DATASET_POINTS)
     if "classes" in params:
-        _check_int("classes", params["classes"], 2, 20)
+        _check_int("classes", params["classes"], 2, MAX_DATASET_CLASSES)
     if "seed" in params:
         _check_int("seed", params["seed"], 0, MAX_SEED)
         params["seed"] = int(params["seed"])
@@ -181,9 +182,6 @@ def dataset(name: str, **params: Any) -> Dataset:
         if name in params:
             params[name] = _check_real(name, params[name], 0.0, 10.0)
     return fn(**params)
-
-
-MAX_SEED = 2**32 - 1   # what every generator takes (scikit-learn's random_state limit)
 
 
 def _check_int(name: str, v: Any, lo: int, hi: int) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 
 from spacefold.data.datasets import Dataset
 from spacefold.errors import DataError
+from spacefold.limits import MAX_LABEL, MAX_NPZ_VALUES
 
 
 def from_csv(path: str | Path, label_column: int = -1) -> Dataset:
@@ -49,7 +50,6 @@ def from_csv(path: str | Path, label_column: int = -1) -> Dataset:
     return _validated(x, table[:, lc], p.stem, f"CSV {str(p)!r}")
 
 
-MAX_VALUES = 50_000_000   # numbers in one NPZ array: 200 MB as float32, far above any use here
 _ARRAY_KINDS = "biuf"     # bool (labels), signed, unsigned, float; never complex or object
 
 
@@ -77,9 +77,9 @@ def _array_header(z: zipfile.ZipFile, name: str, what: str) -> tuple[tuple[int, 
             or dtype.subdtype is not None:
         raise DataError(f"{what}: array {name!r} {_refused(dtype)}")
     count = math.prod(shape)
-    if count > MAX_VALUES:
+    if count > MAX_NPZ_VALUES:
         raise DataError(f"{what}: array {name!r} claims shape {shape}, more than "
-                        f"{MAX_VALUES} values")
+                        f"{MAX_NPZ_VALUES} values")
     if info.file_size != offset + count * dtype.itemsize:
         raise DataError(f"{what}: array {name!r} claims shape {shape} of {dtype.str} but holds "
                         f"{max(info.file_size - offset, 0)} bytes (truncated or corrupt)")
@@ -159,7 +159,6 @@ def _numeric(row: list[str]) -> bool:
     return True
 
 
-MAX_LABEL = 999
 _F32_MAX = float(np.finfo(np.float32).max)
 
 

@@ -23,10 +23,10 @@ import numpy as np
 
 from spacefold.data.datasets import Dataset
 from spacefold.errors import DataError
+from spacefold.limits import MAX_IDX_VALUES
 
 IMAGES_MAGIC = 2051       # 0x00000803: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049       # 0x00000801: unsigned bytes, 1 dimension
-MAX_VALUES = 400_000_000  # refuse headers that claim more (MNIST train is 47 M pixels)
 KINDS = ("train", "t10k")
 
 
@@ -89,9 +89,9 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
                         f"magic number {found}")
     shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
     count = math.prod(shape)   # Python ints: (2**31)**3 must not wrap to 0 as int64 does
-    if count > MAX_VALUES:
+    if count > MAX_IDX_VALUES:
         raise DataError(f"{str(path)!r}: header claims shape {shape}, more than "
-                        f"{MAX_VALUES} values")
+                        f"{MAX_IDX_VALUES} values")
     if len(raw) != head + count:
         raise DataError(f"{str(path)!r}: header says shape {shape} ({head + count} bytes) but "
                         f"the file has {len(raw)} bytes (truncated or corrupt)")
@@ -101,12 +101,12 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
 def _read_bytes(path: Path) -> bytes:
     if path.suffix == ".gz":
         with gzip.open(path, "rb") as f:
-            data = f.read(MAX_VALUES + 64)
+            data = f.read(MAX_IDX_VALUES + 64)
             if f.read(1):
-                raise DataError(f"{str(path)!r} decompresses to more than {MAX_VALUES} bytes")
+                raise DataError(f"{str(path)!r} decompresses to more than {MAX_IDX_VALUES} bytes")
             return data
     size = path.stat().st_size
-    if size > MAX_VALUES + 64:
+    if size > MAX_IDX_VALUES + 64:
         raise DataError(f"{str(path)!r} is {size} bytes, too large for MNIST")
     return path.read_bytes()
 

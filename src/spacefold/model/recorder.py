@@ -34,13 +34,13 @@ import numpy as np
 from spacefold._atomic import atomic_path
 from spacefold.data.datasets import DATASETS, Dataset, dataset
 from spacefold.errors import DataError, SpecError
+from spacefold.limits import MAX_RECORDING_BYTES
 from spacefold.model.activations import ACTIVATIONS, SPEC_ACTIVATIONS
 from spacefold.model.network import Network
 from spacefold.model.spec import ArchSpec, spec_params
 from spacefold.model.tensor_files import read_safetensors
 
 FORMAT = "spacefold.recording/1"
-MAX_BYTES = 1 << 30           # a recording holds at most 1 GiB of weights
 _PROBE_POINTS = 512
 
 
@@ -102,9 +102,9 @@ class Recorder:
             self._stacks = {k: np.empty((16, *a.shape), a.dtype) for k, a in arrays.items()}
         if self._n == len(next(iter(self._stacks.values()))):
             need = 2 * self._n * sum(a.nbytes for a in arrays.values())
-            if need > MAX_BYTES:
+            if need > MAX_RECORDING_BYTES:
                 raise SpecError(f"the recording is full: {self._n} snapshots; keep one every "
-                                f"few epochs (at most {MAX_BYTES >> 20} MiB of weights)")
+                                f"few epochs (at most {MAX_RECORDING_BYTES >> 20} MiB of weights)")
             self._stacks = {k: np.concatenate([s, np.empty_like(s)]) for k, s in
                             self._stacks.items()}
         for k, a in arrays.items():

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from spacefold.errors import SpecError
+from spacefold.limits import MAX_LAYERS, MAX_WIDTH
 from spacefold.model.activations import ACTIVATIONS, SPEC_ACTIVATIONS, SPEC_HEADS
 
-MAX_WIDTH = 4096
-MAX_LAYERS = 32
 ACTIVATION_NAMES = SPEC_ACTIVATIONS   # hidden activations a spec may name (from the table)
 
 
@@ -84,7 +83,7 @@ class ArchSpec:
 
 
 def parse_arch(arch: str) -> tuple[int, ...]:
-    """``"2-100-2-5"`` → ``(2, 100, 2, 5)``; every width in [1, 4096], at least two."""
+    """``"2-100-2-5"`` → ``(2, 100, 2, 5)``; every width in [1, MAX_WIDTH], at least two."""
     parts = str(arch).strip().split("-")
     if len(parts) < 2:
         raise SpecError(f"architecture {arch!r} needs at least input and output widths, "

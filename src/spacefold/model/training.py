@@ -20,6 +20,7 @@ from torch import nn
 
 from spacefold.data.datasets import Dataset
 from spacefold.errors import DataError, DivergenceError, SpecError
+from spacefold.limits import MAX_EPOCHS
 
 Progress = Callable[[int, int, float, float], None]  # (epoch, epochs, loss, accuracy)
 Interrupt = Callable[[], None]   # called between mini-batches; raises to end training
@@ -80,8 +81,8 @@ def _train(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: 
            weight_decay: float, target_accuracy: float | None, seed: int,
            test: Dataset | None, progress: Progress | None, loss_head: str,
            interrupt: Interrupt | None = None) -> History:
-    if not 1 <= epochs <= 1_000_000:
-        raise SpecError(f"epochs {epochs} must be in [1, 1000000]")
+    if not 1 <= epochs <= MAX_EPOCHS:
+        raise SpecError(f"epochs {epochs} must be in [1, {MAX_EPOCHS}]")
     if not (0.0 < lr <= 10.0):
         raise SpecError(f"learning rate {lr} must be in (0, 10]")
     if batch_size is not None and batch_size < 1:

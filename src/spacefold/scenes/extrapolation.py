@@ -32,7 +32,7 @@ from spacefold.trace.analysis import MONOTONE_HEADS, period_vectors
 LEFT: Rect = (0.025, 0.1, 0.46, 0.78)
 RIGHT: Rect = (0.515, 0.1, 0.46, 0.78)
 SINGLE: Rect = (0.2, 0.1, 0.6, 0.78)
-MAX_ZOOM = 16.0
+ZOOM_OUT = 16.0               # the zoom the story ends at: the view is ×16 the data's box
 DATA_BOX: Extent = (-1.25, 1.25, -1.25, 1.25)
 
 # The two networks compared by default, as (arch, activation, zoo options). The sine network
@@ -110,8 +110,8 @@ def extrapolation(model: Any = None, data: Any = None, *, stage: int | None = No
     pts = [tr.display(k) for tr in nets]
     box_e = DATA_BOX if default and k == 0 else _data_box(np.concatenate(pts))
     base = panel_view(box_e, rects[0])
-    maps = [ZoomMaps(tr, scale_extent(base, 1.03), MAX_ZOOM, res=160, start=k) for tr in nets]
-    edges = _panel_edges(nets, scale_extent(base, MAX_ZOOM * 1.03), k) if show_linear_regions \
+    maps = [ZoomMaps(tr, scale_extent(base, 1.03), ZOOM_OUT, res=160, start=k) for tr in nets]
+    edges = _panel_edges(nets, scale_extent(base, ZOOM_OUT * 1.03), k) if show_linear_regions \
         else [None] * len(nets)
     colors = nets[0].colors(color_by)
     x0, x1, y0, y1 = box_e
@@ -189,7 +189,7 @@ def extrapolation(model: Any = None, data: Any = None, *, stage: int | None = No
 
     def zoom_out(u: float) -> Frame:
         # exponential zoom: log(zoom) moves steadily (eased only at both ends of the way)
-        return at(MAX_ZOOM ** smooth(u), "zooming out past the data: the decision regions "
+        return at(ZOOM_OUT ** smooth(u), "zooming out past the data: the decision regions "
                                          "are recomputed for every view")
 
     verdict = ("  ·  ".join(f"{lab}: {short}" for lab, (short, _) in
@@ -197,14 +197,14 @@ def extrapolation(model: Any = None, data: Any = None, *, stage: int | None = No
                if len(nets) == 2 else verdicts[0])
 
     def final(a: float) -> Frame:
-        return at(MAX_ZOOM, verdict, cell_a=smooth(a))
+        return at(ZOOM_OUT, verdict, cell_a=smooth(a))
 
     # the zoom is one eased motion told as two segments, so the stills show ×4 and ×16
     segs = [Segment("×1: the data", 1.5, hold),
             Segment("zoom out to ×4", 4.0, lambda a: zoom_out(a / 2)),
             Segment("zoom out to ×16", 4.0, lambda a: zoom_out(0.5 + a / 2), key=False),
             Segment("×16", 2.5, final)]
-    caption = (f"{' and '.join(labels)} on {data_label(d)}, zooming out ×1 → ×{MAX_ZOOM:.0f} "
+    caption = (f"{' and '.join(labels)} on {data_label(d)}, zooming out ×1 → ×{ZOOM_OUT:.0f} "
                f"in {plane}: " + "; ".join(verdicts) + ".")
     return Timeline("extrapolation", segs,
                     meta={"trace": nets[0], "accuracy": acc[0], "accuracies": acc,

@@ -41,7 +41,7 @@ PLANE: Extent = (-1.5, 1.5, -1.5, 1.5)
 GRID = GridSpec(extent=PLANE, lines=11, verts=80, regions=0)
 INPUT_ROWS = 140          # raster rows of the input plane's regions (precomputed)
 REGION_ROWS = 120         # raster rows of the 2-unit plane's regions (every frame)
-MAX_SNAPSHOTS = 40        # a recording with more is shown at this many, log-spaced
+SNAPSHOTS_SHOWN = 40      # a recording with more is shown at this many, log-spaced
 
 
 @dataclass
@@ -113,7 +113,7 @@ def pick(epochs: np.ndarray, count: int) -> list[int]:
     return sorted(idx)
 
 
-def from_recording(rec: Recorder, count: int = MAX_SNAPSHOTS) -> Snapshots:
+def from_recording(rec: Recorder, count: int = SNAPSHOTS_SHOWN) -> Snapshots:
     """The snapshots of a user's recording, traced on its data and the plane's grid."""
     data = rec.data
     if data is None:
@@ -302,7 +302,7 @@ def _recording_captions(sn: Snapshots) -> list[str]:
        "training (sf.Recorder), else a 2-100-2-5 network on the spiral")
 def training(*, recording: Recorder | str | os.PathLike[str] | None = None,
              color_by: str = "class", seed: int | None = None,
-             snapshots_shown: int = MAX_SNAPSHOTS) -> Timeline:
+             snapshots_shown: int = SNAPSHOTS_SHOWN) -> Timeline:
     """The default zoo training (``seed`` seeds it), or the user's ``recording`` (an
     ``sf.Recorder`` or the file it saved), shown at ``snapshots_shown`` snapshots at most."""
     if recording is None:

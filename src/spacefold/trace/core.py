@@ -21,14 +21,13 @@ import numpy as np
 from spacefold._atomic import atomic_path
 from spacefold.colors import class_colors, position_colors
 from spacefold.errors import TraceError
+from spacefold.limits import MAX_POINTS
 from spacefold.model.activations import ACTIVATIONS
 from spacefold.trace.color_cache import ColorCache
 from spacefold.trace.geometry import Extent, GridSpec, auto_extent, grid_lines, plane_samples
 from spacefold.trace.ops import Op, carry_float32
 from spacefold.trace.project import Projection, fit_layer, pad
 from spacefold.trace.stage import Regions, Stage
-
-MAX_POINTS = 2_000_000
 
 
 @dataclass

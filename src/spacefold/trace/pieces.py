@@ -26,12 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from spacefold.errors import TraceError
+from spacefold.limits import MAX_PIECES
 from spacefold.trace.geometry import Extent
 from spacefold.trace.linear_parts import Parts, piecewise_steps
 from spacefold.trace.project import _one_blas_thread
 from spacefold.trace.stage import TraceLike
-
-MAX_PIECES = 2_000_000
 
 
 @dataclass(frozen=True)

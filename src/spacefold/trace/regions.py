@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from spacefold.errors import TraceError
+from spacefold.limits import MAX_MAP_PIXELS
 from spacefold.trace.bounds import BoxNet, certified_map
 from spacefold.trace.geometry import Extent
 from spacefold.trace.project import _one_blas_thread
@@ -27,7 +28,6 @@ from spacefold.trace.stage import TraceLike
 CHUNK = 4096                 # pixels per float32 batch: a 100-wide layer's chunk fits in L2
 U32 = 2.0 ** -24             # float32 unit roundoff
 SAFETY = 4.0                 # the error bound below is first order: a generous factor over it
-MAX_PIXELS = 16_000_000
 # Kinds whose float32 rounding the bound below follows; any other kind (a normalisation, a
 # residual sum, ...) sends the whole map through the float64 ops instead.
 STRUCTURAL = ("linear", "bias")
@@ -81,8 +81,8 @@ def _check(trace: TraceLike, extent: Extent, size: tuple[int, int],
     except (TypeError, ValueError):
         raise TraceError("size must be (width, height) and extent (xmin, xmax, ymin, ymax)") \
             from None
-    if w < 1 or h < 1 or w * h > MAX_PIXELS:
-        raise TraceError(f"size {w}×{h}: need 1 to {MAX_PIXELS} pixels")
+    if w < 1 or h < 1 or w * h > MAX_MAP_PIXELS:
+        raise TraceError(f"size {w}×{h}: need 1 to {MAX_MAP_PIXELS} pixels")
     if not (np.isfinite([x0, x1, y0, y1]).all() and x1 > x0 and y1 > y0):
         raise TraceError(f"extent {tuple(extent)} must be finite with xmin < xmax, ymin < ymax")
     return w, h

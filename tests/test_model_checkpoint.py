@@ -12,6 +12,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 import spacefold as sf
+from spacefold._atomic import atomic_path
 from spacefold.errors import SpacefoldError, SpecError
 from spacefold.model.torch_build import build_spec
 
@@ -187,3 +188,28 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path,
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
     assert sf.load(target)[2] == {"v": 1}
+
+
+def test_checkpoint_is_written_through_one_temp_file(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """safetensors' save_file makes its own .tmpXXXX (left by a killed run): not used."""
+    import safetensors.torch
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("save_file writes a second temp file")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", refuse)
+    seen: list[str] = []
+    real = atomic_path
+
+    def spy(path: str | Path) -> object:
+        seen.append(str(path))
+        return real(path)
+
+    import spacefold.model.checkpoint as ckpt
+
+    monkeypatch.setattr(ckpt, "atomic_path", spy)
+    sf.save(sf.build("2-3-2"), tmp_path / "m.safetensors")
+    assert seen == [str(tmp_path / "m.safetensors")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors"]
+    sf.load_network(tmp_path / "m.safetensors")

@@ -28,12 +28,13 @@ class Network:
     def __post_init__(self) -> None:
         for (idx, _), d_in, d_out in zip(self.spec.module_layout(), self.spec.widths[:-1],
                                          self.spec.widths[1:], strict=True):
-            w = self.params.get(f"{idx}.weight")
-            b = self.params.get(f"{idx}.bias")
-            if w is None or w.shape != (d_out, d_in) or (b is not None and b.shape != (d_out,)):
-                got = None if w is None else tuple(w.shape)
-                raise SpecError(f"weights do not match spec {self.spec.arch}: layer "
-                                f"{idx}.weight is {got}, expected {(d_out, d_in)}")
+            for name, want, required in (("weight", (d_out, d_in), True),
+                                         ("bias", (d_out,), False)):
+                a = self.params.get(f"{idx}.{name}")
+                if (a is None and required) or (a is not None and a.shape != want):
+                    got = None if a is None else tuple(a.shape)
+                    raise SpecError(f"weights do not match spec {self.spec.arch}: layer "
+                                    f"{idx}.{name} is {got}, expected {want}")
 
     def layers(self) -> Iterator[tuple[np.ndarray, np.ndarray | None, str | None]]:
         """(W (out, in), b (out,) or None, activation after it or None) per Linear."""

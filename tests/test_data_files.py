@@ -1,14 +1,12 @@
-"""Hostile input files and outputs (issue 13, "CLI and files"): NPZ headers that lie, labels
-that wrap, complex and too-large values, a CSV with a BOM, MNIST headers that overflow, and
-the temp-file rules of every output (names within the limit, modes kept, stale temps)."""
+"""Hostile input files (issue 13, "CLI and files"): NPZ headers that lie, labels that wrap,
+complex and too-large values, a CSV with a BOM, MNIST headers that overflow. (The temp-file
+rules of every output are test_atomic's.)"""
 
 from __future__ import annotations
 
 import gzip
 import io
-import os
 import struct
-import time
 import zipfile
 from pathlib import Path
 
@@ -16,10 +14,9 @@ import numpy as np
 import pytest
 
 import spacefold as sf
-from spacefold import _atomic
 from spacefold.data import load_file
 from spacefold.data.mnist import load_mnist
-from spacefold.errors import DataError, RenderError
+from spacefold.errors import DataError
 from spacefold.trace import project
 
 
@@ -202,103 +199,3 @@ def test_trace_with_weights_of_3e38_does_not_crash() -> None:
         assert "\n" not in str(e) and "infinite" in str(e)
     else:
         assert all(np.isfinite(s.values).all() or s.values.shape[1] <= 2 for s in tr.stages)
-
-
-# -- outputs ----------------------------------------------------------------------------------
-def test_temp_names_fit_the_name_limit(tmp_path: Path) -> None:
-    limit = _atomic.name_max(tmp_path)
-    target = tmp_path / ("a" * (limit - 4) + ".npz")
-    with _atomic.atomic_path(target) as tmp:
-        assert len(Path(tmp).name.encode()) <= limit
-        Path(tmp).write_bytes(b"x")
-    assert target.read_bytes() == b"x"
-
-
-def test_a_name_over_the_limit_is_one_line(tmp_path: Path) -> None:
-    target = tmp_path / ("a" * 300 + ".png")
-    with pytest.raises(RenderError, match="bytes long; the file system takes at most"):
-        with _atomic.atomic_path(target):
-            pass
-
-
-def test_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
-    target = tmp_path / "out.png"
-    target.write_bytes(b"old")
-    os.chmod(target, 0o640)
-    with _atomic.atomic_path(target) as tmp:
-        Path(tmp).write_bytes(b"new")
-    assert target.read_bytes() == b"new"
-    assert target.stat().st_mode & 0o777 == 0o640
-
-
-def test_new_file_gets_the_umask_mode(tmp_path: Path) -> None:
-    old = os.umask(0o022)
-    try:
-        with _atomic.atomic_path(tmp_path / "new.png") as tmp:
-            Path(tmp).write_bytes(b"x")
-    finally:
-        os.umask(old)
-    assert (tmp_path / "new.png").stat().st_mode & 0o777 == 0o644
-
-
-def test_write_error_inside_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
-    import errno
-
-    with pytest.raises(RenderError, match="No space left on device"):
-        with _atomic.atomic_path(tmp_path / "full.gif") as tmp:
-            Path(tmp).write_bytes(b"partial")
-            raise OSError(errno.ENOSPC, "No space left on device")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_stale_temps_of_the_target_only(tmp_path: Path) -> None:
-    target = tmp_path / "k.mp4"
-    day_old = time.time() - 2 * 24 * 3600
-    old = tmp_path / f".k-{os.getpid()}-abcdefgh.mp4"          # this live process, but old
-    dead = tmp_path / ".k-4194999-zzzzzzzz.mp4"                 # no such process
-    fresh = tmp_path / f".k-{os.getpid()}-12345678.mp4"         # live and new: kept
-    other = tmp_path / ".kk-4194999-zzzzzzzz.mp4"               # another target: kept
-    wrong_suffix = tmp_path / ".k-4194999-zzzzzzzz.gif"         # another target: kept
-    for p in (old, dead, fresh, other, wrong_suffix):
-        p.write_bytes(b"x")
-    os.utime(old, (day_old, day_old))
-    assert _atomic.stale_temps(target) == sorted([old, dead])
-    assert _atomic.remove_stale_temps(target) == sorted([old, dead])
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        p.name for p in (fresh, other, wrong_suffix))
-
-
-def test_stale_temps_of_a_long_name_are_found(tmp_path: Path) -> None:
-    target = tmp_path / ("b" * 250 + ".npz")
-    # made by another process: the same cut of the stem whatever its pid's length
-    with _atomic.atomic_path(target) as tmp:
-        name = Path(tmp).name
-    stem_part = name[:name.index(f"-{os.getpid()}-") + 1]
-    left = tmp_path / f"{stem_part}4194999-qwertyui.npz"
-    left.write_bytes(b"x")
-    assert _atomic.stale_temps(target) == [left]
-
-
-def test_checkpoint_is_written_through_one_temp_file(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """safetensors' save_file makes its own .tmpXXXX (left by a killed run): not used."""
-    import safetensors.torch
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("save_file writes a second temp file")
-
-    monkeypatch.setattr(safetensors.torch, "save_file", refuse)
-    seen: list[str] = []
-    real = _atomic.atomic_path
-
-    def spy(path: str | Path) -> object:
-        seen.append(str(path))
-        return real(path)
-
-    import spacefold.model.checkpoint as ckpt
-
-    monkeypatch.setattr(ckpt, "atomic_path", spy)
-    sf.save(sf.build("2-3-2"), tmp_path / "m.safetensors")
-    assert seen == [str(tmp_path / "m.safetensors")]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors"]
-    sf.load_network(tmp_path / "m.safetensors")

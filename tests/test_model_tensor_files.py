@@ -1,0 +1,95 @@
+"""model/tensor_files.py: weight files read as numpy arrays, the format sniffed from the first
+bytes (not the suffix), the tensors in layer order; torch and safetensors are the oracles."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.numpy import save_file
+
+from spacefold.errors import SpecError
+from spacefold.model.tensor_files import first_line, natural, read_tensors
+
+
+def _state(n: int = 12) -> OrderedDict[str, torch.Tensor]:
+    """A deep Sequential's state dict: "fc.10" must come after "fc.2"."""
+    g = torch.Generator().manual_seed(0)
+    return OrderedDict((f"fc.{i}.{p}", torch.randn(3, 3, generator=g) if p == "weight"
+                        else torch.randn(3, generator=g))
+                       for i in range(n) for p in ("weight", "bias"))
+
+
+def test_layer_keys_sort_as_numbers() -> None:
+    keys = ["fc.10.weight", "fc.2.weight", "fc.2.bias", "head.weight", "fc.1.weight"]
+    assert sorted(keys, key=natural) == ["fc.1.weight", "fc.2.bias", "fc.2.weight",
+                                         "fc.10.weight", "head.weight"]
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".pt", ".weights"])   # suffix ignored
+def test_safetensors_read_back_exactly_in_layer_order(tmp_path: Path, suffix: str) -> None:
+    state = {k: v.numpy() for k, v in _state().items()}
+    path = tmp_path / f"m{suffix}"
+    save_file(state, str(path), metadata={"spec": "2-3-2"})
+    arrays, meta = read_tensors(path)
+    assert list(arrays) == sorted(state, key=natural) and meta == {"spec": "2-3-2"}
+    assert list(arrays).index("fc.10.weight") > list(arrays).index("fc.2.weight")
+    for k in state:
+        np.testing.assert_array_equal(arrays[k], state[k])
+
+
+@pytest.mark.parametrize("zipfile", [True, False])     # torch's zip format and the legacy one
+def test_torch_state_dicts_read_back_exactly(tmp_path: Path, zipfile: bool) -> None:
+    state = _state(3)
+    path = tmp_path / "m.bin"
+    torch.save(state, path, _use_new_zipfile_serialization=zipfile)
+    arrays, meta = read_tensors(path)
+    assert list(arrays) == list(state) and meta == {}
+    for k, v in state.items():
+        np.testing.assert_array_equal(arrays[k], v.numpy())
+
+
+def test_a_nested_checkpoint_and_half_precision_are_read(tmp_path: Path) -> None:
+    """A training checkpoint's "model_state_dict"; bfloat16 weights come out as float32 with
+    the same values (numpy has no bfloat16)."""
+    w = torch.randn(4, 2).to(torch.bfloat16)
+    path = tmp_path / "ckpt.pt"
+    torch.save({"epoch": 3, "model_state_dict": {"0.weight": w}}, path)
+    arrays, _ = read_tensors(path)
+    assert arrays["0.weight"].dtype == np.float32
+    np.testing.assert_array_equal(arrays["0.weight"], w.float().numpy())
+
+
+@pytest.mark.parametrize(("content", "why"), [
+    (b"hello, not weights", "neither a safetensors file nor a PyTorch state dict"),
+    (b"", "neither a safetensors file nor a PyTorch state dict"),
+    (b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}      ", "not a readable safetensors file"),
+])
+def test_a_file_of_neither_format_is_one_line(tmp_path: Path, content: bytes, why: str) -> None:
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(content)
+    with pytest.raises(SpecError, match=why) as e:
+        read_tensors(path)
+    assert "\n" not in str(e.value)
+
+
+def test_a_torch_file_that_is_not_a_state_dict_says_what_to_save(tmp_path: Path) -> None:
+    for obj, what in (({"epoch": 3, "lr": 0.1}, "holds a dict (epoch, lr)"),
+                      ([torch.zeros(2)], "holds a list")):
+        path = tmp_path / "m.pt"
+        torch.save(obj, path)
+        with pytest.raises(SpecError, match=re.escape(what) + r".*torch.save\(model.state_dict"):
+            read_tensors(path)
+    with pytest.raises(SpecError, match="does not exist"):
+        read_tensors(tmp_path / "gone.pt")
+    with pytest.raises(SpecError, match="is not a file"):
+        read_tensors(tmp_path)
+
+
+def test_first_line_of_an_error() -> None:
+    assert first_line(ValueError("bad header\n  at byte 3")) == "bad header"
+    assert first_line(KeyError()) == "KeyError"

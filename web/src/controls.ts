@@ -94,6 +94,9 @@ export function buildUi(v: Viewer, opts: Options): void {
     ui.palette = choose(bar, "sf-palette", "class colours",
                         [["default", "palette: spacefold"], ["okabe-ito", "palette: Okabe–Ito"]],
                         v.palette, (c) => v.setPalette(c as Palette));
+    ui.markers = choose(bar, "sf-markers", "class markers: shapes tell the classes apart in " +
+                        "greyscale (M)", [["dots", "markers: dots"], ["shapes", "markers: shapes"]],
+                        v.markers, (c) => v.setMarkers(c as "dots" | "shapes"));
   }
   const show = (label: string, obj: THREE.Object3D | null, on: boolean) => {
     if (obj) checkbox(bar, "", label, on, "", (c) => { obj.visible = c; v.dirty = true; });
@@ -114,7 +117,7 @@ export function buildUi(v: Viewer, opts: Options): void {
   }
   const present = h("button", "sf-present-btn", bar, "present") as HTMLButtonElement;
   present.title = "presenter mode: ←/→ stages, Space play, F fullscreen, +/− text, C clean, " +
-    "L linear regions";
+    "L linear regions, M class shapes";
   present.addEventListener("click", () => v.setPresent(!v.present));
   ui.present = present;
   const clean = h("button", "sf-clean-btn", bar, "clean") as HTMLButtonElement;
@@ -145,6 +148,9 @@ export function bindKeys(v: Viewer): () => void {
     else if (k === "c" || k === "C") v.setClean(!v.clean);
     else if (k === "p" || k === "P") v.setPresent(!v.present);
     else if ((k === "l" || k === "L") && v.trace.stages[0].edges) v.setLinear(!v.linear);
+    else if ((k === "m" || k === "M") && v.trace.labels) {
+      v.setMarkers(v.markers === "shapes" ? "dots" : "shapes");
+    }
     else return;
     e.preventDefault();
   };
@@ -168,6 +174,42 @@ export function dataRect(root: HTMLElement, ui: Record<string, HTMLElement>): Re
     else out.y0 = Math.max(out.y0, sr.bottom - r.top + 4);
   }
   return out.x1 - out.x0 < 120 || out.y1 - out.y0 < 120 ? full : out;
+}
+
+/** Draw the edges of the network's linear regions (piecewise-linear networks). */
+export function setLinear(v: Viewer, on: boolean): void {
+  v.linear = on;
+  v.drawing.setShowEdges(on);
+  showLinear(v);
+  v.dirty = true;
+  v.viewChanged();
+}
+
+/** Show or hide the held-out test points (their ring markers). */
+export function setShowTest(v: Viewer, on: boolean): void {
+  v.showTest = on;
+  v.drawing.setShowTest(on);
+  const c = v.root.querySelector(".sf-show-test") as HTMLInputElement | null;
+  if (c) c.checked = on;
+  v.dirty = true;
+  v.viewChanged();
+}
+
+/** Each class its own marker shape ("shapes": for greyscale), or dots. */
+export function setMarkers(v: Viewer, m: "dots" | "shapes"): void {
+  v.drawing.setMarkers(v.trace, m);
+  v.markers = v.drawing.markers;
+  if (v.ui.markers) (v.ui.markers as HTMLSelectElement).value = v.markers;
+  v.dirty = true;
+  v.viewChanged();
+}
+
+/** Unfold (true) or fold the network diagram. */
+export function setDiagram(v: Viewer, open: boolean): void {
+  const side = v.ui.side;
+  side.classList.toggle("sf-folded", !open);
+  (side.querySelector(".sf-fold") as HTMLElement).textContent = open ? "network ▾" : "network ▸";
+  v.resize();
 }
 
 /** Presenter mode: text that scales up with the window, and the page's keys. */

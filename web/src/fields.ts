@@ -25,8 +25,8 @@ export const FIELDS: Field[] = [
 ];
 
 // the viewer's state the URL keeps (Viewer.viewState)
-export const VIEW_KEYS = ["cam", "color", "theme", "palette", "test", "tilt", "lr", "text",
-                          "present"];
+export const VIEW_KEYS = ["cam", "color", "theme", "palette", "markers", "test", "tilt", "lr",
+                          "text", "present"];
 
 export type Config = Record<string, string | number | null>;
 

@@ -5,15 +5,10 @@ import * as THREE from "three";
 import type { Trace } from "./data";
 import { GRID_TOL, REGION_TOL, gridIndex, regionIndex } from "./decimate";
 import { type Box, lerpOnGpu, pairGeometry, setIndex, setPair } from "./gpu";
-import { dotTexture } from "./markers";
+import { dotTexture, makeShapes, pointSize } from "./markers";
 import { type Palette, type Theme, THEMES, paletteBytes } from "./theme";
 
 const REGION_MIX = 0.22; // how much of the class colour shows in a decision region
-
-/** The point size for n points (CSS px). */
-export function pointSize(n: number): number {
-  return n > 3000 ? 3.5 : n > 800 ? 5.5 : 7;
-}
 
 /** The points: generated training points (dots), the user's added ones (diamonds, larger)
  *  and the held-out test points (rings), one object each over the same buffers, drawn in
@@ -221,7 +216,10 @@ export class Drawing {
   readonly grid: THREE.LineSegments | null;
   edges: THREE.LineSegments | null;   // the linear regions' (a live update may change them)
   showEdges = false;                  // drawn where the stage pair has them
-
+  shapes: THREE.Points[] = [];        // the points as class shapes (markers "shapes")
+  markers: "dots" | "shapes" = "dots";
+  private showTest: boolean;
+  private pointScale = 1;
   readonly regions: THREE.Mesh | null = null;
   readonly axes = makeAxes();
   readonly marker = makeMarker();
@@ -233,6 +231,7 @@ export class Drawing {
   constructor(private group: THREE.Group, trace: Trace, private alpha: { value: number },
               show: { grid?: boolean; regions?: boolean; test: boolean }) {
     this.groupPoints = makePoints(trace, alpha, show.test);
+    this.showTest = show.test;
     this.points = this.groupPoints[0];
     group.add(...this.groupPoints);
     this.grid = makeGrid(trace, alpha);
@@ -257,6 +256,7 @@ export class Drawing {
     this.gridIdx.clear();
     this.regionIdx.clear();
     this.pair = -1;
+    if (this.markers === "shapes") this.setMarkers(tr, "shapes");   // the labels may differ
     const n = tr.stages[0].edges?.length ?? 0;
     if (n !== ((this.edges?.geometry.getAttribute("position").array.length) ?? 0)) {
       if (this.edges) { this.group.remove(this.edges); this.edges.geometry.dispose(); }
@@ -325,16 +325,31 @@ export class Drawing {
     }
   }
 
-  /** Show or hide the held-out test points (rings). */
+  /** Draw each class with its own shape ("shapes", where the trace has labels) or every
+   *  point as a dot ("dots"). */
+  setMarkers(tr: Trace, m: "dots" | "shapes"): void {
+    this.markers = m === "shapes" && tr.labels ? "shapes" : "dots";
+    for (const p of this.shapes) { this.group.remove(p); p.geometry.dispose(); }
+    this.shapes = this.markers === "shapes" ? makeShapes(tr, this.points, this.alpha) : [];
+    if (this.shapes.length) this.group.add(...this.shapes);
+    this.setShowTest(this.showTest);
+    this.setPointScale(this.pointScale);
+  }
+
+  /** Show or hide the held-out test points (rings, or hollow shapes). */
   setShowTest(on: boolean): void {
+    this.showTest = on;
+    const dots = this.markers === "dots";
     this.groupPoints.forEach((p, i) => {
-      p.visible = i === 0 || (p.geometry.drawRange.count > 0 && (i === 1 || on));
+      p.visible = dots && (i === 0 || (p.geometry.drawRange.count > 0 && (i === 1 || on)));
     });
+    for (const p of this.shapes) p.visible = on || p.userData.kind !== "test";
   }
 
   /** Every point's size × mul (presenter mode's +/−). */
   setPointScale(mul: number): void {
-    for (const p of this.groupPoints) {
+    this.pointScale = mul;
+    for (const p of [...this.groupPoints, ...this.shapes]) {
       (p.material as THREE.PointsMaterial).size = p.userData.size * mul;
     }
   }

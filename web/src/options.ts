@@ -33,11 +33,12 @@ export interface View {
   tilt: boolean;         // 2-D stages of a 3-D trace tilted too (default: face-on)
   showTest: boolean;
   linear: boolean;       // the linear regions' edges
+  markers: "dots" | "shapes";
   textScale: number;     // +/−: text and point size
 }
 
-/** The view `v` (viewState()'s strings: cam, color, theme, palette, test, tilt, lr,
- *  text) names, else the options', else the defaults. */
+/** The view `v` (viewState()'s strings: cam, color, theme, palette, markers, test, tilt,
+ *  lr, text) names, else the options', else the defaults. */
 export function readView(v: Record<string, string>, opts: Options, trace: Trace): View {
   return {
     colorBy: (v.color as "class" | "position" | undefined) ?? opts.colorBy ??
@@ -47,6 +48,7 @@ export function readView(v: Record<string, string>, opts: Options, trace: Trace)
     tilt: v.tilt === "1",
     showTest: v.test !== "0",
     linear: v.lr === "1",
+    markers: v.markers === "shapes" ? "shapes" : "dots",
     textScale: Math.min(Math.max(Number(v.text) || 1, 0.5), 3),
   };
 }
@@ -58,6 +60,7 @@ export function writeView(w: Viewer): Record<string, string> {
   if (w.tilt) out.tilt = "1";
   if (!w.showTest) out.test = "0";
   if (w.linear) out.lr = "1";
+  if (w.markers === "shapes") out.markers = "shapes";
   if (w.textScale !== 1) out.text = String(Number(w.textScale.toFixed(2)));
   return out;
 }

@@ -31,6 +31,7 @@ export class Viewer {
   tilt = false;          // 2-D stages of a 3-D trace tilted too (default: face-on)
   showTest = true;
   linear = false;        // the linear regions' edges drawn (where the trace has them)
+  markers: "dots" | "shapes" = "dots";   // class shapes: classes apart in greyscale
   present = false;
   clean = false;
   textScale = 1;         // +/−: text and point size
@@ -102,6 +103,8 @@ export class Viewer {
     this.setColors(this.colorBy);
     this.setT(opts.stage ?? 0);
     this.setLinear(this.linear);
+    if (this.markers === "shapes") this.setMarkers("shapes");
+    if (this.textScale !== 1) this.drawing.setPointScale(Math.sqrt(this.textScale));
     this.framing.snap(this.t, this.S);
     bindPointer(this);
     this.unbind.push(ctl.bindKeys(this));
@@ -176,32 +179,11 @@ export class Viewer {
     }
   }
 
-  /** Draw the edges of the network's linear regions (piecewise-linear networks). */
-  setLinear(on: boolean): void {
-    this.linear = on;
-    this.drawing.setShowEdges(on);
-    ctl.showLinear(this);
-    this.dirty = true;
-    this.viewChanged();
-  }
-
-  /** Show or hide the held-out test points (their ring markers). */
-  setShowTest(on: boolean): void {
-    this.showTest = on;
-    this.drawing.setShowTest(on);
-    const c = this.root.querySelector(".sf-show-test") as HTMLInputElement | null;
-    if (c) c.checked = on;
-    this.dirty = true;
-    this.viewChanged();
-  }
-
-  /** Unfold (true) or fold the network diagram. */
-  setDiagram(open: boolean): void {
-    const side = this.ui.side;
-    side.classList.toggle("sf-folded", !open);
-    (side.querySelector(".sf-fold") as HTMLElement).textContent = open ? "network ▾" : "network ▸";
-    this.resize();
-  }
+  // the view's toggles (controls.ts): linear regions, test points, class shapes, diagram
+  setLinear(on: boolean): void { ctl.setLinear(this, on); }
+  setShowTest(on: boolean): void { ctl.setShowTest(this, on); }
+  setMarkers(m: "dots" | "shapes"): void { ctl.setMarkers(this, m); }
+  setDiagram(open: boolean): void { ctl.setDiagram(this, open); }
 
   setColors(by: "class" | "position"): void {
     this.colorBy = by === "class" && this.trace.colors.class ? "class" : "position";

@@ -297,3 +297,67 @@ def test_test_points_and_added_points_look_different(ctx: Any, server: str) -> N
     _wait_epoch(page, f"E === {STEP_EPOCHS}")
     page.screenshot(path=str(SHOTS / "app-groups-chart.png"))
     page.close()
+
+
+def test_the_form_is_the_servers_field_table(ctx: Any, server: str) -> None:
+    """Issue 14: the form, its checks and the URL come from GET api/fields (the server's
+    Config), not from a copy in the page: a table served with another label and bound
+    shows that label, refuses past that bound on the page (no api/check for it), and every
+    field's value goes to the URL."""
+    import urllib.request
+
+    table = json.loads(urllib.request.urlopen(server + "api/fields").read())
+    changed = [dict(f) for f in table]
+    for f in changed:
+        if f["name"] == "noise":
+            f["label"] = "jitter (from the table)"
+        if f["name"] == "lr":
+            f["max"] = 0.5
+    page = ctx.new_page()
+    checks: list[str] = []
+    page.route("**/api/fields", lambda route: route.fulfill(json=changed))
+    page.on("request", lambda r: checks.append(r.post_data or "") if "api/check" in r.url
+            else None)
+    page.goto(server + "?dataset=moons&n=80&arch=2-6-2&epochs=200&stage=0&noise=0.3")
+    page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
+                           timeout=60_000)
+    labels = page.evaluate("""[...document.querySelectorAll('.sf-controls label')]
+        .map((l) => l.firstChild.textContent)""")
+    assert [f["label"] for f in changed] == [x for x in labels
+                                             if x not in ("or upload CSV", "")]
+    for f in table:
+        if f["kind"] in ("int", "float"):
+            box = page.locator(f"input[name={f['name']}]")
+            assert box.get_attribute("min") == (None if f["min"] is None else
+                                               format(f["min"], "g"))
+    page.wait_for_function("location.search.includes('noise=0.3')", timeout=10_000)
+    query = page.evaluate("location.search")
+    assert all(f"{f['name']}=" in query for f in table if f["name"] != "batch_size")
+    n_checks = len(checks)
+    lr = page.locator("input[name=lr]")
+    lr.fill("0.7")
+    lr.dispatch_event("change")
+    page.wait_for_function("document.querySelector('button.sf-train').disabled", timeout=10_000)
+    assert page.locator(".sf-error").inner_text() == "lr: 0.7 must be at most 0.5"
+    assert "sf-invalid" in (lr.get_attribute("class") or "") and len(checks) == n_checks
+    page.close()
+
+
+def test_class_shapes_survive_a_reload_through_the_url(ctx: Any, server: str) -> None:
+    """Issue 12: the class marker shapes are in the URL's view state: a reload draws them."""
+    page = _open(ctx, server + "?dataset=moons&n=120&arch=2-3-2&epochs=300&stage=0&theme=light")
+    page.locator("select.sf-markers").select_option("shapes")
+    page.wait_for_function("location.search.includes('markers=shapes')", timeout=10_000)
+    url = page.url
+    page.close()
+    page = _open(ctx, url)
+    assert page.evaluate("__spacefold.viewer.markers") == "shapes"
+    assert page.locator("select.sf-markers").input_value() == "shapes"
+    got = page.evaluate("__spacefold.viewer.drawing.shapes.map((p) => [p.userData.kind, "
+                        "p.userData.cls, p.visible])")
+    assert sorted(map(tuple, got)) == [("test", 0, True), ("test", 1, True),   # hollow
+                                       ("train", 0, True), ("train", 1, True)]
+    page.wait_for_function("window.__spacefold.settled", timeout=10_000)
+    page.screenshot(path=str(SHOTS / "app-markers-light.png"))
+    assert page.errors == []
+    page.close()

@@ -3,7 +3,7 @@
 import { injectAppStyle } from "./appstyle";
 import { Chart } from "./chart";
 import { type Payload, decode } from "./data";
-import { FIELDS, query, stateQuery, urlView } from "./fields";
+import { type Field, fetchFields, query, stateQuery, urlView } from "./fields";
 import { Form, type ServerOptions } from "./form";
 import { VideoRender } from "./render";
 import { Session } from "./session";
@@ -81,18 +81,20 @@ export class App {
   }
 
   private async start(aside: HTMLElement): Promise<void> {
-    const opts: ServerOptions = await (await fetch("api/options")).json();
-    this.buildForm(aside, opts);
+    // the form's fields are the server's Config (GET api/fields); options: the datasets'
+    const [fields, opts] = await Promise.all([
+      fetchFields(), fetch("api/options").then((r) => r.json() as Promise<ServerOptions>)]);
+    this.buildForm(aside, fields, opts);
     this.session.connect(() => void this.changed(""), (m, b) => this.receive(m, b),
                          () => this.showError("disconnected from the server"));
   }
 
-  private buildForm(aside: HTMLElement, opts: ServerOptions): void {
+  private buildForm(aside: HTMLElement, fields: Field[], opts: ServerOptions): void {
     const h1 = document.createElement("h1");
     h1.textContent = "spacefold";
     aside.appendChild(h1);
     const q = query();
-    this.form = new Form(aside, FIELDS, opts, (name) => void this.changed(name),
+    this.form = new Form(aside, fields, opts, (name) => void this.changed(name),
                          (text) => this.showError(text));
     this.reproduce = Math.max(0, Math.floor(Number(q.get("epoch") ?? 0)) || 0);
     const buttons = document.createElement("div");
@@ -180,9 +182,10 @@ export class App {
     }, 150);
   }
 
-  /** A form field changed (or the page opened: ""): check the config with the server, mark
-   * a refused field and disable Train and Step while one is; else send it. The server goes
-   * on with the running network when only training settings changed (Field.retune). */
+  /** A form field changed (or the page opened: ""): check the fields against the table,
+   * then the config with the server; mark a refused field and disable Train and Step while
+   * one is; else send it. The server goes on with the running network when only training
+   * settings changed (Field.retune). */
   private changed(field: string): Promise<void> {
     return this.session.queue(() => this.check(field));
   }
@@ -190,7 +193,7 @@ export class App {
   private async check(field: string): Promise<void> {
     const seq = ++this.checkSeq;
     const cfg = this.form.config();
-    const detail = await this.session.check(cfg);
+    const detail = this.form.problems() || await this.session.check(cfg);
     if (seq !== this.checkSeq) return;            // a newer change is being checked
     this.form.mark(detail, field);
     this.invalid = detail !== "";

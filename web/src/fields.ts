@@ -1,34 +1,36 @@
-// The app's state ⇄ URL: the form's fields (one table: name, kind, label, and whether a
-// change goes on with the running network), the config they make, and the page's query.
+// The app's state ⇄ URL from one field table: the server's Config as GET api/fields serves
+// it (server/config.py fields()): each field's kind, label, default, bounds, choices and
+// whether a change goes on with the running network. The form, its validation and the
+// page's query are all built from it; nothing here copies the server's numbers.
 
 export interface Field {
-  name: string;
-  kind: "select" | "number" | "text" | "acts";
+  name: string;            // the config key, and the URL's
+  kind: "int" | "float" | "text" | "choice" | "activations";
   label: string;
-  retune: boolean;      // changed, it goes on with the running network (weights, epoch kept)
+  default: string | number | null;
+  min: number | null;
+  max: number | null;
+  min_exclusive: boolean;
+  max_exclusive: boolean;
+  max_length: number | null;
+  optional: boolean;       // empty is allowed and means null (the full batch)
+  choices: string[] | null;
+  retune: boolean;         // changed, it goes on with the running network (weights, epoch kept)
 }
-
-// the form's order
-export const FIELDS: Field[] = [
-  { name: "dataset", kind: "select", label: "dataset", retune: false },
-  { name: "classes", kind: "number", label: "classes", retune: false },
-  { name: "n", kind: "number", label: "points", retune: false },
-  { name: "noise", kind: "number", label: "noise", retune: false },
-  { name: "test", kind: "number", label: "test fraction", retune: false },
-  { name: "seed", kind: "number", label: "seed", retune: false },
-  { name: "arch", kind: "text", label: "architecture", retune: false },
-  { name: "activation", kind: "acts", label: "activation", retune: false },
-  { name: "lr", kind: "number", label: "learning rate", retune: true },
-  { name: "batch_size", kind: "number", label: "batch size (empty: full)", retune: true },
-  { name: "l2", kind: "number", label: "L2", retune: true },
-  { name: "epochs", kind: "number", label: "epochs", retune: true },
-];
 
 // the viewer's state the URL keeps (Viewer.viewState)
 export const VIEW_KEYS = ["cam", "color", "theme", "palette", "markers", "test", "tilt", "lr",
                           "text", "present"];
+const UPLOAD = "upload:";  // a dataset from POST api/upload
 
 export type Config = Record<string, string | number | null>;
+
+/** The field table, from the server. */
+export async function fetchFields(): Promise<Field[]> {
+  const r = await fetch("api/fields");
+  if (!r.ok) throw new Error(`GET api/fields: ${r.status} ${r.statusText}`);
+  return r.json();
+}
 
 export function query(): URLSearchParams {
   return new URLSearchParams(window.location.search);
@@ -42,15 +44,48 @@ export function urlView(): Record<string, string> {
   return out;
 }
 
-/** A field's value as the server takes it: a number (null when empty) or the text. */
+const isNumber = (f: Field) => f.kind === "int" || f.kind === "float";
+
+/** A field's text as the server takes it: a number (null when empty) or the text. */
 export function value(f: Field, text: string): string | number | null {
   const v = text.trim();
-  if (f.kind === "number") return v === "" ? null : Number(v);
+  if (isNumber(f)) return v === "" ? null : Number(v);
   return v;
 }
 
-/** The page's query for a state: the config, the stage position, the epoch (0: none), the
- *  view, and extra keys (the video's). */
+/** Why `text` is not a value of `f` ("name: why"), or "" when it is: its kind, bounds,
+ *  length and choices, as the table says. Rules across fields are the server's. */
+export function problem(f: Field, text: string): string {
+  const v = text.trim(), say = (why: string) => `${f.name}: ${why}`;
+  if (isNumber(f)) {
+    if (v === "") return f.optional ? "" : say("a number is required");
+    const x = Number(v);
+    if (!Number.isFinite(x)) return say(`${v} is not a number`);
+    if (f.kind === "int" && !Number.isInteger(x)) return say(`${v} is not a whole number`);
+    if (f.min !== null && (f.min_exclusive ? x <= f.min : x < f.min)) {
+      return say(`${v} must be ${f.min_exclusive ? "greater than" : "at least"} ${f.min}`);
+    }
+    if (f.max !== null && (f.max_exclusive ? x >= f.max : x > f.max)) {
+      return say(`${v} must be ${f.max_exclusive ? "less than" : "at most"} ${f.max}`);
+    }
+    return "";
+  }
+  if (f.max_length !== null && v.length > f.max_length) {
+    return say(`at most ${f.max_length} characters`);
+  }
+  const choices = f.choices ?? [];
+  if (f.kind === "choice" && !choices.includes(v) && !(f.name === "dataset" && v.startsWith(UPLOAD))) {
+    return say(`${v} is not one of ${choices.join(", ")}`);
+  }
+  if (f.kind === "activations") {
+    const bad = v.split(",").find((a) => !choices.includes(a.trim()));
+    if (bad !== undefined) return say(`${bad} is not one of ${choices.join(", ")}`);
+  }
+  return "";
+}
+
+/** The page's query for a state: the config, the stage position, the epoch (0: none) and
+ *  the view. */
 export function stateQuery(cfg: Config, stage: number, epoch: number,
                            view: Record<string, string>): URLSearchParams {
   const q = new URLSearchParams();

@@ -1,13 +1,11 @@
-// The app's form: one input per field of the table (fields.ts), an activation per hidden
-// layer, the architecture fitted to the dataset, and CSV uploads as datasets.
-import { type Config, type Field, query, value } from "./fields";
+// The app's form: one input per field of the table (fields.ts: the server's Config), an
+// activation per hidden layer, the architecture fitted to the dataset, CSV uploads as
+// datasets, and each field checked against the table as it changes.
+import { type Config, type Field, problem, query, value } from "./fields";
 
+/** GET api/options: each dataset's input dimension and fixed class count (or null). */
 export interface ServerOptions {
-  datasets: string[];
-  activations: string[];
   data: Record<string, { dim: number; classes: number | null }>;
-  defaults: Record<string, string | number | null>;
-  limits: Record<string, number>;
 }
 
 /** Hidden layers of an architecture string ("2-100-5" → 1), or null when it does not parse. */
@@ -41,7 +39,7 @@ export class Form {
       const name = f.name;
       const l = document.createElement("label");
       l.textContent = f.label;
-      if (f.kind === "acts") {
+      if (f.kind === "activations") {
         this.acts = document.createElement("div");
         this.acts.className = "sf-acts";
         l.appendChild(this.acts);
@@ -49,20 +47,22 @@ export class Form {
         continue;
       }
       let input: HTMLInputElement | HTMLSelectElement;
-      if (f.kind === "select") {
+      if (f.kind === "choice") {
         input = document.createElement("select");
-        const choices = name === "dataset" ? opts.datasets : opts.activations;
-        for (const c of choices) input.appendChild(option(c));
+        for (const c of f.choices ?? []) input.appendChild(option(c));
       } else {
         input = document.createElement("input");
-        input.type = f.kind;
-        if (f.kind === "number") input.step = "any";
+        input.type = f.kind === "text" ? "text" : "number";
+        if (f.kind === "int" || f.kind === "float") input.step = f.kind === "int" ? "1" : "any";
+        if (f.min !== null) input.min = String(f.min);
+        if (f.max !== null) input.max = String(f.max);
+        if (f.max_length !== null) input.maxLength = f.max_length;
+        if (f.optional) input.placeholder = "empty";
       }
       input.name = name;
       const fromUrl = q.get(name);
       if (name === "dataset" && fromUrl?.startsWith("upload:")) input.appendChild(option(fromUrl, "upload"));
-      const def = opts.defaults[name];
-      input.value = fromUrl ?? (def == null ? "" : String(def));
+      input.value = fromUrl ?? (f.default == null ? "" : String(f.default));
       input.addEventListener("change", () => {
         if (name === "arch") this.archTyped = true;
         if (name === "classes") this.userClasses = input.value;
@@ -78,21 +78,32 @@ export class Form {
     this.archTyped = q.get("arch") !== null;          // a shared URL's widths are kept
     this.userClasses = this.inputs.classes.value;
     this.fitArch();
-    this.buildActs((q.get("activation") ?? String(opts.defaults.activation ?? "relu")).split(","));
+    const acts = this.field("activation");
+    this.buildActs((q.get("activation") ?? String(acts?.default ?? "relu")).split(","));
+  }
+
+  private field(name: string): Field | undefined {
+    return this.fields.find((f) => f.name === name);
   }
 
   /** The config the fields make, as the server takes it. */
   config(): Config {
     const c: Config = {};
     for (const f of this.fields) {
-      c[f.name] = f.kind === "acts" ? this.activation() : value(f, this.inputs[f.name].value);
+      c[f.name] = f.kind === "activations" ? this.activation() : value(f, this.inputs[f.name].value);
     }
     return c;
   }
 
+  /** What the table refuses in the fields as they are ("name: why; …"), or "". */
+  problems(): string {
+    return this.fields.map((f) => problem(f, f.kind === "activations" ? this.activation()
+      : this.inputs[f.name].value)).filter((p) => p).join("; ");
+  }
+
   /** Is a change of `name` a retune of the running network (not a new one)? */
   retunes(name: string): boolean {
-    return this.fields.some((f) => f.name === name && f.retune);
+    return this.field(name)?.retune ?? false;
   }
 
   /** Mark the fields a server's message names (else `fallback`); none for "". */
@@ -118,9 +129,10 @@ export class Form {
       s.dataset.layer = String(i + 1);
       s.title = n > 0 ? `activation of hidden layer ${i + 1}` : "no hidden layer";
       s.disabled = n === 0;
-      for (const c of this.opts.activations) s.appendChild(option(c));
+      const choices = this.field("activation")?.choices ?? [];
+      for (const c of choices) s.appendChild(option(c));
       const v = old[Math.min(i, old.length - 1)] ?? "relu";
-      s.value = this.opts.activations.includes(v) ? v : "relu";
+      s.value = choices.includes(v) ? v : "relu";
       s.addEventListener("change", () => this.changed("activation"));
       this.acts.appendChild(s);
     }

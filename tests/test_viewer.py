@@ -18,6 +18,7 @@ import pytest
 import spacefold as sf
 from spacefold.export import write_html
 from spacefold.server import browser
+from viewer_pages import open_page
 
 pytestmark = pytest.mark.usefixtures("require_browser")
 SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer-shots"
@@ -52,14 +53,7 @@ def ctx() -> Iterator[Any]:
 
 
 def _open(ctx: Any, html: Path) -> Any:
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(html.as_uri())
-    page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
-                           timeout=30_000)
-    page.errors = errors
-    return page
+    return open_page(ctx, html.as_uri())
 
 
 def _settle(page: Any) -> None:

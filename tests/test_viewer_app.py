@@ -22,6 +22,7 @@ from spacefold.server import browser
 from spacefold.server.app import create_app
 from spacefold.server.config import Config
 from spacefold.server.job import STEP_EPOCHS, Job
+from viewer_pages import FIRST_FRAME, open_page
 
 pytestmark = pytest.mark.usefixtures("require_browser")
 SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer-shots"
@@ -53,14 +54,7 @@ def ctx() -> Iterator[Any]:
 
 
 def _open(ctx: Any, url: str) -> Any:
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_function("window.__spacefoldApp && window.__spacefold && "
-                           "window.__spacefold.frames > 0", timeout=60_000)
-    page.errors = errors
-    return page
+    return open_page(ctx, url, "window.__spacefoldApp && " + FIRST_FRAME, timeout=60_000)
 
 
 def _epoch(page: Any) -> int:

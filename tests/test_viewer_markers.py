@@ -5,7 +5,6 @@ theme, greyscale) go to out/viewer-shots/."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 import spacefold as sf
 from spacefold.export import write_html
 from spacefold.server import browser
+from viewer_pages import canvas, open_page
 
 pytestmark = pytest.mark.usefixtures("require_browser")
 SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer-shots"
@@ -39,22 +39,9 @@ def ctx() -> Iterator[Any]:
         yield c
 
 
-def _open(ctx: Any, url: str) -> Any:
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0", timeout=30_000)
-    page.errors = errors
-    return page
-
-
 def _canvas(page: Any) -> np.ndarray:
-    from PIL import Image
-
     page.wait_for_function("window.__spacefold.settled", timeout=15_000)
-    png = page.locator("canvas.sf-gl").screenshot()
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+    return canvas(page)
 
 
 def _blob(page: Any, cls: int) -> np.ndarray:
@@ -74,7 +61,7 @@ def _blob(page: Any, cls: int) -> np.ndarray:
 
 def test_class_shapes_change_the_drawn_points(ctx: Any, page_of: tuple) -> None:
     tr, html = page_of
-    page = _open(ctx, html.as_uri())
+    page = open_page(ctx, html.as_uri())
     page.locator("select.sf-theme").select_option("light")
     dots = _canvas(page)
     page.locator("select.sf-markers").select_option("shapes")
@@ -111,7 +98,7 @@ def test_class_shapes_change_the_drawn_points(ctx: Any, page_of: tuple) -> None:
 
 def test_m_toggles_shapes_in_presenter_mode(ctx: Any, page_of: tuple) -> None:
     _, html = page_of
-    page = _open(ctx, html.as_uri() + "#present")
+    page = open_page(ctx, html.as_uri() + "#present")
     before = _canvas(page)
     page.keyboard.press("m")
     assert page.evaluate("__spacefold.viewer.markers") == "shapes"

@@ -6,7 +6,6 @@ palette. Screenshots of both themes go to out/viewer-shots/theme-*.png (look at 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 import spacefold as sf
 from spacefold.export import write_html
 from spacefold.server import browser
+from viewer_pages import canvas, open_page
 
 pytestmark = pytest.mark.usefixtures("require_browser")
 SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer-shots"
@@ -53,26 +53,8 @@ def ctx() -> Iterator[Any]:
         yield c
 
 
-def _open(ctx: Any, url: str) -> Any:
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_function("window.__spacefold && window.__spacefold.frames > 0",
-                           timeout=30_000)
-    page.errors = errors
-    return page
-
-
 def _settle(page: Any) -> None:
     page.wait_for_function("window.__spacefold.settled", timeout=15_000)
-
-
-def _canvas(page: Any) -> np.ndarray:
-    from PIL import Image
-
-    png = page.locator("canvas.sf-gl").screenshot()
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
 
 
 def _screen_box(page: Any, rows: np.ndarray) -> np.ndarray:
@@ -85,7 +67,7 @@ def test_every_stage_fits_beside_the_diagram(ctx: Any, pages: dict, name: str) -
     """Bug 7: the grid and the points of each stage at rest lie inside the canvas and never
     under the network diagram, the title or the bar."""
     tr, html = pages[name]
-    page = _open(ctx, html.as_uri())
+    page = open_page(ctx, html.as_uri())
     side = page.locator(".sf-side").bounding_box()
     canvas = page.locator("canvas.sf-gl").bounding_box()
     bar = page.locator(".sf-bar").bounding_box()
@@ -112,7 +94,7 @@ def test_two_d_stages_of_a_3d_trace_are_face_on_and_3d_stages_have_axes(ctx: Any
     picture's aspect is the data's, no perspective sliver); the 3-D stages are tilted and
     show labelled axes; "3-D tilt" tilts the 2-D ones on demand."""
     tr, html = pages["t32"]
-    page = _open(ctx, html.as_uri())
+    page = open_page(ctx, html.as_uri())
     last = len(tr.stages) - 1
     after3d = next(k for k in range(1, last + 1)
                    if tr.stages[k].dim == 2 and tr.stages[k - 1].dim == 3)
@@ -150,7 +132,7 @@ def test_a_points_path_is_drawn_in_one_steps_space(ctx: Any, pages: dict) -> Non
     to k, both as the animation draws them), never a polyline across every stage's space;
     the hover and the panel say its predicted class and the stage."""
     tr, html = pages["t3d"]
-    page = _open(ctx, html.as_uri())
+    page = open_page(ctx, html.as_uri())
     i = 17
     page.evaluate(f"__spacefold.setT(2.5); __spacefold.viewer.select({i})")
     seg = np.array(page.evaluate("__spacefold.path()")).reshape(2, 3)
@@ -190,12 +172,12 @@ def test_presenter_mode_keys_and_text_at_1080p(ctx: Any, pages: dict) -> None:
     assert px(".sf-title") >= 28, px(".sf-title")
     assert px(".sf-stage") > px(".sf-title")
     _settle(page)
-    before = _canvas(page)
+    before = canvas(page)
     page.keyboard.press("ArrowRight")
     assert page.evaluate("__spacefold.t") == 1
     assert page.locator(".sf-stage").inner_text() == tr.stages[1].name
     _settle(page)
-    after = _canvas(page)
+    after = canvas(page)
     assert (np.abs(after - before).sum(axis=2) > 30).mean() > 0.01
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowLeft")
@@ -232,7 +214,7 @@ def test_presenter_mode_keys_and_text_at_1080p(ctx: Any, pages: dict) -> None:
 def test_text_scales_with_the_window(ctx: Any, pages: dict) -> None:
     _, html = pages["t2d"]
     sizes = []
-    page = _open(ctx, html.as_uri())
+    page = open_page(ctx, html.as_uri())
     for w, h in ((800, 450), (1920, 1080)):
         page.set_viewport_size({"width": w, "height": h})
         page.wait_for_timeout(100)
@@ -248,14 +230,14 @@ def test_light_theme_and_okabe_ito_palette(ctx: Any, pages: dict) -> None:
     Screenshots: theme-dark.png, theme-light.png, theme-light-okabe-ito.png."""
     tr, html = pages["t2d"]
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page = _open(ctx, html.as_uri())
+    page = open_page(ctx, html.as_uri())
     page.evaluate("__spacefold.setT(0)")
     _settle(page)
-    dark = _canvas(page)
+    dark = canvas(page)
     page.screenshot(path=str(SHOTS / "theme-dark.png"))
     page.locator("select.sf-theme").select_option("light")
     _settle(page)
-    light = _canvas(page)
+    light = canvas(page)
     page.screenshot(path=str(SHOTS / "theme-light.png"))
     corner = light[5:25, 5:25].reshape(-1, 3).mean(axis=0)
     assert corner.min() > 235, corner                 # a light background
@@ -273,7 +255,7 @@ def test_light_theme_and_okabe_ito_palette(ctx: Any, pages: dict) -> None:
     np.testing.assert_allclose(cols, want, atol=0.6)
     assert page.evaluate("__spacefold.view.palette") == "okabe-ito"
     # the drawn points carry those colours: the picture holds Okabe–Ito's orange and blue
-    img = _canvas(page).reshape(-1, 3)
+    img = canvas(page).reshape(-1, 3)
     for c in OKABE_ITO[:2]:
         assert (np.abs(img - c).sum(axis=1) < 12).sum() > 20, c
     assert page.errors == []

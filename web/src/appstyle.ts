@@ -1,4 +1,6 @@
 // The live app's CSS (the viewer's own is in style.ts), injected once.
+import { injectCss } from "./style";
+
 const CSS = `
 .sf-app.sf-light{background:#fbfbf8;color:#1d1d22}
 .sf-app.sf-light .sf-controls{border-color:#c9c9cf}
@@ -45,9 +47,5 @@ const CSS = `
 `;
 
 export function injectAppStyle(): void {
-  if (document.getElementById("sf-app-style")) return;
-  const s = document.createElement("style");
-  s.id = "sf-app-style";
-  s.textContent = CSS;
-  document.head.appendChild(s);
+  injectCss("sf-app-style", CSS);
 }

@@ -63,10 +63,15 @@ const CSS = `
 .sf-clean .sf-unclean:hover{opacity:1}
 `;
 
-export function injectStyle(): void {
-  if (document.getElementById("sf-style")) return;
+/** Add `css` to the page once, as the <style> element `id`. */
+export function injectCss(id: string, css: string): void {
+  if (document.getElementById(id)) return;
   const s = document.createElement("style");
-  s.id = "sf-style";
-  s.textContent = CSS;
+  s.id = id;
+  s.textContent = css;
   document.head.appendChild(s);
+}
+
+export function injectStyle(): void {
+  injectCss("sf-style", CSS);
 }

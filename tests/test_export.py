@@ -198,6 +198,12 @@ def test_linear_edges_are_capped_longest_first(monkeypatch: pytest.MonkeyPatch) 
     lengths = np.sort(np.hypot(*(full[:, 1] - full[:, 0]).T))[::-1]
     np.testing.assert_allclose(np.sort(np.hypot(*(kept[:, 1] - kept[:, 0]).T))[::-1],
                                lengths[:7])
+    # more pieces than the budget after a layer: no edges (the next layer could take minutes)
+    monkeypatch.setattr(linear, "MAX_PIECES", 3)
+    p = payload(t, linear_regions=True)
+    assert p["linear"] == {"reason": "linear regions: more than 3 pieces after layer 1, too "
+                                     "many to draw"}
+    assert "edges" not in p["stages"][0]
 
 
 def test_linear_edges_say_why_not() -> None:

@@ -30,7 +30,7 @@ def test_an_update_is_the_trace_with_torchs_loss_and_accuracy() -> None:
         assert msg[f"{name}_acc"] == (z[sel].argmax(1) == y[sel]).double().mean().item()
     t = sf.trace(net, d, grid=LIVE_GRID)
     assert msg["trace"] == payload(t, title="t", region_res=LIVE_REGION_RES,
-                                   groups=(n_train, 0, 30))
+                                   groups=(n_train, 0, 30), linear_regions=True)   # at rest
     packed = live_message(net, d, n_train, True, "t", 0.01, "k", 7, 0.5, "paused",
                           as_bytes=True)
     assert set(packed) == {"type", "job", "epoch", "bin"}

@@ -355,3 +355,35 @@ def test_class_shapes_survive_a_reload_through_the_url(ctx: Any, server: str) ->
     page.screenshot(path=str(SHOTS / "app-markers-light.png"))
     assert page.errors == []
     page.close()
+
+
+LIVE_LINEAR = "linear regions come with the network at rest (the start, a Step, the end)"
+
+
+def test_linear_regions_in_the_live_app(ctx: Any, server: str) -> None:
+    """Issue 11: the live app's toggle draws the linear regions of the network as shown when it
+    is at rest (the start, a Step, the end); during training the updates carry none (finding
+    them takes longer than an update) and the toggle says so, then comes back with a Step."""
+    page = _open(ctx, server + "?dataset=moons&n=100&arch=2-6-2&epochs=100000&stage=0&test=0")
+    enabled = "!document.querySelector('input.sf-linear').disabled"
+    page.wait_for_function(enabled, timeout=30_000)
+    page.locator("input.sf-linear").check()
+    got = page.evaluate("__spacefold.linear()")
+    assert got["visible"] and got["segments"] == got["info"]["edges"] > 0
+    assert f"{got['info']['pieces']} pieces" in page.locator(".sf-lr").inner_text()
+    page.wait_for_function("location.search.includes('lr=1')", timeout=10_000)
+    page.locator("button.sf-train").click()
+    page.wait_for_function("!(" + enabled + ")", timeout=30_000)
+    label = page.locator("label", has=page.locator("input.sf-linear"))
+    assert label.get_attribute("title") == LIVE_LINEAR
+    assert not page.evaluate("__spacefold.linear().visible")
+    page.locator("button.sf-train").click()                 # Pause
+    page.wait_for_function("document.querySelector('button.sf-train').textContent === 'Train'",
+                           timeout=30_000)
+    page.locator("button.sf-step").click()
+    page.wait_for_function(enabled + " && __spacefold.linear().visible", timeout=60_000)
+    page.wait_for_function("window.__spacefold.settled", timeout=10_000)
+    page.screenshot(path=str(SHOTS / "app-linear-regions.png"))
+    assert page.errors == []
+    page.close()
+

@@ -278,6 +278,8 @@ export class App {
         onStage: (tt) => { this.stage = tt; this.writeUrl(); },
         onPlaneClick: (x, y, shift) => this.editPoint(x, y, shift),
         onView: () => this.viewChanged(),
+        // live.py sends them with updates whose state is not "training"
+        linearSkipped: "linear regions come with the network at rest (the start, a Step, the end)",
       });
       this.viewChanged();
       exposeApp(this);

@@ -12,8 +12,11 @@ from spacefold.errors import TraceError
 from spacefold.model.activations import ACTIVATIONS
 from spacefold.trace import Trace
 from spacefold.trace.linear_parts import HEADS
+from spacefold.trace.pieces import pieces_by_layer
 
 MAX_EDGES = 10_000            # edges sent (the longest, when there are more)
+MAX_PIECES = 20_000           # more pieces than this after a layer: none drawn (~3 s to find;
+                              # a deep wide net's next layer could take minutes)
 
 
 def reason(trace: Trace) -> str:
@@ -38,8 +41,13 @@ def edges(trace: Trace, cap: int) -> tuple[dict[str, Any], np.ndarray | None]:
     carried through the network draw it exactly at every stage (before a softmax head)."""
     why = reason(trace)
     if not why:
-        try:
-            pieces = trace.linear_regions(trace.extent)   # type: ignore[arg-type]
+        try:                  # Trace.linear_regions, layer by layer within the budget
+            for step in pieces_by_layer(trace, trace.extent):   # type: ignore[arg-type]
+                pieces = step.pieces
+                if len(pieces) > MAX_PIECES:
+                    why = (f"linear regions: more than {MAX_PIECES} pieces after layer "
+                           f"{step.layer}, too many to draw")
+                    break
         except TraceError as e:
             why = str(e)
     if why:

@@ -52,6 +52,7 @@ def live_message(net: Any, data: Dataset, n_train: int, has_test: bool, title: s
                            "loss": loss if math.isfinite(loss) else None,
                            "trace": payload(t, title=title, region_res=LIVE_REGION_RES,
                                             unit_maps=unit_maps, raw=as_bytes,
+                                            linear_regions=state != "training",
                                             groups=(n_train - added, added,
                                                     len(data) - n_train))}
     msg.update(metrics(t, out, data.y, slice(0, n_train), "train"))

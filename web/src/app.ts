@@ -38,6 +38,7 @@ export class App {
   private session = new Session();
   private form!: Form;
   private state = "paused";
+  private status = { state: "paused", epoch: -1 };   // the server's last word on the run
   private trainBtn!: HTMLButtonElement;
   private stepBtn!: HTMLButtonElement;
   private metrics!: HTMLElement;
@@ -224,7 +225,11 @@ export class App {
 
   private receive(msg: Record<string, unknown>, blob: DataView | null): void {
     if (msg.type === "error") { this.showError(String(msg.message)); return; }
-    if (msg.type === "status") { this.setState(String(msg.state)); return; }
+    if (msg.type === "status") {
+      this.status = { state: String(msg.state), epoch: Number(msg.epoch ?? -1) };
+      this.setState(this.status.state);
+      return;
+    }
     if (msg.type === "config") {
       if (msg.kept) {
         this.notice.textContent = `applied to the running network at epoch ${msg.epoch}` +
@@ -254,7 +259,11 @@ export class App {
       this.job = u.job;                       // a new network: the old video's link stays
       this.video.button.dataset.job = u.job;
     }
-    this.setState(u.state);
+    // an update traced before a pause can arrive after it: its "training" is stale (else
+    // the button would read Pause for good)
+    const stale = u.state === "training" && this.status.state !== "training" &&
+      u.epoch <= this.status.epoch;
+    this.setState(stale ? this.status.state : u.state);
     const trace = decode(u.trace, blob);
     if (this.viewer && this.viewer.canUpdate(trace)) {
       // the server sends neuron heatmaps with every few updates: keep the last ones

@@ -76,22 +76,32 @@ THEMES = {
 }
 PALETTES = {"default": CLASS_COLORS, "okabe-ito": OKABE_ITO}
 
-_LOOK: ContextVar[tuple[str, str]] = ContextVar("spacefold_look", default=("dark", "default"))
+# How points tell their class: "dots" (colour alone) or "shapes" (a marker shape per class as
+# well, for greyscale print; render/markers.py draws them, in the web viewer's order).
+MARKERS = ("dots", "shapes")
+
+_LOOK: ContextVar[tuple[str, str, str]] = ContextVar("spacefold_look",
+                                                     default=("dark", "default", "dots"))
 
 
-def check_look(theme: str = "dark", palette: str = "default") -> tuple[str, str]:
-    """``(theme, palette)`` if both are known; else a ValueError naming the choices."""
+def check_look(theme: str = "dark", palette: str = "default",
+               markers: str = "dots") -> tuple[str, str, str]:
+    """``(theme, palette, markers)`` if all are known; else a ValueError naming the choices."""
     if theme not in THEMES:
         raise ValueError(f"theme {theme!r}: choose one of {', '.join(THEMES)}")
     if palette not in PALETTES:
         raise ValueError(f"palette {palette!r}: choose one of {', '.join(PALETTES)}")
-    return theme, palette
+    if markers not in MARKERS:
+        raise ValueError(f"markers {markers!r}: choose one of {', '.join(MARKERS)}")
+    return theme, palette, markers
 
 
 @contextmanager
-def look(theme: str = "dark", palette: str = "default") -> Iterator[None]:
-    """Within the block, :func:`theme` and :func:`palette` are these (per thread/task)."""
-    token = _LOOK.set(check_look(theme, palette))
+def look(theme: str = "dark", palette: str = "default", markers: str = "dots"
+         ) -> Iterator[None]:
+    """Within the block, :func:`theme`, :func:`palette` and :func:`markers` are these (per
+    thread/task)."""
+    token = _LOOK.set(check_look(theme, palette, markers))
     try:
         yield
     finally:
@@ -103,9 +113,14 @@ def theme() -> Theme:
     return THEMES[_LOOK.get()[0]]
 
 
+def markers() -> str:
+    """How points tell their class in the look in use: "dots" or "shapes"."""
+    return _LOOK.get()[2]
+
+
 def palette() -> np.ndarray:
     """The class colours in use, (K, 3) RGB: Okabe–Ito's black is grey on the dark theme."""
-    name, pal = _LOOK.get()
+    name, pal, _ = _LOOK.get()
     if pal == "okabe-ito" and name == "dark":
         out = OKABE_ITO.copy()
         out[7] = 0.6

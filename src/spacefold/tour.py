@@ -53,21 +53,21 @@ def tour_scenes() -> list[str]:
 
 def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 30.0,
          scenes: Sequence[str] | None = None, progress: Progress | None = None,
-         jobs: int = 2, theme: str = "dark", palette: str = "default", hold: float = 1.0,
-         duration: float | None = None) -> list[TourEntry]:
+         jobs: int = 2, theme: str = "dark", palette: str = "default", markers: str = "dots",
+         hold: float = 1.0, duration: float | None = None) -> list[TourEntry]:
     """Render ``scenes`` (default: all that need no model) into ``out`` with a gallery page.
 
     ``jobs`` scenes render at once in separate processes: one scene's single-threaded build
     (training, tracing) overlaps another's drawing and encoding, which keeps both cores busy
     (measured on the 2-D catalogue: 107 s with one job). With ``jobs > 1``, ``progress``
-    hears of each scene when it is done. ``theme`` and ``palette`` are every video's
+    hears of each scene when it is done. ``theme``, ``palette`` and ``markers`` are every video's
     (:func:`spacefold.colors.look`); each pauses ``hold`` seconds at each stage and lasts
     ``duration`` seconds when given (:func:`spacefold.render`).
     """
     folder = Path(out)
     size, fps = check_size(size), check_fps(fps)
     try:
-        look = check_look(theme, palette)
+        look = check_look(theme, palette, markers)
     except ValueError as e:
         raise RenderError(str(e)) from None
     if not 0 <= hold <= MAX_HOLD or (duration is not None and not 0 < duration <= MAX_DURATION):
@@ -113,20 +113,21 @@ def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 3
 
 def _render_scene(name: str, folder: Path, size: tuple[int, int], fps: float,
                   progress: Callable[[int, int], None] | None = None,
-                  look: tuple[str, str] = ("dark", "default"),
+                  look: tuple[str, str, str] = ("dark", "default", "dots"),
                   pacing: tuple[float | None, float | None] = (None, None)) -> TourEntry:
     """Build one scene and write ``<name>.mp4`` and its poster ``<name>.png``."""
     t0 = time.perf_counter()
     with colors.look(*look):          # the scene's colours are picked as it is built
         tl = build_scene(name)
-    theme, palette = look
+    theme, palette, markers = look
     hold, duration = pacing
     if hold or duration is not None:
         tl = tl.paced(hold, duration)
     total = tl.n_frames(fps)
     render(tl, folder / f"{name}.mp4", size=size, fps=fps, progress=progress, theme=theme,
-           palette=palette)
-    render(tl, folder / f"{name}.png", size=size, still="poster", theme=theme, palette=palette)
+           palette=palette, markers=markers)
+    render(tl, folder / f"{name}.png", size=size, still="poster", theme=theme, palette=palette,
+           markers=markers)
     meta = tl.meta
     return TourEntry(name, SCENES[name].description, str(meta.get("caption", "")),
                      _num(meta.get("accuracy")), _num(meta.get("test_accuracy")),

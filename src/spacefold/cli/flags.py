@@ -40,6 +40,9 @@ ThemeOpt = Annotated[str, typer.Option("--theme", help="dark, or light for slide
 PaletteOpt = Annotated[str, typer.Option(
     "--palette", help="Class colours: default, or okabe-ito (colour-blind safe, up to 8 "
     "classes).")]
+MarkersOpt = Annotated[str, typer.Option(
+    "--markers", help="How points show their class: dots (colour alone), or shapes (a marker "
+    "shape per class too: circle, square, triangle, ...; for greyscale print).")]
 DurationOpt = Annotated[float | None, typer.Option(
     "--duration", help="Seconds the whole video lasts: the scene is scaled to it.",
     show_default=False)]

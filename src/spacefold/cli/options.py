@@ -57,17 +57,20 @@ def check_color_by(color_by: str | None) -> str | None:
     return color_by
 
 
-def check_look(theme: str, palette: str) -> dict[str, Any]:
-    """--theme and --palette checked: the render options they become (only those given)."""
-    from spacefold.colors import PALETTES, THEMES
+def check_look(theme: str, palette: str, markers: str = "dots") -> dict[str, Any]:
+    """--theme, --palette and --markers checked: the render options they become (only those
+    given)."""
+    from spacefold.colors import MARKERS, PALETTES, THEMES
 
     if theme not in THEMES:
         raise RenderError(f"unknown --theme {theme!r}; choose one of: {', '.join(THEMES)}")
     if palette not in PALETTES:
         raise RenderError(f"unknown --palette {palette!r}; choose one of: "
                           f"{', '.join(PALETTES)}")
-    return {k: v for k, v in (("theme", theme), ("palette", palette))
-            if v not in ("dark", "default")}
+    if markers not in MARKERS:
+        raise RenderError(f"unknown --markers {markers!r}; choose one of: {', '.join(MARKERS)}")
+    return {k: v for k, v in (("theme", theme), ("palette", palette), ("markers", markers))
+            if v not in ("dark", "default", "dots")}
 
 
 def pacing(hold: float | None, duration: float | None) -> dict[str, Any]:

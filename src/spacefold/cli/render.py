@@ -19,6 +19,7 @@ from spacefold.cli.flags import (
     DurationOpt,
     ForceOpt,
     FpsOpt,
+    MarkersOpt,
     PaletteOpt,
     RecordingOpt,
     SceneFlags,
@@ -84,6 +85,7 @@ def render_cmd(
         "of the bundled 8x8 digits.", show_default=False)] = None,
     theme: ThemeOpt = "dark",
     palette: PaletteOpt = "default",
+    markers: MarkersOpt = "dots",
     hold: Annotated[float | None, typer.Option(
         "--hold", help=f"Seconds the video pauses at each stage (0-{MAX_HOLD:g}).",
         show_default=False)] = None,
@@ -105,7 +107,7 @@ def render_cmd(
     check_fps(fps)
     check_color_by(color_by)
     check_seed(flags.seed)
-    look = check_look(theme, palette)
+    look = check_look(theme, palette, markers)
     paced = pacing(hold, duration)
     if paced and output.suffix.lower() not in VIDEO_SUFFIXES:
         raise RenderError(f"--{next(iter(paced))} paces a video (.mp4, .gif), not a "
@@ -161,6 +163,7 @@ def tour_cmd(
         "--jobs", help="Scenes rendered at once, each in its own process (1-16).")] = 2,
     theme: ThemeOpt = "dark",
     palette: PaletteOpt = "default",
+    markers: MarkersOpt = "dots",
     hold: Annotated[float, typer.Option(
         "--hold", help=f"Seconds each video pauses at each stage (0-{MAX_HOLD:g}).")] = 1.0,
     duration: DurationOpt = None,
@@ -171,7 +174,7 @@ def tour_cmd(
     """
     wh = parse_size(size)
     check_fps(fps)
-    look = check_look(theme, palette)
+    look = check_look(theme, palette, markers)
     paced = pacing(hold, duration)
     if output.exists() and not output.is_dir():
         raise RenderError(f"--output {str(output)!r} is a file; give a folder")

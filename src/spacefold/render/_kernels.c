@@ -105,6 +105,73 @@ static void discs(unsigned char *buf, int w, const double *xy, const double *rgb
     }
 }
 
+/* Class markers: point i is polygon shape[i] of the table (vertices polys[starts[s]..starts[s+1])
+   in units of the radius, y down), or a disc where the polygon is empty. A pixel centre at signed
+   distance d from the outline (negative inside) is covered clamp(0.5 - d, 0, 1): the disc rule
+   (reach - |p| = 0.5 - (|p| - r)) applied to the polygon's exact distance. */
+static void markers(unsigned char *buf, int w, const double *xy, const double *rgba, Py_ssize_t n,
+                    double radius, const int *shape, const double *polys, const int *starts,
+                    int n_shapes, const int *clip)
+{
+    double reach = radius + 0.5, out2 = reach * reach;
+    double in = reach - 1.0 > 0.0 ? reach - 1.0 : 0.0, in2 = in * in;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double cx = xy[2 * i], cy = xy[2 * i + 1];
+        const double *c = rgba + 4 * i;
+        int s = shape[i], xa, ya, xb, yb;
+        if (!isfinite(cx) || !isfinite(cy) || c[3] <= 0.0)
+            continue;
+        int v0 = (s >= 0 && s < n_shapes) ? starts[s] : 0;
+        int nv = (s >= 0 && s < n_shapes) ? starts[s + 1] - v0 : 0;
+        const double *poly = polys + 2 * (Py_ssize_t)v0;
+        double far = 1.0;
+        for (int k = 0; k < nv; k++)
+            far = dmax(far, sqrt(poly[2 * k] * poly[2 * k] + poly[2 * k + 1] * poly[2 * k + 1]));
+        double box = radius * far + 0.5;
+        if (!clip_box(cx - box, cy - box, cx + box, cy + box, clip, &xa, &ya, &xb, &yb))
+            continue;
+        int r8 = (int)(dmin(dmax(c[0], 0.0), 1.0) * 255.0 + 0.5);
+        int g8 = (int)(dmin(dmax(c[1], 0.0), 1.0) * 255.0 + 0.5);
+        int b8 = (int)(dmin(dmax(c[2], 0.0), 1.0) * 255.0 + 0.5);
+        for (int row = ya; row < yb; row++) {
+            double dy = row + 0.5 - cy;
+            unsigned char *line = buf + ((size_t)row * w) * 4;
+            for (int col = xa; col < xb; col++) {
+                double dx = col + 0.5 - cx, cov;
+                if (nv < 3) {
+                    double d2 = dx * dx + dy * dy;
+                    if (d2 >= out2)
+                        continue;
+                    cov = d2 <= in2 ? 1.0 : reach - sqrt(d2);
+                } else {
+                    double best = 1e300;
+                    int inside = 0;
+                    for (int k = 0, j = nv - 1; k < nv; j = k++) {
+                        double ax = radius * poly[2 * j], ay = radius * poly[2 * j + 1];
+                        double bx = radius * poly[2 * k], by = radius * poly[2 * k + 1];
+                        double ex = bx - ax, ey = by - ay, fx = dx - ax, fy = dy - ay;
+                        double ee = ex * ex + ey * ey;
+                        double t = ee > 0.0 ? dmin(dmax((fx * ex + fy * ey) / ee, 0.0), 1.0) : 0.0;
+                        double gx = fx - t * ex, gy = fy - t * ey;
+                        best = dmin(best, gx * gx + gy * gy);
+                        if ((ay > dy) != (by > dy) && dx < ax + (dy - ay) * ex / ey)
+                            inside = !inside;
+                    }
+                    double d = sqrt(best);
+                    cov = dmin(dmax(0.5 + (inside ? d : -d), 0.0), 1.0);
+                    if (cov <= 0.0)
+                        continue;
+                }
+                unsigned char *px_ = line + (size_t)col * 4;
+                if (px_[3] == 255)
+                    blend8(px_, r8, g8, b8, (int)(c[3] * cov * 256.0 + 0.5));
+                else
+                    blend(px_, c[0], c[1], c[2], c[3] * cov);
+            }
+        }
+    }
+}
+
 /* Liang-Barsky: the parameter range [t0, t1] of a->b inside the rectangle. */
 static int clip_segment(double ax, double ay, double bx, double by, const double *r,
                         double *t0, double *t1)
@@ -310,6 +377,48 @@ static PyObject *py_discs(PyObject *self, PyObject *args)
     return res;
 }
 
+static PyObject *py_markers(PyObject *self, PyObject *args)
+{
+    Py_buffer buf, xy, rgba, shape, polys, starts;
+    int w, h, clip[4];
+    double radius;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "w*iiy*y*dy*y*y*(iiii)", &buf, &w, &h, &xy, &rgba, &radius,
+                          &shape, &polys, &starts, &clip[0], &clip[1], &clip[2], &clip[3]))
+        return NULL;
+    PyObject *res = NULL;
+    Py_ssize_t n = xy.len / (Py_ssize_t)(2 * sizeof(double));
+    Py_ssize_t n_starts = starts.len / (Py_ssize_t)sizeof(int);
+    Py_ssize_t n_verts = polys.len / (Py_ssize_t)(2 * sizeof(double));
+    const int *st = starts.buf;
+    int ok = n_starts >= 1 && st[0] == 0 && st[n_starts - 1] == n_verts;
+    for (Py_ssize_t k = 1; ok && k < n_starts; k++)
+        ok = st[k] >= st[k - 1];
+    if (buf.len != (Py_ssize_t)w * h * 4 || w <= 0 || h <= 0)
+        PyErr_SetString(PyExc_ValueError, "buffer is not w*h*4 bytes");
+    else if (rgba.len != n * (Py_ssize_t)(4 * sizeof(double)))
+        PyErr_SetString(PyExc_ValueError, "need one RGBA per point");
+    else if (shape.len != n * (Py_ssize_t)sizeof(int))
+        PyErr_SetString(PyExc_ValueError, "need one int32 shape per point");
+    else if (!ok)
+        PyErr_SetString(PyExc_ValueError, "starts must rise from 0 to the vertex count");
+    else if (check_clip(clip, w, h)) {
+        Py_BEGIN_ALLOW_THREADS
+        markers(buf.buf, w, xy.buf, rgba.buf, n, radius, shape.buf, polys.buf, st,
+                (int)(n_starts - 1), clip);
+        Py_END_ALLOW_THREADS
+        res = Py_None;
+        Py_INCREF(res);
+    }
+    PyBuffer_Release(&buf);
+    PyBuffer_Release(&xy);
+    PyBuffer_Release(&rgba);
+    PyBuffer_Release(&shape);
+    PyBuffer_Release(&polys);
+    PyBuffer_Release(&starts);
+    return res;
+}
+
 static PyObject *py_polylines(PyObject *self, PyObject *args)
 {
     Py_buffer buf, cov, pts;
@@ -507,6 +616,8 @@ static PyMethodDef methods[] = {
      "yuv420(rgba, out, w, h): RGBA to planar YUV 4:2:0, BT.709 limited range"},
     {"discs", py_discs, METH_VARARGS,
      "discs(buf, w, h, xy, rgba, radius, clip): antialiased discs, drawn in order"},
+    {"markers", py_markers, METH_VARARGS,
+     "markers(buf, w, h, xy, rgba, radius, shape, polys, starts, clip): class marker shapes"},
     {"image", py_image, METH_VARARGS,
      "image(buf, w, h, img, iw, ih, left, top, clip): a straight-alpha RGBA image, over"},
     {"rect", py_rect, METH_VARARGS,

@@ -69,6 +69,8 @@ class Space:
     view: Extent
     points: np.ndarray | None = None        # (N, 2)
     colors: np.ndarray | None = None        # (N, 3) or (N, 4) floats in [0, 1]
+    classes: np.ndarray | None = None       # (N,) class of each point: its marker shape when
+                                            # the look's markers are "shapes"
     grid: np.ndarray | None = None          # (L, V, 2) polylines
     regions: Image | RegionLayer | None = None   # drawn under everything
     lines: list[Line] = field(default_factory=list)
@@ -197,6 +199,7 @@ class Space3D:
     camera: Camera = field(default_factory=Camera)
     points: np.ndarray | None = None        # (N, 3)
     colors: np.ndarray | None = None        # (N, 3) or (N, 4) floats in [0, 1]
+    classes: np.ndarray | None = None       # (N,) class of each point (marker shapes)
     grid: np.ndarray | None = None          # (L, V, 3) polylines
     grid_alpha: float = 0.9
     lines: list[Line3D] = field(default_factory=list)

@@ -35,7 +35,7 @@ import numpy as np
 
 from spacefold.colors import BACKGROUND, color_of, theme
 from spacefold.errors import RenderError
-from spacefold.render import context
+from spacefold.render import context, markers
 from spacefold.render.camera import (
     camera_basis,
     camera_matrix,
@@ -45,6 +45,7 @@ from spacefold.render.camera import (
 )
 from spacefold.render.context import GL_PACKAGES
 from spacefold.render.frame import Mesh, Space3D
+from spacefold.render.markers import marker_shapes
 from spacefold.render.meshes import boundary_edges, colors4, surface, vertex_normals
 from spacefold.render.shaders import (
     ARGMAX_FS,
@@ -52,6 +53,8 @@ from spacefold.render.shaders import (
     LINES_FS,
     LINES_GS,
     LINES_VS,
+    MARKERS_FS,
+    MARKERS_VS,
     MAX_ARGMAX_CLASSES,
     MESH_FS,
     MESH_VS,
@@ -101,6 +104,13 @@ class GL3D:
         self.mgl = moderngl
         ctx = self.ctx
         self.points: Any = ctx.program(vertex_shader=POINTS_VS, fragment_shader=POINTS_FS)
+        self.markers: Any = ctx.program(vertex_shader=MARKERS_VS, fragment_shader=MARKERS_FS)
+        polys, starts = np.zeros((64, 2), "f4"), np.full(17, markers.STARTS[-1], "i4")
+        polys[:len(markers.POLYS)], starts[:len(markers.STARTS)] = markers.POLYS, markers.STARTS
+        self.markers["polys"].write(polys.tobytes())          # the shaders' table sizes
+        self.markers["starts"].write(starts.tobytes())
+        self.markers["n_shapes"].value = len(markers.SHAPES)
+        self.markers["grow"].value = markers.FARTHEST
         self.lines: Any = ctx.program(vertex_shader=LINES_VS, geometry_shader=LINES_GS,
                                       fragment_shader=LINES_FS)
         self.mesh: Any = ctx.program(vertex_shader=MESH_VS, fragment_shader=MESH_FS)
@@ -140,10 +150,11 @@ class GL3D:
         buf.write(raw)
         return buf
 
-    def _draw(self, name: str, prog: Any, data: np.ndarray, mode: int) -> None:
-        """Draw interleaved float32 rows (pos 3, colour 4)."""
+    def _draw(self, name: str, prog: Any, data: np.ndarray, mode: int, layout: str = "3f 4f",
+              *more: str) -> None:
+        """Draw interleaved float32 rows (pos 3, colour 4, then ``more`` attributes)."""
         vbo = self._buffer(name, np.ascontiguousarray(data, dtype="f4"))
-        vao = self.ctx.vertex_array(prog, [(vbo, "3f 4f", "in_pos", "in_color")])
+        vao = self.ctx.vertex_array(prog, [(vbo, layout, "in_pos", "in_color", *more)])
         vao.render(mode, vertices=len(data))
         vao.release()
 
@@ -184,9 +195,15 @@ class GL3D:
             # back to front, so each disc's soft rim blends over the discs behind it
             order = np.argsort(-(pts @ mvp[3, :3]), kind="stable")
             pts, cols = pts[order], cols[order]
-            self.points["mvp"].write(mvp_bytes)
-            self.points["size"].value = 2.0 * panel.point_size * scale
-            self._draw("points", self.points, np.concatenate([pts, cols], 1), mgl.POINTS)
+            shape = marker_shapes(panel.classes, len(pts))
+            prog = self.points if shape is None else self.markers
+            prog["mvp"].write(mvp_bytes)
+            prog["size"].value = 2.0 * panel.point_size * scale
+            if shape is None:
+                self._draw("points", prog, np.concatenate([pts, cols], 1), mgl.POINTS)
+            else:
+                rows = np.concatenate([pts, cols, shape[order, None]], 1)
+                self._draw("points", prog, rows, mgl.POINTS, "3f 4f 1f", "in_shape")
         # 2. translucent: all triangles of all meshes, back to front
         if clear and self.chunks and self.flush is not None:
             self.flush()               # the opaque pass rasterizes while the CPU sorts

@@ -46,6 +46,7 @@ from spacefold.render.geometry2d import (
     paint_layer,
     stamp_pixels,
 )
+from spacefold.render.markers import marker_shapes
 
 GRID_WIDTH_PX = 1.5          # at 720p
 TITLE_PT, SUBTITLE_PT, LABEL_PT, DIAGRAM_LABEL_PT = 15.0, 11.0, 11.0, 10.0
@@ -282,7 +283,8 @@ class KernelBackend:
         if p.points is not None and len(p.points):
             rasterize.draw_discs(buf, panel.pixels(p.points),
                                  panel.point_colors(p.colors, len(p.points)),
-                                 p.point_size * s, clip, self.kernels)
+                                 p.point_size * s, clip, self.kernels,
+                                 shape=marker_shapes(p.classes, len(p.points)))
         for im in p.thumbnails:
             self._stamp(panel, im)
         self._lines(panel, p.lines)

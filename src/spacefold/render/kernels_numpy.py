@@ -1,10 +1,10 @@
 """The compiled kernels (``_kernels.c``) restated in numpy: the same five primitives with the
 same coverage rule, arithmetic and rounding, for machines without a C compiler (or
 ``SPACEFOLD_NO_KERNELS=1``). :mod:`spacefold.render.rasterize` chooses between the two and
-``tests/test_kernels_numpy.py`` holds them to the same pixels (to 2/255).
+``tests/test_kernels_numpy.py`` holds them to the same pixels (to 2/255). The points (discs
+and class markers) are in :mod:`.markers`, on the blending helpers here.
 
-Discs are blended in order: the (disc, pixel) pairs are ranked by how many earlier discs touch
-the same pixel and each rank is one vectorised blend. A polyline set is filled as one shape:
+A polyline set is filled as one shape:
 each pixel is blended by the coverage of the first capsule on it, then by what the largest
 coverage gains over that (the C kernel raises a pixel once per capsule that covers it more;
 with more than two raises the two differ by 8-bit rounding only). Polylines are simplified as
@@ -106,43 +106,6 @@ def _pairs(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray
     local = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     nxo = nx[owner]
     return owner, ya[owner] + local // nxo, xa[owner] + local % nxo
-
-
-def discs(buf: np.ndarray, xy: np.ndarray, rgba: np.ndarray, radius: float, clip: Clip) -> None:
-    reach = radius + 0.5
-    out2 = reach * reach
-    inner = max(reach - 1.0, 0.0)
-    in2 = inner * inner
-    cx, cy = xy[:, 0], xy[:, 1]
-    keep = np.isfinite(cx) & np.isfinite(cy) & (rgba[:, 3] > 0.0)
-    xa, ya, xb, yb, ok = _box(cx - reach, cy - reach, cx + reach, cy + reach, clip)
-    idx = np.flatnonzero(keep & ok)
-    if not len(idx):
-        return
-    owner, rows, cols = _pairs(xa[idx], ya[idx], xb[idx], yb[idx])
-    disc = idx[owner]
-    dx, dy = cols + 0.5 - cx[disc], rows + 0.5 - cy[disc]
-    d2 = dx * dx + dy * dy
-    inside = d2 < out2
-    disc, rows, cols, d2 = disc[inside], rows[inside], cols[inside], d2[inside]
-    cov = np.where(d2 <= in2, 1.0, reach - np.sqrt(d2))
-    c = rgba[disc]
-    rgb8 = (np.clip(c[:, :3], 0.0, 1.0) * 255.0 + 0.5).astype(np.int32)
-    a_float = c[:, 3] * cov
-    a256 = np.floor(c[:, 3] * cov * 256.0 + 0.5)
-    # rank of each pair among the pairs on its pixel (earlier discs first): one blend per rank
-    pix = rows * buf.shape[1] + cols
-    order = np.argsort(pix, kind="stable")
-    sp = pix[order]
-    first = np.r_[True, sp[1:] != sp[:-1]]
-    start = np.maximum.accumulate(np.where(first, np.arange(len(sp)), 0))
-    rank = np.empty(len(sp), dtype=np.int64)
-    rank[order] = np.arange(len(sp)) - start
-    by_rank = np.argsort(rank, kind="stable")
-    bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2))
-    for r in range(len(bounds) - 1):
-        s = by_rank[bounds[r]:bounds[r + 1]]
-        _over(buf, rows[s], cols[s], c[s, :3], rgb8[s], a_float[s], a256[s])
 
 
 def _chords(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -29,7 +29,7 @@ from typing import Protocol
 
 import numpy as np
 
-from spacefold.render import kernels_numpy
+from spacefold.render import kernels_numpy, markers
 
 try:
     from spacefold.render import _kernels  # type: ignore[attr-defined]
@@ -48,6 +48,10 @@ class Kernels(Protocol):
 
     def discs(self, buf: np.ndarray, xy: np.ndarray, rgba: np.ndarray, radius: float,
               clip: Clip) -> None: ...
+
+    def markers(self, buf: np.ndarray, xy: np.ndarray, rgba: np.ndarray, radius: float,
+                shape: np.ndarray, polys: np.ndarray, starts: np.ndarray,
+                clip: Clip) -> None: ...
 
     def polylines(self, buf: np.ndarray, pts: np.ndarray, rgba: RGBA, width: float,
                   clip: Clip) -> None: ...
@@ -73,6 +77,12 @@ class _Compiled:
               clip: Clip) -> None:
         h, w = buf.shape[:2]
         self.ext.discs(buf, w, h, xy, rgba, radius, clip)  # type: ignore[attr-defined]
+
+    def markers(self, buf: np.ndarray, xy: np.ndarray, rgba: np.ndarray, radius: float,
+                shape: np.ndarray, polys: np.ndarray, starts: np.ndarray, clip: Clip) -> None:
+        h, w = buf.shape[:2]
+        self.ext.markers(buf, w, h, xy, rgba, radius,  # type: ignore[attr-defined]
+                         shape, polys, starts, clip)
 
     def polylines(self, buf: np.ndarray, pts: np.ndarray, rgba: RGBA, width: float,
                   clip: Clip) -> None:
@@ -100,7 +110,8 @@ class _Numpy:
     """The same primitives in numpy (:mod:`.kernels_numpy`)."""
 
     name = "numpy"
-    discs = staticmethod(kernels_numpy.discs)
+    discs = staticmethod(markers.discs)
+    markers = staticmethod(markers.markers)
     polylines = staticmethod(kernels_numpy.polylines)
     image = staticmethod(kernels_numpy.image)
     rect = staticmethod(kernels_numpy.rect)
@@ -134,16 +145,27 @@ def _rgba(rgba: tuple[float, ...]) -> RGBA:
 
 
 def draw_discs(buf: np.ndarray, xy: np.ndarray, rgba: np.ndarray, radius: float,
-               clip: Clip | None = None, kernels: Kernels | None = None) -> None:
+               clip: Clip | None = None, kernels: Kernels | None = None,
+               shape: np.ndarray | None = None) -> None:
     """Discs of one ``radius`` (px) at ``xy`` (N, 2), colours ``rgba`` (N, 4) in [0, 1],
-    drawn in order (later on top)."""
+    drawn in order (later on top); with ``shape`` (N,) ints, point i is the class marker
+    ``markers.SHAPES[shape[i]]`` instead, as big as the disc."""
     _check(buf)
     xy = np.ascontiguousarray(xy, dtype=np.float64).reshape(-1, 2)
     rgba = np.ascontiguousarray(rgba, dtype=np.float64).reshape(-1, 4)
     if len(rgba) != len(xy):
         raise ValueError(f"{len(xy)} points but {len(rgba)} colours")
-    if len(xy):
-        (kernels or DEFAULT).discs(buf, xy, rgba, float(radius), _clip(buf, clip))
+    if not len(xy):
+        return
+    k = kernels or DEFAULT
+    if shape is None:
+        k.discs(buf, xy, rgba, float(radius), _clip(buf, clip))
+        return
+    shape = np.ascontiguousarray(shape, dtype=np.int32).reshape(-1)
+    if len(shape) != len(xy):
+        raise ValueError(f"{len(xy)} points but {len(shape)} shapes")
+    k.markers(buf, xy, rgba, float(radius), shape, markers.POLYS, markers.STARTS,
+              _clip(buf, clip))
 
 
 def draw_polylines(buf: np.ndarray, lines: np.ndarray, rgba: tuple[float, ...], width: float,

@@ -34,6 +34,66 @@ void main() {
     f_color = vec4(v_color.rgb * shade, v_color.a * edge);
 }
 """
+# Class marker shapes (markers="shapes"): the outline table of render/markers.py as uniforms;
+# a fragment at signed distance d px from its point's outline is covered clamp(0.5 - d, 0, 1),
+# as the 2-D kernels cover it; flat colour (a lit sphere reads as a disc). The sprite is grown
+# to hold the farthest vertex.
+MARKERS_VS = """
+#version 330
+uniform mat4 mvp;
+uniform float size;        // a disc's diameter, px
+uniform float grow;        // the sprite's size over the disc's
+in vec3 in_pos;
+in vec4 in_color;
+in float in_shape;
+out vec4 v_color;
+out float v_radius;
+out float v_half;
+flat out int v_shape;
+void main() {
+    gl_Position = mvp * vec4(in_pos, 1.0);
+    gl_PointSize = size * grow + 1.0;
+    v_radius = size / 2.0;
+    v_half = gl_PointSize / 2.0;
+    v_color = in_color;
+    v_shape = int(in_shape + 0.5);
+}
+"""
+MARKERS_FS = """
+#version 330
+uniform vec2 polys[64];    // outline vertices, in radii, y down
+uniform int starts[17];    // outline s is polys[starts[s] .. starts[s + 1])
+uniform int n_shapes;
+in vec4 v_color;
+in float v_radius;
+in float v_half;
+flat in int v_shape;
+out vec4 f_color;
+void main() {
+    vec2 p = (gl_PointCoord * 2.0 - 1.0) * v_half;     // px from the centre, y down
+    int s = v_shape % max(n_shapes, 1);
+    int a = starts[s], b = starts[s + 1];
+    float d;
+    if (b - a < 3) {
+        d = length(p) - v_radius;
+    } else {
+        float best = 1e30;
+        bool inside = false;
+        for (int k = a, j = b - 1; k < b; j = k++) {
+            vec2 va = polys[j] * v_radius, vb = polys[k] * v_radius;
+            vec2 e = vb - va, f = p - va;
+            float t = clamp(dot(f, e) / max(dot(e, e), 1e-12), 0.0, 1.0);
+            best = min(best, dot(f - t * e, f - t * e));
+            if ((va.y > p.y) != (vb.y > p.y) && p.x < va.x + (p.y - va.y) * e.x / e.y)
+                inside = !inside;
+        }
+        d = inside ? -sqrt(best) : sqrt(best);
+    }
+    float cover = clamp(0.5 - d, 0.0, 1.0);
+    if (cover <= 0.0) discard;
+    f_color = vec4(v_color.rgb, v_color.a * cover);
+}
+"""
 LINES_VS = """
 #version 330
 uniform mat4 mvp;

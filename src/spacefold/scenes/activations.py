@@ -91,12 +91,14 @@ class _ActivationScene:
     def __init__(self, color_by: str = "position") -> None:
         self.views = activation_views()
         p0 = self.views[0].points0
+        self.classes: np.ndarray | None = None          # a marker shape each, with shapes
         if color_by == "position":      # the 2-D colour map: where each point started
             self.colors = position_colors(p0)
             self.legend = "coloured by start"
         elif color_by == "class":       # the quadrant each point starts in: what folds where
             quadrant = (p0[:, 0] > 0).astype(int) + 2 * (p0[:, 1] > 0)
             self.colors = CLASS_COLORS[quadrant]
+            self.classes = quadrant
             self.legend = "coloured by starting quadrant"
         else:
             raise SpacefoldError(f"color_by {color_by!r}; choose class or position")
@@ -137,6 +139,7 @@ class _ActivationScene:
             lines.append(Line(self.unit, (1.0, 1.0, 1.0, 0.5 * t), 1.2, "--"))
         space = Space(view=view,
                       points=(1 - t) * v.points0 + t * v.points1, colors=self.colors,
+                      classes=self.classes,
                       grid=(1 - t) * v.grid0 + t * v.grid1, lines=lines,
                       title=f"the plane through {name}",
                       subtitle=self.legend + (f" · view zoomed ×{zoom:.1f}"

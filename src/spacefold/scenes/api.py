@@ -68,7 +68,8 @@ def to_timeline(target: Trace | Timeline | str, color_by: str | None = None,
 def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
            size: tuple[int, int] = (1280, 720), fps: float = 30.0, color_by: str | None = None,
            still: str = "stages", progress: Callable[[int, int], None] | None = None,
-           theme: str | None = None, palette: str | None = None, hold: float | None = None,
+           theme: str | None = None, palette: str | None = None, markers: str | None = None,
+           hold: float | None = None,
            duration: float | None = None, fade: float = FADE_SECONDS,
            page: PageWriter | None = None, **options: Any) -> Path:
     """Render ``target`` to ``path``: .mp4 (H.264), .gif, .png (``still="stages"``: every key
@@ -79,7 +80,8 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
     ``color_by`` ("class" or "position") and the other ``options`` go to the scene; a scene
     refuses one its function does not take. ``theme`` ("dark", the default, or "light" for
     slides and print) and ``palette`` ("default" or "okabe-ito", colour-blind safe for up to
-    8 classes) are how every video and still is drawn (:func:`spacefold.colors.look`).
+    8 classes) are how every video and still is drawn (:func:`spacefold.colors.look`), and
+    ``markers="shapes"`` gives each class its own marker shape too (for greyscale print).
     A video pauses ``hold`` seconds at each stage, lasts ``duration`` seconds (the scene
     scaled) and cross-fades over ``fade`` seconds where one segment cuts to the next.
 
@@ -102,7 +104,7 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
     if not (p.parent if str(p.parent) else Path(".")).is_dir():
         raise RenderError(f"output folder {str(p.parent)!r} does not exist")
     try:
-        look = colors.check_look(theme or "dark", palette or "default")
+        look = colors.check_look(theme or "dark", palette or "default", markers or "dots")
     except ValueError as e:
         raise RenderError(str(e)) from None
     pacing = [k for k, v in (("hold", hold), ("duration", duration)) if v is not None]
@@ -117,9 +119,9 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
                           f"(0, {MAX_DURATION:g}]")
     if not (isinstance(fade, (int, float)) and 0 <= fade <= MAX_HOLD):
         raise RenderError(f"fade {fade!r} must be a number of seconds in [0, {MAX_HOLD:g}]")
-    if suffix in (".html", ".npz") and (theme or palette):
-        raise RenderError(f"{suffix} output takes no theme or palette (they are how a video or "
-                          f"still is drawn; the viewer has its own switches)")
+    if suffix in (".html", ".npz") and (theme or palette or markers):
+        raise RenderError(f"{suffix} output takes no theme, palette or markers (they are how a "
+                          f"video or still is drawn; the viewer has its own switches)")
     with colors.look(*look):
         return _render(target, p, suffix, size, fps, color_by, still, progress, options,
                        (hold, duration, float(fade)), page)

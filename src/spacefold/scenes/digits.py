@@ -288,7 +288,8 @@ def digits(model: Any = None, data: Any = None, *, stage: int | None = None,
         else:
             sub = f"{tr.stages[k_from].dim}-D → {tr.stages[k_to].dim}-D" + (
                 f" · {p_to.label}" if p_to.label else "")
-        return Space(view=view, points=pts, colors=colors, texts=list(legend), subtitle=sub,
+        return Space(view=view, points=pts, colors=colors, classes=tr.labels, texts=list(legend),
+                     subtitle=sub,
                      point_size=3.0, axes=True)
 
     def frame(sp: Space, caption: str) -> Frame:

@@ -174,7 +174,8 @@ def extrapolation(model: Any = None, data: Any = None, *, stage: int | None = No
                 texts.append(Text((0.025, 0.05), "not piecewise linear: no linear pieces",
                                   13.0, (1.0, 1.0, 1.0, 0.75), va="top"))
             panels.append((rect, Space(
-                view=view, points=pts[i], colors=colors, regions=zm.image(zoom), lines=lines,
+                view=view, points=pts[i], colors=colors, classes=nets[0].labels,
+                regions=zm.image(zoom), lines=lines,
                 texts=texts,
                 title=f"network {labels[i]}",
                 subtitle="" if a is None else f"accuracy {100 * a:.1f}%",

@@ -65,7 +65,7 @@ CAPTIONS = {
     "bias": "+b shifts the tilted plane off the origin",
     "relu": "ReLU folds the paper into the positive octant: each piece lands on the plane, "
             "a coordinate plane, an axis or the origin",
-    "orbit": "the creases (white) are where one coordinate of W·x+b crosses 0 — "
+    "orbit": "the creases (the bold lines) are where one coordinate of W·x+b crosses 0 — "
              "computed from the weights",
     "flatten": "layer 2's 2×3 matrix smashes the folded paper flat, back into 2-D",
     "bias2": "+b: the classes now lie on either side of a straight line",
@@ -174,7 +174,8 @@ class Fold3D:
         if k and tr.stages[k - 1].dim != stage.dim:
             dims = f"{tr.stages[k - 1].dim}-D → {stage.dim}-D" + (f" · {proj.label}"
                                                                  if proj.label else "")
-        return Space3D(box=box, camera=camera, points=pts, colors=self.colors, grid=grid,
+        return Space3D(box=box, camera=camera, points=pts, colors=self.colors,
+                       classes=self.tr.labels, grid=grid,
                        grid_alpha=0.45, meshes=meshes, lines=lines,
                        labels=axis_labels(box, flat=flat), title=stage.name, subtitle=dims,
                        point_size=3.5)
@@ -273,7 +274,7 @@ def fold_232(model: Any = None, data: Any = None, *, stage: int | None = None,
     def caption(key: str, k: int) -> str:
         if folds and not f.exact and key in ("relu", "orbit"):
             return ("ReLU folds the bent sheet into the positive octant along the creases "
-                    "(white): where a unit of this layer crosses 0" if key == "relu" else
+                    "(the bold lines): where a unit of this layer crosses 0" if key == "relu" else
                     "the creases: zero lines of the 3 units over the input plane, computed "
                     "(the layers before bend the sheet)")
         if not f.exact and key in ("lift", "bias"):

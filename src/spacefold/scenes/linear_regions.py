@@ -79,7 +79,7 @@ def linear_regions(model: Any = None, data: Any = None, *, color_by: str = "clas
     def panel(lines: list[Line], regions: Any, shown: int, title: str, sub: str,
               point_alpha: float = 1.0) -> Space:
         c = np.concatenate([colors[:, :3], np.full((len(colors), 1), point_alpha)], axis=1)
-        return Space(view=view, points=pts, colors=c, grid=grid, regions=regions,
+        return Space(view=view, points=pts, colors=c, classes=tr.labels, grid=grid, regions=regions,
                      lines=[Line(box, (1, 1, 1, 0.35), 1.0, "--")] + lines,
                      texts=[Text((0.02, 0.975), "   ·   ".join(counts[:shown]), size=15)],
                      title=title, subtitle=sub, point_size=2.6, grid_alpha=0.25)

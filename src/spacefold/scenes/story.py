@@ -285,7 +285,8 @@ class Story:
         if self.edges is not None:                       # under the other lines
             lines = [self.edges.line(self.edges.at(k, smooth(alpha) if k else 1.0))] + lines
             texts.append(self.edges.label())
-        return Space(view=view, points=pts, colors=self.colors, grid=grid, regions=regions,
+        return Space(view=view, points=pts, colors=self.colors, classes=self.trace.labels,
+                     grid=grid, regions=regions,
                      lines=lines, texts=texts, title=stage.name, subtitle=sub,
                      point_size=self.opts.point_size)
 

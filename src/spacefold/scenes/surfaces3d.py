@@ -269,6 +269,7 @@ class Surfaces:
         else:
             title = "the scores y_k(h), computed through the rest of the network"
         return Space3D(box=self.box3, camera=cam, points=pts, colors=self.colors,
+                       classes=self.labels_,
                        grid=self.floor_grid(), grid_alpha=0.35, meshes=meshes, labels=labels,
                        lines=lines,
                        title=title, subtitle=f"over the 2-D stage h · z: {name}",

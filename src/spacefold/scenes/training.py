@@ -222,7 +222,8 @@ def _movie(sn: Snapshots, color_by: str, heading: str, captions: list[str],
         epoch = sn.epoch(u)
         # left: the input plane, the data, and the network's regions there
         logits = (1 - f) * in_logits[i] + f * in_logits[i + 1]
-        left = Space(view=in_shown, points=x, colors=colors, grid=grid_in, grid_alpha=0.25,
+        left = Space(view=in_shown, points=x, colors=colors, classes=tr0.labels, grid=grid_in,
+                     grid_alpha=0.25,
                      regions=_regions(tr0, logits, in_cover, INPUT_ROWS, in_nx),
                      title="input plane: decision regions", subtitle="2-D", point_size=3.0)
         panels: list[tuple[Rect, Any]] = [(left_rect, left)]
@@ -245,6 +246,7 @@ def _movie(sn: Snapshots, color_by: str, heading: str, captions: list[str],
                                            np.array([s.end for s in cuts]), (1, 1, 1, 0.75),
                                            1.6)]
             right = Space(view=view, points=(1 - f) * h[i] + f * h[i + 1], colors=colors,
+                          classes=tr0.labels,
                           grid=(1 - f) * hg[i] + f * hg[i + 1], grid_alpha=0.3,
                           regions=_regions(tr0, z, cover, REGION_ROWS, nx), lines=edges,
                           title=right_title, subtitle="2-D", point_size=3.0)

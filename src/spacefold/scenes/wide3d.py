@@ -152,7 +152,7 @@ def timeline(tr: Trace, stage_k: int | None = None, color_by: str = "class",
 
     def panel(pts: np.ndarray, grid: np.ndarray | None, box: Any, cam: Any, title: str,
               sub: str, texts: list[Text], labels: list[Label3D]) -> Space3D:
-        return Space3D(box=box, camera=cam, points=pts, colors=colors, grid=grid,
+        return Space3D(box=box, camera=cam, points=pts, colors=colors, classes=tr.labels, grid=grid,
                        grid_alpha=0.35, title=title, subtitle=sub, texts=texts,
                        labels=labels, point_size=3.0)
 

@@ -65,3 +65,36 @@ def test_a_checkpoint_names_its_data_and_loads_as_the_shown_network(tmp_path: Pa
     (tmp_path / "b.safetensors").write_bytes(up.checkpoint())
     assert sf.load_network(tmp_path / "b.safetensors").meta["data"] == \
         {"upload": UPLOAD_PREFIX + key}
+
+
+def test_pause_shows_the_weights_it_stopped_at_with_their_linear_regions(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Updates while training carry no linear regions (too costly per update); Pause makes
+    the trainer offer the weights it stopped at as a paused update, which carries them."""
+    monkeypatch.setattr(tracer, "LIVE_WORKER", False)        # traced here, same code path
+    msgs: list[dict] = []
+    job = Job(Config(dataset="moons", classes=2, n=100, arch="2-8-2", epochs=100_000),
+              msgs.append)
+    job.start()
+    try:
+        job.train()
+        deadline = time.time() + 30
+        while not any(m["type"] == "update" and m["epoch"] > 0 for m in list(msgs)) \
+                and time.time() < deadline:
+            time.sleep(0.02)
+        job.pause()
+        deadline = time.time() + 30
+        paused: list[dict] = []
+        while not paused and time.time() < deadline:
+            time.sleep(0.05)
+            paused = [u for u in (unpack(m["bin"]) for m in list(msgs) if m["type"] == "update")
+                      if u["state"] == "paused"]
+        assert paused, [m.get("state") for m in msgs]
+        running = [u for u in (unpack(m["bin"]) for m in msgs if m["type"] == "update")
+                   if u["state"] == "training"]
+        assert running and all(u["trace"]["linear"].get("skipped") for u in running)
+        last = paused[-1]
+        assert last["epoch"] == job.epoch > 0                 # where training stopped
+        assert last["trace"]["linear"]["pieces"] > 1
+    finally:
+        job.stop()

@@ -91,6 +91,7 @@ class Job:
         self._run = False        # training allowed to proceed
         self._budget = -1        # epochs left before pausing again (-1: unlimited)
         self._stop = False
+        self._show_pause = False  # Pause was pressed: show the weights it stopped at
         self._last = 0.0         # when the last update was started (perf_counter)
         self._cost = 0.0         # seconds the last update took to make
         self._thread: threading.Thread | None = None
@@ -154,6 +155,8 @@ class Job:
         self._command(run=True, budget=until - self.epoch, state="training")
 
     def pause(self) -> None:
+        with self._cv:
+            self._show_pause = self._run      # a running trainer shows where it stopped
         self._command(run=False, budget=-1, state="paused")
 
     def step(self) -> None:
@@ -220,8 +223,13 @@ class Job:
             self.emit({"type": "error", "message": f"training failed: {e}"})
 
     def _wait(self) -> bool:
-        """Block while paused; False once stopped."""
+        """Block while paused; False once stopped. The training thread, stopping for a Pause,
+        first offers the weights it stopped at: that update is a paused one, so it carries
+        what a view at rest shows (the linear regions), and none of the running ones did."""
         with self._cv:
+            if self._show_pause and not self._run and not self._stop:
+                self._show_pause = False
+                self._offer(self.epoch, self.loss)
             while not self._run and not self._stop:
                 self._cv.wait(0.5)
             return not self._stop

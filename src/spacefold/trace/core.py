@@ -46,6 +46,10 @@ class Trace:
     meta: dict[str, Any] = field(default_factory=dict)
     color_cache: ColorCache | None = field(default=None, repr=False, compare=False)
     _proj: dict[tuple[int, int], Projection] = field(default_factory=dict, repr=False)
+    # display coordinates by (points or grid, stage, dims), computed once: a video asks for
+    # the same stage's every frame (read-only arrays, so no caller can change them)
+    _shown: dict[tuple[str, int, int], np.ndarray | None] = field(default_factory=dict,
+                                                                  repr=False, compare=False)
 
     # -- basic facts -----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -199,12 +203,24 @@ class Trace:
         return list(range(lo, hi + 1))
 
     def display(self, k: int, dims: int = 2) -> np.ndarray:
-        """(N, dims) display coordinates of the data at stage k."""
-        return self.projection(k, dims)(self.stages[k].values.astype(np.float64))
+        """(N, dims) display coordinates of the data at stage k (read-only)."""
+        out = self._shown_of("points", k, dims)
+        assert out is not None
+        return out
 
     def display_grid(self, k: int, dims: int = 2) -> np.ndarray | None:
-        g = self.stages[k].grid
-        return None if g is None else self.projection(k, dims)(g.astype(np.float64))
+        """(L, V, dims) display coordinates of the grid at stage k (read-only), or None."""
+        return self._shown_of("grid", k, dims)
+
+    def _shown_of(self, what: str, k: int, dims: int) -> np.ndarray | None:
+        key = (what, k, dims)
+        if key not in self._shown:
+            v = self.stages[k].values if what == "points" else self.stages[k].grid
+            out = None if v is None else self.projection(k, dims)(v.astype(np.float64))
+            if out is not None:
+                out.setflags(write=False)
+            self._shown[key] = out
+        return self._shown[key]
 
     def display_at(self, k: int, alpha: float, dims: int = 2) -> tuple[np.ndarray,
                                                                         np.ndarray | None]:

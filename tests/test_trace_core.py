@@ -4,7 +4,6 @@ regions, carrying other points, names, colours and the .npz export."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ import torch
 from torch import nn
 
 import spacefold as sf
-from spacefold.errors import RenderError, TraceError
+from spacefold.errors import TraceError
 from spacefold.trace.project import pad
 
 SMALL = sf.GridSpec(lines=5, verts=25, regions=40)
@@ -218,27 +217,3 @@ def test_colors() -> None:
     assert pc.shape == (len(data), 3) and (pc >= 0).all() and (pc <= 1).all()
     with pytest.raises(TraceError, match="'rainbow'"):
         t.colors("rainbow")
-
-
-def test_to_npz_round_trips(tmp_path: Path) -> None:
-    _, data, t = _trace("2-4-3", "tanh")
-    path = t.to_npz(tmp_path / "trace.npz")
-    assert path.is_file() and [p.name for p in tmp_path.iterdir()] == ["trace.npz"]
-    with np.load(path, allow_pickle=False) as z:
-        assert list(z["names"]) == [s.name for s in t.stages]
-        assert list(z["kinds"]) == [s.kind for s in t.stages]
-        for s in t.stages:
-            np.testing.assert_array_equal(z[f"stage{s.index}_values"], s.values)
-            assert s.grid is not None
-            np.testing.assert_array_equal(z[f"stage{s.index}_grid"], s.grid)
-        np.testing.assert_array_equal(z["labels"], data.y)
-        assert t.regions is not None
-        np.testing.assert_array_equal(z["regions_labels"], t.regions.labels)
-        np.testing.assert_array_equal(z["regions_extent"], np.array(t.regions.extent))
-
-
-def test_to_npz_into_a_missing_folder_raises_and_writes_nothing(tmp_path: Path) -> None:
-    _, _, t = _trace(grid=False)
-    with pytest.raises(RenderError, match="does not exist"):
-        t.to_npz(tmp_path / "nope" / "trace.npz")
-    assert list(tmp_path.iterdir()) == []

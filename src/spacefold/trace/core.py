@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from spacefold._atomic import atomic_path
 from spacefold.colors import class_colors, position_colors
 from spacefold.errors import TraceError
 from spacefold.limits import MAX_POINTS
 from spacefold.model.activations import ACTIVATIONS
 from spacefold.trace.color_cache import ColorCache
 from spacefold.trace.geometry import Extent, GridSpec, auto_extent, grid_lines, plane_samples
+from spacefold.trace.npz import save_npz
 from spacefold.trace.ops import Op, carry_float32
 from spacefold.trace.project import Projection, fit_layer, pad
 from spacefold.trace.stage import Regions, Stage
@@ -264,29 +264,7 @@ class Trace:
     def to_npz(self, path: str | Path) -> Path:
         """The raw stage data: ``stage{k}_values``, ``stage{k}_grid``, names, kinds, labels,
         ``sources`` (module / node names) and ``parents`` ((S, P) int, -1 where unused)."""
-        width = max([len(s.parents) for s in self.stages] + [1])
-        parents = np.full((len(self.stages), width), -1, dtype=np.int64)
-        for s in self.stages:
-            parents[s.index, :len(s.parents)] = s.parents
-        arrays: dict[str, Any] = {  # name → np.ndarray
-            "names": np.array([s.name for s in self.stages]),
-            "kinds": np.array([s.kind for s in self.stages]),
-            "sources": np.array([s.source for s in self.stages]),
-            "parents": parents,
-        }
-        for s in self.stages:
-            arrays[f"stage{s.index}_values"] = s.values
-            if s.grid is not None:
-                arrays[f"stage{s.index}_grid"] = s.grid
-        if self.labels is not None:
-            arrays["labels"] = self.labels
-        if self.regions is not None:
-            arrays["regions_labels"] = self.regions.labels
-            arrays["regions_extent"] = np.array(self.regions.extent)
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **arrays)
-        return Path(path)
+        return save_npz(path, self.stages, self.labels, self.regions)
 
 
 def _lerp(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:

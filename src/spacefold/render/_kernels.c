@@ -71,44 +71,12 @@ static int clip_box(double lo_x, double lo_y, double hi_x, double hi_y, const in
     return *xa < *xb && *ya < *yb;
 }
 
-static void discs(unsigned char *buf, int w, const double *xy, const double *rgba, Py_ssize_t n,
-                  double radius, const int *clip)
-{
-    double reach = radius + 0.5, out2 = reach * reach;
-    double in = reach - 1.0 > 0.0 ? reach - 1.0 : 0.0, in2 = in * in;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        double cx = xy[2 * i], cy = xy[2 * i + 1];
-        const double *c = rgba + 4 * i;
-        int xa, ya, xb, yb;
-        if (!isfinite(cx) || !isfinite(cy) || c[3] <= 0.0)
-            continue;
-        if (!clip_box(cx - reach, cy - reach, cx + reach, cy + reach, clip, &xa, &ya, &xb, &yb))
-            continue;
-        int r8 = (int)(dmin(dmax(c[0], 0.0), 1.0) * 255.0 + 0.5);
-        int g8 = (int)(dmin(dmax(c[1], 0.0), 1.0) * 255.0 + 0.5);
-        int b8 = (int)(dmin(dmax(c[2], 0.0), 1.0) * 255.0 + 0.5);
-        for (int row = ya; row < yb; row++) {
-            double dy = row + 0.5 - cy;
-            unsigned char *line = buf + ((size_t)row * w) * 4;
-            for (int col = xa; col < xb; col++) {
-                double dx = col + 0.5 - cx, d2 = dx * dx + dy * dy;
-                if (d2 >= out2)
-                    continue;
-                double cov = d2 <= in2 ? 1.0 : reach - sqrt(d2);
-                unsigned char *px_ = line + (size_t)col * 4;
-                if (px_[3] == 255)
-                    blend8(px_, r8, g8, b8, (int)(c[3] * cov * 256.0 + 0.5));
-                else
-                    blend(px_, c[0], c[1], c[2], c[3] * cov);
-            }
-        }
-    }
-}
-
-/* Class markers: point i is polygon shape[i] of the table (vertices polys[starts[s]..starts[s+1])
-   in units of the radius, y down), or a disc where the polygon is empty. A pixel centre at signed
-   distance d from the outline (negative inside) is covered clamp(0.5 - d, 0, 1): the disc rule
-   (reach - |p| = 0.5 - (|p| - r)) applied to the polygon's exact distance. */
+/* Points, drawn in order: antialiased discs (a pixel centre at distance d from the centre is
+   covered clamp(reach - d, 0, 1)), or with shape != NULL class markers: point i is polygon
+   shape[i] of the table (vertices polys[starts[s]..starts[s+1]) in units of the radius, y down),
+   a disc where the polygon is empty. A pixel centre at signed distance d from an outline
+   (negative inside) is covered clamp(0.5 - d, 0, 1): the disc rule (reach - |p| =
+   0.5 - (|p| - r)) applied to the polygon's exact distance. */
 static void markers(unsigned char *buf, int w, const double *xy, const double *rgba, Py_ssize_t n,
                     double radius, const int *shape, const double *polys, const int *starts,
                     int n_shapes, const int *clip)
@@ -118,7 +86,7 @@ static void markers(unsigned char *buf, int w, const double *xy, const double *r
     for (Py_ssize_t i = 0; i < n; i++) {
         double cx = xy[2 * i], cy = xy[2 * i + 1];
         const double *c = rgba + 4 * i;
-        int s = shape[i], xa, ya, xb, yb;
+        int s = shape ? shape[i] : -1, xa, ya, xb, yb;
         if (!isfinite(cx) || !isfinite(cy) || c[3] <= 0.0)
             continue;
         int v0 = (s >= 0 && s < n_shapes) ? starts[s] : 0;
@@ -366,7 +334,7 @@ static PyObject *py_discs(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "need one RGBA per point");
     else if (check_clip(clip, w, h)) {
         Py_BEGIN_ALLOW_THREADS
-        discs(buf.buf, w, xy.buf, rgba.buf, n, radius, clip);
+        markers(buf.buf, w, xy.buf, rgba.buf, n, radius, NULL, NULL, NULL, 0, clip);
         Py_END_ALLOW_THREADS
         res = Py_None;
         Py_INCREF(res);

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-POINTS_VS = """
+# What every vertex shader here starts with: the camera and a coloured vertex.
+_VERTEX = """
 #version 330
 uniform mat4 mvp;
-uniform float size;
 in vec3 in_pos;
 in vec4 in_color;
+"""
+POINTS_VS = _VERTEX + """
+uniform float size;
 out vec4 v_color;
 out float v_radius;
 void main() {
@@ -38,13 +41,9 @@ void main() {
 # a fragment at signed distance d px from its point's outline is covered clamp(0.5 - d, 0, 1),
 # as the 2-D kernels cover it; flat colour (a lit sphere reads as a disc). The sprite is grown
 # to hold the farthest vertex.
-MARKERS_VS = """
-#version 330
-uniform mat4 mvp;
+MARKERS_VS = _VERTEX + """
 uniform float size;        // a disc's diameter, px
 uniform float grow;        // the sprite's size over the disc's
-in vec3 in_pos;
-in vec4 in_color;
 in float in_shape;
 out vec4 v_color;
 out float v_radius;
@@ -94,11 +93,7 @@ void main() {
     f_color = vec4(v_color.rgb, v_color.a * cover);
 }
 """
-LINES_VS = """
-#version 330
-uniform mat4 mvp;
-in vec3 in_pos;
-in vec4 in_color;
+LINES_VS = _VERTEX + """
 out vec4 g_color;
 void main() {
     gl_Position = mvp * vec4(in_pos, 1.0);
@@ -144,13 +139,9 @@ void main() {
     f_color = vec4(v_color.rgb, v_color.a * c);
 }
 """
-MESH_VS = """
-#version 330
-uniform mat4 mvp;
+MESH_VS = _VERTEX + """
 uniform vec3 eye;          // towards the viewer, normalised coordinates
 uniform vec3 inv_scale;    // normals go from data to normalised coordinates by 1/scale
-in vec3 in_pos;
-in vec4 in_color;
 in vec4 in_normal;         // xyz: data-space normal; w: 0 plain, 1 shaded, 2 argmax-coloured
 in vec3 in_edge;           // per corner: 0 at the corner facing a boundary edge, 1 elsewhere
 out vec4 v_color;
@@ -215,7 +206,7 @@ void main() {
     f_color = vec4(rgb, v_color.a * edge_coverage(v_edge));
 }
 """
-MAX_ARGMAX_CLASSES = 10
+ARGMAX_CLASSES = 10     # the argmax shader's class table (a GLSL array size)
 
 # One mesh vertex as uploaded (28 bytes; the triangles are de-indexed, three rows each, so a
 # corner can carry its own edge flags): position, RGBA (u8), unit normal + mode (f16), edge

@@ -187,11 +187,11 @@ def test_linear_edges_are_the_pieces_edges_carried_exactly(seed: int) -> None:
 
 
 def test_linear_edges_are_capped_longest_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    from spacefold.export import linear
+    from spacefold import limits
 
     _, t = _relu_trace(0)
     full = _arr(payload(t, linear_regions=True)["stages"][0]["edges"])[:, :2].reshape(-1, 2, 2)
-    monkeypatch.setattr(linear, "MAX_EDGES", 7)
+    monkeypatch.setattr(limits, "VIEWER_MAX_PIECE_EDGES", 7)
     p = payload(t, linear_regions=True)
     assert p["linear"]["shown"] == 7 and p["linear"]["edges"] == len(full) > 7
     kept = _arr(p["stages"][0]["edges"])[:, :2].reshape(-1, 2, 2)
@@ -199,7 +199,7 @@ def test_linear_edges_are_capped_longest_first(monkeypatch: pytest.MonkeyPatch) 
     np.testing.assert_allclose(np.sort(np.hypot(*(kept[:, 1] - kept[:, 0]).T))[::-1],
                                lengths[:7])
     # more pieces than the budget after a layer: no edges (the next layer could take minutes)
-    monkeypatch.setattr(linear, "MAX_PIECES", 3)
+    monkeypatch.setattr(limits, "VIEWER_MAX_PIECES", 3)
     p = payload(t, linear_regions=True)
     assert p["linear"] == {"reason": "linear regions: more than 3 pieces after layer 1, too "
                                      "many to draw"}

@@ -19,17 +19,7 @@ from spacefold.scenes.api import check_fps, check_size
 
 PKG = Path(spacefold.__file__).parent
 # Modules that still define bounds of their own, with the names; entries only come off.
-ELSEWHERE_ALLOWED: dict[str, set[str]] = {
-    # speed helper's files, to move
-    "render/encode.py": {"MIN_FPS", "MAX_FPS"},
-    "render/diagram.py": {"MAX_NODES"},
-    "render/kernel2d.py": {"MIN_TEXT_PX"},
-    "render/shaders.py": {"MAX_ARGMAX_CLASSES"},
-    "render/text.py": {"MIN_PX"},
-    # web helper's files, to move
-    "export/data.py": {"MAX_POINTS", "MAX_EDGES"},
-    "export/linear.py": {"MAX_EDGES", "MAX_PIECES"},   # MAX_PIECES came in 7cbe8e3, after this test
-}
+ELSEWHERE_ALLOWED: dict[str, set[str]] = {}
 
 
 def _bounds_defined_in(path: Path) -> list[str]:

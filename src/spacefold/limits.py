@@ -39,6 +39,12 @@ MAX_FRAMES = 100_000         # frames of one video
 MAX_HOLD = 10.0              # seconds a video pauses at each stage (and the longest cross-fade)
 MAX_DURATION = 600.0         # seconds a whole video may last
 
+# -- the viewer's data: `spacefold export`, sf.render(.html), the app and the notebook widget ------
+VIEWER_MAX_POINTS = 200_000      # points of one page: more makes a page no browser draws smoothly
+VIEWER_MAX_WEIGHTS = 65_536      # weights of one layer sent for the network diagram
+VIEWER_MAX_PIECE_EDGES = 10_000  # linear regions' edges sent (the longest, when there are more)
+VIEWER_MAX_PIECES = 20_000       # pieces after a layer beyond which none are drawn (~3 s to find)
+
 # -- `spacefold train` ----------------------------------------------------------------------------
 MIN_SNAPSHOTS = 2            # weight snapshots a --movie / --record keeps
 MAX_SNAPSHOTS = 1000

@@ -22,8 +22,9 @@ packed form), :mod:`~spacefold.export.page` (the .html page and the viewer bundl
 """
 
 from spacefold.export.binary import pack, unpack
-from spacefold.export.data import FORMAT, MAX_POINTS, REGION_RES, payload
+from spacefold.export.data import FORMAT, REGION_RES, payload
 from spacefold.export.page import BUNDLE, STATIC, bundle, render, to_html, write_html
+from spacefold.limits import VIEWER_MAX_POINTS as MAX_POINTS
 
 __all__ = ["BUNDLE", "FORMAT", "MAX_POINTS", "REGION_RES", "STATIC", "bundle", "pack",
            "payload", "render", "to_html", "unpack", "write_html"]

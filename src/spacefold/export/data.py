@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+import spacefold.limits as limits
 from spacefold.colors import CLASS_COLORS
 from spacefold.errors import RenderError
 from spacefold.export import linear as lin
@@ -17,8 +18,6 @@ from spacefold.trace import Trace
 from spacefold.trace.linear_parts import HEADS
 
 FORMAT = 1
-MAX_POINTS = 200_000          # more points than this makes a page no browser draws smoothly
-MAX_EDGES = 65_536            # weights per layer sent for the network diagram
 REGION_RES = 40               # vertices per side of the decision-region mesh (64: 25% fewer fps)
 REGION_TEXTURE = 512          # texels per side of the class texture the mesh carries
 TEXTURE_BUDGET = 4e9          # texels × weights: above it (a wide, deep net) a smaller texture
@@ -73,13 +72,15 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
     ``grid_step``: keep every grid_step-th vertex of each grid polyline (and its last), for a
     smaller payload (notebooks); ``unit_res``: pixels per side of the neuron heatmaps.
     ``linear_regions``: the edges of the network's exact linear regions, carried through every
-    stage (at most linear.MAX_EDGES; ``out["linear"]`` says how many and, where they cannot be
-    drawn, why). Without it ``out["linear"]`` says only why not, or ``skipped``.
+    stage (at most ``limits.VIEWER_MAX_PIECE_EDGES``; ``out["linear"]`` says how many and,
+    where they cannot be drawn, why). Without it ``out["linear"]`` says only why not, or
+    ``skipped``.
     """
     if not isinstance(trace, Trace):
         raise RenderError(f"cannot export a {type(trace).__name__}; give a Trace")
-    if trace.n > MAX_POINTS:
-        raise RenderError(f"trace has {trace.n} points; the viewer takes at most {MAX_POINTS}")
+    if trace.n > limits.VIEWER_MAX_POINTS:
+        raise RenderError(f"trace has {trace.n} points; the viewer takes at most "
+                          f"{limits.VIEWER_MAX_POINTS}")
     if not 1 <= int(grid_step) <= 64:
         raise RenderError(f"grid_step {grid_step} must be in [1, 64]")
     if groups is not None and (len(groups) != 3 or min(groups) < 0 or sum(groups) != trace.n):
@@ -91,7 +92,7 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
     linear: dict[str, Any] = {"reason": lin.reason(trace), "skipped": True}
     edges, seg = None, None
     if linear_regions:
-        linear, seg = lin.edges(trace, lin.MAX_EDGES)
+        linear, seg = lin.edges(trace, limits.VIEWER_MAX_PIECE_EDGES)
     if seg is not None:                 # the ends at every stage; after a softmax / sigmoid
         edges = trace.carry(seg.reshape(-1, 2))       # head they curve: not drawn there
     last = len(trace.stages) - (trace.ops[-1].kind in HEADS)
@@ -123,7 +124,7 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
         if op.kind == "linear":
             w = np.asarray(op.params["W"])
             entry: dict[str, Any] = {"layer": op.layer, "d_in": op.d_in, "d_out": op.d_out}
-            if w.size <= MAX_EDGES:
+            if w.size <= limits.VIEWER_MAX_WEIGHTS:
                 entry["W"] = _b64(w, "f4", raw)                             # (out, in)
             layers.append(entry)
         elif op.kind == "bias" and layers:

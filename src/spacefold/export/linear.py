@@ -8,15 +8,12 @@ from typing import Any
 
 import numpy as np
 
+import spacefold.limits as limits
 from spacefold.errors import TraceError
 from spacefold.model.activations import ACTIVATIONS
 from spacefold.trace import Trace
 from spacefold.trace.linear_parts import HEADS
 from spacefold.trace.pieces import pieces_by_layer
-
-MAX_EDGES = 10_000            # edges sent (the longest, when there are more)
-MAX_PIECES = 20_000           # more pieces than this after a layer: none drawn (~3 s to find;
-                              # a deep wide net's next layer could take minutes)
 
 
 def reason(trace: Trace) -> str:
@@ -44,9 +41,9 @@ def edges(trace: Trace, cap: int) -> tuple[dict[str, Any], np.ndarray | None]:
         try:                  # Trace.linear_regions, layer by layer within the budget
             for step in pieces_by_layer(trace, trace.extent):   # type: ignore[arg-type]
                 pieces = step.pieces
-                if len(pieces) > MAX_PIECES:
-                    why = (f"linear regions: more than {MAX_PIECES} pieces after layer "
-                           f"{step.layer}, too many to draw")
+                if len(pieces) > limits.VIEWER_MAX_PIECES:
+                    why = (f"linear regions: more than {limits.VIEWER_MAX_PIECES} pieces "
+                           f"after layer {step.layer}, too many to draw")
                     break
         except TraceError as e:
             why = str(e)

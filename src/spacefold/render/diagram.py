@@ -15,7 +15,7 @@ from spacefold.render.geometry2d import AXES_WIDTH_PT, DPI
 
 LINK = (1.0, 0.85, 0.3, 1.0)         # a skip connection's arc while its sum plays
 LINK_DIM = (1.0, 0.85, 0.3, 0.45)
-MAX_NODES = 12    # a wider layer is drawn as its MAX_NODES strongest units plus a "⋮ n more"
+NODES_SHOWN = 12  # a wider layer is drawn as its NODES_SHOWN strongest units plus a "⋮ n more"
 
 
 class DiagramLayout:
@@ -30,7 +30,7 @@ class DiagramLayout:
         self.key = key
         self.shown: list[np.ndarray] = []
         for i, w in enumerate(p.widths):
-            if w <= MAX_NODES:
+            if w <= NODES_SHOWN:
                 self.shown.append(np.arange(w))
                 continue
             # strongest units by total |weight| in and out
@@ -39,8 +39,8 @@ class DiagramLayout:
                 s += np.abs(p.weights[i - 1]).sum(1)
             if i < len(p.weights):
                 s += np.abs(p.weights[i]).sum(0)
-            self.shown.append(np.sort(np.argsort(-s)[:MAX_NODES]))
-        self.ys = [self._ys(len(s), p.widths[i] > MAX_NODES) for i, s in enumerate(self.shown)]
+            self.shown.append(np.sort(np.argsort(-s)[:NODES_SHOWN]))
+        self.ys = [self._ys(len(s), p.widths[i] > NODES_SHOWN) for i, s in enumerate(self.shown)]
         xy, col = [], []
         for i, ys in enumerate(self.ys):
             xy += [(i, y) for y in ys]

@@ -22,6 +22,7 @@ import numpy as np
 
 from spacefold._atomic import atomic_path
 from spacefold.errors import RenderError
+from spacefold.limits import MAX_FPS, MIN_FPS
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 IMAGE_SUFFIXES = (".png",)
@@ -40,8 +41,6 @@ REPEAT = Repeat()
 """In a stream of frames, "the previous frame again": the writers send what they sent for it
 (an MP4 its converted bytes, a GIF its image) without drawing or converting anything."""
 
-MIN_FPS = 1.0    # slower than a frame a second is a slide show; GIF delays overflow below it
-MAX_FPS = 120.0
 
 
 def check_fps(fps: float) -> float:

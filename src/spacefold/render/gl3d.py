@@ -48,6 +48,7 @@ from spacefold.render.frame import Mesh, Space3D
 from spacefold.render.markers import marker_shapes
 from spacefold.render.meshes import boundary_edges, colors4, surface, vertex_normals
 from spacefold.render.shaders import (
+    ARGMAX_CLASSES,
     ARGMAX_FS,
     BLEND,
     LINES_FS,
@@ -55,7 +56,6 @@ from spacefold.render.shaders import (
     LINES_VS,
     MARKERS_FS,
     MARKERS_VS,
-    MAX_ARGMAX_CLASSES,
     MESH_FS,
     MESH_VS,
     POINTS_FS,
@@ -312,12 +312,12 @@ class GL3D:
         if colouring is not None:
             w, b, rgb = (np.asarray(a, dtype=np.float64) for a in colouring)
             k = len(b)
-            if not 1 <= k <= MAX_ARGMAX_CLASSES:
+            if not 1 <= k <= ARGMAX_CLASSES:
                 raise RenderError(f"argmax colouring of {k} classes; 1 to "
-                                  f"{MAX_ARGMAX_CLASSES} are drawn")
-            wb = np.zeros((MAX_ARGMAX_CLASSES, 3), dtype="f4")
+                                  f"{ARGMAX_CLASSES} are drawn")
+            wb = np.zeros((ARGMAX_CLASSES, 3), dtype="f4")
             wb[:k, :2], wb[:k, 2] = w, b
-            pal = np.zeros((MAX_ARGMAX_CLASSES, 3), dtype="f4")
+            pal = np.zeros((ARGMAX_CLASSES, 3), dtype="f4")
             pal[:k] = rgb[:, :3]
             prog["n_classes"].value = k
             prog["wb"].write(wb.tobytes())

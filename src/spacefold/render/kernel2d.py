@@ -52,7 +52,7 @@ GRID_WIDTH_PX = 1.5          # at 720p
 TITLE_PT, SUBTITLE_PT, LABEL_PT, DIAGRAM_LABEL_PT = 15.0, 11.0, 11.0, 10.0
 HEADING_PT, CAPTION_PT = 20.0, 13.0
 SUBTITLE_ALPHA, CAPTION_ALPHA = 0.75, 0.85
-MIN_TEXT_PX = 14.0           # no text is smaller at 720p (secondary labels stay legible)
+LEGIBLE_PX = 14.0           # no text is smaller at 720p (secondary labels stay legible)
 FIT_WIDTH = 0.96             # the heading and caption fit in this share of the frame width
 
 
@@ -216,7 +216,7 @@ class KernelBackend:
     def _text(self, s: str, size_pt: float, color: Any, ha: str, va: str, x: float, y: float,
               alpha: float | None = None, family: Any = "sans-serif",
               fit: float | None = None) -> None:
-        """Text at display pixel (x, y), never under :data:`MIN_TEXT_PX` at 720p; with ``fit``
+        """Text at display pixel (x, y), never under :data:`LEGIBLE_PX` at 720p; with ``fit``
         (pixels), a line wider than that shrinks (to 0.7×), then wraps at its middle " · "."""
         if not s:
             return
@@ -236,7 +236,7 @@ class KernelBackend:
     def _fitted(self, s: str, size_pt: float, color: Any, ha: str, va: str,
                 alpha: float | None, family: Any, fit: float | None) -> text.Sprite:
         c = self.theme.ink(color_of(color, alpha))
-        size_pt = max(size_pt, MIN_TEXT_PX * 72 / DPI)
+        size_pt = max(size_pt, LEGIBLE_PX * 72 / DPI)
         sprite = self._sprite(s, size_pt, c, ha, va, family)
         if fit is not None and sprite[0].shape[1] > fit:
             shrink = max(fit / sprite[0].shape[1], 0.7)
@@ -246,7 +246,7 @@ class KernelBackend:
                 s = s[:mid].rstrip() + "\n" + s[mid + 3:].lstrip()
                 sprite = self._sprite(s, size_pt, c, ha, va, family)
                 shrink = min(fit / sprite[0].shape[1], 1.0)
-            sprite = self._sprite(s, max(size_pt * shrink, MIN_TEXT_PX * 72 / DPI), c, ha, va,
+            sprite = self._sprite(s, max(size_pt * shrink, LEGIBLE_PX * 72 / DPI), c, ha, va,
                                   family)
         return sprite
 

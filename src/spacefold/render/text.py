@@ -25,7 +25,7 @@ import numpy as np
 Sprite = tuple[np.ndarray, float, float]
 
 _PAD = 2
-MIN_PX = 1.0
+SMALLEST_PX = 1.0
 _MAX_SPRITES = 512
 _FONT_FILES = {("sans-serif", False): "DejaVuSans.ttf", ("sans-serif", True): "DejaVuSans-Bold.ttf",
                ("monospace", False): "DejaVuSansMono.ttf",
@@ -110,7 +110,7 @@ def render(text: str, size_pt: float, color: tuple[float, ...], ha: str = "left"
     bold = is_bold(weight)
     # FreeType takes no size below one pixel ("invalid ppem value"): text on the smallest
     # frames (16 px tall) is drawn at one pixel, a speck where a caption would be
-    px = max(size_pt * dpi / 72.0, MIN_PX)
+    px = max(size_pt * dpi / 72.0, SMALLEST_PX)
     font = _font(fam, bold, px)
     asc_em, desc_em, gap_em = _vertical_metrics(fam, bold)
     min_a, min_d = asc_em * px, desc_em * px

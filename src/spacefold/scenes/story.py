@@ -14,7 +14,7 @@ import numpy as np
 
 from spacefold.colors import palette, theme
 from spacefold.model.activations import ACTIVATIONS as TABLE
-from spacefold.render.diagram import MAX_NODES
+from spacefold.render.diagram import NODES_SHOWN
 from spacefold.render.frame import (
     Diagram,
     Extent,
@@ -196,9 +196,9 @@ def diagram_of(trace: Trace, highlight: int = 0, kind: str = "input") -> Diagram
         acts[-1] = "output"     # raw logits
     # the graph's edges that skip columns: a stage's column is the Linear it follows
     links = [(a, b, "+ skip" if kind == "add" else "cat") for a, b, kind in trace.links()]
-    wide = max(widths) > MAX_NODES
+    wide = max(widths) > NODES_SHOWN
     return Diagram(widths, ws, biases, acts, highlight, kind, title="the network",
-                   subtitle=f"{MAX_NODES} strongest units a layer" if wide else "",
+                   subtitle=f"{NODES_SHOWN} strongest units a layer" if wide else "",
                    links=links)
 
 

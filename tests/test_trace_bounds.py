@@ -13,6 +13,7 @@ from torch import nn
 import spacefold as sf
 from spacefold.trace.bounds import certified_map
 from spacefold.trace.regions import box_net, full_region_map, pixel_centres, region_map
+from trace_helpers import random_mlp
 
 ACTS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.1), "tanh": nn.Tanh,
         "sigmoid": nn.Sigmoid, "hardtanh": nn.Hardtanh, "gelu": nn.GELU, "elu": nn.ELU,
@@ -22,20 +23,7 @@ HEADS = {"none": None, "softmax": lambda: nn.Softmax(dim=-1), "sigmoid": nn.Sigm
 
 def _net(widths: list[int], acts: list[str], head: str, seed: int,
          scale: float) -> nn.Sequential:
-    torch.manual_seed(seed)
-    layers: list[nn.Module] = []
-    for i in range(len(widths) - 1):
-        lin = nn.Linear(widths[i], widths[i + 1])
-        with torch.no_grad():
-            lin.weight.mul_(scale)
-            lin.bias.mul_(scale)
-        layers.append(lin)
-        if i < len(widths) - 2:
-            layers.append(ACTS[acts[i % len(acts)]]())
-    make = HEADS[head]
-    if make is not None:
-        layers.append(make())
-    return nn.Sequential(*layers).eval()
+    return random_mlp(widths, acts, seed, scale, ACTS, HEADS[head]).eval()
 
 
 nets = st.builds(

@@ -13,17 +13,7 @@ from torch import nn
 import spacefold as sf
 from spacefold.errors import TraceError
 from spacefold.trace.project import pad
-
-SMALL = sf.GridSpec(lines=5, verts=25, regions=40)
-
-
-def _trace(arch: str = "2-3-2", activation: str = "tanh", n: int = 80, seed: int = 0,
-           grid: sf.GridSpec | bool = SMALL, head: str | None = None) -> tuple[nn.Module,
-                                                                              sf.Dataset,
-                                                                              sf.Trace]:
-    data = sf.dataset("moons", n=n, seed=seed)
-    model = sf.build(arch, activation=activation, head=head, seed=seed)
-    return model, data, sf.trace(model, data, grid=grid)
+from trace_helpers import SMALL, small_trace
 
 
 def _straightness(polylines: np.ndarray | None) -> np.ndarray:
@@ -45,7 +35,7 @@ def test_grid_lines_stay_straight_through_linear_and_bias_stages(arch: str,
                                                                 activation: str) -> None:
     """W·x and +b map straight lines to straight lines: a grid line that is straight going
     into an affine stage is straight in it, and in every frame of the move into it."""
-    _, _, t = _trace(arch, activation)
+    _, _, t = small_trace(arch, activation)
     assert _straightness(t.stages[0].grid).max() < 1e-6
     affine = [k for k, s in enumerate(t.stages) if s.kind in ("linear", "bias")]
     checked = 0
@@ -83,13 +73,13 @@ def test_no_grid_for_other_input_dims_or_when_off() -> None:
     assert all(s.grid is None for s in t.stages) and t.regions is None
     with pytest.raises(TraceError, match="no grid"):
         t.grid_at(1, 0.5)
-    _, _, off = _trace(grid=False)
+    _, _, off = small_trace(grid=False)
     assert off.stages[0].grid is None and off.regions is None
 
 
 @pytest.mark.parametrize("arch", ["2-2-2", "2-5-3-1"])
 def test_at_ends_are_the_two_stages_zero_padded(arch: str) -> None:
-    _, data, t = _trace(arch, "relu")
+    _, data, t = small_trace(arch, "relu")
     for k in range(1, len(t.stages)):
         a, b = t.stages[k - 1], t.stages[k]
         d = max(a.dim, b.dim)
@@ -104,7 +94,7 @@ def test_at_ends_are_the_two_stages_zero_padded(arch: str) -> None:
 @pytest.mark.parametrize("arch", ["2-2-2", "2-5-3", "2-1-2"])
 def test_at_a_linear_stage_is_the_matrix_path(arch: str) -> None:
     """at(k, t) = ((1-t)·I + t·W)·x, with I the embedding of the smaller space in the larger."""
-    model, _, t = _trace(arch, "relu")
+    model, _, t = small_trace(arch, "relu")
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     ks = [k for k, s in enumerate(t.stages) if s.kind == "linear"]
     assert len(ks) == len(linears)
@@ -121,7 +111,7 @@ def test_at_a_linear_stage_is_the_matrix_path(arch: str) -> None:
 
 
 def test_grid_at_ends_are_the_stage_grids() -> None:
-    _, _, t = _trace("2-3-2")
+    _, _, t = small_trace("2-3-2")
     for k in range(1, len(t.stages)):
         ga, gb = t.stages[k - 1].grid, t.stages[k].grid
         assert ga is not None and gb is not None
@@ -131,7 +121,7 @@ def test_grid_at_ends_are_the_stage_grids() -> None:
 
 @pytest.mark.parametrize("k", [0, -1, 99])
 def test_at_rejects_stage_out_of_range(k: int) -> None:
-    _, _, t = _trace()
+    _, _, t = small_trace()
     with pytest.raises(TraceError, match="out of range"):
         t.at(k, 0.5)
 
@@ -172,7 +162,7 @@ def test_regions_equal_the_models_decision_on_the_plane(arch: str, activation: s
 
 
 def test_predict_and_accuracy_agree_with_torch() -> None:
-    model, data, t = _trace("2-8-2", "relu")
+    model, data, t = small_trace("2-8-2", "relu")
     with torch.no_grad():
         pred = model(torch.from_numpy(data.x)).argmax(1).numpy()
     np.testing.assert_array_equal(t.predict(), pred)
@@ -181,7 +171,7 @@ def test_predict_and_accuracy_agree_with_torch() -> None:
 
 
 def test_carry_matches_stages_and_runs_the_tail() -> None:
-    _, data, t = _trace("2-6-4-3", "sin")
+    _, data, t = small_trace("2-6-4-3", "sin")
     carried = t.carry(data.x)
     assert len(carried) == len(t.stages)
     for c, s in zip(carried, t.stages, strict=True):
@@ -200,7 +190,7 @@ def test_carry_matches_stages_and_runs_the_tail() -> None:
 
 
 def test_stage_names_kinds_and_meta() -> None:
-    _, _, t = _trace("2-2-2", "relu", grid=False)
+    _, _, t = small_trace("2-2-2", "relu", grid=False)
     assert [s.name for s in t.stages] == ["input", "layer 1 · W·x", "layer 1 · +b",
                                           "layer 1 · ReLU", "layer 2 · W·x", "layer 2 · +b"]
     assert [s.kind for s in t.stages] == ["input", "linear", "bias", "relu", "linear", "bias"]
@@ -211,7 +201,7 @@ def test_stage_names_kinds_and_meta() -> None:
 
 
 def test_colors() -> None:
-    _, data, t = _trace(grid=False)
+    _, data, t = small_trace(grid=False)
     assert t.colors("class").shape == (len(data), 3)
     pc = t.colors("position")
     assert pc.shape == (len(data), 3) and (pc >= 0).all() and (pc <= 1).all()

@@ -5,21 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from torch import nn
 
 import spacefold as sf
 from spacefold.errors import TraceError
-
-SMALL = sf.GridSpec(lines=5, verts=25, regions=40)
-
-
-def _trace(arch: str = "2-3-2", activation: str = "tanh", n: int = 80, seed: int = 0,
-           grid: sf.GridSpec | bool = SMALL, head: str | None = None) -> tuple[nn.Module,
-                                                                              sf.Dataset,
-                                                                              sf.Trace]:
-    data = sf.dataset("moons", n=n, seed=seed)
-    model = sf.build(arch, activation=activation, head=head, seed=seed)
-    return model, data, sf.trace(model, data, grid=grid)
+from trace_helpers import small_trace
 
 
 def test_input_grid_covers_the_extent() -> None:
@@ -34,7 +23,7 @@ def test_input_grid_covers_the_extent() -> None:
 
 
 def test_auto_extent_contains_every_point() -> None:
-    _, data, t = _trace()
+    _, data, t = small_trace()
     assert t.extent is not None
     x0, x1, y0, y1 = t.extent
     assert (data.x[:, 0] > x0).all() and (data.x[:, 0] < x1).all()

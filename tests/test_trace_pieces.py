@@ -15,24 +15,14 @@ from spacefold.errors import TraceError
 from spacefold.trace.core import Stage, Trace
 from spacefold.trace.ops import Op
 from spacefold.trace.pieces import polygon_area
+from trace_helpers import random_mlp
 
 BREAKS = {"relu": [0.0], "leaky_relu": [0.0], "hardtanh": [-1.0, 1.0]}
+ACTS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "hardtanh": nn.Hardtanh}
 
 
 def _net(widths: list[int], acts: list[str], seed: int, scale: float) -> nn.Sequential:
-    torch.manual_seed(seed)
-    mods: list[nn.Module] = []
-    for i in range(len(widths) - 1):
-        lin = nn.Linear(widths[i], widths[i + 1])
-        with torch.no_grad():
-            lin.weight.mul_(scale)
-            lin.bias.mul_(scale)
-        mods.append(lin)
-        if i < len(widths) - 2:
-            a = acts[i % len(acts)]
-            mods.append({"relu": nn.ReLU(), "leaky_relu": nn.LeakyReLU(0.2),
-                         "hardtanh": nn.Hardtanh()}[a])
-    return nn.Sequential(*mods).double()
+    return random_mlp(widths, acts, seed, scale, ACTS).double()
 
 
 def _trace_of(net: nn.Sequential) -> Trace:

@@ -9,27 +9,16 @@ import re
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 import spacefold as sf
 from spacefold.trace.project import pad
-
-SMALL = sf.GridSpec(lines=5, verts=25, regions=40)
-
-
-def _trace(arch: str = "2-3-2", activation: str = "tanh", n: int = 80, seed: int = 0,
-           grid: sf.GridSpec | bool = SMALL, head: str | None = None) -> tuple[nn.Module,
-                                                                              sf.Dataset,
-                                                                              sf.Trace]:
-    data = sf.dataset("moons", n=n, seed=seed)
-    model = sf.build(arch, activation=activation, head=head, seed=seed)
-    return model, data, sf.trace(model, data, grid=grid)
+from trace_helpers import small_trace
 
 
 def test_wide_stage_is_shown_through_labelled_pca() -> None:
     from sklearn.decomposition import PCA
 
-    _, data, t = _trace("2-100-2-5", "relu", n=300)
+    _, data, t = small_trace("2-100-2-5", "relu", n=300)
     k = next(k for k, s in enumerate(t.stages) if s.kind == "relu" and s.dim == 100)
     p = t.projection(k)
     assert p.kind == "pca" and p.d == 100 and p.dims == 2
@@ -94,7 +83,7 @@ def test_bias_moves_every_point_by_the_projected_bias(spiral_100: sf.Trace, dims
 
 
 def test_narrow_stages_are_shown_in_their_own_coordinates() -> None:
-    _, _, t = _trace("2-1-3", "relu")
+    _, _, t = small_trace("2-1-3", "relu")
     for k, s in enumerate(t.stages):
         p = t.projection(k, dims=3)
         assert p.kind == "identity" and p.label == ""
@@ -105,7 +94,7 @@ def test_narrow_stages_are_shown_in_their_own_coordinates() -> None:
 
 
 def test_display_at_equals_at_when_stages_fit() -> None:
-    _, _, t = _trace("2-2-2", "relu")
+    _, _, t = small_trace("2-2-2", "relu")
     for k in range(1, len(t.stages)):
         pts, grid = t.display_at(k, 0.4)
         np.testing.assert_allclose(pts, t.at(k, 0.4), rtol=1e-6, atol=1e-7)

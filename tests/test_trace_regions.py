@@ -13,24 +13,14 @@ from torch import nn
 import spacefold as sf
 from spacefold.errors import TraceError
 from spacefold.trace.regions import pixel_centres, region_coverage
+from trace_helpers import random_mlp
 
 ACTS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.1), "tanh": nn.Tanh,
         "sigmoid": nn.Sigmoid}
 
 
 def _net(widths: list[int], acts: list[str], seed: int, scale: float) -> nn.Sequential:
-    torch.manual_seed(seed)
-    layers: list[nn.Module] = []
-    for i in range(len(widths) - 1):
-        lin = nn.Linear(widths[i], widths[i + 1])
-        with torch.no_grad():
-            lin.weight.mul_(scale)
-            lin.bias.mul_(scale)
-        layers.append(lin)
-        if i < len(widths) - 2:
-            a = acts[i % len(acts)]
-            layers.append(ACTS[a]())
-    return nn.Sequential(*layers)
+    return random_mlp(widths, acts, seed, scale, ACTS)
 
 
 def _torch_labels(net: nn.Module, extent: tuple, size: tuple[int, int]) -> tuple[np.ndarray,

@@ -39,3 +39,12 @@ def run_python(code: str, *args: str | Path, forbid: Iterable[str] = (),
                        text=True, cwd=cwd, timeout=timeout)
     assert r.returncode == 0, r.stderr[-3000:]
     return r.stdout
+
+
+def fresh_signals() -> None:
+    """``preexec_fn`` for a child whose signal handling a test checks: SIGINT back to its
+    default. A shell starts background jobs with SIGINT ignored, and Python then leaves it
+    ignored, so a test run from such a job would see Ctrl-C do nothing."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from fresh_process import fresh_signals
+
 SPACEFOLD = [sys.executable, "-m", "spacefold"]
 
 
@@ -44,7 +46,8 @@ def _start_render(folder: Path) -> tuple[subprocess.Popen[str], int, Path]:
     """``render fold-222 -o k.mp4`` (1280x720, 30 fps) running until its encoder and its temp
     file exist: (process, encoder pid, temp file)."""
     proc = subprocess.Popen([*SPACEFOLD, "render", "fold-222", "-o", "k.mp4"], cwd=folder,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=fresh_signals)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         temps = list(folder.glob(".k-*.mp4"))

@@ -22,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
 
+from fresh_process import fresh_signals
 from spacefold.server import browser, running, uploads
 from spacefold.server.app import create_app
 
@@ -149,7 +150,8 @@ def _free_port() -> int:
 def _start_serve(*args: str) -> tuple[subprocess.Popen[str], int]:
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "spacefold", "serve", "--port", str(port),
-                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=fresh_signals)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:

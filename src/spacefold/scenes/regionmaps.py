@@ -8,6 +8,7 @@ from 4×4 subpixel samples (antialiased). Each zoom level is computed for its ow
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from functools import lru_cache
 
@@ -21,7 +22,7 @@ from spacefold.trace.regions import region_coverage
 LEVELS = 24          # opacity levels a fade is drawn with (each one layer object, reused)
 
 
-class _Painted:
+class _Painted(ABC):
     """A colour picture of the plane painted for each view the backend asks for (subclasses
     give ``rgb``), at opacity ``alpha``; calling it with a fade in [0, 1] gives its layer at
     that share of the opacity (quantised to :data:`LEVELS` levels, so a fade reuses the same
@@ -32,8 +33,10 @@ class _Painted:
         self._rgb: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
         self.level = lru_cache(maxsize=LEVELS + 1)(self._level)
 
+    @abstractmethod
     def colours(self, extent: Extent, size: tuple[int, int]) -> np.ndarray:
-        raise NotImplementedError
+        """(H, W, 3) float32 colours of ``extent`` at ``size`` (row 0 = ymin): what the
+        subclass paints (the exact classes, or the activation patterns)."""
 
     def rgb(self, extent: Extent, size: tuple[int, int]) -> np.ndarray:
         """(H, W, 3) float32 colours of ``extent`` at ``size`` (row 0 = ymin), the last

@@ -45,8 +45,9 @@ def test_parts_are_the_activation_on_each_side_of_its_breakpoints(name: str) -> 
 def test_steps_of_a_trace_and_the_first_smooth_layer_refused() -> None:
     x = np.random.default_rng(1).standard_normal((10, 2))
     t = sf.trace(sf.build("2-4-3", "relu", head="softmax", seed=0), x, grid=False)
-    assert [k for k, _ in piecewise_steps(t)] == ["linear", "bias", "act", "linear", "bias",
-                                                  "head"]
+    steps = piecewise_steps(t)
+    assert [k for k, _, _ in steps] == ["linear", "bias", "act", "linear", "bias", "head"]
+    assert [p for _, _, p in steps] == [(0,), (1,), (2,), (3,), (4,), (5,)]      # a chain
     smooth = sf.trace(sf.build("2-4-4-3", ["relu", "tanh"], seed=0), x, grid=False)
     with pytest.raises(TraceError, match="piecewise-linear activations; layer 2 is tanh"):
         piecewise_steps(smooth)

@@ -184,3 +184,66 @@ def test_decision_boundaries_are_where_the_top_class_changes(width: int, depth: 
         assert len(segs) > 0
     else:
         assert len(segs) == 0
+
+
+class _Residual(nn.Module):
+    """A network nobody here trained, as people write them: BatchNorm (eval), a residual ReLU
+    block, a concatenation of two leaky branches, a head."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.inp = nn.Linear(2, width)
+        self.norm = nn.BatchNorm1d(width)
+        self.block = nn.Linear(width, width)
+        self.left = nn.Linear(width, 3)
+        self.right = nn.Linear(width, 2)
+        self.out = nn.Linear(5, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.norm(self.inp(x)))
+        h = h + torch.relu(self.block(h))
+        both = torch.cat([nn.functional.leaky_relu(self.left(h), 0.1),
+                          torch.relu(self.right(h))], dim=1)
+        return self.out(both)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_residual_network_with_batchnorm_and_concat_has_its_pieces(seed: int) -> None:
+    """Residual sums and concatenations read several stages: each piece carries the map of
+    every stage, and the pieces are still the network's (tiling, torch's output by the
+    piece's affine map, one pattern per piece)."""
+    torch.manual_seed(seed)
+    net = _Residual(8)
+    with torch.no_grad():                      # BatchNorm statistics that are not the identity
+        net.norm.running_mean.uniform_(-0.5, 0.5)
+        net.norm.running_var.uniform_(0.5, 2.0)
+        net.norm.weight.uniform_(0.5, 1.5)
+    net.eval()
+    extent = (-3.0, 3.0, -2.0, 2.5)
+    tr = sf.trace(net, np.zeros((4, 2)), grid=False)
+    pieces = tr.linear_regions(extent)
+    assert len(pieces) > 3
+    areas = np.array([p.area for p in pieces])
+    assert abs(areas.sum() - 27.0) <= 1e-9 * 27.0
+    rng = np.random.default_rng(seed)
+    for p in pieces[:: max(1, len(pieces) // 40)]:
+        # points strictly inside: the piece's vertices pulled towards its centre
+        c = p.polygon.mean(axis=0)
+        w = rng.dirichlet(np.ones(len(p.polygon)), 5)
+        x = 0.8 * (w @ p.polygon) + 0.2 * c
+        with torch.no_grad():
+            want = net(torch.tensor(x, dtype=torch.float32)).double().numpy()
+        a, b = p.affine
+        np.testing.assert_allclose(x @ a.T + b, want, rtol=1e-4, atol=1e-4)
+    # the decision boundary: where torch's top two logits tie, and there whenever the
+    # extent holds more than one class
+    bounds = tr.decision_boundaries(extent)
+    gx, gy = np.meshgrid(np.linspace(-3, 3, 60), np.linspace(-2, 2.5, 45))
+    with torch.no_grad():
+        grid = net(torch.tensor(np.c_[gx.ravel(), gy.ravel()], dtype=torch.float32))
+    assert (len(bounds) > 0) == (len(np.unique(grid.argmax(1).numpy())) > 1)
+    if len(bounds):
+        mid = bounds.mean(axis=1)
+        with torch.no_grad():
+            top = torch.topk(net(torch.tensor(mid, dtype=torch.float32)), 2).values.numpy()
+        assert np.abs(top[:, 0] - top[:, 1]).max() < 1e-3

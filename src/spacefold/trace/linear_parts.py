@@ -100,10 +100,15 @@ def linear_parts(op: Any) -> Parts:
 _PARTS: dict[int, tuple[Any, Parts]] = {}
 
 
-def piecewise_steps(trace: TraceLike, start: int = 0) -> list[tuple[str, Any]]:
-    """The trace's ops from stage ``start`` on as ("linear", W) / ("bias", b) / ("act", Parts)
-    / ("head", None) steps, or a one-line error naming the first op that is not piecewise
-    linear."""
+Step = tuple[str, Any, tuple[int, ...]]
+
+
+def piecewise_steps(trace: TraceLike, start: int = 0) -> list[Step]:
+    """The trace's ops from stage ``start`` on as (kind, param, parents) steps: ("linear", W),
+    ("bias", b), ("affine", (W, b)), ("add", None), ("concat", None), ("act", Parts) or
+    ("head", None), each reading the stages ``parents`` (the op producing stage k reads k - 1
+    in a chain; a residual sum or a concatenation reads several). A one-line error names the
+    first op that is not piecewise linear."""
     if not 0 <= start < len(trace.stages):
         raise TraceError(f"stage {start} out of range 0..{len(trace.stages) - 1}")
     if trace.stages[start].dim != 2:
@@ -112,22 +117,26 @@ def piecewise_steps(trace: TraceLike, start: int = 0) -> list[tuple[str, Any]]:
                              f"{trace.stages[0].dim}-D")
         raise TraceError(f"linear regions need a 2-D plane; stage {start} is "
                          f"{trace.stages[start].dim}-D")
-    steps: list[tuple[str, Any]] = []
+    steps: list[Step] = []
     n = len(trace.ops)
     for i, op in enumerate(trace.ops[start:], start=start):
-        parents = getattr(op, "parents", ())
-        if parents and tuple(parents) != (i,):
-            raise TraceError("linear regions need a chain of layers; stage "
-                             f"{i + 1} ({op.name}) reads other stages")
+        parents = tuple(getattr(op, "parents", ()) or (i,))
+        if min(parents) < start:
+            raise TraceError(f"linear regions of the plane of stage {start}: stage {i + 1} "
+                             f"({op.name}) also reads stage {min(parents)}, before it")
         if op.kind == "linear":
-            steps.append(("linear", np.asarray(op.params["W"], dtype=np.float64)))
+            steps.append(("linear", np.asarray(op.params["W"], dtype=np.float64), parents))
         elif op.kind == "bias":
-            steps.append(("bias", np.asarray(op.params["b"], dtype=np.float64)))
+            steps.append(("bias", np.asarray(op.params["b"], dtype=np.float64), parents))
+        elif op.kind == "affine":                 # BatchNorm in eval: diag(scale), shift
+            steps.append(("affine", (np.asarray(op.params["W"], dtype=np.float64),
+                                     np.asarray(op.params["b"], dtype=np.float64)), parents))
+        elif op.kind in ("add", "concat"):
+            steps.append((op.kind, None, parents))
         elif op.kind in HEADS and i == n - 1:
-            steps.append(("head", None))
-        elif op.kind not in ("affine", "normalise", "add", "concat") and \
-                is_piecewise(op.kind):
-            steps.append(("act", linear_parts(op)))
+            steps.append(("head", None, parents))
+        elif op.kind != "normalise" and is_piecewise(op.kind):
+            steps.append(("act", linear_parts(op), parents))
         else:
             label = op.name.split(" · ")[-1]          # "tanh", as the stage is named
             where = f"layer {op.layer} is {label}" if op.layer else f"the input is {label}"

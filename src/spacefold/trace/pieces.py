@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -152,51 +153,74 @@ def _cut_segments(poly: np.ndarray, a: np.ndarray, c: np.ndarray,
     return segs, units
 
 
+Map = tuple[np.ndarray, np.ndarray]      # (A (d, 2), c (d,)): a stage = A·x + c on a piece
+
+
+def _combine(kind: str, param: Any, ins: list[Map]) -> Map:
+    """The affine map of a stage made by a non-activation step from its parents' maps."""
+    a, c = ins[0]
+    if kind == "linear":
+        return param @ a, param @ c
+    if kind == "bias":
+        return a, c + param
+    if kind == "affine":
+        w, b = param
+        return w @ a, w @ c + b
+    if kind == "add":
+        return np.sum([m[0] for m in ins], axis=0), np.sum([m[1] for m in ins], axis=0)
+    if kind == "concat":
+        return np.concatenate([m[0] for m in ins]), np.concatenate([m[1] for m in ins])
+    return a, c                                  # a softmax / sigmoid head: the logits
+
+
 def pieces_by_layer(trace: TraceLike, extent: Extent,
                     start: int = 0) -> Iterator[LayerPieces]:
     """The pieces after each layer's piecewise-linear activation (each with the affine map of
-    the stages reached so far), and last the final pieces with the network's affine maps;
-    with ``start``, of the rest of the network in the plane of 2-D stage ``start``."""
+    the stage reached), and last the final pieces with the network's affine maps; with
+    ``start``, of the rest of the network in the plane of 2-D stage ``start``. Each piece
+    carries the map of every stage so far, so a residual sum or a concatenation reads the
+    maps of the stages it sums."""
     steps = piecewise_steps(trace, start)
     box = _box(extent)
     min_area = 1e-15 * polygon_area(box)
     polys: list[np.ndarray] = [box]
-    amap: list[tuple[np.ndarray, np.ndarray]] = [(np.eye(2), np.zeros(2))]
+    maps: list[list[Map]] = [[(np.eye(2), np.zeros(2))]]      # per piece, per stage from start
     pats: list[np.ndarray] = [np.zeros(0, dtype=np.int8)]
     layer = trace.stages[start].layer
     none = np.zeros((0, 2, 2)), np.zeros(0, dtype=np.int64)
-    for kind, param in steps:
-        if kind == "linear":
-            amap = [(param @ a, param @ c) for a, c in amap]
-            layer += 1
-        elif kind == "bias":
-            amap = [(a, c + param) for a, c in amap]
-        elif kind == "act":
-            act: Parts = param
-            npolys, namap, npats = [], [], []
-            cut_segs: list[np.ndarray] = []
-            cut_units: list[int] = []
-            for poly, (a, c), pat in zip(polys, amap, pats, strict=True):
-                cs, cu = _cut_segments(poly, a, c, act.breaks)
-                cut_segs += cs
-                cut_units += cu
-                subs: list[tuple[np.ndarray, np.ndarray]] = []
-                _split(poly, a, c, act.breaks, min_area, subs)
-                for sp, part in subs:
-                    cols = np.arange(len(c))
-                    s, o = act.slope[part, cols], act.offset[part, cols]
-                    npolys.append(sp)
-                    namap.append((a * s[:, None], c * s + o))
-                    npats.append(np.concatenate([pat, part]))
-            if len(npolys) > MAX_PIECES:
-                raise TraceError(f"more than {MAX_PIECES} linear regions; use a smaller extent")
-            polys, amap, pats = npolys, namap, npats
-            yield LayerPieces(layer, [Piece(p, q, m, layer) for p, q, m in
-                                      zip(polys, pats, amap, strict=True)],
-                              np.array(cut_segs).reshape(-1, 2, 2),
-                              np.array(cut_units, dtype=np.int64))
-    yield LayerPieces(layer, [Piece(p, q, m, layer) for p, q, m in
-                              zip(polys, pats, amap, strict=True)], *none)
+    for kind, param, parents in steps:
+        ps = [p - start for p in parents]
+        if kind != "act":
+            layer += kind == "linear"
+            for m in maps:
+                m.append(_combine(kind, param, [m[p] for p in ps]))
+            continue
+        act: Parts = param
+        npolys, nmaps, npats = [], [], []
+        cut_segs: list[np.ndarray] = []
+        cut_units: list[int] = []
+        for poly, m, pat in zip(polys, maps, pats, strict=True):
+            a, c = m[ps[0]]
+            cs, cu = _cut_segments(poly, a, c, act.breaks)
+            cut_segs += cs
+            cut_units += cu
+            subs: list[tuple[np.ndarray, np.ndarray]] = []
+            _split(poly, a, c, act.breaks, min_area, subs)
+            for sp, part in subs:
+                cols = np.arange(len(c))
+                s, o = act.slope[part, cols], act.offset[part, cols]
+                npolys.append(sp)
+                nmaps.append([*m, (a * s[:, None], c * s + o)])
+                npats.append(np.concatenate([pat, part]))
+        if len(npolys) > MAX_PIECES:
+            raise TraceError(f"more than {MAX_PIECES} linear regions; use a smaller extent")
+        polys, maps, pats = npolys, nmaps, npats
+        yield LayerPieces(layer, [Piece(p, q, m[-1], layer) for p, q, m in
+                                  zip(polys, pats, maps, strict=True)],
+                          np.array(cut_segs).reshape(-1, 2, 2),
+                          np.array(cut_units, dtype=np.int64))
+    yield LayerPieces(layer, [Piece(p, q, m[-1], layer) for p, q, m in
+                              zip(polys, pats, maps, strict=True)], *none)
 
 
 def linear_regions(trace: TraceLike, extent: Extent, start: int = 0) -> list[Piece]:
@@ -295,13 +319,15 @@ def _pattern_map(trace: TraceLike, extent: Extent, size: tuple[int, int],
     pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
     rng = np.random.default_rng(12345)
     weights = [rng.uniform(1.0, 2.0, param.slope.shape[1]) if kind == "act" else None
-               for kind, param in steps]
+               for kind, param, _ in steps]
     key = np.zeros(len(pts), dtype=np.float64)
     for s in range(0, len(pts), 8192):          # chunks: (8192, width) stays in cache
-        z = pts[s:s + 8192]
+        zs = [pts[s:s + 8192]]                  # every stage's values, for sums that read back
         k = key[s:s + 8192]
         layer = 0
-        for (kind, param), wts in zip(steps, weights, strict=True):
+        for (kind, param, parents), wts in zip(steps, weights, strict=True):
+            ins = [zs[p] for p in parents]
+            z = ins[0]
             if kind == "linear":
                 layer += 1
                 if layers is not None and layer > layers:
@@ -309,6 +335,12 @@ def _pattern_map(trace: TraceLike, extent: Extent, size: tuple[int, int],
                 z = z @ param.T
             elif kind == "bias":
                 z = z + param
+            elif kind == "affine":
+                z = z @ param[0].T + param[1]
+            elif kind == "add":
+                z = sum(ins[1:], ins[0])
+            elif kind == "concat":
+                z = np.concatenate(ins, axis=1)
             elif kind == "act":
                 act: Parts = param
                 out = z * act.slope[0] + act.offset[0]
@@ -321,4 +353,5 @@ def _pattern_map(trace: TraceLike, extent: Extent, size: tuple[int, int],
                 # ones differ but for a chance of about 2^-52
                 k += part @ np.asarray(wts)
                 z = out
+            zs.append(z)
     return np.frombuffer(key.tobytes(), dtype=np.int64).reshape(h, w)

@@ -145,3 +145,18 @@ def test_cli_markers(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
                          "640x360", "--markers", "shapes", "--palette", "okabe-ito")
     assert code == 0, err
     assert Image.open(tmp_path / "f.png").size[0] > 640
+
+
+def test_markers_for_a_scene_without_classes_is_one_line(capsys: pytest.CaptureFixture[str],
+                                                         tmp_path: Path) -> None:
+    """affine's points have no class: shapes would change nothing, so they are refused (the
+    tour applies them only where a scene has classes)."""
+    from cli_helpers import assert_one_line_error, run
+    from spacefold.scenes.api import draws_classes, to_timeline
+
+    code, _, err = run(capsys, "render", "affine", "-o", tmp_path / "a.png", "--markers",
+                       "shapes")
+    assert_one_line_error(code, err, "affine", "markers")
+    assert not (tmp_path / "a.png").exists()
+    assert not draws_classes(to_timeline("affine"))
+    assert draws_classes(to_timeline("fold-222"))

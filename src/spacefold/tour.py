@@ -16,7 +16,14 @@ from spacefold._atomic import atomic_path
 from spacefold.colors import check_look
 from spacefold.errors import RenderError
 from spacefold.scenes import SCENES, build_scene
-from spacefold.scenes.api import MAX_DURATION, MAX_HOLD, check_fps, check_size, render
+from spacefold.scenes.api import (
+    MAX_DURATION,
+    MAX_HOLD,
+    check_fps,
+    check_size,
+    draws_classes,
+    render,
+)
 
 Progress = Callable[[str, int, int], None]   # (scene, frames done, frames total)
 
@@ -120,6 +127,8 @@ def _render_scene(name: str, folder: Path, size: tuple[int, int], fps: float,
     with colors.look(*look):          # the scene's colours are picked as it is built
         tl = build_scene(name)
     theme, palette, markers = look
+    if not draws_classes(tl):            # the gallery's markers, where a scene has classes
+        markers = "dots"
     hold, duration = pacing
     if hold or duration is not None:
         tl = tl.paced(hold, duration)

@@ -127,6 +127,13 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
                        (hold, duration, float(fade)), page)
 
 
+def draws_classes(tl: Timeline) -> bool:
+    """Whether some frame of ``tl`` (the middle of each segment) has points with classes,
+    which marker shapes are drawn for."""
+    return any(getattr(panel, "classes", None) is not None
+               for seg in tl.segments for _, panel in seg.frame(0.5).panels)
+
+
 def _render(target: Trace | Timeline | str, p: Path, suffix: str, size: tuple[int, int],
             fps: float, color_by: str | None, still: str,
             progress: Callable[[int, int], None] | None, options: dict[str, Any],
@@ -146,6 +153,9 @@ def _render(target: Trace | Timeline | str, p: Path, suffix: str, size: tuple[in
             raise RenderError(f"scene {tl.name!r} has no single trace to export as .npz")
         return tr.to_npz(p)
 
+    if colors.markers() == "shapes" and not draws_classes(tl):
+        raise RenderError(f"scene {tl.name!r} draws no points of a class: markers=shapes "
+                          f"(--markers shapes) would change nothing")
     from spacefold.render import backend as render_backend
 
     backend = render_backend(None, size)

@@ -16,6 +16,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #define PIECE_PX 16.0
 
@@ -527,28 +529,100 @@ static PyObject *py_rect(PyObject *self, PyObject *args)
 /* RGBA (straight alpha over an opaque frame: alpha ignored) -> planar YUV 4:2:0, BT.709 limited
  * range, chroma the mean of each 2x2 block; what libx264 encodes, so ffmpeg converts nothing
  * and the pipe carries 1.5 bytes a pixel instead of 4. Fixed point, 16 fractional bits. */
+/* Y = 16 + 219 / 255 * (.2126 R + .7152 G + .0722 B), in 16.16 fixed point */
+static inline unsigned char luma(const unsigned char *p)
+{
+    return (unsigned char)((11966 * p[0] + 40254 * p[1] + 4064 * p[2] + (16 << 16) + 32768) >> 16);
+}
+
+/* U = 128 + 224 / 255 * (-.1146 R - .3854 G + .5 B),
+ * V = 128 + 224 / 255 * (.5 R - .4542 G - .0458 B), on sums r, g, b of 4 pixels */
+static inline unsigned char clamp8(int x) { return (unsigned char)(x < 0 ? 0 : (x > 255 ? 255 : x)); }
+static inline void chroma(int r, int g, int b, unsigned char *u, unsigned char *v)
+{
+    *u = clamp8((-1649 * r - 5547 * g + 7196 * b + (128 << 16) + 32768) >> 16);
+    *v = clamp8((7196 * r - 6536 * g - 660 * b + (128 << 16) + 32768) >> 16);
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* (x0 + x1, x2 + x3, y0 + y1, y2 + y3) of int32 pairs: SSE2 has no horizontal add */
+static inline __m128i pair_sums(__m128i x, __m128i y)
+{
+    __m128 xf = _mm_castsi128_ps(x), yf = _mm_castsi128_ps(y);
+    __m128i even = _mm_castps_si128(_mm_shuffle_ps(xf, yf, _MM_SHUFFLE(2, 0, 2, 0)));
+    __m128i odd = _mm_castps_si128(_mm_shuffle_ps(xf, yf, _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm_add_epi32(even, odd);
+}
+
+/* 4 pixels' Y numerators (int32) from 16 RGBA bytes: each pixel's words (R, G, B, A) become
+ * (R, G, B, G) and one multiply-add with (11966, 20127, 4064, 20127) gives the exact integer
+ * 11966 R + 40254 G + 4064 B of the scalar formula */
+static inline __m128i luma4(__m128i px, __m128i k)
+{
+    __m128i z = _mm_setzero_si128();
+    __m128i lo = _mm_unpacklo_epi8(px, z), hi = _mm_unpackhi_epi8(px, z);
+    lo = _mm_shufflehi_epi16(_mm_shufflelo_epi16(lo, _MM_SHUFFLE(1, 2, 1, 0)), _MM_SHUFFLE(1, 2, 1, 0));
+    hi = _mm_shufflehi_epi16(_mm_shufflelo_epi16(hi, _MM_SHUFFLE(1, 2, 1, 0)), _MM_SHUFFLE(1, 2, 1, 0));
+    return pair_sums(_mm_madd_epi16(lo, k), _mm_madd_epi16(hi, k));
+}
+#endif
+
+/* One pass over each pair of rows: their Y, and the U, V of their 2x2 blocks. */
 static void yuv420(const unsigned char *rgba, unsigned char *out, int w, int h)
 {
     unsigned char *yp = out, *up = out + (size_t)w * h, *vp = up + (size_t)(w / 2) * (h / 2);
-    for (int row = 0; row < h; row++) {
-        const unsigned char *p = rgba + (size_t)row * w * 4;
-        unsigned char *yl = yp + (size_t)row * w;
-        /* Y = 16 + 219 / 255 * (.2126 R + .7152 G + .0722 B) */
-        for (int col = 0; col < w; col++, p += 4)
-            yl[col] = (unsigned char)((11966 * p[0] + 40254 * p[1] + 4064 * p[2] + (16 << 16)
-                                       + 32768) >> 16);
-    }
+#if defined(__SSE2__)
+    const __m128i k = _mm_setr_epi16(11966, 20127, 4064, 20127, 11966, 20127, 4064, 20127);
+    const __m128i ku = _mm_setr_epi16(-1649, -5547, 7196, 0, -1649, -5547, 7196, 0);
+    const __m128i kv = _mm_setr_epi16(7196, -6536, -660, 0, 7196, -6536, -660, 0);
+    const __m128i yoff = _mm_set1_epi32((16 << 16) + 32768);
+    const __m128i coff = _mm_set1_epi32((128 << 16) + 32768), z = _mm_setzero_si128();
+#endif
     for (int row = 0; row < h / 2; row++) {
         const unsigned char *a = rgba + (size_t)(2 * row) * w * 4, *b = a + (size_t)w * 4;
-        for (int col = 0; col < w / 2; col++, a += 8, b += 8) {
-            int r = a[0] + a[4] + b[0] + b[4], g = a[1] + a[5] + b[1] + b[5];
-            int bl = a[2] + a[6] + b[2] + b[6];
-            /* U = 128 + 224 / 255 * (-.1146 R - .3854 G + .5 B),
-             * V = 128 + 224 / 255 * (.5 R - .4542 G - .0458 B), on sums of 4 pixels */
-            int u = (-1649 * r - 5547 * g + 7196 * bl + (128 << 16) + 32768) >> 16;
-            int v = (7196 * r - 6536 * g - 660 * bl + (128 << 16) + 32768) >> 16;
-            up[(size_t)row * (w / 2) + col] = (unsigned char)(u < 0 ? 0 : (u > 255 ? 255 : u));
-            vp[(size_t)row * (w / 2) + col] = (unsigned char)(v < 0 ? 0 : (v > 255 ? 255 : v));
+        unsigned char *ya = yp + (size_t)(2 * row) * w, *yb = ya + w;
+        unsigned char *ul = up + (size_t)row * (w / 2), *vl = vp + (size_t)row * (w / 2);
+        int col = 0;        /* of the chroma planes: pixels 2 col, 2 col + 1 */
+#if defined(__SSE2__)
+        for (; col + 4 <= w / 2; col += 4, a += 32, b += 32) {
+            __m128i pa[2], pb[2], blk[2];
+            for (int half = 0; half < 2; half++) {   /* 4 pixels of each row: 2 blocks */
+                pa[half] = _mm_loadu_si128((const __m128i *)(a + 16 * half));
+                pb[half] = _mm_loadu_si128((const __m128i *)(b + 16 * half));
+                __m128i lo = _mm_add_epi16(_mm_unpacklo_epi8(pa[half], z),
+                                           _mm_unpacklo_epi8(pb[half], z));
+                __m128i hi = _mm_add_epi16(_mm_unpackhi_epi8(pa[half], z),
+                                           _mm_unpackhi_epi8(pb[half], z));
+                lo = _mm_add_epi16(lo, _mm_srli_si128(lo, 8));   /* block sums in the low half */
+                hi = _mm_add_epi16(hi, _mm_srli_si128(hi, 8));
+                blk[half] = _mm_unpacklo_epi64(lo, hi);          /* (R G B A) of 2 blocks */
+            }
+            /* Y is in 16..235, so the saturating packs change nothing */
+            __m128i y = _mm_packus_epi16(
+                _mm_packs_epi32(_mm_srai_epi32(_mm_add_epi32(luma4(pa[0], k), yoff), 16),
+                                _mm_srai_epi32(_mm_add_epi32(luma4(pa[1], k), yoff), 16)),
+                _mm_packs_epi32(_mm_srai_epi32(_mm_add_epi32(luma4(pb[0], k), yoff), 16),
+                                _mm_srai_epi32(_mm_add_epi32(luma4(pb[1], k), yoff), 16)));
+            _mm_storel_epi64((__m128i *)(ya + 2 * col), y);
+            _mm_storel_epi64((__m128i *)(yb + 2 * col), _mm_srli_si128(y, 8));
+            __m128i u = _mm_srai_epi32(_mm_add_epi32(pair_sums(_mm_madd_epi16(blk[0], ku),
+                                                               _mm_madd_epi16(blk[1], ku)), coff), 16);
+            __m128i v = _mm_srai_epi32(_mm_add_epi32(pair_sums(_mm_madd_epi16(blk[0], kv),
+                                                               _mm_madd_epi16(blk[1], kv)), coff), 16);
+            /* the packs saturate to 0..255: the scalar clamp */
+            __m128i uv = _mm_packus_epi16(_mm_packs_epi32(u, v), z);
+            int32_t u4 = _mm_cvtsi128_si32(uv), v4 = _mm_cvtsi128_si32(_mm_srli_si128(uv, 4));
+            memcpy(ul + col, &u4, 4);
+            memcpy(vl + col, &v4, 4);
+        }
+#endif
+        for (; col < w / 2; col++, a += 8, b += 8) {
+            ya[2 * col] = luma(a), ya[2 * col + 1] = luma(a + 4);
+            yb[2 * col] = luma(b), yb[2 * col + 1] = luma(b + 4);
+            chroma(a[0] + a[4] + b[0] + b[4], a[1] + a[5] + b[1] + b[5], a[2] + a[6] + b[2] + b[6],
+                   ul + col, vl + col);
         }
     }
 }

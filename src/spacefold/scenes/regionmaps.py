@@ -24,7 +24,7 @@ LEVELS = 24          # opacity levels a fade is drawn with (each one layer objec
 
 class _Painted(ABC):
     """A colour picture of the plane painted for each view the backend asks for (subclasses
-    give ``rgb``), at opacity ``alpha``; calling it with a fade in [0, 1] gives its layer at
+    give ``colours``), at opacity ``alpha``; calling it with a fade in [0, 1] gives its layer at
     that share of the opacity (quantised to :data:`LEVELS` levels, so a fade reuses the same
     few layer objects and the backends' caches)."""
 
@@ -35,27 +35,31 @@ class _Painted(ABC):
 
     @abstractmethod
     def colours(self, extent: Extent, size: tuple[int, int]) -> np.ndarray:
-        """(H, W, 3) float32 colours of ``extent`` at ``size`` (row 0 = ymin): what the
+        """(H, W, 3) uint8 colours of ``extent`` at ``size`` (row 0 = ymin): what the
         subclass paints (the exact classes, or the activation patterns)."""
 
-    def rgb(self, extent: Extent, size: tuple[int, int]) -> np.ndarray:
-        """(H, W, 3) float32 colours of ``extent`` at ``size`` (row 0 = ymin), the last
-        ``keep`` views cached."""
+    def rgba(self, extent: Extent, size: tuple[int, int]) -> np.ndarray:
+        """(H, W, 4) uint8 colours of ``extent`` at ``size`` (row 0 = ymin), opaque and
+        read-only, the last ``keep`` views cached."""
         key = (tuple(round(float(v), 12) for v in extent), tuple(size))
         hit = self._rgb.get(key)
         if hit is not None:
             self._rgb.move_to_end(key)
             return hit
         rgb = self.colours(extent, size)
-        self._rgb[key] = rgb
+        out = np.empty(rgb.shape[:2] + (4,), dtype=np.uint8)
+        out[..., :3] = rgb
+        out[..., 3] = 255
+        out.flags.writeable = False
+        self._rgb[key] = out
         while len(self._rgb) > self.keep:
             self._rgb.popitem(last=False)
-        return rgb
+        return out
 
     def paint(self, extent: Extent, size: tuple[int, int], alpha: float) -> np.ndarray:
-        rgb = self.rgb(extent, size)
-        out = np.empty(rgb.shape[:2] + (4,), dtype=np.uint8)
-        out[..., :3] = np.round(rgb * 255)
+        """The colours at opacity ``alpha``: the cached picture with its alpha set (a fade's
+        levels cost a copy each, not a conversion)."""
+        out = self.rgba(extent, size).copy()
         out[..., 3] = round(alpha * 255)
         return out
 
@@ -88,12 +92,12 @@ class ExactRegions(_Painted):
         cov = region_coverage(self.trace, extent, size, ss=self.ss, start=self.start)
         pal = theme().region(palette(), self.dim).astype(np.float32)
         ncol = len(pal)
-        rgb = pal[cov.labels % ncol]
+        rgb = _to8(pal)[cov.labels % ncol]      # a gather of bytes: most pixels are inside
         if len(cov.edges):
             frac = cov.fractions
             # classes beyond the palette reuse its colours, as the labels do
             pal = pal[np.arange(frac.shape[1]) % ncol]
-            rgb.reshape(-1, 3)[cov.edges] = (frac @ pal).astype(np.float32)
+            rgb.reshape(-1, 3)[cov.edges] = _to8((frac @ pal).astype(np.float32))
         return rgb
 
 
@@ -116,7 +120,12 @@ class PatternRegions(_Painted):
         light = 0.30 + 0.25 * (((ids >> np.uint64(29)) % np.uint64(7)).astype(np.float64) / 6)
         k = np.stack([(hue * 6 + o) % 6 for o in (5.0, 3.0, 1.0)], axis=-1)
         rgb = light[..., None] * (1 - 0.55 * np.clip(np.minimum(k, 4 - k), 0, 1))
-        return rgb.astype(np.float32)
+        return _to8(rgb.astype(np.float32))
+
+
+def _to8(rgb: np.ndarray) -> np.ndarray:
+    """Colours in [0, 1] as bytes (rounded)."""
+    return np.round(rgb * 255).astype(np.uint8)
 
 
 class ZoomedRegions:

@@ -248,11 +248,11 @@ def test_a_reused_diagram_drawing_is_what_drawing_again_gives(
     # a change under the panel (here: the background) is drawn afresh, not copied
     calls.clear()
     b.draw(frames[-1])
-    b.background[:] = 7
+    b.background = np.uint32(0x07070707)
     img = b.draw(frames[-1]).copy()
     assert len(calls) == 1
     fresh = KernelBackend(SIZE)
-    fresh.background[:] = 7
+    fresh.background = np.uint32(0x07070707)
     assert np.array_equal(img, fresh.draw(frames[-1]))
 
 

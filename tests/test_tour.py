@@ -10,6 +10,8 @@ import av
 import pytest
 from PIL import Image
 
+import spacefold.tour as tour_module
+from fresh_process import run_python
 from spacefold.errors import RenderError
 from spacefold.scenes import SCENES
 from spacefold.tour import tour, tour_scenes
@@ -74,3 +76,24 @@ def test_long_first_names_catalogue_scenes() -> None:
     from spacefold.tour import LONG_FIRST
 
     assert set(LONG_FIRST) <= set(tour_scenes())
+
+
+def test_workers_that_fill_the_cores_run_single_threaded() -> None:
+    """A pool of as many workers as cores gives each one a single-threaded encoder and
+    llvmpipe (their threads would only take turns with the other workers'); a smaller pool,
+    or a single render, leaves both their own threading."""
+    out = run_python(
+        "import os\n"
+        "from spacefold import tour\n"
+        "from spacefold.render import encode\n"
+        "os.environ.pop('LP_NUM_THREADS', None)\n"
+        "before = encode._x264_params(encode.X264_PARAMS)\n"
+        "tour._one_thread()\n"
+        "print(before, encode._x264_params(encode.X264_PARAMS), os.environ['LP_NUM_THREADS'])\n")
+    assert out.split("\n")[0] == ("['-x264-params', 'subme=1'] "
+                                  "['-x264-params', 'subme=1:threads=1'] 0")
+    kept = run_python("import os\nos.environ['LP_NUM_THREADS'] = '3'\n"
+                      "from spacefold import tour\ntour._one_thread()\n"
+                      "print(os.environ['LP_NUM_THREADS'])\n")
+    assert kept.strip() == "3"      # the user's own setting is kept
+    assert tour_module._cores() >= 1

@@ -173,11 +173,12 @@ class KernelBackend:
         self.kernels = kernels or rasterize.DEFAULT
         self.scale = h / 720.0
         self.buf = np.empty((h, w, 4), dtype=np.uint8)
-        self.background = np.empty_like(self.buf)
         self.theme = theme()     # the one in use when the backend is made (colors.look)
         self.fg = self.theme.foreground
-        self.background[:] = np.round(np.array(color_of(self.theme.background)) * 255
-                                      ).astype(np.uint8)
+        # the background as one 32-bit word: a frame is cleared by a fill (writing the
+        # buffer), not a copy (reading a second one as well)
+        self.background = np.round(np.array(color_of(self.theme.background)) * 255
+                                   ).astype(np.uint8).view(np.uint32)[0]
         self.panels: list[_Panel] = []
         self.layout: list[Rect] = []
         self._sprites: dict[Any, text.Sprite] = {}
@@ -189,7 +190,7 @@ class KernelBackend:
         if layout != self.layout:
             self.panels = [_Panel(r, self.size) for r in layout]  # type: ignore[arg-type]
             self.layout = layout  # type: ignore[assignment]
-        np.copyto(self.buf, self.background)
+        self.buf.view(np.uint32).fill(self.background)
         for panel, (_, p) in zip(self.panels, frame.panels, strict=True):
             if isinstance(p, Diagram):
                 self._diagram(panel, p)

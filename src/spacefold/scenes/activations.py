@@ -107,12 +107,18 @@ class _ActivationScene:
         pad = 0.35
         self.space_view: Extent = (x0 - pad, x1 + pad, y0 - pad, y1 + pad)
         self.unit = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], dtype=np.float64)
+        self._targets: dict[int, tuple[ActivationView, Extent]] = {}
 
     def target_view(self, v: ActivationView) -> Extent:
         """Where the view zooms to: around the image of the grid and the origin (so the
-        axes it folds onto stay in sight), never larger than the starting view."""
-        include = [(1.0, 1.0)] if v.name == "sigmoid" else []
-        return stage_view(v.grid1.reshape(-1, 2), include, margin=0.35)
+        axes it folds onto stay in sight), never larger than the starting view (worked
+        out once per activation, not every frame)."""
+        hit = self._targets.get(id(v))
+        if hit is None or hit[0] is not v:
+            include = [(1.0, 1.0)] if v.name == "sigmoid" else []
+            hit = self._targets[id(v)] = (v, stage_view(v.grid1.reshape(-1, 2), include,
+                                                        margin=0.35))
+        return hit[1]
 
     def frame(self, v: ActivationView, t: float, caption: str, intro: bool = False) -> Frame:
         """The plane and the curve at t: straight-line interpolation from identity (t = 0)."""

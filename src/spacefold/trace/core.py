@@ -268,9 +268,14 @@ class Trace:
 
 
 def _lerp(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
+    """``(1 - alpha) a + alpha b`` in float64 (no copies of inputs already float64 and of
+    one width: a video asks for this every frame)."""
     d = max(a.shape[-1], b.shape[-1])
-    a64, b64 = pad(a, d).astype(np.float64), pad(b, d).astype(np.float64)
-    return (1.0 - alpha) * a64 + alpha * b64
+    a64 = np.asarray(pad(a, d), dtype=np.float64)
+    b64 = np.asarray(pad(b, d), dtype=np.float64)
+    out = np.multiply(a64, 1.0 - alpha)
+    out += np.multiply(b64, alpha)
+    return out
 
 
 def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None = True,

@@ -189,6 +189,11 @@ typedef struct {
 } Stroke;
 
 #define AHEAD 3     /* rows of prefetch */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch((p), 1)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
 #define SPAN 64     /* columns of a row whose coverage is computed at once */
 
 /* A capsule's shape, relative to its start a. */
@@ -320,10 +325,10 @@ static void capsule(const Stroke *s, double ax, double ay, double bx, double by,
             int f0 = imin(imax(c0 + (int)shift, clip[0]), clip[2] - 1);
             int f1 = imin(imax(c1 - 1 + (int)shift, clip[0]), clip[2] - 1);
             size_t ahead = (size_t)AHEAD * s->w;
-            __builtin_prefetch(cl + ahead + f0, 1);
-            __builtin_prefetch(cl + ahead + f1, 1);
-            __builtin_prefetch(bl + (ahead + f0) * 4, 1);
-            __builtin_prefetch(bl + (ahead + f1) * 4, 1);
+            PREFETCH(cl + ahead + f0);
+            PREFETCH(cl + ahead + f1);
+            PREFETCH(bl + (ahead + f0) * 4);
+            PREFETCH(bl + (ahead + f1) * 4);
         }
         for (int k0 = c0; k0 < c1; k0 += SPAN) {
             int n = imin(c1 - k0, SPAN);

@@ -18,6 +18,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define PIECE_PX 16.0
 
@@ -185,8 +188,81 @@ typedef struct {
     int a256[256];          /* alpha * coverage / 255 in 0..256, by 8-bit coverage */
 } Stroke;
 
+#define AHEAD 3     /* rows of prefetch */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch((p), 1)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+#define SPAN 64     /* columns of a row whose coverage is computed at once */
+
+/* A capsule's shape, relative to its start a. */
+typedef struct {
+    double ax, ex, ey, ee, inv_ee;   /* a's x, a->b, |a->b|^2 and its inverse (0 if a = b) */
+    double reach, out2, in2;         /* reach, its square, (reach - 1)^2: full coverage within */
+} Geom;
+
+/* The 8-bit coverage of n pixels of a row from column col: a pixel centre at distance d from
+ * the segment is covered clamp(reach - d, 0, 1), 0 for none; py = row + 0.5 - a's y. */
+static void span_coverage(const Geom *g, u32 *cv, int col, int n, double py)
+{
+    double pey = py * g->ey, pex = py * g->ex, pyy = py * py, qy = py - g->ey, qyy = qy * qy;
+    int i = 0;
+#if defined(__SSE2__)
+    /* two pixels at a time: the same operations as the scalar loop below, so the same bits */
+    const __m128d ax = _mm_set1_pd(g->ax), ex = _mm_set1_pd(g->ex), ey = _mm_set1_pd(g->ey);
+    const __m128d ee = _mm_set1_pd(g->ee), inv_ee = _mm_set1_pd(g->inv_ee);
+    const __m128d vpey = _mm_set1_pd(pey), vpex = _mm_set1_pd(pex), vpyy = _mm_set1_pd(pyy);
+    const __m128d vqyy = _mm_set1_pd(qyy), half = _mm_set1_pd(0.5), zero = _mm_setzero_pd();
+    const __m128d out2 = _mm_set1_pd(g->out2), in2 = _mm_set1_pd(g->in2);
+    const __m128d reach = _mm_set1_pd(g->reach), k255 = _mm_set1_pd(255.0);
+    const __m128i full = _mm_set1_epi32(255);
+    __m128d c = _mm_setr_pd((double)col, (double)col + 1.0);
+    for (; i + 2 <= n; i += 2, c = _mm_add_pd(c, _mm_set1_pd(2.0))) {
+        __m128d px = _mm_sub_pd(_mm_add_pd(c, half), ax);
+        __m128d dot = _mm_add_pd(_mm_mul_pd(px, ex), vpey);
+        __m128d da = _mm_add_pd(_mm_mul_pd(px, px), vpyy);            /* to a */
+        __m128d qx = _mm_sub_pd(px, ex);
+        __m128d db = _mm_add_pd(_mm_mul_pd(qx, qx), vqyy);            /* to b */
+        __m128d cr = _mm_sub_pd(_mm_mul_pd(px, ey), vpex);
+        __m128d dm = _mm_mul_pd(_mm_mul_pd(cr, cr), inv_ee);          /* beside */
+        __m128d beyond_b = _mm_cmpge_pd(dot, ee), beyond_a = _mm_cmple_pd(dot, zero);
+        __m128d d2 = _mm_or_pd(_mm_and_pd(beyond_b, db), _mm_andnot_pd(beyond_b, dm));
+        d2 = _mm_or_pd(_mm_and_pd(beyond_a, da), _mm_andnot_pd(beyond_a, d2));
+        __m128d edge = _mm_add_pd(_mm_mul_pd(_mm_sub_pd(reach, _mm_sqrt_pd(d2)), k255), half);
+        __m128i c8 = _mm_cvttpd_epi32(edge);                           /* low two lanes */
+        __m128i inside = _mm_castpd_si128(_mm_cmple_pd(d2, in2));
+        __m128i near = _mm_castpd_si128(_mm_cmplt_pd(d2, out2));
+        /* the 64-bit masks' low halves, to the two 32-bit lanes */
+        inside = _mm_shuffle_epi32(inside, _MM_SHUFFLE(3, 3, 2, 0));
+        near = _mm_shuffle_epi32(near, _MM_SHUFFLE(3, 3, 2, 0));
+        c8 = _mm_or_si128(_mm_and_si128(inside, full), _mm_andnot_si128(inside, c8));
+        c8 = _mm_and_si128(c8, near);
+        _mm_storel_epi64((__m128i *)(cv + i), c8);
+    }
+#endif
+    for (; i < n; i++) {
+        double px = col + i + 0.5 - g->ax, dot = px * g->ex + pey, d2;
+        if (dot <= 0.0) {                       /* beyond a: distance to a */
+            d2 = px * px + pyy;
+        } else if (dot >= g->ee) {              /* beyond b: distance to b */
+            double qx = px - g->ex;
+            d2 = qx * qx + qyy;
+        } else {                                /* beside the segment */
+            double cr = px * g->ey - pex;
+            d2 = cr * cr * g->inv_ee;
+        }
+        cv[i] = d2 >= g->out2 ? 0u : d2 <= g->in2 ? 255u : (u32)((g->reach - sqrt(d2)) * 255.0 + 0.5);
+    }
+}
+
 /* Round-capped segment a->b: each pixel's coverage is raised to the segment's, and the pixel is
- * blended by what the stroke's opacity gains (same colour over itself composes exactly). */
+ * blended by what the stroke's opacity gains (same colour over itself composes exactly).
+ *
+ * Only pixels whose centre is within reach are visited: the rows whose centre line meets the
+ * capsule, and on each the span where it crosses the two end discs and the band beside the
+ * segment (widened by a margin far above rounding, so the distance test alone decides every
+ * pixel: the output is that of visiting the whole bounding box). */
 static void capsule(const Stroke *s, double ax, double ay, double bx, double by, const int *clip)
 {
     double reach = s->reach;
@@ -195,47 +271,84 @@ static void capsule(const Stroke *s, double ax, double ay, double bx, double by,
                   dmax(ay, by) + reach, clip, &xa, &ya, &xb, &yb))
         return;
     double ex = bx - ax, ey = by - ay, ee = ex * ex + ey * ey;
-    double inv_ee = ee > 0.0 ? 1.0 / ee : 0.0, inv_ey = ey != 0.0 ? 1.0 / ey : 0.0;
-    double out2 = reach * reach, in = reach - 1.0 > 0.0 ? reach - 1.0 : 0.0, in2 = in * in;
+    double out2 = reach * reach, in = reach - 1.0 > 0.0 ? reach - 1.0 : 0.0;
+    Geom g = {ax, ex, ey, ee, ee > 0.0 ? 1.0 / ee : 0.0, reach, out2, in * in};
+    double len = sqrt(ee), marg = 1e-6 * (1.0 + reach + len), slack = 1e-6 * out2;
+    /* the band beside a->b crosses a row in a span from its two long sides (|cross| < reach
+     * |e|) and the two ends (0 <= dot <= ee); a near-horizontal or near-vertical segment takes
+     * a wider span instead of dividing by a tiny ey or ex */
+    int flat = fabs(ey) < 1e-3, upright = fabs(ex) < 1e-3;
+    double inv_ey = flat ? 0.0 : 1.0 / ey, inv_ex = upright ? 0.0 : 1.0 / ex, rl = reach * len;
+    double xlo = xa - ax - 1.0, xhi = xb - ax + 1.0;   /* spans clamped to the box, as doubles */
     u32 stamp = s->stamp << 8;
+    double slope = flat ? 0.0 : dmin(dmax(ex * inv_ey, -64.0), 64.0);
+    ya = imax(ya, iceil(dmin(ay, by) - reach - marg - 0.5));
+    yb = imin(yb, ifloor(dmax(ay, by) + reach + marg - 0.5) + 1);
     for (int row = ya; row < yb; row++) {
-        double py = row + 0.5 - ay;
+        double py = row + 0.5 - ay, qy = py - ey;
+        double lo = 1e300, hi = -1e300, h2;
+        if ((h2 = out2 - py * py + slack) > 0.0) {           /* the disc at a */
+            double h = sqrt(h2);
+            lo = -h, hi = h;
+        }
+        if ((h2 = out2 - qy * qy + slack) > 0.0) {           /* the disc at b */
+            double h = sqrt(h2);
+            lo = dmin(lo, ex - h), hi = dmax(hi, ex + h);
+        }
+        if (flat) {
+            if (fabs(py) - fabs(ey) < reach + marg)
+                lo = dmin(lo, dmin(ex, 0.0) - reach), hi = dmax(hi, dmax(ex, 0.0) + reach);
+        } else {
+            double s0 = (py * ex - rl) * inv_ey, s1 = (py * ex + rl) * inv_ey;
+            double u0 = -1e300, u1 = 1e300;
+            if (s0 > s1) { double t = s0; s0 = s1; s1 = t; }
+            if (!upright) {
+                u0 = -py * ey * inv_ex, u1 = (ee - py * ey) * inv_ex;
+                if (u0 > u1) { double t = u0; u0 = u1; u1 = t; }
+            } else if (ex == 0.0 && (py * ey < -marg * len || py * ey > ee + marg * len)) {
+                u0 = 1e300;                                   /* beyond the ends */
+            }
+            s0 = dmax(s0, u0), s1 = dmin(s1, u1);
+            if (s0 <= s1)
+                lo = dmin(lo, s0), hi = dmax(hi, s1);
+        }
+        if (!(lo <= hi))
+            continue;
+        /* the columns whose centre is in (lo, hi) around ax, with the margin */
+        int c0 = imax(xa, iceil(dmax(lo - marg, xlo) + ax - 0.5));
+        int c1 = imin(xb, ifloor(dmin(hi + marg, xhi) + ax - 0.5) + 1);
         u32 *cl = s->cov + (size_t)row * s->w;
         unsigned char *bl = s->buf + (size_t)row * s->w * 4;
-        int c0 = xa, c1 = xb;
-        if (ey != 0.0) {   /* only the columns near the part of a->b within reach of this row */
-            double ta = (py - reach) * inv_ey, tb = (py + reach) * inv_ey;
-            double lo = dmax(dmin(ta, tb), 0.0), hi = dmin(dmax(ta, tb), 1.0);
-            double xl = ax + dmin(lo * ex, hi * ex) - reach, xr = ax + dmax(lo * ex, hi * ex) + reach;
-            c0 = imax(c0, ifloor(xl));
-            c1 = imin(c1, iceil(xr));
+        if (row + AHEAD < clip[3]) {
+            /* the rows a few below are usually this line's next ones, not yet in the cache */
+            double shift = AHEAD * slope;
+            int f0 = imin(imax(c0 + (int)shift, clip[0]), clip[2] - 1);
+            int f1 = imin(imax(c1 - 1 + (int)shift, clip[0]), clip[2] - 1);
+            size_t ahead = (size_t)AHEAD * s->w;
+            PREFETCH(cl + ahead + f0);
+            PREFETCH(cl + ahead + f1);
+            PREFETCH(bl + (ahead + f0) * 4);
+            PREFETCH(bl + (ahead + f1) * 4);
         }
-        for (int col = c0; col < c1; col++) {
-            double px = col + 0.5 - ax, dot = px * ex + py * ey, d2;
-            if (dot <= 0.0) {                       /* beyond a: distance to a */
-                d2 = px * px + py * py;
-            } else if (dot >= ee) {                 /* beyond b: distance to b */
-                double qx = px - ex, qy = py - ey;
-                d2 = qx * qx + qy * qy;
-            } else {                                /* beside the segment */
-                double cr = px * ey - py * ex;
-                d2 = cr * cr * inv_ee;
+        for (int k0 = c0; k0 < c1; k0 += SPAN) {
+            int n = imin(c1 - k0, SPAN);
+            u32 cv[SPAN];
+            span_coverage(&g, cv, k0, n, py);
+            for (int i = 0; i < n; i++) {
+                u32 c8 = cv[i], col = (u32)(k0 + i);
+                u32 old = cl[col];
+                u32 prev = (old & ~255u) == stamp ? (old & 255u) : 0u;
+                if (c8 <= prev)
+                    continue;
+                cl[col] = stamp | c8;
+                unsigned char *px_ = bl + (size_t)col * 4;
+                if (prev == 0 && px_[3] == 255) {   /* first touch of an opaque pixel */
+                    blend8(px_, s->r8, s->g8, s->b8, s->a256[c8]);
+                    continue;
+                }
+                double a_old = s->alpha * prev / 255.0, a_new = s->alpha * c8 / 255.0;
+                blend(px_, s->r, s->g, s->b, (a_new - a_old) / (1.0 - a_old));
             }
-            if (d2 >= out2)
-                continue;
-            u32 c8 = d2 <= in2 ? 255u : (u32)((reach - sqrt(d2)) * 255.0 + 0.5);
-            u32 old = cl[col];
-            u32 prev = (old & ~255u) == stamp ? (old & 255u) : 0u;
-            if (c8 <= prev)
-                continue;
-            cl[col] = stamp | c8;
-            unsigned char *px_ = bl + (size_t)col * 4;
-            if (prev == 0 && px_[3] == 255) {   /* first touch of an opaque pixel */
-                blend8(px_, s->r8, s->g8, s->b8, s->a256[c8]);
-                continue;
-            }
-            double a_old = s->alpha * prev / 255.0, a_new = s->alpha * c8 / 255.0;
-            blend(px_, s->r, s->g, s->b, (a_new - a_old) / (1.0 - a_old));
         }
     }
 }
@@ -545,7 +658,6 @@ static inline void chroma(int r, int g, int b, unsigned char *u, unsigned char *
 }
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
 
 /* (x0 + x1, x2 + x3, y0 + y1, y2 + y3) of int32 pairs: SSE2 has no horizontal add */
 static inline __m128i pair_sums(__m128i x, __m128i y)

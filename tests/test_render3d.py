@@ -15,6 +15,7 @@ from spacefold.render import backend, gl3d
 from spacefold.render.frame import Camera, Frame, Line3D, Mesh, Space3D
 from spacefold.render.gl3d import project, renderer, sort_back_to_front, surface
 from spacefold.render.kernel2d import KernelBackend
+from spacefold.render.meshes import colors4
 
 BG = (0.0, 0.0, 0.0)
 W, H = 160, 120
@@ -287,7 +288,7 @@ def test_moving_vertices_re_gather_the_rows_a_full_upload_would_make(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Meshes with last frame's triangles and new vertices (planes rising off a shared floor,
     so their common outline is a seam at first and a boundary after; normals from the faces
-    or given; a mesh keeping its vertices, with new colours) get, byte for byte, the vertex
+    or given; a mesh keeping its vertices, with a new colour) get, byte for byte, the vertex
     rows, positions and edge flags a full upload makes, without working out the topology
     again; meshes whose triangles changed get a full upload. Both passes, opaque and sorted."""
     g = np.linspace(-1, 1, 9)
@@ -306,7 +307,7 @@ def test_moving_vertices_re_gather_the_rows_a_full_upload_would_make(
             col = np.tile([0.9, 0.3 + 0.4 * k, 0.2, alpha], (len(v), 1))
             out.append(Mesh(v, t, col, True, nrm))
         fade = alpha if alpha == 1 else alpha * (0.5 + 0.5 * rise)        # stays opaque
-        col = np.tile([0.2, 0.9, 0.2, fade], (len(still.vertices), 1))
+        col = colors4(np.array([0.2, 0.9, 0.2, fade]), len(still.vertices))  # one row
         return [*out, Mesh(still.vertices, still.triangles, col, False, still.normals)]
 
     r = renderer()

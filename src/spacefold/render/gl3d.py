@@ -231,8 +231,11 @@ class GL3D:
                      mvp: np.ndarray, sort: bool) -> None:
         g = self._upload(name, meshes)
         order = sort_back_to_front(g.pos, g.tris, mvp) if sort else np.arange(g.n)
-        # the de-indexed corners of the triangles in drawing order
-        index = (3 * order[:, None] + np.arange(3)).astype(np.int32)   # (T, 3)
+        # the de-indexed corners of the triangles in drawing order (T, 3)
+        index = np.empty((len(order), 3), dtype=np.int32)
+        np.multiply(order, 3, out=index[:, 0], casting="unsafe")
+        np.add(index[:, 0], 1, out=index[:, 1])
+        np.add(index[:, 0], 2, out=index[:, 2])
         ibo = self._buffer(name + ".ibo", index)
         _, scale, _ = normalizer(panel)
         colouring = next((m.argmax for m in meshes if m.argmax is not None), None)

@@ -26,9 +26,13 @@ _BYTES = (np.uint8, VERTEX.itemsize)
 
 
 def colour_rows(m: Mesh) -> np.ndarray:
-    """(V, 4) uint8 vertex colours of ``m`` as uploaded."""
+    """(V, 4) uint8 vertex colours of ``m`` as uploaded; one colour for all (a broadcast
+    row, as :func:`.colors4` makes of one RGBA) stays one broadcast row."""
     n = len(np.asarray(m.vertices).reshape(-1, 3))
-    return np.rint(np.clip(colors4(m.colors, n), 0, 1) * 255).astype(np.uint8)
+    c = colors4(m.colors, n)
+    if n > 1 and c.ndim == 2 and c.strides[0] == 0:
+        return np.broadcast_to(np.rint(np.clip(c[:1], 0, 1) * 255).astype(np.uint8), c.shape)
+    return np.rint(np.clip(c, 0, 1) * 255).astype(np.uint8)
 
 
 def vertex_rows(m: Mesh, v: np.ndarray, t: np.ndarray, colours: np.ndarray) -> np.ndarray:
@@ -150,7 +154,8 @@ class Geometry:
                 self.pos[v0:v1] = v
                 moved = changed = True
             elif a.colors is not b.colors:
-                self.rows["color"][t0:t1] = self.colours[i][t]
+                c = self.colours[i]
+                self.rows["color"][t0:t1] = c[0] if c.strides[0] == 0 else c[t]
                 changed = True
         self.meshes = list(meshes)
         if moved:

@@ -270,7 +270,8 @@ class GL3D:
         vao.release()
 
     def _segments(self, panel: Space3D) -> list[tuple[float, np.ndarray]]:
-        """Line segments grouped by width: [(width px, (2S, 7) rows of pos + colour)]."""
+        """Line segments grouped by width: [(width px, (2S, 7) float32 rows of pos +
+        colour)]."""
         groups: dict[float, list[np.ndarray]] = {}
 
         def add(xyz: np.ndarray, color: Any, width: float) -> None:
@@ -279,9 +280,11 @@ class GL3D:
                 p = p[None]
             if p.shape[1] < 2:
                 return
-            seg = np.stack([p[:, :-1], p[:, 1:]], axis=2).reshape(-1, 3)   # (2S, 3)
-            col = np.broadcast_to(np.asarray(color, dtype=np.float64), (len(seg), 4))
-            groups.setdefault(width, []).append(np.concatenate([seg, col], 1))
+            # (polylines, segments, 2 ends, pos + colour) made float32 as they are drawn
+            rows = np.empty((len(p), p.shape[1] - 1, 2, 7), dtype=np.float32)
+            rows[:, :, 0, :3], rows[:, :, 1, :3] = p[:, :-1], p[:, 1:]
+            rows[..., 3:] = np.asarray(color, dtype=np.float64)
+            groups.setdefault(width, []).append(rows.reshape(-1, 7))
 
         th = theme()
         if panel.axes:
@@ -293,7 +296,7 @@ class GL3D:
             add(panel.grid, _rgba(th.grid, panel.grid_alpha / 0.9), 1.5)
         for ln in panel.lines:
             add(ln.xyz, th.ink(_rgba(ln.color)), ln.width)
-        return [(w, np.concatenate(g)) for w, g in groups.items()]
+        return [(w, g[0] if len(g) == 1 else np.concatenate(g)) for w, g in groups.items()]
 
     def close(self) -> None:
         self.ctx.release()

@@ -36,15 +36,20 @@ def colour_rows(m: Mesh) -> np.ndarray:
 
 
 def vertex_rows(m: Mesh, v: np.ndarray, t: np.ndarray, colours: np.ndarray) -> np.ndarray:
-    """(V,) one row per shared vertex of ``m`` (its edge flags left unset)."""
-    nrm = np.asarray(m.normals if m.normals is not None else vertex_normals(v, t),
-                     dtype=np.float64)
-    nrm = nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-300)
+    """(V,) one row per shared vertex of ``m`` (its edge flags left unset). Only a shaded
+    mesh's normals are read (MESH_VS: mode 1); the others' are left 0, not worked out."""
+    mode = 2.0 if m.argmax is not None else 1.0 if m.shade else 0.0
     r = np.empty(len(v), dtype=VERTEX)
     r["pos"] = v
     r["color"] = colours
-    r["normal"][:, :3] = nrm
-    r["normal"][:, 3] = 2.0 if m.argmax is not None else 1.0 if m.shade else 0.0
+    if mode == 1.0:
+        nrm = np.asarray(m.normals if m.normals is not None else vertex_normals(v, t),
+                         dtype=np.float64)
+        r["normal"][:, :3] = nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True),
+                                              1e-300)
+    else:
+        r["normal"][:, :3] = 0.0
+    r["normal"][:, 3] = mode
     return r
 
 

@@ -15,6 +15,7 @@ from spacefold.render import backend, gl3d
 from spacefold.render.frame import Camera, Frame, Line3D, Mesh, Space3D
 from spacefold.render.gl3d import project, renderer, sort_back_to_front, surface
 from spacefold.render.kernel2d import KernelBackend
+from spacefold.render.meshes import colors4
 
 BG = (0.0, 0.0, 0.0)
 W, H = 160, 120
@@ -281,3 +282,60 @@ def test_a_fade_re_uploads_only_the_colours(monkeypatch: pytest.MonkeyPatch) -> 
         assert len(calls) == 1
         calls.clear()
         np.testing.assert_array_equal(got, want)
+
+
+def test_moving_vertices_re_gather_the_rows_a_full_upload_would_make(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Meshes with last frame's triangles and new vertices (planes rising off a shared floor,
+    so their common outline is a seam at first and a boundary after; normals from the faces
+    or given; a mesh keeping its vertices, with a new colour) get, byte for byte, the vertex
+    rows, positions and edge flags a full upload makes, without working out the topology
+    again; meshes whose triangles changed get a full upload. Both passes, opaque and sorted."""
+    g = np.linspace(-1, 1, 9)
+    x, y = np.meshgrid(g, g)
+    base = surface(x, y, 0 * x, np.array([1.0, 1.0, 1.0, 0.5]))
+    still = surface(x, y, 0.3 + 0 * x, np.array([0.2, 0.9, 0.2, 0.5]), shade=False)
+    flipped = base.triangles[:, [0, 2, 1]]
+
+    def frame(rise: float, tris: np.ndarray, alpha: float) -> list[Mesh]:
+        out = []
+        for k in range(2):
+            v = base.vertices.copy()
+            v[:, 2] = rise * (0.5 * k + 0.3) * np.sin(2 * v[:, 0] + k) * v[:, 1]
+            t = base.triangles if k == 0 else tris.copy()        # equal, not the same
+            nrm = None if k == 0 else np.tile([rise * 0.2, 0.1, 1.0], (len(v), 1))
+            col = np.tile([0.9, 0.3 + 0.4 * k, 0.2, alpha], (len(v), 1))
+            out.append(Mesh(v, t, col, True, nrm))
+        fade = alpha if alpha == 1 else alpha * (0.5 + 0.5 * rise)        # stays opaque
+        col = colors4(np.array([0.2, 0.9, 0.2, fade]), len(still.vertices))  # one row
+        return [*out, Mesh(still.vertices, still.triangles, col, False, still.normals)]
+
+    r = renderer()
+    calls = []
+    real = gl3d.GL3D._boundary
+    monkeypatch.setattr(gl3d.GL3D, "_boundary",
+                        lambda self, *a: (calls.append(1), real(self, *a))[1])
+    steps = ((0.0, base.triangles, True), (0.5, base.triangles, False),
+             (1.0, base.triangles, False), (1.0, flipped, True), (0.7, flipped, False),
+             (0.0, flipped, False))
+    for name, alpha in (("sorted", 0.5), ("opaque", 1.0)):
+        r._geometry.clear()
+        seamed = []
+        for rise, tris, full in steps:
+            p = _blank(camera=Camera(-50, 30), meshes=frame(rise, tris, alpha))
+            calls.clear()
+            got_img = r.render(p, W, H, background=BG).copy()
+            assert len(calls) == full          # a full upload only when the triangles changed
+            got = r._geometry[name]
+            rows, pos, index = got.rows.copy(), got.pos.copy(), got.tris.copy()
+            seamed.append(int(got.bnd.sum()))
+            r._geometry.clear()
+            want_img = r.render(p, W, H, background=BG).copy()
+            want = r._geometry[name]
+            assert want is not got
+            assert rows.tobytes() == want.rows.tobytes()
+            np.testing.assert_array_equal(pos, want.pos)
+            np.testing.assert_array_equal(index, want.tris)
+            np.testing.assert_array_equal(got_img, want_img)
+            r._geometry[name] = got            # the next frame updates this one
+        assert seamed[0] < seamed[1] and seamed[-1] < seamed[-2]    # the seams did change

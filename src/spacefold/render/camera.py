@@ -74,7 +74,10 @@ def sort_back_to_front(vertices: np.ndarray, triangles: np.ndarray, mvp: np.ndar
     """Order of ``triangles`` (T, 3) from the farthest to the nearest (by centroid clip w,
     the distance along the view axis)."""
     w = vertices @ mvp[3, :3] + mvp[3, 3]          # (V,) view depth of each vertex
-    depth = w[triangles].sum(axis=1)               # (T,)
+    t = triangles
+    # (T,) as w[t].sum(axis=1) adds them, bit for bit (that gathers a (T, 3) copy and
+    # reduces along its short rows, ~2x slower)
+    depth = (w[t[:, 0]] + w[t[:, 1]]) + w[t[:, 2]]
     # Depths within 1/4096 of the range tie and keep their given order (mesh by mesh):
     # nearly coincident surfaces would otherwise swap triangle by triangle, in stripes.
     # (int16 keys: numpy's stable sort is then a radix sort, linear time)

@@ -46,6 +46,7 @@ from spacefold.render.camera import (
 from spacefold.render.context import GL_PACKAGES
 from spacefold.render.frame import Mesh, Space3D
 from spacefold.render.markers import marker_shapes
+from spacefold.render.mesh_rows import Geometry
 from spacefold.render.meshes import boundary_edges, colors4, surface, vertex_normals
 from spacefold.render.shaders import (
     ARGMAX_CLASSES,
@@ -60,7 +61,6 @@ from spacefold.render.shaders import (
     MESH_VS,
     POINTS_FS,
     POINTS_VS,
-    VERTEX,
     VERTEX_FORMAT,
 )
 
@@ -72,27 +72,6 @@ __all__ = ["GL3D", "GL_PACKAGES", "boundary_edges", "camera_matrix", "project", 
 def _rgba(c: Any, alpha: float = 1.0) -> tuple[float, float, float, float]:
     r, g, b, a = color_of(c)
     return (r, g, b, a * alpha)
-
-
-class _Geometry:
-    """The meshes of one pass as uploaded: de-indexed vertex rows on the GL side, the view
-    depth data for sorting on the numpy side."""
-
-    def __init__(self, meshes: list[Mesh], rows: np.ndarray, pos: np.ndarray,
-                 tris: np.ndarray, local: list[np.ndarray], vbo: Any) -> None:
-        self.meshes = meshes
-        self.pos = pos           # (V, 3) float64 shared vertices, for the depth sort
-        self.tris = tris         # (T, 3) indices into pos
-        self.local = local       # per mesh, its (T_m, 3) triangles into its own vertices
-        self.n = len(tris)
-        self.rows = rows
-        self.vbo = vbo
-
-
-def _colour_rows(m: Mesh) -> np.ndarray:
-    """(V, 4) uint8 vertex colours of ``m`` as uploaded."""
-    n = len(np.asarray(m.vertices).reshape(-1, 3))
-    return np.rint(np.clip(colors4(m.colors, n), 0, 1) * 255).astype(np.uint8)
 
 
 class GL3D:
@@ -118,7 +97,7 @@ class GL3D:
                                             fragment_shader=ARGMAX_FS)
         self._fbos: dict[tuple[int, int], Any] = {}
         self._buffers: dict[str, Any] = {}
-        self._geometry: dict[str, _Geometry] = {}   # last uploaded meshes per pass
+        self._geometry: dict[str, Geometry] = {}   # last uploaded meshes per pass
         self._edges: dict[tuple[int, bytes], np.ndarray] = {}   # boundary flags by topology
         self.flush = context.gl_flush()
         # the sorted triangles go in this many draws, flushed one by one, so rasterizing the
@@ -218,59 +197,24 @@ class GL3D:
         fbo.read_into(img, components=4, alignment=1)
         return img
 
-    def _upload(self, name: str, meshes: list[Mesh]) -> _Geometry:
+    def _upload(self, name: str, meshes: list[Mesh]) -> Geometry:
         """The meshes' geometry on the GL side, uploaded again only when it changed; when
-        only their colours changed (a fade), only the colours are gathered again."""
+        only their vertices, normals or colours changed (the same triangles: a fade, planes
+        rising), only those are gathered again (see :mod:`.mesh_rows`)."""
         hit = self._geometry.get(name)
         # the cached meshes keep their arrays alive, so `is` cannot see a recycled object
-        if hit is not None and len(hit.meshes) == len(meshes) and all(
-                a.vertices is b.vertices and a.triangles is b.triangles
-                and a.normals is b.normals and a.shade == b.shade
-                and (a.argmax is None) == (b.argmax is None)
-                for a, b in zip(hit.meshes, meshes, strict=True)):
-            if any(a.colors is not b.colors for a, b in zip(hit.meshes, meshes, strict=True)):
-                hit.rows["color"] = np.concatenate(
-                    [_colour_rows(m)[t] for m, t in zip(meshes, hit.local, strict=True)])
+        if hit is not None and hit.same(meshes):
+            if hit.update(meshes):
                 hit.vbo.write(hit.rows)
-            hit.meshes = list(meshes)
             return hit
-        verts, tris, local, rows, off = [], [], [], [], 0
-        for m in meshes:
-            v = np.asarray(m.vertices, dtype=np.float64).reshape(-1, 3)
-            t = np.asarray(m.triangles, dtype=np.int64).reshape(-1, 3)
-            nrm = np.asarray(m.normals if m.normals is not None else vertex_normals(v, t),
-                             dtype=np.float64)
-            nrm = nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-300)
-            r = np.empty(len(v), dtype=VERTEX)          # (V,) one row per shared vertex
-            r["pos"] = v
-            r["color"] = _colour_rows(m)
-            r["normal"][:, :3] = nrm
-            r["normal"][:, 3] = 2.0 if m.argmax is not None else 1.0 if m.shade else 0.0
-            # (T, 3) de-indexed corners, gathered as raw rows: fancy indexing a structured
-            # array copies field by field, ~4x slower than the same bytes as uint8 rows
-            rows.append(r.view((np.uint8, VERTEX.itemsize))[t].view(VERTEX)[..., 0])
-            verts.append(v)
-            local.append(t)
-            tris.append(t + off)
-            off += len(v)
-        pos = np.concatenate(verts)
-        index = np.concatenate(tris)
-        data = np.concatenate(rows)                      # (T, 3)
-        edge = np.ones((len(index), 3, 4), dtype=np.uint8)
-        bnd = self._boundary(meshes, pos, index)         # (T, 3) corner faces a boundary
-        # corner j's flag k: barycentric (j == k) on a boundary edge k, else a constant 1
-        bary = np.eye(3, dtype=np.uint8)[None]           # (1, 3 corners, 3 edges)
-        edge[..., :3] = np.where(bnd[:, None, :], bary, 1) * 255
-        data["edge"] = edge
-        vbo = self._buffer(name + ".vbo", data)
-        g = _Geometry(list(meshes), data, pos, index, local, vbo)
+        g = Geometry(meshes, self._boundary(meshes), None)
+        g.vbo = self._buffer(name + ".vbo", g.rows)
         self._geometry[name] = g
         return g
 
-    def _boundary(self, meshes: list[Mesh], pos: np.ndarray, index: np.ndarray) -> np.ndarray:
-        """(T, 3) bool: whether the edge facing each corner is on a boundary: in one
-        triangle only, counting the triangles of every mesh of the pass (an edge two meshes
-        share, matched by position, is a seam, not a boundary)."""
+    def _boundary(self, meshes: list[Mesh]) -> np.ndarray:
+        """(T, 3) bool: whether the edge facing each corner is on its mesh's boundary (in
+        one triangle only); cached by topology."""
         flags = []
         for m in meshes:
             t = np.asarray(m.triangles, dtype=np.int64).reshape(-1, 3)
@@ -281,27 +225,17 @@ class GL3D:
                     self._edges.clear()
                 self._edges[key] = boundary_edges(t, n)
             flags.append(self._edges[key])
-        bnd = np.concatenate(flags)                      # (T, 3)
-        # boundary edges of one mesh that another mesh also has: seams between meshes
-        ti, k = np.nonzero(bnd)
-        if len(ti) and len(meshes) > 1:
-            ends = np.concatenate([pos[index[ti, (k + 1) % 3]], pos[index[ti, (k + 2) % 3]]])
-            ends = np.ascontiguousarray(ends.astype(np.float32) + np.float32(0.0))  # no -0
-            _, ids = np.unique(ends.view(np.dtype((np.void, 12))).ravel(),
-                               return_inverse=True)
-            ids = ids.reshape(2, -1).astype(np.int64)    # (2, E) position ids of the ends
-            keys = ids.min(0) * (int(ids.max()) + 1) + ids.max(0)
-            _, inv, cnt = np.unique(keys, return_inverse=True, return_counts=True)
-            shared = cnt[inv] > 1
-            bnd[ti[shared], k[shared]] = False
-        return bnd
+        return np.concatenate(flags) if flags else np.zeros((0, 3), dtype=bool)
 
     def _draw_meshes(self, name: str, meshes: list[Mesh], panel: Space3D, mvp_bytes: bytes,
                      mvp: np.ndarray, sort: bool) -> None:
         g = self._upload(name, meshes)
         order = sort_back_to_front(g.pos, g.tris, mvp) if sort else np.arange(g.n)
-        # the de-indexed corners of the triangles in drawing order
-        index = (3 * order[:, None] + np.arange(3)).astype(np.int32)   # (T, 3)
+        # the de-indexed corners of the triangles in drawing order (T, 3)
+        index = np.empty((len(order), 3), dtype=np.int32)
+        np.multiply(order, 3, out=index[:, 0], casting="unsafe")
+        np.add(index[:, 0], 1, out=index[:, 1])
+        np.add(index[:, 0], 2, out=index[:, 2])
         ibo = self._buffer(name + ".ibo", index)
         _, scale, _ = normalizer(panel)
         colouring = next((m.argmax for m in meshes if m.argmax is not None), None)
@@ -336,7 +270,8 @@ class GL3D:
         vao.release()
 
     def _segments(self, panel: Space3D) -> list[tuple[float, np.ndarray]]:
-        """Line segments grouped by width: [(width px, (2S, 7) rows of pos + colour)]."""
+        """Line segments grouped by width: [(width px, (2S, 7) float32 rows of pos +
+        colour)]."""
         groups: dict[float, list[np.ndarray]] = {}
 
         def add(xyz: np.ndarray, color: Any, width: float) -> None:
@@ -345,9 +280,11 @@ class GL3D:
                 p = p[None]
             if p.shape[1] < 2:
                 return
-            seg = np.stack([p[:, :-1], p[:, 1:]], axis=2).reshape(-1, 3)   # (2S, 3)
-            col = np.broadcast_to(np.asarray(color, dtype=np.float64), (len(seg), 4))
-            groups.setdefault(width, []).append(np.concatenate([seg, col], 1))
+            # (polylines, segments, 2 ends, pos + colour) made float32 as they are drawn
+            rows = np.empty((len(p), p.shape[1] - 1, 2, 7), dtype=np.float32)
+            rows[:, :, 0, :3], rows[:, :, 1, :3] = p[:, :-1], p[:, 1:]
+            rows[..., 3:] = np.asarray(color, dtype=np.float64)
+            groups.setdefault(width, []).append(rows.reshape(-1, 7))
 
         th = theme()
         if panel.axes:
@@ -359,7 +296,7 @@ class GL3D:
             add(panel.grid, _rgba(th.grid, panel.grid_alpha / 0.9), 1.5)
         for ln in panel.lines:
             add(ln.xyz, th.ink(_rgba(ln.color)), ln.width)
-        return [(w, np.concatenate(g)) for w, g in groups.items()]
+        return [(w, g[0] if len(g) == 1 else np.concatenate(g)) for w, g in groups.items()]
 
     def close(self) -> None:
         self.ctx.release()

@@ -51,11 +51,12 @@ def check_fps(fps: float) -> float:
     return float(fps)
 
 
-# libx264's settings: the "veryfast" preset with subpixel refinement 1 (superfast's, on
-# veryfast's motion search): on the catalogue's flat colours and thin lines the encoder costs
-# 13-22 % less CPU for files 7-8 % larger at the same SSIM (0.9904 vs 0.9902 on affine,
-# 0.9967 on fold-232; python benchmarks/bench_encode.py)
-PRESET, CRF, X264_PARAMS = "veryfast", 23, "subme=1"
+# libx264's settings: the "veryfast" preset with superfast's motion search (diamond) and
+# subpixel refinement (1): on the catalogue's flat colours and thin lines the encoder costs
+# 15-30 % less CPU for files 7-9 % larger at the same SSIM (0.9910 on affine, 0.9951 on
+# surfaces-softmax, 0.9866 on fold-222, 0.9957 on fold-232 either way; python
+# benchmarks/bench_encode.py). superfast itself drops the macroblock tree: files 2x larger.
+PRESET, CRF, X264_PARAMS = "veryfast", 23, "subme=1:me=dia"
 
 THREADS: int | None = None
 """libx264's threads (None: its own choice, several for each core). A process that shares the

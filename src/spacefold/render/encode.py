@@ -52,10 +52,10 @@ def check_fps(fps: float) -> float:
 
 
 # libx264's settings: the "veryfast" preset with superfast's motion search (diamond) and
-# subpixel refinement (1): on the catalogue's flat colours and thin lines the encoder costs
-# 15-30 % less CPU for files 7-9 % larger at the same SSIM (0.9910 on affine, 0.9951 on
-# surfaces-softmax, 0.9866 on fold-222, 0.9957 on fold-232 either way; python
-# benchmarks/bench_encode.py). superfast itself drops the macroblock tree: files 2x larger.
+# subpixel refinement (1). Measured on nine catalogue scenes (their flat colours and thin
+# lines): the encoder costs 16-30 % less CPU for files 5-19 % larger (~10 % typically), SSIM
+# within 0.0005 of veryfast's (python benchmarks/bench_encode.py --scene NAME). superfast
+# itself also drops the macroblock tree: files twice as large.
 PRESET, CRF, X264_PARAMS = "veryfast", 23, "subme=1:me=dia"
 
 THREADS: int | None = None

@@ -132,8 +132,9 @@ def _cores() -> int:
 def _one_thread() -> None:
     """A worker of a pool that fills every core: its video encoder and its 3-D rasterizer
     (llvmpipe) each run on one thread. Threads of their own would only take turns with the
-    other workers, and cost the whole tour ~16 % more CPU time (measured on 2 cores: 115.6 s
-    against 96.6 s, python benchmarks/bench_tour.py). A user's LP_NUM_THREADS is kept."""
+    other workers' and cost CPU time of their own: measured on 2 cores, x264 takes 10-15 %
+    less CPU on one thread (benchmarks/bench_encode.py), and surfaces-softmax 8 % less with
+    llvmpipe on one. A user's LP_NUM_THREADS is kept."""
     os.environ.setdefault("LP_NUM_THREADS", "0")     # read when the GL context is made
     encode.THREADS = 1
 

@@ -108,3 +108,29 @@ def test_sigint_still_exits_130(tmp_path: Path) -> None:
     assert err.strip().splitlines() == ["error: interrupted"]
     assert _gone(encoder)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_encoder_starts_with_no_python_between_fork_and_exec(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``preexec_fn``: Python code in the forked child of a threaded process (the server
+    renders in a thread) could free objects other threads held and deadlock there (seen: a
+    PyAV scaler joining threads the child does not have, the render stuck at frame 0). The
+    death signal comes from ``setpriv``, which execs the encoder in the same process."""
+    import numpy as np
+
+    from spacefold.render import encode
+
+    seen: list[tuple[list[str], dict]] = []
+    real = subprocess.Popen
+
+    def popen(cmd: list[str], **kw: object) -> subprocess.Popen:
+        seen.append((list(cmd), dict(kw)))
+        return real(cmd, **kw)   # type: ignore[call-overload]
+
+    monkeypatch.setattr(encode.subprocess, "Popen", popen)
+    frames = [np.zeros((36, 64, 4), np.uint8)] * 3
+    assert encode.write_mp4(tmp_path / "a.mp4", iter(frames), (64, 36), 10) == 3
+    (cmd, kw), = [c for c in seen if "libx264" in c[0]]
+    assert all(k.get("preexec_fn") is None for _, k in seen)
+    if encode._setpriv():
+        assert cmd[:4] == [encode._setpriv(), "--pdeathsig", "KILL", "--"]

@@ -6,8 +6,9 @@ never leaves a half-written output.
 
 from __future__ import annotations
 
-import os
+import functools
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -140,27 +141,28 @@ def _x264_params(params: str) -> list[str]:
     return ["-x264-params", ":".join(opts)] if opts else []
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask the kernel to SIGKILL this process when its parent dies (Linux prctl)."""
-    if _PRCTL is not None:
-        _PRCTL(1, 9, 0, 0, 0)           # PR_SET_PDEATHSIG, SIGKILL
-        if os.getppid() != _PARENT[0]:  # the parent died before the call: go now
-            os._exit(1)
+def _dying_with_parent(cmd: list[str]) -> list[str]:
+    """``cmd`` run so the kernel SIGKILLs it when the thread that started it dies
+    (``PR_SET_PDEATHSIG``, through util-linux's ``setpriv``, which then execs ``cmd``: the
+    same process). Not a ``preexec_fn``: Python code run between fork and exec in a threaded
+    process can deadlock (the child frees objects other threads held, e.g. a PyAV scaler
+    joining threads the child does not have). Without ``setpriv`` the encoder still ends when
+    its parent does: its stdin closes, it reads the end of its input."""
+    setpriv = _setpriv()
+    return [setpriv, "--pdeathsig", "KILL", "--", *cmd] if setpriv else cmd
 
 
-def _load_prctl() -> Any:
-    if not sys.platform.startswith("linux"):
+@functools.cache
+def _setpriv() -> str | None:
+    """util-linux's ``setpriv`` where it has ``--pdeathsig`` (2.33, 2018, and later)."""
+    exe = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    if exe is None:
         return None
     try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
+        r = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
         return None
-
-
-_PRCTL = _load_prctl()
-_PARENT = [os.getpid()]
+    return exe if "--pdeathsig" in r.stdout else None
 
 
 class _Encoder:
@@ -178,11 +180,9 @@ class _Encoder:
                     *(_BT709 if yuv_in else []), "-i", "-", "-an", "-vcodec", "libx264",
                     "-pix_fmt", "yuv420p", "-v", "error", *output_params, path]
         self.log = tempfile.TemporaryFile()
-        _PARENT[0] = os.getpid()
         try:
-            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE,
-                                         stdout=subprocess.DEVNULL, stderr=self.log,
-                                         preexec_fn=_die_with_parent if _PRCTL else None)
+            self.proc = subprocess.Popen(_dying_with_parent(self.cmd), stdin=subprocess.PIPE,
+                                         stdout=subprocess.DEVNULL, stderr=self.log)
         except OSError as e:
             self.log.close()
             raise RenderError(f"cannot start the video encoder: {e.strerror or e}") from None

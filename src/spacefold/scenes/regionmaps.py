@@ -30,7 +30,7 @@ class _Painted(ABC):
 
     def __init__(self, alpha: float, extent: Extent | None, keep: int) -> None:
         self.alpha, self.extent, self.keep = alpha, extent, keep
-        self._rgb: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
+        self._rgba: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
         self.level = lru_cache(maxsize=LEVELS + 1)(self._level)
 
     @abstractmethod
@@ -42,18 +42,18 @@ class _Painted(ABC):
         """(H, W, 4) uint8 colours of ``extent`` at ``size`` (row 0 = ymin), opaque and
         read-only, the last ``keep`` views cached."""
         key = (tuple(round(float(v), 12) for v in extent), tuple(size))
-        hit = self._rgb.get(key)
+        hit = self._rgba.get(key)
         if hit is not None:
-            self._rgb.move_to_end(key)
+            self._rgba.move_to_end(key)
             return hit
         rgb = self.colours(extent, size)
         out = np.empty(rgb.shape[:2] + (4,), dtype=np.uint8)
         out[..., :3] = rgb
         out[..., 3] = 255
         out.flags.writeable = False
-        self._rgb[key] = out
-        while len(self._rgb) > self.keep:
-            self._rgb.popitem(last=False)
+        self._rgba[key] = out
+        while len(self._rgba) > self.keep:
+            self._rgba.popitem(last=False)
         return out
 
     def paint(self, extent: Extent, size: tuple[int, int], alpha: float) -> np.ndarray:

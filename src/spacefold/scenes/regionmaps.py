@@ -35,8 +35,8 @@ class _Painted(ABC):
 
     @abstractmethod
     def colours(self, extent: Extent, size: tuple[int, int]) -> np.ndarray:
-        """(H, W, 3) uint8 colours of ``extent`` at ``size`` (row 0 = ymin): what the
-        subclass paints (the exact classes, or the activation patterns)."""
+        """(H, W, 4) uint8 opaque colours of ``extent`` at ``size`` (row 0 = ymin): what
+        the subclass paints (the exact classes, or the activation patterns)."""
 
     def rgba(self, extent: Extent, size: tuple[int, int]) -> np.ndarray:
         """(H, W, 4) uint8 colours of ``extent`` at ``size`` (row 0 = ymin), opaque and
@@ -46,10 +46,7 @@ class _Painted(ABC):
         if hit is not None:
             self._rgba.move_to_end(key)
             return hit
-        rgb = self.colours(extent, size)
-        out = np.empty(rgb.shape[:2] + (4,), dtype=np.uint8)
-        out[..., :3] = rgb
-        out[..., 3] = 255
+        out = self.colours(extent, size)
         out.flags.writeable = False
         self._rgba[key] = out
         while len(self._rgba) > self.keep:
@@ -59,8 +56,13 @@ class _Painted(ABC):
     def paint(self, extent: Extent, size: tuple[int, int], alpha: float) -> np.ndarray:
         """The colours at opacity ``alpha``: the cached picture with its alpha set (a fade's
         levels cost a copy each, not a conversion)."""
-        out = self.rgba(extent, size).copy()
-        out[..., 3] = round(alpha * 255)
+        src = self.rgba(extent, size)
+        out = np.empty_like(src)
+        # the cached alpha bytes are all 255: xor with (255 ^ a) in the alpha byte sets them to
+        # a in the same pass as the copy (a 32-bit word per pixel, little- or big-endian)
+        flip = np.zeros(1, dtype=np.uint32)
+        flip.view(np.uint8)[3] = 255 ^ round(alpha * 255)
+        np.bitwise_xor(src.view(np.uint32), flip[0], out=out.view(np.uint32))
         return out
 
     def __call__(self, fade: float = 1.0) -> RegionLayer:
@@ -92,13 +94,15 @@ class ExactRegions(_Painted):
         cov = region_coverage(self.trace, extent, size, ss=self.ss, start=self.start)
         pal = theme().region(palette(), self.dim).astype(np.float32)
         ncol = len(pal)
-        rgb = _to8(pal)[cov.labels % ncol]      # a gather of bytes: most pixels are inside
+        # most pixels are inside a region: one 4-byte gather each from the palette's words
+        # (classes beyond the palette wrap round it, here and in the mixing below)
+        words = _words(_opaque8(pal))
+        out = words.take(cov.labels, mode="wrap")
         if len(cov.edges):
             frac = cov.fractions
-            # classes beyond the palette reuse its colours, as the labels do
             pal = pal[np.arange(frac.shape[1]) % ncol]
-            rgb.reshape(-1, 3)[cov.edges] = _to8((frac @ pal).astype(np.float32))
-        return rgb
+            out.ravel()[cov.edges] = _words(_opaque8((frac @ pal).astype(np.float32)))
+        return out.view(np.uint8).reshape(out.shape + (4,))
 
 
 class PatternRegions(_Painted):
@@ -120,12 +124,20 @@ class PatternRegions(_Painted):
         light = 0.30 + 0.25 * (((ids >> np.uint64(29)) % np.uint64(7)).astype(np.float64) / 6)
         k = np.stack([(hue * 6 + o) % 6 for o in (5.0, 3.0, 1.0)], axis=-1)
         rgb = light[..., None] * (1 - 0.55 * np.clip(np.minimum(k, 4 - k), 0, 1))
-        return _to8(rgb.astype(np.float32))
+        return _opaque8(rgb.astype(np.float32))
 
 
-def _to8(rgb: np.ndarray) -> np.ndarray:
-    """Colours in [0, 1] as bytes (rounded)."""
-    return np.round(rgb * 255).astype(np.uint8)
+def _opaque8(rgb: np.ndarray) -> np.ndarray:
+    """Colours (..., 3) in [0, 1] as opaque RGBA bytes (..., 4), rounded."""
+    out = np.empty(rgb.shape[:-1] + (4,), dtype=np.uint8)
+    np.rint(rgb * 255, out=out[..., :3], casting="unsafe")
+    out[..., 3] = 255
+    return out
+
+
+def _words(rgba: np.ndarray) -> np.ndarray:
+    """RGBA bytes (..., 4) as one uint32 word per colour."""
+    return np.ascontiguousarray(rgba).view(np.uint32)[..., 0]
 
 
 class ZoomedRegions:

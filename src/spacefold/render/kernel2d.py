@@ -335,7 +335,8 @@ class KernelBackend:
         region = self.buf[r0:r1, c0:c1]
         key = (lay, p.highlight, p.stage_kind, theme(), self.scale)
         hit = panel.drawn
-        if hit is not None and hit[0] == key and np.array_equal(hit[1], region):
+        if hit is not None and hit[0] == key and np.array_equal(hit[1].view(np.uint32),
+                                                                region.view(np.uint32)):
             np.copyto(region, hit[2])
         else:
             under = region.copy()

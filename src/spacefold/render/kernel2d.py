@@ -6,15 +6,15 @@ OpenGL image composed in) are drawn with five primitives (discs, polylines, boxe
 the YUV conversion), which run as the compiled kernels or as the same arithmetic in numpy
 (:data:`~spacefold.render.rasterize.DEFAULT`; choose by name with
 :func:`spacefold.render.backend`). Plain text comes from :mod:`.text` as sprites composited
-as images; the diagram and bar geometry are in :mod:`.diagram`, the panels' pixel geometry
-in :mod:`.geometry2d`. Importing Matplotlib's figure machinery costs ~0.6 s a process, more
-than drawing a 10-second video: it is imported only for mathtext and fonts other than the
-default ones (:func:`spacefold.render.sprites.sprite`).
+as images; the diagram and bar geometry are in :mod:`.diagram`, a panel's pixels and caches
+in :mod:`.panel2d`, the geometry they share in :mod:`.geometry2d`. Importing Matplotlib's
+figure machinery costs ~0.6 s a process, more than drawing a 10-second video: it is imported
+only for mathtext and fonts other than the default ones
+(:func:`spacefold.render.sprites.sprite`).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -22,11 +22,10 @@ import numpy as np
 from spacefold.colors import color_of, theme
 from spacefold.render import rasterize, text
 from spacefold.render.camera import project
-from spacefold.render.diagram import TICK_PT, DiagramLayout, bars_view, draw_bars
+from spacefold.render.diagram import TICK_PT, bars_view, draw_bars
 from spacefold.render.frame import (
     Bars,
     Diagram,
-    Extent,
     Frame,
     Image,
     Line,
@@ -37,16 +36,9 @@ from spacefold.render.frame import (
     Space,
     Space3D,
 )
-from spacefold.render.geometry2d import (
-    AXES_WIDTH_PT,
-    DPI,
-    STYLES,
-    dashed,
-    fit_view,
-    paint_layer,
-    stamp_pixels,
-)
+from spacefold.render.geometry2d import AXES_WIDTH_PT, DPI, STYLES, dashed
 from spacefold.render.markers import marker_shapes
+from spacefold.render.panel2d import PanelPixels
 
 GRID_WIDTH_PX = 1.5          # at 720p
 TITLE_PT, SUBTITLE_PT, LABEL_PT, DIAGRAM_LABEL_PT = 15.0, 11.0, 11.0, 10.0
@@ -69,99 +61,6 @@ def _plain(s: str, family: Any = "sans-serif") -> bool:
     return not s or (not text.is_mathtext(s) and text.family_of(family) is not None)
 
 
-class _Panel:
-    """One panel's pixel geometry and caches (kept while the layout holds)."""
-
-    def __init__(self, rect: Rect, size: tuple[int, int]) -> None:
-        w, h = size
-        left, bottom, width, height = rect
-        self.box = (left * w, bottom * h, (left + width) * w, (bottom + height) * h)  # y up
-        x0, y0, x1, y1 = self.box
-        self.clip = (math.floor(x0), h - math.ceil(y1), math.ceil(x1), h - math.floor(y0))
-        # Agg clips images to the box rounded to whole pixels, its far edges inclusive
-        self.image_clip = (math.floor(x0 + 0.5), math.floor(h - y1 + 0.5),
-                           math.floor(x1 + 0.5) + 1, math.floor(h - y0 + 0.5) + 1)
-        self.height = h
-        self.view: Extent = (0.0, 1.0, 0.0, 1.0)
-        self.colors_ref: Any = None
-        self.rgba = np.zeros((0, 4))
-        self.stamps: dict[tuple[Any, ...], tuple[Any, int, int, np.ndarray]] = {}
-        self.paint_cache: tuple[Any, RegionLayer, Image | None] | None = None
-        self.diagram: DiagramLayout | None = None
-        # the diagram's last drawing: (what it depends on, the pixels under it, the result)
-        self.drawn: tuple[Any, np.ndarray, np.ndarray] | None = None
-        self.image: np.ndarray | None = None          # a 3-D panel's OpenGL image
-
-    def buffer_box(self) -> tuple[float, float, float, float]:
-        """The panel as (col0, row0, col1, row1) buffer pixels (floats)."""
-        x0, y0, x1, y1 = self.box
-        return (x0, self.height - y1, x1, self.height - y0)
-
-    def layout(self, p: Diagram) -> DiagramLayout:
-        key = (tuple(p.widths), tuple(id(w) for w in p.weights))
-        if self.diagram is None or self.diagram.key != key:
-            self.diagram = DiagramLayout(p, key)
-        return self.diagram
-
-    def set_view(self, view: Extent, fit: bool = True) -> None:
-        x0, y0, x1, y1 = self.box
-        v0, v1, w0, w1 = fit_view(view, x1 - x0, y1 - y0) if fit else view
-        if not v1 > v0:                 # an empty range: widened, as Matplotlib widens it
-            v0, v1 = v0 - 0.5, v0 + 0.5
-        if not w1 > w0:
-            w0, w1 = w0 - 0.5, w0 + 0.5
-        self.view = (v0, v1, w0, w1)
-        self.sx, self.sy = (x1 - x0) / (v1 - v0), (y1 - y0) / (w1 - w0)
-
-    def display(self, xy: np.ndarray) -> np.ndarray:
-        """Data (…, 2) → display pixels (origin bottom-left, y up), float64."""
-        xy = np.asarray(xy, dtype=np.float64)
-        out = np.empty(xy.shape)
-        out[..., 0] = self.box[0] + (xy[..., 0] - self.view[0]) * self.sx
-        out[..., 1] = self.box[1] + (xy[..., 1] - self.view[2]) * self.sy
-        return out
-
-    def pixels(self, xy: np.ndarray) -> np.ndarray:
-        """Data (…, 2) → buffer pixels (origin top-left, y down)."""
-        out = self.display(xy)
-        out[..., 1] = self.height - out[..., 1]
-        return out
-
-    def point_colors(self, colors: np.ndarray | None, n: int) -> np.ndarray:
-        if colors is None:
-            return np.ones((n, 4))
-        if self.colors_ref is not colors or len(self.rgba) != n:
-            c = np.asarray(colors, dtype=np.float64)
-            self.rgba = np.ones((n, 4))
-            self.rgba[:, :c.shape[1]] = np.clip(c, 0.0, 1.0)
-            self.colors_ref = colors
-        return self.rgba
-
-    def painted(self, layer: RegionLayer) -> Image | None:
-        """``layer`` painted for this panel's current view (reused while the view stays)."""
-        key = (id(layer), self.view, self.box)
-        if self.paint_cache is not None and self.paint_cache[0] == key \
-                and self.paint_cache[1] is layer:
-            return self.paint_cache[2]
-        im = paint_layer(layer, self.view, self.display, self.box)
-        self.paint_cache = (key, layer, im)
-        return im
-
-    def stamp(self, im: Image) -> tuple[int, int, np.ndarray] | None:
-        (px0, py0), (px1, py1) = self.display(np.array([[im.extent[0], im.extent[2]],
-                                                        [im.extent[1], im.extent[3]]]))
-        key = (id(im.rgba), round(px0, 3), round(py0, 3), round(px1, 3), round(py1, 3))
-        hit = self.stamps.get(key)
-        if hit is not None and hit[0] is im.rgba:
-            return hit[1:]
-        got = stamp_pixels(im, (px0, py0, px1, py1), self.box)
-        if len(self.stamps) > 64:
-            self.stamps.clear()
-        if got is not None:
-            self.stamps[key] = (im.rgba, *got)
-        return got
-
-
 class KernelBackend:
     """Draws frames to RGBA arrays of ``size`` (width, height) pixels with ``kernels`` (the C
     ones or numpy's; :data:`~spacefold.render.rasterize.DEFAULT` when None)."""
@@ -179,7 +78,7 @@ class KernelBackend:
         # buffer), not a copy (reading a second one as well)
         self.background = np.round(np.array(color_of(self.theme.background)) * 255
                                    ).astype(np.uint8).view(np.uint32)[0]
-        self.panels: list[_Panel] = []
+        self.panels: list[PanelPixels] = []
         self.layout: list[Rect] = []
         self._sprites: dict[Any, text.Sprite] = {}
 
@@ -188,7 +87,7 @@ class KernelBackend:
         until the next call."""
         layout = [tuple(r) for r, _ in frame.panels]
         if layout != self.layout:
-            self.panels = [_Panel(r, self.size) for r in layout]  # type: ignore[arg-type]
+            self.panels = [PanelPixels(r, self.size) for r in layout]  # type: ignore[arg-type]
             self.layout = layout  # type: ignore[assignment]
         self.buf.view(np.uint32).fill(self.background)
         for panel, (_, p) in zip(self.panels, frame.panels, strict=True):
@@ -260,13 +159,13 @@ class KernelBackend:
 
         return mpl_sprite(s, size_pt * self.scale, c[:3], c[3], ha, va, family, dpi=DPI)
 
-    def _stamp(self, panel: _Panel, im: Image) -> None:
+    def _stamp(self, panel: PanelPixels, im: Image) -> None:
         got = panel.stamp(im)
         if got is not None:
             left, bottom, pix = got
             blit(self.buf, (pix[::-1], 0.0, 0.0), left, bottom, panel.image_clip, self.kernels)
 
-    def _space(self, panel: _Panel, p: Space) -> None:
+    def _space(self, panel: PanelPixels, p: Space) -> None:
         buf, s, clip = self.buf, self.scale, panel.clip
         panel.set_view(p.view)
         if isinstance(p.regions, RegionLayer):
@@ -294,14 +193,14 @@ class KernelBackend:
                 (x, y), = panel.display(ln.xy[-1:])
                 self._text(ln.label, LABEL_PT, ln.color, "left", "bottom", x, y)
 
-    def _axes(self, panel: _Panel) -> None:
+    def _axes(self, panel: PanelPixels) -> None:
         """The x and y axes through the origin, across the view."""
         x0, x1, y0, y1 = panel.view
         rasterize.draw_polylines(
             self.buf, panel.pixels(np.array([[[x0, 0.0], [x1, 0.0]], [[0.0, y0], [0.0, y1]]])),
             self.theme.axes, AXES_WIDTH_PT * self.scale * DPI / 72, panel.clip, self.kernels)
 
-    def _lines(self, panel: _Panel, lines: list[Line]) -> None:
+    def _lines(self, panel: PanelPixels, lines: list[Line]) -> None:
         for ln in lines:
             if ln.width > 0 and len(ln.xy):
                 if ln.style not in STYLES:
@@ -312,7 +211,7 @@ class KernelBackend:
                 rasterize.draw_polylines(self.buf, dashed(panel.pixels(ln.xy), ln.style, w), c,
                                          w, panel.clip, self.kernels)
 
-    def _bars(self, panel: _Panel, p: Bars) -> None:
+    def _bars(self, panel: PanelPixels, p: Bars) -> None:
         panel.set_view(bars_view(p), fit=False)
         draw_bars(self.buf, panel.pixels, panel.clip, p, self.scale, self.kernels)
         lo, hi = p.ylim
@@ -320,12 +219,12 @@ class KernelBackend:
             (x, y), = panel.display(np.array([[i, lo - 0.02 * (hi - lo)]]))
             self._text(label, TICK_PT, self.fg, "center", "top", x, y)
 
-    def _plot(self, panel: _Panel, p: Plot) -> None:
+    def _plot(self, panel: PanelPixels, p: Plot) -> None:
         panel.set_view(p.view, fit=False)
         self._axes(panel)
         self._lines(panel, p.lines)
 
-    def _diagram(self, panel: _Panel, p: Diagram) -> None:
+    def _diagram(self, panel: PanelPixels, p: Diagram) -> None:
         lay = panel.layout(p)
         panel.set_view((*lay.xlim, *lay.ylim), fit=False)
         # The band, edges and nodes change only with the stage shown (~85 strokes for a
@@ -347,7 +246,7 @@ class KernelBackend:
             (x, y), = panel.display(np.array([xy]))
             self._text(s, DIAGRAM_LABEL_PT, self.fg, "center", "top", x, y)
 
-    def _space3d(self, panel: _Panel, p: Space3D) -> None:
+    def _space3d(self, panel: PanelPixels, p: Space3D) -> None:
         """The OpenGL image (opaque) copied where the panel is, its labels over it."""
         from spacefold.render.gl3d import renderer  # moderngl, on the first 3-D panel
 
@@ -377,7 +276,7 @@ class KernelBackend:
                     self._text(lb.text, lb.size, lb.color, lb.ha,
                                lb.va, x0 + px / w * (x1 - x0), y0 + py / h * (y1 - y0))
 
-    def _common(self, panel: _Panel, p: Panel) -> None:
+    def _common(self, panel: PanelPixels, p: Panel) -> None:
         """Title, subtitle and texts, as every Matplotlib view draws them."""
         bx0, by0, bx1, by1 = panel.box
         self._text(p.title, TITLE_PT, self.fg, "left", "bottom", bx0, by1, alpha=1.0)

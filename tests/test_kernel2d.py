@@ -269,3 +269,38 @@ def test_remembered_text_sprites_are_the_ones_drawn_afresh() -> None:
     for f in frames * 2:
         assert np.array_equal(b.draw(f), KernelBackend(SIZE).draw(f))
     assert 0 < len(b._sprites) <= 7
+
+
+def test_a_kept_canvas_draws_what_a_fresh_backend_draws(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """While a frame's still parts (texts, diagram) are the last frame's, only the plane
+    views are cleared and drawn again: every frame of a video equals a fresh backend's
+    drawing, also across captions that change; a text inside a plane view, or a labelled
+    line, has every frame drawn whole."""
+    import dataclasses
+
+    data = sf.dataset("cloud", n=200, seed=2)
+    tr = sf.trace(sf.build("2-20-2-3", "relu", seed=1), data.x, labels=data.y)
+    frames = list(to_timeline(tr, diagram=True).frames(6))
+    whole = []
+    real = KernelBackend._draw_all
+    monkeypatch.setattr(KernelBackend, "_draw_all",
+                        lambda self, f: (whole.append(1), real(self, f)))
+    size = (640, 360)       # smaller, the titles' descenders reach into the plane views
+    b = KernelBackend(size)
+    for f in frames:
+        assert np.array_equal(b.draw(f), KernelBackend(size).draw(f))
+    drawn_whole = len(whole) - len(frames)          # each fresh backend draws whole
+    assert 0 < drawn_whole < len(frames) / 2
+    # busy_space has texts inside the view and a labelled line: never kept
+    whole.clear()
+    b = KernelBackend(SIZE)
+    moving = [Frame([((0.05, 0.1, 0.9, 0.8), dataclasses.replace(
+        busy_space(), points=busy_space().points + 0.01 * k))], heading="h", caption="c")
+        for k in range(3)]
+    unlabelled = [Frame([(r, dataclasses.replace(p, lines=[ln for ln in p.lines
+                                                           if not ln.label]))],
+                        heading="h", caption="c") for f in moving for r, p in f.panels]
+    for f in moving + unlabelled:
+        assert np.array_equal(b.draw(f), KernelBackend(SIZE).draw(f))
+    assert len(whole) == 2 * (len(moving) + len(unlabelled))

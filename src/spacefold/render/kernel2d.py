@@ -47,14 +47,34 @@ SUBTITLE_ALPHA, CAPTION_ALPHA = 0.75, 0.85
 LEGIBLE_PX = 14.0           # no text is smaller at 720p (secondary labels stay legible)
 FIT_WIDTH = 0.96             # the heading and caption fit in this share of the frame width
 
+Box = tuple[int, int, int, int]     # buffer pixels (col0, row0, col1, row1), half-open
+
 
 def blit(buf: np.ndarray, sprite: text.Sprite, x: float, y: float,
-         clip: rasterize.Clip | None = None, kernels: rasterize.Kernels | None = None) -> None:
+         clip: rasterize.Clip | None = None, kernels: rasterize.Kernels | None = None
+         ) -> tuple[int, int]:
     """Composite a sprite (:mod:`.text`) over ``buf`` with its anchor at display pixel
-    ``(x, y)`` (origin bottom-left, y up), where Agg's ``draw_image`` would put it."""
+    ``(x, y)`` (origin bottom-left, y up), where Agg's ``draw_image`` would put it; returns
+    the buffer pixel of its top-left corner."""
     img, ox, oy = sprite
     top = buf.shape[0] - (int(round(y - oy)) + img.shape[0])
-    rasterize.draw_image(buf, img, int(round(x - ox)), top, clip, kernels)
+    left = int(round(x - ox))
+    rasterize.draw_image(buf, img, left, top, clip, kernels)
+    return left, top
+
+
+def _inked(img: np.ndarray, left: int, top: int) -> Box:
+    """The box of an image's pixels that are not fully transparent, placed at (left, top)."""
+    alpha = img[..., 3]
+    rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+    if not len(rows):
+        return (left, top, left, top)
+    return (left + int(cols[0]), top + int(rows[0]), left + int(cols[-1]) + 1,
+            top + int(rows[-1]) + 1)
+
+
+def _meet(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _plain(s: str, family: Any = "sans-serif") -> bool:
@@ -81,14 +101,91 @@ class KernelBackend:
         self.panels: list[PanelPixels] = []
         self.layout: list[Rect] = []
         self._sprites: dict[Any, text.Sprite] = {}
+        # the texts drawn (their arguments, and boxes) while a frame's still parts are listed
+        self._texts: list[tuple[tuple[Any, ...], Box | None]] | None = None
+        self._dry = False            # list the texts only, drawing none
+        self._kept: tuple[Any, ...] | None = None   # the still parts the canvas holds
 
     def draw(self, frame: Frame) -> np.ndarray:
         """Render ``frame`` (see :meth:`supports`); returns the (H, W, 4) uint8 canvas, valid
-        until the next call."""
+        until the next call (and not to be written to: it is kept for the next frame).
+
+        A frame whose still parts (texts, diagrams: everything but its plane views) are those
+        of the frame before, drawn apart from the plane views, only clears and draws the
+        plane views again: the pixels are the same as drawing it all."""
         layout = [tuple(r) for r, _ in frame.panels]
         if layout != self.layout:
             self.panels = [PanelPixels(r, self.size) for r in layout]  # type: ignore[arg-type]
             self.layout = layout  # type: ignore[assignment]
+            self._kept = None
+        if self._kept is not None and self._still_parts(frame) == self._kept:
+            planes = [(panel, p) for panel, (_, p) in zip(self.panels, frame.panels,
+                                                          strict=True) if isinstance(p, Space)]
+            for panel, _ in planes:
+                c0, r0, c1, r1 = self._area(panel)
+                self.buf[r0:r1, c0:c1].view(np.uint32).fill(self.background)
+            for panel, p in planes:
+                self._space(panel, p)
+            return self.buf
+        self._kept = None
+        drawn: list[tuple[tuple[Any, ...], Box | None]] = []
+        self._texts = drawn
+        try:
+            self._draw_all(frame)
+        finally:
+            self._texts = None
+        self._kept = self._keepable(frame, drawn)
+        return self.buf
+
+    def _still_parts(self, frame: Frame) -> tuple[Any, ...] | None:
+        """What ``frame`` draws besides its plane views (the texts' arguments, the diagrams'
+        keys), or None when it has more than plane views and diagrams, or labelled lines."""
+        if not all(isinstance(p, Diagram) or isinstance(p, Space)
+                   and not any(ln.label for ln in p.lines) for _, p in frame.panels):
+            return None
+        self._texts, self._dry = [], True
+        try:
+            keys = []
+            for panel, (_, p) in zip(self.panels, frame.panels, strict=True):
+                if isinstance(p, Diagram):
+                    keys.append(self._diagram_texts(panel, p))
+                self._common(panel, p)
+            self._ends(frame)
+            parts = (int(self.background), tuple(keys),
+                     tuple(args for args, _ in self._texts))
+        finally:
+            self._texts, self._dry = None, False
+        try:
+            hash(parts)
+        except TypeError:        # an array among the arguments (a colour): drawn every time
+            return None
+        return parts
+
+    def _keepable(self, frame: Frame, drawn: list[tuple[tuple[Any, ...], Box | None]]
+                  ) -> tuple[Any, ...] | None:
+        """The still parts of the frame just drawn (its texts ``drawn``) when the canvas may
+        keep them: none of them (the texts, the diagrams) meets a plane view's area."""
+        parts = self._still_parts(frame)
+        if parts is None:
+            return None
+        still = [box for _, box in drawn if box is not None] + \
+            [panel.clip for panel, (_, p) in zip(self.panels, frame.panels, strict=True)
+             if isinstance(p, Diagram)]
+        areas = [self._area(panel) for panel, (_, p) in zip(self.panels, frame.panels,
+                                                            strict=True)
+                 if isinstance(p, Space)]
+        if any(_meet(a, b) for a in areas for b in still):
+            return None
+        return parts
+
+    def _area(self, panel: PanelPixels) -> Box:
+        """The buffer pixels a plane view's drawing may change."""
+        (a0, b0, a1, b1), (c0, d0, c1, d1) = panel.clip, panel.image_clip
+        w, h = self.size
+        return (max(min(a0, c0), 0), max(min(b0, d0), 0), min(max(a1, c1), w),
+                min(max(b1, d1), h))
+
+    def _draw_all(self, frame: Frame) -> None:
         self.buf.view(np.uint32).fill(self.background)
         for panel, (_, p) in zip(self.panels, frame.panels, strict=True):
             if isinstance(p, Diagram):
@@ -103,12 +200,15 @@ class KernelBackend:
                 assert isinstance(p, Space)
                 self._space(panel, p)
             self._common(panel, p)
+        self._ends(frame)
+
+    def _ends(self, frame: Frame) -> None:
+        """The heading and the caption."""
         w, h = self.size
         self._text(frame.heading, HEADING_PT, self.fg, "center", "top", 0.5 * w, 0.975 * h,
                    fit=FIT_WIDTH * w)
         self._text(frame.caption, CAPTION_PT, self.fg, "center", "bottom", 0.5 * w, 0.02 * h,
                    alpha=CAPTION_ALPHA, fit=FIT_WIDTH * w)
-        return self.buf
 
     def close(self) -> None:
         self.panels = []
@@ -119,6 +219,10 @@ class KernelBackend:
         """Text at display pixel (x, y), never under :data:`LEGIBLE_PX` at 720p; with ``fit``
         (pixels), a line wider than that shrinks (to 0.7×), then wraps at its middle " · "."""
         if not s:
+            return
+        if self._dry:
+            assert self._texts is not None
+            self._texts.append(((s, size_pt, color, alpha, ha, va, family, fit, x, y), None))
             return
         try:        # the sprite of the same call last time (colour parsing, fitting: ~30 µs)
             key: Any = (s, size_pt, color, alpha, ha, va, family, fit)
@@ -131,7 +235,10 @@ class KernelBackend:
                 if len(self._sprites) > 1024:
                     self._sprites.clear()
                 self._sprites[key] = sprite
-        blit(self.buf, sprite, x, y, kernels=self.kernels)
+        left, top = blit(self.buf, sprite, x, y, kernels=self.kernels)
+        if self._texts is not None:
+            self._texts.append(((s, size_pt, color, alpha, ha, va, family, fit, x, y),
+                                _inked(sprite[0], left, top)))
 
     def _fitted(self, s: str, size_pt: float, color: Any, ha: str, va: str,
                 alpha: float | None, family: Any, fit: float | None) -> text.Sprite:
@@ -224,6 +331,15 @@ class KernelBackend:
         self._axes(panel)
         self._lines(panel, p.lines)
 
+    def _diagram_texts(self, panel: PanelPixels, p: Diagram) -> tuple[Any, ...]:
+        """The diagram's labels; returns what its drawing depends on."""
+        lay = panel.layout(p)
+        panel.set_view((*lay.xlim, *lay.ylim), fit=False)
+        for xy, s in lay.texts(p):
+            (x, y), = panel.display(np.array([xy]))
+            self._text(s, DIAGRAM_LABEL_PT, self.fg, "center", "top", x, y)
+        return (lay, p.highlight, p.stage_kind, theme(), self.scale)
+
     def _diagram(self, panel: PanelPixels, p: Diagram) -> None:
         lay = panel.layout(p)
         panel.set_view((*lay.xlim, *lay.ylim), fit=False)
@@ -242,9 +358,7 @@ class KernelBackend:
             lay.draw(self.buf, panel.pixels, panel.buffer_box(), panel.clip, p, self.scale,
                      self.kernels)
             panel.drawn = (key, under, region.copy())
-        for xy, s in lay.texts(p):
-            (x, y), = panel.display(np.array([xy]))
-            self._text(s, DIAGRAM_LABEL_PT, self.fg, "center", "top", x, y)
+        self._diagram_texts(panel, p)
 
     def _space3d(self, panel: PanelPixels, p: Space3D) -> None:
         """The OpenGL image (opaque) copied where the panel is, its labels over it."""

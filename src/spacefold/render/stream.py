@@ -44,10 +44,9 @@ class _Cut:
         self.jumps = [last[b].astype(np.float32) - start[b].astype(np.float32) for b in boxes]
 
     def faded(self, img: np.ndarray, t: float, out: np.ndarray) -> np.ndarray:
-        """``img`` with ``(1 - t)`` of the jump added back (into ``out``: a frame buffer, or
-        ``img`` itself)."""
-        if out is not img:
-            np.copyto(out, img)
+        """``img`` with ``(1 - t)`` of the jump added back (into ``out``, a frame buffer: a
+        backend keeps its canvas for the next frame)."""
+        np.copyto(out, img)
         for box, jump in zip(self.boxes, self.jumps, strict=True):
             part = img[box] + (1 - t) * jump
             out[box] = np.clip(part, 0, 255).round().astype(np.uint8)
@@ -119,12 +118,9 @@ def video_frames(tl: Timeline, draw: Draw, fps: float, fade: int = 0,
                     assert cut is not None
                     # a fresh drawing is faded where it lies; a still segment's picture is
                     # shown plain after its fade, so it is faded into a buffer of our own
-                    dst = img
-                    if img is start:
-                        if out is None or out.shape != img.shape:
-                            out = np.empty_like(img)
-                        dst = out
-                    img = cut.faded(img, smooth((j + 1) / (n + 1)), dst)
+                    if out is None or out.shape != img.shape:
+                        out = np.empty_like(img)
+                    img = cut.faded(img, smooth((j + 1) / (n + 1)), out)
                 frame = shown = img
             yield frame
             done += 1

@@ -1,6 +1,6 @@
 """The pixel geometry of 2-D panels, shared by the backend and the diagram: sizes in points,
 Matplotlib's dash patterns, equal-aspect views, images stamped onto display pixels and region
-layers painted for them."""
+layers painted for them, and boxes of pixels."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ SOLID = ("-", "solid")
 DASHES = {"--": (3.7, 1.6), "dashed": (3.7, 1.6), ":": (1.0, 1.65), "dotted": (1.0, 1.65),
           "-.": (6.4, 1.6, 1.0, 1.6), "dashdot": (6.4, 1.6, 1.0, 1.6)}
 STYLES = SOLID + tuple(DASHES)
+Box = tuple[int, int, int, int]     # buffer pixels (col0, row0, col1, row1), half-open
 
 
 def fit_view(view: Extent, width_px: float, height_px: float) -> Extent:
@@ -116,3 +117,18 @@ def dashed(xy: np.ndarray, style: str, width: float) -> np.ndarray:
     phase = np.searchsorted(edges, np.mod(mid, period), side="right") - 1
     keep = (phase % 2 == 0) & (at[1:] > at[:-1])
     return np.stack([pts[:-1][keep], pts[1:][keep]], axis=1)
+
+
+def inked(img: np.ndarray, left: int, top: int) -> Box:
+    """The box of an image's pixels that are not fully transparent, placed at (left, top)."""
+    alpha = img[..., 3]
+    rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+    if not len(rows):
+        return (left, top, left, top)
+    return (left + int(cols[0]), top + int(rows[0]), left + int(cols[-1]) + 1,
+            top + int(rows[-1]) + 1)
+
+
+def meets(a: Box, b: Box) -> bool:
+    """Whether boxes ``a`` and ``b`` share a pixel."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

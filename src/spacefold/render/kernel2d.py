@@ -36,7 +36,7 @@ from spacefold.render.frame import (
     Space,
     Space3D,
 )
-from spacefold.render.geometry2d import AXES_WIDTH_PT, DPI, STYLES, dashed
+from spacefold.render.geometry2d import AXES_WIDTH_PT, DPI, STYLES, Box, dashed, inked, meets
 from spacefold.render.markers import marker_shapes
 from spacefold.render.panel2d import PanelPixels
 
@@ -46,9 +46,6 @@ HEADING_PT, CAPTION_PT = 20.0, 13.0
 SUBTITLE_ALPHA, CAPTION_ALPHA = 0.75, 0.85
 LEGIBLE_PX = 14.0           # no text is smaller at 720p (secondary labels stay legible)
 FIT_WIDTH = 0.96             # the heading and caption fit in this share of the frame width
-
-Box = tuple[int, int, int, int]     # buffer pixels (col0, row0, col1, row1), half-open
-
 
 def blit(buf: np.ndarray, sprite: text.Sprite, x: float, y: float,
          clip: rasterize.Clip | None = None, kernels: rasterize.Kernels | None = None
@@ -61,20 +58,6 @@ def blit(buf: np.ndarray, sprite: text.Sprite, x: float, y: float,
     left = int(round(x - ox))
     rasterize.draw_image(buf, img, left, top, clip, kernels)
     return left, top
-
-
-def _inked(img: np.ndarray, left: int, top: int) -> Box:
-    """The box of an image's pixels that are not fully transparent, placed at (left, top)."""
-    alpha = img[..., 3]
-    rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
-    if not len(rows):
-        return (left, top, left, top)
-    return (left + int(cols[0]), top + int(rows[0]), left + int(cols[-1]) + 1,
-            top + int(rows[-1]) + 1)
-
-
-def _meet(a: Box, b: Box) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _plain(s: str, family: Any = "sans-serif") -> bool:
@@ -174,7 +157,7 @@ class KernelBackend:
         areas = [self._area(panel) for panel, (_, p) in zip(self.panels, frame.panels,
                                                             strict=True)
                  if isinstance(p, Space)]
-        if any(_meet(a, b) for a in areas for b in still):
+        if any(meets(a, b) for a in areas for b in still):
             return None
         return parts
 
@@ -238,7 +221,7 @@ class KernelBackend:
         left, top = blit(self.buf, sprite, x, y, kernels=self.kernels)
         if self._texts is not None:
             self._texts.append(((s, size_pt, color, alpha, ha, va, family, fit, x, y),
-                                _inked(sprite[0], left, top)))
+                                inked(sprite[0], left, top)))
 
     def _fitted(self, s: str, size_pt: float, color: Any, ha: str, va: str,
                 alpha: float | None, family: Any, fit: float | None) -> text.Sprite:

@@ -252,8 +252,11 @@ def certified_map(net: BoxNet, xs: np.ndarray, ys: np.ndarray) -> np.ndarray | N
     if not net.ok:
         return None
     w, h = len(xs), len(ys)
-    out = np.full((h, w), -1, dtype=np.int64)
     b0 = BLOCKS[0]
+    # padded to whole blocks of the largest side (every side divides it): a level's blocks
+    # are written through a (rows, side, cols, side) view, with no upsampled copy
+    hp, wp = -(-h // b0) * b0, -(-w // b0) * b0
+    padded = np.full((hp, wp), -1, dtype=np.int64)
     r0 = np.arange(0, h, b0)
     c0 = np.arange(0, w, b0)
     rows, cols = (a.ravel() for a in np.meshgrid(r0, c0, indexing="ij"))
@@ -266,10 +269,9 @@ def certified_map(net: BoxNet, xs: np.ndarray, ys: np.ndarray) -> np.ndarray | N
         lab = net.classify(np.stack([cx, cy], axis=1), half)
         sure = lab >= 0
         if sure.any():                                # blocks → pixels, aligned at b
-            grid = np.full((-(-h // b), -(-w // b)), -1, dtype=np.int64)
-            grid[rows[sure] // b, cols[sure] // b] = lab[sure]
-            up = np.repeat(np.repeat(grid, b, axis=0), b, axis=1)[:h, :w]
-            np.copyto(out, up, where=up >= 0)
+            grid = np.full((hp // b, 1, wp // b, 1), -1, dtype=np.int64)
+            grid[rows[sure] // b, 0, cols[sure] // b, 0] = lab[sure]
+            np.copyto(padded.reshape(hp // b, b, wp // b, b), grid, where=grid >= 0)
         left = ~sure
         rows, cols = rows[left], cols[left]
         if i + 1 < len(BLOCKS):                       # split each into four smaller blocks
@@ -280,4 +282,4 @@ def certified_map(net: BoxNet, xs: np.ndarray, ys: np.ndarray) -> np.ndarray | N
             cols = np.concatenate([cols, cols + s, cols, cols + s])
             keep = (rows < h) & (cols < w)
             rows, cols = rows[keep], cols[keep]
-    return out
+    return padded if (hp, wp) == (h, w) else np.ascontiguousarray(padded[:h, :w])

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _bytecode import byte_compile
+
 HERE = Path(__file__).resolve().parent
 TARGET = 1.25
 
@@ -38,6 +40,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--size", default="1280x720")
     args = ap.parse_args()
+    print(byte_compile(), flush=True)
     py = sys.executable
     exe = str(Path(py).with_name("spacefold"))
     load0 = os.getloadavg()

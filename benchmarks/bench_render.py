@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _bytecode import byte_compile
 
 HERE = Path(__file__).resolve().parent
 BENCH = HERE   # reference_scene222.py and manim_scene222.py live beside this file
@@ -81,6 +82,7 @@ def main() -> None:
                     help="also time the numpy primitives (SPACEFOLD_NO_KERNELS=1): ~2 min a "
                          "repeat, so off by default (make bench)")
     args = ap.parse_args()
+    print(byte_compile(), flush=True)
     py = sys.executable
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as d:

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _bytecode import byte_compile
+
 TARGET_S = 45.0
 
 
@@ -31,6 +33,7 @@ def main() -> None:
     ap.add_argument("--fps", default="30")
     ap.add_argument("--scenes", default=None, help="comma-separated (default: the whole tour)")
     args = ap.parse_args()
+    print(byte_compile(), flush=True)
     exe = Path(sys.executable).with_name("spacefold")
     with tempfile.TemporaryDirectory() as d:
         cmd = [str(exe), "tour", "-o", d, "--size", args.size, "--fps", args.fps,

@@ -281,7 +281,7 @@ def test_a_kept_canvas_draws_what_a_fresh_backend_draws(monkeypatch: pytest.Monk
 
     data = sf.dataset("cloud", n=200, seed=2)
     tr = sf.trace(sf.build("2-20-2-3", "relu", seed=1), data.x, labels=data.y)
-    frames = list(to_timeline(tr, diagram=True).frames(6))
+    frames = list(to_timeline(tr, diagram=True).frames(4))
     whole = []
     real = KernelBackend._draw_all
     monkeypatch.setattr(KernelBackend, "_draw_all",

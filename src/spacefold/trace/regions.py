@@ -115,12 +115,13 @@ class _Float32Net:
         self.threshold = 0.5 if trace.ops[-1].kind == "sigmoid" else 0.0
 
     def run(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Labels (M,) and a flag (M,) for pixels the float32 pass cannot decide."""
+        """Labels (M,) of the plane's points xy (M, 2), and a flag (M,) for those the float32
+        pass cannot decide."""
         if not self.exact:
             return np.zeros(len(xy), dtype=np.int64), np.ones(len(xy), dtype=bool)
         z = xy.astype(np.float32)
         err = np.zeros(len(z), dtype=np.float32)      # bound on ‖z32 - z64‖∞ per pixel
-        mag = np.abs(z).max(axis=1)                   # bound on ‖z‖∞ per pixel
+        mag = np.maximum(np.abs(z[:, 0]), np.abs(z[:, 1]))    # bound on ‖z‖∞ per pixel
         for kind, param, norm, n_in in self.steps:
             if kind == "linear":
                 z = z @ param

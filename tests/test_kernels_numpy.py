@@ -82,8 +82,14 @@ def test_numpy_primitives_match_the_c_ones(name: str, opaque: bool) -> None:
     assert diff.max() <= TOL, f"max |diff| {diff.max()} at {where}"
 
 
-def test_numpy_yuv_is_the_c_yuv() -> None:
-    img = np.random.default_rng(5).integers(0, 256, (72, 128, 4), dtype=np.uint8)
+@pytest.mark.parametrize("w", [2, 6, 14, 16, 18, 34, 66, 128, 130])
+def test_numpy_yuv_is_the_c_yuv(w: int) -> None:
+    """Bit for bit, at widths that end in every one of the C kernel's paths (AVX2 lanes of 16
+    pixels, SSE2 of 8, scalar pairs), on random and extreme values."""
+    rng = np.random.default_rng(5 + w)
     assert rasterize.COMPILED is not None
-    assert np.array_equal(rasterize.yuv420(img, kernels=rasterize.COMPILED),
-                          rasterize.yuv420(img, kernels=rasterize.NUMPY))
+    for img in (rng.integers(0, 256, (6, w, 4), dtype=np.uint8),
+                rng.integers(0, 2, (4, w, 4), dtype=np.uint8) * np.uint8(255),
+                np.full((2, w, 4), 255, dtype=np.uint8)):
+        assert np.array_equal(rasterize.yuv420(img, kernels=rasterize.COMPILED),
+                              rasterize.yuv420(img, kernels=rasterize.NUMPY))

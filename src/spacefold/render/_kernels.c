@@ -21,6 +21,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1    /* compiled for AVX2 apart, chosen at run time */
+#endif
 
 #define PIECE_PX 16.0
 
@@ -681,9 +685,89 @@ static inline __m128i luma4(__m128i px, __m128i k)
 }
 #endif
 
+#if defined(HAVE_AVX2_PATH)
+/* The SSE2 loop below, two iterations at once: each 128-bit lane does what one SSE2 iteration
+ * does (every AVX2 operation used works lane by lane), lane 0 for chroma columns col..col+3,
+ * lane 1 for col+4..col+7, so the bits are the same. Returns the columns done. */
+__attribute__((target("avx2")))
+static int yuv420_avx2(const unsigned char *a, const unsigned char *b, unsigned char *ya,
+                       unsigned char *yb, unsigned char *ul, unsigned char *vl, int cols)
+{
+    const __m256i k = _mm256_setr_epi16(11966, 20127, 4064, 20127, 11966, 20127, 4064, 20127,
+                                        11966, 20127, 4064, 20127, 11966, 20127, 4064, 20127);
+    const __m256i ku = _mm256_setr_epi16(-1649, -5547, 7196, 0, -1649, -5547, 7196, 0,
+                                         -1649, -5547, 7196, 0, -1649, -5547, 7196, 0);
+    const __m256i kv = _mm256_setr_epi16(7196, -6536, -660, 0, 7196, -6536, -660, 0,
+                                         7196, -6536, -660, 0, 7196, -6536, -660, 0);
+    const __m256i yoff = _mm256_set1_epi32((16 << 16) + 32768);
+    const __m256i coff = _mm256_set1_epi32((128 << 16) + 32768), z = _mm256_setzero_si256();
+    int col = 0;
+    for (; col + 8 <= cols; col += 8, a += 64, b += 64) {
+        __m256i pa[2], pb[2], blk[2], ly[4];
+        /* lanes (pixels 0-3 | 8-11) and (4-7 | 12-15) of each row's 16 pixels */
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)a);
+        __m256i a1 = _mm256_loadu_si256((const __m256i *)(a + 32));
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)b);
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + 32));
+        pa[0] = _mm256_permute2x128_si256(a0, a1, 0x20), pa[1] = _mm256_permute2x128_si256(a0, a1, 0x31);
+        pb[0] = _mm256_permute2x128_si256(b0, b1, 0x20), pb[1] = _mm256_permute2x128_si256(b0, b1, 0x31);
+        for (int half = 0; half < 2; half++) {
+            __m256i lo = _mm256_add_epi16(_mm256_unpacklo_epi8(pa[half], z),
+                                          _mm256_unpacklo_epi8(pb[half], z));
+            __m256i hi = _mm256_add_epi16(_mm256_unpackhi_epi8(pa[half], z),
+                                          _mm256_unpackhi_epi8(pb[half], z));
+            lo = _mm256_add_epi16(lo, _mm256_srli_si256(lo, 8));
+            hi = _mm256_add_epi16(hi, _mm256_srli_si256(hi, 8));
+            blk[half] = _mm256_unpacklo_epi64(lo, hi);
+        }
+        const __m256i *src[4] = {&pa[0], &pa[1], &pb[0], &pb[1]};
+        for (int i = 0; i < 4; i++) {          /* luma4 of each, as in the SSE2 path */
+            __m256i lo = _mm256_unpacklo_epi8(*src[i], z), hi = _mm256_unpackhi_epi8(*src[i], z);
+            lo = _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(lo, _MM_SHUFFLE(1, 2, 1, 0)),
+                                        _MM_SHUFFLE(1, 2, 1, 0));
+            hi = _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(hi, _MM_SHUFFLE(1, 2, 1, 0)),
+                                        _MM_SHUFFLE(1, 2, 1, 0));
+            __m256 xf = _mm256_castsi256_ps(_mm256_madd_epi16(lo, k));
+            __m256 yf = _mm256_castsi256_ps(_mm256_madd_epi16(hi, k));
+            __m256i sum = _mm256_add_epi32(
+                _mm256_castps_si256(_mm256_shuffle_ps(xf, yf, _MM_SHUFFLE(2, 0, 2, 0))),
+                _mm256_castps_si256(_mm256_shuffle_ps(xf, yf, _MM_SHUFFLE(3, 1, 3, 1))));
+            ly[i] = _mm256_srai_epi32(_mm256_add_epi32(sum, yoff), 16);
+        }
+        __m256i y = _mm256_packus_epi16(_mm256_packs_epi32(ly[0], ly[1]),
+                                        _mm256_packs_epi32(ly[2], ly[3]));
+        __m128i y0 = _mm256_castsi256_si128(y), y1 = _mm256_extracti128_si256(y, 1);
+        _mm_storel_epi64((__m128i *)(ya + 2 * col), y0);
+        _mm_storel_epi64((__m128i *)(ya + 2 * col + 8), y1);
+        _mm_storel_epi64((__m128i *)(yb + 2 * col), _mm_srli_si128(y0, 8));
+        _mm_storel_epi64((__m128i *)(yb + 2 * col + 8), _mm_srli_si128(y1, 8));
+        __m256i uv[2];
+        const __m256i *kc[2] = {&ku, &kv};
+        for (int c = 0; c < 2; c++) {
+            __m256 xf = _mm256_castsi256_ps(_mm256_madd_epi16(blk[0], *kc[c]));
+            __m256 yf = _mm256_castsi256_ps(_mm256_madd_epi16(blk[1], *kc[c]));
+            __m256i sum = _mm256_add_epi32(
+                _mm256_castps_si256(_mm256_shuffle_ps(xf, yf, _MM_SHUFFLE(2, 0, 2, 0))),
+                _mm256_castps_si256(_mm256_shuffle_ps(xf, yf, _MM_SHUFFLE(3, 1, 3, 1))));
+            uv[c] = _mm256_srai_epi32(_mm256_add_epi32(sum, coff), 16);
+        }
+        __m256i p = _mm256_packus_epi16(_mm256_packs_epi32(uv[0], uv[1]), z);
+        __m128i p0 = _mm256_castsi256_si128(p), p1 = _mm256_extracti128_si256(p, 1);
+        int32_t u0 = _mm_cvtsi128_si32(p0), v0 = _mm_cvtsi128_si32(_mm_srli_si128(p0, 4));
+        int32_t u1 = _mm_cvtsi128_si32(p1), v1 = _mm_cvtsi128_si32(_mm_srli_si128(p1, 4));
+        memcpy(ul + col, &u0, 4), memcpy(ul + col + 4, &u1, 4);
+        memcpy(vl + col, &v0, 4), memcpy(vl + col + 4, &v1, 4);
+    }
+    return col;
+}
+#endif
+
 /* One pass over each pair of rows: their Y, and the U, V of their 2x2 blocks. */
 static void yuv420(const unsigned char *rgba, unsigned char *out, int w, int h)
 {
+#if defined(HAVE_AVX2_PATH)
+    int avx2 = __builtin_cpu_supports("avx2");
+#endif
     unsigned char *yp = out, *up = out + (size_t)w * h, *vp = up + (size_t)(w / 2) * (h / 2);
 #if defined(__SSE2__)
     const __m128i k = _mm_setr_epi16(11966, 20127, 4064, 20127, 11966, 20127, 4064, 20127);
@@ -697,6 +781,12 @@ static void yuv420(const unsigned char *rgba, unsigned char *out, int w, int h)
         unsigned char *ya = yp + (size_t)(2 * row) * w, *yb = ya + w;
         unsigned char *ul = up + (size_t)row * (w / 2), *vl = vp + (size_t)row * (w / 2);
         int col = 0;        /* of the chroma planes: pixels 2 col, 2 col + 1 */
+#if defined(HAVE_AVX2_PATH)
+        if (avx2) {
+            col = yuv420_avx2(a, b, ya, yb, ul, vl, w / 2);
+            a += (size_t)col * 8, b += (size_t)col * 8;
+        }
+#endif
 #if defined(__SSE2__)
         for (; col + 4 <= w / 2; col += 4, a += 32, b += 32) {
             __m128i pa[2], pb[2], blk[2];

@@ -187,6 +187,7 @@ typedef struct {
     double reach;           /* half the width plus half a pixel */
     int r8, g8, b8;         /* the colour in 8 bits */
     int a256[256];          /* alpha * coverage / 255 in 0..256, by 8-bit coverage */
+    uint64_t a256x4[256];   /* the same in four 16-bit lanes (a pixel's channels) */
 } Stroke;
 
 #define AHEAD 3     /* rows of prefetch */
@@ -448,15 +449,44 @@ static void composite(const Stroke *s, int ya, int yb)
             continue;
         unsigned char *ml = s->mask + (size_t)row * s->w;
         unsigned char *bl = s->buf + (size_t)row * s->w * 4;
-        for (int col = c0; col < c1; col++) {
+        int col = c0;
 #if defined(__SSE2__)
+        /* four pixels at a time: blend8 in 16-bit lanes (c a + p (256 - a) + 128 < 2^16), the
+         * same integers; an uncovered pixel's a = 0 leaves it as it was, and the opaque alpha
+         * stays 255 */
+        const __m128i zero = _mm_setzero_si128(), k128 = _mm_set1_epi16(128);
+        const __m128i k256 = _mm_set1_epi16(256), opaque = _mm_set1_epi32((int)0xff000000u);
+        const __m128i rgb = _mm_setr_epi16((short)s->r8, (short)s->g8, (short)s->b8, 255,
+                                           (short)s->r8, (short)s->g8, (short)s->b8, 255);
+        for (; col + 4 <= c1; col += 4) {
             /* most of a row's span between its lines is untouched: skip 16 columns at once */
-            while (col + 16 <= c1 && _mm_movemask_epi8(_mm_cmpeq_epi8(
-                       _mm_loadu_si128((const __m128i *)(ml + col)), _mm_setzero_si128())) == 0xffff)
-                col += 16;
-            if (col >= c1)
-                break;
+            if (col + 16 <= c1 && _mm_movemask_epi8(_mm_cmpeq_epi8(
+                    _mm_loadu_si128((const __m128i *)(ml + col)), zero)) == 0xffff) {
+                col += 12;
+                continue;
+            }
+            uint32_t word;
+            memcpy(&word, ml + col, 4);
+            if (!word)
+                continue;
+            unsigned char *px_ = bl + (size_t)col * 4;
+            __m128i p = _mm_loadu_si128((const __m128i *)px_);
+            if (_mm_movemask_epi8(_mm_cmpeq_epi32(_mm_and_si128(p, opaque), opaque)) != 0xffff)
+                break;                              /* a translucent pixel: one by one below */
+            const unsigned char *m = ml + col;
+            __m128i a_lo = _mm_set_epi64x((long long)s->a256x4[m[1]], (long long)s->a256x4[m[0]]);
+            __m128i a_hi = _mm_set_epi64x((long long)s->a256x4[m[3]], (long long)s->a256x4[m[2]]);
+            memset(ml + col, 0, 4);
+            __m128i lo = _mm_unpacklo_epi8(p, zero), hi = _mm_unpackhi_epi8(p, zero);
+            lo = _mm_add_epi16(_mm_add_epi16(_mm_mullo_epi16(rgb, a_lo),
+                                             _mm_mullo_epi16(lo, _mm_sub_epi16(k256, a_lo))), k128);
+            hi = _mm_add_epi16(_mm_add_epi16(_mm_mullo_epi16(rgb, a_hi),
+                                             _mm_mullo_epi16(hi, _mm_sub_epi16(k256, a_hi))), k128);
+            _mm_storeu_si128((__m128i *)px_,
+                             _mm_packus_epi16(_mm_srli_epi16(lo, 8), _mm_srli_epi16(hi, 8)));
+        }
 #endif
+        for (; col < c1; col++) {
             int c8 = ml[col];
             if (!c8)
                 continue;
@@ -508,8 +538,10 @@ static void polylines(unsigned char *buf, unsigned char *scratch, int w, int h,
     s.r8 = (int)(dmin(dmax(rgba[0], 0.0), 1.0) * 255.0 + 0.5);
     s.g8 = (int)(dmin(dmax(rgba[1], 0.0), 1.0) * 255.0 + 0.5);
     s.b8 = (int)(dmin(dmax(rgba[2], 0.0), 1.0) * 255.0 + 0.5);
-    for (int c = 0; c < 256; c++)
+    for (int c = 0; c < 256; c++) {
         s.a256[c] = (int)(s.alpha * c / 255.0 * 256.0 + 0.5);
+        s.a256x4[c] = (uint64_t)s.a256[c] * 0x0001000100010001ull;
+    }
     double m = s.reach + 1.0;
     double frame[4] = {clip[0] - m, clip[1] - m, clip[2] + m, clip[3] + m};
     for (Py_ssize_t li = 0; li < nl; li++) {

@@ -24,6 +24,11 @@
 #endif
 
 #define PIECE_PX 16.0
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch((p), 1)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
 
 typedef unsigned int u32;
 
@@ -77,6 +82,24 @@ static int clip_box(double lo_x, double lo_y, double hi_x, double hi_y, const in
     return *xa < *xb && *ya < *yb;
 }
 
+#define DISCS_AHEAD 4   /* points */
+
+/* Ask for the cache lines of a disc's box: the points are scattered over a frame larger than
+ * the L2 cache, each a few pixels on a few rows. */
+static inline void prefetch_box(unsigned char *buf, int w, double cx, double cy, double reach,
+                                const int *clip)
+{
+    int xa, ya, xb, yb;
+    if (!(isfinite(cx) && isfinite(cy)) ||
+        !clip_box(cx - reach, cy - reach, cx + reach, cy + reach, clip, &xa, &ya, &xb, &yb))
+        return;
+    for (int row = ya; row < yb; row++) {
+        unsigned char *line = buf + (size_t)row * w * 4;
+        PREFETCH(line + (size_t)xa * 4);
+        PREFETCH(line + (size_t)(xb - 1) * 4);
+    }
+}
+
 /* Points, drawn in order: antialiased discs (a pixel centre at distance d from the centre is
    covered clamp(reach - d, 0, 1)), or with shape != NULL class markers: point i is polygon
    shape[i] of the table (vertices polys[starts[s]..starts[s+1]) in units of the radius, y down),
@@ -92,6 +115,9 @@ static void markers(unsigned char *buf, int w, const double *xy, const double *r
     for (Py_ssize_t i = 0; i < n; i++) {
         double cx = xy[2 * i], cy = xy[2 * i + 1];
         const double *c = rgba + 4 * i;
+        if (i + DISCS_AHEAD < n)   /* (a marker shape reaching farther: its middle rows) */
+            prefetch_box(buf, w, xy[2 * (i + DISCS_AHEAD)], xy[2 * (i + DISCS_AHEAD) + 1], reach,
+                         clip);
         int s = shape ? shape[i] : -1, xa, ya, xb, yb;
         if (!isfinite(cx) || !isfinite(cy) || c[3] <= 0.0)
             continue;
@@ -191,11 +217,6 @@ typedef struct {
 } Stroke;
 
 #define AHEAD 3     /* rows of prefetch */
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH(p) __builtin_prefetch((p), 1)
-#else
-#define PREFETCH(p) ((void)(p))
-#endif
 
 /* A capsule's shape, relative to its start a. */
 typedef struct {

@@ -441,10 +441,10 @@ static void capsule(const Stroke *s, double ax, double ay, double bx, double by,
 static inline void prefetch_row(const Stroke *s, int row)
 {
     int c0 = s->lo[row], c1 = s->hi[row];
-    const unsigned char *ml = s->mask + (size_t)row * s->w;
     const unsigned char *bl = s->buf + (size_t)row * s->w * 4;
     for (int col = c0; col < c1; col += 16) {
 #if defined(__SSE2__)
+        const unsigned char *ml = s->mask + (size_t)row * s->w;
         if (col + 16 <= c1 && _mm_movemask_epi8(_mm_cmpeq_epi8(
                 _mm_loadu_si128((const __m128i *)(ml + col)), _mm_setzero_si128())) == 0xffff)
             continue;

@@ -82,6 +82,20 @@ def test_numpy_primitives_match_the_c_ones(name: str, opaque: bool) -> None:
     assert diff.max() <= TOL, f"max |diff| {diff.max()} at {where}"
 
 
+@pytest.mark.parametrize("opaque", [True, False], ids=["opaque", "translucent"])
+def test_numpy_polylines_are_the_c_polylines(opaque: bool) -> None:
+    """Both blend each pixel once by the largest coverage, computed by the same formula (the C
+    kernel's single-precision shortcut redoes in double every value it cannot round surely):
+    the same bytes, not just within TOL."""
+    got = []
+    for k in (rasterize.COMPILED, rasterize.NUMPY):
+        assert k is not None
+        buf = canvas(opaque)
+        _polylines(k, buf)
+        got.append(buf)
+    assert np.array_equal(*got)
+
+
 def test_numpy_yuv_is_the_c_yuv() -> None:
     img = np.random.default_rng(5).integers(0, 256, (72, 128, 4), dtype=np.uint8)
     assert rasterize.COMPILED is not None

@@ -82,6 +82,20 @@ def test_numpy_primitives_match_the_c_ones(name: str, opaque: bool) -> None:
     assert diff.max() <= TOL, f"max |diff| {diff.max()} at {where}"
 
 
+@pytest.mark.parametrize("opaque", [True, False], ids=["opaque", "translucent"])
+def test_numpy_polylines_are_the_c_polylines(opaque: bool) -> None:
+    """Both blend each pixel once by the largest coverage, computed by the same formula (the C
+    kernel's single-precision shortcut redoes in double every value it cannot round surely):
+    the same bytes, not just within TOL."""
+    got = []
+    for k in (rasterize.COMPILED, rasterize.NUMPY):
+        assert k is not None
+        buf = canvas(opaque)
+        _polylines(k, buf)
+        got.append(buf)
+    assert np.array_equal(*got)
+
+
 @pytest.mark.parametrize("w", [2, 6, 14, 16, 18, 34, 66, 128, 130])
 def test_numpy_yuv_is_the_c_yuv(w: int) -> None:
     """Bit for bit, at widths that end in every one of the C kernel's paths (AVX2 lanes of 16

@@ -74,6 +74,25 @@ def test_polyline_width_and_union() -> None:
     assert abs(int(crossed[40, 50, 0]) - int(crossed[40, 30, 0])) <= 1
 
 
+@pytest.mark.skipif(rasterize.COMPILED is None, reason="the C extension was not built")
+def test_polyline_mask_is_left_clear_and_each_pixel_blended_once() -> None:
+    """The C kernel max-combines a set's coverage into a scratch mask, then blends each pixel
+    once by its largest coverage and clears the mask behind: a set over itself, many times and
+    clipped, draws what one copy draws, and the next call starts from a clear mask."""
+    k = rasterize.COMPILED
+    assert k is not None
+    rng = np.random.default_rng(7)
+    walk = np.cumsum(rng.normal(0, 3.0, (6, 40, 2)), axis=1) + [50.0, 40.0]
+    for clip in (None, (15, 5, 70, 60)):
+        once, many = canvas(), canvas()
+        rasterize.draw_polylines(once, walk, (0.3, 0.9, 1.0, 0.7), 1.5, clip, k)
+        rasterize.draw_polylines(many, np.concatenate([walk] * 5), (0.3, 0.9, 1.0, 0.7), 1.5,
+                                 clip, k)
+        assert np.array_equal(once, many)
+        h, w = once.shape[:2]
+        assert not rasterize._scratch(w, h)[8 * h:].any()
+
+
 def test_dense_curve_matches_its_chords() -> None:
     """Merging near-collinear vertices (a tenth of a pixel) does not move the stroke."""
     t = np.linspace(0, 2 * np.pi, 400)

@@ -6,9 +6,10 @@
  *
  * Coverage is the distance approximation GPU line renderers use: a pixel whose centre lies d
  * inside a shape's edge is covered clamp(d + 0.5, 0, 1). Polylines are filled as one shape: the
- * coverage of all their segments is max-combined (as one Agg path would fill them): a pixel
- * another segment already covered is blended again only by the coverage it gains. A scratch
- * buffer of uint32 holds (call stamp << 8 | coverage) per pixel, so it never needs clearing.
+ * coverage of all their segments is max-combined (as one Agg path would fill them) into a
+ * scratch mask of one byte per pixel, and each covered pixel is then blended once, by its
+ * largest coverage. The mask is zero between calls: a call clears what it wrote (each row's
+ * touched column span) as it blends.
  *
  * The loops run with the GIL released. Argument checking (shapes, dtypes, contiguity) is done by
  * the Python wrapper; here only sizes are checked against the buffers' lengths.
@@ -27,6 +28,11 @@
 #endif
 
 #define PIECE_PX 16.0
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch((p), 1)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
 
 typedef unsigned int u32;
 
@@ -80,6 +86,24 @@ static int clip_box(double lo_x, double lo_y, double hi_x, double hi_y, const in
     return *xa < *xb && *ya < *yb;
 }
 
+#define DISCS_AHEAD 4   /* points */
+
+/* Ask for the cache lines of a disc's box: the points are scattered over a frame larger than
+ * the L2 cache, each a few pixels on a few rows. */
+static inline void prefetch_box(unsigned char *buf, int w, double cx, double cy, double reach,
+                                const int *clip)
+{
+    int xa, ya, xb, yb;
+    if (!(isfinite(cx) && isfinite(cy)) ||
+        !clip_box(cx - reach, cy - reach, cx + reach, cy + reach, clip, &xa, &ya, &xb, &yb))
+        return;
+    for (int row = ya; row < yb; row++) {
+        unsigned char *line = buf + (size_t)row * w * 4;
+        PREFETCH(line + (size_t)xa * 4);
+        PREFETCH(line + (size_t)(xb - 1) * 4);
+    }
+}
+
 /* Points, drawn in order: antialiased discs (a pixel centre at distance d from the centre is
    covered clamp(reach - d, 0, 1)), or with shape != NULL class markers: point i is polygon
    shape[i] of the table (vertices polys[starts[s]..starts[s+1]) in units of the radius, y down),
@@ -95,6 +119,9 @@ static void markers(unsigned char *buf, int w, const double *xy, const double *r
     for (Py_ssize_t i = 0; i < n; i++) {
         double cx = xy[2 * i], cy = xy[2 * i + 1];
         const double *c = rgba + 4 * i;
+        if (i + DISCS_AHEAD < n)   /* (a marker shape reaching farther: its middle rows) */
+            prefetch_box(buf, w, xy[2 * (i + DISCS_AHEAD)], xy[2 * (i + DISCS_AHEAD) + 1], reach,
+                         clip);
         int s = shape ? shape[i] : -1, xa, ya, xb, yb;
         if (!isfinite(cx) || !isfinite(cy) || c[3] <= 0.0)
             continue;
@@ -183,80 +210,160 @@ static int clip_segment(double ax, double ay, double bx, double by, const double
 /* Stroke of the style every segment of one polyline set shares. */
 typedef struct {
     unsigned char *buf;
-    u32 *cov;               /* stamp << 8 | coverage 0..255, per pixel */
-    u32 stamp;
+    unsigned char *mask;    /* coverage 0..255 per pixel (stride w), zero outside the spans */
+    int *lo, *hi;           /* per row: the columns [lo, hi) the mask may be non-zero in */
     int w;
     double r, g, b, alpha;  /* colour; alpha at full coverage */
     double reach;           /* half the width plus half a pixel */
     int r8, g8, b8;         /* the colour in 8 bits */
     int a256[256];          /* alpha * coverage / 255 in 0..256, by 8-bit coverage */
+    uint64_t a256x4[256];   /* the same in four 16-bit lanes (a pixel's channels) */
 } Stroke;
 
 #define AHEAD 3     /* rows of prefetch */
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH(p) __builtin_prefetch((p), 1)
-#else
-#define PREFETCH(p) ((void)(p))
-#endif
-#define SPAN 64     /* columns of a row whose coverage is computed at once */
 
 /* A capsule's shape, relative to its start a. */
 typedef struct {
     double ax, ex, ey, ee, inv_ee;   /* a's x, a->b, |a->b|^2 and its inverse (0 if a = b) */
     double reach, out2, in2;         /* reach, its square, (reach - 1)^2: full coverage within */
+#if defined(__SSE2__)
+    __m128d v_ax, v_ex, v_ey, v_ee, v_inv_ee, v_reach, v_out2, v_in2;   /* the same, twice */
+    int single;                      /* whether quad_coverage may be used: */
+    __m128 f_ex, f_ey, f_ee, f_inv_ee, f_reach, f_out2, f_in2;   /* the same, 4 floats */
+    __m128 f_tol;                    /* a bound on its rounding, in units of the coverage */
+#endif
 } Geom;
 
-/* The 8-bit coverage of n pixels of a row from column col: a pixel centre at distance d from
- * the segment is covered clamp(reach - d, 0, 1), 0 for none; py = row + 0.5 - a's y. */
-static void span_coverage(const Geom *g, u32 *cv, int col, int n, double py)
+/* The 8-bit coverage of a pixel centre at distance d from the segment, clamp(reach - d, 0, 1):
+ * px is its x less a's, pey, pex, pyy, qyy its row's py * ey, py * ex, py^2, (py - ey)^2 with
+ * py its y less a's. */
+static inline u32 pixel_coverage(const Geom *g, double px, double pey, double pex, double pyy,
+                                 double qyy)
+{
+    double dot = px * g->ex + pey, d2;
+    if (dot <= 0.0) {                       /* beyond a: distance to a */
+        d2 = px * px + pyy;
+    } else if (dot >= g->ee) {              /* beyond b: distance to b */
+        double qx = px - g->ex;
+        d2 = qx * qx + qyy;
+    } else {                                /* beside the segment */
+        double cr = px * g->ey - pex;
+        d2 = cr * cr * g->inv_ee;
+    }
+    return d2 >= g->out2 ? 0u : d2 <= g->in2 ? 255u : (u32)((g->reach - sqrt(d2)) * 255.0 + 0.5);
+}
+
+#if defined(__SSE2__)
+/* pixel_coverage of two pixels (px of each): the same operations, so the same bits, as int32
+ * in the low two lanes */
+static inline __m128i pair_coverage(const Geom *g, __m128d px, __m128d vpey, __m128d vpex,
+                                    __m128d vpyy, __m128d vqyy)
+{
+    const __m128d half = _mm_set1_pd(0.5), k255 = _mm_set1_pd(255.0);
+    __m128d dot = _mm_add_pd(_mm_mul_pd(px, g->v_ex), vpey);
+    __m128d da = _mm_add_pd(_mm_mul_pd(px, px), vpyy);             /* to a */
+    __m128d qx = _mm_sub_pd(px, g->v_ex);
+    __m128d db = _mm_add_pd(_mm_mul_pd(qx, qx), vqyy);             /* to b */
+    __m128d cr = _mm_sub_pd(_mm_mul_pd(px, g->v_ey), vpex);
+    __m128d dm = _mm_mul_pd(_mm_mul_pd(cr, cr), g->v_inv_ee);      /* beside */
+    __m128d beyond_b = _mm_cmpge_pd(dot, g->v_ee), beyond_a = _mm_cmple_pd(dot, _mm_setzero_pd());
+    __m128d d2 = _mm_or_pd(_mm_and_pd(beyond_b, db), _mm_andnot_pd(beyond_b, dm));
+    d2 = _mm_or_pd(_mm_and_pd(beyond_a, da), _mm_andnot_pd(beyond_a, d2));
+    __m128d edge = _mm_add_pd(_mm_mul_pd(_mm_sub_pd(g->v_reach, _mm_sqrt_pd(d2)), k255), half);
+    __m128i c8 = _mm_cvttpd_epi32(edge);                            /* low two lanes */
+    __m128i inside = _mm_castpd_si128(_mm_cmple_pd(d2, g->v_in2));
+    __m128i near = _mm_castpd_si128(_mm_cmplt_pd(d2, g->v_out2));
+    /* the 64-bit masks' low halves, to the two 32-bit lanes */
+    inside = _mm_shuffle_epi32(inside, _MM_SHUFFLE(3, 3, 2, 0));
+    near = _mm_shuffle_epi32(near, _MM_SHUFFLE(3, 3, 2, 0));
+    c8 = _mm_or_si128(_mm_and_si128(inside, _mm_set1_epi32(255)), _mm_andnot_si128(inside, c8));
+    return _mm_and_si128(c8, near);
+}
+
+/* pixel_coverage of four pixels in single precision: the same coverage, bit for bit, wherever
+ * single precision can tell which way the double value (reach - d) * 255 + 0.5 truncates: its
+ * fraction farther than g->f_tol (a bound on all rounding here) from 0 and 1. The lanes where it
+ * cannot are returned in *redo, to be done in double. Near the thresholds in2 and out2 the
+ * value is near 255.5 and 0.5, so the two agree there too. */
+static inline __m128i quad_coverage(const Geom *g, __m128 px, __m128 pey, __m128 pex,
+                                    __m128 pyy, __m128 qyy, int *redo)
+{
+    const __m128 half = _mm_set1_ps(0.5f), k255 = _mm_set1_ps(255.0f);
+    __m128 dot = _mm_add_ps(_mm_mul_ps(px, g->f_ex), pey);
+    __m128 da = _mm_add_ps(_mm_mul_ps(px, px), pyy);               /* to a */
+    __m128 qx = _mm_sub_ps(px, g->f_ex);
+    __m128 db = _mm_add_ps(_mm_mul_ps(qx, qx), qyy);               /* to b */
+    __m128 cr = _mm_sub_ps(_mm_mul_ps(px, g->f_ey), pex);
+    __m128 dm = _mm_mul_ps(_mm_mul_ps(cr, cr), g->f_inv_ee);       /* beside */
+    __m128 beyond_b = _mm_cmpge_ps(dot, g->f_ee), beyond_a = _mm_cmple_ps(dot, _mm_setzero_ps());
+    __m128 d2 = _mm_or_ps(_mm_and_ps(beyond_b, db), _mm_andnot_ps(beyond_b, dm));
+    d2 = _mm_or_ps(_mm_and_ps(beyond_a, da), _mm_andnot_ps(beyond_a, d2));
+    __m128 edge = _mm_add_ps(_mm_mul_ps(_mm_sub_ps(g->f_reach, _mm_sqrt_ps(d2)), k255), half);
+    __m128i c8 = _mm_cvttps_epi32(edge);
+    __m128 inside = _mm_cmple_ps(d2, g->f_in2), near = _mm_cmplt_ps(d2, g->f_out2);
+    __m128 frac = _mm_sub_ps(edge, _mm_cvtepi32_ps(c8));
+    __m128 close = _mm_or_ps(_mm_cmplt_ps(frac, g->f_tol),
+                             _mm_cmpgt_ps(frac, _mm_sub_ps(_mm_set1_ps(1.0f), g->f_tol)));
+    *redo = _mm_movemask_ps(_mm_andnot_ps(inside, _mm_and_ps(near, close)));
+    __m128i in_ = _mm_castps_si128(inside);
+    c8 = _mm_or_si128(_mm_and_si128(in_, _mm_set1_epi32(255)), _mm_andnot_si128(in_, c8));
+    return _mm_and_si128(c8, _mm_castps_si128(near));
+}
+
+/* Raise 4 mask bytes by 4 coverages (int32 in 0..255). */
+static inline void raise4(unsigned char *m, __m128i c4)
+{
+    int32_t word;
+    c4 = _mm_packus_epi16(_mm_packs_epi32(c4, c4), c4);           /* their low 4 bytes */
+    memcpy(&word, m, 4);
+    word = _mm_cvtsi128_si32(_mm_max_epu8(c4, _mm_cvtsi32_si128(word)));
+    memcpy(m, &word, 4);
+}
+#endif
+
+/* Raise the mask of n pixels of a row from column col to their 8-bit coverage: a pixel centre
+ * at distance d from the segment is covered clamp(reach - d, 0, 1); py = row + 0.5 - a's y. */
+static void span_coverage(const Geom *g, unsigned char *m, int col, int n, double py)
 {
     double pey = py * g->ey, pex = py * g->ex, pyy = py * py, qy = py - g->ey, qyy = qy * qy;
     int i = 0;
 #if defined(__SSE2__)
-    /* two pixels at a time: the same operations as the scalar loop below, so the same bits */
-    const __m128d ax = _mm_set1_pd(g->ax), ex = _mm_set1_pd(g->ex), ey = _mm_set1_pd(g->ey);
-    const __m128d ee = _mm_set1_pd(g->ee), inv_ee = _mm_set1_pd(g->inv_ee);
+    if (g->single) {
+        const __m128 fpey = _mm_set1_ps((float)pey), fpex = _mm_set1_ps((float)pex);
+        const __m128 fpyy = _mm_set1_ps((float)pyy), fqyy = _mm_set1_ps((float)qyy);
+        const __m128 four = _mm_set1_ps(4.0f);
+        __m128 px = _mm_add_ps(_mm_set1_ps((float)(col + 0.5 - g->ax)),
+                               _mm_setr_ps(0.0f, 1.0f, 2.0f, 3.0f));
+        for (; i + 4 <= n; i += 4, px = _mm_add_ps(px, four)) {
+            int redo;
+            __m128i c4 = quad_coverage(g, px, fpey, fpex, fpyy, fqyy, &redo);
+            if (redo) {
+                u32 c[4];
+                _mm_storeu_si128((__m128i *)c, c4);
+                for (int k = 0; k < 4; k++)
+                    if (redo >> k & 1)
+                        c[k] = pixel_coverage(g, col + i + k + 0.5 - g->ax, pey, pex, pyy, qyy);
+                c4 = _mm_loadu_si128((const __m128i *)c);
+            }
+            raise4(m + i, c4);
+        }
+    }
+    /* four pixels at a time, each max-combined as the scalar loop does */
     const __m128d vpey = _mm_set1_pd(pey), vpex = _mm_set1_pd(pex), vpyy = _mm_set1_pd(pyy);
-    const __m128d vqyy = _mm_set1_pd(qyy), half = _mm_set1_pd(0.5), zero = _mm_setzero_pd();
-    const __m128d out2 = _mm_set1_pd(g->out2), in2 = _mm_set1_pd(g->in2);
-    const __m128d reach = _mm_set1_pd(g->reach), k255 = _mm_set1_pd(255.0);
-    const __m128i full = _mm_set1_epi32(255);
-    __m128d c = _mm_setr_pd((double)col, (double)col + 1.0);
-    for (; i + 2 <= n; i += 2, c = _mm_add_pd(c, _mm_set1_pd(2.0))) {
-        __m128d px = _mm_sub_pd(_mm_add_pd(c, half), ax);
-        __m128d dot = _mm_add_pd(_mm_mul_pd(px, ex), vpey);
-        __m128d da = _mm_add_pd(_mm_mul_pd(px, px), vpyy);            /* to a */
-        __m128d qx = _mm_sub_pd(px, ex);
-        __m128d db = _mm_add_pd(_mm_mul_pd(qx, qx), vqyy);            /* to b */
-        __m128d cr = _mm_sub_pd(_mm_mul_pd(px, ey), vpex);
-        __m128d dm = _mm_mul_pd(_mm_mul_pd(cr, cr), inv_ee);          /* beside */
-        __m128d beyond_b = _mm_cmpge_pd(dot, ee), beyond_a = _mm_cmple_pd(dot, zero);
-        __m128d d2 = _mm_or_pd(_mm_and_pd(beyond_b, db), _mm_andnot_pd(beyond_b, dm));
-        d2 = _mm_or_pd(_mm_and_pd(beyond_a, da), _mm_andnot_pd(beyond_a, d2));
-        __m128d edge = _mm_add_pd(_mm_mul_pd(_mm_sub_pd(reach, _mm_sqrt_pd(d2)), k255), half);
-        __m128i c8 = _mm_cvttpd_epi32(edge);                           /* low two lanes */
-        __m128i inside = _mm_castpd_si128(_mm_cmple_pd(d2, in2));
-        __m128i near = _mm_castpd_si128(_mm_cmplt_pd(d2, out2));
-        /* the 64-bit masks' low halves, to the two 32-bit lanes */
-        inside = _mm_shuffle_epi32(inside, _MM_SHUFFLE(3, 3, 2, 0));
-        near = _mm_shuffle_epi32(near, _MM_SHUFFLE(3, 3, 2, 0));
-        c8 = _mm_or_si128(_mm_and_si128(inside, full), _mm_andnot_si128(inside, c8));
-        c8 = _mm_and_si128(c8, near);
-        _mm_storel_epi64((__m128i *)(cv + i), c8);
+    const __m128d vqyy = _mm_set1_pd(qyy), two = _mm_set1_pd(2.0);
+    __m128d px = _mm_sub_pd(_mm_setr_pd(col + 0.5, col + 1.5), g->v_ax);
+    for (; i + 4 <= n; i += 4) {
+        __m128i lo = pair_coverage(g, px, vpey, vpex, vpyy, vqyy);
+        px = _mm_add_pd(px, two);
+        __m128i hi = pair_coverage(g, px, vpey, vpex, vpyy, vqyy);
+        px = _mm_add_pd(px, two);
+        raise4(m + i, _mm_unpacklo_epi64(lo, hi));
     }
 #endif
     for (; i < n; i++) {
-        double px = col + i + 0.5 - g->ax, dot = px * g->ex + pey, d2;
-        if (dot <= 0.0) {                       /* beyond a: distance to a */
-            d2 = px * px + pyy;
-        } else if (dot >= g->ee) {              /* beyond b: distance to b */
-            double qx = px - g->ex;
-            d2 = qx * qx + qyy;
-        } else {                                /* beside the segment */
-            double cr = px * g->ey - pex;
-            d2 = cr * cr * g->inv_ee;
-        }
-        cv[i] = d2 >= g->out2 ? 0u : d2 <= g->in2 ? 255u : (u32)((g->reach - sqrt(d2)) * 255.0 + 0.5);
+        u32 c8 = pixel_coverage(g, col + i + 0.5 - g->ax, pey, pex, pyy, qyy);
+        if (c8 > m[i])
+            m[i] = (unsigned char)c8;
     }
 }
 
@@ -276,83 +383,144 @@ static void capsule(const Stroke *s, double ax, double ay, double bx, double by,
         return;
     double ex = bx - ax, ey = by - ay, ee = ex * ex + ey * ey;
     double out2 = reach * reach, in = reach - 1.0 > 0.0 ? reach - 1.0 : 0.0;
-    Geom g = {ax, ex, ey, ee, ee > 0.0 ? 1.0 / ee : 0.0, reach, out2, in * in};
-    double len = sqrt(ee), marg = 1e-6 * (1.0 + reach + len), slack = 1e-6 * out2;
-    /* the band beside a->b crosses a row in a span from its two long sides (|cross| < reach
-     * |e|) and the two ends (0 <= dot <= ee); a near-horizontal or near-vertical segment takes
-     * a wider span instead of dividing by a tiny ey or ex */
-    int flat = fabs(ey) < 1e-3, upright = fabs(ex) < 1e-3;
-    double inv_ey = flat ? 0.0 : 1.0 / ey, inv_ex = upright ? 0.0 : 1.0 / ex, rl = reach * len;
-    double xlo = xa - ax - 1.0, xhi = xb - ax + 1.0;   /* spans clamped to the box, as doubles */
-    u32 stamp = s->stamp << 8;
-    double slope = flat ? 0.0 : dmin(dmax(ex * inv_ey, -64.0), 64.0);
+    Geom g;
+    g.ax = ax, g.ex = ex, g.ey = ey, g.ee = ee, g.inv_ee = ee > 0.0 ? 1.0 / ee : 0.0;
+    g.reach = reach, g.out2 = out2, g.in2 = in * in;
+#if defined(__SSE2__)
+    g.v_ax = _mm_set1_pd(g.ax), g.v_ex = _mm_set1_pd(g.ex), g.v_ey = _mm_set1_pd(g.ey);
+    g.v_ee = _mm_set1_pd(g.ee), g.v_inv_ee = _mm_set1_pd(g.inv_ee);
+    g.v_reach = _mm_set1_pd(g.reach), g.v_out2 = _mm_set1_pd(g.out2), g.v_in2 = _mm_set1_pd(g.in2);
+    {
+        /* single precision's rounding (unit 2^-24) in (reach - d) * 255 + 0.5: the worst is
+         * the cross product, ~8 units of |p| |e| over |e|, |p| at most |e| + reach + the 3
+         * columns of rounding the span up; 2x that, then some for the rest */
+        double tol = 255.0 * 0x1p-24 * (16.0 * (sqrt(ee) + 2.0 * reach + 6.0) + 64.0);
+        g.single = ee >= 1e-6 && tol < 0.05;
+        g.f_ex = _mm_set1_ps((float)ex), g.f_ey = _mm_set1_ps((float)ey);
+        g.f_ee = _mm_set1_ps((float)ee), g.f_inv_ee = _mm_set1_ps((float)g.inv_ee);
+        g.f_reach = _mm_set1_ps((float)reach), g.f_out2 = _mm_set1_ps((float)out2);
+        g.f_in2 = _mm_set1_ps((float)g.in2), g.f_tol = _mm_set1_ps((float)tol);
+    }
+#endif
+    double len = sqrt(ee), marg = 1e-6 * (1.0 + reach + len);
+    /* every point within reach of a->b is in the band |cross| <= reach |e| beside it, which
+     * crosses a row in a span linear in the row; that span within the box (the columns whose
+     * centre is in it, with a margin far above rounding, so the distance test alone decides
+     * every pixel: the output is that of visiting the whole box). A near-horizontal segment
+     * takes the box's width instead of dividing by a tiny ey. */
+    int flat = fabs(ey) < 1e-3;
+    double inv_ey = flat ? 0.0 : 1.0 / ey, rl = reach * len;
+    double slope = ex * inv_ey, half = fabs(rl * inv_ey) + marg;
     ya = imax(ya, iceil(dmin(ay, by) - reach - marg - 0.5));
     yb = imin(yb, ifloor(dmax(ay, by) + reach + marg - 0.5) + 1);
-    for (int row = ya; row < yb; row++) {
-        double py = row + 0.5 - ay, qy = py - ey;
-        double lo = 1e300, hi = -1e300, h2;
-        if ((h2 = out2 - py * py + slack) > 0.0) {           /* the disc at a */
-            double h = sqrt(h2);
-            lo = -h, hi = h;
+    double mid = (ya + 0.5 - ay) * slope + ax - 0.5;  /* the band's middle, less half a pixel */
+    double box0 = xa, box1 = xb - 1;
+    for (int row = ya; row < yb; row++, mid += slope) {
+        int c0 = xa, c1 = xb;
+        if (!flat) {
+            c0 = iceil(dmin(dmax(mid - half, box0), box1 + 1.0));
+            c1 = ifloor(dmin(dmax(mid + half, box0 - 1.0), box1)) + 1;
+            if (c0 >= c1)
+                continue;
         }
-        if ((h2 = out2 - qy * qy + slack) > 0.0) {           /* the disc at b */
-            double h = sqrt(h2);
-            lo = dmin(lo, ex - h), hi = dmax(hi, ex + h);
-        }
-        if (flat) {
-            if (fabs(py) - fabs(ey) < reach + marg)
-                lo = dmin(lo, dmin(ex, 0.0) - reach), hi = dmax(hi, dmax(ex, 0.0) + reach);
-        } else {
-            double s0 = (py * ex - rl) * inv_ey, s1 = (py * ex + rl) * inv_ey;
-            double u0 = -1e300, u1 = 1e300;
-            if (s0 > s1) { double t = s0; s0 = s1; s1 = t; }
-            if (!upright) {
-                u0 = -py * ey * inv_ex, u1 = (ee - py * ey) * inv_ex;
-                if (u0 > u1) { double t = u0; u0 = u1; u1 = t; }
-            } else if (ex == 0.0 && (py * ey < -marg * len || py * ey > ee + marg * len)) {
-                u0 = 1e300;                                   /* beyond the ends */
-            }
-            s0 = dmax(s0, u0), s1 = dmin(s1, u1);
-            if (s0 <= s1)
-                lo = dmin(lo, s0), hi = dmax(hi, s1);
-        }
-        if (!(lo <= hi))
-            continue;
-        /* the columns whose centre is in (lo, hi) around ax, with the margin */
-        int c0 = imax(xa, iceil(dmax(lo - marg, xlo) + ax - 0.5));
-        int c1 = imin(xb, ifloor(dmin(hi + marg, xhi) + ax - 0.5) + 1);
-        u32 *cl = s->cov + (size_t)row * s->w;
-        unsigned char *bl = s->buf + (size_t)row * s->w * 4;
+        double py = row + 0.5 - ay;
+        unsigned char *ml = s->mask + (size_t)row * s->w;
         if (row + AHEAD < clip[3]) {
             /* the rows a few below are usually this line's next ones, not yet in the cache */
-            double shift = AHEAD * slope;
-            int f0 = imin(imax(c0 + (int)shift, clip[0]), clip[2] - 1);
-            int f1 = imin(imax(c1 - 1 + (int)shift, clip[0]), clip[2] - 1);
-            size_t ahead = (size_t)AHEAD * s->w;
-            PREFETCH(cl + ahead + f0);
-            PREFETCH(cl + ahead + f1);
-            PREFETCH(bl + (ahead + f0) * 4);
-            PREFETCH(bl + (ahead + f1) * 4);
+            PREFETCH(ml + (size_t)AHEAD * s->w + imin(imax(c0 + (int)(AHEAD * slope), clip[0]),
+                                                      clip[2] - 1));
         }
-        for (int k0 = c0; k0 < c1; k0 += SPAN) {
-            int n = imin(c1 - k0, SPAN);
-            u32 cv[SPAN];
-            span_coverage(&g, cv, k0, n, py);
-            for (int i = 0; i < n; i++) {
-                u32 c8 = cv[i], col = (u32)(k0 + i);
-                u32 old = cl[col];
-                u32 prev = (old & ~255u) == stamp ? (old & 255u) : 0u;
-                if (c8 <= prev)
-                    continue;
-                cl[col] = stamp | c8;
-                unsigned char *px_ = bl + (size_t)col * 4;
-                if (prev == 0 && px_[3] == 255) {   /* first touch of an opaque pixel */
-                    blend8(px_, s->r8, s->g8, s->b8, s->a256[c8]);
-                    continue;
-                }
-                double a_old = s->alpha * prev / 255.0, a_new = s->alpha * c8 / 255.0;
-                blend(px_, s->r, s->g, s->b, (a_new - a_old) / (1.0 - a_old));
+        /* whole fours of columns where the clip leaves room: the extra ones, beyond the
+         * capsule's reach, are raised by their coverage, 0 */
+        c1 = imin(c0 + ((c1 - c0 + 3) & ~3), clip[2]);
+        s->lo[row] = imin(s->lo[row], c0);
+        s->hi[row] = imax(s->hi[row], c1);
+        span_coverage(&g, ml + c0, c0, c1 - c0, py);
+    }
+}
+
+/* Ask for the buffer's cache lines under the non-zero mask of a row ahead (16 mask bytes are
+ * the 64 bytes of 16 pixels): the frame does not fit the L2 cache, and the lines' crossings of
+ * a row are too far apart for the hardware's prefetcher. */
+static inline void prefetch_row(const Stroke *s, int row)
+{
+    int c0 = s->lo[row], c1 = s->hi[row];
+    const unsigned char *bl = s->buf + (size_t)row * s->w * 4;
+    for (int col = c0; col < c1; col += 16) {
+#if defined(__SSE2__)
+        const unsigned char *ml = s->mask + (size_t)row * s->w;
+        if (col + 16 <= c1 && _mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((const __m128i *)(ml + col)), _mm_setzero_si128())) == 0xffff)
+            continue;
+#endif
+        PREFETCH(bl + (size_t)col * 4);
+        PREFETCH(bl + (size_t)imin(col + 15, c1 - 1) * 4);
+    }
+}
+
+#define COMPOSITE_AHEAD 3   /* rows */
+
+/* Blend each pixel of the rows' touched spans by its coverage in the mask, once, and clear the
+ * mask behind. */
+static void composite(const Stroke *s, int ya, int yb)
+{
+    for (int row = ya; row < imin(ya + COMPOSITE_AHEAD, yb); row++)
+        prefetch_row(s, row);
+    for (int row = ya; row < yb; row++) {
+        if (row + COMPOSITE_AHEAD < yb)
+            prefetch_row(s, row + COMPOSITE_AHEAD);
+        int c0 = s->lo[row], c1 = s->hi[row];
+        if (c0 >= c1)
+            continue;
+        unsigned char *ml = s->mask + (size_t)row * s->w;
+        unsigned char *bl = s->buf + (size_t)row * s->w * 4;
+        int col = c0;
+#if defined(__SSE2__)
+        /* four pixels at a time: blend8 in 16-bit lanes (c a + p (256 - a) + 128 < 2^16), the
+         * same integers; an uncovered pixel's a = 0 leaves it as it was, and the opaque alpha
+         * stays 255 */
+        const __m128i zero = _mm_setzero_si128(), k128 = _mm_set1_epi16(128);
+        const __m128i k256 = _mm_set1_epi16(256), opaque = _mm_set1_epi32((int)0xff000000u);
+        const __m128i rgb = _mm_setr_epi16((short)s->r8, (short)s->g8, (short)s->b8, 255,
+                                           (short)s->r8, (short)s->g8, (short)s->b8, 255);
+        for (; col + 4 <= c1; col += 4) {
+            /* most of a row's span between its lines is untouched: skip 16 columns at once */
+            if (col + 16 <= c1 && _mm_movemask_epi8(_mm_cmpeq_epi8(
+                    _mm_loadu_si128((const __m128i *)(ml + col)), zero)) == 0xffff) {
+                col += 12;
+                continue;
             }
+            uint32_t word;
+            memcpy(&word, ml + col, 4);
+            if (!word)
+                continue;
+            unsigned char *px_ = bl + (size_t)col * 4;
+            __m128i p = _mm_loadu_si128((const __m128i *)px_);
+            if (_mm_movemask_epi8(_mm_cmpeq_epi32(_mm_and_si128(p, opaque), opaque)) != 0xffff)
+                break;                              /* a translucent pixel: one by one below */
+            const unsigned char *m = ml + col;
+            __m128i a_lo = _mm_set_epi64x((long long)s->a256x4[m[1]], (long long)s->a256x4[m[0]]);
+            __m128i a_hi = _mm_set_epi64x((long long)s->a256x4[m[3]], (long long)s->a256x4[m[2]]);
+            memset(ml + col, 0, 4);
+            __m128i lo = _mm_unpacklo_epi8(p, zero), hi = _mm_unpackhi_epi8(p, zero);
+            lo = _mm_add_epi16(_mm_add_epi16(_mm_mullo_epi16(rgb, a_lo),
+                                             _mm_mullo_epi16(lo, _mm_sub_epi16(k256, a_lo))), k128);
+            hi = _mm_add_epi16(_mm_add_epi16(_mm_mullo_epi16(rgb, a_hi),
+                                             _mm_mullo_epi16(hi, _mm_sub_epi16(k256, a_hi))), k128);
+            _mm_storeu_si128((__m128i *)px_,
+                             _mm_packus_epi16(_mm_srli_epi16(lo, 8), _mm_srli_epi16(hi, 8)));
+        }
+#endif
+        for (; col < c1; col++) {
+            int c8 = ml[col];
+            if (!c8)
+                continue;
+            ml[col] = 0;
+            unsigned char *px_ = bl + (size_t)col * 4;
+            if (px_[3] == 255)
+                blend8(px_, s->r8, s->g8, s->b8, s->a256[c8]);
+            else
+                blend(px_, s->r, s->g, s->b, s->alpha * c8 / 255.0);
         }
     }
 }
@@ -372,8 +540,8 @@ static int near_chord(const double *v, Py_ssize_t a, Py_ssize_t b)
         return 0;
     for (Py_ssize_t k = a + 1; k < b; k++) {
         double px = v[2 * k] - ax, py = v[2 * k + 1] - ay;
-        double t = (px * ex + py * ey) / ee;
-        if (t < 0.0 || t > 1.0)
+        double dot = px * ex + py * ey;         /* t = dot / ee in [0, 1], without dividing */
+        if (dot < 0.0 || dot > ee)
             return 0;
         double cr = px * ey - py * ex;          /* distance * |e| */
         if (cr * cr > 0.01 * ee)
@@ -382,18 +550,23 @@ static int near_chord(const double *v, Py_ssize_t a, Py_ssize_t b)
     return 1;
 }
 
-static void polylines(unsigned char *buf, u32 *cov, u32 stamp, int w, const double *pts,
-                      Py_ssize_t nl, Py_ssize_t nv, const double *rgba, double width,
-                      const int *clip)
+static void polylines(unsigned char *buf, unsigned char *scratch, int w, int h,
+                      const double *pts, Py_ssize_t nl, Py_ssize_t nv, const double *rgba,
+                      double width, const int *clip)
 {
-    Stroke s = {buf, cov, stamp, w, rgba[0], rgba[1], rgba[2], 0.0, 0.0};
+    Stroke s = {buf, scratch + (size_t)h * 2 * sizeof(int), (int *)scratch,
+                (int *)scratch + h, w, rgba[0], rgba[1], rgba[2], 0.0, 0.0};
+    for (int row = clip[1]; row < clip[3]; row++)
+        s.lo[row] = clip[2], s.hi[row] = clip[0];
     s.reach = dmax(width, 1.0) / 2.0 + 0.5;
     s.alpha = dmin(rgba[3], 1.0) * dmin(width, 1.0);   /* hairlines: fainter, not thinner */
     s.r8 = (int)(dmin(dmax(rgba[0], 0.0), 1.0) * 255.0 + 0.5);
     s.g8 = (int)(dmin(dmax(rgba[1], 0.0), 1.0) * 255.0 + 0.5);
     s.b8 = (int)(dmin(dmax(rgba[2], 0.0), 1.0) * 255.0 + 0.5);
-    for (int c = 0; c < 256; c++)
+    for (int c = 0; c < 256; c++) {
         s.a256[c] = (int)(s.alpha * c / 255.0 * 256.0 + 0.5);
+        s.a256x4[c] = (uint64_t)s.a256[c] * 0x0001000100010001ull;
+    }
     double m = s.reach + 1.0;
     double frame[4] = {clip[0] - m, clip[1] - m, clip[2] + m, clip[3] + m};
     for (Py_ssize_t li = 0; li < nl; li++) {
@@ -425,6 +598,7 @@ static void polylines(unsigned char *buf, u32 *cov, u32 stamp, int w, const doub
             }
         }
     }
+    composite(&s, clip[1], clip[3]);
 }
 
 static int check_clip(const int *clip, int w, int h)
@@ -508,35 +682,32 @@ static PyObject *py_markers(PyObject *self, PyObject *args)
 
 static PyObject *py_polylines(PyObject *self, PyObject *args)
 {
-    Py_buffer buf, cov, pts;
+    Py_buffer buf, scratch, pts;
     int w, h, clip[4];
-    unsigned int stamp;
     Py_ssize_t nl, nv;
     double rgba[4], width;
     (void)self;
-    if (!PyArg_ParseTuple(args, "w*iiw*Iy*nn(dddd)d(iiii)", &buf, &w, &h, &cov, &stamp, &pts,
-                          &nl, &nv,
-                          &rgba[0], &rgba[1], &rgba[2], &rgba[3], &width, &clip[0], &clip[1],
-                          &clip[2], &clip[3]))
+    if (!PyArg_ParseTuple(args, "w*iiw*y*nn(dddd)d(iiii)", &buf, &w, &h, &scratch, &pts, &nl,
+                          &nv, &rgba[0], &rgba[1], &rgba[2], &rgba[3], &width, &clip[0],
+                          &clip[1], &clip[2], &clip[3]))
         return NULL;
     PyObject *res = NULL;
     if (buf.len != (Py_ssize_t)w * h * 4 || w <= 0 || h <= 0)
         PyErr_SetString(PyExc_ValueError, "buffer is not w*h*4 bytes");
-    else if (cov.len != (Py_ssize_t)w * h * (Py_ssize_t)sizeof(u32))
-        PyErr_SetString(PyExc_ValueError, "coverage buffer is not w*h uint32");
-    else if (stamp == 0 || stamp >= (1u << 24))
-        PyErr_SetString(PyExc_ValueError, "stamp must be in [1, 2**24)");
+    else if (scratch.len != (Py_ssize_t)w * h + (Py_ssize_t)h * 2 * (Py_ssize_t)sizeof(int) ||
+             ((uintptr_t)scratch.buf) % sizeof(int))
+        PyErr_SetString(PyExc_ValueError, "scratch is not w*h + 8*h aligned bytes");
     else if (nl < 0 || nv < 0 || pts.len != nl * nv * (Py_ssize_t)(2 * sizeof(double)))
         PyErr_SetString(PyExc_ValueError, "points are not (lines, vertices, 2) float64");
     else if (check_clip(clip, w, h)) {
         Py_BEGIN_ALLOW_THREADS
-        polylines(buf.buf, cov.buf, stamp, w, pts.buf, nl, nv, rgba, width, clip);
+        polylines(buf.buf, scratch.buf, w, h, pts.buf, nl, nv, rgba, width, clip);
         Py_END_ALLOW_THREADS
         res = Py_None;
         Py_INCREF(res);
     }
     PyBuffer_Release(&buf);
-    PyBuffer_Release(&cov);
+    PyBuffer_Release(&scratch);
     PyBuffer_Release(&pts);
     return res;
 }
@@ -867,7 +1038,8 @@ static PyMethodDef methods[] = {
     {"rect", py_rect, METH_VARARGS,
      "rect(buf, w, h, (x0, y0, x1, y1), rgba, clip): one colour over a box, edges by coverage"},
     {"polylines", py_polylines, METH_VARARGS,
-     "polylines(buf, w, h, cov, stamp, pts, n_lines, n_verts, rgba, width, clip): one stroke"},
+     "polylines(buf, w, h, scratch, pts, n_lines, n_verts, rgba, width, clip): one stroke;\n"
+     "scratch: 8*h + w*h bytes, the last w*h zero (and left so)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -5,9 +5,8 @@ same coverage rule, arithmetic and rounding, for machines without a C compiler (
 and class markers) are in :mod:`.markers`, on the blending helpers here.
 
 A polyline set is filled as one shape:
-each pixel is blended by the coverage of the first capsule on it, then by what the largest
-coverage gains over that (the C kernel raises a pixel once per capsule that covers it more;
-with more than two raises the two differ by 8-bit rounding only). Polylines are simplified as
+each pixel is blended once, by the largest coverage any capsule gives it, as the C kernel does
+(it max-combines the coverage into a mask, then blends). Polylines are simplified as
 the C kernel does (vertices within 0.1 px of a chord of at most ``PIECE_PX`` merged, chords
 cut into pieces of at most ``PIECE_PX``), so they cover the same pixels.
 
@@ -272,23 +271,12 @@ def _capsules(buf: np.ndarray, a: np.ndarray, b: np.ndarray, reach: float, alpha
     at = (rows - q0, cols - k0)
     cov = np.zeros((q1 - q0, k1 - k0), dtype=np.uint8)
     np.maximum.at(cov, at, c8)
-    first = np.full(cov.shape, len(c8), dtype=np.int64)   # the first capsule on each pixel
-    np.minimum.at(first, at, np.arange(len(c8)))
     rr, cc = np.nonzero(cov)
-    c_max, c_first = cov[rr, cc], c8[first[rr, cc]]
+    c_max = cov[rr, cc]
     table = np.floor(alpha * np.arange(256) / 255.0 * 256.0 + 0.5)
     rgb = np.array(rgba[:3], dtype=np.float64)
     rgb8 = np.array([_u8(x) for x in rgba[:3]], dtype=np.int32)
-    rr, cc = rr + q0, cc + k0
-    # as the C kernel: the first capsule's coverage, then what the largest one gains over it
-    a_first = alpha * c_first / 255.0
-    _over(buf, rr, cc, rgb, rgb8, a_first, table[c_first])
-    up = c_max > c_first
-    if up.any():
-        a_old, a_new = a_first[up], alpha * c_max[up] / 255.0
-        px = buf[rr[up], cc[up]]
-        _blend(px, rgb, (a_new - a_old) / (1.0 - a_old))
-        buf[rr[up], cc[up]] = px
+    _over(buf, rr + q0, cc + k0, rgb, rgb8, alpha * c_max / 255.0, table[c_max])
 
 
 def image(buf: np.ndarray, img: np.ndarray, left: int, top: int, clip: Clip) -> None:

@@ -87,8 +87,7 @@ class _Compiled:
     def polylines(self, buf: np.ndarray, pts: np.ndarray, rgba: RGBA, width: float,
                   clip: Clip) -> None:
         h, w = buf.shape[:2]
-        cov, stamp = _coverage((h, w))
-        self.ext.polylines(buf, w, h, cov, stamp, pts,  # type: ignore[attr-defined]
+        self.ext.polylines(buf, w, h, _scratch(w, h), pts,  # type: ignore[attr-defined]
                            pts.shape[0], pts.shape[1], rgba, width, clip)
 
     def image(self, buf: np.ndarray, img: np.ndarray, left: int, top: int, clip: Clip) -> None:
@@ -220,17 +219,14 @@ def yuv420(rgba: np.ndarray, out: np.ndarray | None = None,
     return out
 
 
-_LOCAL = threading.local()   # one coverage buffer per thread: renders may run side by side
-_MAX_STAMP = (1 << 24) - 1
+_LOCAL = threading.local()   # one scratch buffer per thread: renders may run side by side
 
 
-def _coverage(shape: tuple[int, int]) -> tuple[np.ndarray, int]:
-    """The C polyline kernel's per-pixel (stamp << 8 | coverage) buffer and a fresh stamp: a
-    new stamp makes every pixel read as uncovered, so the buffer is cleared only on wrap."""
-    cov: np.ndarray | None = getattr(_LOCAL, "cov", None)
-    stamp: int = getattr(_LOCAL, "stamp", 0) + 1
-    if cov is None or cov.shape != shape or stamp > _MAX_STAMP:
-        cov = _LOCAL.cov = np.zeros(shape, dtype=np.uint32)
-        stamp = 1
-    _LOCAL.stamp = stamp
-    return cov, stamp
+def _scratch(w: int, h: int) -> np.ndarray:
+    """The C polyline kernel's scratch: two int32 per row (its touched column span), then a
+    coverage mask of one byte per pixel, which the kernel leaves zero as it found it."""
+    n = 8 * h + w * h
+    buf: np.ndarray | None = getattr(_LOCAL, "scratch", None)
+    if buf is None or buf.size != n:
+        buf = _LOCAL.scratch = np.zeros(n, dtype=np.uint8)
+    return buf

@@ -24,7 +24,8 @@ from spacefold.render.frame import Frame
 
 class Backend(Protocol):
     """What draws frames: ``draw`` returns the (H, W, 4) uint8 canvas, valid until the next
-    call; ``close`` frees what it holds."""
+    call and read-only (a backend may keep what it drew for the next frame); ``close`` frees
+    what it holds."""
 
     def draw(self, frame: Frame) -> np.ndarray: ...
 

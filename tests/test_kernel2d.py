@@ -5,6 +5,7 @@ Matplotlib, and its text is laid out as Matplotlib lays text out."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -226,6 +227,14 @@ def test_text_is_laid_out_as_matplotlib_does(s: str, ha: str, va: str) -> None:
     assert int(got[..., 3].sum()) == pytest.approx(int(want[..., 3].sum()), rel=0.08)
 
 
+def diagram_video() -> tuple[Any, list[Frame]]:
+    """A 2-20-2-3 network's trace of 200 points, and its video's frames with the diagram
+    (four a stage)."""
+    data = sf.dataset("cloud", n=200, seed=2)
+    tr = sf.trace(sf.build("2-20-2-3", "relu", seed=1), data.x, labels=data.y)
+    return tr, list(to_timeline(tr, diagram=True).frames(4))
+
+
 def test_a_reused_diagram_drawing_is_what_drawing_again_gives(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The diagram's strokes are drawn once per stage and copied on the stage's other frames:
@@ -233,9 +242,7 @@ def test_a_reused_diagram_drawing_is_what_drawing_again_gives(
     the panel changes (then it is drawn again)."""
     from spacefold.render.diagram import DiagramLayout
 
-    data = sf.dataset("cloud", n=200, seed=2)
-    tr = sf.trace(sf.build("2-20-2-3", "relu", seed=1), data.x, labels=data.y)
-    frames = list(to_timeline(tr, diagram=True).frames(4))
+    tr, frames = diagram_video()
     calls = []
     real = DiagramLayout.draw
     monkeypatch.setattr(DiagramLayout, "draw",
@@ -279,9 +286,7 @@ def test_a_kept_canvas_draws_what_a_fresh_backend_draws(monkeypatch: pytest.Monk
     line, has every frame drawn whole."""
     import dataclasses
 
-    data = sf.dataset("cloud", n=200, seed=2)
-    tr = sf.trace(sf.build("2-20-2-3", "relu", seed=1), data.x, labels=data.y)
-    frames = list(to_timeline(tr, diagram=True).frames(4))
+    _, frames = diagram_video()
     whole = []
     real = KernelBackend._draw_all
     monkeypatch.setattr(KernelBackend, "_draw_all",

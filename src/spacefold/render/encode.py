@@ -240,8 +240,9 @@ class _Encoder:
 
 
 def _widen(fd: int) -> None:
-    """A pipe of 1 MiB where Linux allows it (the default 64 KiB one takes a 720p frame in ~21
-    writes, each waking the encoder to read it: ~10 % of a render's system time)."""
+    """A pipe of 1 MiB where Linux allows it: the default 64 KiB one takes a 720p frame in ~21
+    writes, each waking the encoder to read it (fold-222: 9927 -> 1447 voluntary context
+    switches in our process, 12532 -> 5485 in ffmpeg)."""
     try:
         import fcntl
 

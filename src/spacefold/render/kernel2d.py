@@ -47,6 +47,7 @@ SUBTITLE_ALPHA, CAPTION_ALPHA = 0.75, 0.85
 LEGIBLE_PX = 14.0           # no text is smaller at 720p (secondary labels stay legible)
 FIT_WIDTH = 0.96             # the heading and caption fit in this share of the frame width
 
+
 def blit(buf: np.ndarray, sprite: text.Sprite, x: float, y: float,
          clip: rasterize.Clip | None = None, kernels: rasterize.Kernels | None = None
          ) -> tuple[int, int]:

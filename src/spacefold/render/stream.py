@@ -116,8 +116,8 @@ def video_frames(tl: Timeline, draw: Draw, fps: float, fade: int = 0,
                     draw(seg.frame((j + 1) / count))
                 if fading:
                     assert cut is not None
-                    # a fresh drawing is faded where it lies; a still segment's picture is
-                    # shown plain after its fade, so it is faded into a buffer of our own
+                    # faded into a buffer of our own: the backend keeps its canvas for the
+                    # next frame, and a still segment's picture is shown plain after its fade
                     if out is None or out.shape != img.shape:
                         out = np.empty_like(img)
                     img = cut.faded(img, smooth((j + 1) / (n + 1)), out)

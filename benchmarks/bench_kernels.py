@@ -1,6 +1,7 @@
 """The C kernels' polylines and discs on the calls a real render makes (fold-222 at 1280x720),
 this tree's build against another's, side by side.
 
+    python benchmarks/bench_kernels.py                 (capture, then replay on this tree)
     python benchmarks/bench_kernels.py capture CALLS.npz [--every 30]
     python benchmarks/bench_kernels.py replay CALLS.npz [--old OTHER/src] [--repeats 15]
     python benchmarks/bench_kernels.py fold [--old OTHER/src] [--repeats 3]
@@ -26,6 +27,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -254,7 +256,7 @@ def fold(old: Path | None, repeats: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
-    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub = ap.add_subparsers(dest="cmd")     # none (as `make bench` runs it): capture, replay
     c = sub.add_parser("capture")
     c.add_argument("out", type=Path)
     c.add_argument("--every", type=int, default=30)
@@ -267,7 +269,11 @@ def main() -> None:
     f.add_argument("--repeats", type=int, default=3)
     sub.add_parser("_fold")
     args = ap.parse_args()
-    if args.cmd == "capture":
+    if args.cmd is None:
+        with tempfile.TemporaryDirectory() as d:
+            capture(Path(d) / "calls.npz", 30)
+            replay(Path(d) / "calls.npz", None, 9)
+    elif args.cmd == "capture":
         capture(args.out, args.every)
     elif args.cmd == "replay":
         replay(args.calls, args.old, args.repeats)

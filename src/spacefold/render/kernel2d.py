@@ -102,7 +102,8 @@ class KernelBackend:
             self.panels = [PanelPixels(r, self.size) for r in layout]  # type: ignore[arg-type]
             self.layout = layout  # type: ignore[assignment]
             self._kept = None
-        if self._kept is not None and self._still_parts(frame) == self._kept:
+        parts = self._still_parts(frame)
+        if parts is not None and parts == self._kept:
             planes = [(panel, p) for panel, (_, p) in zip(self.panels, frame.panels,
                                                           strict=True) if isinstance(p, Space)]
             for panel, _ in planes:
@@ -118,7 +119,7 @@ class KernelBackend:
             self._draw_all(frame)
         finally:
             self._texts = None
-        self._kept = self._keepable(frame, drawn)
+        self._kept = self._keepable(frame, parts, drawn)
         return self.buf
 
     def _still_parts(self, frame: Frame) -> tuple[Any, ...] | None:
@@ -145,11 +146,10 @@ class KernelBackend:
             return None
         return parts
 
-    def _keepable(self, frame: Frame, drawn: list[tuple[tuple[Any, ...], Box | None]]
-                  ) -> tuple[Any, ...] | None:
-        """The still parts of the frame just drawn (its texts ``drawn``) when the canvas may
-        keep them: none of them (the texts, the diagrams) meets a plane view's area."""
-        parts = self._still_parts(frame)
+    def _keepable(self, frame: Frame, parts: tuple[Any, ...] | None,
+                  drawn: list[tuple[tuple[Any, ...], Box | None]]) -> tuple[Any, ...] | None:
+        """The still ``parts`` of the frame just drawn (its texts ``drawn``) when the canvas
+        may keep them: none of them (the texts, the diagrams) meets a plane view's area."""
         if parts is None:
             return None
         still = [box for _, box in drawn if box is not None] + \

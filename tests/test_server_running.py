@@ -227,6 +227,7 @@ def test_memory_is_given_back_when_the_last_job_ends(monkeypatch: pytest.MonkeyP
     trims it."""
     from fastapi.testclient import TestClient
 
+    assert running.settled(30)           # an earlier test's job has had its release
     calls: list[int] = []
     monkeypatch.setattr(running, "release_memory", lambda: calls.append(running.count()))
     base = "http://127.0.0.1:8765"
@@ -236,14 +237,14 @@ def test_memory_is_given_back_when_the_last_job_ends(monkeypatch: pytest.MonkeyP
                                                                  "arch": "2-4-2"}}))
             _until_type(ws, "update")
             assert calls == []
-        deadline = time.time() + 10
+        deadline = time.time() + 30
         while not calls and time.time() < deadline:
             time.sleep(0.02)
         assert calls == [0]
         r = c.post("/api/export", json={"dataset": "xor", "n": 40, "arch": "2-4-2",
                                         "epochs": 3})
         assert r.status_code == 200
-        deadline = time.time() + 10
+        deadline = time.time() + 30
         while len(calls) < 2 and time.time() < deadline:
             time.sleep(0.02)
         assert calls == [0, 0]
@@ -267,6 +268,7 @@ def test_the_registry_counts_cancels_and_releases_memory_when_none_is_left(
         monkeypatch: pytest.MonkeyPatch) -> None:
     _wait_no_jobs(30)                    # earlier tests' jobs have wound down
     assert running.count() == 0
+    assert running.settled(30)           # and the janitor has released after them
     calls: list[int] = []
     monkeypatch.setattr(running, "release_memory", lambda: calls.append(running.count()))
     fakes = [_Fake(), _Fake()]

@@ -78,6 +78,8 @@ def release_memory() -> None:
 
 
 _JANITOR_DIRTY = threading.Event()
+_JANITOR_IDLE = threading.Event()
+_JANITOR_IDLE.set()
 _JANITOR_LOCK = threading.Lock()
 _JANITOR_THREAD: list[threading.Thread] = []
 
@@ -85,8 +87,9 @@ _JANITOR_THREAD: list[threading.Thread] = []
 def ended() -> None:
     """A job or export has ended: once none runs, :func:`release_memory` (a thread that
     looks twice a second, so jobs ending together cannot each leave it to the other)."""
-    _JANITOR_DIRTY.set()
     with _JANITOR_LOCK:
+        _JANITOR_IDLE.clear()
+        _JANITOR_DIRTY.set()
         if not _JANITOR_THREAD:
             t = threading.Thread(target=_janitor, name="spacefold-janitor", daemon=True)
             _JANITOR_THREAD.append(t)
@@ -100,3 +103,12 @@ def _janitor() -> None:
         if count() == 0:
             _JANITOR_DIRTY.clear()
             release_memory()
+            with _JANITOR_LOCK:
+                if not _JANITOR_DIRTY.is_set():
+                    _JANITOR_IDLE.set()
+
+
+def settled(timeout: float) -> bool:
+    """Wait until every ended job's memory release has run (none is pending); False if
+    ``timeout`` seconds pass first. Jobs still alive keep it pending."""
+    return _JANITOR_IDLE.wait(timeout)

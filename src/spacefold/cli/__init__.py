@@ -23,7 +23,11 @@ import os
 
 # Our arrays are small and the video encoder runs beside us on the other core: BLAS and
 # OpenMP thread pools only contend (a 1000x100 SVD measured 0.3-1.5 s instead of 20 ms).
-# Set before numpy is imported; an explicit setting from the user wins.
+# These reach torch (imported later) and child processes; an explicit setting from the user
+# wins. numpy is imported with the package, before this runs: its decompositions and region
+# maps limit BLAS themselves (trace.project._one_blas_thread); elsewhere its second thread
+# costs nothing measurable (`spacefold render wide-layer`, 5 alternating runs: 4.51 s with
+# it, 4.53 s limited to one).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 

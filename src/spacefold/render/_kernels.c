@@ -254,22 +254,32 @@ static inline u32 pixel_coverage(const Geom *g, double px, double pey, double pe
 }
 
 #if defined(__SSE2__)
+/* pixel_coverage's squared distance d2 and value (reach - d) * 255 + 0.5 in SIMD lanes, written
+ * once for both widths: S the intrinsics' suffix (pd: two doubles, ps: four floats), F the
+ * prefix of the Geom fields of that width (v, f), V the vector type. */
+#define LANE_EDGE(S, F, V, g, px, pey, pex, pyy, qyy, d2, edge)                                  \
+    do {                                                                                        \
+        V dot_ = _mm_add_##S(_mm_mul_##S(px, (g)->F##_ex), pey);                                 \
+        V da_ = _mm_add_##S(_mm_mul_##S(px, px), pyy);                 /* to a */              \
+        V qx_ = _mm_sub_##S(px, (g)->F##_ex);                                                    \
+        V db_ = _mm_add_##S(_mm_mul_##S(qx_, qx_), qyy);               /* to b */              \
+        V cr_ = _mm_sub_##S(_mm_mul_##S(px, (g)->F##_ey), pex);                                  \
+        V dm_ = _mm_mul_##S(_mm_mul_##S(cr_, cr_), (g)->F##_inv_ee);  /* beside */             \
+        V beyond_b = _mm_cmpge_##S(dot_, (g)->F##_ee);                                           \
+        V beyond_a = _mm_cmple_##S(dot_, _mm_setzero_##S());                                     \
+        d2 = _mm_or_##S(_mm_and_##S(beyond_b, db_), _mm_andnot_##S(beyond_b, dm_));              \
+        d2 = _mm_or_##S(_mm_and_##S(beyond_a, da_), _mm_andnot_##S(beyond_a, d2));               \
+        edge = _mm_add_##S(_mm_mul_##S(_mm_sub_##S((g)->F##_reach, _mm_sqrt_##S(d2)),             \
+                                       _mm_set1_##S(255.0)), _mm_set1_##S(0.5));                \
+    } while (0)
+
 /* pixel_coverage of two pixels (px of each): the same operations, so the same bits, as int32
  * in the low two lanes */
 static inline __m128i pair_coverage(const Geom *g, __m128d px, __m128d vpey, __m128d vpex,
                                     __m128d vpyy, __m128d vqyy)
 {
-    const __m128d half = _mm_set1_pd(0.5), k255 = _mm_set1_pd(255.0);
-    __m128d dot = _mm_add_pd(_mm_mul_pd(px, g->v_ex), vpey);
-    __m128d da = _mm_add_pd(_mm_mul_pd(px, px), vpyy);             /* to a */
-    __m128d qx = _mm_sub_pd(px, g->v_ex);
-    __m128d db = _mm_add_pd(_mm_mul_pd(qx, qx), vqyy);             /* to b */
-    __m128d cr = _mm_sub_pd(_mm_mul_pd(px, g->v_ey), vpex);
-    __m128d dm = _mm_mul_pd(_mm_mul_pd(cr, cr), g->v_inv_ee);      /* beside */
-    __m128d beyond_b = _mm_cmpge_pd(dot, g->v_ee), beyond_a = _mm_cmple_pd(dot, _mm_setzero_pd());
-    __m128d d2 = _mm_or_pd(_mm_and_pd(beyond_b, db), _mm_andnot_pd(beyond_b, dm));
-    d2 = _mm_or_pd(_mm_and_pd(beyond_a, da), _mm_andnot_pd(beyond_a, d2));
-    __m128d edge = _mm_add_pd(_mm_mul_pd(_mm_sub_pd(g->v_reach, _mm_sqrt_pd(d2)), k255), half);
+    __m128d d2, edge;
+    LANE_EDGE(pd, v, __m128d, g, px, vpey, vpex, vpyy, vqyy, d2, edge);
     __m128i c8 = _mm_cvttpd_epi32(edge);                            /* low two lanes */
     __m128i inside = _mm_castpd_si128(_mm_cmple_pd(d2, g->v_in2));
     __m128i near = _mm_castpd_si128(_mm_cmplt_pd(d2, g->v_out2));
@@ -288,17 +298,8 @@ static inline __m128i pair_coverage(const Geom *g, __m128d px, __m128d vpey, __m
 static inline __m128i quad_coverage(const Geom *g, __m128 px, __m128 pey, __m128 pex,
                                     __m128 pyy, __m128 qyy, int *redo)
 {
-    const __m128 half = _mm_set1_ps(0.5f), k255 = _mm_set1_ps(255.0f);
-    __m128 dot = _mm_add_ps(_mm_mul_ps(px, g->f_ex), pey);
-    __m128 da = _mm_add_ps(_mm_mul_ps(px, px), pyy);               /* to a */
-    __m128 qx = _mm_sub_ps(px, g->f_ex);
-    __m128 db = _mm_add_ps(_mm_mul_ps(qx, qx), qyy);               /* to b */
-    __m128 cr = _mm_sub_ps(_mm_mul_ps(px, g->f_ey), pex);
-    __m128 dm = _mm_mul_ps(_mm_mul_ps(cr, cr), g->f_inv_ee);       /* beside */
-    __m128 beyond_b = _mm_cmpge_ps(dot, g->f_ee), beyond_a = _mm_cmple_ps(dot, _mm_setzero_ps());
-    __m128 d2 = _mm_or_ps(_mm_and_ps(beyond_b, db), _mm_andnot_ps(beyond_b, dm));
-    d2 = _mm_or_ps(_mm_and_ps(beyond_a, da), _mm_andnot_ps(beyond_a, d2));
-    __m128 edge = _mm_add_ps(_mm_mul_ps(_mm_sub_ps(g->f_reach, _mm_sqrt_ps(d2)), k255), half);
+    __m128 d2, edge;
+    LANE_EDGE(ps, f, __m128, g, px, pey, pex, pyy, qyy, d2, edge);
     __m128i c8 = _mm_cvttps_epi32(edge);
     __m128 inside = _mm_cmple_ps(d2, g->f_in2), near = _mm_cmplt_ps(d2, g->f_out2);
     __m128 frac = _mm_sub_ps(edge, _mm_cvtepi32_ps(c8));

@@ -61,17 +61,34 @@ class PanelPixels:
 
     def display(self, xy: np.ndarray) -> np.ndarray:
         """Data (…, 2) → display pixels (origin bottom-left, y up), float64."""
-        # box + (xy - view) * scale on both columns at once, in place: the same operations
-        # in the same order as column by column, without the temporaries
-        out = np.subtract(np.asarray(xy, dtype=np.float64), (self.view[0], self.view[2]))
-        out *= (self.sx, self.sy)
-        out += (self.box[0], self.box[1])
-        return out
+        return self._to_pixels(xy, flip=False)
 
     def pixels(self, xy: np.ndarray) -> np.ndarray:
         """Data (…, 2) → buffer pixels (origin top-left, y down)."""
-        out = self.display(xy)
-        np.subtract(self.height, out[..., 1], out=out[..., 1])
+        return self._to_pixels(xy, flip=True)
+
+    def _to_pixels(self, xy: np.ndarray, flip: bool) -> np.ndarray:
+        # box + (xy - view) * scale, in place. A few points: both columns at once. Many (a
+        # grid, the data): column by column, the same operations in the same order, so the
+        # same bits; numpy runs a (N, 2) op against a (2,) one as N loops of 2 (a 42x200 grid:
+        # 129 us, against 29 us by columns)
+        xy = np.asarray(xy, dtype=np.float64)
+        if xy.size <= 64:
+            out = np.subtract(xy, (self.view[0], self.view[2]))
+            out *= (self.sx, self.sy)
+            out += (self.box[0], self.box[1])
+            y = out[..., 1]
+        else:
+            out = np.empty(xy.shape)
+            for i, (v, s, b) in enumerate(((self.view[0], self.sx, self.box[0]),
+                                           (self.view[2], self.sy, self.box[1]))):
+                col = out[..., i]
+                np.subtract(xy[..., i], v, out=col)
+                col *= s
+                col += b
+            y = col
+        if flip:
+            np.subtract(self.height, y, out=y)
         return out
 
     def point_colors(self, colors: np.ndarray | None, n: int) -> np.ndarray:

@@ -13,7 +13,7 @@ affine enclosure we can keep cheaply (symbolic interval propagation):
 
 When the lower bound of one class's score beats the upper bounds of all others by a margin far
 above rounding, every point of the box has that class, exactly as ``argmax model(x)`` decides
-it point by point. :func:`certified_map` uses it on blocks of pixels (16², then 8², then 4²),
+it point by point. :func:`certified_map` uses it on blocks of pixels (32², then 16², then 8²),
 so a region map evaluates pixel by pixel only near the boundaries and still equals the full
 map at every pixel.
 """
@@ -253,14 +253,19 @@ def certified_map(net: BoxNet, xs: np.ndarray, ys: np.ndarray) -> np.ndarray | N
         return None
     w, h = len(xs), len(ys)
     b0 = BLOCKS[0]
-    # padded to whole blocks of the largest side (every side divides it): a level's blocks
-    # are written through a (rows, side, cols, side) view, with no upsampled copy
-    hp, wp = -(-h // b0) * b0, -(-w // b0) * b0
-    padded = np.full((hp, wp), -1, dtype=np.int64)
     r0 = np.arange(0, h, b0)
     c0 = np.arange(0, w, b0)
     rows, cols = (a.ravel() for a in np.meshgrid(r0, c0, indexing="ij"))
+    # the labels by block of the current side: a block's certified class, or -1; each level
+    # splits the grid of the one before (every side divides the one before it), and the last
+    # grid is spread over the pixels in one gather (writing each level over the whole
+    # picture cost more than the bounds: ~3 ms of a 770x580 map's 5)
+    grid = np.full((len(r0), len(c0)), -1, dtype=np.int64)
+    b = b0
     for i, b in enumerate(BLOCKS):
+        if i:
+            k = BLOCKS[i - 1] // b
+            grid = grid.repeat(k, axis=0).repeat(k, axis=1)
         if not len(rows):
             break
         r1, c1 = np.minimum(rows + b, h) - 1, np.minimum(cols + b, w) - 1  # last pixel in
@@ -268,10 +273,7 @@ def certified_map(net: BoxNet, xs: np.ndarray, ys: np.ndarray) -> np.ndarray | N
         half = np.stack([(xs[c1] - xs[cols]) / 2, (ys[r1] - ys[rows]) / 2], axis=1)
         lab = net.classify(np.stack([cx, cy], axis=1), half)
         sure = lab >= 0
-        if sure.any():                                # blocks → pixels, aligned at b
-            grid = np.full((hp // b, 1, wp // b, 1), -1, dtype=np.int64)
-            grid[rows[sure] // b, 0, cols[sure] // b, 0] = lab[sure]
-            np.copyto(padded.reshape(hp // b, b, wp // b, b), grid, where=grid >= 0)
+        grid[rows[sure] // b, cols[sure] // b] = lab[sure]
         left = ~sure
         rows, cols = rows[left], cols[left]
         if i + 1 < len(BLOCKS):                       # split each into four smaller blocks
@@ -282,4 +284,4 @@ def certified_map(net: BoxNet, xs: np.ndarray, ys: np.ndarray) -> np.ndarray | N
             cols = np.concatenate([cols, cols + s, cols, cols + s])
             keep = (rows < h) & (cols < w)
             rows, cols = rows[keep], cols[keep]
-    return padded if (hp, wp) == (h, w) else np.ascontiguousarray(padded[:h, :w])
+    return grid.take(np.arange(h) // b, axis=0).take(np.arange(w) // b, axis=1)

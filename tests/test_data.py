@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
 
@@ -157,8 +158,12 @@ def test_csv_label_column_and_no_header(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text, bad", [
-    ("x,y,c\n0,1,0\nnan,1,1\n", "row 2 has a NaN"),
-    ("0,1,0\ninf,1,1\n", "row 2 has a NaN or infinite"),
+    ("x,y,c\n0,1,0\nnan,1,1\n", "line 3 has a NaN"),     # lines of the file, header too
+    ("0,1,0\ninf,1,1\n", "line 2 has a NaN or infinite"),
+    ("x,y,c\n\n0,1,0\n# note\n1,abc,1\n", "line 5: 'abc' is not a number"),
+    ("0.5,0.2x,1\n0.1,0.2,1\n0.3,0.4,0\n", "line 1: '0.2x' is not a number"),  # no header
+    ("0,1,0\n1,1_000,1\n", "line 2: '1_000' is not a number"),
+    ("0,1,0\n1,２,1\n", "line 2: '２' is not a number"),
     ("0,1,0\n1,abc,1\n", "'abc' is not a number"),
     ("0,1,0\n1,2\n", "2 columns, expected 3"),
     ("0,1,0\n1,2,1,4\n", "4 columns, expected 3"),
@@ -176,6 +181,23 @@ def test_bad_csv_raises_one_line_data_error(tmp_path: Path, text: str, bad: str)
         sf.from_csv(p)
     msg = _one_line(e)
     assert bad in msg and str(p) in msg
+
+
+def test_csv_comment_lines_are_skipped_and_a_header_is_all_words(tmp_path: Path) -> None:
+    p = _write(tmp_path, "c.csv", "# made by hand\nx,y,label\n# first\n0,1,0\n1,2,1\n")
+    d = sf.from_csv(p)
+    np.testing.assert_array_equal(d.x, [[0, 1], [1, 2]])
+    np.testing.assert_array_equal(d.y, [0, 1])
+
+
+def test_data_files_that_are_not_regular_files_are_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)                                   # reading it would wait forever
+    with pytest.raises(DataError, match="not a regular file"):
+        load_file(fifo)
+    (tmp_path / "dir.npz").mkdir()
+    with pytest.raises(DataError, match="is a folder"):
+        load_file(tmp_path / "dir.npz")
 
 
 def test_missing_or_unreadable_csv(tmp_path: Path) -> None:

@@ -49,14 +49,14 @@ def export_cmd(
             raise SpecError("--stage chooses the stage of a SCENE; give one")
         if len(models) > 1:
             raise SpecError("export writes one network: give one --model")
-        options = scene_inputs(SCENES["layers"], flags)
+        options = scene_inputs(SCENES["layers"], flags, output=output)
         with interruptible():
             tr = trace(options["model"], options["data"])
         name = models[0].stem if models else str(flags.model_code).rpartition(":")[2]
         page_title = title or f"{name} · {tr.meta.get('arch', '')}"
     else:
         entry = get_scene(scene)
-        options = scene_inputs(entry, flags)
+        options = scene_inputs(entry, flags, output=output)
         entry.check(options)
         with interruptible():
             tl = entry.build(**options)

@@ -35,10 +35,11 @@ def load_data(data: str, *, classes: int | None = None, n: int | None = None,
     """
     check_seed(seed)
     if is_data_file(data):
-        given = [f for f, v in (("--classes", classes), ("--n", n), ("--noise", noise))
-                 if v is not None]
+        given = [f for f, v in (("--classes", classes), ("--n", n), ("--noise", noise),
+                                ("--seed", seed)) if v is not None]
         if given:
-            raise DataError(f"{', '.join(given)} apply to generated datasets, not to the file "
+            raise DataError(f"{', '.join(given)} appl{'y' if len(given) > 1 else 'ies'} to "
+                            f"generated datasets, not to the file "
                             f"{data!r}; its points and labels come from the file")
         return load_file(data)
     if data not in DATASETS:
@@ -79,12 +80,34 @@ def refuse_untaken(entry: SceneEntry, given: dict[str, str]) -> None:
                           f"{', '.join(others) or 'none'}")
 
 
+def refuse_overwriting(output: Path | None, inputs: Sequence[tuple[str, Path]]) -> None:
+    """An ``output`` that is one of the ``inputs`` (what it is, path) would be replaced by
+    what is made from it: refused in one line."""
+    if output is None or not output.exists():
+        return
+    for what, path in inputs:
+        try:
+            same = path.exists() and output.samefile(path)
+        except OSError:
+            same = False
+        if same:
+            raise RenderError(f"output {short(output)!r} is {what}; writing it would replace "
+                              f"that input")
+
+
 def scene_inputs(entry: SceneEntry, flags: SceneFlags, *, recording: Path | None = None,
-                 color_by: str | None = None) -> dict[str, Any]:
+                 color_by: str | None = None, output: Path | None = None) -> dict[str, Any]:
     """The options a scene gets from the command line: only those given, and each only if
-    the scene's function takes it (else one line, exit 2), checked before any slow work."""
+    the scene's function takes it (else one line, exit 2), checked before any slow work.
+    ``output``, the file the command writes, may be none of the files they read."""
     models, model_code, data, stage = flags.model or [], flags.model_code, flags.data, flags.stage
     classes, n, noise, seed = flags.classes, flags.n, flags.noise, flags.seed
+    given_files = [("--model", m) for m in models] \
+        + ([("--model-code", Path(model_code.rpartition(":")[0]))]
+           if model_code and ":" in model_code else []) \
+        + ([("--recording", recording)] if recording is not None else []) \
+        + ([("--data", Path(data))] if data and is_data_file(data) else [])
+    refuse_overwriting(output, [(f"the {flag} file", path) for flag, path in given_files])
     given: dict[str, str] = {}
     if models or model_code is not None:
         given["model"] = "--model" if models else "--model-code"
@@ -102,7 +125,9 @@ def scene_inputs(entry: SceneEntry, flags: SceneFlags, *, recording: Path | None
     if data is None and data_flags:
         raise DataError(f"{', '.join(data_flags)} need --data NAME (the dataset they shape)")
     if recording is not None and not recording.is_file():
-        raise SpecError(f"--recording {str(recording)!r} does not exist")
+        why = "is a folder" if recording.is_dir() else "is not a file" if recording.exists() \
+            else "does not exist"
+        raise SpecError(f"--recording {str(recording)!r} {why}")
     loaded = load_models(models, flags.arch, flags.activation, model_code)
     if entry.needs_model and not loaded:
         raise SpecError(f"scene {entry.name!r} needs --model FILE (a spacefold checkpoint, a "
@@ -114,6 +139,10 @@ def scene_inputs(entry: SceneEntry, flags: SceneFlags, *, recording: Path | None
         ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed,
                        base=meta.get("data") if isinstance(meta.get("data"), dict) else None)
     elif loaded:
+        recipe = meta.get("data")
+        if isinstance(recipe, dict) and isinstance(recipe.get("file"), str):
+            refuse_overwriting(output, [(f"the data file {short(Path(loaded[0].source))!r} "
+                                         f"was trained on", Path(recipe["file"]))])
         ds = data_from_meta(meta, f"model file {short(Path(loaded[0].source))!r}")
         if ds is None and entry.needs_model:
             raise DataError(f"model {loaded[0].source!r} does not say which data it was "

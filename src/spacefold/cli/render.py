@@ -120,7 +120,8 @@ def render_cmd(
             raise RenderError(f"--mnist is an option of the digits scene, not of {scene!r}")
         if not mnist.is_dir():
             raise DataError(f"--mnist {str(mnist)!r} is not a folder")
-    options = scene_inputs(entry, flags, recording=recording, color_by=color_by)
+    options = scene_inputs(entry, flags, recording=recording, color_by=color_by,
+                           output=output)
     if mnist is not None:
         options["mnist"] = str(mnist)
     options.update(shown)

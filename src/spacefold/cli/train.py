@@ -87,7 +87,9 @@ def train_cmd(
         raise SpecError(f"--weight-decay {weight_decay:g} must be in [0, 1]")
     check_seed(seed)
     _check_outputs(output, movie, record, snapshots, force)
-    ds = load_data(data, classes=classes, n=n, noise=noise, seed=seed)
+    # a file's points need no seed: here --seed still seeds the training
+    ds = load_data(data, classes=classes, n=n, noise=noise,
+                   seed=None if recipe.is_data_file(data) else seed)
     if spec.widths[0] != ds.dim:
         raise DataError(f"--arch {arch!r} takes {spec.widths[0]}-D input but data {ds.name!r} "
                         f"is {ds.dim}-D; start the architecture with {ds.dim}")

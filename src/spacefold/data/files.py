@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
+import re
+import stat
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -12,42 +14,72 @@ import numpy as np
 
 from spacefold.data.datasets import Dataset
 from spacefold.errors import DataError
-from spacefold.limits import MAX_LABEL, MAX_NPZ_VALUES
+from spacefold.limits import MAX_LABEL, MAX_NPZ_VALUES, MAX_POINTS
 
 
 def from_csv(path: str | Path, label_column: int = -1) -> Dataset:
     """Rows of numbers: feature columns plus one integer label column (the last by default).
 
-    A header row is allowed when it is the first row and not numeric.
+    A header row is allowed when it is the first row and none of its cells is a number;
+    lines starting with ``#`` are comments. Errors name the line of the file.
     """
     p = Path(path)
+    _regular(p, "CSV")
     try:
         text = p.read_text(encoding="utf-8-sig")   # a BOM is not part of the first cell
     except OSError as e:
         raise DataError(f"cannot read CSV {str(p)!r}: {e.strerror or e}") from None
     except UnicodeDecodeError:
         raise DataError(f"cannot read CSV {str(p)!r}: not a UTF-8 text file") from None
-    rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
-    if rows and not _numeric(rows[0]):
+    reader = csv.reader(text.splitlines())
+    rows: list[tuple[int, list[str]]] = []          # (line of the file, cells)
+    for r in reader:
+        if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#"):
+            rows.append((reader.line_num, r))
+    if rows and not any(_is_number(c) for c in rows[0][1]):
         rows = rows[1:]  # header
     if not rows:
         raise DataError(f"CSV {str(p)!r} has no data rows")
-    width = len(rows[0])
+    width = len(rows[0][1])
     if width < 2:
-        raise DataError(f"CSV {str(p)!r}: need at least 2 columns (features + label), got {width}")
+        raise DataError(f"CSV {str(p)!r} line {rows[0][0]}: need at least 2 columns "
+                        f"(features + label), got {width}")
     table = np.empty((len(rows), width), dtype=np.float64)
-    for i, r in enumerate(rows):
+    for i, (line, r) in enumerate(rows):
         if len(r) != width:
-            raise DataError(f"CSV {str(p)!r} line {i + 1}: {len(r)} columns, expected {width}")
+            raise DataError(f"CSV {str(p)!r} line {line}: {len(r)} columns, expected {width}")
         for j, c in enumerate(r):
-            try:
-                table[i, j] = float(c)
-            except ValueError:
-                raise DataError(f"CSV {str(p)!r} line {i + 1}: {c.strip()!r} is not a number") \
-                    from None
+            if not _is_number(c):
+                shown = c.strip() if len(c.strip()) <= 40 else f"{c.strip()[:37]}..."
+                raise DataError(f"CSV {str(p)!r} line {line}: {shown!r} is not a number")
+            table[i, j] = float(c)
     lc = label_column % width
     x = np.delete(table, lc, axis=1)
-    return _validated(x, table[:, lc], p.stem, f"CSV {str(p)!r}")
+    return validated(x, table[:, lc], p.stem, f"CSV {str(p)!r}", [line for line, _ in rows])
+
+
+# a decimal number as people write them in a table (Python's float() also takes "1_000",
+# other scripts' digits and padding inside); "nan" and "inf" parse, to be refused by name
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*|"
+                     r"\s*[+-]?(?:nan|inf|infinity)\s*", re.IGNORECASE | re.ASCII)
+
+
+def _is_number(cell: str) -> bool:
+    return _NUMBER.fullmatch(cell) is not None
+
+
+def _regular(p: Path, what: str) -> None:
+    """Refuse what is not a regular file before opening it (a FIFO would block the read)."""
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise DataError(f"cannot read {what} {str(p)!r}: no such file") from None
+    except OSError as e:
+        raise DataError(f"cannot read {what} {str(p)!r}: {e.strerror or e}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DataError(f"cannot read {what} {str(p)!r}: it is a folder")
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"cannot read {what} {str(p)!r}: not a regular file")
 
 
 _ARRAY_KINDS = "biuf"     # bool (labels), signed, unsigned, float; never complex or object
@@ -99,6 +131,7 @@ def from_npz(path: str | Path) -> Dataset:
     arrays are refused; shapes are checked from the headers before any array is loaded."""
     p = Path(path)
     what = f"NPZ {str(p)!r}"
+    _regular(p, "NPZ")
     try:
         with zipfile.ZipFile(p) as z:
             names = [n[:-4] for n in z.namelist() if n.endswith(".npy")]
@@ -130,7 +163,7 @@ def from_npz(path: str | Path) -> Dataset:
         raise DataError(f"cannot read {what}: {first}") from None
     if x.shape != xs or y.shape != ys:   # the file changed under us
         raise DataError(f"{what}: x must be (N, D) and y (N,), got {x.shape}, {y.shape}")
-    return _validated(x, y, p.stem, what)
+    return validated(x, y, p.stem, what)
 
 
 def _starts_with(p: Path, magic: bytes) -> bool:
@@ -151,18 +184,19 @@ def load_file(path: str | Path) -> Dataset:
     raise DataError(f"data file {str(path)!r}: unknown suffix {suffix!r}; use .csv or .npz")
 
 
-def _numeric(row: list[str]) -> bool:
-    try:
-        [float(c) for c in row]
-    except ValueError:
-        return False
-    return True
-
-
 _F32_MAX = float(np.finfo(np.float32).max)
 
 
-def _validated(x: np.ndarray, y: np.ndarray, name: str, what: str) -> Dataset:
+def validated(x: np.ndarray, y: np.ndarray, name: str, what: str,
+               lines: list[int] | None = None) -> Dataset:
+    """Points ``x`` (N, D) and labels ``y`` (N,) read from a file (``what`` names it in
+    messages) checked as a :class:`Dataset`: real, finite numbers within float32's range,
+    integer labels in [0, MAX_LABEL], 2 to MAX_POINTS rows; ``lines`` the file's line of
+    each row (a CSV's), for messages."""
+
+    def row(i: int) -> str:
+        return f"line {lines[i]}" if lines is not None else f"row {i + 1}"
+
     for arr, which in ((x, "values"), (y, "labels")):
         if arr.dtype.kind not in _ARRAY_KINDS or arr.dtype.hasobject:
             raise DataError(f"{what}: {which} {_refused(arr.dtype)}")
@@ -171,11 +205,11 @@ def _validated(x: np.ndarray, y: np.ndarray, name: str, what: str) -> Dataset:
     x = x.astype(np.float64)
     if not np.isfinite(x).all():
         i = int(np.argwhere(~np.isfinite(x))[0, 0])
-        raise DataError(f"{what}: row {i + 1} has a NaN or infinite value")
+        raise DataError(f"{what}: {row(i)} has a NaN or infinite value")
     big = np.abs(x) > _F32_MAX
     if big.any():
         i = int(np.argwhere(big)[0, 0])
-        raise DataError(f"{what}: row {i + 1} has a value beyond float32's range "
+        raise DataError(f"{what}: {row(i)} has a value beyond float32's range "
                         f"(|v| > {_F32_MAX:.3g})")
     if y.dtype.kind in "biu":   # compared in their own type: int64 max must not wrap
         if len(y) and (y.min() < 0 or y.max() > MAX_LABEL):
@@ -191,5 +225,7 @@ def _validated(x: np.ndarray, y: np.ndarray, name: str, what: str) -> Dataset:
         yi = yf.astype(np.int64)
     if len(x) < 2:
         raise DataError(f"{what}: need at least 2 rows, got {len(x)}")
+    if len(x) > MAX_POINTS:     # more than a trace carries: it could be trained, never drawn
+        raise DataError(f"{what}: {len(x)} rows; at most {MAX_POINTS} points are drawn")
     classes = int(yi.max()) + 1
     return Dataset(x.astype(np.float32), yi, name, max(classes, 2), {"file": what})

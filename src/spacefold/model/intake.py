@@ -134,7 +134,7 @@ def _from_checkpoint(p: Path, tensors: dict[str, np.ndarray], md: dict[str, str]
     from spacefold.model.checkpoint import load_network
 
     net = load_network(p)
-    if arch is not None and arch.strip() != net.spec.arch:
+    if arch is not None and _parse_spec(arch, None, names).widths != net.spec.widths:
         raise SpecError(f"model file {str(p)!r} is a spacefold checkpoint of {net.spec.arch}; "
                         f"{_show(names, 'arch', arch)} disagrees (leave it out: the file says)")
     if activation is not None:

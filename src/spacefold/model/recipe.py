@@ -40,7 +40,10 @@ DATA_SUFFIXES = (".csv", ".npz")
 
 
 def is_data_file(source: str) -> bool:
-    """Does ``source`` (``--data``) name a file rather than a registered dataset?"""
+    """Does ``source`` (``--data``) name a file rather than a registered dataset? A registered
+    name is the dataset even when a file of that name lies in the current folder."""
+    if source in DATASETS:
+        return False
     return source.lower().endswith(DATA_SUFFIXES) or os.sep in source or Path(source).is_file()
 
 

@@ -34,7 +34,7 @@ import numpy as np
 from spacefold._atomic import atomic_path
 from spacefold.data.datasets import DATASETS, Dataset, dataset
 from spacefold.errors import DataError, SpecError
-from spacefold.limits import MAX_RECORDING_BYTES
+from spacefold.limits import MAX_EPOCHS, MAX_LABEL, MAX_RECORDING_BYTES
 from spacefold.model.activations import ACTIVATIONS, SPEC_ACTIVATIONS
 from spacefold.model.network import Network
 from spacefold.model.spec import ArchSpec, spec_params
@@ -87,8 +87,9 @@ class Recorder:
         if self.model is None:
             raise SpecError("this recording was loaded from a file; it has no model to "
                             "snapshot")
-        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-            raise SpecError(f"snapshot epoch {epoch!r} must be an integer >= 0")
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or \
+                not 0 <= epoch <= MAX_EPOCHS:
+            raise SpecError(f"snapshot epoch {epoch!r} must be an integer in 0-{MAX_EPOCHS}")
         if self.epochs and epoch <= self.epochs[-1]:
             raise SpecError(f"snapshot epoch {epoch} must come after the last one "
                             f"({self.epochs[-1]})")
@@ -97,7 +98,14 @@ class Recorder:
             if v is not None and not (isinstance(v, (int, float, np.floating, np.integer))
                                       and not isinstance(v, bool)):
                 raise SpecError(f"snapshot {k}={v!r} must be a number")
+            if v is not None and not math.isfinite(float(v)):
+                raise SpecError(f"snapshot {k}={v!r} at epoch {epoch} is not finite (did the "
+                                f"training diverge?)")
         arrays = self._weights()
+        bad = [k for k, a in arrays.items() if not np.isfinite(a).all()]
+        if bad:
+            raise SpecError(f"snapshot at epoch {epoch}: weights {', '.join(bad)} hold NaN or "
+                            f"infinite values (did the training diverge?)")
         if not self._stacks:
             self._stacks = {k: np.empty((16, *a.shape), a.dtype) for k, a in arrays.items()}
         if self._n == len(next(iter(self._stacks.values()))):
@@ -189,13 +197,22 @@ class Recorder:
         try:
             h = json.loads(md["spacefold.recording"])
             spec = ArchSpec.from_dict(h["spec"])
-            epochs = [int(e) for e in h["epochs"]]
+            epochs = [_whole(e) for e in h["epochs"]]
             loss = [None if v is None else float(v) for v in h["loss"]]
             metrics = [{str(k): float(v) for k, v in m.items()} for m in h["metrics"]]
             module_keys = {str(k): str(v) for k, v in h["module_keys"].items()}
             recipe = h.get("data")
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise SpecError(f"recording {str(p)!r} has bad metadata: {e}") from None
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError,
+                OverflowError) as e:
+            why = "nested too deeply" if isinstance(e, RecursionError) else e
+            raise SpecError(f"recording {str(p)!r} has bad metadata: {why}") from None
+        where = f"recording {str(p)!r}"
+        if any(b <= a for a, b in zip(epochs, epochs[1:], strict=False)) or \
+                any(not 0 <= e <= MAX_EPOCHS for e in epochs):
+            raise SpecError(f"{where}: its epochs must increase, each in 0-{MAX_EPOCHS}")
+        if not all(math.isfinite(v) for v in loss if v is not None) or \
+                not all(math.isfinite(v) for m in metrics for v in m.values()):
+            raise SpecError(f"{where}: its losses and metrics must be finite numbers")
         rec = Recorder.__new__(Recorder)
         rec.model = None
         rec.spec = spec
@@ -212,15 +229,12 @@ class Recorder:
             raise SpecError(f"recording {str(p)!r} is inconsistent: {n} epochs but other "
                             f"counts of weights or metrics")
         rec._stacks = {k: arrays[f"snapshots.{k}"] for k in rec._keys}
+        bad = [k for k, a in rec._stacks.items()
+               if a.dtype.kind != "f" or not np.isfinite(a).all()]
+        if bad:
+            raise SpecError(f"{where}: weights {', '.join(bad)} are not all finite real numbers")
         rec._n = n
-        rec.data = None
-        if "data.x" in arrays and "data.y" in arrays:
-            r = recipe if isinstance(recipe, dict) else {}
-            name = str(r.get("name", "data"))
-            y = arrays["data.y"]
-            rec.data = Dataset(arrays["data.x"], y, name,
-                               int(r.get("classes", int(y.max()) + 1 if y.size else 0)),
-                               dict(r.get("params") or {}))
+        rec.data = _recorded_data(arrays, recipe, spec.widths[0], where)
         rec.network(0)                           # the shapes must fit the spec
         return rec
 
@@ -369,6 +383,42 @@ def _as_dataset(data: Dataset | str | tuple[Any, Any] | None) -> Dataset | None:
                        int(yi.max()) + 1 if yi.size else 0)
     raise DataError(f"Recorder data must be a Dataset, a dataset name or (x, y), not a "
                     f"{type(data).__name__}")
+
+
+def _whole(v: Any) -> int:
+    """An epoch number from a recording's JSON: an integer (not a fraction, not a bool)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v):
+        raise ValueError(f"epoch {v!r} is not a whole number")
+    return int(v)
+
+
+def _recorded_data(arrays: Mapping[str, np.ndarray], recipe: Any, d_in: int,
+                   where: str) -> Dataset | None:
+    """The points a recording stores (None when it stores none), checked as a data file's."""
+    if "data.x" not in arrays and "data.y" not in arrays:
+        return None
+    if "data.x" not in arrays or "data.y" not in arrays:
+        raise SpecError(f"{where}: it stores data.x or data.y without the other")
+    from spacefold.data.files import validated
+
+    x, y = arrays["data.x"], arrays["data.y"]
+    if x.ndim != 2 or y.shape != (len(x),):
+        raise SpecError(f"{where}: data.x must be (N, D) and data.y (N,), got {x.shape}, "
+                        f"{y.shape}")
+    ds = validated(x, y, "data", f"{where}: its data")
+    if ds.dim != d_in:
+        raise SpecError(f"{where}: its data has {ds.dim} features but its network takes {d_in}")
+    r = recipe if isinstance(recipe, dict) else {}
+    name, classes, params = r.get("name", "data"), r.get("classes", ds.classes), \
+        r.get("params") or {}
+    if not isinstance(name, str) or not isinstance(params, dict):
+        raise SpecError(f"{where}: its data recipe's name must be text and its params an "
+                        f"object")
+    if isinstance(classes, bool) or not isinstance(classes, int) or \
+            not ds.classes <= classes <= MAX_LABEL + 1:
+        raise SpecError(f"{where}: its data recipe says {str(classes)[:20]!r} classes; its "
+                        f"labels need a whole number from {ds.classes} to {MAX_LABEL + 1}")
+    return Dataset(ds.x, ds.y, name[:80], classes, dict(params))
 
 
 def _recipe(data: Dataset | None) -> dict[str, Any] | None:

@@ -37,6 +37,7 @@ class ArchSpec:
         n_hidden = len(widths) - 2
         if isinstance(activation, str):
             if "," not in activation:
+                activation = activation.strip()
                 _check_activation(activation)   # checked even when there is no hidden layer
             acts = tuple(a.strip() for a in activation.split(",")) if "," in activation \
                 else (activation,) * n_hidden
@@ -62,11 +63,20 @@ class ArchSpec:
     @staticmethod
     def from_dict(d: dict[str, Any]) -> ArchSpec:
         try:
-            widths = [int(w) for w in d["widths"]]
-            acts = [str(a) for a in d["activations"]]
-            head = d.get("head")
-        except (KeyError, TypeError, ValueError) as e:
-            raise SpecError(f"bad model spec {d!r}: {e}") from None
+            widths, acts, head = d["widths"], d["activations"], d.get("head")
+        except (KeyError, TypeError) as e:
+            raise SpecError(f"bad model spec {str(d)[:80]!r}: missing {e}") from None
+        # whole numbers and names as written: 8.5, true or "relu" alone are not read as 8, 1
+        # or four letters
+        if not isinstance(widths, list) or \
+                not all(isinstance(w, int) and not isinstance(w, bool) for w in widths):
+            raise SpecError(f"bad model spec: widths {str(widths)[:60]} must be a list of "
+                            f"whole numbers")
+        if not isinstance(acts, list) or not all(isinstance(a, str) for a in acts):
+            raise SpecError(f"bad model spec: activations {str(acts)[:60]} must be a list of "
+                            f"names")
+        if head is not None and not isinstance(head, str):
+            raise SpecError(f"bad model spec: head {str(head)[:40]} must be a name")
         return ArchSpec.parse("-".join(map(str, widths)), acts, head)
 
     def module_layout(self) -> list[tuple[int, str | None]]:

@@ -36,10 +36,11 @@ def read_tensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         raise SpecError(f"cannot read model file {str(path)!r}: {e.strerror or e}") from None
     # safetensors first: its header length is any 8 bytes (0x80 first for a 384-byte header)
     if len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] < 1 << 27:
-        return read_safetensors(path, f"model file {str(path)!r} is not a readable "
-                                      f"safetensors file")
+        arrays, md = read_safetensors(path, f"model file {str(path)!r} is not a readable "
+                                            f"safetensors file")
+        return _real(arrays, path), md
     if head[:4] == b"PK\x03\x04" or head[:1] == b"\x80":     # torch zip / legacy pickle
-        return _read_torch(path), {}
+        return _real(_read_torch(path), path), {}
     raise SpecError(f"model file {str(path)!r} is neither a safetensors file nor a PyTorch "
                     f"state dict ({', '.join(TORCH_SUFFIXES)} written by torch.save)")
 
@@ -54,10 +55,44 @@ def read_safetensors(path: Path, failure: str) -> tuple[dict[str, np.ndarray], d
         with safe_open(str(path), framework="np") as f:
             md = dict(f.metadata() or {})
             keys = sorted(f.keys(), key=natural)     # the file stores them sorted by name
-            arrays = {k: f.get_tensor(k) for k in keys}
-    except (SafetensorError, OSError, ValueError, TypeError) as e:
+            wide = [k for k in keys if f.get_slice(k).get_dtype() in _NOT_NUMPY]
+            arrays = {k: f.get_tensor(k) for k in keys if k not in wide}
+        if wide:
+            arrays.update(_through_torch(path, wide))
+            arrays = {k: arrays[k] for k in keys}
+    except (SafetensorError, OSError, ValueError, TypeError, AttributeError) as e:
         raise SpecError(f"{failure}: {first_line(e)}") from None
     return arrays, md
+
+
+# safetensors dtypes numpy has no type for: read through torch, as float32
+_NOT_NUMPY = ("BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2")
+
+
+def _through_torch(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return {k: f.get_tensor(k).float().numpy() for k in keys}
+
+
+def _real(arrays: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
+    """Weights must be real, finite numbers a float32 network can hold (a spacefold
+    checkpoint is held to the same): one line naming the tensors that are not."""
+    for why, bad in (
+            ("are not real numbers", [k for k, a in arrays.items() if a.dtype.kind not in "biuf"]),
+            ("hold NaN or infinite values", [k for k, a in arrays.items() if a.dtype.kind == "f"
+                                             and not np.isfinite(a).all()]),
+            ("hold values beyond float32's range", [
+                k for k, a in arrays.items() if a.dtype.kind == "f" and a.size
+                and float(np.abs(a).max()) > _F32_MAX])):
+        if bad:
+            shown = ", ".join(bad[:4]) + (f" and {len(bad) - 4} more" if len(bad) > 4 else "")
+            raise SpecError(f"model file {str(path)!r}: weights {shown} {why}")
+    return arrays
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _read_torch(path: Path) -> dict[str, np.ndarray]:
@@ -80,10 +115,22 @@ def _read_torch(path: Path) -> dict[str, np.ndarray]:
     state = _state_dict_in(obj, path)
     out: dict[str, np.ndarray] = {}
     for k, v in state.items():
-        t = v.detach().cpu()
-        if t.is_floating_point() and t.dtype not in (torch.float32, torch.float64):
-            t = t.float()
-        out[str(k)] = t.numpy()
+        t = v.detach()
+        if t.is_meta:
+            raise SpecError(f"model file {str(path)!r}: tensor {k} has no values (it lives on "
+                            f"the 'meta' device); save the weights after they are made")
+        try:
+            t = t.cpu()
+            if t.is_quantized:
+                t = t.dequantize()
+            if t.layout != torch.strided:           # sparse COO / CSR / ...
+                t = t.to_dense()
+            if t.is_floating_point() and t.dtype not in (torch.float32, torch.float64):
+                t = t.float()
+            out[str(k)] = t.numpy()
+        except (RuntimeError, TypeError, NotImplementedError, ValueError) as e:
+            raise SpecError(f"model file {str(path)!r}: tensor {k} cannot be read as numbers "
+                            f"({first_line(e)})") from None
     return out
 
 

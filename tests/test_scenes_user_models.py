@@ -316,3 +316,50 @@ def test_one_output_bottleneck_line_is_where_the_output_is_one_half() -> None:
     assert on == pytest.approx(0.5, abs=1e-5)
     assert (plus > 0.5) == (bd.k == 1)
     assert "where the output is 0.5" in tl.segments[-1].frame(1.0).caption
+
+
+class Branches(nn.Module):
+    """Two parallel branches of the input, concatenated: not a column of layers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.b1, self.b2, self.out = nn.Linear(2, 3), nn.Linear(2, 2), nn.Linear(5, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.cat([torch.relu(self.b1(x)), torch.tanh(self.b2(x))], 1))
+
+
+class SkipCat(nn.Module):
+    """The input concatenated with a hidden layer: the output reads both."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.out = nn.Linear(2, 4), nn.Linear(6, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.cat([x, torch.relu(self.a(x))], 1))
+
+
+def test_a_branching_network_is_drawn_as_it_reads_its_inputs(tmp_path: Path) -> None:
+    from spacefold.scenes.story import diagram_of
+
+    data = sf.dataset("moons", n=200)
+    torch.manual_seed(0)
+    tr = sf.trace(Branches().eval(), data)
+    assert not tr.is_chain() and tr.meta["arch"] == "2-3-2-2 (branching)"
+    d = diagram_of(tr)
+    assert d.weights[0] is not None and d.weights[1] is None      # b2 reads the input, not b1
+    assert d.weights[2].shape == (2, 2)                             # out's columns from b2
+    np.testing.assert_array_equal(d.weights[2], tr.ops[7].params["W"][:, 3:5])
+    assert (0, 2, "branch") in d.links and (1, 2, "cat") in d.links
+    sf.render("layers", tmp_path / "b.png", model=Branches().eval(), data=data, size=(320, 180))
+    assert Image.open(tmp_path / "b.png").size[0] > 0
+
+    tr = sf.trace(SkipCat().eval(), data)
+    d = diagram_of(tr)
+    out_w = [op for op in tr.ops if op.kind == "linear"][1].params["W"]
+    np.testing.assert_array_equal(d.weights[1], out_w[:, 2:6])     # from a's 4 units
+    assert (0, 1, "cat") in d.links
+    chain = sf.trace(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)), data)
+    assert chain.is_chain() and chain.meta["arch"] == "2-4-2"
+    assert diagram_of(chain).weights[1] is chain.ops[3].params["W"]    # the same array

@@ -35,10 +35,10 @@ class DiagramLayout:
                 continue
             # strongest units by total |weight| in and out
             s = np.zeros(w)
-            if i > 0:
-                s += np.abs(p.weights[i - 1]).sum(1)
-            if i < len(p.weights):
-                s += np.abs(p.weights[i]).sum(0)
+            if i > 0 and (w_in := p.weights[i - 1]) is not None:
+                s += np.abs(w_in).sum(1)
+            if i < len(p.weights) and (w_out := p.weights[i]) is not None:
+                s += np.abs(w_out).sum(0)
             self.shown.append(np.sort(np.argsort(-s)[:NODES_SHOWN]))
         self.ys = [self._ys(len(s), p.widths[i] > NODES_SHOWN) for i, s in enumerate(self.shown)]
         xy, col = [], []
@@ -51,9 +51,12 @@ class DiagramLayout:
         rgba: list[tuple[float, ...]] = []
         width: list[float] = []
         layer: list[int] = []
-        wmax = max(float(np.abs(w).max()) for w in p.weights) if p.weights else 1.0
+        wmax = max((float(np.abs(w).max()) for w in p.weights if w is not None and w.size),
+                   default=1.0)
         th = theme()
         for li, wl in enumerate(p.weights):
+            if wl is None:                                  # a branch: its arc, no edges
+                continue
             src, dst = self.shown[li], self.shown[li + 1]
             sub = wl[np.ix_(dst, src)]                      # (out_shown, in_shown)
             for a, ya in enumerate(self.ys[li]):

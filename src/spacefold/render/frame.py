@@ -114,14 +114,16 @@ class Plot:
 class Diagram:
     """The network as columns of nodes with weighted edges.
 
-    ``weights[i]`` is layer i+1's (out, in) matrix; ``highlight`` is the 1-based layer whose
-    stage is playing (0: input) and ``stage_kind`` its kind ("linear", "bias", "relu", ...).
+    ``weights[i]`` is layer i+1's (out, in) matrix from column i's units, or None where
+    layer i+1 does not read column i (a parallel branch: no edges); ``highlight`` is the
+    1-based layer whose stage is playing (0: input) and ``stage_kind`` its kind ("linear",
+    "bias", "relu", ...).
     ``links`` are the graph's edges that skip columns: (from column, to column, label), a
     residual sum ("+ skip") or a branch joining a concatenation ("cat"), drawn as arcs.
     """
 
     widths: list[int]
-    weights: list[np.ndarray]
+    weights: list[np.ndarray | None]
     biases: list[np.ndarray | None]
     activations: list[str]
     highlight: int = 0

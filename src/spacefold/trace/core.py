@@ -165,6 +165,38 @@ class Trace:
                         if p != s.base]
         return out
 
+    def linear_inputs(self) -> list[list[tuple[int, int, int]] | None]:
+        """For each Linear, in order, what its input's units are: segments (layer, first
+        unit, count) of a layer's output (layer 0: the input), in the order the Linear reads
+        them; None where they cannot be told apart. A chain's Linear L reads [(L - 1, 0, width)];
+        a concatenation lists its parts; a sum and the elementwise steps keep the units of
+        the branch computed last (:attr:`Stage.base`)."""
+        seg: dict[int, list[tuple[int, int, int]] | None] = {0: [(0, 0, self.stages[0].dim)]}
+        out: list[list[tuple[int, int, int]] | None] = []
+        for k, op in enumerate(self.ops, start=1):
+            ps = tuple(op.parents)
+            if op.kind == "linear":
+                out.append(seg.get(ps[0]) if len(ps) == 1 else None)
+                seg[k] = [(op.layer, 0, op.d_out)]
+            elif op.kind == "concat":
+                parts = [seg.get(p) for p in ps]
+                seg[k] = None if any(p is None for p in parts) else \
+                    [s for p in parts if p is not None for s in p]
+            elif op.kind == "add" or (len(ps) == 1 and self.stages[ps[0]].dim == op.d_out):
+                seg[k] = seg.get(self.stages[k].base)
+            else:
+                seg[k] = None
+        return out
+
+    def is_chain(self) -> bool:
+        """Whether each Linear reads the one before it (through biases, activations, norms
+        and residual sums): the network is a column of layers, as ``2-100-2-5`` says."""
+        return all(s == [(i, 0, self.stages[0].dim if i == 0 else self._width_of(i))]
+                   for i, s in enumerate(self.linear_inputs()))
+
+    def _width_of(self, layer: int) -> int:
+        return [op.d_out for op in self.ops if op.kind == "linear"][layer - 1]
+
     # -- display space -----------------------------------------------------------------------
     def projection(self, k: int, dims: int = 2) -> Projection:
         """How stage k is shown in ``dims`` display dimensions (identity, or labelled PCA).
@@ -370,11 +402,14 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
         lab = t.predict(out).reshape(spec.regions, spec.regions)
         regions = Regions(extent, lab, out.astype(np.float32).reshape(spec.regions,
                                                                       spec.regions, -1))
-    meta.setdefault("arch", "-".join([str(xs.shape[1])] + [str(o.d_out) for o in ops
-                                                             if o.kind == "linear"]))
     meta.setdefault("activations", [ACTIVATIONS[o.kind].label for o in ops
                                     if o.kind in ACTIVATIONS])
-    return Trace(stages, ops, ys, classes, extent, regions, meta, color_cache)
+    t = Trace(stages, ops, ys, classes, extent, regions, meta, color_cache)
+    # the Linear widths in order; a network whose Linears are not one column of layers (a
+    # branch reads an earlier layer, a concatenation joins two) says so
+    arch = "-".join([str(xs.shape[1])] + [str(o.d_out) for o in ops if o.kind == "linear"])
+    t.meta.setdefault("arch", arch if t.is_chain() else f"{arch} (branching)")
+    return t
 
 
 def _as_array(x: Any) -> np.ndarray:

@@ -275,3 +275,22 @@ def test_every_network_scene_from_the_cli(name: str, key: str, argv: list[str], 
     code, _, err = run(capsys, "render", name, *argv, "-o", png, "--size", "160x90")
     assert code == 0, err
     assert Image.open(png).size[1] >= 90
+
+
+def test_model_code_whose_linears_are_declared_out_of_order(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The input width comes from forward, not from the order the layers were declared."""
+    (tmp_path / "rev.py").write_text(
+        "import torch\nfrom torch import nn\n"
+        "class Rev(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.out = nn.Linear(8, 3)\n"
+        "        self.hid = nn.Linear(2, 8)\n"
+        "    def forward(self, x):\n"
+        "        return self.out(torch.relu(self.hid(x)))\n")
+    out = tmp_path / "rev.png"
+    code, _, err = run(capsys, "render", "layers", "--model-code", f"{tmp_path / 'rev.py'}:Rev",
+                       "--data", "spiral", "--classes", "3", "-o", out, "--size", "320x180")
+    assert code == 0, err
+    assert out.is_file()

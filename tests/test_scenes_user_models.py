@@ -363,3 +363,14 @@ def test_a_branching_network_is_drawn_as_it_reads_its_inputs(tmp_path: Path) -> 
     chain = sf.trace(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)), data)
     assert chain.is_chain() and chain.meta["arch"] == "2-4-2"
     assert diagram_of(chain).weights[1] is chain.ops[3].params["W"]    # the same array
+
+
+def test_fold_232_captions_of_another_network_say_what_its_data_and_decisions_show() -> None:
+    data = sf.dataset("gauss", classes=2, n=200, seed=1)
+    torch.manual_seed(0)
+    net = fit(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2)), data.x, data.y)
+    tl = build_scene("fold-232", model=net, data=data)
+    caps = [s.frame(1.0).caption for s in tl.segments]
+    assert caps[0].startswith("the input plane: gauss") and "no straight line" not in caps[0]
+    acc = sf.trace(net, data).accuracy()
+    assert caps[-1].endswith(f"{acc:.0%} of the points lie on their class's side")

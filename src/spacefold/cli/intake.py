@@ -15,6 +15,7 @@ from spacefold.cli.options import check_seed
 from spacefold.data import DATASETS, Dataset, load_file
 from spacefold.errors import DataError, RenderError, SpecError
 from spacefold.model.intake import CLI_NAMES, Loaded, read_model
+from spacefold.model.network import Network
 from spacefold.model.recipe import DATA_SUFFIXES, data_from_meta, is_data_file, remake
 from spacefold.scenes import SCENES
 from spacefold.scenes.registry import SceneEntry
@@ -76,7 +77,7 @@ def refuse_untaken(entry: SceneEntry, given: dict[str, str]) -> None:
         others = [n for n in sorted(SCENES) if SCENES[n].takes(option)]
         raise RenderError(f"scene {entry.name!r} takes no {flag} (it takes: "
                           f"{', '.join(takes) or 'none of the model or data options'}); "
-                          f"scenes that take {SCENE_FLAGS.get(option, flag)}: "
+                          f"scenes that take {flag}: "
                           f"{', '.join(others) or 'none'}")
 
 
@@ -148,7 +149,9 @@ def scene_inputs(entry: SceneEntry, flags: SceneFlags, *, recording: Path | None
             raise DataError(f"model {loaded[0].source!r} does not say which data it was "
                             f"trained on; pass --data ({names(DATASETS)} or a .csv / .npz "
                             f"file)")
-    if loaded and ds is not None:
+    # a spacefold network's spec says its input width; a module's Linears may be declared in
+    # any order, so its width is left to the trace, which follows forward
+    if loaded and ds is not None and isinstance(loaded[0].model, Network):
         d_in = loaded[0].arch.split("-")[0]
         if d_in.isdigit() and int(d_in) != ds.dim:
             raise DataError(f"model {loaded[0].source!r} ({loaded[0].arch}) takes {d_in}-D "

@@ -68,7 +68,6 @@ CAPTIONS = {
     "orbit": "the creases (the bold lines) are where one coordinate of W·x+b crosses 0 — "
              "computed from the weights",
     "flatten": "layer 2's 2×3 matrix smashes the folded paper flat, back into 2-D",
-    "bias2": "+b: the classes now lie on either side of a straight line",
     "line": "one straight line separates the classes: output 1 = output 2",
 }
 
@@ -272,6 +271,13 @@ def fold_232(model: Any = None, data: Any = None, *, stage: int | None = None,
     act = PRETTY.get(f.activation or "", f.activation or "")
 
     def caption(key: str, k: int) -> str:
+        # the default network's story is told in CAPTIONS; another network's input and
+        # final line get what its own data and decisions show
+        if not default and key == "input":
+            return f"the input plane: {data_label(d)}; every point is a data sample"
+        if not default and key == "line":
+            right = "" if acc is None else f"; {acc:.0%} of the points lie on their class's side"
+            return f"the straight line output 1 = output 2 decides the class{right}"
         if folds and not f.exact and key in ("relu", "orbit"):
             return ("ReLU folds the bent sheet into the positive octant along the creases "
                     "(the bold lines): where a unit of this layer crosses 0" if key == "relu" else

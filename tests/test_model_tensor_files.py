@@ -93,3 +93,46 @@ def test_a_torch_file_that_is_not_a_state_dict_says_what_to_save(tmp_path: Path)
 def test_first_line_of_an_error() -> None:
     assert first_line(ValueError("bad header\n  at byte 3")) == "bad header"
     assert first_line(KeyError()) == "KeyError"
+
+
+def test_tensors_numpy_has_no_type_for_are_read_as_float32(tmp_path: Path) -> None:
+    from safetensors.torch import save_file as save_torch
+
+    sd = {"0.weight": torch.randn(4, 2), "0.bias": torch.randn(4)}
+    for dtype in (torch.bfloat16, torch.float8_e4m3fn):
+        p = tmp_path / f"w_{str(dtype)[6:]}.safetensors"
+        save_torch({k: v.to(dtype) for k, v in sd.items()}, str(p))
+        got, _ = read_tensors(p)
+        assert sorted(got) == ["0.bias", "0.weight"]
+        for k, v in sd.items():
+            assert got[k].dtype == np.float32
+            np.testing.assert_array_equal(got[k], v.to(dtype).float().numpy())
+
+
+def test_sparse_and_quantized_tensors_are_made_dense(tmp_path: Path) -> None:
+    w = torch.randn(4, 2)
+    p = tmp_path / "s.pt"
+    torch.save({"0.weight": w.to_sparse(), "0.bias": torch.quantize_per_tensor(
+        torch.randn(4), 0.1, 0, torch.qint8)}, p)
+    got, _ = read_tensors(p)
+    np.testing.assert_array_equal(got["0.weight"], w.numpy())
+    assert got["0.bias"].dtype == np.float32
+    torch.save({"0.weight": torch.empty(4, 2, device="meta")}, p)
+    with pytest.raises(SpecError, match="'meta' device"):
+        read_tensors(p)
+
+
+@pytest.mark.parametrize("value, why", [(float("nan"), "NaN or infinite"),
+                                        (float("inf"), "NaN or infinite"),
+                                        (1e300, "beyond float32's range")])
+def test_weights_that_are_not_finite_float32_numbers_are_refused(
+        tmp_path: Path, value: float, why: str) -> None:
+    w = torch.zeros(4, 2, dtype=torch.float64)
+    w[1, 1] = value
+    p = tmp_path / "w.pt"
+    torch.save({"0.weight": w, "0.bias": torch.zeros(4)}, p)
+    with pytest.raises(SpecError, match=f"weights 0.weight {why}"):
+        read_tensors(p)
+    torch.save({"0.weight": torch.zeros(4, 2, dtype=torch.complex64)}, p)
+    with pytest.raises(SpecError, match="not real numbers"):
+        read_tensors(p)

@@ -60,7 +60,7 @@ def read_safetensors(path: Path, failure: str) -> tuple[dict[str, np.ndarray], d
         if wide:
             arrays.update(_through_torch(path, wide))
             arrays = {k: arrays[k] for k in keys}
-    except (SafetensorError, OSError, ValueError, TypeError, AttributeError) as e:
+    except (SafetensorError, OSError, ValueError, TypeError, AttributeError, RuntimeError) as e:
         raise SpecError(f"{failure}: {first_line(e)}") from None
     return arrays, md
 

@@ -122,9 +122,9 @@ def test_sparse_and_quantized_tensors_are_made_dense(tmp_path: Path) -> None:
         read_tensors(p)
 
 
-@pytest.mark.parametrize("value, why", [(float("nan"), "NaN or infinite"),
-                                        (float("inf"), "NaN or infinite"),
-                                        (1e300, "beyond float32's range")])
+@pytest.mark.parametrize("value, why", [(float("nan"), "hold NaN or infinite"),
+                                        (float("inf"), "hold NaN or infinite"),
+                                        (1e300, "hold values beyond float32")])
 def test_weights_that_are_not_finite_float32_numbers_are_refused(
         tmp_path: Path, value: float, why: str) -> None:
     w = torch.zeros(4, 2, dtype=torch.float64)

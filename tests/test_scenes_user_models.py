@@ -342,11 +342,12 @@ class SkipCat(nn.Module):
 
 def test_a_branching_network_is_drawn_as_it_reads_its_inputs(tmp_path: Path) -> None:
     from spacefold.scenes.story import diagram_of
+    from spacefold.trace.graph import is_chain
 
     data = sf.dataset("moons", n=200)
     torch.manual_seed(0)
     tr = sf.trace(Branches().eval(), data)
-    assert not tr.is_chain() and tr.meta["arch"] == "2-3-2-2 (branching)"
+    assert not is_chain(tr) and tr.meta["arch"] == "2-3-2-2 (branching)"
     d = diagram_of(tr)
     assert d.weights[0] is not None and d.weights[1] is None      # b2 reads the input, not b1
     assert d.weights[2].shape == (2, 2)                             # out's columns from b2
@@ -361,7 +362,7 @@ def test_a_branching_network_is_drawn_as_it_reads_its_inputs(tmp_path: Path) -> 
     np.testing.assert_array_equal(d.weights[1], out_w[:, 2:6])     # from a's 4 units
     assert (0, 1, "cat") in d.links
     chain = sf.trace(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)), data)
-    assert chain.is_chain() and chain.meta["arch"] == "2-4-2"
+    assert is_chain(chain) and chain.meta["arch"] == "2-4-2"
     assert diagram_of(chain).weights[1] is chain.ops[3].params["W"]    # the same array
 
 

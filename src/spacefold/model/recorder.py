@@ -34,9 +34,10 @@ import numpy as np
 from spacefold._atomic import atomic_path
 from spacefold.data.datasets import DATASETS, Dataset, dataset
 from spacefold.errors import DataError, SpecError
-from spacefold.limits import MAX_EPOCHS, MAX_LABEL, MAX_RECORDING_BYTES
+from spacefold.limits import MAX_EPOCHS, MAX_RECORDING_BYTES
 from spacefold.model.activations import ACTIVATIONS, SPEC_ACTIVATIONS
 from spacefold.model.network import Network
+from spacefold.model.recording_checks import recorded_data, whole
 from spacefold.model.spec import ArchSpec, spec_params
 from spacefold.model.tensor_files import read_safetensors
 
@@ -197,7 +198,7 @@ class Recorder:
         try:
             h = json.loads(md["spacefold.recording"])
             spec = ArchSpec.from_dict(h["spec"])
-            epochs = [_whole(e) for e in h["epochs"]]
+            epochs = [whole(e) for e in h["epochs"]]
             loss = [None if v is None else float(v) for v in h["loss"]]
             metrics = [{str(k): float(v) for k, v in m.items()} for m in h["metrics"]]
             module_keys = {str(k): str(v) for k, v in h["module_keys"].items()}
@@ -234,7 +235,7 @@ class Recorder:
         if bad:
             raise SpecError(f"{where}: weights {', '.join(bad)} are not all finite real numbers")
         rec._n = n
-        rec.data = _recorded_data(arrays, recipe, spec.widths[0], where)
+        rec.data = recorded_data(arrays, recipe, spec.widths[0], where)
         rec.network(0)                           # the shapes must fit the spec
         return rec
 
@@ -383,42 +384,6 @@ def _as_dataset(data: Dataset | str | tuple[Any, Any] | None) -> Dataset | None:
                        int(yi.max()) + 1 if yi.size else 0)
     raise DataError(f"Recorder data must be a Dataset, a dataset name or (x, y), not a "
                     f"{type(data).__name__}")
-
-
-def _whole(v: Any) -> int:
-    """An epoch number from a recording's JSON: an integer (not a fraction, not a bool)."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v):
-        raise ValueError(f"epoch {v!r} is not a whole number")
-    return int(v)
-
-
-def _recorded_data(arrays: Mapping[str, np.ndarray], recipe: Any, d_in: int,
-                   where: str) -> Dataset | None:
-    """The points a recording stores (None when it stores none), checked as a data file's."""
-    if "data.x" not in arrays and "data.y" not in arrays:
-        return None
-    if "data.x" not in arrays or "data.y" not in arrays:
-        raise SpecError(f"{where}: it stores data.x or data.y without the other")
-    from spacefold.data.files import validated
-
-    x, y = arrays["data.x"], arrays["data.y"]
-    if x.ndim != 2 or y.shape != (len(x),):
-        raise SpecError(f"{where}: data.x must be (N, D) and data.y (N,), got {x.shape}, "
-                        f"{y.shape}")
-    ds = validated(x, y, "data", f"{where}: its data")
-    if ds.dim != d_in:
-        raise SpecError(f"{where}: its data has {ds.dim} features but its network takes {d_in}")
-    r = recipe if isinstance(recipe, dict) else {}
-    name, classes, params = r.get("name", "data"), r.get("classes", ds.classes), \
-        r.get("params") or {}
-    if not isinstance(name, str) or not isinstance(params, dict):
-        raise SpecError(f"{where}: its data recipe's name must be text and its params an "
-                        f"object")
-    if isinstance(classes, bool) or not isinstance(classes, int) or \
-            not ds.classes <= classes <= MAX_LABEL + 1:
-        raise SpecError(f"{where}: its data recipe says {str(classes)[:20]!r} classes; its "
-                        f"labels need a whole number from {ds.classes} to {MAX_LABEL + 1}")
-    return Dataset(ds.x, ds.y, name[:80], classes, dict(params))
 
 
 def _recipe(data: Dataset | None) -> dict[str, Any] | None:

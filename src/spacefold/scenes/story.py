@@ -34,6 +34,7 @@ from spacefold.scenes.inputs import SceneError
 from spacefold.scenes.piece_edges import PieceEdges
 from spacefold.scenes.regionmaps import ExactRegions
 from spacefold.trace import Trace
+from spacefold.trace.graph import linear_inputs
 
 # What each kind of stage does, said plainly (the narration of the videos); activations
 # read theirs from the one table.
@@ -221,7 +222,7 @@ def _column_weights(trace: Trace, ws: list[np.ndarray], widths: list[int]
         return hit[1], hit[2]
     shown: list[np.ndarray | None] = []
     arcs: list[tuple[int, int, str]] = []
-    for i, (w, segs) in enumerate(zip(ws, trace.linear_inputs(), strict=True)):
+    for i, (w, segs) in enumerate(zip(ws, linear_inputs(trace), strict=True)):
         offset, sub = 0, None
         for col, _, count in segs or []:
             if col == i and count == widths[i]:

@@ -24,6 +24,7 @@ from spacefold.limits import MAX_POINTS
 from spacefold.model.activations import ACTIVATIONS
 from spacefold.trace.color_cache import ColorCache
 from spacefold.trace.geometry import Extent, GridSpec, auto_extent, grid_lines, plane_samples
+from spacefold.trace.graph import is_chain
 from spacefold.trace.npz import save_npz
 from spacefold.trace.ops import Op, carry_float32
 from spacefold.trace.project import Projection, fit_layer, pad
@@ -164,38 +165,6 @@ class Trace:
                 out += [(self.stages[p].layer, s.layer, s.kind) for p in s.parents
                         if p != s.base]
         return out
-
-    def linear_inputs(self) -> list[list[tuple[int, int, int]] | None]:
-        """For each Linear, in order, what its input's units are: segments (layer, first
-        unit, count) of a layer's output (layer 0: the input), in the order the Linear reads
-        them; None where they cannot be told apart. A chain's Linear L reads [(L - 1, 0, width)];
-        a concatenation lists its parts; a sum and the elementwise steps keep the units of
-        the branch computed last (:attr:`Stage.base`)."""
-        seg: dict[int, list[tuple[int, int, int]] | None] = {0: [(0, 0, self.stages[0].dim)]}
-        out: list[list[tuple[int, int, int]] | None] = []
-        for k, op in enumerate(self.ops, start=1):
-            ps = tuple(op.parents)
-            if op.kind == "linear":
-                out.append(seg.get(ps[0]) if len(ps) == 1 else None)
-                seg[k] = [(op.layer, 0, op.d_out)]
-            elif op.kind == "concat":
-                parts = [seg.get(p) for p in ps]
-                seg[k] = None if any(p is None for p in parts) else \
-                    [s for p in parts if p is not None for s in p]
-            elif op.kind == "add" or (len(ps) == 1 and self.stages[ps[0]].dim == op.d_out):
-                seg[k] = seg.get(self.stages[k].base)
-            else:
-                seg[k] = None
-        return out
-
-    def is_chain(self) -> bool:
-        """Whether each Linear reads the one before it (through biases, activations, norms
-        and residual sums): the network is a column of layers, as ``2-100-2-5`` says."""
-        return all(s == [(i, 0, self.stages[0].dim if i == 0 else self._width_of(i))]
-                   for i, s in enumerate(self.linear_inputs()))
-
-    def _width_of(self, layer: int) -> int:
-        return [op.d_out for op in self.ops if op.kind == "linear"][layer - 1]
 
     # -- display space -----------------------------------------------------------------------
     def projection(self, k: int, dims: int = 2) -> Projection:
@@ -408,7 +377,7 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
     # the Linear widths in order; a network whose Linears are not one column of layers (a
     # branch reads an earlier layer, a concatenation joins two) says so
     arch = "-".join([str(xs.shape[1])] + [str(o.d_out) for o in ops if o.kind == "linear"])
-    t.meta.setdefault("arch", arch if t.is_chain() else f"{arch} (branching)")
+    t.meta.setdefault("arch", arch if is_chain(t) else f"{arch} (branching)")
     return t
 
 

@@ -7,13 +7,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from spacefold._atomic import atomic_path
 from spacefold.errors import SpacefoldError, SpecError
 from spacefold.model.network import Network
 from spacefold.model.spec import ArchSpec
-from spacefold.model.tensor_files import read_safetensors
+from spacefold.model.tensor_files import check_weights, read_safetensors
 
 if TYPE_CHECKING:
     from torch import nn
@@ -71,14 +69,7 @@ def load_network(path: str | Path) -> Network:
     if set(arrays) != expected:
         raise SpecError(f"model file {str(p)!r}: weights do not match spec {spec.arch}: "
                         f"has {sorted(arrays)}, expected {sorted(expected)}")
-    bad = [k for k, a in arrays.items() if a.dtype.kind not in "fiu"]
-    if bad:
-        raise SpecError(f"model file {str(p)!r}: weights {', '.join(sorted(bad))} are not real "
-                        f"numbers")
-    bad = [k for k, a in arrays.items() if not np.isfinite(a).all()]
-    if bad:
-        raise SpecError(f"model file {str(p)!r}: weights {', '.join(sorted(bad))} hold NaN or "
-                        f"infinite values")
+    check_weights(arrays, f"model file {str(p)!r}", kinds="fiu")
     try:
         return Network(spec, arrays, meta)
     except SpecError as e:

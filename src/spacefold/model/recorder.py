@@ -39,7 +39,7 @@ from spacefold.model.activations import ACTIVATIONS, SPEC_ACTIVATIONS
 from spacefold.model.network import Network
 from spacefold.model.recording_checks import recorded_data, whole
 from spacefold.model.spec import ArchSpec, spec_params
-from spacefold.model.tensor_files import read_safetensors
+from spacefold.model.tensor_files import check_weights, read_safetensors
 
 FORMAT = "spacefold.recording/1"
 _PROBE_POINTS = 512
@@ -230,10 +230,7 @@ class Recorder:
             raise SpecError(f"recording {str(p)!r} is inconsistent: {n} epochs but other "
                             f"counts of weights or metrics")
         rec._stacks = {k: arrays[f"snapshots.{k}"] for k in rec._keys}
-        bad = [k for k, a in rec._stacks.items()
-               if a.dtype.kind != "f" or not np.isfinite(a).all()]
-        if bad:
-            raise SpecError(f"{where}: weights {', '.join(bad)} are not all finite real numbers")
+        check_weights(rec._stacks, where, kinds="f")
         rec._n = n
         rec.data = recorded_data(arrays, recipe, spec.widths[0], where)
         rec.network(0)                           # the shapes must fit the spec

@@ -38,9 +38,9 @@ def read_tensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     if len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] < 1 << 27:
         arrays, md = read_safetensors(path, f"model file {str(path)!r} is not a readable "
                                             f"safetensors file")
-        return _real(arrays, path), md
+        return check_weights(arrays, f"model file {str(path)!r}"), md
     if head[:4] == b"PK\x03\x04" or head[:1] == b"\x80":     # torch zip / legacy pickle
-        return _real(_read_torch(path), path), {}
+        return check_weights(_read_torch(path), f"model file {str(path)!r}"), {}
     raise SpecError(f"model file {str(path)!r} is neither a safetensors file nor a PyTorch "
                     f"state dict ({', '.join(TORCH_SUFFIXES)} written by torch.save)")
 
@@ -76,19 +76,22 @@ def _through_torch(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
         return {k: f.get_tensor(k).float().numpy() for k in keys}
 
 
-def _real(arrays: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
-    """Weights must be real, finite numbers a float32 network can hold (a spacefold
-    checkpoint is held to the same): one line naming the tensors that are not."""
+def check_weights(arrays: dict[str, np.ndarray], where: str,
+                  kinds: str = "biuf") -> dict[str, np.ndarray]:
+    """Weights must be real (numpy kinds ``kinds``), finite numbers a float32 network can
+    hold: one line naming the tensors that are not (``where`` names the file). Plain weight
+    files, spacefold checkpoints and recordings are all held to it."""
     for why, bad in (
-            ("are not real numbers", [k for k, a in arrays.items() if a.dtype.kind not in "biuf"]),
+            ("are not real numbers", [k for k, a in arrays.items() if a.dtype.kind not in kinds]),
             ("hold NaN or infinite values", [k for k, a in arrays.items() if a.dtype.kind == "f"
                                              and not np.isfinite(a).all()]),
             ("hold values beyond float32's range", [
                 k for k, a in arrays.items() if a.dtype.kind == "f" and a.size
                 and float(np.abs(a).max()) > _F32_MAX])):
         if bad:
+            bad = sorted(bad, key=natural)
             shown = ", ".join(bad[:4]) + (f" and {len(bad) - 4} more" if len(bad) > 4 else "")
-            raise SpecError(f"model file {str(path)!r}: weights {shown} {why}")
+            raise SpecError(f"{where}: weights {shown} {why}")
     return arrays
 
 

@@ -113,6 +113,10 @@ def test_concatenation_in_the_viewer(ctx: Any, tmp_path: Path) -> None:
         got = np.array(page.evaluate(f"__spacefold.positions({idx})"))[:, :2]
         want, _ = tr.display_at(k, alpha)
         np.testing.assert_allclose(got, want[idx], atol=2e-6 * max(1.0, float(np.abs(want).max())))
-    assert page.locator(".sf-diagram .sf-link-label").all_text_contents() == ["cat"]
+    # b reads the input, not a's unit: an arc from the input, and no edges from a's column
+    # (they drew b's weight for input 0 as an edge from a's unit)
+    assert page.locator(".sf-diagram .sf-link-label").all_text_contents() == ["cat", "branch"]
+    assert page.locator(".sf-diagram g.sf-edges").nth(1).locator("line").count() == 0
+    assert page.locator(".sf-diagram g.sf-edges").nth(0).locator("line").count() == 2
     assert page.errors == []
     page.close()

@@ -63,8 +63,9 @@ export class Diagram {
       }
     });
     this.weights();
-    // skip connections (a residual sum, a branch joining a concatenation): arcs over the
-    // columns from the layer the branch leaves to the layer where it joins
+    // skip connections (a residual sum, a branch joining a concatenation) and parallel
+    // branches (a Linear reading an earlier column): arcs over the columns from the layer
+    // the branch leaves to the layer where it joins
     trace.links.forEach(([a, b, kind], i) => {
       if (a >= cols || b >= cols) return;
       const y0 = top - 8, lift = 14 + 8 * (i % 2);
@@ -74,7 +75,7 @@ export class Diagram {
                                 "stroke-width": 1.6, opacity: 0.5 }, this.svg);
       const label = el("text", { x: (xa + xb) / 2, y: y0 - lift - 3, "text-anchor": "middle",
                                  class: "sf-sub sf-link-label" }, this.svg);
-      label.textContent = kind === "add" ? "+ skip" : "cat";
+      label.textContent = kind === "add" ? "+ skip" : kind === "concat" ? "cat" : kind;
       this.links.push({ el: path, to: b });
     });
     trace.widths.forEach((w, c) => {

@@ -15,6 +15,7 @@ from spacefold.errors import RenderError
 from spacefold.export import linear as lin
 from spacefold.model.activations import ACTIVATIONS
 from spacefold.trace import Trace
+from spacefold.trace.graph import column_weights, diagram_links
 from spacefold.trace.linear_parts import HEADS
 
 FORMAT = 1
@@ -119,13 +120,17 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
             st["edges"] = _b64(proj(edges[k]), "f4", raw)                   # (2E, dims)
         stages.append(st)
 
-    layers = []
+    layers: list[dict[str, Any]] = []
+    # the diagram's edges: each Linear's weights for the column before it (d_in: its units),
+    # none for a parallel branch that reads an earlier column (an arc shows it)
+    drawn, branches = column_weights(trace)
     for op in trace.ops:
         if op.kind == "linear":
-            w = np.asarray(op.params["W"])
-            entry: dict[str, Any] = {"layer": op.layer, "d_in": op.d_in, "d_out": op.d_out}
-            if w.size <= limits.VIEWER_MAX_WEIGHTS:
-                entry["W"] = _b64(w, "f4", raw)                             # (out, in)
+            w = drawn[len(layers)]
+            entry: dict[str, Any] = {"layer": op.layer, "d_out": op.d_out,
+                                     "d_in": op.d_in if w is None else w.shape[1]}
+            if w is not None and w.size <= limits.VIEWER_MAX_WEIGHTS:
+                entry["W"] = _b64(np.asarray(w), "f4", raw)                 # (out, in)
             layers.append(entry)
         elif op.kind == "bias" and layers:
             layers[-1]["b"] = _b64(np.asarray(op.params["b"]), "f4", raw)
@@ -160,7 +165,7 @@ def payload(trace: Trace, *, title: str | None = None, regions: bool = True,
         "palette": _rgb8(CLASS_COLORS, raw),
         "stages": stages,
         "layers": layers,
-        "links": [list(link) for link in trace.links()],   # [from layer, to layer, kind]
+        "links": [list(link) for link in diagram_links(trace, branches)],  # [from, to, kind]
         "linear": linear,
     }
     if groups is not None:

@@ -34,7 +34,7 @@ from spacefold.scenes.inputs import SceneError
 from spacefold.scenes.piece_edges import PieceEdges
 from spacefold.scenes.regionmaps import ExactRegions
 from spacefold.trace import Trace
-from spacefold.trace.graph import linear_inputs
+from spacefold.trace.graph import column_weights, diagram_links
 
 # What each kind of stage does, said plainly (the narration of the videos); activations
 # read theirs from the one table.
@@ -198,12 +198,12 @@ def diagram_of(trace: Trace, highlight: int = 0, kind: str = "input") -> Diagram
     if acts and acts[-1] == "linear":
         acts[-1] = "output"     # raw logits
     # the graph's edges that skip columns: a stage's column is the Linear it follows
-    links = [(a, b, "+ skip" if kind == "add" else "cat") for a, b, kind in trace.links()]
     # a Linear's edges from the column before it are the weights it gives those units, where
     # it reads them; one that reads only earlier columns (a parallel branch) has no edges
     # there, and an arc from the column it reads
-    shown, branches = _column_weights(trace, ws, widths)
-    links += [ln for ln in branches if ln[:2] not in {(a, b) for a, b, _ in links}]
+    shown, branches = _column_weights(trace)
+    labels = {"add": "+ skip", "concat": "cat"}
+    links = [(a, b, labels.get(kind, kind)) for a, b, kind in diagram_links(trace, branches)]
     wide = max(widths) > NODES_SHOWN
     return Diagram(widths, shown, biases, acts, highlight, kind, title="the network",
                    subtitle=f"{NODES_SHOWN} strongest units a layer" if wide else "",
@@ -213,24 +213,13 @@ def diagram_of(trace: Trace, highlight: int = 0, kind: str = "input") -> Diagram
 _COLUMNS: dict[int, tuple[Any, list[np.ndarray | None], list[tuple[int, int, str]]]] = {}
 
 
-def _column_weights(trace: Trace, ws: list[np.ndarray], widths: list[int]
-                    ) -> tuple[list[np.ndarray | None], list[tuple[int, int, str]]]:
-    """Each Linear's weights from the column before it (the same arrays every frame, so the
-    backend's layout cache holds), and the arcs of the branches that read earlier columns."""
+def _column_weights(trace: Trace) -> tuple[list[np.ndarray | None], list[tuple[int, int, str]]]:
+    """:func:`~spacefold.trace.graph.column_weights` once per trace: the same arrays every
+    frame, so the backend's layout cache holds."""
     hit = _COLUMNS.get(id(trace))
     if hit is not None and hit[0]() is trace:
         return hit[1], hit[2]
-    shown: list[np.ndarray | None] = []
-    arcs: list[tuple[int, int, str]] = []
-    for i, (w, segs) in enumerate(zip(ws, linear_inputs(trace), strict=True)):
-        offset, sub = 0, None
-        for col, _, count in segs or []:
-            if col == i and count == widths[i]:
-                sub = w if count == w.shape[1] else w[:, offset:offset + count]
-            offset += count
-        shown.append(sub)
-        if sub is None and segs:
-            arcs += [(col, i + 1, "branch") for col in dict.fromkeys(c for c, _, _ in segs)]
+    shown, arcs = column_weights(trace)
     if len(_COLUMNS) > 64:
         _COLUMNS.clear()
     _COLUMNS[id(trace)] = (weakref.ref(trace), shown, arcs)

@@ -42,8 +42,11 @@ def from_csv(path: str | Path, label_column: int = -1) -> Dataset:
         raise DataError(f"CSV {str(p)!r} has no data rows")
     width = len(rows[0][1])
     if width < 2:
+        sep = next((name for ch, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars"))
+                    if ch in rows[0][1][0]), None)
+        hint = f" (its cells look separated by {sep}; spacefold reads commas)" if sep else ""
         raise DataError(f"CSV {str(p)!r} line {rows[0][0]}: need at least 2 columns "
-                        f"(features + label), got {width}")
+                        f"(features + label), got {width}{hint}")
     table = np.empty((len(rows), width), dtype=np.float64)
     for i, (line, r) in enumerate(rows):
         if len(r) != width:

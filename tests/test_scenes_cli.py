@@ -90,3 +90,10 @@ def test_cli_a_model_without_the_stage_is_one_line(tmp_path: Path,
     assert_one_line_error(code, err, "bottleneck needs a 2-unit hidden stage",
                           "model 2-8-8-3 has stages of width 8, 8, 3")
     assert not (tmp_path / "b.png").exists()
+
+
+def test_cli_bottleneck_stage_0_is_the_input_not_a_hidden_stage(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "render", "bottleneck", "--stage", "0", "-o", tmp_path / "b.png")
+    assert_one_line_error(code, err, "bottleneck needs a 2-unit hidden stage", "stage 0")
+    assert not (tmp_path / "b.png").exists()

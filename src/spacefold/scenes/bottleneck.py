@@ -51,7 +51,7 @@ def bottleneck(model: Any = None, data: Any = None, *, stage: int | None = None,
     m, d, default = subject(model, data, "bottleneck", spiral_default(BOTTLENECK), "spiral")
     tr = trace(m, d, grid=plane_grid(d, default), meta={"dataset": data_label(d)})
     last = len(tr.stages) - 1
-    kb = pick_stage(tr, stage, "bottleneck", lambda k: tr.stages[k].dim == 2 and k < last,
+    kb = pick_stage(tr, stage, "bottleneck", lambda k: tr.stages[k].dim == 2 and 0 < k < last,
                     "a 2-unit hidden stage", candidates=layer_inputs(tr))
     acc = tr.accuracy()
     story = Story(tr, StoryOptions(color_by=color_by, stage_seconds=1.4, hold_seconds=1.5,

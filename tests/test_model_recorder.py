@@ -210,3 +210,8 @@ def test_cli_recording_misuse(capsys: pytest.CaptureFixture[str], tmp_path: Path
     code, _, err = run(capsys, "render", "fold-222", "--recording", tmp_path / "ck.safetensors",
                        "-o", tmp_path / "t.png")
     assert_one_line_error(code, err, "'fold-222'", "--recording", "training")
+
+
+def test_the_description_names_a_final_sigmoid() -> None:
+    net = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 1), nn.Sigmoid())
+    assert sf.Recorder(net, data="moons").describe() == "2-5-1 (relu, then sigmoid) on moons"

@@ -237,8 +237,11 @@ class Recorder:
         return rec
 
     def describe(self) -> str:
-        """``"2-100-2-5 (relu, identity) on spiral"``: for headings and captions."""
+        """``"2-100-2-5 (relu, identity) on spiral"``, ``"2-5-1 (relu, then sigmoid)"``: for
+        headings and captions."""
         acts = ", ".join(self.spec.activations)
+        if self.spec.head:
+            acts = f"{acts}, then {self.spec.head}" if acts else self.spec.head
         bits = self.spec.arch + (f" ({acts})" if acts else "")
         return bits + (f" on {self.data.name}" if self.data is not None else "")
 

@@ -92,6 +92,18 @@ def test_export_endpoint_returns_a_page(client: TestClient) -> None:
     assert client.post("/api/export", json={"epochs": 50_000}).status_code == 422
 
 
+@pytest.mark.parametrize("arch", ["2\u3000-4-2", "2\r\n-4-2", " 2-4-2\t", "2\x1f-4-2"])
+def test_an_architecture_typed_with_odd_spaces_downloads_under_a_plain_name(
+        client: TestClient, arch: str) -> None:
+    """The file name is ASCII (a header carries nothing else): the page once came back as a
+    500, or the connection dropped, after the training."""
+    r = client.post("/api/export", json={"dataset": "xor", "classes": 2, "n": 60,
+                                         "arch": arch, "epochs": 2})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"] == \
+        'attachment; filename="spacefold-xor-2-4-2.html"'
+
+
 def _receive(ws: Any) -> dict:
     """The next message: JSON text, or a live update packed as bytes (export.pack)."""
     raw = ws.receive()

@@ -289,3 +289,16 @@ def test_the_registry_counts_cancels_and_releases_memory_when_none_is_left(
     assert calls == [0]
     running.cancel_all()
     assert all(f.cancelled for f in fakes)
+
+
+def test_a_slot_is_held_while_work_is_built_so_requests_together_cannot_all_pass() -> None:
+    import spacefold.limits as limits
+    from spacefold.server import running
+
+    base = running.count()
+    with ExitStack() as stack:
+        got = [stack.enter_context(running.slot()) for _ in range(limits.MAX_JOBS - base)]
+        assert all(got) and running.count() == limits.MAX_JOBS
+        with running.slot() as free:
+            assert not free
+    assert running.count() == base

@@ -105,7 +105,7 @@ def parse_arch(arch: str) -> tuple[int, ...]:
         if not (p.strip().isascii() and p.strip().isdecimal() and len(p.strip()) <= 9):
             raise SpecError(f"architecture {arch!r}: {p!r} is not a width; widths are "
                             f"integers 1-{MAX_WIDTH} joined by '-', like '2-100-2-5'")
-        w = int(p)
+        w = int(p.strip())
         if not 1 <= w <= MAX_WIDTH:
             raise SpecError(f"architecture {arch!r}: width {w} must be in [1, {MAX_WIDTH}]")
         widths.append(w)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -148,9 +149,12 @@ def create_app(host: str = HOST, port: int | None = None,
             ex.cancel()                    # a no-op once done; the server shutting down
         if ex.page is None:
             raise SpacefoldError(ex.error or "the export failed")
-        name = f"spacefold-{cfg.dataset}-{cfg.arch}.html"
+        from spacefold.model.spec import parse_arch
+
+        arch = "-".join(map(str, parse_arch(cfg.arch)))     # as read: widths, no spaces
+        name = f"spacefold-{cfg.dataset}-{arch}.html"
         return Response(ex.page, media_type="text/html",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                        headers=attachment(name))
 
     @app.post("/api/export/{key}")
     def export_shown(key: str) -> Response:
@@ -162,11 +166,14 @@ def create_app(host: str = HOST, port: int | None = None,
         from spacefold.trace import trace
 
         title = f"{job.cfg.dataset} · {job.spec.arch} · epoch {epoch}"
-        tr = trace(net, job.data)
-        page = to_html(tr, title=title, groups=job.groups())
+        with running.slot() as free:        # a page of a wide network takes seconds and GBs
+            if not free:
+                raise HTTPException(429, running.busy_message())
+            tr = trace(net, job.data)
+            page = to_html(tr, title=title, groups=job.groups())
         name = f"spacefold-{job.cfg.dataset}-{job.spec.arch}-epoch{epoch}.html"
         return Response(page, media_type="text/html",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                        headers=attachment(name))
 
     @app.post("/api/upload")
     async def upload(request: Request) -> dict[str, Any]:
@@ -290,3 +297,11 @@ def serve(host: str = HOST, port: int = PORT, allow_hosts: tuple[str, ...] = ())
     finally:
         running.cancel_all()
         tracer.close_workers()
+
+
+def attachment(name: str) -> dict[str, str]:
+    """The download header for ``name``: ASCII letters, digits, '.', '_' and '-' only (an
+    architecture or dataset as typed may hold spaces, control or other scripts' characters,
+    which a header cannot carry)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "spacefold"
+    return {"Content-Disposition": f'attachment; filename="{safe}"'}

@@ -113,7 +113,7 @@ def start(job: str, net: Any, data: Any, epoch: int, title: str,
         if sum(1 for t in TASKS.values() if t.state == "running") >= limits.MAX_RENDERS:
             raise Busy(f"{limits.MAX_RENDERS} videos are rendering on this server; try again when "
                        f"one has finished")
-        safe = "".join(c if c.isalnum() or c in "-." else "-" for c in title)
+        safe = "".join(c if c.isascii() and c.isalnum() or c in "-." else "-" for c in title)
         t = RenderTask(job, req, epoch, f"spacefold-{safe}-epoch{epoch}.mp4")
         _forget(old)
         TASKS[job] = t

@@ -8,6 +8,7 @@ import contextlib
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from typing import Protocol
 
 import spacefold.limits as limits
@@ -36,8 +37,30 @@ def track(what: Running) -> None:
 
 def count() -> int:
     """Jobs with a thread alive in this process: training sessions (paused ones too) and
-    exports (a test checks disconnects stop theirs)."""
-    return sum(1 for j in list(TRACKED) if j.alive)
+    exports (a test checks disconnects stop theirs), and the places :func:`slot` holds."""
+    return sum(1 for j in list(TRACKED) if j.alive) + _HELD[0]
+
+
+_HELD = [0]                      # places taken by jobs being built, not yet running
+_SLOT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def slot() -> Iterator[bool]:
+    """A place among ``limits.MAX_JOBS`` for work that is not running yet (a job being built
+    off the event loop, an export computed in the request): yields whether one was free, and
+    holds it until the block ends. Checking :func:`count` and starting later would let
+    requests that arrive together all pass the check."""
+    with _SLOT_LOCK:
+        free = count() < limits.MAX_JOBS
+        if free:
+            _HELD[0] += 1
+    try:
+        yield free
+    finally:
+        if free:
+            with _SLOT_LOCK:
+                _HELD[0] -= 1
 
 
 def cancel_all() -> None:

@@ -172,6 +172,7 @@ def test_csv_label_column_and_no_header(tmp_path: Path) -> None:
     ("1\n2\n", "at least 2 columns"),
     ("x;y;c\n0;1;0\n1;2;1\n", "separated by semicolons; spacefold reads commas"),
     ("0\t1\t0\n1\t2\t1\n", "separated by tabs"),
+    ('x,y,c\n"' + "1" * 200_000 + '",1,1\n0,0,0\n', "line 2: field larger than field limit"),
     ("0,1,0.5\n1,2,1\n", "labels must be non-negative integers"),
     ("0,1,-1\n1,2,1\n", "labels must be non-negative integers"),
     ("0,1,1\n", "at least 2 rows"),

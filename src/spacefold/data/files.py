@@ -33,9 +33,12 @@ def from_csv(path: str | Path, label_column: int = -1) -> Dataset:
         raise DataError(f"cannot read CSV {str(p)!r}: not a UTF-8 text file") from None
     reader = csv.reader(text.splitlines())
     rows: list[tuple[int, list[str]]] = []          # (line of the file, cells)
-    for r in reader:
-        if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#"):
-            rows.append((reader.line_num, r))
+    try:
+        for r in reader:
+            if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#"):
+                rows.append((reader.line_num, r))
+    except csv.Error as e:                          # a cell over 128 KiB, a NUL, ...
+        raise DataError(f"CSV {str(p)!r} line {reader.line_num}: {e}") from None
     if rows and not any(_is_number(c) for c in rows[0][1]):
         rows = rows[1:]  # header
     if not rows:

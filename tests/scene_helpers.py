@@ -40,7 +40,7 @@ def renders_tiny(name: str, tl: Timeline, tmp_path: Path) -> None:
     with av.open(str(mp4)) as f:
         frames = sum(1 for _ in f.decode(video=0))
     assert frames == tl.n_frames(4)
-    png = render(name, tmp_path / f"{name}.png", size=(192, 108), fps=4)
+    png = render(name, tmp_path / f"{name}.png", size=(192, 108))   # a still: no fps
     from PIL import Image
 
     with Image.open(png) as im:

@@ -94,7 +94,7 @@ def test_the_look_decides_whether_classes_become_shapes() -> None:
 
 @pytest.fixture(scope="module")
 def trace() -> sf.Trace:
-    d = sf.dataset("gauss", n=160, seed=2)
+    d = sf.dataset("gauss", classes=2, n=160, seed=2)    # as many classes as outputs
     return sf.trace(sf.build("2-3-2", "relu", seed=0), d)
 
 

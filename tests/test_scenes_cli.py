@@ -97,3 +97,18 @@ def test_cli_bottleneck_stage_0_is_the_input_not_a_hidden_stage(
     code, _, err = run(capsys, "render", "bottleneck", "--stage", "0", "-o", tmp_path / "b.png")
     assert_one_line_error(code, err, "bottleneck needs a 2-unit hidden stage", "stage 0")
     assert not (tmp_path / "b.png").exists()
+
+
+@pytest.mark.parametrize("argv, why", [
+    (["render", "fold-222", "-o", "{d}/x.png", "--fps", "10"], "--fps does nothing for a .png"),
+    (["render", "fold-222", "-o", "{d}/x.npz", "--size", "64x36"], "--size does nothing"),
+    (["render", "fold-222", "-o", "{d}/x.gif", "--fps", "60"], "at most 50 frames a second"),
+    (["export", "bottleneck", "--stage", "4", "-o", "{d}/x.html"], "--stage picks the stage"),
+    (["tour", "--scenes", "affine,affine", "-o", "{d}/t"], "names affine more than once"),
+    (["tour", "--scenes", ",", "-o", "{d}/t"], "names no scene"),
+])
+def test_cli_options_that_would_do_nothing_are_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], why: str) -> None:
+    code, _, err = run(capsys, *[a.format(d=tmp_path) for a in argv])
+    assert_one_line_error(code, err, why)
+    assert not any(tmp_path.iterdir())

@@ -243,7 +243,7 @@ def test_scene_renders_tiny(tmp_path: Path, name: str,
     tl = digits_tl if name == "digits" else training_tl
     assert 10.0 <= tl.duration <= 20.0 and tl.meta["caption"]
     mp4 = render(name, tmp_path / f"{name}.mp4", size=(192, 108), fps=4)
-    png = render(name, tmp_path / f"{name}.png", size=(192, 108), fps=4)
+    png = render(name, tmp_path / f"{name}.png", size=(192, 108))   # a still: no fps
     with av.open(str(mp4)) as c:
         s = c.streams.video[0]
         frames = sum(1 for _ in c.decode(s))

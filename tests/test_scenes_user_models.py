@@ -241,7 +241,7 @@ def test_stage_picks_the_plane(nets: dict[str, Any], gauss: sf.Dataset) -> None:
     ("bottleneck", (64, 64, 3), "bottleneck needs a 2-unit hidden stage; model 2-64-64-3 has "
                                 "stages of width 64, 64, 3"),
     ("surfaces-argmax", (64, 3), "surfaces-argmax needs a 2-unit hidden stage"),
-    ("fold-232", (8, 4, 2), "fold-232 needs a 3-unit hidden stage"),
+    ("fold-232", (8, 4, 3), "fold-232 needs a 3-unit hidden stage"),   # 3 outputs: gauss
     ("wide-layer", (2, 3), "wide-layer needs a hidden stage wider than 3 units"),
 ])
 def test_a_model_that_cannot_tell_the_story_gets_one_line(name: str, widths: tuple[int, ...],

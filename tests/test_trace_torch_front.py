@@ -489,10 +489,9 @@ def test_the_cli_renders_a_residual_layernorm_silu_model(tmp_path: Any,
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "res.py").write_text(RESIDUAL_PY)
-    for out in ("res.npz", "res.png"):
+    for out, size in (("res.npz", []), ("res.png", ["--size", "320x180"])):  # (.npz: no size)
         code, _, err = run(capsys, "render", "layers", "--model-code", "res.py:model",
-                           "--data", "spiral", "--classes", "5", "--size", "320x180",
-                           "-o", out)
+                           "--data", "spiral", "--classes", "5", *size, "-o", out)
         assert code == 0, err
     with np.load(tmp_path / "res.npz") as z:
         assert "1.norm" in list(z["sources"]) and [2, 7] in z["parents"].tolist()

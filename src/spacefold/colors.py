@@ -22,11 +22,15 @@ AXES = (1.0, 1.0, 1.0, 0.22)
 POSITIVE = "#4fb3ff"   # positive weights
 NEGATIVE = "#ff7a59"   # negative weights
 
-# Distinct, bright on dark: class k gets CLASS_COLORS[k % len].
+# Distinct, bright on dark: class k gets CLASS_COLORS[k % len]; twenty, as many classes as a
+# generated dataset has at most (the first ten bright, the next ten paler or deeper)
 CLASS_COLORS = np.array([
     [0.98, 0.78, 0.20], [0.25, 0.72, 0.98], [0.98, 0.36, 0.44], [0.45, 0.88, 0.47],
     [0.76, 0.52, 0.98], [0.98, 0.58, 0.22], [0.30, 0.90, 0.85], [0.95, 0.50, 0.80],
     [0.70, 0.75, 0.40], [0.60, 0.65, 0.98],
+    [0.98, 0.93, 0.60], [0.62, 0.87, 1.00], [1.00, 0.70, 0.68], [0.75, 1.00, 0.70],
+    [0.89, 0.78, 1.00], [0.78, 0.42, 0.10], [0.10, 0.58, 0.55], [0.72, 0.28, 0.58],
+    [0.86, 0.86, 0.86], [0.32, 0.42, 0.84],
 ])
 
 

@@ -56,6 +56,12 @@ def export_cmd(
         page_title = title or f"{name} · {tr.meta.get('arch', '')}"
     else:
         entry = get_scene(scene)
+        if flags.stage is not None:
+            raise SpecError("--stage picks the stage a video centres on; the page holds every "
+                            "stage of the network, so leave it out")
+        if len(models) > 1:
+            raise SpecError(f"export writes one network's page; give one --model (scene "
+                            f"{scene!r} with two compares them only in a video or picture)")
         options = scene_inputs(entry, flags, output=output)
         entry.check(options)
         with interruptible():

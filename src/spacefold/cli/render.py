@@ -42,7 +42,7 @@ from spacefold.cli.options import (
     render_suffixes,
 )
 from spacefold.errors import DataError, RenderError
-from spacefold.limits import MAX_HOLD
+from spacefold.limits import MAX_FPS, MAX_HOLD, MAX_SIZE, MIN_FPS, MIN_SIZE
 from spacefold.scenes import SCENES, get_scene
 from spacefold.scenes.registry import HOMES, SceneEntry
 from spacefold.scenes.show import SHOW, show_help
@@ -72,8 +72,13 @@ def render_cmd(
         "-o", "--output", help="Output file; the format comes from the suffix: "
         f"{', '.join(FORMATS)} (.png: every stage side by side).",
         show_default=False)],
-    size: SizeOpt = "1280x720",
-    fps: FpsOpt = 30.0,
+    size: Annotated[str | None, typer.Option(
+        "--size", help=f"Frame size WIDTHxHEIGHT, {MIN_SIZE[0]}x{MIN_SIZE[1]} up to "
+        f"{MAX_SIZE[0]}x{MAX_SIZE[1]}; default 1280x720 (.mp4, .gif, .png).",
+        show_default=False)] = None,
+    fps: Annotated[float | None, typer.Option(
+        "--fps", help=f"Frames per second, in [{MIN_FPS:g}, {MAX_FPS:g}]; default 30 (.mp4, "
+        f".gif).", show_default=False)] = None,
     color_by: Annotated[str | None, typer.Option(
         "--color-by", help=f"Point colours: {' or '.join(COLOR_MODES)}. Default: class.",
         show_default=False)] = None,
@@ -103,8 +108,14 @@ def render_cmd(
     --activation relu,identity --data spiral --classes 5 -o b.mp4
     """
     # Everything cheap is checked first, so bad input fails in milliseconds.
-    wh = parse_size(size)
-    check_fps(fps)
+    wh = parse_size("1280x720" if size is None else size)
+    check_fps(30.0 if fps is None else fps)
+    unused = [flag for flag, v, formats in (("--size", size, (".mp4", ".gif", ".png")),
+                                            ("--fps", fps, VIDEO_SUFFIXES))
+              if v is not None and output.suffix.lower() not in formats]
+    if unused:
+        raise RenderError(f"{' and '.join(unused)} {'do' if len(unused) > 1 else 'does'} "
+                          f"nothing for a {output.suffix or 'suffix-less'} file")
     check_color_by(color_by)
     check_seed(flags.seed)
     look = check_look(theme, palette, markers)
@@ -131,7 +142,9 @@ def render_cmd(
     with interruptible(), frame_progress(render, f"rendering {scene}") as progress:
         if progress is not None:
             options["progress"] = progress
-        path = render(scene, output, size=wh, fps=fps, **options, **look, **paced)
+        given: dict[str, Any] = {k: v for k, v in (("size", None if size is None else wh),
+                                                   ("fps", fps)) if v is not None}
+        path = render(scene, output, **given, **options, **look, **paced)
     say(f"wrote {path}")
 
 
@@ -182,8 +195,14 @@ def tour_cmd(
     chosen = None
     if scenes is not None:
         chosen = [x.strip() for x in scenes.split(",") if x.strip()]
+        if not chosen:
+            raise RenderError(f"--scenes {scenes!r} names no scene; leave it out for every "
+                              f"scene that needs no model")
         for name in chosen:
             get_scene(name)
+        twice = sorted({n for n in chosen if chosen.count(n) > 1})
+        if twice:
+            raise RenderError(f"--scenes names {', '.join(twice)} more than once")
     from spacefold.tour import tour, tour_scenes
 
     todo = chosen or tour_scenes()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import inspect
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from spacefold.errors import DataError
+from spacefold.errors import DataError, SpacefoldError
 from spacefold.limits import MAX_DATASET_CLASSES, MAX_DATASET_POINTS, MAX_SEED
 
 
@@ -212,3 +213,38 @@ def _check_real(name: str, v: Any, lo: float, hi: float) -> float:
 def _split_counts(n: int, k: int) -> list[int]:
     base, extra = divmod(n, k)
     return [base + (1 if i < extra else 0) for i in range(k)]
+
+
+def as_dataset(data: Any, where: str = "data",
+               error: type[SpacefoldError] = DataError) -> Dataset:
+    """A :class:`Dataset` as given, a registered dataset by name, or an ``(x, y)`` pair of
+    arrays or tensors ((N, D) finite points, (N,) whole non-negative labels); anything else
+    is one line (``error``, naming ``where``: "scene 'spiral'", "Recorder")."""
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, str):
+        return dataset(data)
+    if isinstance(data, tuple | list) and len(data) == 2:
+        x, y = (_numbers(v, where, error) for v in data)
+        if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
+            raise error(f"{where}: data (x, y) must be (N, D) points and (N,) labels, got "
+                        f"{x.shape} and {y.shape}")
+        if len(x) == 0 or not np.isfinite(x).all():
+            raise error(f"{where}: data x must be finite and non-empty")
+        if not np.isfinite(y).all() or not np.array_equal(y, np.round(y)) or (y < 0).any():
+            raise error(f"{where}: data labels y must be class numbers 0, 1, ...")
+        yi = y.astype(np.int64)
+        return Dataset(x.astype(np.float32), yi, "data", int(yi.max()) + 1)
+    raise error(f"{where}: data must be a Dataset, a dataset name or an (x, y) pair, got "
+                f"{type(data).__name__}")
+
+
+def _numbers(v: Any, where: str, error: type[SpacefoldError]) -> np.ndarray:
+    torch = sys.modules.get("torch")        # a tensor means torch is loaded; never import it
+    if torch is not None and isinstance(v, torch.Tensor):
+        return np.asarray(v.detach().cpu().numpy(), dtype=np.float64)
+    try:
+        return np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise error(f"{where}: data must be numeric arrays or tensors, got "
+                    f"{type(v).__name__}") from None

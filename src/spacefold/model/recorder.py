@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from spacefold._atomic import atomic_path
-from spacefold.data.datasets import DATASETS, Dataset, dataset
+from spacefold.data.datasets import Dataset, as_dataset
 from spacefold.errors import DataError, SpecError
 from spacefold.limits import MAX_EPOCHS, MAX_RECORDING_BYTES
 from spacefold.model.activations import ACTIVATIONS, SPEC_ACTIVATIONS
@@ -63,11 +63,16 @@ class Recorder:
             raise SpecError(f"Recorder records a torch nn.Module, not a "
                             f"{type(model).__name__}")
         self.model: Any = model
-        self.data = _as_dataset(data)
+        self.data = None if data is None else as_dataset(data, "Recorder")
         self._linears, self.spec = _layout(model, spec)
         if self.data is not None and self.data.dim != self.spec.widths[0]:
             raise DataError(f"Recorder: model {self.spec.arch} takes {self.spec.widths[0]}-D "
                             f"input but data {self.data.name!r} is {self.data.dim}-D")
+        outputs = max(self.spec.widths[-1], 2)              # one output: two classes
+        if self.data is not None and int(self.data.y.max(initial=0)) >= outputs:
+            raise DataError(f"Recorder: model {self.spec.arch} tells {outputs} classes apart "
+                            f"but data {self.data.name!r} has label "
+                            f"{int(self.data.y.max())}")
         self._keys = [k for idx, _ in self.spec.module_layout()
                       for k in (f"{idx}.weight", f"{idx}.bias")]
         self.module_keys = {f"{idx}.{p}": f"{name}.{p}".lstrip(".")
@@ -360,30 +365,6 @@ def _check_widths(spec: ArchSpec, order: Sequence[Any]) -> None:
     if tuple(widths) != spec.widths:
         raise SpecError(f"Recorder: spec {spec.arch} does not match the module's Linear "
                         f"widths {'-'.join(map(str, widths))}")
-
-
-def _as_dataset(data: Dataset | str | tuple[Any, Any] | None) -> Dataset | None:
-    if data is None or isinstance(data, Dataset):
-        return data
-    if isinstance(data, str):
-        if data not in DATASETS:
-            raise DataError(f"unknown dataset {data!r}; choose one of: "
-                            f"{', '.join(sorted(DATASETS))}")
-        return dataset(data)
-    if isinstance(data, tuple) and len(data) == 2:
-        x, y = (np.asarray(a.detach().cpu() if hasattr(a, "detach") else a) for a in data)
-        if x.ndim != 2 or y.shape != (len(x),):
-            raise DataError(f"data (x, y) must be (N, D) points and (N,) labels, got "
-                            f"{x.shape} and {y.shape}")
-        if not np.isfinite(x).all():
-            raise DataError("data x contains NaN or infinite values")
-        yi = y.astype(np.int64)
-        if yi.size and (yi.min() < 0 or not np.array_equal(yi, y)):
-            raise DataError("data labels y must be integers >= 0")
-        return Dataset(np.ascontiguousarray(x, dtype=np.float32), yi, "data",
-                       int(yi.max()) + 1 if yi.size else 0)
-    raise DataError(f"Recorder data must be a Dataset, a dataset name or (x, y), not a "
-                    f"{type(data).__name__}")
 
 
 def _recipe(data: Dataset | None) -> dict[str, Any] | None:

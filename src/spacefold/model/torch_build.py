@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
+from numbers import Integral
 from typing import Any
 
 import torch
 from torch import nn
 
+from spacefold.errors import SpecError
+from spacefold.limits import MAX_SEED
 from spacefold.model.activations import ACTIVATIONS as TABLE
 from spacefold.model.spec import ArchSpec, spec_params
 
@@ -64,6 +67,16 @@ def build(arch: str, activation: str | Sequence[str] = "relu", head: str | None 
 
     ``seed`` makes the initial weights reproducible (``None`` leaves torch's RNG alone).
     """
+    if not isinstance(arch, str):
+        raise SpecError(f"build: the architecture is a string of widths like '2-100-5', got "
+                        f"{type(arch).__name__} {str(arch)[:40]}")
+    if not isinstance(activation, str) and not (
+            isinstance(activation, Sequence) and all(isinstance(a, str) for a in activation)):
+        raise SpecError(f"build: activation must be a name or a list of names, got "
+                        f"{str(activation)[:40]}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, Integral)
+                             or not 0 <= seed <= MAX_SEED):
+        raise SpecError(f"build: seed {seed!r} must be a whole number in [0, {MAX_SEED}] or None")
     spec = ArchSpec.parse(arch, activation, head)
     if seed is None:
         return build_spec(spec)

@@ -14,13 +14,15 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from numbers import Integral, Real
+from typing import Any
 
 import torch
 from torch import nn
 
-from spacefold.data.datasets import Dataset
+from spacefold.data.datasets import Dataset, as_dataset
 from spacefold.errors import DataError, DivergenceError, SpecError
-from spacefold.limits import MAX_EPOCHS
+from spacefold.limits import MAX_EPOCHS, MAX_SEED
 
 Progress = Callable[[int, int, float, float], None]  # (epoch, epochs, loss, accuracy)
 Interrupt = Callable[[], None]   # called between mini-batches; raises to end training
@@ -46,7 +48,8 @@ class History:
         return len(self.loss)
 
 
-def train(model: nn.Module, data: Dataset, *, epochs: int = 2000, lr: float = 0.02,
+def train(model: nn.Module, data: Dataset | str | tuple[Any, Any], *, epochs: int = 2000,
+          lr: float = 0.02,
           batch_size: int | None = None, weight_decay: float = 0.0,
           target_accuracy: float | None = 0.995, seed: int = 0, test: Dataset | None = None,
           progress: Progress | None = None, loss_head: str = "logits",
@@ -63,6 +66,8 @@ def train(model: nn.Module, data: Dataset, *, epochs: int = 2000, lr: float = 0.
     between the pieces of a batch larger than ``CHUNK_WORK`` rows x weights; an exception
     it raises ends training and propagates.
     """
+    data = as_dataset(data, "train")
+    _check_args(model, epochs, lr, batch_size, weight_decay, target_accuracy, seed)
     # Small networks train fastest on one thread: more OpenMP threads only contend (measured
     # 2-10x slower on 2 busy cores). The caller's setting is restored afterwards.
     small = sum(p.numel() for p in model.parameters()) < 1_000_000
@@ -75,6 +80,32 @@ def train(model: nn.Module, data: Dataset, *, epochs: int = 2000, lr: float = 0.
     finally:
         if small:
             torch.set_num_threads(threads)
+
+
+def _whole(name: str, v: Any, lo: int, hi: int) -> None:
+    if isinstance(v, bool) or not isinstance(v, Integral) or not lo <= int(v) <= hi:
+        raise SpecError(f"train: {name} {v!r} must be a whole number in [{lo}, {hi}]")
+
+
+def _check_args(model: Any, epochs: Any, lr: Any, batch_size: Any, weight_decay: Any,
+                target_accuracy: Any, seed: Any) -> None:
+    """train()'s arguments, each one line when wrong (the command line's checks; the ranges
+    of lr and batch_size are _train's)."""
+    if not isinstance(model, nn.Module):
+        raise SpecError(f"train: model must be a torch nn.Module, got {type(model).__name__}")
+    _whole("epochs", epochs, 1, MAX_EPOCHS)
+    _whole("seed", seed, 0, MAX_SEED)
+    if batch_size is not None and (isinstance(batch_size, bool)
+                                   or not isinstance(batch_size, Integral)):
+        raise SpecError(f"train: batch_size {batch_size!r} must be a whole number or None")
+    for name, v, ok, rule in (
+            ("lr", lr, lambda f: True, "(a learning rate)"),
+            ("weight_decay", weight_decay, lambda f: 0.0 <= f <= 1.0, "in [0, 1]"),
+            ("target_accuracy", target_accuracy, lambda f: 0.0 < f <= 1.0, "in (0, 1] or None")):
+        if name == "target_accuracy" and v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, Real) or not ok(float(v)):
+            raise SpecError(f"train: {name} {v!r} must be a number {rule}")
 
 
 def _train(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: int | None,

@@ -26,6 +26,7 @@ from spacefold.errors import RenderError
 from spacefold.limits import MAX_FPS, MIN_FPS
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
+GIF_MAX_FPS = 50         # a GIF's delays are hundredths of a second, and browsers need 2
 IMAGE_SUFFIXES = (".png",)
 
 
@@ -309,10 +310,17 @@ def write_gif(path: str | Path, frames: Iterable[np.ndarray | Repeat], fps: floa
     if not images:
         raise RenderError("no frames to write")
     fps = check_fps(fps)
-    duration = max(20, int(round(1000.0 / fps)))  # GIF delays are 10 ms units; 20 ms minimum
+    if fps > GIF_MAX_FPS:
+        raise RenderError(f"a GIF shows at most {GIF_MAX_FPS} frames a second (its delays are "
+                          f"hundredths of a second, 2 at least); use an fps up to "
+                          f"{GIF_MAX_FPS}, or .mp4")
+    # each frame's delay in whole hundredths, rounded from where it starts and ends, so the
+    # GIF lasts as long as its frames at fps (33.3 ms frames: 30, 40, 30, ...)
+    ends = [round((i + 1) * 100.0 / fps) for i in range(len(images))]
+    delays = [10 * (b - a) for a, b in zip([0, *ends], ends, strict=False)]
     with atomic_path(path) as tmp:
         images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
-                       duration=duration, loop=0, optimize=False, disposal=1)
+                       duration=delays, loop=0, optimize=False, disposal=1)
     return len(images)
 
 

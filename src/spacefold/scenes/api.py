@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import spacefold.colors as colors
 from spacefold.errors import RenderError
-from spacefold.limits import MAX_DURATION, MAX_FPS, MAX_FRAMES, MAX_HOLD, MAX_SIZE, MIN_SIZE
+from spacefold.limits import (
+    MAX_DATASET_CLASSES,
+    MAX_DURATION,
+    MAX_FPS,
+    MAX_FRAMES,
+    MAX_HOLD,
+    MAX_SIZE,
+    MIN_SIZE,
+)
 from spacefold.render import encode
 from spacefold.render.stream import video_frames
 from spacefold.render.timeline import Timeline
@@ -23,10 +34,11 @@ PageWriter = Callable[[Trace, Path], Path]
 
 
 def check_size(size: tuple[int, int]) -> tuple[int, int]:
-    try:
-        w, h = int(size[0]), int(size[1])
-    except (TypeError, ValueError, IndexError):
-        raise RenderError(f"size {size!r} must be (width, height) in pixels") from None
+    if isinstance(size, str) or not isinstance(size, tuple | list) or len(size) != 2 or \
+            not all(isinstance(v, Integral) and not isinstance(v, bool) for v in size):
+        raise RenderError(f"size {size!r} must be (width, height), two whole numbers of "
+                          f"pixels")
+    w, h = int(size[0]), int(size[1])
     if not (MIN_SIZE[0] <= w <= MAX_SIZE[0] and MIN_SIZE[1] <= h <= MAX_SIZE[1]):
         raise RenderError(f"size {w}x{h} must be between {MIN_SIZE[0]}x{MIN_SIZE[1]} and "
                           f"{MAX_SIZE[0]}x{MAX_SIZE[1]}")
@@ -34,7 +46,7 @@ def check_size(size: tuple[int, int]) -> tuple[int, int]:
 
 
 def check_fps(fps: float) -> float:
-    if not (isinstance(fps, (int, float)) and 0 < fps <= MAX_FPS):
+    if isinstance(fps, bool) or not (isinstance(fps, Real) and 0 < fps <= MAX_FPS):
         raise RenderError(f"fps {fps!r} must be a number in (0, {MAX_FPS:g}]")
     return float(fps)
 
@@ -53,7 +65,15 @@ def to_timeline(target: Trace | Timeline | str, color_by: str | None = None,
         return target
     if isinstance(target, Trace):
         from spacefold.scenes.layers import timeline_of
+        from spacefold.scenes.story import StoryOptions
 
+        # the story's own options, less those the story sets itself
+        known = set(StoryOptions.__dataclass_fields__) - {"color_by", "scene", "extra_lines"}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise RenderError(f"a trace is told by the layers story, which takes no "
+                              f"{', '.join(unknown)} (it takes: color_by, "
+                              f"{', '.join(sorted(known))})")
         return timeline_of(target, color_by=color_by or "class", **options)
     if isinstance(target, str):
         from spacefold.scenes.registry import build_scene
@@ -66,11 +86,12 @@ def to_timeline(target: Trace | Timeline | str, color_by: str | None = None,
 
 
 def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
-           size: tuple[int, int] = (1280, 720), fps: float = 30.0, color_by: str | None = None,
-           still: str = "stages", progress: Callable[[int, int], None] | None = None,
+           size: tuple[int, int] | None = None, fps: float | None = None,
+           color_by: str | None = None, still: str | None = None,
+           progress: Callable[[int, int], None] | None = None,
            theme: str | None = None, palette: str | None = None, markers: str | None = None,
            hold: float | None = None,
-           duration: float | None = None, fade: float = FADE_SECONDS,
+           duration: float | None = None, fade: float | None = None,
            page: PageWriter | None = None, **options: Any) -> Path:
     """Render ``target`` to ``path``: .mp4 (H.264), .gif, .png (``still="stages"``: every key
     stage side by side; ``"poster"``: the poster frame), .npz (the raw stage data) or .html
@@ -84,14 +105,31 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
     ``markers="shapes"`` gives each class its own marker shape too (for greyscale print).
     A video pauses ``hold`` seconds at each stage, lasts ``duration`` seconds (the scene
     scaled) and cross-fades over ``fade`` seconds where one segment cuts to the next.
+    Defaults: ``size`` (1280, 720), ``fps`` 30, ``still`` "stages", ``fade`` 0.3 s; an option
+    the format does not use (``fps`` for a .png, ``size`` for .npz) is refused.
 
     >>> import spacefold as sf
     >>> t = sf.trace(sf.build("2-2-2"), sf.dataset("cloud", n=50).x)
     >>> sf.render(t, "/tmp/sf-doctest.png", size=(320, 180)).name
     'sf-doctest.png'
     """
+    if not isinstance(path, str | os.PathLike):
+        raise RenderError(f"path must be a file name (str or Path), got {type(path).__name__}")
     p = Path(path)
     suffix = encode.check_suffix(p, SUFFIXES)
+    if still is not None and still not in ("stages", "poster"):
+        raise RenderError(f"still {still!r}: choose stages or poster")
+    unused = [name for name, v, formats in (
+        ("size", size, (".mp4", ".gif", ".png")), ("fps", fps, (".mp4", ".gif")),
+        ("still", still, (".png",)), ("fade", fade, (".mp4", ".gif")))
+        if v is not None and suffix not in formats]
+    if unused:
+        raise RenderError(f"{' and '.join(unused)} {'do' if len(unused) > 1 else 'does'} "
+                          f"nothing for a {suffix} file")
+    size = (1280, 720) if size is None else size
+    fps = 30.0 if fps is None else fps
+    still = "stages" if still is None else still
+    fade = FADE_SECONDS if fade is None else fade
     if suffix == ".html" and page is None:
         raise RenderError(f"output {str(p)!r}: .html pages are written by spacefold.render "
                           f"(the viewer is the export layer's)")
@@ -99,6 +137,9 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
     fps = check_fps(fps)
     if still not in ("stages", "poster"):
         raise RenderError(f"still {still!r}: choose stages or poster")
+    if suffix == ".gif" and fps > encode.GIF_MAX_FPS:
+        raise RenderError(f"fps {fps:g}: a GIF shows at most {encode.GIF_MAX_FPS} frames a "
+                          f"second; use an fps up to {encode.GIF_MAX_FPS}, or .mp4")
     if suffix == ".mp4" and (size[0] % 2 or size[1] % 2):
         raise RenderError(f"size {size[0]}x{size[1]}: MP4 needs an even width and height")
     if not (p.parent if str(p.parent) else Path(".")).is_dir():
@@ -117,7 +158,7 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
                                      and 0 < duration <= MAX_DURATION):
         raise RenderError(f"duration {duration!r} must be a number of seconds in "
                           f"(0, {MAX_DURATION:g}]")
-    if not (isinstance(fade, (int, float)) and 0 <= fade <= MAX_HOLD):
+    if isinstance(fade, bool) or not (isinstance(fade, Real) and 0 <= fade <= MAX_HOLD):
         raise RenderError(f"fade {fade!r} must be a number of seconds in [0, {MAX_HOLD:g}]")
     if suffix in (".html", ".npz") and (theme or palette or markers):
         raise RenderError(f"{suffix} output takes no theme, palette or markers (they are how a "
@@ -132,6 +173,12 @@ def draws_classes(tl: Timeline) -> bool:
     which marker shapes are drawn for."""
     return any(getattr(panel, "classes", None) is not None
                for seg in tl.segments for _, panel in seg.frame(0.5).panels)
+
+
+def classes_drawn(tl: Timeline) -> int:
+    """How many classes the points of ``tl`` (the middle of each segment) are coloured by."""
+    return max((int(np.max(c)) + 1 for seg in tl.segments for _, panel in seg.frame(0.5).panels
+                if (c := getattr(panel, "classes", None)) is not None and len(c)), default=0)
 
 
 def _render(target: Trace | Timeline | str, p: Path, suffix: str, size: tuple[int, int],
@@ -153,6 +200,10 @@ def _render(target: Trace | Timeline | str, p: Path, suffix: str, size: tuple[in
             raise RenderError(f"scene {tl.name!r} has no single trace to export as .npz")
         return tr.to_npz(p)
 
+    palette = colors.palette()
+    if len(palette) < MAX_DATASET_CLASSES and classes_drawn(tl) > len(palette):
+        raise RenderError(f"scene {tl.name!r} draws {classes_drawn(tl)} classes; palette "
+                          f"okabe-ito has {len(palette)} colours (classes would share them)")
     if colors.markers() == "shapes" and not draws_classes(tl):
         raise RenderError(f"scene {tl.name!r} draws no points of a class: markers=shapes "
                           f"(--markers shapes) would change nothing")

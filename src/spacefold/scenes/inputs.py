@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from spacefold.data.datasets import Dataset, dataset
+from spacefold.data.datasets import Dataset, as_dataset, dataset
 from spacefold.errors import SpacefoldError
 from spacefold.trace import Trace
 from spacefold.trace.ops import PRETTY, STRUCTURAL
@@ -56,34 +56,7 @@ def load_path(path: Path) -> Any:
 
 def resolve_data(data: Any, scene: str) -> Dataset:
     """A Dataset as given, a registered dataset by name, or ``(x, y)`` arrays/tensors."""
-    if isinstance(data, Dataset):
-        return data
-    if isinstance(data, str):
-        return dataset(data)
-    if isinstance(data, tuple | list) and len(data) == 2:
-        x, y = (_array(v) for v in data)
-        if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
-            raise SceneError(f"scene {scene!r}: data (x, y) must be (N, D) points and (N,) "
-                             f"labels, got {x.shape} and {y.shape}")
-        if len(x) == 0 or not np.isfinite(x).all():
-            raise SceneError(f"scene {scene!r}: data x must be finite and non-empty")
-        if not np.array_equal(y, np.round(y)) or (y < 0).any():
-            raise SceneError(f"scene {scene!r}: data labels y must be class numbers 0, 1, ...")
-        yi = y.astype(np.int64)
-        return Dataset(x.astype(np.float32), yi, "data", int(yi.max()) + 1)
-    raise SceneError(f"scene {scene!r}: data must be a Dataset, a dataset name or an (x, y) "
-                     f"pair, got {type(data).__name__}")
-
-
-def _array(v: Any) -> np.ndarray:
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(v, torch.Tensor):
-        return np.asarray(v.detach().cpu().numpy())
-    try:
-        return np.asarray(v, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise SceneError(f"data must be numeric arrays or tensors, got {type(v).__name__}") \
-            from None
+    return as_dataset(data, f"scene {scene!r}", SceneError)
 
 
 def data_label(d: Dataset) -> str:

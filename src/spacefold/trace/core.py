@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from spacefold.colors import class_colors, position_colors
 from spacefold.errors import TraceError
 from spacefold.limits import MAX_POINTS
 from spacefold.model.activations import ACTIVATIONS
+from spacefold.trace.arrays import as_labels, as_points
 from spacefold.trace.color_cache import ColorCache
 from spacefold.trace.geometry import Extent, GridSpec, auto_extent, grid_lines, plane_samples
 from spacefold.trace.graph import is_chain
@@ -302,7 +302,7 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
             labels = x.y
         meta.setdefault("dataset", x.name)
         x = x.x
-    xs = _as_array(x)
+    xs = as_points(x)
     if xs.ndim != 2:
         raise TraceError(f"x must be (N, D) points, got shape {tuple(xs.shape)}")
     if not 1 <= xs.shape[0] <= MAX_POINTS:
@@ -312,12 +312,15 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
     ys = None
     classes = 0
     if labels is not None:
-        ys = np.asarray(_as_array(labels)).astype(np.int64).ravel()
-        if ys.shape != (xs.shape[0],):
-            raise TraceError(f"labels must be ({xs.shape[0]},), got {ys.shape}")
+        ys = as_labels(labels, xs.shape[0])
         classes = int(ys.max()) + 1 if ys.size else 0
     ops = decompose(model, xs.shape[1])
-    classes = max(classes, ops[-1].d_out if ops[-1].d_out > 1 else 2)
+    outputs = ops[-1].d_out if ops[-1].d_out > 1 else 2    # one output: two classes
+    if classes > outputs:
+        raise TraceError(f"label {classes - 1} is beyond the network's {outputs} classes "
+                         f"(its last layer has {ops[-1].d_out} output"
+                         f"{'s' if ops[-1].d_out > 1 else ''}); labels are 0 to {outputs - 1}")
+    classes = max(classes, outputs)
 
     spec: GridSpec | None = None
     if grid and xs.shape[1] == 2:
@@ -379,14 +382,3 @@ def trace(model: Any, x: Any, labels: Any = None, grid: GridSpec | bool | None =
     arch = "-".join([str(xs.shape[1])] + [str(o.d_out) for o in ops if o.kind == "linear"])
     t.meta.setdefault("arch", arch if is_chain(t) else f"{arch} (branching)")
     return t
-
-
-def _as_array(x: Any) -> np.ndarray:
-    torch = sys.modules.get("torch")   # a tensor means torch is loaded; never import it here
-    if torch is not None and isinstance(x, torch.Tensor):
-        return np.asarray(x.detach().cpu().double().numpy())
-    try:
-        return np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TraceError(f"x must be a numeric array or tensor, got {type(x).__name__}") \
-            from None

@@ -94,3 +94,19 @@ def test_a_recording_the_movie_cannot_show_is_one_line() -> None:
         with pytest.raises(sf.SpacefoldError, match=why) as e:
             from_recording(rec)
         assert "\n" not in str(e.value)
+
+
+def test_the_region_colours_follow_the_theme_and_palette() -> None:
+    """The lookup table is made in the look in use (it was made once, dark, at import)."""
+    from spacefold import colors
+    from spacefold.scenes import training
+
+    tables = {}
+    for look in (("dark", "default"), ("light", "default"), ("light", "okabe-ito")):
+        with colors.look(*look, "dots"):
+            tables[look] = training._palette(
+                colors.theme().name, np.ascontiguousarray(colors.palette()).tobytes())
+    bright = tables[("light", "default")].view(np.uint8).reshape(-1, 4)[:, :3].mean()
+    dark = tables[("dark", "default")].view(np.uint8).reshape(-1, 4)[:, :3].mean()
+    assert bright > dark + 60
+    assert len(tables[("light", "okabe-ito")]) == 8

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from spacefold.colors import BACKGROUND, CLASS_COLORS, position_colors
+from spacefold.colors import CLASS_COLORS, color_of, position_colors, theme
 from spacefold.data.datasets import Dataset, dataset
 from spacefold.render.frame import Frame, Image, Rect, Space, Text
 from spacefold.render.timeline import Segment, Timeline, smooth
@@ -125,7 +125,7 @@ def over_background(im: Image, fade: float = 1.0) -> Image:
     """A translucent image (faded by ``fade``) composited over the frame's background colour
     into an opaque one: the same pixels where nothing is under it (regions are drawn first),
     and Agg stamps opaque pixels about twice as fast as it blends translucent ones."""
-    bg = np.array([int(BACKGROUND[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
+    bg = np.round(np.array(color_of(theme().background)[:3]) * 255)    # the theme in use
     a = im.rgba[..., 3:].astype(np.float64) / 255.0 * fade              # (H, W, 1)
     out = np.empty_like(im.rgba)
     out[..., :3] = np.round(bg + (im.rgba[..., :3] - bg) * a).astype(np.uint8)

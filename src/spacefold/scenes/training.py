@@ -12,13 +12,14 @@ carried into the network's 2-unit stage (when it has one) move under that stage'
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from spacefold.colors import CLASS_COLORS
+from spacefold.colors import palette, theme
 from spacefold.errors import SpacefoldError
 from spacefold.model.recorder import Recorder
 from spacefold.render.frame import Extent, Frame, Image, Line, Plot, Rect, Space, Text
@@ -164,18 +165,22 @@ def _grid(tr: Trace, k: int) -> np.ndarray:
     return g.astype(np.float64)
 
 
-# regions_image's colours, made opaque over the background, as a lookup table: one gather
-# per frame instead of float maths
-_PALETTE = np.ascontiguousarray(over_background(regions_image(
-    np.arange(len(CLASS_COLORS))[None, :], (0, 1, 0, 1), alpha=0.42, dim=0.6)).rgba[0]
-).view(np.uint32)[:, 0]                                         # (C,) RGBA packed in uint32
+@functools.lru_cache(maxsize=8)
+def _palette(theme_name: str, colours: bytes) -> np.ndarray:
+    """regions_image's colours in the look in use (theme and palette: the cache's key),
+    made opaque over its background, as a lookup table: one gather per frame instead of
+    float maths. (C,) RGBA packed in uint32."""
+    n = len(colours) // (3 * 8)
+    return np.ascontiguousarray(over_background(regions_image(
+        np.arange(n)[None, :], (0, 1, 0, 1), alpha=0.42, dim=0.6)).rgba[0]).view(np.uint32)[:, 0]
 
 
 def _regions(tr: Trace, scores: np.ndarray, extent: Extent, ny: int, nx: int) -> Image:
     """The decisions of (ny·nx, K) output values → the region image (regions_image's
     colours); argmax, or the threshold of a one-output network."""
-    labels = tr.predict(scores) % len(_PALETTE)
-    return Image(_PALETTE[labels].view(np.uint8).reshape(ny, nx, 4), extent)
+    table = _palette(theme().name, np.ascontiguousarray(palette(), dtype=np.float64).tobytes())
+    labels = tr.predict(scores) % len(table)
+    return Image(table[labels].view(np.uint8).reshape(ny, nx, 4), extent)
 
 
 def _ticks(e_max: int, x_max: float) -> list[Text]:

@@ -58,7 +58,10 @@ PORT = 8765
 # zlib barely shrinks, and compressing them took the main process's GIL from the training
 # thread on every update (measured, bench_viewer on 2 cores: ~6 → ~8 updates/s and ~15% more
 # epochs/s without it).
-WS_OPTIONS: dict[str, Any] = {"ws_max_size": limits.MAX_MESSAGE,
+# The transport takes a frame a little over the command limit, so a command over it gets the
+# session's one-line error with the socket kept open (at the limit itself uvicorn closed
+# the socket, 1009, and the tab's job with it); far larger ones still close it.
+WS_OPTIONS: dict[str, Any] = {"ws_max_size": 4 * limits.MAX_MESSAGE,
                              "ws_per_message_deflate": False}
 
 

@@ -47,10 +47,11 @@ _SLOT_LOCK = threading.Lock()
 
 @contextlib.contextmanager
 def slot() -> Iterator[bool]:
-    """A place among ``limits.MAX_JOBS`` for work that is not running yet (a job being built
-    off the event loop, an export computed in the request): yields whether one was free, and
-    holds it until the block ends. Checking :func:`count` and starting later would let
-    requests that arrive together all pass the check."""
+    """A place among ``limits.MAX_JOBS`` for work that runs in the request itself and has no
+    thread of its own to count (the "download HTML" of a shown network): yields whether one
+    was free, and holds it until the block ends. (Not for a session's job: held while its
+    threads start, it would count that job twice; sessions configuring at once can still
+    pass the count together, see the closing note.)"""
     with _SLOT_LOCK:
         free = count() < limits.MAX_JOBS
         if free:

@@ -298,7 +298,13 @@ def test_a_slot_is_held_while_work_is_built_so_requests_together_cannot_all_pass
     base = running.count()
     with ExitStack() as stack:
         got = [stack.enter_context(running.slot()) for _ in range(limits.MAX_JOBS - base)]
-        assert all(got) and running.count() == limits.MAX_JOBS
-        with running.slot() as free:
-            assert not free
+        assert None not in got and running.count() == limits.MAX_JOBS
+        with running.slot() as place:
+            assert place is None
+        fake = _Fake()                  # a job built for a place: counted once, by itself
+        got[0].job = fake
+        running.track(fake)
+        assert running.count() == limits.MAX_JOBS
+        fake.stop()
+        assert running.count() == limits.MAX_JOBS   # the place counts again until released
     assert running.count() == base

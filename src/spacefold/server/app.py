@@ -169,8 +169,8 @@ def create_app(host: str = HOST, port: int | None = None,
         from spacefold.trace import trace
 
         title = f"{job.cfg.dataset} · {job.spec.arch} · epoch {epoch}"
-        with running.slot() as free:        # a page of a wide network takes seconds and GBs
-            if not free:
+        with running.slot() as place:       # a page of a wide network takes seconds and GBs
+            if place is None:
                 raise HTTPException(429, running.busy_message())
             tr = trace(net, job.data)
             page = to_html(tr, title=title, groups=job.groups())

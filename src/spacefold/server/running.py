@@ -38,30 +38,43 @@ def track(what: Running) -> None:
 def count() -> int:
     """Jobs with a thread alive in this process: training sessions (paused ones too) and
     exports (a test checks disconnects stop theirs), and the places :func:`slot` holds."""
-    return sum(1 for j in list(TRACKED) if j.alive) + _HELD[0]
+    return sum(1 for j in list(TRACKED) if j.alive) + sum(1 for p in list(_HELD) if p.counts)
 
 
-_HELD = [0]                      # places taken by jobs being built, not yet running
+class Place:
+    """A place :func:`slot` holds among ``limits.MAX_JOBS``. It counts until the work it is
+    held for has a thread alive (``job``, set once the job is built): from then on the job
+    counts itself, so it is never counted twice while its threads start."""
+
+    def __init__(self) -> None:
+        self.job: Running | None = None
+
+    @property
+    def counts(self) -> bool:
+        return self.job is None or not self.job.alive
+
+
+_HELD: list[Place] = []          # places held by work not yet counted by its threads
 _SLOT_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def slot() -> Iterator[bool]:
-    """A place among ``limits.MAX_JOBS`` for work that runs in the request itself and has no
-    thread of its own to count (the "download HTML" of a shown network): yields whether one
-    was free, and holds it until the block ends. (Not for a session's job: held while its
-    threads start, it would count that job twice; sessions configuring at once can still
-    pass the count together, see the closing note.)"""
+def slot() -> Iterator[Place | None]:
+    """A place among ``limits.MAX_JOBS`` for work that is not counted yet: a session's job
+    while it is built off the event loop (set ``place.job`` once it is), or work that runs in
+    the request itself (the "download HTML" of a shown network). Yields the place, or None
+    when none is free; holds it until the block ends. Checking :func:`count` and starting
+    later would let requests that arrive together all pass the check."""
     with _SLOT_LOCK:
-        free = count() < limits.MAX_JOBS
-        if free:
-            _HELD[0] += 1
+        place = Place() if count() < limits.MAX_JOBS else None
+        if place is not None:
+            _HELD.append(place)
     try:
-        yield free
+        yield place
     finally:
-        if free:
+        if place is not None:
             with _SLOT_LOCK:
-                _HELD[0] -= 1
+                _HELD.remove(place)
 
 
 def cancel_all() -> None:

@@ -80,20 +80,25 @@ class Session:
 
     async def _new_job(self, cfg: Config, **kw: Any) -> None:
         await self._stop_job()
-        if running.count() >= limits.MAX_JOBS:
-            self._say({"type": "error", "message": running.busy_message()})
-            return
-        loop = asyncio.get_running_loop()
-        self.cfg = cfg
-        try:
-            # build (data + initial weights) off the event loop: it imports torch once
-            job = await asyncio.to_thread(lambda: Job(cfg, lambda m: None, **kw))
-        except SpacefoldError as e:
-            self._say({"type": "error", "message": str(e)})
-            return
-        self.job = job
-        job.emit = self._emit_from(loop, id(job))
-        await asyncio.to_thread(job.start)
+        # the place is taken before building: sessions configuring at once all await the
+        # build, and a job counts itself only once its threads start (then the place stops
+        # counting: running.Place)
+        with running.slot() as place:
+            if place is None:
+                self._say({"type": "error", "message": running.busy_message()})
+                return
+            loop = asyncio.get_running_loop()
+            self.cfg = cfg
+            try:
+                # build (data + initial weights) off the event loop: it imports torch once
+                job = await asyncio.to_thread(lambda: Job(cfg, lambda m: None, **kw))
+            except SpacefoldError as e:
+                self._say({"type": "error", "message": str(e)})
+                return
+            place.job = job
+            self.job = job
+            job.emit = self._emit_from(loop, id(job))
+            await asyncio.to_thread(job.start)
 
     async def _retune(self, old: Job, cfg: Config) -> None:
         """Learning rate, batch size, L2 or epochs changed: the running network goes on with

@@ -27,7 +27,8 @@ TORCH = ("torch", "safetensors")
 # the server (`spacefold serve`), so the server comes first and must never import the cli.
 LAYERS: list[tuple[str, ...]] = [("data",), ("model",), ("trace",), ("render",), ("scenes",),
                                  ("export", "tour"), ("server",), ("cli",)]
-BASE = ("colors", "errors", "_atomic", "_lazy", "limits")   # shared by every layer; no layer
+# BASE: shared by every layer; in no layer
+BASE = ("colors", "errors", "_atomic", "_lazy", "_threads", "limits")
 TOP = ("__init__", "__main__")                  # the public API and `python -m spacefold`
 
 # Known offenders the lead engineer will shrink (owners are editing these files); nothing may

@@ -23,6 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spacefold._lazy import attach as _attach
+from spacefold._threads import in_command as _in_command
+from spacefold._threads import one_thread_each as _one_thread_each
+
+# before numpy loads its BLAS: in the command, a second BLAS thread costs ~0.12 CPU-s to start
+# and contends with the encoder (`spacefold render fold-222`, 6 alternating runs: our process
+# used 1.66 CPU-s with one thread, 1.82 with two)
+if _in_command():
+    _one_thread_each()
 
 __version__ = "0.1.0"
 

@@ -19,17 +19,12 @@ render, tour), train, export and serve (the commands), flags (shared options), o
 
 from __future__ import annotations
 
-import os
+from spacefold._threads import one_thread_each
 
-# Our arrays are small and the video encoder runs beside us on the other core: BLAS and
-# OpenMP thread pools only contend (a 1000x100 SVD measured 0.3-1.5 s instead of 20 ms).
-# These reach torch (imported later) and child processes; an explicit setting from the user
-# wins. numpy is imported with the package, before this runs: its decompositions and region
-# maps limit BLAS themselves (trace.project._one_blas_thread); elsewhere its second thread
-# costs nothing measurable (`spacefold render wide-layer`, 5 alternating runs: 4.51 s with
-# it, 4.53 s limited to one).
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+# One thread per BLAS and OpenMP pool (see spacefold._threads). The command's own process set
+# them before numpy was imported; this covers main() called from Python, for torch (imported
+# later) and child processes.
+one_thread_each()
 
 from collections.abc import Callable, Sequence
 

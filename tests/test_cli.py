@@ -296,6 +296,15 @@ def test_render_fold_222(capsys: pytest.CaptureFixture[str], out_dir: Path, name
             assert im.size[0] >= 160 and im.size[1] >= 90
 
 
+def test_the_output_name_is_printed_as_given(capsys: pytest.CaptureFixture[str],
+                                            out_dir: Path) -> None:
+    """A file name is never read as markup or an emoji code (Rich showed :smile: as 😄)."""
+    path = out_dir / ":smile: [bold]x.png"
+    code, out, err = run(capsys, "render", "fold-222", "-o", path, "--size", "160x90")
+    assert code == 0, err
+    assert out == f"wrote {path}\n"
+
+
 def test_render_layers_from_a_checkpoint(capsys: pytest.CaptureFixture[str],
                                          out_dir: Path) -> None:
     model = out_dir / "m.safetensors"

@@ -164,8 +164,8 @@ def test_rendering_plane_views_never_imports_matplotlib(tmp_path: Path) -> None:
 def test_rendering_fold_222_from_the_catalogue_imports_no_matplotlib(tmp_path: Path) -> None:
     """The CLI's first example: one scene module loads, the diagram is drawn by the kernels,
     the network is the zoo's shipped one (no torch), the dashed lines need no numpy.ma
-    (np.unique imports it: ~0.1 s), and the command line is parsed without pydantic
-    (typer 0.27+ imports it: ~90 ms)."""
+    (np.unique imports it: ~0.1 s), the command line is parsed without pydantic
+    (typer 0.27+ imports it: ~90 ms), and with no terminal no Rich is drawn (~28 ms)."""
     code = ("import sys, spacefold as sf\n"
             "from spacefold.cli import main\n"
             "sys.argv = ['spacefold', 'render', 'fold-222', '-o', sys.argv[1], '--size',"
@@ -173,7 +173,7 @@ def test_rendering_fold_222_from_the_catalogue_imports_no_matplotlib(tmp_path: P
             "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n")
     run_python(code, tmp_path / "f.mp4",
                forbid=["matplotlib", "moderngl", "spacefold.scenes.surfaces3d", "torch",
-                       "numpy.ma", "pydantic"])
+                       "numpy.ma", "pydantic", "rich"])
     assert (tmp_path / "f.mp4").stat().st_size > 1000
 
 

@@ -94,7 +94,7 @@ def run(app: typer.Typer, argv: Sequence[str] | None) -> NoReturn:
         fail("interrupted", EXIT_INTERRUPTED)
     except _ClickException as e:  # usage errors: unknown option, missing argument, bad type
         if type(e).__name__ == "NoArgsIsHelpError":   # bare `spacefold`: the help is the answer
-            out.print(e.format_message(), markup=False, highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
+            out().print(e.format_message(), markup=False, highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
             raise SystemExit(0) from None
         fail(e.format_message(), getattr(e, "exit_code", EXIT_USAGE))  # type: ignore[attr-defined]
     except OSError as e:   # reading or writing failed (disk full, a file gone): one line

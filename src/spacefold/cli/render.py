@@ -8,9 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from spacefold.cli.console import bar, err, frame_progress, names, out, say
 from spacefold.cli.exits import interruptible
@@ -52,6 +49,9 @@ FORMATS = (".gif", ".mp4", ".npz", ".png")     # the formats the help names
 
 def scenes_cmd() -> None:
     """List the scenes you can render, each with a one-line description."""
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column("scene", style="bold cyan", no_wrap=True)
     table.add_column("description")
@@ -59,8 +59,8 @@ def scenes_cmd() -> None:
         entry = SCENES[name]
         table.add_row(Text(name), Text(entry.description))
     if not SCENES:
-        err.print("no scenes are registered")
-    out.print(table)
+        err().print("no scenes are registered")
+    out().print(table)
 
 
 @with_scene_flags
@@ -206,6 +206,8 @@ def tour_cmd(
     from spacefold.tour import tour, tour_scenes
 
     todo = chosen or tour_scenes()
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+
     frames = bar(BarColumn(), MofNCompleteColumn(), TextColumn("frames"), TimeElapsedColumn())
     tasks: dict[str, Any] = {}
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 from spacefold.cli.console import bar, frame_progress, names, say
 from spacefold.cli.exits import interruptible
@@ -102,6 +101,8 @@ def train_cmd(
 
     torch_seed = 0 if seed is None else seed
     net = build(spec.arch, list(spec.activations), seed=torch_seed)
+
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
     epochs_bar = bar(BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
                      TextColumn("acc {task.fields[acc]:.1%}"), TimeElapsedColumn())

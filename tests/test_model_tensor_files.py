@@ -64,6 +64,19 @@ def test_a_nested_checkpoint_and_half_precision_are_read(tmp_path: Path) -> None
     np.testing.assert_array_equal(arrays["0.weight"], w.float().numpy())
 
 
+def test_a_checkpoint_with_its_own_key_for_the_state_dict_is_read(tmp_path: Path) -> None:
+    """{"net": state_dict, "epoch": 3}: the one dict of tensors in it is the state dict; two
+    of them ({"generator": ..., "discriminator": ...}) are one line naming both."""
+    w = torch.randn(4, 2)
+    path = tmp_path / "ckpt.pt"
+    torch.save({"net": {"0.weight": w}, "epoch": 3, "opt": {"lr": 0.1}}, path)
+    arrays, _ = read_tensors(path)
+    np.testing.assert_array_equal(arrays["0.weight"], w.numpy())
+    torch.save({"generator": {"0.weight": w}, "discriminator": {"0.weight": w}}, path)
+    with pytest.raises(SpecError, match=r"holds 2 state dicts \(generator, discriminator\)"):
+        read_tensors(path)
+
+
 @pytest.mark.parametrize(("content", "why"), [
     (b"hello, not weights", "neither a safetensors file nor a PyTorch state dict"),
     (b"", "neither a safetensors file nor a PyTorch state dict"),
@@ -88,6 +101,16 @@ def test_a_torch_file_that_is_not_a_state_dict_says_what_to_save(tmp_path: Path)
         read_tensors(tmp_path / "gone.pt")
     with pytest.raises(SpecError, match="is not a file"):
         read_tensors(tmp_path)
+
+
+def test_a_numpy_npz_archive_is_named_as_one(tmp_path: Path) -> None:
+    """An .npz is a zip like torch's files, but torch's reader only says "file in archive
+    is not in a subdirectory": the message names the format instead."""
+    path = tmp_path / "weights.npz"
+    np.savez(path, w=np.zeros((3, 2)))
+    with pytest.raises(SpecError, match=r"is a NumPy \.npz archive; spacefold reads weights "
+                                        r"from safetensors files and PyTorch state dicts"):
+        read_tensors(path)
 
 
 def test_first_line_of_an_error() -> None:

@@ -113,6 +113,10 @@ def _read_torch(path: Path) -> dict[str, np.ndarray]:
             f"spacefold never unpickles (it would run code): save the weights with "
             f"torch.save(model.state_dict(), {path.name!r})") from None
     except (RuntimeError, OSError, EOFError, ValueError) as e:
+        if _is_npz(path):
+            raise SpecError(f"model file {str(path)!r} is a NumPy .npz archive; spacefold "
+                            f"reads weights from safetensors files and PyTorch state dicts "
+                            f"({', '.join(TORCH_SUFFIXES)} written by torch.save)") from None
         raise SpecError(f"model file {str(path)!r} is not a readable PyTorch file: "
                         f"{first_line(e)}") from None
     state = _state_dict_in(obj, path)
@@ -137,6 +141,18 @@ def _read_torch(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
+def _is_npz(path: Path) -> bool:
+    """A zip of top-level .npy files (np.savez), which torch's zip reader cannot place."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return bool(names) and all(n.endswith(".npy") and "/" not in n for n in names)
+
+
 def _state_dict_in(obj: Any, path: Path) -> Mapping[str, Any]:
     import torch
 
@@ -150,7 +166,15 @@ def _state_dict_in(obj: Any, path: Path) -> Mapping[str, Any]:
         for k in _NESTED_KEYS:
             if tensors_only(obj.get(k)):
                 return obj[k]
+        # a checkpoint of its own layout ({"net": ..., "epoch": 3}): its one state dict
+        nested = [k for k, v in obj.items() if tensors_only(v)]
+        if len(nested) == 1:
+            return obj[nested[0]]
         keys = ", ".join(map(str, list(obj)[:6]))
+        if nested:
+            raise SpecError(f"model file {str(path)!r} holds {len(nested)} state dicts "
+                            f"({', '.join(map(str, nested[:6]))}); save the one to draw: "
+                            f"torch.save(model.state_dict(), {path.name!r})")
         raise SpecError(f"model file {str(path)!r} holds a dict ({keys}) that is not a state "
                         f"dict of tensors; save torch.save(model.state_dict(), {path.name!r})")
     raise SpecError(f"model file {str(path)!r} holds a {type(obj).__name__}, not a state dict; "

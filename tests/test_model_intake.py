@@ -216,6 +216,48 @@ def test_model_code_alone_and_with_weights(tmp_path: Path) -> None:
     np.testing.assert_allclose(_last(loaded), _out(ck), atol=1e-5)
 
 
+NORM_CODE = '''
+from torch import nn
+
+def normed():
+    return nn.Sequential(nn.Linear(2, 8), nn.LayerNorm(8), nn.GELU(), nn.Linear(8, 3))
+
+class Wrapped(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.model = normed()
+
+    def forward(self, x):
+        return self.model(x)
+'''
+
+
+def test_model_code_loads_weights_saved_under_a_prefix(tmp_path: Path) -> None:
+    """A module with more than Linear layers cannot be matched by order: a Lightning
+    checkpoint's "model.0.weight", DataParallel's "module.0.weight" and a wrapper's keys
+    load by name once the prefix is set aside."""
+    (tmp_path / "norm.py").write_text(NORM_CODE)
+    torch.manual_seed(2)
+    m = nn.Sequential(nn.Linear(2, 8), nn.LayerNorm(8), nn.GELU(), nn.Linear(8, 3))
+    with torch.no_grad():
+        m[1].weight.uniform_(0.5, 2.0)           # not the fresh module's ones and zeros
+        m[1].bias.uniform_(-1.0, 1.0)
+    sd = m.state_dict()
+    torch.save({"state_dict": {f"model.{k}": v for k, v in sd.items()}, "epoch": 3,
+                "hyper_parameters": {"lr": 0.01}}, tmp_path / "lightning.ckpt")
+    torch.save({f"module.{k}": v for k, v in sd.items()}, tmp_path / "dp.pt")
+    torch.save(sd, tmp_path / "plain.pt")
+    for weights, code in (("lightning.ckpt", "normed"), ("dp.pt", "normed"),
+                          ("plain.pt", "Wrapped"), ("lightning.ckpt", "Wrapped")):
+        loaded = sf.load_model(tmp_path / weights, code=f"{tmp_path / 'norm.py'}:{code}")
+        np.testing.assert_allclose(_last(loaded), _out(m), atol=1e-5)
+    torch.save({**{f"model.{k}": v for k, v in sd.items()},
+                **{f"ema.{k}": v for k, v in sd.items()}}, tmp_path / "two.pt")
+    with pytest.raises(SpecError) as e:
+        sf.load_model(tmp_path / "two.pt", code=f"{tmp_path / 'norm.py'}:normed")
+    assert "under 2 prefixes (ema., model.)" in _one_line(e)
+
+
 def test_model_code_misuse(tmp_path: Path) -> None:
     (tmp_path / "mynet.py").write_text(CODE)
     f = tmp_path / "mynet.py"

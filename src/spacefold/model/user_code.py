@@ -1,7 +1,8 @@
 """The user's own network: ``code="FILE.py:NAME"`` imports FILE.py and calls ``NAME()``
 (a class or a factory) for their ``nn.Module``. This RUNS THEIR CODE, and only when asked.
-A weight file is then loaded into that module: by key names when they match (strict), else
-by the order and shapes of its Linear layers."""
+A weight file is then loaded into that module: by key names when they match (strict; a prefix
+like a Lightning checkpoint's "model." set aside), else by the order and shapes of its Linear
+layers."""
 
 from __future__ import annotations
 
@@ -67,13 +68,44 @@ def run_code(code: str) -> Any:
     return model.eval()
 
 
+def _prefixes(keys: set[str]) -> set[str]:
+    """Every dotted prefix of the keys: "model.", "model.net.", ..."""
+    out: set[str] = set()
+    for k in keys:
+        parts = k.split(".")[:-1]
+        out.update(".".join(parts[:i]) + "." for i in range(1, len(parts) + 1))
+    return out
+
+
+def _under_own_names(tensors: dict[str, np.ndarray], own: set[str],
+                     path: Path) -> dict[str, np.ndarray]:
+    """The file's tensors under the module's key names when they differ by a prefix: a
+    Lightning checkpoint's "model.0.weight" (or DataParallel's "module.0.weight") for the
+    module's "0.weight", or the other way round when the user's module wraps the network.
+    Where no prefix makes them equal, the tensors are given back as they are."""
+    if set(tensors) == own:
+        return tensors
+    fits = [p for p in sorted(_prefixes(set(tensors)))
+            if {k[len(p):] for k in tensors if k.startswith(p)} == own]
+    if len(fits) > 1:
+        raise SpecError(f"model file {str(path)!r} holds the module's weights under "
+                        f"{len(fits)} prefixes ({', '.join(fits[:4])}); save the one to draw")
+    if fits:
+        return {k[len(fits[0]):]: v for k, v in tensors.items() if k.startswith(fits[0])}
+    for q in sorted(_prefixes(own)):
+        if all(k.startswith(q) for k in own) and {q + k for k in tensors} == own:
+            return {q + k: v for k, v in tensors.items()}
+    return tensors
+
+
 def load_into(module: Any, tensors: dict[str, np.ndarray], path: Path, code: str) -> None:
-    """The file's weights into the user's module: by key names when they match (strict),
-    else by the order and shapes of its Linear layers."""
+    """The file's weights into the user's module: by key names when they match (strict, up
+    to a prefix), else by the order and shapes of its Linear layers."""
     import torch
     from torch import nn
 
     own = module.state_dict()
+    tensors = _under_own_names(tensors, set(own), path)
     if set(own) == set(tensors):
         bad = [f"{k} {tuple(tensors[k].shape)} vs {tuple(v.shape)}" for k, v in own.items()
                if tuple(tensors[k].shape) != tuple(v.shape)]

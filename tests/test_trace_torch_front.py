@@ -446,6 +446,9 @@ class Times(nn.Module):
     (nn.Sequential(nn.Linear(2, 3), nn.GroupNorm(2, 4)), r"GroupNorm\(2, 4\) .1. on 3-D"),
     (nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3, track_running_stats=False)),
      r"BatchNorm1d '1' without running statistics"),
+    (nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2)).to("meta"),
+     r"Sequential's weights 0.weight, 0.bias, 2.weight, ... have no values \(they live on "
+     r"the 'meta' device\)"),
 ])
 def test_refused_models_get_one_line_naming_the_op_and_node(model: nn.Module,
                                                              match: str) -> None:

@@ -96,6 +96,10 @@ def decompose_torch(model: nn.Module, d_in: int) -> list[Op]:
     prefix = ""
     if _Tracer().is_leaf_module(model, ""):         # a bare nn.Linear / nn.ReLU / ...
         root, prefix = nn.Sequential(model), "0"
+    empty = [k for k, t in (*model.named_parameters(), *model.named_buffers()) if t.is_meta]
+    if empty:
+        raise TraceError(f"{name}'s weights {', '.join(empty[:3])}{', ...' * (len(empty) > 3)} "
+                         f"have no values (they live on the 'meta' device); load them first")
     graph = _graph(root, name)
     if any(m.training and isinstance(m, _TRAINING_DIFFERS) for m in model.modules()):
         warnings.warn(f"{name} is in training mode; spacefold traces it as in eval mode "

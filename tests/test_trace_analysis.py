@@ -15,11 +15,13 @@ from spacefold.trace.analysis import (
     boundary_segments,
     cross_entropy,
     decision_affine,
+    decision_scores,
     period_vectors,
     raster,
     region_contours,
     softmax,
     stage_regions,
+    threshold,
     zero_contour,
 )
 
@@ -85,6 +87,25 @@ def test_one_output_decisions_become_two_scores() -> None:
     w, b = decision_affine(tr, tail)
     h = tr.stages[k].values.astype(np.float64)
     assert ((h @ w.T + b).argmax(axis=1) == (run(m, X)[:, 0] > 0.5)).all()
+
+
+@pytest.mark.parametrize(("head", "cut"), [
+    (nn.Sigmoid(), 0.5), (nn.Hardsigmoid(), 0.5), (nn.LogSigmoid(), np.log(0.5)),
+    (nn.Identity(), 0.0), (nn.Tanh(), 0.0)])
+def test_one_output_threshold_is_the_probability_one_half(head: nn.Module, cut: float) -> None:
+    """One output after a sigmoid, a hard sigmoid or a log-sigmoid is a probability (or its
+    log): class 1 where it passes one half. predict, threshold and decision_scores agree with
+    torch (a hard sigmoid's decisions were cut at 0, a log-sigmoid's all class 0)."""
+    m = seq(nn.Linear(2, 6), nn.ReLU(), nn.Linear(6, 1), seed=3)
+    with torch.no_grad():
+        m[2].weight.mul_(4.0)                    # outputs on both sides of one half
+    m = nn.Sequential(m, head).double().eval()
+    truth = (run(m, X)[:, 0] > cut).astype(np.int64)
+    assert 0.1 < truth.mean() < 0.9
+    tr = sf.trace(m, X)
+    assert threshold(tr) == pytest.approx(cut)
+    assert (tr.predict() == truth).all()
+    assert (decision_scores(tr, tr.output).argmax(axis=1) == truth).all()
 
 
 def test_stage_regions_are_torchs_decision_on_the_rest_of_the_network() -> None:

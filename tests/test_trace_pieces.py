@@ -186,6 +186,22 @@ def test_decision_boundaries_are_where_the_top_class_changes(width: int, depth: 
         assert len(segs) == 0
 
 
+def test_a_hard_sigmoid_outputs_boundary_is_where_it_passes_one_half() -> None:
+    """One output after a hard sigmoid (piecewise linear, so inside the pieces' maps): its
+    boundary segments are where the output is 0.5, as Trace.predict decides; they were cut
+    at 0, where the hard sigmoid only saturates."""
+    torch.manual_seed(4)
+    m = nn.Sequential(nn.Linear(2, 6), nn.ReLU(), nn.Linear(6, 1), nn.Hardsigmoid()).double()
+    with torch.no_grad():
+        m[2].weight.mul_(4.0)
+    tr = sf.trace(m.eval(), np.random.default_rng(0).uniform(-1, 1, (50, 2)))
+    segs = tr.decision_boundaries((-1.0, 1.0, -1.0, 1.0))
+    assert len(segs)
+    with torch.no_grad():
+        at = m(torch.from_numpy(segs.mean(axis=1))).numpy()[:, 0]
+    np.testing.assert_allclose(at, 0.5, atol=1e-9)
+
+
 class _Residual(nn.Module):
     """A network nobody here trained, as people write them: BatchNorm (eval), a residual ReLU
     block, a concatenation of two leaky branches, a head."""

@@ -24,6 +24,7 @@ import numpy as np
 from spacefold.errors import TraceError
 from spacefold.trace.core import Trace
 from spacefold.trace.geometry import Extent
+from spacefold.trace.ops import threshold_after
 from spacefold.trace.project import pad
 
 # Op kinds that are affine maps of their input, and elementwise strictly increasing heads
@@ -56,7 +57,7 @@ def check_plane(tr: Trace, k: int) -> None:
 
 def threshold(tr: Trace) -> float:
     """The decision threshold of a single output (the rule of :meth:`Trace.predict`)."""
-    return 0.5 if tr.ops[-1].kind == "sigmoid" else 0.0
+    return threshold_after(tr.ops[-1].kind)
 
 
 def decision_scores(tr: Trace, out: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ from spacefold.trace.color_cache import ColorCache
 from spacefold.trace.geometry import Extent, GridSpec, auto_extent, grid_lines, plane_samples
 from spacefold.trace.graph import is_chain
 from spacefold.trace.npz import save_npz
-from spacefold.trace.ops import Op, carry_float32
+from spacefold.trace.ops import Op, carry_float32, threshold_after
 from spacefold.trace.project import Projection, fit_layer, pad
 from spacefold.trace.stage import Regions, Stage
 
@@ -86,10 +86,10 @@ class Trace:
 
     def predict(self, values: np.ndarray | None = None) -> np.ndarray:
         """Class decisions from final-stage values (default: the data's): argmax, or a
-        threshold for one output (0.5 after a sigmoid, else 0)."""
+        threshold for one output (0.5 after a sigmoid, else 0: :func:`threshold_after`)."""
         out = self.output if values is None else values
         if out.shape[1] == 1:
-            thr = 0.5 if self.ops[-1].kind in ("sigmoid", "hardsigmoid") else 0.0
+            thr = threshold_after(self.ops[-1].kind)
             return (out[:, 0] > thr).astype(np.int64)
         return np.asarray(out.argmax(axis=1), dtype=np.int64)
 

@@ -26,6 +26,14 @@ from spacefold.model.activations import ACTIVATIONS, activation, check_params
 STRUCTURAL = ("input", "linear", "bias", "affine", "normalise", "add", "concat")
 # Display label of each activation kind: a view of the one table, for the scenes.
 PRETTY = {name: a.label for name, a in ACTIVATIONS.items()}
+# A single output's decision threshold after the network's last op: a probability's 0.5, its
+# log after log-sigmoid, else 0 (a logit, tanh, ...). Trace.predict and every scene read it.
+THRESHOLDS = {"sigmoid": 0.5, "hardsigmoid": 0.5, "logsigmoid": float(np.log(0.5))}
+
+
+def threshold_after(kind: str) -> float:
+    """The decision threshold of one output whose last op is ``kind``."""
+    return THRESHOLDS.get(kind, 0.0)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ import numpy as np
 from spacefold.errors import TraceError
 from spacefold.limits import MAX_PIECES
 from spacefold.trace.geometry import Extent
-from spacefold.trace.linear_parts import Parts, piecewise_steps
+from spacefold.trace.linear_parts import HEADS, Parts, piecewise_steps
+from spacefold.trace.ops import threshold_after
 from spacefold.trace.project import _one_blas_thread
 from spacefold.trace.stage import TraceLike
 
@@ -287,7 +288,10 @@ def decision_boundaries(trace: TraceLike, extent: Extent) -> np.ndarray:
     pieces = linear_regions(trace, extent)
     thr = None
     if trace.ops[-1].d_out == 1:
-        thr = 0.0            # a sigmoid head's 0.5 is its logit's 0; no head: the output's 0
+        # a sigmoid head's 0.5 is its logit's 0; a piecewise-linear last op (hard sigmoid) is
+        # in the pieces' maps, so its own threshold; no head: the output's 0
+        last = trace.ops[-1].kind
+        thr = 0.0 if last in HEADS else threshold_after(last)
     segs = []
     for piece in pieces:
         cells = _cells(piece, thr)

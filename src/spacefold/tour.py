@@ -24,6 +24,7 @@ from spacefold.scenes.api import (
     check_fps,
     check_size,
     draws_classes,
+    paced,
     render,
 )
 
@@ -150,9 +151,7 @@ def _render_scene(name: str, folder: Path, size: tuple[int, int], fps: float,
     theme, palette, markers = look
     if not draws_classes(tl):            # the gallery's markers, where a scene has classes
         markers = "dots"
-    hold, duration = pacing
-    if hold or duration is not None:
-        tl = tl.paced(hold, duration)
+    tl = paced(tl, *pacing, fps)
     total = tl.n_frames(fps)
     render(tl, folder / f"{name}.mp4", size=size, fps=fps, progress=progress, theme=theme,
            palette=palette, markers=markers)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
@@ -168,6 +170,32 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
                        (hold, duration, float(fade)), page)
 
 
+def paced(tl: Timeline, hold: float | None, duration: float | None, fps: float) -> Timeline:
+    """``tl`` with a ``hold``-second pause at each stage and scaled to last ``duration``
+    seconds (:meth:`Timeline.paced`), the video then ``round(duration * fps)`` frames long:
+    each segment is cut to whole frames where the time so far rounds (rounding each one on
+    its own was off by up to a frame per segment). A duration shorter than a frame per
+    segment is refused in one line."""
+    if not hold and duration is None:
+        return tl
+    tl = tl.paced(hold, duration)
+    if duration is None:
+        return tl
+    n, want = len(tl.segments), round(duration * fps)
+    if want < n:
+        least = math.ceil(100 * n / fps) / 100
+        raise RenderError(f"duration {duration:g} s is {want} frame{'s' * (want != 1)} at "
+                          f"{fps:g} fps, but scene {tl.name!r} has {n} steps of a frame at "
+                          f"least: give at least {least:g} s")
+    segs, t, done = [], 0.0, 0
+    for i, seg in enumerate(tl.segments):
+        t += seg.duration
+        end = want if i == n - 1 else min(max(done + 1, round(t * fps)), want - (n - 1 - i))
+        segs.append(replace(seg, duration=(end - done) / fps))
+        done = end
+    return Timeline(tl.name, segs, tl.meta, tl.poster_segment)
+
+
 def draws_classes(tl: Timeline) -> bool:
     """Whether some frame of ``tl`` (the middle of each segment) has points with classes,
     which marker shapes are drawn for."""
@@ -218,8 +246,7 @@ def _render(target: Trace | Timeline | str, p: Path, suffix: str, size: tuple[in
                          encode.contact_sheet(images, background=sheet))
         return p
     hold, duration, fade = pacing
-    if hold is not None or duration is not None:
-        tl = tl.paced(hold, duration)
+    tl = paced(tl, hold, duration, fps)
     total = tl.n_frames(fps)
     if total > MAX_FRAMES:
         raise RenderError(f"{total} frames at {fps} fps is too many (at most {MAX_FRAMES})")

@@ -318,6 +318,23 @@ def test_one_output_bottleneck_line_is_where_the_output_is_one_half() -> None:
     assert "where the output is 0.5" in tl.segments[-1].frame(1.0).caption
 
 
+def test_one_output_bottleneck_captions_name_one_output_and_one_layer() -> None:
+    """One output is not "the largest of its 2 scores"; one last layer is "layer 3", not
+    "layers 3–3" (a hard sigmoid after it: not affine)."""
+    d = sf.dataset("moons", n=100)
+    for head, want in ((nn.Sigmoid(), "layer 3 colours it by which side of 0.5 its one "
+                                      "output falls"),
+                       (nn.Hardsigmoid(), "layer 3 (not affine) colours it by the network's "
+                                          "decision")):
+        torch.manual_seed(0)
+        m = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2), nn.ReLU(),
+                          nn.Linear(2, 1), head).eval()
+        tl = build_scene("bottleneck", model=m, data=d)
+        caption = tl.segments[-2].frame(1.0).caption
+        assert caption == f"the data in this plane; {want}" + (
+            " at every point" if "not affine" in want else "")
+
+
 class Branches(nn.Module):
     """Two parallel branches of the input, concatenated: not a column of layers."""
 

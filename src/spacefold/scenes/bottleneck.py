@@ -66,20 +66,27 @@ def bottleneck(model: Any = None, data: Any = None, *, stage: int | None = None,
     fader = ExactRegions(tr, cover, alpha=0.42, dim=0.6, start=kb)
     tail = affine_tail(tr, kb)
     name = tr.stages[kb].name
-    n_cls = max(tr.stages[-1].dim, 2)
+    n_out = tr.stages[-1].dim
+    n_cls = max(n_out, 2)
     layer_after = tr.ops[kb].layer
-    rest = (f"layer {layer_after}" if tail is not None and tail.layers == 1
-            else f"layers {layer_after}–{tr.ops[-1].layer}")
+    last_layer = tr.ops[-1].layer
+    rest = (f"layer {layer_after}" if (tail is not None and tail.layers == 1)
+            or layer_after == last_layer else f"layers {layer_after}–{last_layer}")
+    plural = rest.startswith("layers")
     bounds: list[Boundary] = []
     contours = np.zeros((0, 2, 2))
     if tail is not None:
         w, b = decision_affine(tr, tail)
         bounds = [s for s in boundary_segments(w, b, shown) if s.length > 1e-6]
         n_lines = len(bounds)
+        by = (f"which side of {threshold(tr):g} its one output falls" if n_out == 1 else
+              "the largest score")
         regions_caption = (f"the data in this plane; {rest} colours it by the largest of "
-                           f"its {n_cls} scores wₖ·h + bₖ" if tail.layers <= 1 else
+                           f"its {n_cls} scores wₖ·h + bₖ" if tail.layers <= 1 and n_out > 1
+                           else f"the data in this plane; {rest} colours it by {by}"
+                           if tail.layers <= 1 else
                            f"the data in this plane; {rest} are affine here (no activation "
-                           f"between them): one W·h + b colours it by the largest score")
+                           f"between them): one W·h + b colours it by {by}")
         segs_word = f"{n_lines} straight segment{'s' if n_lines != 1 else ''}"
         if tr.stages[-1].dim == 1:
             lines_caption = (f"where the output is {threshold(tr):g}: w·h + b = 0, "
@@ -90,8 +97,9 @@ def bottleneck(model: Any = None, data: Any = None, *, stage: int | None = None,
         lines_sub = f"{segs_word} from the weights of {rest}"
     else:
         contours = region_contours(tr, kb, shown, nx, ny)
-        regions_caption = (f"the data in this plane; {rest} (not affine) colour it by the "
-                           f"network's decision at every point")
+        regions_caption = (f"the data in this plane; {rest} (not affine) "
+                           f"colour{'' if plural else 's'} it by the network's decision at "
+                           f"every point")
         lines_caption = (f"not affine after this plane: the boundaries are contours of the "
                          f"decision computed on a {nx}×{ny} raster")
         lines_sub = f"boundaries: contours of the computed regions ({nx}×{ny})"

@@ -392,3 +392,21 @@ def test_fold_232_captions_of_another_network_say_what_its_data_and_decisions_sh
     assert caps[0].startswith("the input plane: gauss") and "no straight line" not in caps[0]
     acc = sf.trace(net, data).accuracy()
     assert caps[-1].endswith(f"{acc:.0%} of the points lie on their class's side")
+
+
+def test_fold_232_orbit_of_a_layer_without_activation_names_none() -> None:
+    """A 3-unit layer with no activation after it (a residual block reads it): the orbit's
+    caption read 'the lifted plane after , seen from all sides'."""
+    class Res(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inp, self.fc, self.out = nn.Linear(2, 3), nn.Linear(3, 3), nn.Linear(3, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = self.inp(x)
+            return self.out(h + torch.relu(self.fc(h)))
+
+    torch.manual_seed(0)
+    tl = build_scene("fold-232", model=Res().eval(), data=sf.dataset("moons", n=100))
+    orbit = next(s for s in tl.segments if s.name.startswith("orbit"))
+    assert orbit.frame(0.5).caption == "the lifted plane, seen from all sides"

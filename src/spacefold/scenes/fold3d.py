@@ -292,7 +292,7 @@ def fold_232(model: Any = None, data: Any = None, *, stage: int | None = None,
         if key == "relu":
             return f"{act}: each coordinate is bent on its own; no flat folds to draw"
         if key == "orbit":
-            return f"the lifted plane after {act}, seen from all sides"
+            return f"the lifted plane{f' after {act}' if act else ''}, seen from all sides"
         return NARRATION.get(tr.stages[k].kind, "")
 
     def frame(k: int, alpha: float, cam: Any, box: Any, piece_a: float, crease_a: float,

@@ -52,6 +52,19 @@ def test_the_scene_tells_the_exact_pieces_layer_by_layer() -> None:
     assert f"{len(tl.meta['boundaries'])} straight segments" in last.caption
 
 
+def test_a_one_output_network_with_a_one_unit_layer_is_told_in_its_own_words() -> None:
+    """One output has no "top two scores"; a 1-unit layer is not "its 1 units cut"."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(2, 6), nn.ReLU(), nn.Linear(6, 1), nn.ReLU(), nn.Linear(1, 1),
+                        nn.Sigmoid()).eval()
+    tl = build_scene("linear-regions", model=net, data=sf.dataset("moons", n=100, seed=0))
+    caps = [s.frame(1.0).caption for s in tl.segments]
+    assert caps[2].startswith("layer 2: its one unit cuts again every piece its line crosses,")
+    n = len(tl.meta["boundaries"])
+    assert caps[-1] == (f"inside every piece the output passes 0.5 along a straight line: the "
+                        f"decision boundary is {n} straight segment{'s' * (n != 1)}")
+
+
 def test_a_tanh_network_is_refused_in_one_line() -> None:
     d = sf.dataset("moons", n=50, seed=0)
     with pytest.raises(SceneError, match="layer 1 is tanh"):

@@ -25,6 +25,7 @@ from spacefold.scenes.registry import scene
 from spacefold.scenes.story import DIAGRAM_RECT, SPACE_RECT, diagram_of, stage_view
 from spacefold.scenes.zoo import spiral_net
 from spacefold.trace import GridSpec, trace
+from spacefold.trace.analysis import threshold
 from spacefold.trace.pieces import LayerPieces, decision_boundaries, pieces_by_layer
 
 DEFAULT_ARCH = "2-100-2-5"
@@ -41,8 +42,9 @@ def _lines(segs: np.ndarray, color: Any, width: float) -> Line:
     return segments_line(segs[:, 0], segs[:, 1], color, width)
 
 
-def _count(n: int) -> str:
-    return f"{n:,}".replace(",", " ") + (" piece" if n == 1 else " pieces")
+def _count(n: int, word: str = "piece") -> str:
+    """"1 piece", "1 234 pieces"."""
+    return f"{n:,}".replace(",", " ") + f" {word}" + ("" if n == 1 else "s")
 
 
 @scene("linear-regions", "a piecewise-linear network's exact linear regions, layer by layer "
@@ -110,13 +112,17 @@ def linear_regions(model: Any = None, data: Any = None, *, color_by: str = "clas
         fill = fills[i](max(0.0, (s - 0.6) / 0.4)) if s > 0.6 else (
             fills[i - 1]() if i > 0 else None)
         if i == 0:
-            sub = f"{n_units} units: {crossing} of their lines cross this square"
+            sub = f"{_count(n_units, 'unit')}: {crossing} of their lines cross this square"
             cap = (f"layer 1: each of its {n_units} units is 0 along a straight line; "
-                   f"together they cut the square into {_count(len(st.pieces))}")
+                   f"together they cut the square into {_count(len(st.pieces))}"
+                   if n_units > 1 else f"layer 1: its one unit is 0 along a straight line, "
+                   f"which cuts the square into {_count(len(st.pieces))}")
         else:
-            sub = f"{n_units} units, lines bent at layer {layers[i - 1].layer}'s creases"
-            cap = (f"layer {st.layer}: its {n_units} units cut again every piece their lines "
-                   f"cross, bending where the earlier cuts are: {_count(len(st.pieces))}")
+            sub = f"{_count(n_units, 'unit')}, lines bent at layer {layers[i - 1].layer}'s creases"
+            its = (f"its {n_units} units cut again every piece their lines cross" if n_units > 1
+                   else "its one unit cuts again every piece its line crosses")
+            cap = (f"layer {st.layer}: {its}, bending where the earlier cuts are: "
+                   f"{_count(len(st.pieces))}")
         sp = panel(lines, fill, i + 1 if s > 0.6 else i, f"layer {st.layer} cuts", sub,
                    point_alpha=0.35)
         return frame(sp, st.layer, "relu", cap)
@@ -128,19 +134,22 @@ def linear_regions(model: Any = None, data: Any = None, *, color_by: str = "clas
         lines = earlier(len(layers), 0.25) + [_lines(shown, "#ffffff", 2.2)]
         sp = panel(lines, decision(s) if s > 0 else fills[-1]() if fills else None,
                    len(layers), "the decision boundary",
-                   f"{n} straight segments, from the pieces' affine maps", point_alpha=0.8)
+                   f"{_count(n, 'straight segment')}, from the pieces' affine maps",
+                   point_alpha=0.8)
         return frame(sp, final.layer, "linear",
-                     f"inside every piece the top two scores tie along a straight line: the "
-                     f"decision boundary is {n} straight segments")
+                     f"inside every piece {tie} along a straight line: the decision boundary "
+                     f"is {_count(n, 'straight segment')}")
 
+    tie = ("the top two scores tie" if tr.stages[-1].dim > 1 else
+           f"the output passes {threshold(tr):g}")
     segs = [Segment("the input plane", 1.5, plane)]
     for i, st in enumerate(layers):
         segs.append(Segment(f"layer {st.layer} cuts", 3.0 if i == 0 else 3.5,
                             partial(cutting, i)))
     segs.append(Segment("decision boundary", 3.0, boundary))
     caption = (f"The linear regions of a {net_label(tr)} network on {data_label(d)}: "
-               + "; ".join(counts) + f"; its decision boundary is {len(bounds)} straight "
-               f"segments.")
+               + "; ".join(counts) + f"; its decision boundary is "
+               f"{_count(len(bounds), 'straight segment')}.")
     return Timeline("linear-regions", segs,
                     meta={"trace": tr, "caption": caption, "layers": layers,
                           "pieces": final.pieces, "boundaries": bounds,

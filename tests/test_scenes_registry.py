@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 import spacefold as sf
+import spacefold.colors as colors
 from cli_helpers import assert_one_line_error, run
 from spacefold.errors import SpacefoldError
 from spacefold.render.timeline import Timeline
 from spacefold.scenes import SCENES, build_scene
+from spacefold.scenes.api import draws_classes
 from spacefold.scenes.registry import SceneEntry
+from spacefold.trace import Trace
 
 ALL = sorted(SCENES)
 
@@ -83,3 +86,45 @@ def test_cli_refuses_options_a_scene_does_not_take(capsys: pytest.CaptureFixture
     code, _, err = run(capsys, "render", *argv, "-o", "x.png")
     assert_one_line_error(code, err, *names)
     assert list(tmp_path.iterdir()) == []
+
+
+def _build(name: str, color_by: str | None) -> Timeline:
+    extra: dict[str, object] = {"color_by": color_by} if color_by is not None else {}
+    if SCENES[name].needs_model:
+        extra |= {"model": sf.build("2-3-2"), "data": sf.dataset("moons", n=60)}
+    return build_scene(name, **extra)
+
+
+def _stills(name: str, color_by: str | None, palette: str, tmp_path: Path) -> bytes:
+    extra: dict[str, object] = {"color_by": color_by} if color_by is not None else {}
+    if SCENES[name].needs_model:
+        extra |= {"model": sf.build("2-3-2"), "data": sf.dataset("moons", n=60)}
+    with colors.look("dark", palette, "dots"):
+        tl = build_scene(name, **extra)
+    return sf.render(tl, tmp_path / f"{palette}.png", size=(96, 54), palette=palette
+                     ).read_bytes()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_scene_declares_what_its_colourings_draw(name: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The declarations the commands check (and their help shows) before any work are what
+    the scene draws: points with a class (marker shapes) and class colours (the palette) in
+    each colouring it offers, refusing the others, and a network's trace (.npz, .html)."""
+    other = colors.CLASS_COLORS[::-1].copy()     # a second palette with colours enough for
+    monkeypatch.setattr(colors, "OKABE_ITO", other)        # every scene (digits has 10)
+    monkeypatch.setitem(colors.PALETTES, "okabe-ito", other)
+    entry = SCENES[name]
+    modes: list[str | None] = [*entry.colors]
+    if entry.default_color() is None:
+        modes.append(None)          # its own colours, when given no color_by
+    for mode in modes:
+        tl = _build(name, mode)
+        assert draws_classes(tl) == (entry.coloring(mode) in entry.classes_by), (name, mode)
+        palette_shows = _stills(name, mode, "default", tmp_path) != \
+            _stills(name, mode, "okabe-ito", tmp_path)
+        assert palette_shows == (entry.coloring(mode) in entry.palette_by), (name, mode)
+    assert isinstance(tl.meta.get("trace"), Trace) == entry.traced
+    for mode in {"class", "position"} - set(entry.colors):
+        with pytest.raises(SpacefoldError, match=f"colours by .* only, not '{mode}'"):
+            build_scene(name, color_by=mode)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spacefold.colors import CLASS_COLORS, position_colors
+from spacefold.colors import class_colors, position_colors
 from spacefold.errors import SpacefoldError
 from spacefold.model.activations import ACTIVATIONS as TABLE
 from spacefold.render.frame import Extent, Frame, Line, Plot, Rect, Space, Text
@@ -97,7 +97,7 @@ class _ActivationScene:
             self.legend = "coloured by start"
         elif color_by == "class":       # the quadrant each point starts in: what folds where
             quadrant = (p0[:, 0] > 0).astype(int) + 2 * (p0[:, 1] > 0)
-            self.colors = CLASS_COLORS[quadrant]
+            self.colors = class_colors(quadrant)      # in the palette in use
             self.classes = quadrant
             self.legend = "coloured by starting quadrant"
         else:
@@ -162,7 +162,8 @@ class _ActivationScene:
 
 
 @scene("activations", "sigmoid, ReLU, tanh, leaky ReLU and sine: the curve, and what each "
-       "does to the plane and its grid")
+       "does to the plane and its grid", classes_by=("class",), palette_by=("class",),
+       traced=False)
 def activations(color_by: str = "position") -> Timeline:
     """MISSION.md scene 2: each activation from the identity, grid pushed through it.
 

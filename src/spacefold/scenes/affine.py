@@ -252,7 +252,8 @@ class _AffineScene:
 
 
 @scene("affine", "rotation, scale, shear and shift of the plane and its grid, each alone, "
-       "then composed into one matrix (shown as numbers)")
+       "then composed into one matrix (shown as numbers)", classes_by=(), palette_by=(),
+       traced=False)
 def affine(color_by: str = "class") -> Timeline:
     """MISSION.md scene 1: x ↦ A·x + b, the matrix path from the identity for each part."""
     sc = _AffineScene(color_by)

@@ -165,6 +165,8 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
     if suffix in (".html", ".npz") and (theme or palette or markers):
         raise RenderError(f"{suffix} output takes no theme, palette or markers (they are how a "
                           f"video or still is drawn; the viewer has its own switches)")
+    if isinstance(target, str):     # a scene's options are checked before it is built
+        check_scene(target, suffix, color_by, options, look)
     with colors.look(*look):
         return _render(target, p, suffix, size, fps, color_by, still, progress, options,
                        (hold, duration, float(fade)), page)
@@ -194,6 +196,20 @@ def paced(tl: Timeline, hold: float | None, duration: float | None, fps: float) 
         segs.append(replace(seg, duration=(end - done) / fps))
         done = end
     return Timeline(tl.name, segs, tl.meta, tl.poster_segment)
+
+
+def check_scene(name: str, suffix: str, color_by: str | None, options: dict[str, Any],
+                look: tuple[str, str, str]) -> None:
+    """Scene ``name``'s options, colouring and look, refused in one line (before any work)
+    where the scene cannot use them (its registry declarations), and a .npz / .html of a
+    scene that tells about no single network."""
+    from spacefold.scenes.registry import get_scene
+
+    entry = get_scene(name)
+    entry.check({**options, **({"color_by": color_by} if color_by is not None else {})})
+    if suffix in (".npz", ".html") and not entry.traced:
+        raise RenderError(f"scene {name!r} has no single network trace to export as {suffix}")
+    entry.check_look(color_by, look[1], look[2])
 
 
 def draws_classes(tl: Timeline) -> bool:

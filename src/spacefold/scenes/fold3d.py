@@ -237,7 +237,8 @@ def _three_unit_stage(tr: Trace, stage: int | None) -> int:
 
 @scene("fold-232", "a network's 3-unit layer in 3-D (default: a 2-3-2 ReLU net on the cloud "
        "wedge): it lifts its 2-D input plane into 3-D, ReLU folds it into the positive octant "
-       "along creases from its weights (orbit), the next layers flatten it")
+       "along creases from its weights (orbit), the next layers flatten it",
+       palette_by=("class",))
 def fold_232(model: Any = None, data: Any = None, *, stage: int | None = None,
              color_by: str = "class") -> Timeline:
     m, d, default = subject(model, data, "fold-232", _default_net, "cloud")

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from spacefold.colors import CLASS_COLORS, NEGATIVE, POSITIVE, color_of
+from spacefold.colors import NEGATIVE, POSITIVE, class_colors, color_of
 from spacefold.errors import SpacefoldError
 from spacefold.render.frame import Bars, Frame, Rect, Text
 from spacefold.render.timeline import Segment, Timeline, smooth
@@ -72,7 +72,7 @@ class _SoftmaxScene:
         self.win[self.k] = GOLD
         signs = np.where((self.s >= 0)[:, None], pos, neg)
         if by_class:                                      # each score in its class's colour
-            self.win = signs = CLASS_COLORS[np.arange(n) % len(CLASS_COLORS)]
+            self.win = signs = class_colors(np.arange(n))   # in the palette in use
         drawn = self.s / self.scale                       # tallest |bar| = 1
         self.raw = _BarState(
             drawn, signs,
@@ -137,7 +137,8 @@ class _SoftmaxScene:
 
 
 @scene("argmax-softmax", "25 random scores as bars; argmax keeps the largest (one-hot), "
-       "softmax turns them into probabilities that sum to 1")
+       "softmax turns them into probabilities that sum to 1", colors=("class",),
+       classes_by=(), palette_by=("class",), traced=False)
 def argmax_softmax(color_by: str | None = None, seed: int = 170) -> Timeline:
     """MISSION.md scene 6: raw → argmax → softmax → sharper softmax → raw, all computed.
 

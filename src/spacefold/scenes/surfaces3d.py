@@ -361,14 +361,15 @@ def _top_from(cam: Camera, top: Camera) -> Camera:
 
 @scene("surfaces-argmax", "a network's 2-unit stage h (default: 2-100-2-5 on the spiral) "
        "with the rest of the network's class scores as surfaces over it (exact planes when "
-       "that rest is one Linear): side view, orbit, top view = the decision regions")
+       "that rest is one Linear): side view, orbit, top view = the decision regions",
+       palette_by=("class",))
 def surfaces_argmax(model: Any = None, data: Any = None, *, stage: int | None = None,
                     color_by: str = "class") -> Timeline:
     return timeline("argmax", model, data, stage, color_by)
 
 
 @scene("surfaces-softmax", "the same scores after softmax: probability surfaces in [0, 1] "
-       "over the 2-unit stage, orbit, top view = the decision regions")
+       "over the 2-unit stage, orbit, top view = the decision regions", palette_by=("class",))
 def surfaces_softmax(model: Any = None, data: Any = None, *, stage: int | None = None,
                      color_by: str = "class") -> Timeline:
     return timeline("softmax", model, data, stage, color_by)

@@ -89,7 +89,7 @@ def _sphere_box(r: float) -> tuple[float, float, float, float, float, float]:
 
 @scene("wide-layer", "a network's wide hidden layer in 3-D (default: the 100-unit layer of "
        "2-100-5 on the spiral): a labelled PCA view (explained variance on screen), then a "
-       "Grand Tour rotating through its projections")
+       "Grand Tour rotating through its projections", palette_by=("class",))
 def wide_layer(model: Any = None, data: Any = None, *, stage: int | None = None,
                color_by: str = "class") -> Timeline:
     m, d, default = subject(model, data, "wide-layer", spiral_default(ARCH), "spiral")

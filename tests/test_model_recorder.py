@@ -150,7 +150,7 @@ def test_recorder_refuses_what_it_cannot_record() -> None:
     with pytest.raises(SpecError, match="no activation a spec can name"):
         sf.Recorder(Doubled())
     gelu = nn.Sequential(nn.Linear(2, 4), nn.GELU(), nn.Linear(4, 3), nn.ELU(), nn.Linear(3, 2))
-    assert sf.Recorder(gelu).spec.activations == ("gelu", "celu")   # celu(1) is elu(1)
+    assert sf.Recorder(gelu).spec.activations == ("gelu", "elu")   # not celu(1), the same
     with pytest.raises(SpacefoldError, match="nn.Module"):
         sf.Recorder("model.pt")
     rec = sf.Recorder(nn.Sequential(nn.Linear(2, 2)), data=(np.zeros((4, 2)), [0, 1, 0, 1]))
@@ -161,6 +161,17 @@ def test_recorder_refuses_what_it_cannot_record() -> None:
         rec.snapshot(4, loss="low")  # type: ignore[arg-type]
     with pytest.raises(SpacefoldError, match="3-D"):
         sf.Recorder(nn.Sequential(nn.Linear(2, 2)), data=(np.zeros((4, 3)), [0, 1, 0, 1]))
+
+
+@pytest.mark.parametrize("middle", [nn.BatchNorm1d(4), nn.PReLU()])
+def test_weights_outside_the_linear_layers_are_refused(middle: nn.Module) -> None:
+    """A snapshot copies only the Linear layers. A fresh BatchNorm in eval mode is the
+    identity, so the recorder read it as none and the movie of the trained network left out
+    its trained statistics and γ, β (its output off by ~10 on the spiral)."""
+    net = nn.Sequential(nn.Linear(2, 4), middle, nn.ReLU(), nn.Linear(4, 3))
+    with pytest.raises(SpecError, match=r"Recorder: Sequential has weights outside its Linear "
+                                        r"layers \(1\.weight[,)]"):
+        sf.Recorder(net)
 
 
 def test_cli_train_records_and_makes_the_movie(capsys: pytest.CaptureFixture[str],

@@ -265,6 +265,7 @@ def _layout(model: Any, spec: ArchSpec | None) -> tuple[list[tuple[str, Any]], A
     names = {m: n for n, m in model.named_modules() if isinstance(m, nn.Linear)}
     if not names:
         raise SpecError(f"{mname} has no Linear layers to record")
+    _only_linear_weights(model, names, mname)
     first = next(iter(names))
     d_in = first.in_features
     gen = torch.Generator().manual_seed(0)
@@ -321,6 +322,20 @@ def _layout(model: Any, spec: ArchSpec | None) -> tuple[list[tuple[str, Any]], A
     return linears, ArchSpec.parse("-".join(map(str, widths)), acts, head)
 
 
+def _only_linear_weights(model: Any, linears: Mapping[Any, str], mname: str) -> None:
+    """A snapshot copies the Linear layers only: any other parameter or buffer (BatchNorm's
+    statistics, a LayerNorm's γ, PReLU's slope, a learned scale) would stay as it was when
+    the recorder was made, and the movie would show another network than the one trained."""
+    own = {f"{n}.{k}".lstrip(".") for m, n in linears.items()
+           for k, _ in (*m.named_parameters(recurse=False), *m.named_buffers(recurse=False))}
+    other = [k for k, _ in (*model.named_parameters(), *model.named_buffers()) if k not in own]
+    if other:
+        shown = ", ".join(other[:4]) + (", ..." if len(other) > 4 else "")
+        raise SpecError(f"Recorder: {mname} has weights outside its Linear layers ({shown}); "
+                        f"a recording keeps only Linear weights and activations a spec can "
+                        f"name, so it would show another network than the one trained")
+
+
 def _which(pairs: Sequence[tuple[Any, Any]], name: str, layer: int) -> str:
     """The spec activation that maps each pair's Linear output to the next Linear's input."""
     for z, nxt in pairs:
@@ -338,8 +353,8 @@ def _which(pairs: Sequence[tuple[Any, Any]], name: str, layer: int) -> str:
     wide = np.linspace(-60.0, 60.0, 24001)[:, None]
     ref = ACTIVATIONS[fits[0]](wide, spec_params(fits[0]))
     if all(np.allclose(ACTIVATIONS[a](wide, spec_params(a)), ref, rtol=1e-9, atol=1e-12)
-           for a in fits):          # one function under several names (celu(1) is elu(1))
-        return fits[0]
+           for a in fits):          # one function under several names (celu(1) is elu(1)):
+        return min(fits, key=list(ACTIVATIONS).index)      # the table's first, elu
     raise SpecError(f"Recorder: in {name}, the activation after Linear {layer} could be any "
                     f"of {', '.join(fits)}; pass spec=ArchSpec.parse(...)")
 

@@ -37,13 +37,20 @@ def test_file_data_takes_no_generator_options(tmp_path: Path) -> None:
         load_data(str(p), classes=4)
 
 
-def test_a_scene_refuses_what_its_function_does_not_take() -> None:
+def test_a_scene_refuses_what_its_function_does_not_take(tmp_path: Path) -> None:
     entry = SCENES["fold-222"]
     with pytest.raises(RenderError, match="scene 'fold-222' takes no --recording"):
         refuse_untaken(entry, {"recording": "--recording"})
     refuse_untaken(SCENES["spiral"], {"model": "--model", "data": "--data"})
-    opts = scene_inputs(SCENES["spiral"], SceneFlags(data="moons", n=50, seed=3),
-                        color_by="position")
-    assert set(opts) == {"data", "color_by"} and len(opts["data"]) == 50
-    with pytest.raises(SpacefoldError, match="need --data NAME"):
+    code = tmp_path / "net.py"
+    code.write_text("from torch import nn\n"
+                    "def make():\n    return nn.Sequential(nn.Linear(2, 4), nn.ReLU(), "
+                    "nn.Linear(4, 2))\n")
+    opts = scene_inputs(SCENES["spiral"], SceneFlags(model_code=f"{code}:make", data="moons",
+                                                     n=50, seed=3), color_by="position")
+    assert set(opts) == {"model", "data", "color_by"} and len(opts["data"]) == 50
+    # data is for the user's network: the scene's own network was trained on its own
+    with pytest.raises(SpacefoldError, match="--data is data for your network: give --model"):
+        scene_inputs(SCENES["spiral"], SceneFlags(data="moons"))
+    with pytest.raises(SpacefoldError, match="--n needs --data NAME"):
         scene_inputs(SCENES["spiral"], SceneFlags(n=50))

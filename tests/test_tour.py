@@ -98,3 +98,64 @@ def test_workers_that_fill_the_cores_run_single_threaded() -> None:
                       "print(os.environ['LP_NUM_THREADS'])\n")
     assert kept.strip() == "3"      # the user's own setting is kept
     assert tour_module._cores() >= 1
+
+
+# -- tour-wide options: each applies to every scene that can use it, the others are drawn
+# -- without it and the command says which; one that no scene can use is refused -------------
+def test_markers_and_palette_apply_where_a_scene_can_use_them_and_the_tour_says_where_not(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cli_helpers import run
+
+    code, out, err = run(capsys, "tour", "-o", tmp_path, "--size", "32x18", "--fps", "2",
+                         "--hold", "0", "--jobs", "1", "--scenes", "affine,fold-222,digits",
+                         "--markers", "shapes", "--palette", "okabe-ito")
+    assert code == 0, err
+    assert "drawn without --markers shapes (no points of a class): affine\n" in out
+    assert "drawn without --palette okabe-ito (no class colours, or more classes than it " \
+           "has colours): affine, digits\n" in out
+    assert {p.name for p in tmp_path.iterdir()} >= {"fold-222.mp4", "affine.mp4", "digits.png"}
+    entries = tour(tmp_path / "api", size=(32, 18), fps=2, hold=0, jobs=1,
+                   scenes=["argmax-softmax", "fold-222"], markers="shapes")
+    assert [e.left_out for e in entries] == [("markers",), ()]
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (["--scenes", "affine", "--markers", "shapes"], ["--markers shapes", "affine"]),
+    (["--scenes", "affine,argmax-softmax", "--palette", "okabe-ito"],
+     ["--palette okabe-ito", "affine, argmax-softmax", "no class colours"]),
+    (["--scenes", "activations", "--markers", "shapes"], ["--markers shapes", "activations"]),
+    (["--scenes", "layers"], ["layers", "--model"]),
+    (["--scenes", "affine,,spiral"], ["empty name"]),
+    (["--scenes", "affine,affine"], ["affine", "more than once"]),
+    (["--scenes", "nope"], ["'nope'"]),
+    (["--size", "33x18"], ["--size '33x18'", "even"]),
+    (["--size", "0x0"], ["--size '0x0'"]),
+    (["--fps", "0"], ["--fps 0"]),
+    (["--jobs", "0"], ["--jobs 0"]), (["--jobs", "17"], ["--jobs 17"]),
+    (["--hold", "-1"], ["--hold -1"]), (["--duration", "0"], ["--duration 0"]),
+    (["--theme", "blue"], ["'blue'"]),
+    (["--jobs", "1", "--jobs", "2"], ["--jobs", "more than once"]),
+])
+def test_tour_options_no_scene_can_use_or_out_of_range_are_one_line_before_any_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+        names: list[str]) -> None:
+    from cli_helpers import assert_one_line_error, run
+
+    code, _, err = run(capsys, "tour", "-o", tmp_path / "out", *args)
+    assert_one_line_error(code, err, *names)
+    assert not (tmp_path / "out").exists()
+
+
+def test_tour_api_refuses_what_no_scene_can_use_before_making_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="markers=shapes .* affine draws no points"):
+        tour(tmp_path / "a", scenes=["affine"], markers="shapes")
+    with pytest.raises(RenderError, match="palette=okabe-ito"):
+        tour(tmp_path / "a", scenes=["affine", "argmax-softmax"], palette="okabe-ito")
+    with pytest.raises(RenderError, match="needs none|your model"):
+        tour(tmp_path / "a", scenes=["layers"])
+    with pytest.raises(RenderError, match="even"):
+        tour(tmp_path / "a", size=(33, 18))
+    for bad in ({"hold": -1.0}, {"duration": 0.0}, {"jobs": True}, {"scenes": []}):
+        with pytest.raises(RenderError):
+            tour(tmp_path / "a", **bad)           # type: ignore[arg-type]
+    assert not (tmp_path / "a").exists()

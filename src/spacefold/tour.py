@@ -23,7 +23,7 @@ from spacefold.scenes.api import (
     MAX_HOLD,
     check_fps,
     check_size,
-    draws_classes,
+    classes_drawn,
     paced,
     render,
 )
@@ -42,6 +42,8 @@ class TourEntry:
     frames: int
     video: str
     poster: str
+    left_out: tuple[str, ...] = ()   # the look options the tour was given but this scene
+    # cannot use ("palette", "markers"): it was drawn without them
 
 
 # The scenes that cost most (CPU of drawing + encoding, 1280x720 @ 30 fps with 1 s holds:
@@ -70,25 +72,44 @@ def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 3
     ``jobs`` scenes render at once in separate processes: one scene's single-threaded build
     (training, tracing) overlaps another's drawing and encoding, which keeps both cores busy
     (measured on the 2-D catalogue: 107 s with one job). With ``jobs > 1``, ``progress``
-    hears of each scene when it is done. ``theme``, ``palette`` and ``markers`` are every video's
-    (:func:`spacefold.colors.look`); each pauses ``hold`` seconds at each stage and lasts
-    ``duration`` seconds when given (:func:`spacefold.render`).
+    hears of each scene when it is done. ``theme`` is every video's; ``palette`` and
+    ``markers`` are those of every scene that draws class colours / points of a class, and
+    the others are drawn without them, as is a scene with more classes than the palette has
+    colours (each :attr:`TourEntry.left_out` names what its scene was drawn without; one that
+    no scene can use is refused). Each video pauses ``hold`` seconds at each stage and lasts
+    ``duration`` seconds when given (:func:`spacefold.render`). Everything is checked before
+    the folder is made.
     """
     folder = Path(out)
     size, fps = check_size(size), check_fps(fps)
+    if size[0] % 2 or size[1] % 2:
+        raise RenderError(f"size {size[0]}x{size[1]}: the tour's MP4s need an even width "
+                          f"and height")
     try:
         look = check_look(theme, palette, markers)
     except ValueError as e:
         raise RenderError(str(e)) from None
-    if not 0 <= hold <= MAX_HOLD or (duration is not None and not 0 < duration <= MAX_DURATION):
-        raise RenderError(f"hold {hold:g} must be in [0, {MAX_HOLD:g}] s and duration "
-                          f"{duration} in (0, {MAX_DURATION:g}] s")
+    if isinstance(hold, bool) or not (isinstance(hold, int | float) and 0 <= hold <= MAX_HOLD):
+        raise RenderError(f"hold {hold!r} must be a number of seconds in [0, {MAX_HOLD:g}]")
+    if duration is not None and (isinstance(duration, bool) or not (
+            isinstance(duration, int | float) and 0 < duration <= MAX_DURATION)):
+        raise RenderError(f"duration {duration!r} must be a number of seconds in "
+                          f"(0, {MAX_DURATION:g}]")
     names = list(scenes) if scenes is not None else tour_scenes()
+    if not names:
+        raise RenderError("no scenes to render")
     for n in names:
         if n not in SCENES:
             raise RenderError(f"unknown scene {n!r}; choose from: {', '.join(sorted(SCENES))}")
-    if not 1 <= jobs <= 16:
-        raise RenderError(f"jobs {jobs} must be in [1, 16]")
+        if SCENES[n].needs_model:
+            raise RenderError(f"scene {n!r} tells about your model, and the tour renders the "
+                              f"catalogue's own networks; use spacefold render {n} --model FILE")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise RenderError(f"scenes {', '.join(twice)} named more than once")
+    if isinstance(jobs, bool) or not (isinstance(jobs, int) and 1 <= jobs <= 16):
+        raise RenderError(f"jobs {jobs!r} must be a whole number in [1, 16]")
+    check_looks(names, look)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -116,11 +137,36 @@ def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 3
                                (hold, duration))
                    for name in longest_first(names)]
         for fut in as_completed(futures):
-            entry = fut.result()
+            try:
+                entry = fut.result()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)   # the error now, not after every scene
+                raise
             finished(entry)
             if progress is not None:
                 progress(entry.name, entry.frames, entry.frames)
     return [done[n] for n in names]
+
+
+def scene_look(name: str, look: tuple[str, str, str]) -> tuple[str, str, str]:
+    """Scene ``name``'s ``(theme, palette, markers)`` in a tour drawn in ``look``: the palette
+    if it draws class colours, the markers if its points have a class (its registry
+    declarations), else the defaults."""
+    theme, palette, markers = look
+    entry = SCENES[name]
+    mode = entry.default_color()
+    return (theme, palette if mode in entry.palette_by else "default",
+            markers if mode in entry.classes_by else "dots")
+
+
+def check_looks(names: Sequence[str], look: tuple[str, str, str]) -> None:
+    """A palette or markers that none of the scenes ``names`` can use is refused."""
+    looks = [scene_look(n, look) for n in names]
+    for i, option, drawn in ((1, "palette", "class colours"), (2, "markers", "points of a class")):
+        value = look[i]
+        if value not in ("default", "dots") and all(v[i] != value for v in looks):
+            raise RenderError(f"{option}={value} (--{option} {value}) would change nothing: "
+                              f"{', '.join(names)} draw{'s' * (len(names) == 1)} no {drawn}")
 
 
 def _cores() -> int:
@@ -144,13 +190,18 @@ def _render_scene(name: str, folder: Path, size: tuple[int, int], fps: float,
                   progress: Callable[[int, int], None] | None = None,
                   look: tuple[str, str, str] = ("dark", "default", "dots"),
                   pacing: tuple[float | None, float | None] = (None, None)) -> TourEntry:
-    """Build one scene and write ``<name>.mp4`` and its poster ``<name>.png``."""
+    """Build one scene and write ``<name>.mp4`` and its poster ``<name>.png``, in the tour's
+    ``look`` where the scene can use it (:func:`scene_look`; the default palette for a scene
+    with more classes than ``look``'s palette has colours)."""
     t0 = time.perf_counter()
-    with colors.look(*look):          # the scene's colours are picked as it is built
+    theme, palette, markers = scene_look(name, look)
+    with colors.look(theme, palette, markers):      # colours are picked as it is built
         tl = build_scene(name)
-    theme, palette, markers = look
-    if not draws_classes(tl):            # the gallery's markers, where a scene has classes
-        markers = "dots"
+        fits = classes_drawn(tl) <= len(colors.palette())
+    if not fits:
+        palette = "default"
+        with colors.look(theme, palette, markers):
+            tl = build_scene(name)
     tl = paced(tl, *pacing, fps)
     total = tl.n_frames(fps)
     render(tl, folder / f"{name}.mp4", size=size, fps=fps, progress=progress, theme=theme,
@@ -158,9 +209,12 @@ def _render_scene(name: str, folder: Path, size: tuple[int, int], fps: float,
     render(tl, folder / f"{name}.png", size=size, still="poster", theme=theme, palette=palette,
            markers=markers)
     meta = tl.meta
+    left_out = [k for k, v, given in (("palette", palette, look[1]),
+                                      ("markers", markers, look[2])) if v != given]
     return TourEntry(name, SCENES[name].description, str(meta.get("caption", "")),
                      _num(meta.get("accuracy")), _num(meta.get("test_accuracy")),
-                     time.perf_counter() - t0, total, f"{name}.mp4", f"{name}.png")
+                     time.perf_counter() - t0, total, f"{name}.mp4", f"{name}.png",
+                     tuple(left_out))
 
 
 def _num(v: object) -> float | None:

@@ -13,7 +13,8 @@ exit code 2 (cli/exits.py); options are checked before any slow work (cli/option
 outputs are written atomically, so a failed command leaves no file behind.
 
 Modules: app (the Typer app; COMMANDS below registers the commands on it), render (scenes,
-render, tour), train, export and serve (the commands), flags (shared options), options
+render), tour, train, export and serve (the commands), command (the command class: an option
+given twice is refused), scene_help (a scene's own help), flags (shared options), options
 (checks), intake (a scene's model and data), console (output), exits (exit codes, signals).
 """
 
@@ -28,17 +29,21 @@ one_thread_each()
 
 from collections.abc import Callable, Sequence
 
-from spacefold.cli import export, render, serve, train
+from spacefold.cli import export, render, serve, tour, train
 from spacefold.cli.app import app
+from spacefold.cli.command import ShowRule, command_class
 from spacefold.cli.exits import run
+from spacefold.cli.scene_help import export_rule, render_rule
 
 # The commands, in the order `spacefold --help` lists them.
 COMMANDS: dict[str, Callable[..., None]] = {
-    "scenes": render.scenes_cmd, "render": render.render_cmd, "tour": render.tour_cmd,
+    "scenes": render.scenes_cmd, "render": render.render_cmd, "tour": tour.tour_cmd,
     "train": train.train_cmd, "export": export.export_cmd, "serve": serve.serve_cmd,
 }
+# the commands whose help shows a scene's own options (cli/scene_help.py)
+HELP_RULES: dict[str, ShowRule] = {"render": render_rule, "export": export_rule}
 for _name, _command in COMMANDS.items():
-    app.command(_name)(_command)
+    app.command(_name, cls=command_class(HELP_RULES.get(_name)))(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

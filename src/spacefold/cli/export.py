@@ -16,6 +16,8 @@ from spacefold.errors import RenderError, SpecError
 from spacefold.scenes import SCENES, get_scene
 from spacefold.scenes.registry import HOMES
 
+EXPORT_OPTIONS = ("model", "data")   # the scene options export's flags give (--stage: refused)
+
 
 @with_scene_flags
 def export_cmd(
@@ -37,6 +39,8 @@ def export_cmd(
     Example: spacefold export fold-222 -o fold.html
     """
     check_seed(flags.seed)
+    if title is not None and not title.strip():
+        raise RenderError("--title is empty; leave it out for the default (the architecture)")
     check_output(output, (".html",), "export", force)
     models = flags.model or []
     from spacefold.export import write_html
@@ -56,13 +60,17 @@ def export_cmd(
         page_title = title or f"{name} · {tr.meta.get('arch', '')}"
     else:
         entry = get_scene(scene)
+        if not entry.traced:
+            traced = ", ".join(n for n in sorted(SCENES) if SCENES[n].traced)
+            raise RenderError(f"scene {scene!r} has no single network trace to export; "
+                              f"one of: {traced}")
         if flags.stage is not None:
             raise SpecError("--stage picks the stage a video centres on; the page holds every "
                             "stage of the network, so leave it out")
         if len(models) > 1:
             raise SpecError(f"export writes one network's page; give one --model (scene "
                             f"{scene!r} with two compares them only in a video or picture)")
-        options = scene_inputs(entry, flags, output=output)
+        options = scene_inputs(entry, flags, output=output, offered=EXPORT_OPTIONS)
         entry.check(options)
         with interruptible():
             tl = entry.build(**options)

@@ -57,8 +57,8 @@ def option(flag: str, help: str, **kw: Any) -> Any:
 
 # -- the data: `render`, `export` and `train` -----------------------------------------------------
 DataOpt = Annotated[str | None, option(
-    "--data", f"Data: one of {names(DATASETS)}, or a .csv / .npz file. Default: the data the "
-    "model was trained on.", autocompletion=complete_data)]
+    "--data", f"Data for your --model: one of {names(DATASETS)}, or a .csv / .npz file. "
+    "Default: the data the model was trained on.", autocompletion=complete_data)]
 ClassesOpt = Annotated[int | None, option("--classes", "Number of classes.")]
 NOpt = Annotated[int | None, option("--n", "Number of points.")]
 NoiseOpt = Annotated[float | None, option("--noise", "Noise of the dataset.")]

@@ -5,7 +5,8 @@ function takes it; all checked before any slow work."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,17 @@ COMPARING_SCENES = ("extrapolation",)   # the scenes whose model= may be a list 
 # scene option -> the flag that gives it
 SCENE_FLAGS = {"model": "--model", "data": "--data", "stage": "--stage",
                "recording": "--recording", "color_by": "--color-by", "mnist": "--mnist"}
+# a command's parameter -> the scene option it gives: a scene whose function does not take
+# that option refuses the flag, and the help of that scene's command leaves it out
+SCENE_PARAMS = {"color_by": "color_by", "model": "model", "arch": "model",
+                "activation": "model", "model_code": "model", "stage": "stage", "data": "data",
+                "classes": "data", "n": "data", "noise": "data", "seed": "data",
+                "recording": "recording", "mnist": "mnist"}
+
+
+def flag_of(param: str) -> str:
+    """``model_code`` → ``--model-code``."""
+    return "--" + param.replace("_", "-")
 
 
 def load_data(data: str, *, classes: int | None = None, n: int | None = None,
@@ -67,13 +79,15 @@ def load_models(models: Sequence[Path], arch: str | None, activation: str | None
             for m in models]
 
 
-def refuse_untaken(entry: SceneEntry, given: dict[str, str]) -> None:
+def refuse_untaken(entry: SceneEntry, given: dict[str, str],
+                   offered: Collection[str] = tuple(SCENE_FLAGS)) -> None:
     """``given``: scene option → the flag the user typed. A scene whose function does not
-    take that option refuses it in one line, naming what it takes and which scenes do."""
+    take that option refuses it in one line, naming what it takes of the options the
+    command ``offered`` and which scenes do."""
     for option, flag in given.items():
         if entry.takes(option):
             continue
-        takes = [SCENE_FLAGS[o] for o in entry.options() if o in SCENE_FLAGS]
+        takes = [SCENE_FLAGS[o] for o in entry.options() if o in SCENE_FLAGS and o in offered]
         others = [n for n in sorted(SCENES) if SCENES[n].takes(option)]
         raise RenderError(f"scene {entry.name!r} takes no {flag} (it takes: "
                           f"{', '.join(takes) or 'none of the model or data options'}); "
@@ -97,7 +111,8 @@ def refuse_overwriting(output: Path | None, inputs: Sequence[tuple[str, Path]]) 
 
 
 def scene_inputs(entry: SceneEntry, flags: SceneFlags, *, recording: Path | None = None,
-                 color_by: str | None = None, output: Path | None = None) -> dict[str, Any]:
+                 color_by: str | None = None, output: Path | None = None,
+                 offered: Collection[str] = tuple(SCENE_FLAGS)) -> dict[str, Any]:
     """The options a scene gets from the command line: only those given, and each only if
     the scene's function takes it (else one line, exit 2), checked before any slow work.
     ``output``, the file the command writes, may be none of the files they read."""
@@ -109,22 +124,26 @@ def scene_inputs(entry: SceneEntry, flags: SceneFlags, *, recording: Path | None
         + ([("--recording", recording)] if recording is not None else []) \
         + ([("--data", Path(data))] if data and is_data_file(data) else [])
     refuse_overwriting(output, [(f"the {flag} file", path) for flag, path in given_files])
-    given: dict[str, str] = {}
-    if models or model_code is not None:
-        given["model"] = "--model" if models else "--model-code"
+    values = {**{f.name: getattr(flags, f.name) for f in fields(flags)},
+              "recording": recording, "color_by": color_by}
+    given: dict[str, str] = {}     # scene option -> the first flag given for it
+    for param, option in SCENE_PARAMS.items():
+        if values.get(param) not in (None, []):
+            given.setdefault(option, flag_of(param))
+    refuse_untaken(entry, given, offered)
     data_flags = [f for f, v in (("--data", data), ("--classes", classes), ("--n", n),
                                  ("--noise", noise), ("--seed", seed)) if v is not None]
-    if data_flags:
-        given["data"] = data_flags[0]
-    for option, value in (("stage", stage), ("recording", recording), ("color_by", color_by)):
-        if value is not None:
-            given[option] = SCENE_FLAGS[option]
-    refuse_untaken(entry, given)
     if len(models) > 1 and entry.name not in COMPARING_SCENES:
         raise SpecError(f"scene {entry.name!r} tells about one network; give one --model "
                         f"({', '.join(COMPARING_SCENES)} compares two)")
     if data is None and data_flags:
-        raise DataError(f"{', '.join(data_flags)} need --data NAME (the dataset they shape)")
+        one = len(data_flags) == 1
+        raise DataError(f"{', '.join(data_flags)} need{'s' * one} --data NAME (the dataset "
+                        f"{'it shapes' if one else 'they shape'})")
+    if data_flags and not models and model_code is None and not entry.needs_model:
+        raise DataError(f"--data is data for your network: give --model too (scene "
+                        f"{entry.name!r} without one shows its own network, on the data it "
+                        f"was trained on)")
     if recording is not None and not recording.is_file():
         why = "is a folder" if recording.is_dir() else "is not a file" if recording.exists() \
             else "does not exist"

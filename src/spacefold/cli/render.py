@@ -1,26 +1,22 @@
-"""``spacefold scenes``, ``spacefold render`` and ``spacefold tour``: the catalogue, one scene
-to a file, and every scene into a folder with a gallery page."""
+"""``spacefold scenes`` and ``spacefold render``: the catalogue, and one scene to a file."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from spacefold.cli.console import bar, err, frame_progress, names, out, say
+from spacefold.cli.console import err, frame_progress, names, out, say
 from spacefold.cli.exits import interruptible
 from spacefold.cli.flags import (
     NO_FLAGS,
     DurationOpt,
     ForceOpt,
-    FpsOpt,
     MarkersOpt,
     PaletteOpt,
     RecordingOpt,
     SceneFlags,
-    SizeOpt,
     ThemeOpt,
     complete_scene,
     with_scene_flags,
@@ -125,6 +121,10 @@ def render_cmd(
                           f"{output.suffix or 'suffix-less'} file")
     check_output(output, render_suffixes(), "output", force)
     entry = get_scene(scene)
+    # the scene's colourings, look and formats (its registry declarations), before any work
+    from spacefold.scenes.api import check_scene
+
+    check_scene(scene, output.suffix.lower(), color_by, {}, (theme, palette, markers))
     shown = show_options(entry, show or [])
     if mnist is not None:
         if not entry.takes("mnist"):
@@ -152,6 +152,9 @@ def show_options(entry: SceneEntry, show: list[str]) -> dict[str, bool]:
     """``--show`` choices (scenes/show.py's table) as the scene options they set, each checked
     to be one the scene's function takes."""
     options = {}
+    twice = sorted({name for name in show if show.count(name) > 1})
+    if twice:
+        raise RenderError(f"--show {', '.join(twice)} given more than once; give each once")
     for name in show:
         if name not in SHOW:
             raise RenderError(f"unknown --show {name!r}; choose one of: {', '.join(SHOW)}")
@@ -162,68 +165,3 @@ def show_options(entry: SceneEntry, show: list[str]) -> dict[str, bool]:
                               f"{entry.name!r}")
         options[option] = True
     return options
-
-
-def tour_cmd(
-    output: Annotated[Path, typer.Option(
-        "-o", "--output", help="Folder for <scene>.mp4, <scene>.png and index.html.",
-        show_default=False)],
-    size: SizeOpt = "1280x720",
-    fps: FpsOpt = 30.0,
-    scenes: Annotated[str | None, typer.Option(
-        "--scenes", help="Comma-separated scenes to render (default: every scene that needs "
-        "no model).", show_default=False)] = None,
-    jobs: Annotated[int, typer.Option(
-        "--jobs", help="Scenes rendered at once, each in its own process (1-16).")] = 2,
-    theme: ThemeOpt = "dark",
-    palette: PaletteOpt = "default",
-    markers: MarkersOpt = "dots",
-    hold: Annotated[float, typer.Option(
-        "--hold", help=f"Seconds each video pauses at each stage (0-{MAX_HOLD:g}).")] = 1.0,
-    duration: DurationOpt = None,
-) -> None:
-    """Render the whole catalogue into a folder with a gallery page (index.html).
-
-    Example: spacefold tour -o out/
-    """
-    wh = parse_size(size)
-    check_fps(fps)
-    look = check_look(theme, palette, markers)
-    paced = pacing(hold, duration)
-    if output.exists() and not output.is_dir():
-        raise RenderError(f"--output {str(output)!r} is a file; give a folder")
-    chosen = None
-    if scenes is not None:
-        chosen = [x.strip() for x in scenes.split(",") if x.strip()]
-        if not chosen:
-            raise RenderError(f"--scenes {scenes!r} names no scene; leave it out for every "
-                              f"scene that needs no model")
-        for name in chosen:
-            get_scene(name)
-        twice = sorted({n for n in chosen if chosen.count(n) > 1})
-        if twice:
-            raise RenderError(f"--scenes names {', '.join(twice)} more than once")
-    from spacefold.tour import tour, tour_scenes
-
-    todo = chosen or tour_scenes()
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-
-    frames = bar(BarColumn(), MofNCompleteColumn(), TextColumn("frames"), TimeElapsedColumn())
-    tasks: dict[str, Any] = {}
-
-    def progress(scene: str, done: int, total: int) -> None:
-        if scene not in tasks:
-            tasks[scene] = frames.add_task(f"{scene} ({len(tasks) + 1}/{len(todo)})",
-                                           total=total)
-        frames.update(tasks[scene], completed=done, total=total)
-
-    t0 = time.perf_counter()
-    with interruptible(), frames:
-        entries = tour(output, size=wh, fps=fps, scenes=todo, progress=progress, jobs=jobs,
-                       **look, **paced)
-    wall = time.perf_counter() - t0
-    for e in entries:
-        acc = f"  accuracy {100 * e.accuracy:.1f}%" if e.accuracy is not None else ""
-        say(f"{e.name:16s} {e.seconds:6.1f} s  {e.frames:5d} frames{acc}")
-    say(f"wrote {len(entries)} scenes and {output / 'index.html'} in {wall:.1f} s "
-        f"({jobs} at a time)")

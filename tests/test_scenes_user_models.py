@@ -410,3 +410,18 @@ def test_fold_232_orbit_of_a_layer_without_activation_names_none() -> None:
     tl = build_scene("fold-232", model=Res().eval(), data=sf.dataset("moons", n=100))
     orbit = next(s for s in tl.segments if s.name.startswith("orbit"))
     assert orbit.frame(0.5).caption == "the lifted plane, seen from all sides"
+
+
+def test_a_scene_leaves_the_users_module_in_its_training_mode() -> None:
+    """sf.render(scene, model=net) switched the user's net to eval mode for good (their next
+    epochs ran without dropout); it is traced as in eval mode, with the trace's warning."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 2),
+                        nn.Linear(2, 3)).train()
+    with pytest.warns(UserWarning, match="training mode; spacefold traces it as in eval mode"):
+        tl = build_scene("bottleneck", model=net, data=sf.dataset("spiral", classes=3, n=60))
+    assert net.training and all(m.training for m in net.modules())
+    net.eval()
+    with torch.no_grad():
+        out = net(torch.as_tensor(tl.meta["trace"].stages[0].values)).numpy()
+    np.testing.assert_allclose(tl.meta["trace"].output, out, atol=1e-5)

@@ -29,7 +29,8 @@ class SceneError(SpacefoldError):
 # -- the model -------------------------------------------------------------------------------------
 
 def resolve_model(model: Any, scene: str) -> Any:
-    """An ``nn.Module`` or ``Network`` as given; a path loaded (never unpickled)."""
+    """An ``nn.Module`` or ``Network`` as given; a path loaded (never unpickled). A module
+    in training mode stays in it: the trace reads it as in eval mode, and says so."""
     if isinstance(model, (str, os.PathLike)):
         return load_path(Path(model))
     from spacefold.model.network import Network
@@ -38,7 +39,7 @@ def resolve_model(model: Any, scene: str) -> Any:
         return model
     torch = sys.modules.get("torch")          # a module means torch is loaded already
     if torch is not None and isinstance(model, torch.nn.Module):
-        return model.eval()
+        return model
     raise SceneError(f"scene {scene!r}: model must be an nn.Module, a spacefold Network or a "
                      f"path to a weights file, got {type(model).__name__}")
 

@@ -258,6 +258,56 @@ def test_every_activation_of_the_table_in_every_form(name: str, form: str) -> No
             assert t.stages[-1].kind == name and t.stages[-1].name.endswith(a.label)
 
 
+class Written(nn.Module):
+    """A forward as people write it: ``step`` between two Linear layers (3 → 3 units), and
+    ``end`` after the one-output head."""
+
+    def __init__(self, step: Any, end: Any = None) -> None:
+        super().__init__()
+        self.a, self.b, self.head = nn.Linear(2, 3), nn.Linear(3, 3), nn.Linear(3, 1)
+        self.step, self.end = step, end
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.b(self.step(self.a(x.float())))
+        out = self.head(torch.tanh(h))
+        return out if self.end is None else self.end(out)
+
+
+@pytest.mark.parametrize(("step", "end", "kinds"), [
+    (lambda h: h.view(h.size(0), -1).contiguous(), lambda o: o.squeeze(-1), ("tanh",)),
+    (lambda h: torch.flatten(h.reshape(-1, 3), 1).to(torch.float32),
+     lambda o: torch.sigmoid(o).squeeze(1), ("tanh", "sigmoid")),
+    (lambda h: h.reshape(h.shape[0], 3).double().float(), lambda o: o.view(-1), ("tanh",)),
+    (lambda h: torch.clamp(h, min=0), None, ("relu", "tanh")),
+    (lambda h: h.clamp(-0.5, 0.7), None, ("hardtanh", "tanh")),
+    (lambda h: torch.clamp_min(h, 0.2), None, ("threshold", "tanh")),
+])
+def test_casts_reshapes_and_clamps_people_write_are_traced(step: Any, end: Any,
+                                                           kinds: tuple[str, ...]) -> None:
+    """Casts, views, flatten and a one-output squeeze change no number: no stage; clamp is
+    the table activation it equals. Each was refused ("unsupported operation .float()")."""
+    torch.manual_seed(0)
+    model = Written(step, end).eval()
+    x = np.random.default_rng(0).standard_normal((40, 2)).astype(np.float32) * 2
+    t = sf.trace(model, x, grid=False)
+    with torch.no_grad():
+        y = model(torch.from_numpy(x)).numpy().reshape(-1, 1)
+    np.testing.assert_allclose(t.output, y, rtol=1e-5, atol=1e-5)
+    assert tuple(s.kind for s in t.stages if s.kind not in ("input", "linear", "bias")) == kinds
+
+
+@pytest.mark.parametrize(("step", "match"), [
+    (lambda h: h.view(-1, 1, 3), r"unsupported operation .view\(\)"),
+    (lambda h: h.half(), r"unsupported operation .half\(\)"),
+    (lambda h: h.clamp(max=1.0), r"unsupported operation .clamp\(\)"),
+    (lambda h: torch.flatten(h), r"unsupported operation torch.flatten"),
+])
+def test_reshapes_that_change_the_numbers_or_shape_are_still_refused(step: Any,
+                                                                     match: str) -> None:
+    with pytest.raises(TraceError, match=match):
+        sf.trace(Written(step).eval(), np.zeros((3, 2), dtype=np.float32), grid=False)
+
+
 def test_source_and_parent_of_the_issue_example() -> None:
     class Block(nn.Module):
         def __init__(s, d: int) -> None:

@@ -5,7 +5,8 @@ topological order. Supported: ``Linear`` (and ``F.linear`` with the module's par
 ``BatchNorm1d`` (running statistics), ``LayerNorm`` / ``RMSNorm`` / ``GroupNorm`` over the units,
 every activation of the one table (:mod:`spacefold.model.activations`) as module, function or
 method, sums of two branches (``x + f(x)``) and ``torch.cat`` over the units; ``Dropout``,
-``AlphaDropout``, ``Identity`` and ``Flatten`` are skipped (eval mode). Anything else is one
+``AlphaDropout``, ``Identity`` and ``Flatten`` are skipped (eval mode), and so are casts and
+reshapes that keep the numbers (:mod:`~spacefold.trace.torch_noops`). Anything else is one
 line naming the operation and the node.
 """
 
@@ -23,6 +24,7 @@ from spacefold.model.activations import ACTIVATIONS, NEUTRAL_ARGS, Activation
 from spacefold.model.torch_build import resolve
 from spacefold.trace.chain import Chain
 from spacefold.trace.ops import Op
+from spacefold.trace.torch_noops import clamp_as, passthrough
 
 # identities in eval mode on (N, D) input
 _SKIP: tuple[type[nn.Module], ...] = (nn.Dropout, nn.Dropout1d, nn.AlphaDropout,
@@ -35,7 +37,8 @@ _TRAINING_DIFFERS = (nn.Dropout, nn.Dropout1d, nn.AlphaDropout, nn.FeatureAlphaD
 _ADD = (operator.add, torch.add)
 _CAT = (torch.cat, torch.concat, torch.concatenate)
 SUPPORTED = ("Linear, BatchNorm1d, LayerNorm, RMSNorm, GroupNorm, x + f(x), torch.cat, "
-             "Dropout/Identity/Flatten (skipped) and the activations "
+             "Dropout/Identity/Flatten, float casts and reshapes to (N, D) (skipped), "
+             "clamp and the activations "
              + ", ".join(a.label for a in ACTIVATIONS.values() if a.name != "identity"))
 
 
@@ -204,6 +207,12 @@ class _Reader:
     def node(self, node: fx.Node) -> Any:
         if node.op == "call_module":
             return self.module(node)
+        same = passthrough(node, self.env, self.chain.dims)   # x.float(), .view(N, D), ...
+        if same is not None:
+            return same
+        if (clamp := clamp_as(node)) is not None:
+            return self.chain.activation(*clamp, self.source(node),
+                                         at=self.stage(node, node.args[0]))
         target = node.target
         if node.op == "call_method":
             mname = str(target)

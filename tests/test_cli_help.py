@@ -24,7 +24,7 @@ from spacefold.scenes import SCENES
 from spacefold.scenes.show import SHOW
 
 ALL = sorted(SCENES)
-SUFFIXES = (".gif", ".mp4", ".npz", ".png")
+SUFFIXES = (".gif", ".mp4", ".npz", ".png", ".html")
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +154,7 @@ def test_the_help_of_render_alone_names_the_scenes_of_each_option(
     assert "activations: position" in helps["color_by"]
     assert "Refused by affine, argmax-softmax" in helps["markers"]
     assert "Refused by affine" in helps["palette"]
-    assert ".npz: not for activations, affine, argmax-softmax" in helps["output"]
+    assert ".npz and .html: not for activations, affine, argmax-softmax" in helps["output"]
     for scene in ALL:
         assert (scene in helps["model"]) == SCENES[scene].takes("model")
     code, out, _ = run(capsys, "render", "no-such-scene", "--help")     # the general help

@@ -108,7 +108,7 @@ _SCENE_OPTIONS: dict[str, Any] = {     # SceneFlags field → its option, in --h
     "stage": Annotated[int | None, option(
         "--stage", "The stage the scene centres on (the bottleneck plane, the plane under the "
         "surfaces, fold-232's 3-unit stage, the wide layer). Default: the one the story "
-        "needs.")],
+        "needs. For .mp4, .gif and .png (a .npz or .html holds every stage).")],
     "data": DataOpt, "classes": ClassesOpt, "n": NOpt, "noise": NoiseOpt, "seed": SeedOpt,
 }
 

@@ -40,7 +40,7 @@ from spacefold.scenes import SCENES, get_scene
 from spacefold.scenes.registry import HOMES, SceneEntry
 from spacefold.scenes.show import SHOW, show_help
 
-FORMATS = (".gif", ".mp4", ".npz", ".png")     # the formats the help names
+FORMATS = (".gif", ".mp4", ".npz", ".png", ".html")     # the formats the help names
 
 
 def scenes_cmd() -> None:
@@ -66,7 +66,8 @@ def render_cmd(
         autocompletion=complete_scene, show_default=False, metavar="SCENE")],
     output: Annotated[Path, typer.Option(
         "-o", "--output", help="Output file; the format comes from the suffix: "
-        f"{', '.join(FORMATS)} (.png: every stage side by side).",
+        f"{', '.join(FORMATS)} (.png: every stage side by side; .npz: the numbers of every "
+        "stage; .html: the interactive page, as spacefold export).",
         show_default=False)],
     size: Annotated[str | None, typer.Option(
         "--size", help=f"Frame size WIDTHxHEIGHT, {MIN_SIZE[0]}x{MIN_SIZE[1]} up to "
@@ -120,6 +121,14 @@ def render_cmd(
         raise RenderError(f"--{next(iter(paced))} paces a video (.mp4, .gif), not a "
                           f"{output.suffix or 'suffix-less'} file")
     check_output(output, render_suffixes(), "output", force)
+    if output.suffix.lower() in (".npz", ".html"):
+        drawing = [f for f, v in (("--color-by", color_by), ("--stage", flags.stage),
+                                  ("--show", show)) if v]
+        if drawing:
+            one = len(drawing) == 1
+            raise RenderError(f"{' and '.join(drawing)} change{'s' * one} the drawing, and a "
+                              f"{output.suffix} file holds the network's numbers at every "
+                              f"stage: leave {'it' if one else 'them'} out")
     entry = get_scene(scene)
     # the scene's colourings, look and formats (its registry declarations), before any work
     from spacefold.scenes.api import check_scene

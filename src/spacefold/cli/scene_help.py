@@ -19,6 +19,7 @@ from spacefold.scenes.show import SHOW
 LOOKS = {"markers": ("classes_by", "points of a class"),
          "palette": ("palette_by", "class colours")}
 EXPORT_FORMATS = (".npz", ".html")     # one network's trace: scenes with `traced` only
+DRAWINGS = " For .mp4, .gif and .png (a .npz or .html holds the numbers of every stage)."
 
 
 def takers(option: str) -> list[str]:
@@ -29,7 +30,7 @@ def color_help(entry: SceneEntry) -> str:
     """``--color-by`` for one scene: the colourings it offers and its default."""
     default = entry.default_color()
     return (f"Colour by {' or '.join(entry.colors)}. Default: "
-            f"{default or 'the scene' + chr(39) + 's own colours'}.")
+            f"{default or 'the scene' + chr(39) + 's own colours'}.{DRAWINGS}")
 
 
 def look_limits(entry: SceneEntry, option: str) -> tuple[list[str], list[str]] | None:
@@ -79,8 +80,8 @@ def render_rule(entry: SceneEntry | None, param: Any) -> Any:
     if entry is None:
         if name == "output":
             untraced = [n for n in sorted(SCENES) if not SCENES[n].traced]
-            return with_help(param, f"{text} .npz: not for {', '.join(untraced)} (no single "
-                                    f"network).") if untraced else param
+            return with_help(param, f"{text} .npz and .html: not for {', '.join(untraced)} "
+                                    f"(no single network).") if untraced else param
         if name == "color_by":
             every = ("class", "position")
             fewer = [f"{n}: {' or '.join(SCENES[n].colors)} only" for n in sorted(SCENES)
@@ -90,13 +91,14 @@ def render_rule(entry: SceneEntry | None, param: Any) -> Any:
             return with_help(param, f"Point colours: class or position"
                                     f"{' (' + '; '.join(fewer) + ')' if fewer else ''}. "
                                     f"Default: class"
-                                    f"{' (' + '; '.join(defaults) + ')' if defaults else ''}.")
+                                    f"{' (' + '; '.join(defaults) + ')' if defaults else ''}."
+                                    f"{DRAWINGS}")
         if name in LOOKS:
             return with_help(param, text + catalogue_note(name))
         if name == "show":
             return with_help(param, "What to add to a plane story; repeatable. " + " ".join(
                 f"{choice} ({', '.join(takers(option))}): {what}."
-                for choice, (option, what) in SHOW.items()))
+                for choice, (option, what) in SHOW.items()) + DRAWINGS)
         if name in ("model", "stage", "data"):
             return with_help(param, f"{text} Scenes: {', '.join(takers(name))}.")
         if name in ("classes", "n", "noise", "seed"):
@@ -107,9 +109,12 @@ def render_rule(entry: SceneEntry | None, param: Any) -> Any:
     if name == "scene":
         return with_help(param, f"{entry.name}: {entry.description}.")
     if name == "output":
+        suffixes = formats(entry, (".gif", ".mp4", ".npz", ".png", ".html"))
         return with_help(param, f"Output file; the format comes from the suffix: "
-                                f"{', '.join(formats(entry, ('.gif', '.mp4', '.npz', '.png')))}"
-                                f" (.png: every stage side by side).")
+                                f"{', '.join(suffixes)} (.png: every stage side by side"
+                                + ("; .npz: the numbers of every stage; .html: the interactive "
+                                   "page, as spacefold export)." if ".npz" in suffixes
+                                   else ")."))
     if name in SCENE_PARAMS:
         if not entry.takes(SCENE_PARAMS[name]):
             return None
@@ -121,7 +126,7 @@ def render_rule(entry: SceneEntry | None, param: Any) -> Any:
     if name == "show":
         shown = [(c, what) for c, (option, what) in SHOW.items() if entry.takes(option)]
         return with_help(param, "What to add to the story; repeatable. " + " ".join(
-            f"{c}: {what}." for c, what in shown)) if shown else None
+            f"{c}: {what}." for c, what in shown) + DRAWINGS) if shown else None
     return param
 
 

@@ -38,7 +38,9 @@ def serve_cmd(
         warn(f"warning: --host {host} serves every network interface, and anyone who can "
              f"reach this machine can train on it; host names answered besides loopback: "
              f"{answered}")
-    say(f"spacefold app on http://{host}:{port}  (Ctrl-C stops it)")
+    check_listen(host, port)
+    shown = f"[{host.strip('[]')}]" if ":" in host else host     # an IPv6 address in a URL
+    say(f"spacefold app on http://{shown}:{port}  (Ctrl-C stops it)")
     try:
         serve(host, port, hosts)
     except (Terminated, KeyboardInterrupt) as e:
@@ -61,3 +63,24 @@ def host_name(name: str) -> str:
         raise SpecError(f"--allow-host {name[:80]!r} is not a host name; give a bare name "
                         f"such as mybox.local or 192.168.1.20 (no scheme or port)")
     return inner
+
+
+def check_listen(host: str, port: int) -> None:
+    """Bind ``host:port`` once and let it go, as uvicorn will (SO_REUSEADDR), so a name that
+    does not resolve, an address this machine does not have or a port in use is one line and
+    exit 2 before the app starts (uvicorn logs it and exits 1 or 3, after the line that says
+    the app is on)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as e:
+        why = e.strerror if isinstance(e, socket.gaierror) else "not a host name"
+        raise SpecError(f"--host {host[:80]!r}: {why}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            raise SpecError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None

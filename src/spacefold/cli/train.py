@@ -65,9 +65,10 @@ def train_cmd(
     record: Annotated[Path | None, typer.Option(
         "--record", help="Also save the weight snapshots (.safetensors) for "
         "`spacefold render training --recording FILE`.", show_default=False)] = None,
-    snapshots: Annotated[int, typer.Option(
+    snapshots: Annotated[int | None, typer.Option(
         "--snapshots", help="With --movie / --record: how many weight snapshots to keep, "
-        f"spaced evenly in log(1 + epoch), {MIN_SNAPSHOTS}-{MAX_SNAPSHOTS}.")] = SNAPSHOTS,
+        f"spaced evenly in log(1 + epoch), {MIN_SNAPSHOTS}-{MAX_SNAPSHOTS}; default "
+        f"{SNAPSHOTS}.", show_default=False)] = None,
 ) -> None:
     """Train a network on a dataset and save it as a safetensors checkpoint.
 
@@ -115,7 +116,7 @@ def train_cmd(
         from spacefold.scenes.zoo import snapshot_epochs
 
         rec = Recorder(net, data=ds, spec=spec)
-        wanted = set(snapshot_epochs(epochs, snapshots))
+        wanted = set(snapshot_epochs(epochs, SNAPSHOTS if snapshots is None else snapshots))
 
         def keep(epoch: int) -> None:
             assert rec is not None
@@ -157,8 +158,8 @@ def train_cmd(
         say(f"wrote {movie}")
 
 
-def _check_outputs(output: Path, movie: Path | None, record: Path | None, snapshots: int,
-                   force: bool) -> None:
+def _check_outputs(output: Path, movie: Path | None, record: Path | None,
+                   snapshots: int | None, force: bool) -> None:
     """The checkpoint, --movie and --record: writable, each a different file, and
     --snapshots only with one of the last two."""
     check_output(output, (CHECKPOINT_SUFFIX,), "checkpoint", force)
@@ -171,8 +172,7 @@ def _check_outputs(output: Path, movie: Path | None, record: Path | None, snapsh
         if path.resolve() in outputs:
             raise RenderError(f"{flag} {str(path)!r} is the same file as another output")
         outputs.add(path.resolve())
-    if (movie is not None or record is not None) and \
-            not MIN_SNAPSHOTS <= snapshots <= MAX_SNAPSHOTS:
+    if snapshots is not None and not MIN_SNAPSHOTS <= snapshots <= MAX_SNAPSHOTS:
         raise SpecError(f"--snapshots {snapshots} must be in {MIN_SNAPSHOTS}-{MAX_SNAPSHOTS}")
-    if movie is None and record is None and snapshots != SNAPSHOTS:
+    if movie is None and record is None and snapshots is not None:
         raise SpecError("--snapshots is for --movie / --record; give one of them")

@@ -29,6 +29,9 @@ from spacefold.render.timeline import Timeline
 from spacefold.trace import Trace
 
 SUFFIXES = (".mp4", ".gif", ".png", ".npz", ".html")
+# the scene options that make a scene's trace (the network and its data): the only ones a
+# .npz or .html of a scene takes (a colouring, a stage or --show only change the drawing)
+TRACE_OPTIONS = ("model", "data", "mnist", "recording", "seed")
 FADE_SECONDS = 0.3      # where one segment cuts to the next, the video cross-fades this long
 # Writes a trace's interactive .html page. The viewer sits above the scenes (the export
 # layer), so it is handed in: ``spacefold.render`` passes :func:`spacefold.export.write_html`.
@@ -165,6 +168,15 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
     if suffix in (".html", ".npz") and (theme or palette or markers):
         raise RenderError(f"{suffix} output takes no theme, palette or markers (they are how a "
                           f"video or still is drawn; the viewer has its own switches)")
+    if suffix in (".npz", ".html"):
+        # such a file holds the trace: only what makes the trace may be given
+        unused = sorted([*(["color_by"] if color_by is not None else []),
+                         *(k for k in options
+                           if k not in TRACE_OPTIONS or not isinstance(target, str))])
+        if unused:
+            raise RenderError(f"{', '.join(unused)} {'do' if len(unused) > 1 else 'does'} "
+                              f"nothing for a {suffix} file: it holds every stage of the "
+                              f"network's trace, not a drawing")
     if isinstance(target, str):     # a scene's options are checked before it is built
         check_scene(target, suffix, color_by, options, look)
     with colors.look(*look):

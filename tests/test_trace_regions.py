@@ -96,3 +96,26 @@ def test_bad_region_requests_are_one_line_errors(size: tuple, extent: tuple) -> 
     tr = sf.trace(sf.build("2-3-2", activation="relu"), np.zeros((1, 2)), grid=False)
     with pytest.raises(TraceError):
         tr.region_map(extent, size)
+
+
+@pytest.mark.parametrize("head", [nn.Sigmoid, nn.Hardsigmoid, nn.LogSigmoid, nn.Tanh,
+                                  nn.Identity])
+def test_a_one_output_map_cuts_where_predict_does(head: type[nn.Module]) -> None:
+    """The threshold of one output (0.5 after a sigmoid or hard sigmoid, log 0.5 after a
+    log-sigmoid, else 0) is Trace.predict's, in the certified blocks and the pixel pass."""
+    net = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), head())
+    with torch.no_grad():      # the head's input is ~x + 0.3 y: every head cuts it at 0
+        net[0].weight.copy_(torch.linspace(-0.2, 0.2, 16).reshape(8, 2))
+        net[0].weight[0] = torch.tensor([0.5, 0.15])
+        net[0].bias.zero_()
+        net[2].weight.zero_()
+        net[2].weight[0, 0] = 2.0
+        net[2].bias.zero_()
+    tr = sf.trace(net, np.zeros((1, 2)), grid=False)
+    extent, size = (-3.0, 3.0, -3.0, 3.0), (96, 64)
+    xs, ys = pixel_centres(extent, size)
+    gx, gy = np.meshgrid(xs, ys)
+    want = tr.predict(tr.carry(np.stack([gx.ravel(), gy.ravel()], axis=1))[-1])
+    got = tr.region_map(extent, size)
+    assert 0 < want.mean() < 1          # both classes in view
+    np.testing.assert_array_equal(got, want.reshape(size[1], size[0]))

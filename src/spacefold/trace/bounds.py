@@ -27,6 +27,7 @@ import numpy as np
 
 from spacefold.model.activations import ACTIVATIONS
 from spacefold.trace.linear_parts import Parts, linear_parts
+from spacefold.trace.ops import threshold_after
 from spacefold.trace.stage import TraceLike
 
 EPS = 2.0 ** -52                     # float64 unit roundoff (×2: a generous bound)
@@ -107,7 +108,7 @@ class BoxNet:
             else:
                 self.ok = False
         self.one_out = trace.ops[-1].d_out == 1
-        self.threshold = 0.5 if trace.ops[-1].kind in ("sigmoid", "hardsigmoid") else 0.0
+        self.threshold = threshold_after(trace.ops[-1].kind)
 
     def classify(self, centres: np.ndarray, half: np.ndarray) -> np.ndarray:
         """(M,) the class of every point of each box (centres (M, 2), half-widths (M, 2)),

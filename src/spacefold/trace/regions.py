@@ -22,6 +22,7 @@ from spacefold.errors import TraceError
 from spacefold.limits import MAX_MAP_PIXELS
 from spacefold.trace.bounds import BoxNet, certified_map
 from spacefold.trace.geometry import Extent
+from spacefold.trace.ops import threshold_after
 from spacefold.trace.project import _one_blas_thread
 from spacefold.trace.stage import TraceLike
 
@@ -112,7 +113,7 @@ class _Float32Net:
                 self.exact &= np.isfinite(lip)
                 self.steps.append((op.kind, (op, BOUNDED.get(op.kind)), lip, 0))
         self.one_out = trace.ops[-1].d_out == 1
-        self.threshold = 0.5 if trace.ops[-1].kind == "sigmoid" else 0.0
+        self.threshold = threshold_after(trace.ops[-1].kind)
 
     def run(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Labels (M,) of the plane's points xy (M, 2), and a flag (M,) for those the float32

@@ -159,3 +159,17 @@ def test_tour_api_refuses_what_no_scene_can_use_before_making_the_folder(tmp_pat
         with pytest.raises(RenderError):
             tour(tmp_path / "a", **bad)           # type: ignore[arg-type]
     assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_tour_that_writes_nothing_leaves_no_folder(tmp_path: Path, jobs: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A duration too short for a scene is found once it is built; the tour stops at once and
+    removes the folders it made (a tour that wrote a scene keeps its partial gallery)."""
+    from cli_helpers import assert_one_line_error, run
+
+    code, _, err = run(capsys, "tour", "-o", tmp_path / "a" / "b", "--scenes",
+                       "affine,argmax-softmax", "--size", "32x18", "--fps", "2", "--duration",
+                       "0.3", "--jobs", jobs)
+    assert_one_line_error(code, err, "duration 0.3 s", "steps of a frame at least")
+    assert list(tmp_path.iterdir()) == []

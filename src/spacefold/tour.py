@@ -110,11 +110,25 @@ def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 3
     if isinstance(jobs, bool) or not (isinstance(jobs, int) and 1 <= jobs <= 16):
         raise RenderError(f"jobs {jobs!r} must be a whole number in [1, 16]")
     check_looks(names, look)
+    made = [d for d in (folder, *folder.parents) if not d.exists()]    # deepest first
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RenderError(f"cannot create output folder {str(folder)!r}: {e.strerror}") \
             from None
+    try:
+        return _tour(folder, names, size, fps, progress, jobs, look, (hold, duration))
+    except BaseException:
+        for d in made:        # a tour that wrote nothing leaves no folder it made behind
+            if not d.is_dir() or any(d.iterdir()):
+                break
+            d.rmdir()
+        raise
+
+
+def _tour(folder: Path, names: list[str], size: tuple[int, int], fps: float,
+          progress: Progress | None, jobs: int, look: tuple[str, str, str],
+          pacing: tuple[float, float | None]) -> list[TourEntry]:
     done: dict[str, TourEntry] = {}
     t_start = time.perf_counter()
 
@@ -127,14 +141,13 @@ def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 3
     if jobs == 1 or len(names) == 1:
         for name in names:
             cb = (lambda i, n, name=name: progress(name, i, n)) if progress else None
-            finished(_render_scene(name, folder, size, fps, cb, look, (hold, duration)))
+            finished(_render_scene(name, folder, size, fps, cb, look, pacing))
         return [done[n] for n in names]
     ctx = multiprocessing.get_context("spawn")   # a fresh interpreter: no inherited state
     workers = min(jobs, len(names))
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                              initializer=_one_thread if workers >= _cores() else None) as pool:
-        futures = [pool.submit(_render_scene, name, folder, size, fps, None, look,
-                               (hold, duration))
+        futures = [pool.submit(_render_scene, name, folder, size, fps, None, look, pacing)
                    for name in longest_first(names)]
         for fut in as_completed(futures):
             try:

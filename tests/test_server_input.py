@@ -4,6 +4,7 @@ with a one-line message, or an error message on the WebSocket with the session s
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -149,3 +150,31 @@ def test_a_session_on_an_upload_of_three_points_shows_it_or_says_why(
         m = _until(ws, lambda m: m["type"] in ("update", "error"))
         assert m["type"] == "update" or "3 points" in m["message"], m
         _still_usable(ws)
+
+
+@pytest.mark.parametrize("path, ctype", [("/api/upload", b"text/csv"),
+                                         ("/api/check", b"application/json"),
+                                         ("/api/export", b"application/json"),
+                                         ("/api/render/0123456789abcdef", b"application/json")])
+def test_a_client_gone_in_the_middle_of_a_body_ends_the_request_quietly(
+        path: str, ctype: bytes) -> None:
+    """The body stops after its first chunk (the client went away): the app returns without
+    raising, which uvicorn would log as a traceback ("Exception in ASGI application")."""
+    app = create_app()
+    messages = [{"type": "http.request", "body": b"0.1,0.2,0\n", "more_body": True}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "server": ("127.0.0.1", 8765),
+             "client": ("127.0.0.1", 50000),
+             "headers": [(b"host", b"127.0.0.1:8765"), (b"content-type", ctype),
+                         (b"content-length", b"100000")]}
+    asyncio.run(app(scope, receive, send))
+    assert all(m.get("status") != 500 for m in sent), sent

@@ -39,6 +39,7 @@ from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
+from starlette.requests import ClientDisconnect
 
 import spacefold.limits as limits
 from spacefold.errors import SpacefoldError
@@ -100,6 +101,12 @@ def create_app(host: str = HOST, port: int | None = None,
     @app.exception_handler(SpacefoldError)
     async def _bad(_: Request, exc: SpacefoldError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_: Request, exc: ClientDisconnect) -> Response:
+        """The client went away while sending its body (an upload cut short): nobody reads
+        the answer, and it is no error of ours to log."""
+        return Response(status_code=499)
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:

@@ -78,7 +78,9 @@ class Session:
         self.control.append(msg)
         self.wake.set()
 
-    async def _new_job(self, cfg: Config, **kw: Any) -> None:
+    async def _new_job(self, cfg: Config, **kw: Any) -> bool:
+        """Replace this session's job with a new one from ``cfg``; False (the error said)
+        when it could not start, and then the session has no job."""
         await self._stop_job()
         # the place is taken before building: sessions configuring at once all await the
         # build, and a job counts itself only once its threads start (then the place stops
@@ -86,7 +88,7 @@ class Session:
         with running.slot() as place:
             if place is None:
                 self._say({"type": "error", "message": running.busy_message()})
-                return
+                return False
             loop = asyncio.get_running_loop()
             self.cfg = cfg
             try:
@@ -94,11 +96,12 @@ class Session:
                 job = await asyncio.to_thread(lambda: Job(cfg, lambda m: None, **kw))
             except SpacefoldError as e:
                 self._say({"type": "error", "message": str(e)})
-                return
+                return False
             place.job = job
             self.job = job
             job.emit = self._emit_from(loop, id(job))
             await asyncio.to_thread(job.start)
+            return True
 
     async def _retune(self, old: Job, cfg: Config) -> None:
         """Learning rate, batch size, L2 or epochs changed: the running network goes on with
@@ -107,8 +110,9 @@ class Session:
         old.cancel()
         await asyncio.to_thread(old.stop)
         net, epoch = copy.deepcopy(old.net), old.epoch
-        await self._new_job(cfg, edited=(old.train_data, old.test_data, old.added), net=net,
-                            epoch=epoch)
+        if not await self._new_job(cfg, edited=(old.train_data, old.test_data, old.added),
+                                   net=net, epoch=epoch):
+            return
         self._say({"type": "config", "kept": True, "epoch": epoch})
         if resume and self.job is not None:
             if 0 < left <= self.job.budget:
@@ -147,8 +151,8 @@ class Session:
                     same_network(self.cfg, cfg):
                 await self._retune(old, cfg)
                 return
-            await self._new_job(cfg)
-            self._say({"type": "config", "kept": False})
+            if await self._new_job(cfg):
+                self._say({"type": "config", "kept": False})
         elif cmd == "train" and self.job is not None and msg.get("until") is not None:
             try:
                 self.job.train(until=msg.get("until"))

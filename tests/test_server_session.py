@@ -92,3 +92,23 @@ def test_a_retune_that_cannot_start_its_job_is_an_error_and_not_kept(
         monkeypatch.setattr(limits, "MAX_JOBS", 12)
         _configured(ws)
 
+
+def test_train_step_and_pause_after_the_run_is_done_say_it_is_finished(
+        client: TestClient) -> None:
+    with client.websocket_connect(WS, headers=SAME) as ws:
+        _configured(ws)
+        ws.send_text(json.dumps({"cmd": "train"}))
+        _until(ws, lambda m: m["type"] == "status" and m["state"] == "done")
+        for cmd in ({"cmd": "train"}, {"cmd": "step"}, {"cmd": "pause"},
+                    {"cmd": "train", "until": 30}):
+            got = _replies(ws, cmd)
+            assert [m["type"] for m in got] == ["error"], (cmd, got)
+            assert "finished" in got[0]["message"] and "20" in got[0]["message"], got
+            assert "\n" not in got[0]["message"]
+        # raising the epochs goes on from there
+        ws.send_text(json.dumps({"cmd": "config", "config": {**SMALL, "epochs": 25}}))
+        _until(ws, lambda m: m["type"] == "config" and m["kept"])
+        ws.send_text(json.dumps({"cmd": "train"}))
+        done = _until(ws, lambda m: m["type"] == "status" and m["state"] == "done")
+        assert done["epoch"] == 25
+

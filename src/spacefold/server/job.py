@@ -145,6 +145,7 @@ class Job:
 
     def train(self, until: Any = None) -> None:
         """Train on; ``until``: pause at that epoch (a shared URL's run, reproduced)."""
+        self._check_open("train")
         if until is None:
             self._command(run=True, budget=-1, state="training")
             return
@@ -155,11 +156,13 @@ class Job:
         self._command(run=True, budget=until - self.epoch, state="training")
 
     def pause(self) -> None:
+        self._check_open("pause")
         with self._cv:
             self._show_pause = self._run      # a running trainer shows where it stopped
         self._command(run=False, budget=-1, state="paused")
 
     def step(self) -> None:
+        self._check_open("step")
         self._command(run=True, budget=STEP_EPOCHS, state="training")
 
     def cancel(self) -> None:
@@ -185,9 +188,22 @@ class Job:
                                 source="spacefold serve")
         return recipe.checkpoint_bytes(self.net, self.spec, {"data": data, "train": train})
 
+    FINISHED = ("done", "diverged", "error", "stopped")   # states no command moves on from
+
+    def _check_open(self, what: str) -> None:
+        """Raise :class:`DataError` (the session's one-line reply) when the run is over."""
+        state, epoch = self.state, self.epoch
+        if state not in self.FINISHED:
+            return
+        why = {"done": "its last epoch; raise epochs to train on, or press Reset",
+               "diverged": "it diverged; press Reset (a lower learning rate may help)",
+               "error": "its training failed; press Reset",
+               "stopped": "it was stopped; send a config"}[state]
+        raise DataError(f"cannot {what}: the run is finished at epoch {epoch} ({why})")
+
     def _command(self, run: bool, budget: int, state: str) -> None:
         with self._cv:
-            if self.state in ("done", "diverged", "stopped"):
+            if self.state in self.FINISHED:
                 return
             self._run, self._budget = run, budget
             self.state = state

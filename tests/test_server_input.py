@@ -152,6 +152,41 @@ def test_a_session_on_an_upload_of_three_points_shows_it_or_says_why(
         _still_usable(ws)
 
 
+LOOSE = {   # a value of the wrong JSON type for the field (pydantic's lax mode took them)
+    "a string for an int": {"n": "100"},
+    "a float for an int": {"seed": 1.0},
+    "a bool for an int": {"epochs": True},
+    "a list for an int": {"classes": [2]},
+    "a string for a float": {"lr": "0.1"},
+    "a bool for a float": {"noise": False},
+    "a number for a string": {"arch": 242},
+}
+LOOSE_RENDER = {
+    "a float for an int": {"width": 64.0},
+    "a string for an int": {"fps": "24"},
+    "a bool for an int": {"height": True},
+    "a list for a string": {"color_by": ["class"]},
+}
+
+
+@pytest.mark.parametrize("path", ["/api/check", "/api/export"])
+@pytest.mark.parametrize("name", list(LOOSE))
+def test_a_config_field_of_the_wrong_type_is_422(client: TestClient, path: str,
+                                                 name: str) -> None:
+    body = {**SMALL, **LOOSE[name]}
+    r = client.post(path, json=body)
+    assert r.status_code == 422, (name, r.status_code, r.text[:300])
+    field = next(iter(LOOSE[name]))
+    assert r.json()["detail"].startswith(f"{field}: "), r.text
+
+
+@pytest.mark.parametrize("name", list(LOOSE_RENDER))
+def test_a_render_field_of_the_wrong_type_is_422(client: TestClient, name: str) -> None:
+    r = client.post("/api/render/0123456789abcdef", json=LOOSE_RENDER[name])
+    assert r.status_code == 422, (name, r.status_code, r.text[:300])
+    assert r.json()["detail"].startswith(f"{next(iter(LOOSE_RENDER[name]))}: "), r.text
+
+
 @pytest.mark.parametrize("path, ctype", [("/api/upload", b"text/csv"),
                                          ("/api/check", b"application/json"),
                                          ("/api/export", b"application/json"),

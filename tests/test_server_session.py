@@ -112,3 +112,78 @@ def test_train_step_and_pause_after_the_run_is_done_say_it_is_finished(
         done = _until(ws, lambda m: m["type"] == "status" and m["state"] == "done")
         assert done["epoch"] == 25
 
+
+def _id(command: dict) -> str:
+    """A test id: the command, its config shown as what differs from SMALL."""
+    cfg = command.get("config")
+    if isinstance(cfg, dict):
+        command = {**command, "config": {k: v for k, v in cfg.items()
+                                      if repr(SMALL.get(k)) != repr(v)}}
+    return json.dumps(command)
+
+
+BAD_FIELDS = [     # (command, words the error must hold)
+    ({"cmd": "config", "config": {**SMALL, "n": "40"}}, ["n", "integer"]),
+    ({"cmd": "config", "config": {**SMALL, "n": 40.0}}, ["n", "integer"]),
+    ({"cmd": "config", "config": {**SMALL, "seed": True}}, ["seed"]),
+    ({"cmd": "config", "config": {**SMALL, "epochs": [20]}}, ["epochs"]),
+    ({"cmd": "config", "config": {**SMALL, "lr": "0.1"}}, ["lr", "number"]),
+    ({"cmd": "config", "config": {**SMALL, "lr": True}}, ["lr", "number"]),
+    ({"cmd": "config", "config": {**SMALL, "noise": [0.1]}}, ["noise"]),
+    ({"cmd": "config", "config": {**SMALL, "batch_size": 8.0}}, ["batch_size"]),
+    ({"cmd": "config", "config": {**SMALL, "dataset": ["xor"]}}, ["dataset"]),
+    ({"cmd": "config", "config": {**SMALL, "arch": 242}}, ["arch"]),
+    ({"cmd": "config", "config": SMALL, "extra": 1}, ["extra"]),
+    ({"cmd": "train", "until": "30"}, ["until"]),
+    ({"cmd": "train", "until": 30.0}, ["until"]),
+    ({"cmd": "train", "until": True}, ["until"]),
+    ({"cmd": "train", "until": [30]}, ["until"]),
+    ({"cmd": "train", "epochs": 5}, ["epochs", "train"]),
+    ({"cmd": "step", "n": 5}, ["'n'", "step"]),
+    ({"cmd": "pause", "now": True}, ["now", "pause"]),
+    ({"cmd": "reset", "config": SMALL}, ["config", "reset"]),
+    ({"cmd": "save", "name": "x"}, ["name", "save"]),
+    ({"cmd": "edit", "add": "0,0,1"}, ["add"]),
+    ({"cmd": "edit", "add": "123"}, ["add"]),
+    ({"cmd": "edit", "add": [0.5, 0.5, 1.0]}, ["label"]),
+    ({"cmd": "edit", "add": [0.5, 0.5, True]}, ["label"]),
+    ({"cmd": "edit", "add": [True, 0.5, 1]}, ["add"]),
+    ({"cmd": "edit", "add": ["0.5", 0.5, 1]}, ["add"]),
+    ({"cmd": "edit", "add": [[0.5], 0.5, 1]}, ["add"]),
+    ({"cmd": "edit", "add": {"x": 0.5, "y": 0.5, "label": 1}}, ["add"]),
+    ({"cmd": "edit", "remove": [0.5, "0.5"]}, ["remove"]),
+    ({"cmd": "edit", "remove": 0.5}, ["remove"]),
+    ({"cmd": "edit", "remove": [0.5, 0.5], "add": [0.5, 0.5, 1]}, ["add", "remove"]),
+    ({"cmd": "edit"}, ["add", "remove"]),
+    ({"cmd": "edit", "add": None}, ["add"]),
+]
+
+
+@pytest.mark.parametrize("command, words", BAD_FIELDS,
+                         ids=[_id(c) for c, _ in BAD_FIELDS])
+def test_a_field_of_the_wrong_type_is_a_one_line_error_and_the_session_goes_on(
+        client: TestClient, command: dict, words: list[str]) -> None:
+    with client.websocket_connect(WS, headers=SAME) as ws:
+        _configured(ws)
+        got = _replies(ws, command)
+        assert [m["type"] for m in got] == ["error"], got
+        message = got[0]["message"]
+        assert "\n" not in message and len(message) < 600, message
+        for word in words:
+            assert word in message, (word, message)
+        _configured(ws, {**SMALL, "seed": 1})
+
+
+@pytest.mark.parametrize("command", [{"cmd": "train", "until": None},
+                                     {"cmd": "edit", "add": [0, 1, 1]},
+                                     {"cmd": "edit", "remove": [0, 0]},
+                                     {"cmd": "config"}])
+def test_the_forms_the_page_sends_are_accepted(client: TestClient, command: dict) -> None:
+    """Whole numbers for coordinates (JSON has no float type of its own), null for an
+    optional field, and a config command without a config (the defaults)."""
+    with client.websocket_connect(WS, headers=SAME) as ws:
+        _configured(ws)
+        got = _replies(ws, command)
+        assert not [m for m in got if m["type"] == "error"], got
+
+

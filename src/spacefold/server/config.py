@@ -29,9 +29,14 @@ _RETUNE: JsonDict = {"retune": True}     # a field the running network takes on
 
 
 class Config(BaseModel):
-    """Everything a run depends on; the app keeps it in the URL."""
+    """Everything a run depends on; the app keeps it in the URL.
 
-    model_config = ConfigDict(extra="forbid")
+    Strict: an int field takes a whole number (not 5.0, true or "5"), a float field any
+    number (not true or "0.1"), a text field a string; pydantic's lax mode would convert
+    them, so the page and a script could disagree about what was sent.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     dataset: str = Field(default="spiral", title="dataset")
     classes: int = Field(default=5, ge=2, le=limits.APP_MAX_CLASSES, title="classes")

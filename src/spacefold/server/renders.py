@@ -27,9 +27,10 @@ from spacefold.errors import SpacefoldError
 
 
 class RenderRequest(BaseModel):
-    """The video's options (the app's size and fps choices)."""
+    """The video's options (the app's size and fps choices); strict types, as
+    :class:`~spacefold.server.config.Config`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     width: int = Field(default=640, ge=limits.APP_VIDEO_MIN_SIDE,
                        le=limits.APP_VIDEO_MAX_SIZE[0])

@@ -20,6 +20,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 import spacefold.limits as limits
 from spacefold.errors import SpacefoldError
 from spacefold.server import running
+from spacefold.server.commands import parse_command
 from spacefold.server.config import Config, parse_config, same_network
 from spacefold.server.guard import BadInput, parse_json
 from spacefold.server.job import Job
@@ -127,69 +128,45 @@ class Session:
             await asyncio.to_thread(running.end, job)   # runs to the end even if cancelled
 
     async def _handle(self, raw: str) -> None:
+        """One command; a bad one raises :class:`SpacefoldError` (the caller says it)."""
         if len(raw) > limits.MAX_MESSAGE:
-            self._say({"type": "error", "message": f"message of {len(raw)} bytes is too large "
-                                                   f"(at most {limits.MAX_MESSAGE})"})
-            return
-        try:
-            msg = parse_json(raw, "the command", limits.MAX_MESSAGE)
-        except BadInput as e:
-            self._say({"type": "error", "message": str(e)})
-            return
-        cmd = msg.get("cmd") if isinstance(msg, dict) else None
-        if not isinstance(cmd, str | None):
-            cmd = None
-        if cmd in ("config", "reset"):
-            try:
-                cfg = parse_config(msg.get("config", {}), "config") \
-                    if cmd == "config" or self.cfg is None else self.cfg
-            except BadInput as e:
-                self._say({"type": "error", "message": str(e)})
-                return
+            raise BadInput(f"message of {len(raw)} bytes is too large "
+                           f"(at most {limits.MAX_MESSAGE})")
+        c = parse_command(parse_json(raw, "the command", limits.MAX_MESSAGE))
+        if c.cmd in ("config", "reset"):
+            cfg = parse_config(c.config or {}, "config") \
+                if c.cmd == "config" or self.cfg is None else self.cfg
             old = self.job
-            if cmd == "config" and old is not None and self.cfg is not None and \
+            if c.cmd == "config" and old is not None and self.cfg is not None and \
                     same_network(self.cfg, cfg):
                 await self._retune(old, cfg)
-                return
-            if await self._new_job(cfg):
+            elif await self._new_job(cfg):
                 self._say({"type": "config", "kept": False})
-        elif cmd == "train" and self.job is not None and msg.get("until") is not None:
-            try:
-                self.job.train(until=msg.get("until"))
-            except SpacefoldError as e:
-                self._say({"type": "error", "message": str(e)})
-        elif cmd == "edit" and self.job is not None and self.cfg is not None:
-            old = self.job
-            try:
-                data = old.edited(add=msg.get("add"), remove=msg.get("remove"))
-            except SpacefoldError as e:
-                self._say({"type": "error", "message": str(e)})
-                return
-            resume = old.state == "training"
-            old.cancel()
-            await asyncio.to_thread(old.stop)
-            net, epoch = copy.deepcopy(old.net), old.epoch
-            # a fresh budget of the config's epochs from here (the old one may be spent)
-            await self._new_job(self.cfg, edited=data, net=net, epoch=epoch,
-                                budget=self.cfg.epochs)
-            if resume and self.job is not None:
-                self.job.train()
-        elif cmd == "save" and self.job is not None:
-            job = self.job
+            return
+        job = self.job
+        if job is None or self.cfg is None:
+            raise BadInput("no network yet: send a config first")
+        if c.cmd == "train":
+            job.train(until=c.until)
+        elif c.cmd == "pause":
+            job.pause()
+        elif c.cmd == "step":
+            job.step()
+        elif c.cmd == "save":
             blob = await asyncio.to_thread(job.checkpoint)
             self._say({"type": "file", "name": f"spacefold-{job.spec.arch}-epoch{job.epoch}"
                                                f".safetensors",
                        "b64": base64.b64encode(blob).decode("ascii")})
-        elif cmd in ("train", "pause", "step", "save", "edit"):
-            if self.job is None:
-                self._say({"type": "error", "message": "no network yet: send a config first"})
-                return
-            getattr(self.job, cmd)()
-        else:
-            shown = repr(cmd)[:60] if cmd is not None else "(none)"
-            self._say({"type": "error", "message": f"unknown command {shown}; send a JSON "
-                                                   f"object with cmd: config, train, pause, "
-                                                   f"step, reset, save or edit"})
+        elif c.cmd == "edit":
+            data = job.edited(add=c.add, remove=c.remove)
+            resume = job.state == "training"
+            job.cancel()
+            await asyncio.to_thread(job.stop)
+            net, epoch = copy.deepcopy(job.net), job.epoch
+            # a fresh budget of the config's epochs from here (the old one may be spent)
+            if await self._new_job(self.cfg, edited=data, net=net, epoch=epoch,
+                                   budget=self.cfg.epochs) and resume and self.job is not None:
+                self.job.train()
 
     async def run(self) -> None:
         await self.sock.accept()

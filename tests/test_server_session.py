@@ -9,6 +9,7 @@ is answered in order, so whatever came before its error is everything the first 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -187,3 +188,50 @@ def test_the_forms_the_page_sends_are_accepted(client: TestClient, command: dict
         assert not [m for m in got if m["type"] == "error"], got
 
 
+
+class _Socket:
+    """A tab's WebSocket played by a script: its commands, then a disconnect once the
+    sentinel's reply has been sent (everything before it has been, too)."""
+
+    def __init__(self, commands: list[dict]) -> None:
+        self.commands = [json.dumps(c) for c in [*commands, SENTINEL]]
+        self.sent: list[dict] = []
+        self.answered = asyncio.Event()
+
+    async def accept(self) -> None:
+        pass
+
+    async def receive(self) -> dict:
+        if self.commands:
+            return {"type": "websocket.receive", "text": self.commands.pop(0)}
+        await asyncio.wait_for(self.answered.wait(), 120)    # only against a hang
+        return {"type": "websocket.disconnect"}
+
+    async def send_text(self, text: str) -> None:
+        m = json.loads(text)
+        if m["type"] == "error" and "sentinel" in m["message"]:
+            self.answered.set()
+        else:
+            self.sent.append(m)
+
+    async def send_bytes(self, blob: bytes) -> None:
+        pass
+
+
+def test_an_unexpected_failure_is_a_one_line_error_and_the_session_goes_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch reports its errors as RuntimeErrors over several lines; the session once took
+    one for its socket closing and ended without a word (and without closing the socket)."""
+    from spacefold.server.job import Job
+    from spacefold.server.session import Session
+
+    def broken(self: Job) -> bytes:
+        raise RuntimeError("storage is shared\n  with another tensor")
+
+    monkeypatch.setattr(Job, "checkpoint", broken)
+    sock = _Socket([{"cmd": "config", "config": SMALL}, {"cmd": "save"}, {"cmd": "step"}])
+    asyncio.run(Session(sock).run())             # type: ignore[arg-type]
+    errors = [m["message"] for m in sock.sent if m["type"] == "error"]
+    assert errors == ["the command failed: RuntimeError: storage is shared with another "
+                      "tensor"], sock.sent
+    assert {"type": "status", "state": "training", "epoch": 0} in sock.sent   # the step

@@ -174,7 +174,10 @@ class Session:
         Session.open += 1
         try:
             while True:
-                got = await self.sock.receive()
+                try:
+                    got = await self.sock.receive()
+                except (WebSocketDisconnect, RuntimeError):   # the socket is gone
+                    break
                 if got["type"] == "websocket.disconnect":
                     break
                 if got.get("text") is None:
@@ -184,14 +187,20 @@ class Session:
                 try:
                     await self._handle(got["text"])
                 except SpacefoldError as e:
-                    self._say({"type": "error", "message": str(e)})
-                except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as e:
-                    # a case no bound caught: say so and keep the session, not a traceback
-                    self._say({"type": "error", "message": f"the command failed: "
-                                                           f"{type(e).__name__}: {e}"[:300]})
-        except (WebSocketDisconnect, RuntimeError):
-            pass
+                    self._say({"type": "error", "message": one_line(str(e))})
+                except Exception as e:
+                    # a case no bound caught (torch's errors are RuntimeErrors): say so in one
+                    # line and keep the session, neither a traceback nor a socket closed
+                    # without a word
+                    self._say({"type": "error", "message": one_line(
+                        f"the command failed: {type(e).__name__}: {e}")})
         finally:
             Session.open -= 1
             sender.cancel()
             await self._stop_job()
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    """``text`` on one line (a library's message may span several), at most ``limit``
+    characters."""
+    return " ".join(text.split())[:limit]

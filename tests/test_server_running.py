@@ -308,3 +308,43 @@ def test_a_slot_is_held_while_work_is_built_so_requests_together_cannot_all_pass
         fake.stop()
         assert running.count() == limits.MAX_JOBS   # the place counts again until released
     assert running.count() == base
+
+
+def test_work_off_the_loop_returns_its_value_or_raises_and_is_never_waited_for_at_exit(
+        ) -> None:
+    """running.off_loop runs in a daemon thread: asyncio.run, closing its loop, joins the
+    threads of asyncio.to_thread (its executor), so a job's threads being joined there held
+    a signalled server past its 2 s."""
+    import asyncio
+
+    release = threading.Event()
+
+    async def main() -> tuple[int, str, asyncio.Task[None]]:
+        value = await running.off_loop(lambda: 6 * 7)
+        try:
+            await running.off_loop(lambda: int("x"))
+        except ValueError as e:
+            error = str(e)
+        stuck = asyncio.create_task(running.off_loop(release.wait))   # never ends here
+        await asyncio.sleep(0)
+        return value, error, stuck
+
+    guard = threading.Timer(60, release.set)  # only against a hang: to_thread waited here
+    guard.start()
+    value, error, _ = asyncio.run(main())
+    assert not release.is_set(), "asyncio.run waited for the thread"
+    assert value == 42 and "invalid literal" in error
+    release.set()
+    guard.cancel()
+
+
+def test_once_the_server_is_closing_new_work_is_cancelled_as_it_is_made(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(running, "CLOSING", threading.Event())
+    before, after = _Fake(), _Fake()
+    running.track(before)
+    running.close()
+    assert before.cancelled
+    running.track(after)
+    assert after.cancelled
+    before.alive = after.alive = False

@@ -147,11 +147,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_serve(*args: str) -> tuple[subprocess.Popen[str], int]:
+def _start_serve(*args: str, env: dict[str, str] | None = None
+                 ) -> tuple[subprocess.Popen[str], int]:
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "spacefold", "serve", "--port", str(port),
                              *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=fresh_signals)
+                            preexec_fn=fresh_signals,
+                            env=None if env is None else {**os.environ, **env})
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -210,6 +212,30 @@ def test_a_signal_stops_the_jobs_and_the_server_process_exits(sig: signal.Signal
     assert took < 2.0, (took, err[-2000:])
     assert "Traceback" not in err, err[-2000:]
     assert proc.returncode in (-sig, 128 + sig, 130), (proc.returncode, err[-2000:])
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_ends_the_server_quietly_while_jobs_trace_in_its_own_process(
+        sig: signal.Signals) -> None:
+    """Without the tracing processes (SPACEFOLD_LIVE_WORKER=0, or after one broke) a job's
+    update is traced in the server's own thread, seconds for the biggest network, and cannot
+    be interrupted: the shutdown must not wait for it. It once did (the session joined the
+    job's threads, uvicorn cancelled it after its grace period with a CancelledError
+    traceback, and the process took 1.6-3.4 s to exit)."""
+    proc, port = _start_serve(env={"SPACEFOLD_LIVE_WORKER": "0"})
+    try:
+        with ExitStack() as stack:
+            _training_client(stack, port, MAX_CFG)
+            _training_client(stack, port, {**MAX_CFG, "batch_size": None})
+            time.sleep(0.5)
+            os.kill(proc.pid, sig)
+            proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        _, err = proc.communicate()
+    assert proc.returncode == 128 + sig, (proc.returncode, err[-2000:])
+    assert "Traceback" not in err and "ERROR" not in err, err[-2000:]
 
 
 def test_serve_on_every_interface_warns_and_takes_allowed_names() -> None:

@@ -93,6 +93,7 @@ def create_app(host: str = HOST, port: int | None = None,
     app = FastAPI(title="spacefold", docs_url="/api/docs", redoc_url=None, lifespan=_lifespan)
     app.add_middleware(guard.Guard, host=host, port=port, allow_hosts=allow_hosts,
                        json_paths=JSON_PATHS)
+    app.add_middleware(Closing)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -266,14 +267,20 @@ def create_app(host: str = HOST, port: int | None = None,
 
 
 EXIT_GRACE = 1.5   # seconds from SIGTERM/SIGINT to a forced exit if shutdown has not ended
+GRACEFUL = 1       # seconds uvicorn waits for requests in flight (exports, a session building
+                   # its network) before it cancels them; sessions end at once, not waiting
+                   # for their jobs' threads, so this bounds only work that is truly stuck
 
 
 def serve(host: str = HOST, port: int = PORT, allow_hosts: tuple[str, ...] = ()) -> None:
     """Run the app with uvicorn until Ctrl-C or SIGTERM.
 
-    A signal first stops every job (each honours it within a mini-batch), then uvicorn closes
-    the connections (waiting at most 1 s for requests in flight); if the process is still
-    here ``EXIT_GRACE`` seconds after the signal, it exits anyway.
+    A signal first stops every job (each honours it within a mini-batch; running.close),
+    then uvicorn closes the connections, waiting at most ``GRACEFUL`` seconds for requests in
+    flight; sessions do not wait for their jobs' threads (an update traced in this process
+    cannot be interrupted: they are daemon threads, and end with it), and the tracing
+    processes are killed. If the process is still here ``EXIT_GRACE`` seconds after the
+    signal, it exits anyway.
     """
     import os
     import signal
@@ -287,7 +294,7 @@ def serve(host: str = HOST, port: int = PORT, allow_hosts: tuple[str, ...] = ())
         deadline_started = False
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            running.cancel_all()
+            running.close()
             super().handle_exit(sig, frame)
             if not self.deadline_started:
                 self.deadline_started = True
@@ -296,17 +303,50 @@ def serve(host: str = HOST, port: int = PORT, allow_hosts: tuple[str, ...] = ())
 
     def deadline(sig: int) -> None:
         time.sleep(EXIT_GRACE)
+        tracer.kill_workers()
         renders.cleanup()
-        tracer.close_workers()
         os._exit(128 + sig if sig in (signal.SIGTERM, signal.SIGINT) else 1)
 
     config = uvicorn.Config(create_app(host, port, allow_hosts), host=host, port=port,
-                            log_level="warning", timeout_graceful_shutdown=1, **WS_OPTIONS)
+                            log_level="warning", timeout_graceful_shutdown=GRACEFUL,
+                            **WS_OPTIONS)
     try:
         Server(config).run()
     finally:
         running.cancel_all()
-        tracer.close_workers()
+        if running.CLOSING.is_set():
+            tracer.kill_workers()
+        else:
+            tracer.close_workers()
+
+
+class Closing:
+    """ASGI middleware: a request or session that uvicorn cancels because the server is
+    exiting (its ``GRACEFUL`` wait is over) ends quietly, a 503 if nothing was answered yet,
+    instead of a CancelledError traceback in the log."""
+
+    def __init__(self, app: guard.ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: guard.Scope, receive: guard.Receive,
+                       send: guard.Send) -> None:
+        started = False
+
+        async def sending(message: guard.Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except asyncio.CancelledError:
+            if not running.CLOSING.is_set():
+                raise
+            if scope["type"] == "http" and not started:
+                with contextlib.suppress(Exception):
+                    await send({"type": "http.response.start", "status": 503,
+                                "headers": [(b"content-length", b"0")]})
+                    await send({"type": "http.response.body", "body": b""})
 
 
 def attachment(name: str) -> dict[str, str]:

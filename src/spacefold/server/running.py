@@ -4,12 +4,13 @@ back to the system once none is left."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
 import weakref
-from collections.abc import Iterator
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, TypeVar
 
 import spacefold.limits as limits
 
@@ -28,11 +29,16 @@ class Stoppable(Running, Protocol):
 
 
 TRACKED: weakref.WeakSet[Running] = weakref.WeakSet()
+CLOSING = threading.Event()      # the server is exiting: nothing new runs, nothing is waited for
+T = TypeVar("T")
 
 
 def track(what: Running) -> None:
-    """Count ``what`` (a job or export) among the process's jobs while it lives."""
+    """Count ``what`` (a job or export) among the process's jobs while it lives (cancelled at
+    once when the server is exiting)."""
     TRACKED.add(what)
+    if CLOSING.is_set():
+        what.cancel()
 
 
 def count() -> int:
@@ -81,6 +87,43 @@ def cancel_all() -> None:
     """Ask every job and export to stop (the server is shutting down); does not wait."""
     for j in list(TRACKED):
         j.cancel()
+
+
+def close() -> None:
+    """The server is exiting (SIGTERM, Ctrl-C): every job stops, later ones are cancelled as
+    they are made, and sessions no longer wait for their jobs' threads to end."""
+    CLOSING.set()
+    cancel_all()
+
+
+async def off_loop(fn: Callable[[], T]) -> T:
+    """``fn()`` in a daemon thread, awaited. Unlike ``asyncio.to_thread`` (the loop's
+    executor, whose threads ``asyncio.run`` joins as it closes), an exiting server never
+    waits for it: joining a job's threads can take seconds (an update traced in this
+    process cannot be interrupted), and a signal must end the server within 2 s."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: tuple[bool, Any]) -> None:
+        if done.done():              # the awaiting task was cancelled
+            return
+        ok, value = outcome
+        if ok:
+            done.set_result(value)
+        else:
+            done.set_exception(value)
+
+    def run() -> None:
+        outcome: tuple[bool, Any]
+        try:
+            outcome = (True, fn())
+        except BaseException as e:      # handed to the awaiting task
+            outcome = (False, e)
+        with contextlib.suppress(RuntimeError):     # the loop has closed: nobody waits
+            loop.call_soon_threadsafe(settle, outcome)
+
+    threading.Thread(target=run, name="spacefold-off-loop", daemon=True).start()
+    return await done
 
 
 def busy_message() -> str:

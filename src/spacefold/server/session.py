@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import functools
 import json
 from collections import deque
 from typing import Any
@@ -83,6 +84,9 @@ class Session:
         """Replace this session's job with a new one from ``cfg``; False (the error said)
         when it could not start, and then the session has no job."""
         await self._stop_job()
+        if running.CLOSING.is_set():
+            self._say({"type": "error", "message": "the server is shutting down"})
+            return False
         # the place is taken before building: sessions configuring at once all await the
         # build, and a job counts itself only once its threads start (then the place stops
         # counting: running.Place)
@@ -94,14 +98,14 @@ class Session:
             self.cfg = cfg
             try:
                 # build (data + initial weights) off the event loop: it imports torch once
-                job = await asyncio.to_thread(lambda: Job(cfg, lambda m: None, **kw))
+                job = await running.off_loop(lambda: Job(cfg, lambda m: None, **kw))
             except SpacefoldError as e:
                 self._say({"type": "error", "message": str(e)})
                 return False
             place.job = job
             self.job = job
             job.emit = self._emit_from(loop, id(job))
-            await asyncio.to_thread(job.start)
+            await running.off_loop(job.start)
             return True
 
     async def _retune(self, old: Job, cfg: Config) -> None:
@@ -109,7 +113,7 @@ class Session:
         them (its weights, epoch and edited points kept; Adam's moments start afresh)."""
         resume, left = old.state == "training", old._budget   # left > 0: a Step's epochs
         old.cancel()
-        await asyncio.to_thread(old.stop)
+        await running.off_loop(old.stop)
         net, epoch = copy.deepcopy(old.net), old.epoch
         if not await self._new_job(cfg, edited=(old.train_data, old.test_data, old.added),
                                    net=net, epoch=epoch):
@@ -125,7 +129,9 @@ class Session:
         job, self.job = self.job, None
         if job is not None:
             job.cancel()        # first, synchronously: even if this task is being cancelled
-            await asyncio.to_thread(running.end, job)   # runs to the end even if cancelled
+            if running.CLOSING.is_set():
+                return          # the process is exiting: its daemon threads end with it
+            await running.off_loop(functools.partial(running.end, job))   # runs on if cancelled
 
     async def _handle(self, raw: str) -> None:
         """One command; a bad one raises :class:`SpacefoldError` (the caller says it)."""
@@ -153,7 +159,7 @@ class Session:
         elif c.cmd == "step":
             job.step()
         elif c.cmd == "save":
-            blob = await asyncio.to_thread(job.checkpoint)
+            blob = await running.off_loop(job.checkpoint)
             self._say({"type": "file", "name": f"spacefold-{job.spec.arch}-epoch{job.epoch}"
                                                f".safetensors",
                        "b64": base64.b64encode(blob).decode("ascii")})
@@ -161,7 +167,7 @@ class Session:
             data = job.edited(add=c.add, remove=c.remove)
             resume = job.state == "training"
             job.cancel()
-            await asyncio.to_thread(job.stop)
+            await running.off_loop(job.stop)
             net, epoch = copy.deepcopy(job.net), job.epoch
             # a fresh budget of the config's epochs from here (the old one may be spent)
             if await self._new_job(self.cfg, edited=data, net=net, epoch=epoch,

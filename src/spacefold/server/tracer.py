@@ -11,6 +11,7 @@ until stdin ends. Only the server starts it, so the pickles come from our own pr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
@@ -113,6 +114,21 @@ def close_workers() -> None:
     with _WORKER_LOCK:
         while _WORKER:
             _WORKER.pop().close(wait=0.5)
+
+
+def kill_workers() -> None:
+    """Kill the tracing processes at once (the server is exiting: an update being traced is
+    not waited for, and they hold nothing to save). They start again on next use. Never
+    blocks for long: a thread that holds the list meanwhile is only starting one."""
+    locked = _WORKER_LOCK.acquire(timeout=0.1)
+    try:
+        for t in list(_WORKER):
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                t.proc.kill()
+                t.proc.wait(1)
+    finally:
+        if locked:
+            _WORKER_LOCK.release()
 
 
 def drop_workers() -> None:

@@ -324,11 +324,34 @@ def test_render_layers_needs_a_model(capsys: pytest.CaptureFixture[str], out_dir
     assert list(out_dir.iterdir()) == []
 
 
-def test_fold_222_takes_no_model_or_data(capsys: pytest.CaptureFixture[str],
-                                         out_dir: Path) -> None:
-    code, _, err = run(capsys, "render", "fold-222", "--data", "spiral", "-o", out_dir / "f.png")
-    assert_one_line_error(code, err, "--data", "layers")
-    assert list(out_dir.iterdir()) == []
+def test_fold_222_tells_its_story_about_a_users_2_2_2_network(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, out_dir: Path) -> None:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2))
+    torch.save(net.state_dict(), tmp_path / "n.pt")
+    given = ["--model", tmp_path / "n.pt", "--arch", "2-2-2", "--activation", "tanh"]
+    code, _, err = run(capsys, "render", "fold-222", *given, "--data", "moons", "-o",
+                       out_dir / "f.npz")
+    assert code == 0, err
+    with np.load(out_dir / "f.npz") as z:
+        last = len(z["names"]) - 1
+        x, got = z["stage0_values"], z[f"stage{last}_values"]
+    with torch.no_grad():
+        want = net(torch.as_tensor(x, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    # data alone still means the built-in network's, which has its own
+    code, _, err = run(capsys, "render", "fold-222", "--data", "spiral", "-o", out_dir / "g.png")
+    assert_one_line_error(code, err, "--data", "--model")
+    # a network with a wider layer is another scene's story
+    torch.save(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2)).state_dict(),
+               tmp_path / "w.pt")
+    code, _, err = run(capsys, "render", "fold-222", "--model", tmp_path / "w.pt", "--arch",
+                       "2-3-2", "--activation", "relu", "-o", out_dir / "h.png")
+    assert_one_line_error(code, err, "2 units wide", "2-3-2", "fold-232")
+    assert [p.name for p in out_dir.iterdir()] == ["f.npz"]
 
 
 @pytest.mark.parametrize("content", [None, b"not a checkpoint"], ids=["missing", "garbage"])

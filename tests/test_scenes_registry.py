@@ -72,10 +72,11 @@ def test_a_timeline_takes_no_scene_options(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("argv, names", [
-    (["fold-222", "--model", "m.pth"], ["'fold-222'", "--model", "layers"]),
-    (["fold-222", "--model-code", "net.py:Net"], ["'fold-222'", "--model-code"]),
+    (["argmax-softmax", "--model", "m.pth"], ["'argmax-softmax'", "--model", "layers",
+                                              "fold-222"]),
+    (["affine", "--model-code", "net.py:Net"], ["'affine'", "--model-code"]),
     (["fold-222", "--stage", "2"], ["'fold-222'", "--stage"]),
-    (["fold-222", "--classes", "3"], ["'fold-222'", "--classes"]),
+    (["activations", "--classes", "3"], ["'activations'", "--classes"]),
     (["layers", "--recording", "r.safetensors"], ["'layers'", "--recording", "training"]),
     (["training", "--model", "m.pth"], ["'training'", "--model"]),
 ])

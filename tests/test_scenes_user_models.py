@@ -108,6 +108,9 @@ def nets(gauss: sf.Dataset, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     out["fold_path"] = folder / "fold.pth"
     out["fold"] = sf.load_model(folder / "fold.pth", arch="2-3-2", activation="relu")
     out["cloud"] = cloud
+    torch.manual_seed(6)
+    out["two"] = fit(nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2), nn.Sigmoid()),
+                     cloud.x, cloud.y, steps=300, lr=0.05)
     torch.manual_seed(4)
     wide = fit(nn.Sequential(nn.Linear(2, 24), nn.Tanh(), nn.Linear(24, 3)), x, y)
     torch.save(wide.state_dict(), folder / "wide.pt")
@@ -138,6 +141,7 @@ CASES = [
     ("surfaces-argmax", "bottle", "gauss", {}),
     ("surfaces-softmax", "deep", "gauss", {}),
     ("fold-232", "fold", "cloud", {}),
+    ("fold-222", "two", "cloud", {}),
     ("wide-layer", "wide", "gauss", {}),
     ("digits", "digits", "digits_data", {}),
 ]
@@ -243,6 +247,8 @@ def test_stage_picks_the_plane(nets: dict[str, Any], gauss: sf.Dataset) -> None:
     ("surfaces-argmax", (64, 3), "surfaces-argmax needs a 2-unit hidden stage"),
     ("fold-232", (8, 4, 3), "fold-232 needs a 3-unit hidden stage"),   # 3 outputs: gauss
     ("wide-layer", (2, 3), "wide-layer needs a hidden stage wider than 3 units"),
+    ("fold-222", (3, 3), "fold-222 needs a network whose every layer is 2 units wide (2-2-2); "
+                         "model 2-3-3 has a 3-D stage"),
 ])
 def test_a_model_that_cannot_tell_the_story_gets_one_line(name: str, widths: tuple[int, ...],
                                                           message: str,

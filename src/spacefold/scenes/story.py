@@ -67,12 +67,32 @@ def narration(trace: Trace, k: int) -> str:
     if st.kind == "concat":
         return (f"concatenation: stages {', '.join(map(str, st.parents))} side by side, "
                 f"{' + '.join(str(trace.stages[p].dim) for p in st.parents)} = {st.dim} units")
+    if st.kind == "linear":
+        return _linear_narration(trace.ops[k - 1].d_in, st.dim)   # ops[k - 1] makes stage k
+    if st.kind == "bias" and st.dim != 2:
+        return "+b: every number shifts by the same amount" if st.dim == 1 else \
+            "+b: the whole space shifts"
     if st.kind == "affine" and st.short.startswith("BatchNorm"):
         return ("BatchNorm (eval): each unit is scaled and shifted by its running statistics; "
                 "every axis is stretched on its own")
     if st.kind == "normalise" and st.short == "RMSNorm":
         return "RMSNorm scales each point onto the sphere of radius √d (no centring)"
     return NARRATION.get(st.kind, "")
+
+
+def _linear_narration(d_in: int, d_out: int) -> str:
+    """What W·x does with its shape: a square matrix rotates, scales and shears; a tall one
+    lifts the space into more dimensions, a wide one flattens it."""
+    if d_out == d_in:
+        return NARRATION["linear"]
+    if d_out == 1:
+        return (f"W·x: a 1×{d_in} matrix turns every point into one number, a weighted sum of "
+                f"its coordinates")
+    if d_out > d_in:
+        return (f"W·x: a {d_out}×{d_in} matrix lifts the {d_in}-D space into {d_out}-D, where "
+                f"it stays a flat {d_in}-D sheet; straight lines stay straight")
+    return (f"W·x: a {d_out}×{d_in} matrix flattens the {d_in}-D space onto {d_out}-D; "
+            f"straight lines stay straight")
 
 
 SPACE_RECT: Rect = (0.03, 0.09, 0.60, 0.80)

@@ -152,8 +152,8 @@ def test_misuse_is_one_line(capsys: pytest.CaptureFixture[str], work: Path) -> N
     code, _, err = run(capsys, "render", "layers", "--model", "model.pth", "--model",
                        "model.pth", "--arch", "2-100-2-5", *GAUSS, "-o", "x.png")
     assert_one_line_error(code, err, "'layers'", "one --model", "extrapolation")
-    code, _, err = run(capsys, "render", "fold-222", "--model", "model.pth", "-o", "x.png")
-    assert_one_line_error(code, err, "'fold-222'", "--model")
+    code, _, err = run(capsys, "render", "affine", "--model", "model.pth", "-o", "x.png")
+    assert_one_line_error(code, err, "'affine'", "--model")
     assert not list(work.glob("x.*"))
 
 

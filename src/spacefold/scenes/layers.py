@@ -10,7 +10,14 @@ from spacefold.data.datasets import Dataset
 from spacefold.errors import SpacefoldError
 from spacefold.render.frame import Line
 from spacefold.render.timeline import Segment, Timeline
-from spacefold.scenes.inputs import SceneError, arch_of, data_label, heading, subject
+from spacefold.scenes.inputs import (
+    SceneError,
+    arch_of,
+    data_label,
+    heading,
+    net_label,
+    subject,
+)
 from spacefold.scenes.registry import scene
 from spacefold.scenes.story import Story, StoryOptions
 from spacefold.scenes.zoo import fold_222_net
@@ -51,7 +58,7 @@ def layers(model: Any = None, data: Dataset | None = None, *, trace_: Trace | No
 
 def _heading(tr: Trace) -> str:
     acc = tr.accuracy()
-    bits = [f"network {tr.meta.get('arch', '')}"]
+    bits = [f"network {net_label(tr)}"]       # its architecture and activations
     if "dataset" in tr.meta:
         bits.append(f"on {tr.meta['dataset']}")
     if acc is not None:

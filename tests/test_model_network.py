@@ -58,6 +58,6 @@ def test_weights_that_do_not_fit_the_spec_are_named() -> None:
 
 def test_activation_params_are_the_specs() -> None:
     """Leaky ReLU's slope in a spec is 0.1 (the table's spec), not torch's default 0.01."""
-    assert Network.activation_params("leaky_relu") == {"negative_slope": 0.1}
-    _, model = _network("2-3-2", "leaky_relu")
+    net, model = _network("2-3-2", "leaky_relu")
+    assert net.activation_params(0) == {"negative_slope": 0.1}
     assert model[1].negative_slope == 0.1

@@ -14,7 +14,7 @@ import typer
 from spacefold.cli.console import names
 from spacefold.data import DATASETS
 from spacefold.limits import MAX_FPS, MAX_SIZE, MIN_FPS, MIN_SIZE
-from spacefold.model.spec import ACTIVATION_NAMES
+from spacefold.model.spec import ACTIVATION_NAMES, params_help
 from spacefold.scenes import SCENES
 
 
@@ -28,6 +28,15 @@ def complete_data(incomplete: str) -> list[str]:
 
 def complete_activation(incomplete: str) -> list[str]:
     return [a for a in sorted(ACTIVATION_NAMES) if a.startswith(incomplete)]
+
+
+# --activation of `train`, and of a --model file without a spacefold spec (with --arch)
+ACTIVATION_HELP = (
+    f"The hidden activation ({', '.join(ACTIVATION_NAMES)}), or one per hidden layer, "
+    "comma-separated. Parameters follow colons, in torch's order or by name: leaky_relu:0.2, "
+    "elu:alpha=0.5, hardtanh:-2:2. Without them, torch's defaults, except leaky_relu's slope: "
+    "0.1, where torch's nn.LeakyReLU() has 0.01 (give leaky_relu:0.01 for that). The "
+    f"defaults: {params_help()}. Default: relu.")
 
 
 # -- how a video looks: `render` and `tour` ------------------------------------------------------
@@ -97,8 +106,7 @@ _SCENE_OPTIONS: dict[str, Any] = {     # SceneFlags field → its option, in --h
         "2-100-2-5; the file's Linear weights are matched by order and shape, whatever their "
         "names.")],
     "activation": Annotated[str | None, option(
-        "--activation", "With --arch: the hidden activation, or one per hidden layer "
-        f"comma-separated ({', '.join(ACTIVATION_NAMES)}). Default: relu.",
+        "--activation", f"With --arch: {ACTIVATION_HELP[0].lower()}{ACTIVATION_HELP[1:]}",
         autocompletion=complete_activation)],
     "model_code": Annotated[str | None, option(
         "--model-code", "FILE.py:NAME. RUNS THE CODE IN FILE.py: imports it and calls NAME() "

@@ -11,6 +11,7 @@ import typer
 from spacefold.cli.console import bar, frame_progress, names, say
 from spacefold.cli.exits import interruptible
 from spacefold.cli.flags import (
+    ACTIVATION_HELP,
     ClassesOpt,
     ForceOpt,
     NoiseOpt,
@@ -24,7 +25,7 @@ from spacefold.data import DATASETS
 from spacefold.errors import DataError, RenderError, SpecError
 from spacefold.limits import MAX_SNAPSHOTS, MIN_SNAPSHOTS
 from spacefold.model import recipe
-from spacefold.model.spec import ACTIVATION_NAMES, ArchSpec
+from spacefold.model.spec import ArchSpec, parse_activation
 
 SNAPSHOTS = 40      # weight snapshots a --movie / --record keeps by default
 
@@ -40,8 +41,7 @@ def train_cmd(
         "-o", "--output", help=f"Checkpoint file to write ({CHECKPOINT_SUFFIX}).",
         show_default=False)],
     activation: Annotated[str, typer.Option(
-        "--activation", help=f"Hidden activation: one of {', '.join(ACTIVATION_NAMES)}; "
-        "or one per hidden layer, comma-separated.", autocompletion=complete_activation)] = "relu",
+        "--activation", help=ACTIVATION_HELP, autocompletion=complete_activation)] = "relu",
     classes: ClassesOpt = None,
     n: NOpt = None,
     noise: NoiseOpt = None,
@@ -76,10 +76,8 @@ def train_cmd(
 
     Example: spacefold train --data spiral --arch 2-100-2-5 -o m.safetensors --movie t.mp4
     """
-    for name in activation.split(","):  # checked even when the arch has no hidden layer
-        if name.strip() not in ACTIVATION_NAMES:
-            raise SpecError(f"unknown activation {name.strip()!r}; choose one of: "
-                            f"{', '.join(ACTIVATION_NAMES)}")
+    for item in activation.split(","):  # checked even when the arch has no hidden layer
+        parse_activation(item)
     spec = ArchSpec.parse(arch, activation)
     if not (0.0 < target_accuracy <= 1.0):
         raise SpecError(f"--target-accuracy {target_accuracy:g} must be in (0, 1]")
@@ -101,7 +99,7 @@ def train_cmd(
     from spacefold.model.torch_build import build
 
     torch_seed = 0 if seed is None else seed
-    net = build(spec.arch, list(spec.activations), seed=torch_seed)
+    net = build(spec.arch, list(spec.activation_texts), seed=torch_seed)
 
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from spacefold._atomic import atomic_path
 from spacefold.errors import SpacefoldError, SpecError
 from spacefold.model.network import Network
-from spacefold.model.spec import ArchSpec
+from spacefold.model.spec import ArchSpec, Params
 from spacefold.model.tensor_files import check_weights, read_safetensors
 
 if TYPE_CHECKING:
@@ -86,42 +86,46 @@ def load(path: str | Path) -> tuple[nn.Sequential, ArchSpec, dict[str, Any]]:
 
 
 def infer_spec(model: nn.Module) -> ArchSpec:
-    """The spec of an ``nn.Sequential`` of Linear + registered activations (+ optional head)."""
+    """The spec of an ``nn.Sequential`` of Linear + registered activations (+ optional head),
+    with each activation's parameters: ``nn.LeakyReLU(0.2)`` is ``leaky_relu:0.2``."""
     from torch import nn
 
     from spacefold.model.activations import ACTIVATIONS as TABLE
-    from spacefold.model.spec import ACTIVATION_NAMES, spec_params
+    from spacefold.model.spec import ACTIVATION_NAMES, bind_params, spec_params
     from spacefold.model.torch_build import module_class
 
-    def spec_name(m: nn.Module) -> str | None:
-        """The spec activation ``m`` is, parameters included (LeakyReLU(0.2) is none)."""
+    def spec_name(m: nn.Module) -> tuple[str, Params] | None:
+        """The spec activation ``m`` is, with its parameters (a softmax head over dim -1)."""
         for name in (*ACTIVATION_NAMES, "softmax"):
-            if type(m) is module_class(name) and all(
-                    getattr(m, k, None) in ((-1, 1) if k == "dim" else (v,))
-                    for k, v in spec_params(name).items()):
-                return name
+            if type(m) is not module_class(name):
+                continue
+            if name == "softmax":
+                return (name, ()) if getattr(m, "dim", None) in (-1, 1) else None
+            given = {k: getattr(m, k) for k in spec_params(name) if hasattr(m, k)}
+            return name, bind_params(name, given, repr(m), text=False)
         return None
 
     if not isinstance(model, nn.Sequential):
         raise SpecError(f"cannot infer a spec for {type(model).__name__}; pass spec=")
     mods = list(model)
     widths: list[int] = []
-    acts: list[str] = []
+    acts: list[tuple[str, Params]] = []
     head = None
     for i, m in enumerate(mods):
         if isinstance(m, nn.Linear):
             if not widths:
                 widths.append(m.in_features)
             widths.append(m.out_features)
-        elif i == len(mods) - 1 and spec_name(m) in ("softmax", "sigmoid") \
+            continue
+        found = spec_name(m)
+        if i == len(mods) - 1 and found is not None and found[0] in ("softmax", "sigmoid") \
                 and isinstance(mods[i - 1], nn.Linear):
-            head = spec_name(m)
-        elif (name := spec_name(m)) is not None and name in ACTIVATION_NAMES:
-            acts.append(name)
+            head = found[0]
+        elif found is not None and found[0] in ACTIVATION_NAMES:
+            acts.append(found)
         else:
             known = ", ".join(TABLE[a].label for a in ACTIVATION_NAMES)
             raise SpecError(f"cannot save module {m!r} in a spacefold spec; specs hold Linear "
-                            f"layers and {known} with their spec parameters")
-    return ArchSpec.parse("-".join(map(str, widths)), acts, head)
-
-
+                            f"layers and {known}")
+    spec = ArchSpec.parse("-".join(map(str, widths)), [a for a, _ in acts], head)
+    return ArchSpec(spec.widths, spec.activations, spec.head, tuple(p for _, p in acts))

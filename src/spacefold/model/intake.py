@@ -14,8 +14,9 @@ What it reads (the format is sniffed from the bytes, not the suffix):
 - a plain safetensors file, or a PyTorch state-dict file (``.pt``, ``.pth``, ``.bin``),
   always read with ``torch.load(weights_only=True)``: a pickled full model
   (``torch.save(model)``) is refused, never unpickled. The network is rebuilt from ``arch``
-  and ``activation``; the file's Linear layers (every 2-D ``*weight`` with its ``*bias``)
-  are matched to the architecture's by order and shape, whatever the key names are;
+  and ``activation`` (with its parameters: ``leaky_relu:0.2``); the file's Linear layers
+  (every 2-D ``*weight`` with its ``*bias``) are matched to the architecture's by order and
+  shape, whatever the key names are;
 - ``code="FILE.py:NAME"``: imports the user's file and calls ``NAME()`` (a class or a
   factory) to build their ``nn.Module``. This RUNS THEIR CODE, and only when asked. With a
   weights file too, the weights are loaded into that module (``load_state_dict``, strict;
@@ -71,7 +72,10 @@ def load_model(path: str | Path | None = None, *, arch: str | None = None,
     ``path``: a spacefold checkpoint, a plain safetensors file or a PyTorch state dict.
     ``arch``: ``"2-100-2-5"``, needed when the file carries no spacefold spec.
     ``activation``: one name for every hidden layer, or a comma list (or a list) with one
-    per hidden layer; ``identity`` is allowed; default ``relu``.
+    per hidden layer; ``identity`` is allowed; default ``relu``. Parameters follow colons,
+    in torch's order or by name: ``"leaky_relu:0.2"``, ``"elu:alpha=0.5"``,
+    ``"hardtanh:-2:2"``. Without them an activation has torch's defaults, except leaky ReLU,
+    whose slope is 0.1 (``nn.LeakyReLU()``'s is 0.01: give ``"leaky_relu:0.01"``).
     ``code``: ``"FILE.py:NAME"`` — imports FILE.py and calls ``NAME()``; runs that file's
     code. Combine with ``path`` to load weights into the module it builds.
     """
@@ -138,10 +142,11 @@ def _from_checkpoint(p: Path, tensors: dict[str, np.ndarray], md: dict[str, str]
         raise SpecError(f"model file {str(p)!r} is a spacefold checkpoint of {net.spec.arch}; "
                         f"{_show(names, 'arch', arch)} disagrees (leave it out: the file says)")
     if activation is not None:
-        given = _parse_spec(net.spec.arch, activation, names).activations
-        if given != net.spec.activations:
+        given = _parse_spec(net.spec.arch, activation, names)
+        if (given.activations, given.activation_params) != \
+                (net.spec.activations, net.spec.activation_params):
             raise SpecError(f"model file {str(p)!r} is a spacefold checkpoint with activations "
-                            f"{','.join(net.spec.activations)}; "
+                            f"{','.join(net.spec.activation_texts)}; "
                             f"{_show(names, 'activation', activation)} disagrees (leave it "
                             f"out: the file says)")
     if code is not None:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from spacefold.errors import SpecError
-from spacefold.model.spec import ArchSpec, spec_params
+from spacefold.model.spec import ArchSpec
 from spacefold.model.tensor_files import first_line
 
 
@@ -41,10 +41,10 @@ class Network:
         for idx, act in self.spec.module_layout():
             yield self.params[f"{idx}.weight"], self.params.get(f"{idx}.bias"), act
 
-    @staticmethod
-    def activation_params(kind: str) -> dict[str, Any]:
-        """The parameters of activation ``kind`` as a spec builds it (the table's ``spec``)."""
-        return spec_params(kind)
+    def activation_params(self, layer: int) -> dict[str, Any]:
+        """The parameters of the activation after Linear ``layer`` (0-based; the last
+        Linear's is the head's), as the spec gives them, defaults included."""
+        return self.spec.layer_params(layer)
 
     def to_torch(self) -> Any:
         """The same network as an ``nn.Sequential`` in eval mode (imports torch)."""

@@ -35,10 +35,11 @@ from spacefold._atomic import atomic_path
 from spacefold.data.datasets import Dataset, as_dataset
 from spacefold.errors import DataError, SpecError
 from spacefold.limits import MAX_EPOCHS, MAX_RECORDING_BYTES
-from spacefold.model.activations import ACTIVATIONS, SPEC_ACTIVATIONS
 from spacefold.model.network import Network
+from spacefold.model.probe import candidates, which
+from spacefold.model.probe import head as probed_head
 from spacefold.model.recording_checks import recorded_data, whole
-from spacefold.model.spec import ArchSpec, spec_params
+from spacefold.model.spec import ArchSpec, Params
 from spacefold.model.tensor_files import check_weights, read_safetensors
 
 FORMAT = "spacefold.recording/1"
@@ -244,7 +245,7 @@ class Recorder:
     def describe(self) -> str:
         """``"2-100-2-5 (relu, identity) on spiral"``, ``"2-5-1 (relu, then sigmoid)"``: for
         headings and captions."""
-        acts = ", ".join(self.spec.activations)
+        acts = ", ".join(self.spec.activation_texts)
         if self.spec.head:
             acts = f"{acts}, then {self.spec.head}" if acts else self.spec.head
         bits = self.spec.arch + (f" ({acts})" if acts else "")
@@ -309,17 +310,20 @@ def _layout(model: Any, spec: ArchSpec | None) -> tuple[list[tuple[str, Any]], A
         ramp = torch.linspace(-30.0, 30.0, _PROBE_POINTS)[:, None]
         return ramp + torch.linspace(0.0, 0.37, width)[None, :]     # a few values per unit
 
-    acts: list[str] = []
+    acts: list[tuple[str, Params]] = []
+    tried = candidates(model)
     for i in range(len(order) - 1):
         values = probe(order[i].out_features)
         probed, _ = run(order[i], values)
         nxt = next(c[1] for c in probed if c[0] is order[i + 1])
-        acts.append(_which([(values, nxt), (calls[i][2], calls[i + 1][1])], mname, i + 1))
+        acts.append(which([(values, nxt), (calls[i][2], calls[i + 1][1])], mname, i + 1,
+                          tried))
     values = probe(order[-1].out_features)
     _, y_probe = run(order[-1], values)
-    head = _head([(values, y_probe), (calls[-1][2], y)], mname)
+    head = probed_head([(values, y_probe), (calls[-1][2], y)], mname)
     widths = [order[0].in_features, *(m.out_features for m in order)]
-    return linears, ArchSpec.parse("-".join(map(str, widths)), acts, head)
+    spec = ArchSpec.parse("-".join(map(str, widths)), [a for a, _ in acts], head)
+    return linears, ArchSpec(spec.widths, spec.activations, spec.head, tuple(p for _, p in acts))
 
 
 def _only_linear_weights(model: Any, linears: Mapping[Any, str], mname: str) -> None:
@@ -334,45 +338,6 @@ def _only_linear_weights(model: Any, linears: Mapping[Any, str], mname: str) -> 
         raise SpecError(f"Recorder: {mname} has weights outside its Linear layers ({shown}); "
                         f"a recording keeps only Linear weights and activations a spec can "
                         f"name, so it would show another network than the one trained")
-
-
-def _which(pairs: Sequence[tuple[Any, Any]], name: str, layer: int) -> str:
-    """The spec activation that maps each pair's Linear output to the next Linear's input."""
-    for z, nxt in pairs:
-        if z.shape != nxt.shape:
-            raise SpecError(f"Recorder: in {name}, Linear {layer} gives width {z.shape[-1]} "
-                            f"but the next Linear takes {nxt.shape[-1]}; not a chain")
-    arrays = [(z.double().numpy(), nxt.double().numpy()) for z, nxt in pairs]
-    fits = [a for a in SPEC_ACTIVATIONS
-            if all(np.allclose(ACTIVATIONS[a](z, spec_params(a)), want, rtol=1e-4, atol=1e-5)
-                   for z, want in arrays)]
-    if not fits:
-        raise SpecError(f"Recorder: in {name}, what happens between Linear {layer} and "
-                        f"{layer + 1} is no activation a spec can name "
-                        f"({', '.join(SPEC_ACTIVATIONS)}); pass spec= or use one of those")
-    wide = np.linspace(-60.0, 60.0, 24001)[:, None]
-    ref = ACTIVATIONS[fits[0]](wide, spec_params(fits[0]))
-    if all(np.allclose(ACTIVATIONS[a](wide, spec_params(a)), ref, rtol=1e-9, atol=1e-12)
-           for a in fits):          # one function under several names (celu(1) is elu(1)):
-        return min(fits, key=list(ACTIVATIONS).index)      # the table's first, elu
-    raise SpecError(f"Recorder: in {name}, the activation after Linear {layer} could be any "
-                    f"of {', '.join(fits)}; pass spec=ArchSpec.parse(...)")
-
-
-def _head(pairs: Sequence[tuple[Any, Any]], name: str) -> str | None:
-    import torch
-
-    for z, y in pairs:
-        if not isinstance(y, torch.Tensor) or y.shape != z.shape:
-            raise SpecError(f"Recorder: {name}.forward does not return its last Linear's "
-                            f"output (or softmax / sigmoid of it)")
-    if all(torch.equal(z, y) for z, y in pairs):
-        return None
-    for head, f in (("softmax", lambda t: torch.softmax(t, dim=-1)), ("sigmoid", torch.sigmoid)):
-        if all(torch.allclose(f(z), y, rtol=1e-5, atol=1e-6) for z, y in pairs):
-            return head
-    raise SpecError(f"Recorder: {name}.forward changes the last Linear's output with "
-                    f"something other than softmax or sigmoid")
 
 
 def _check_widths(spec: ArchSpec, order: Sequence[Any]) -> None:

@@ -6,7 +6,7 @@ Imports torch; :mod:`spacefold.model.spec` (the spec itself) does not.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral
 from typing import Any
 
@@ -40,11 +40,18 @@ def module_class(name: str) -> type[nn.Module]:
     return cls
 
 
+def activation_module(name: str, params: Mapping[str, Any] | None = None) -> nn.Module:
+    """Table activation ``name`` as a torch module with ``params`` (a spec's defaults for
+    those not given): ``activation_module("leaky_relu", {"negative_slope": 0.2})``."""
+    return module_class(name)(**{**spec_params(name), **(params or {})})
+
+
 def _maker(name: str) -> Callable[[], nn.Module]:
-    return lambda: module_class(name)(**spec_params(name))
+    return lambda: activation_module(name)
 
 
-# name → a new module as a spec builds it, for every activation a spec may name.
+# name → a new module as a spec builds it without parameters, for every activation a spec
+# may name.
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     name: _maker(name) for name, a in TABLE.items() if a.spec is not None and a.modules}
 
@@ -55,7 +62,7 @@ def build_spec(spec: ArchSpec) -> nn.Sequential:
     for i in range(len(spec.widths) - 1):
         layers.append(nn.Linear(spec.widths[i], spec.widths[i + 1]))
         if i < len(spec.activations):
-            layers.append(ACTIVATIONS[spec.activations[i]]())
+            layers.append(activation_module(spec.activations[i], spec.layer_params(i)))
     if spec.head is not None:
         layers.append(ACTIVATIONS[spec.head]())     # softmax: dim=-1, the table's spec
     return nn.Sequential(*layers)
@@ -65,6 +72,9 @@ def build(arch: str, activation: str | Sequence[str] = "relu", head: str | None 
           seed: int | None = 0) -> nn.Sequential:
     """``build("2-100-2-5", activation="relu")`` → an ``nn.Sequential`` of Linear + activations.
 
+    ``activation``: one name for every hidden layer, or one per hidden layer (a comma list
+    or a list); parameters follow colons, ``"leaky_relu:0.2"``, ``"elu:alpha=0.5"``
+    (without them, torch's defaults, but leaky ReLU's slope is 0.1).
     ``seed`` makes the initial weights reproducible (``None`` leaves torch's RNG alone).
     """
     if not isinstance(arch, str):

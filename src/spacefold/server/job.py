@@ -107,7 +107,7 @@ class Job:
         if net is None:          # torch loads here, off the event loop, not when the app starts
             from spacefold.model.torch_build import build
 
-            net = build(self.spec.arch, list(self.spec.activations), seed=cfg.seed)
+            net = build(self.spec.arch, list(self.spec.activation_texts), seed=cfg.seed)
         self.net = net
         running.track(self)
         LIVE[self.key] = self

@@ -26,7 +26,7 @@ def decompose(model: Any, d_in: int) -> list[Op]:
             idx = model.spec.module_layout()[i][0]
             chain.linear(w, b, source=str(idx))
             if act is not None:
-                chain.activation(act, model.activation_params(act), source=str(idx + 1))
+                chain.activation(act, model.activation_params(i), source=str(idx + 1))
         if not chain.ops:
             raise TraceError("the network has no layers to trace")
         return chain.ops

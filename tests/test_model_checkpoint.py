@@ -213,3 +213,58 @@ def test_checkpoint_is_written_through_one_temp_file(tmp_path: Path,
     assert seen == [str(tmp_path / "m.safetensors")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors"]
     sf.load_network(tmp_path / "m.safetensors")
+
+
+# -- activation parameters ---------------------------------------------------------------
+
+def test_a_checkpoint_keeps_its_activation_parameters(tmp_path: Path) -> None:
+    model = sf.build("2-8-8-3", activation="leaky_relu:0.2,elu:alpha=0.5", seed=3)
+    assert model[1].negative_slope == 0.2 and model[3].alpha == 0.5
+    loaded, spec, _ = sf.load(sf.save(model, tmp_path / "m.safetensors"))
+    assert spec.activation_texts == ("leaky_relu:0.2", "elu:0.5")
+    assert loaded[1].negative_slope == 0.2 and loaded[3].alpha == 0.5
+    x = torch.randn(64, 2) * 3
+    with torch.no_grad():
+        assert torch.equal(model.eval()(x), loaded(x))
+    net = sf.load_network(tmp_path / "m.safetensors")
+    assert [net.activation_params(i) for i in range(2)] == [{"negative_slope": 0.2},
+                                                           {"alpha": 0.5}]
+    torch.testing.assert_close(torch.as_tensor(sf.trace(net, x.numpy()).stages[-1].values),
+                               model(x).detach(), rtol=1e-5, atol=1e-5)
+
+
+def test_an_old_checkpoint_without_parameters_loads_with_the_old_defaults(
+        tmp_path: Path) -> None:
+    old = tmp_path / "old.safetensors"
+    model = sf.build("2-4-2", activation="leaky_relu", seed=1)
+    save_file(dict(model.state_dict()), str(old), metadata={
+        "spacefold.spec": '{"widths": [2, 4, 2], "activations": ["leaky_relu"], '
+                          '"head": null}', "spacefold.meta": "{}"})
+    loaded, spec, _ = sf.load(old)
+    assert loaded[1].negative_slope == 0.1 and spec.activation_texts == ("leaky_relu",)
+    # and a spec of defaults is saved as it always was, without a "params" entry
+    from safetensors import safe_open
+
+    with safe_open(str(sf.save(model, tmp_path / "new.safetensors")), "pt") as f:
+        assert f.metadata()["spacefold.spec"] == \
+            '{"widths": [2, 4, 2], "activations": ["leaky_relu"], "head": null}'
+
+
+def test_infer_spec_reads_the_parameters_of_the_modules() -> None:
+    from spacefold.model.checkpoint import infer_spec
+
+    seq = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 8), nn.ELU(alpha=0.5),
+                        nn.Linear(8, 8), nn.LeakyReLU(), nn.Linear(8, 8), nn.Hardtanh(-2, 3),
+                        nn.Linear(8, 3), nn.Softmax(dim=1))
+    spec = infer_spec(seq)
+    assert spec.activation_texts == ("leaky_relu:0.2", "elu:0.5", "leaky_relu:0.01",
+                                      "hardtanh:min_val=-2:max_val=3")
+    assert spec.head == "softmax"
+    rebuilt = build_spec(spec)
+    rebuilt.load_state_dict(seq.state_dict())
+    x = torch.randn(50, 2) * 4
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(x), seq(x))
+    with pytest.raises(SpecError) as e:
+        infer_spec(nn.Sequential(nn.Linear(2, 3), nn.Softplus(beta=-1), nn.Linear(3, 2)))
+    assert "beta -1 must be a finite number > 0" in _one_line(e)

@@ -83,6 +83,23 @@ def test_sequential_state_dict_with_arch_and_activation(tmp_path: Path, fmt: str
     np.testing.assert_allclose(_last(net), _out(seq), atol=1e-5)
 
 
+@pytest.mark.parametrize("act, given, bare", [
+    (nn.LeakyReLU(0.2), "leaky_relu:0.2", "leaky_relu"),
+    (nn.LeakyReLU(), "leaky_relu:0.01", "leaky_relu"),        # torch's default slope
+    (nn.ELU(alpha=0.5), "elu:alpha=0.5", "elu"),
+], ids=["leaky-0.2", "leaky-torch-default", "elu-0.5"])
+def test_a_state_dict_is_rebuilt_with_the_activation_parameters_given(
+        tmp_path: Path, act: nn.Module, given: str, bare: str) -> None:
+    torch.manual_seed(4)
+    seq = nn.Sequential(nn.Linear(2, 32), act, nn.Linear(32, 32), act, nn.Linear(32, 5))
+    torch.save(seq.state_dict(), tmp_path / "m.pth")
+    net = sf.load_model(tmp_path / "m.pth", arch="2-32-32-5", activation=given)
+    np.testing.assert_allclose(_last(net), _out(seq), atol=1e-5)
+    np.testing.assert_allclose(net.to_torch()(X).detach().numpy(), _out(seq), atol=1e-5)
+    wrong = sf.load_model(tmp_path / "m.pth", arch="2-32-32-5", activation=bare)
+    assert np.abs(_last(wrong) - _out(seq)).max() > 1e-3
+
+
 def test_own_class_with_any_key_names(tmp_path: Path) -> None:
     torch.manual_seed(0)
     m = Plain()
@@ -291,6 +308,12 @@ def test_spacefold_checkpoint_keeps_its_meta_and_checks_arch(tmp_path: Path) -> 
     with pytest.raises(SpecError) as e:
         sf.load_model(tmp_path / "ck.safetensors", activation="relu")
     assert "activations tanh" in _one_line(e)
+    sf.save(sf.build("2-8-3", "leaky_relu:0.2"), tmp_path / "lk.safetensors")
+    assert sf.load_model(tmp_path / "lk.safetensors", activation="leaky_relu:0.2")\
+        .activation_params(0) == {"negative_slope": 0.2}
+    with pytest.raises(SpecError) as e:    # the bare name means the default slope, 0.1
+        read_model(tmp_path / "lk.safetensors", activation="leaky_relu", names=CLI_NAMES)
+    assert "activations leaky_relu:0.2; --activation leaky_relu disagrees" in _one_line(e)
 
 
 def test_a_safetensors_header_that_starts_like_a_pickle(tmp_path: Path) -> None:

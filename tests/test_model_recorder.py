@@ -72,6 +72,42 @@ def test_the_layout_is_read_from_the_module_and_checked_against_it(
                                                                    .detach().numpy())
 
 
+class FunctionalLeaky(nn.Module):
+    """A slope no module holds: F.leaky_relu(x, 0.3) in forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(2, 6), nn.Linear(6, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.b(nn.functional.leaky_relu(self.a(x), 0.3))
+
+
+@pytest.mark.parametrize("make, texts", [
+    (lambda: nn.Sequential(nn.Linear(2, 6), nn.LeakyReLU(0.2), nn.Linear(6, 6),
+                           nn.ELU(alpha=0.5), nn.Linear(6, 3)), ("leaky_relu:0.2", "elu:0.5")),
+    (lambda: nn.Sequential(nn.Linear(2, 6), nn.LeakyReLU(), nn.Linear(6, 3)),
+     ("leaky_relu:0.01",)),
+    (FunctionalLeaky, ("leaky_relu:0.3",)),
+], ids=["modules", "torch-default", "functional"])
+def test_the_activation_parameters_are_read_from_the_module(make: type[nn.Module],
+                                                            texts: tuple[str, ...],
+                                                            tmp_path: Path) -> None:
+    torch.manual_seed(2)
+    model = make()
+    rec = sf.Recorder(model, data=sf.dataset("gauss", classes=3, n=60))
+    assert rec.spec.activation_texts == texts
+    assert f"({', '.join(texts)})" in rec.describe()
+    rec.snapshot(0)
+    back = sf.Recorder.load(rec.save(tmp_path / "r.safetensors"))
+    assert back.spec == rec.spec
+    x = torch.randn(80, 2) * 4
+    with torch.no_grad():
+        want = model.eval()(x).numpy()
+    np.testing.assert_allclose(sf.trace(back.network(0), x.numpy()).stages[-1].values, want,
+                               atol=1e-5)
+
+
 def test_save_load_round_trip_is_bit_exact(recorded: tuple[Bottlenecked, sf.Recorder],
                                            tmp_path: Path) -> None:
     _, rec = recorded

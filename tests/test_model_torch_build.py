@@ -62,11 +62,26 @@ def test_per_layer_activations_and_heads() -> None:
     ({"activation": "relu,tanh,sin"}, "3 activations given for 2 hidden layers"),
     ({"activation": ["relu", "Relu"]}, "'Relu'"),
     ({"head": "argmax"}, "'argmax'"),
+    ({"activation": "leaky_relu:x"}, "negative_slope 'x' is not a number"),
+    ({"activation": "relu,tanh:1"}, "tanh takes no parameters"),
+    ({"activation": ["relu", "softplus:beta=-2"]}, "beta -2 must be a finite number > 0"),
 ])
 def test_build_rejects_bad_activation_or_head(kwargs: dict[str, object], bad: str) -> None:
     with pytest.raises(SpecError) as e:
         sf.build("2-4-4-3", **kwargs)  # type: ignore[arg-type]
     assert bad in _one_line(e)
+
+
+def test_build_gives_each_activation_its_parameters() -> None:
+    model = sf.build("2-4-4-4-4-4-2",
+                     activation="leaky_relu:0.2,elu:alpha=0.5,softplus:2:5,hardtanh:-2:3,gelu:tanh")
+    assert model[1].negative_slope == 0.2 and model[3].alpha == 0.5
+    assert (model[5].beta, model[5].threshold) == (2, 5)
+    assert (model[7].min_val, model[7].max_val) == (-2, 3) and model[9].approximate == "tanh"
+    # without parameters: torch's defaults, but leaky ReLU's slope is spacefold's 0.1
+    plain = sf.build("2-4-4-4-4-2", activation=["leaky_relu", "elu", "softplus", "hardtanh"])
+    assert plain[1].negative_slope == 0.1 and plain[3].alpha == 1.0
+    assert (plain[5].beta, plain[5].threshold, plain[7].min_val) == (1, 20, -1)
 
 
 def test_build_is_seeded_and_leaves_the_global_rng_alone() -> None:

@@ -294,3 +294,120 @@ def test_model_code_whose_linears_are_declared_out_of_order(
                        "--data", "spiral", "--classes", "3", "-o", out, "--size", "320x180")
     assert code == 0, err
     assert out.is_file()
+
+
+# -- activations with parameters: --activation leaky_relu:0.2 ------------------------------------
+def _trained(*layers: nn.Module, seed: int) -> nn.Sequential:
+    """A small net trained briefly on the gauss data (so its weights are not only random)."""
+    model = _seq(*layers, seed=seed).train()
+    data = _gauss()
+    x, y = torch.as_tensor(data.x), torch.as_tensor(data.y)
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(60):
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def _stages_match_hooks(path: Path, model: nn.Sequential, data: sf.Dataset) -> None:
+    """Every stage of the .npz but a partial W·x equals the output of the module it names
+    (a forward hook), and the last equals model(x)."""
+    seen: dict[str, np.ndarray] = {}
+    hooks = [m.register_forward_hook(
+        lambda _m, _i, out, k=str(k): seen.__setitem__(k, out.detach().numpy()))
+        for k, m in enumerate(model)]
+    try:
+        want = _model_out(model, data)
+    finally:
+        for h in hooks:
+            h.remove()
+    with np.load(path) as z:
+        kinds, sources = list(z["kinds"]), list(z["sources"])
+        checked = 0
+        for k, (kind, source) in enumerate(zip(kinds, sources, strict=True)):
+            if kind in ("input", "linear"):
+                continue
+            np.testing.assert_allclose(z[f"stage{k}_values"], seen[source], atol=1e-5,
+                                       err_msg=f"stage {k} ({kind}, module {source})")
+            checked += 1
+        assert checked == len(model)
+    np.testing.assert_allclose(_npz_output(path), want, atol=1e-5)
+
+
+@pytest.mark.parametrize("act, written, bare", [
+    (lambda: nn.LeakyReLU(0.2), ["leaky_relu:0.2", "leaky_relu:negative_slope=0.2"],
+     "leaky_relu"),
+    (lambda: nn.ELU(alpha=0.5), ["elu:0.5", "elu:alpha=0.5"], "elu"),
+], ids=["leaky_relu-0.2", "elu-0.5"])
+def test_a_state_dict_is_drawn_with_the_activation_parameters_given(
+        capsys: pytest.CaptureFixture[str], work: Path, act: Any, written: list[str],
+        bare: str) -> None:
+    model = _trained(nn.Linear(2, 16), act(), nn.Linear(16, 16), act(), nn.Linear(16, 3),
+                     seed=8)
+    torch.save(model.state_dict(), work / "m.pth")
+    for i, activation in enumerate(written):
+        code, _, err = run(capsys, "render", "layers", "--model", "m.pth", "--arch",
+                           "2-16-16-3", "--activation", activation, *GAUSS, "-o", f"p{i}.npz")
+        assert code == 0, err
+        _stages_match_hooks(work / f"p{i}.npz", model, _gauss())
+    # without its parameter the network is rebuilt with the spec default: another network
+    code, _, err = run(capsys, "render", "layers", "--model", "m.pth", "--arch", "2-16-16-3",
+                       "--activation", bare, *GAUSS, "-o", "bare.npz")
+    assert code == 0, err
+    assert np.abs(_npz_output(work / "bare.npz") - _model_out(model, _gauss())).max() > 1e-3
+
+
+def test_train_saves_the_activation_parameters_and_render_reads_them(
+        capsys: pytest.CaptureFixture[str], work: Path) -> None:
+    code, _, err = run(capsys, "train", *GAUSS, "--arch", "2-8-8-3", "--activation",
+                       "leaky_relu:0.2,softplus:beta=2", "--epochs", 20, "-o", "m.safetensors")
+    assert code == 0, err
+    model, spec, _ = sf.load(work / "m.safetensors")
+    assert spec.activation_texts == ("leaky_relu:0.2", "softplus:beta=2")
+    assert model[1].negative_slope == 0.2 and (model[3].beta, model[3].threshold) == (2, 20)
+    code, _, err = run(capsys, "render", "layers", "--model", "m.safetensors", "-o", "c.npz")
+    assert code == 0, err
+    _stages_match_hooks(work / "c.npz", model, _gauss())
+    # the checkpoint says which parameters; a different --activation is refused
+    code, _, err = run(capsys, "render", "layers", "--model", "m.safetensors", "--activation",
+                       "leaky_relu,softplus:beta=2", "-o", "d.npz")
+    assert_one_line_error(code, err, "leaky_relu:0.2,softplus:beta=2", "disagrees")
+    code, _, err = run(capsys, "render", "layers", "--model", "m.safetensors", "--activation",
+                       "leaky_relu:0.2,softplus:2", "-o", "d.npz")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("activation, names", [
+    ("leaky_relu:abc", ["'leaky_relu:abc'", "negative_slope", "not a number"]),
+    ("relu:0.5", ["'relu:0.5'", "relu takes no parameters"]),
+    ("softplus:beta=-1", ["'softplus:beta=-1'", "beta -1", "> 0"]),
+    ("elu:gamma=1", ["'elu:gamma=1'", "no parameter 'gamma'", "alpha"]),
+    ("leaky_relu:0.2:0.3", ["takes 1 parameter (negative_slope)", "got 2"]),
+    ("leaky_relu(0.2)", ["'leaky_relu(0.2)'", "after colons", "leaky_relu:0.2"]),
+    ("hardtanh:1:-1", ["min_val 1 must be below max_val -1"]),
+    ("leaky_relu:inf", ["negative_slope inf must be a finite number"]),
+])
+def test_bad_activation_parameters_are_one_line(capsys: pytest.CaptureFixture[str], work: Path,
+                                                activation: str, names: list[str]) -> None:
+    torch.manual_seed(0)
+    torch.save(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3)).state_dict(),
+               work / "m.pth")
+    code, _, err = run(capsys, "render", "layers", "--model", "m.pth", "--arch", "2-4-3",
+                       "--activation", activation, *GAUSS, "-o", "x.npz")
+    assert_one_line_error(code, err, *names)
+    code, _, err = run(capsys, "train", *GAUSS, "--arch", "2-4-3", "--activation", activation,
+                       "--epochs", 1, "-o", "x.safetensors")
+    assert_one_line_error(code, err, *names)
+    assert not list(work.glob("x.*"))
+
+
+def test_the_activation_help_states_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["train", "--help"], ["render", "layers", "--help"]):
+        code, out, _ = run(capsys, *argv)
+        assert code == 0
+        text = " ".join(out.replace("│", " ").split())
+        for part in ("leaky_relu:0.2", "leaky_relu:negative_slope=0.1", "0.01",
+                     "elu:alpha=1", "softplus:beta=1:threshold=20"):
+            assert part in text, (argv, part)

@@ -77,3 +77,15 @@ def test_paced_cuts_segments_to_whole_frames_and_keeps_the_poster() -> None:
             assert min(p.counts(fps)) >= 1
             assert p.segments[p.poster_segment].name == "s2"
     assert paced(tl, None, None, 30) is tl
+
+
+def test_a_hold_shorter_than_half_a_frame_is_one_line(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Each pause lasts a frame at least: --hold 0.001 at 30 fps paused 33 ms at every stage."""
+    code, _, err = run(capsys, "render", "fold-222", "-o", tmp_path / "v.mp4", "--size",
+                       "64x36", "--hold", "0.001")
+    assert_one_line_error(code, err, "hold 0.001 s", "half a frame at 30 fps")
+    assert list(tmp_path.iterdir()) == []
+    code, _, err = run(capsys, "render", "fold-222", "-o", tmp_path / "v.mp4", "--size",
+                       "64x36", "--fps", "10", "--hold", "0.05")
+    assert code == 0, err

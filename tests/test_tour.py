@@ -133,6 +133,7 @@ def test_markers_and_palette_apply_where_a_scene_can_use_them_and_the_tour_says_
     (["--fps", "0"], ["--fps 0"]),
     (["--jobs", "0"], ["--jobs 0"]), (["--jobs", "17"], ["--jobs 17"]),
     (["--hold", "-1"], ["--hold -1"]), (["--duration", "0"], ["--duration 0"]),
+    (["--hold", "0.01"], ["hold 0.01 s", "half a frame at 30 fps"]),
     (["--theme", "blue"], ["'blue'"]),
     (["--jobs", "1", "--jobs", "2"], ["--jobs", "more than once"]),
 ])

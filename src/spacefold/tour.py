@@ -22,6 +22,7 @@ from spacefold.scenes.api import (
     MAX_DURATION,
     MAX_HOLD,
     check_fps,
+    check_hold,
     check_size,
     classes_drawn,
     paced,
@@ -95,6 +96,7 @@ def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 3
             isinstance(duration, int | float) and 0 < duration <= MAX_DURATION)):
         raise RenderError(f"duration {duration!r} must be a number of seconds in "
                           f"(0, {MAX_DURATION:g}]")
+    check_hold(hold, duration, fps)
     names = list(scenes) if scenes is not None else tour_scenes()
     if not names:
         raise RenderError("no scenes to render")

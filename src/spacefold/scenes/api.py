@@ -163,6 +163,8 @@ def render(target: Trace | Timeline | str, path: str | os.PathLike[str], *,
                                      and 0 < duration <= MAX_DURATION):
         raise RenderError(f"duration {duration!r} must be a number of seconds in "
                           f"(0, {MAX_DURATION:g}]")
+    if suffix in (".mp4", ".gif"):
+        check_hold(hold, duration, fps)
     if isinstance(fade, bool) or not (isinstance(fade, Real) and 0 <= fade <= MAX_HOLD):
         raise RenderError(f"fade {fade!r} must be a number of seconds in [0, {MAX_HOLD:g}]")
     if suffix in (".html", ".npz") and (theme or palette or markers):
@@ -189,9 +191,10 @@ def paced(tl: Timeline, hold: float | None, duration: float | None, fps: float) 
     seconds (:meth:`Timeline.paced`), the video then ``round(duration * fps)`` frames long:
     each segment is cut to whole frames where the time so far rounds (rounding each one on
     its own was off by up to a frame per segment). A duration shorter than a frame per
-    segment is refused in one line."""
+    segment, and a hold shorter than half a frame, are refused in one line."""
     if not hold and duration is None:
         return tl
+    check_hold(hold, duration, fps)
     tl = tl.paced(hold, duration)
     if duration is None:
         return tl
@@ -208,6 +211,16 @@ def paced(tl: Timeline, hold: float | None, duration: float | None, fps: float) 
         segs.append(replace(seg, duration=(end - done) / fps))
         done = end
     return Timeline(tl.name, segs, tl.meta, tl.poster_segment)
+
+
+def check_hold(hold: float | None, duration: float | None, fps: float) -> None:
+    """A pause lasts a frame at least: a ``hold`` under half a frame (and no ``duration`` to
+    scale it) is refused in one line."""
+    if hold and duration is None and hold * fps < 0.5:
+        least = math.ceil(1000 * 0.5 / fps) / 1000
+        raise RenderError(f"hold {hold:g} s is less than half a frame at {fps:g} fps (a pause "
+                          f"would last {1 / fps:.3g} s); give 0 for none, or at least "
+                          f"{least:g} s")
 
 
 def check_scene(name: str, suffix: str, color_by: str | None, options: dict[str, Any],

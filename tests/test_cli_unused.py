@@ -116,3 +116,24 @@ def test_serve_says_in_one_line_when_it_cannot_listen(capsys: pytest.CaptureFixt
         assert out == ""          # no "app on ..." line for an app that never started
     code, _, err = run(capsys, "serve", "--host", "no such host!", "--port", "8765")
     assert_one_line_error(code, err, "--host 'no such host!'")
+
+
+def test_an_activation_for_a_network_without_a_hidden_layer_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--arch 2-2 --activation tanh trained (and drew) a network with no activation at all."""
+    import torch
+    from torch import nn
+
+    code, _, err = run(capsys, "train", "--data", "moons", "--arch", "2-2", "--activation",
+                       "tanh", "--epochs", "2", "-o", tmp_path / "m.safetensors")
+    assert_one_line_error(code, err, "--arch '2-2'", "--activation 'tanh'", "no hidden layer")
+    torch.save(nn.Sequential(nn.Linear(2, 2)).state_dict(), tmp_path / "p.pt")
+    for command in ("render", "export"):
+        out = tmp_path / ("x.png" if command == "render" else "x.html")
+        code, _, err = run(capsys, command, "layers", "--model", tmp_path / "p.pt", "--arch",
+                           "2-2", "--activation", "tanh", "--data", "moons", "-o", out)
+        assert_one_line_error(code, err, "--arch '2-2'", "no hidden layer")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.pt"]
+    code, _, err = run(capsys, "train", "--data", "moons", "--arch", "2-2", "--epochs", "2",
+                       "-o", tmp_path / "m.safetensors")
+    assert code == 0, err

@@ -65,6 +65,9 @@ def load_models(models: Sequence[Path], arch: str | None, activation: str | None
                 code: str | None) -> list[Loaded]:
     """``--model`` (repeatable), ``--arch``, ``--activation`` and ``--model-code`` through
     the one loader (spacefold.model.intake)."""
+    if arch is not None and activation is not None and arch.count("-") == 1:
+        raise SpecError(f"--arch {arch!r} has no hidden layer, so --activation {activation!r} "
+                        f"would change nothing; leave it out")
     if not models and code is None:
         if arch is not None or activation is not None:
             flags = " and ".join(f for f, v in (("--arch", arch), ("--activation", activation))

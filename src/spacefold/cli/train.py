@@ -40,8 +40,9 @@ def train_cmd(
     output: Annotated[Path, typer.Option(
         "-o", "--output", help=f"Checkpoint file to write ({CHECKPOINT_SUFFIX}).",
         show_default=False)],
-    activation: Annotated[str, typer.Option(
-        "--activation", help=ACTIVATION_HELP, autocompletion=complete_activation)] = "relu",
+    activation: Annotated[str | None, typer.Option(
+        "--activation", help=ACTIVATION_HELP, autocompletion=complete_activation,
+        show_default=False)] = None,
     classes: ClassesOpt = None,
     n: NOpt = None,
     noise: NoiseOpt = None,
@@ -76,9 +77,12 @@ def train_cmd(
 
     Example: spacefold train --data spiral --arch 2-100-2-5 -o m.safetensors --movie t.mp4
     """
-    for item in activation.split(","):  # checked even when the arch has no hidden layer
+    for item in (activation or "relu").split(","):  # checked even with no hidden layer
         parse_activation(item)
-    spec = ArchSpec.parse(arch, activation)
+    spec = ArchSpec.parse(arch, activation or "relu")
+    if activation is not None and len(spec.widths) == 2:
+        raise SpecError(f"--arch {arch!r} has no hidden layer, so --activation {activation!r} "
+                        f"would change nothing; leave it out, or add a hidden layer")
     if not (0.0 < target_accuracy <= 1.0):
         raise SpecError(f"--target-accuracy {target_accuracy:g} must be in (0, 1]")
     if not (0.0 <= weight_decay <= 1.0):

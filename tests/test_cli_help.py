@@ -183,3 +183,21 @@ def test_export_help_lists_what_export_of_the_scene_accepts(
     if not SCENES[scene].traced:
         code, _, err = run(capsys, "export", scene, "-o", "x.html")
         assert_one_line_error(code, err, repr(scene), "no single network")
+
+
+@pytest.mark.parametrize(("flag", "value"), [("classes", 3), ("noise", 0.1)])
+def test_the_datasets_an_option_help_names_are_those_that_take_it(flag: str,
+                                                                 value: float) -> None:
+    from spacefold.cli.intake import load_data
+    from spacefold.data import DATASETS
+    from spacefold.errors import SpacefoldError
+
+    text = shown("train", None)[flag]
+    named = set(text[text.index("(") + 1:text.index(")")].split(", "))
+    assert named and named <= set(DATASETS)
+    for name in DATASETS:
+        if name in named:
+            assert len(load_data(name, n=40, **{flag: value})) == 40
+        else:
+            with pytest.raises(SpacefoldError, match=f"does not take {flag}"):
+                load_data(name, n=40, **{flag: value})

@@ -68,9 +68,17 @@ def option(flag: str, help: str, **kw: Any) -> Any:
 DataOpt = Annotated[str | None, option(
     "--data", f"Data for your --model: one of {names(DATASETS)}, or a .csv / .npz file. "
     "Default: the data the model was trained on.", autocompletion=complete_data)]
-ClassesOpt = Annotated[int | None, option("--classes", "Number of classes.")]
+def generators_taking(param: str) -> str:
+    """The built-in datasets whose generator takes ``param`` (the others refuse it)."""
+    return ", ".join(sorted(name for name, make in DATASETS.items()
+                            if param in inspect.signature(make).parameters))
+
+
+ClassesOpt = Annotated[int | None, option(
+    "--classes", f"Number of classes ({generators_taking('classes')}).")]
 NOpt = Annotated[int | None, option("--n", "Number of points.")]
-NoiseOpt = Annotated[float | None, option("--noise", "Noise of the dataset.")]
+NoiseOpt = Annotated[float | None, option(
+    "--noise", f"Noise of the dataset ({generators_taking('noise')}).")]
 SeedOpt = Annotated[int | None, option("--seed", "Seed of the dataset.")]
 RecordingOpt = Annotated[Path | None, option(
     "--recording", "training scene: a recording of your training (sf.Recorder.save, or "

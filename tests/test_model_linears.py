@@ -79,3 +79,57 @@ def test_layers_that_do_not_chain_or_do_not_fit_are_named() -> None:
         linear_layers({"bn.running_mean": np.zeros(3), "l.weight": np.ones((3, 2))}, FILE)
     with pytest.raises(SpecError, match="no Linear weights"):
         linear_layers({}, FILE)
+
+
+class Unordered(nn.Module):
+    """Names that sort out of layer order ("hidden" < "input" < "output")."""
+
+    def __init__(self, h: int) -> None:
+        super().__init__()
+        torch.manual_seed(h)
+        self.input, self.hidden, self.output = nn.Linear(2, h), nn.Linear(h, h), nn.Linear(h, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.output(torch.relu(self.hidden(torch.relu(self.input(x)))))
+
+
+def _save_safetensors(module: nn.Module, path: Path) -> Path:
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(path))
+    return path
+
+
+def _gap(path: Path, arch: str, module: nn.Module) -> float:
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    got = sf.trace(sf.load_model(path, arch=arch, activation="relu"), x).output
+    with torch.no_grad():
+        want = module(torch.as_tensor(x, dtype=torch.float32)).numpy()
+    return float(np.abs(got - want).max())
+
+
+def test_a_safetensors_file_whose_names_do_not_say_the_order_is_ordered_by_shape(
+        tmp_path: Path) -> None:
+    """safetensors keeps tensors sorted by name: "hidden" would come before "input"."""
+    net = Unordered(7)
+    assert _gap(_save_safetensors(net, tmp_path / "n.safetensors"), "2-7-7-2", net) < 1e-6
+
+
+def test_a_safetensors_file_whose_order_is_unknown_is_one_line(tmp_path: Path) -> None:
+    path = _save_safetensors(Unordered(2), tmp_path / "n.safetensors")   # all 2×2: any order fits
+    with pytest.raises(SpecError, match="keeps no layer order") as e:
+        sf.load_model(path, arch="2-2-2-2", activation="relu")
+    assert "hidden.weight" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_numbered_names_give_the_order_and_a_torch_file_its_modules(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    layers: list[nn.Module] = []
+    for i in range(6):                      # keys 0, 2, ..., 10, 12: "10" sorts before "2"
+        layers += [nn.Linear(2 if i == 0 else 4, 4), nn.ReLU()]
+    net = nn.Sequential(*layers, nn.Linear(4, 2))
+    arch = "2-4-4-4-4-4-4-2"
+    assert _gap(_save_safetensors(net, tmp_path / "s.safetensors"), arch, net) < 1e-6
+    same = Unordered(2)                     # a torch file keeps the module's own order
+    torch.save(same.state_dict(), tmp_path / "u.pt")
+    assert _gap(tmp_path / "u.pt", "2-2-2-2", same) < 1e-6

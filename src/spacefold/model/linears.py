@@ -3,6 +3,7 @@ file's 2-D ``*weight`` tensors with their ``*bias``, matched to an architecture'
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 from spacefold.errors import SpecError
 from spacefold.model.network import Network
 from spacefold.model.spec import ArchSpec
+from spacefold.model.tensor_files import is_safetensors
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ def network_from_linears(spec: ArchSpec, linears: list[LinearWeights], path: Pat
     """The :class:`Network` of ``spec`` with the file's Linear layers, matched in order;
     ``arch_shown`` is how a mismatch names the architecture option ("--arch 2-3-2")."""
     need = [(o, i) for i, o in zip(spec.widths[:-1], spec.widths[1:], strict=True)]
+    linears = in_layer_order(linears, need, path, is_safetensors(path))
     have = [tuple(lw.weight.shape) for lw in linears]
     if have != need:
         raise SpecError(f"model file {str(path)!r}: weights have Linear shapes "
@@ -66,6 +69,40 @@ def network_from_linears(spec: ArchSpec, linears: list[LinearWeights], path: Pat
         params[f"{idx}.bias"] = lw.bias if lw.bias is not None else np.zeros(w.shape[0],
                                                                                w.dtype)
     return Network(spec, params, {})
+
+
+def in_layer_order(linears: list[LinearWeights], need: list[tuple[int, int]], path: Path,
+                   by_name: bool) -> list[LinearWeights]:
+    """``linears`` in the order of the layer shapes ``need``. A PyTorch file keeps its
+    module's order; a safetensors file (``by_name``) only its names, sorted: they give the
+    order when they differ by numbers alone ("fc1", "fc2", "fc10"; "0", "2", "10"), else the
+    shapes must (an input/hidden/output naming), and layers of one shape whose names do not
+    say their order are one line, never a guess."""
+    if not by_name or len({re.sub(r"\d+", "#", lw.name) for lw in linears}) == 1:
+        return linears
+    fits: list[list[LinearWeights]] = []
+
+    def place(done: list[LinearWeights], left: list[LinearWeights]) -> None:
+        if len(fits) > 1:
+            return
+        if not left:
+            fits.append(done)
+            return
+        want = need[len(done)]
+        for i, lw in enumerate(left):
+            if tuple(lw.weight.shape) == want:
+                place(done + [lw], left[:i] + left[i + 1:])
+
+    if len(need) == len(linears):
+        place([], list(linears))
+    if len(fits) > 1:
+        same = sorted({lw.name for lw in linears
+                       if sum(o.weight.shape == lw.weight.shape for o in linears) > 1})
+        raise SpecError(f"model file {str(path)!r} is a safetensors file, which keeps no layer "
+                        f"order, and its layers {', '.join(same[:4])} have one shape, so their "
+                        f"order is unknown; name them in order (fc1, fc2, ...) or save with "
+                        f"torch.save(model.state_dict(), ...)")
+    return fits[0] if fits else linears
 
 
 def guess_arch(linears: list[LinearWeights]) -> str | None:

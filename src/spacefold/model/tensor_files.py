@@ -34,8 +34,7 @@ def read_tensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
             head = f.read(9)
     except OSError as e:
         raise SpecError(f"cannot read model file {str(path)!r}: {e.strerror or e}") from None
-    # safetensors first: its header length is any 8 bytes (0x80 first for a 384-byte header)
-    if len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] < 1 << 27:
+    if _safetensors_head(head):
         arrays, md = read_safetensors(path, f"model file {str(path)!r} is not a readable "
                                             f"safetensors file")
         return check_weights(arrays, f"model file {str(path)!r}"), md
@@ -43,6 +42,21 @@ def read_tensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         return check_weights(_read_torch(path), f"model file {str(path)!r}"), {}
     raise SpecError(f"model file {str(path)!r} is neither a safetensors file nor a PyTorch "
                     f"state dict ({', '.join(TORCH_SUFFIXES)} written by torch.save)")
+
+
+def _safetensors_head(head: bytes) -> bool:
+    # its header length is any 8 bytes (0x80 first for a 384-byte header), then its JSON
+    return len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] < 1 << 27
+
+
+def is_safetensors(path: Path) -> bool:
+    """Whether ``path`` holds a safetensors file (which keeps its tensors sorted by name, not
+    in the order of the layers)."""
+    try:
+        with open(path, "rb") as f:
+            return _safetensors_head(f.read(9))
+    except OSError:
+        return False
 
 
 def read_safetensors(path: Path, failure: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:

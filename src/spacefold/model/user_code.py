@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from spacefold.errors import SpecError
-from spacefold.model.linears import linear_layers, shapes
-from spacefold.model.tensor_files import first_line
+from spacefold.model.linears import in_layer_order, linear_layers, shapes
+from spacefold.model.tensor_files import first_line, is_safetensors
 
 
 def run_code(code: str) -> Any:
@@ -125,9 +125,9 @@ def load_into(module: Any, tensors: dict[str, np.ndarray], path: Path, code: str
                         f"the module's (missing {', '.join(missing) or 'none'}; unexpected "
                         f"{', '.join(extra) or 'none'}), and the module has more than Linear "
                         f"layers, so they cannot be matched by order")
-    linears = linear_layers(tensors, path)
-    have = [tuple(lw.weight.shape) for lw in linears]
     need = [(m.out_features, m.in_features) for m in mods]
+    linears = in_layer_order(linear_layers(tensors, path), need, path, is_safetensors(path))
+    have = [tuple(lw.weight.shape) for lw in linears]
     if have != need:
         raise SpecError(f"model file {str(path)!r}: weights have Linear shapes "
                         f"{shapes(linears)}; {code} builds "

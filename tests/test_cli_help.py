@@ -126,6 +126,13 @@ def test_every_option_a_scenes_help_lists_is_accepted_and_every_other_refused(
             code, _, err = run(capsys, "render", scene, *base, *argv, *out)
             assert code == 0, f"render {scene} {' '.join(argv)} (advertised): {err}"
     assert len(no_drawing) >= len(helps)
+    if "model" in helps:             # a second --model: only where the help says so
+        m = str(inputs["model"])
+        code, _, err = run(capsys, "render", scene, "--model", m, "--model", m, "-o", "x.png")
+        if "Repeat it" in helps["model"]:
+            assert code == 0, err
+        else:
+            assert_one_line_error(code, err, "one --model")
     # what the help leaves out is refused, before any work
     everything = shown("render", None)
     for name in sorted(set(everything) - set(helps) - {"scene", "recording", "mnist"}):
@@ -169,6 +176,7 @@ def test_export_help_lists_what_export_of_the_scene_accepts(
     helps = shown("export", scene)
     assert helps.pop("scene").startswith(f"{scene}: ")
     assert "stage" not in helps          # the page holds every stage: export refuses --stage
+    assert "Repeat it" not in helps.get("model", "")     # a page shows one network
     for name in ("model", "data"):
         assert (name in helps) == SCENES[scene].takes(name)
     listed = shown("export", None)

@@ -102,13 +102,14 @@ class SceneFlags:
     seed: int | None = None
 
 
+MODEL_REPEAT = " Repeat it for a scene that compares two (extrapolation)."   # not export's
 NO_FLAGS = SceneFlags()                 # a command's default: with_scene_flags gives the real one
 _SCENE_OPTIONS: dict[str, Any] = {     # SceneFlags field → its option, in --help order
     "model": Annotated[list[Path] | None, option(
         "--model", "Your network's weights: a spacefold checkpoint (`spacefold train`), a "
         "safetensors file, or a PyTorch state dict (.pt / .pth / .bin, read with "
-        "weights_only=True; a pickled full model is refused, never unpickled). Repeat it for "
-        "a scene that compares two (extrapolation).", metavar="FILE")],
+        "weights_only=True; a pickled full model is refused, never unpickled)." + MODEL_REPEAT,
+        metavar="FILE")],
     "arch": Annotated[str | None, option(
         "--arch", "For a --model file without a spacefold spec: the layer widths, like "
         "2-100-2-5; the file's Linear weights are matched by order and shape, whatever their "

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from spacefold.cli.command import with_help
-from spacefold.cli.intake import SCENE_PARAMS
+from spacefold.cli.flags import MODEL_REPEAT
+from spacefold.cli.intake import COMPARING_SCENES, SCENE_PARAMS
 from spacefold.scenes import SCENES
 from spacefold.scenes.registry import SceneEntry
 from spacefold.scenes.show import SHOW
@@ -118,6 +119,9 @@ def render_rule(entry: SceneEntry | None, param: Any) -> Any:
     if name in SCENE_PARAMS:
         if not entry.takes(SCENE_PARAMS[name]):
             return None
+        if name == "model" and entry.name not in COMPARING_SCENES:
+            return with_help(param, text.replace(MODEL_REPEAT, " One: the scene tells about "
+                                                               "one network."))
         return with_help(param, color_help(entry)) if name == "color_by" else param
     if name in LOOKS:
         note = look_note(entry, name)
@@ -143,9 +147,13 @@ def export_rule(entry: SceneEntry | None, param: Any) -> Any:
         return with_help(param, f"{entry.name}: {entry.description}.")
     if param.name in SCENE_PARAMS:
         option = SCENE_PARAMS[param.name]
-        if entry is None:
+        if entry is not None and not entry.takes(option):
+            return None
+        text = (param.help or "").replace(MODEL_REPEAT, " One: a page shows one network.")
+        if entry is None and param.name in ("model", "data"):
             scenes = [n for n in takers(option) if n in traced]
-            return with_help(param, f"{param.help} Scenes: {', '.join(scenes)}; and with no "
-                                    f"SCENE.")
-        return param if entry.takes(option) else None
+            text += f" Scenes: {', '.join(scenes)}; and with no SCENE."
+        elif entry is None and param.name in ("classes", "n", "noise", "seed"):
+            text += " With --data."
+        return with_help(param, text)
     return param

@@ -156,7 +156,8 @@ def test_tour_api_refuses_what_no_scene_can_use_before_making_the_folder(tmp_pat
         tour(tmp_path / "a", scenes=["layers"])
     with pytest.raises(RenderError, match="even"):
         tour(tmp_path / "a", size=(33, 18))
-    for bad in ({"hold": -1.0}, {"duration": 0.0}, {"jobs": True}, {"scenes": []}):
+    for bad in ({"hold": -1.0}, {"duration": 0.0}, {"jobs": True}, {"scenes": []},
+                {"scenes": "affine"}):
         with pytest.raises(RenderError):
             tour(tmp_path / "a", **bad)           # type: ignore[arg-type]
     assert not (tmp_path / "a").exists()

@@ -97,6 +97,9 @@ def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 3
         raise RenderError(f"duration {duration!r} must be a number of seconds in "
                           f"(0, {MAX_DURATION:g}]")
     check_hold(hold, duration, fps)
+    if isinstance(scenes, str):
+        raise RenderError(f"scenes {scenes!r} must be a list of scene names, like "
+                          f"['affine', 'spiral']")
     names = list(scenes) if scenes is not None else tour_scenes()
     if not names:
         raise RenderError("no scenes to render")

@@ -323,3 +323,11 @@ def test_a_safetensors_header_that_starts_like_a_pickle(tmp_path: Path) -> None:
     assert p.read_bytes()[:1] == b"\x80"          # (this layout's header is 0x180 bytes)
     got = read_model(p)
     assert isinstance(got.model, sf.Network) and got.arch == "2-12-3"
+
+
+def test_an_activation_for_a_network_without_hidden_layers_is_refused(tmp_path: Path) -> None:
+    torch.save(nn.Sequential(nn.Linear(2, 3)).state_dict(), tmp_path / "l.pt")
+    with pytest.raises(SpecError, match="arch='2-3' has no hidden layer") as e:
+        sf.load_model(tmp_path / "l.pt", arch="2-3", activation="tanh")
+    assert "\n" not in str(e.value)
+    assert sf.load_model(tmp_path / "l.pt", arch="2-3").spec.widths == (2, 3)

@@ -123,7 +123,12 @@ def read_model(path: str | Path | None = None, *, arch: str | None = None,
 def _parse_spec(arch: str, activation: str | list[str] | None,
                 names: Mapping[str, str]) -> ArchSpec:
     try:
-        return ArchSpec.parse(arch, "relu" if activation is None else activation)
+        spec = ArchSpec.parse(arch, "relu" if activation is None else activation)
+        if activation is not None and len(spec.widths) == 2:
+            raise SpecError(f"{_show(names, 'activation', activation)} names a hidden "
+                            f"activation, but {_show(names, 'arch', arch)} has no hidden layer "
+                            f"(leave it out)")
+        return spec
     except SpecError as e:
         msg = str(e)
         if "activations given for" in msg:   # name the option, as the user typed it

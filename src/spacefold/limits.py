@@ -38,6 +38,7 @@ MAX_FPS = 120.0
 MAX_FRAMES = 100_000         # frames of one video
 MAX_HOLD = 10.0              # seconds a video pauses at each stage (and the longest cross-fade)
 MAX_DURATION = 600.0         # seconds a whole video may last
+MAX_TOUR_JOBS = 16           # scenes `spacefold tour` renders at once, each in its process
 
 # -- the viewer's data: `spacefold export`, sf.render(.html), the app and the notebook widget ------
 VIEWER_MAX_POINTS = 200_000      # points of one page: more makes a page no browser draws smoothly

@@ -16,6 +16,7 @@ import spacefold.colors as colors
 from spacefold._atomic import atomic_path
 from spacefold.colors import check_look
 from spacefold.errors import RenderError
+from spacefold.limits import MAX_TOUR_JOBS
 from spacefold.render import encode
 from spacefold.scenes import SCENES, build_scene
 from spacefold.scenes.api import (
@@ -112,8 +113,8 @@ def tour(out: str | Path, *, size: tuple[int, int] = (1280, 720), fps: float = 3
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise RenderError(f"scenes {', '.join(twice)} named more than once")
-    if isinstance(jobs, bool) or not (isinstance(jobs, int) and 1 <= jobs <= 16):
-        raise RenderError(f"jobs {jobs!r} must be a whole number in [1, 16]")
+    if isinstance(jobs, bool) or not (isinstance(jobs, int) and 1 <= jobs <= MAX_TOUR_JOBS):
+        raise RenderError(f"jobs {jobs!r} must be a whole number in [1, {MAX_TOUR_JOBS}]")
     check_looks(names, look)
     made = [d for d in (folder, *folder.parents) if not d.exists()]    # deepest first
     try:

@@ -13,10 +13,9 @@ from spacefold.cli.exits import interruptible
 from spacefold.cli.flags import DurationOpt, FpsOpt, SizeOpt, ThemeOpt
 from spacefold.cli.options import check_fps, check_look, pacing, parse_size
 from spacefold.errors import RenderError
-from spacefold.limits import MAX_HOLD
+from spacefold.limits import MAX_HOLD, MAX_TOUR_JOBS
 from spacefold.scenes import get_scene
 
-MAX_JOBS = 16
 # what a scene that cannot use a look option lacks (the tour draws it without the option)
 LACKS = {"palette": "no class colours, or more classes than it has colours",
          "markers": "no points of a class"}
@@ -32,7 +31,7 @@ def tour_cmd(
         "--scenes", help="Comma-separated scenes to render (default: every scene that needs "
         "no model).", show_default=False)] = None,
     jobs: Annotated[int, typer.Option(
-        "--jobs", help=f"Scenes rendered at once, each in its own process (1-{MAX_JOBS}).")
+        "--jobs", help=f"Scenes rendered at once, each in its own process (1-{MAX_TOUR_JOBS}).")
     ] = 2,
     theme: ThemeOpt = "dark",
     palette: Annotated[str, typer.Option(
@@ -60,8 +59,8 @@ def tour_cmd(
     check_fps(fps)
     look = check_look(theme, palette, markers)
     paced = pacing(hold, duration)
-    if not 1 <= jobs <= MAX_JOBS:
-        raise RenderError(f"--jobs {jobs} is out of range; use 1-{MAX_JOBS}")
+    if not 1 <= jobs <= MAX_TOUR_JOBS:
+        raise RenderError(f"--jobs {jobs} is out of range; use 1-{MAX_TOUR_JOBS}")
     if output.exists() and not output.is_dir():
         raise RenderError(f"--output {str(output)!r} is a file; give a folder")
     chosen = None

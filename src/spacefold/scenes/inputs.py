@@ -112,10 +112,28 @@ def net_label(tr: Trace) -> str:
     for op in tr.ops:
         if op.kind in STRUCTURAL or op.kind == "identity":
             continue
-        name = PRETTY.get(op.kind, op.kind)
+        name = PRETTY.get(op.kind, op.kind) + _set_params(op)
         if name not in acts:
             acts.append(name)
     return " ".join([arch_of(tr)] + ([", ".join(acts)] if acts else []))
+
+
+def _set_params(op: Any) -> str:
+    """An activation's parameters that are not torch's defaults, as the heading shows them:
+    "(0.2)" for a leaky ReLU of slope 0.2, "(beta=2)" for softplus; "" when none."""
+    from spacefold.model.activations import ACTIVATIONS
+
+    a = ACTIVATIONS.get(op.kind)
+    if a is None:
+        return ""
+    differ = {k: v for k, v in op.params.items() if k in a.params and k not in ("dim", "inplace")
+              and v != a.params[k]}
+    if not differ:
+        return ""
+    shown = [f"{v:g}" if isinstance(v, int | float) else str(v) for v in differ.values()]
+    if len(a.params) > 1:
+        shown = [f"{k}={v}" for k, v in zip(differ, shown, strict=True)]
+    return f"({', '.join(shown)})"
 
 
 def accuracy_text(tr: Trace) -> str:

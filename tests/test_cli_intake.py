@@ -46,7 +46,7 @@ def test_a_scene_refuses_what_its_function_does_not_take(tmp_path: Path) -> None
     code.write_text("from torch import nn\n"
                     "def make():\n    return nn.Sequential(nn.Linear(2, 4), nn.ReLU(), "
                     "nn.Linear(4, 2))\n")
-    opts = scene_inputs(SCENES["spiral"], SceneFlags(model_code=f"{code}:make", data="moons",
+    opts = scene_inputs(SCENES["spiral"], SceneFlags(model_code=[f"{code}:make"], data="moons",
                                                      n=50, seed=3), color_by="position")
     assert set(opts) == {"model", "data", "color_by"} and len(opts["data"]) == 50
     # data is for the user's network: the scene's own network was trained on its own

@@ -10,7 +10,7 @@ import typer
 from spacefold.cli.console import names, say
 from spacefold.cli.exits import interruptible
 from spacefold.cli.flags import NO_FLAGS, ForceOpt, SceneFlags, complete_scene, with_scene_flags
-from spacefold.cli.intake import scene_inputs
+from spacefold.cli.intake import repeated, scene_inputs
 from spacefold.cli.options import check_output, check_seed
 from spacefold.errors import RenderError, SpecError
 from spacefold.scenes import SCENES, get_scene
@@ -47,16 +47,16 @@ def export_cmd(
     from spacefold.trace import Trace, trace
 
     if scene is None:
-        if not models and flags.model_code is None:
+        if not models and not flags.model_code:
             raise SpecError("give a SCENE (see `spacefold scenes`) or --model FILE")
         if flags.stage is not None:
             raise SpecError("--stage chooses the stage of a SCENE; give one")
-        if len(models) > 1:
-            raise SpecError("export writes one network: give one --model")
+        if twice := repeated(flags):
+            raise SpecError(f"export writes one network: give one {twice}")
         options = scene_inputs(SCENES["layers"], flags, output=output)
         with interruptible():
             tr = trace(options["model"], options["data"])
-        name = models[0].stem if models else str(flags.model_code).rpartition(":")[2]
+        name = models[0].stem if models else (flags.model_code or [""])[0].rpartition(":")[2]
         page_title = title or f"{name} · {tr.meta.get('arch', '')}"
     else:
         entry = get_scene(scene)
@@ -67,8 +67,8 @@ def export_cmd(
         if flags.stage is not None:
             raise SpecError("--stage picks the stage a video centres on; the page holds every "
                             "stage of the network, so leave it out")
-        if len(models) > 1:
-            raise SpecError(f"export writes one network's page; give one --model (scene "
+        if twice := repeated(flags):
+            raise SpecError(f"export writes one network's page; give one {twice} (scene "
                             f"{scene!r} with two compares them only in a video or picture)")
         options = scene_inputs(entry, flags, output=output, offered=EXPORT_OPTIONS)
         entry.check(options)

@@ -91,9 +91,9 @@ class SceneFlags:
     None where not given."""
 
     model: list[Path] | None = None
-    arch: str | None = None
-    activation: str | None = None
-    model_code: str | None = None
+    arch: list[str] | None = None           # once for every --model, or once per --model
+    activation: list[str] | None = None
+    model_code: list[str] | None = None
     stage: int | None = None
     data: str | None = None
     classes: int | None = None
@@ -103,6 +103,9 @@ class SceneFlags:
 
 
 MODEL_REPEAT = " Repeat it for a scene that compares two (extrapolation)."   # not export's
+# --arch, --activation and --model-code: one value for every --model, or one per --model
+PAIRED_REPEAT = (" Give it once for every --model, or once per --model, paired in order (a "
+                 "scene that compares two: extrapolation).")
 NO_FLAGS = SceneFlags()                 # a command's default: with_scene_flags gives the real one
 _SCENE_OPTIONS: dict[str, Any] = {     # SceneFlags field → its option, in --help order
     "model": Annotated[list[Path] | None, option(
@@ -110,18 +113,18 @@ _SCENE_OPTIONS: dict[str, Any] = {     # SceneFlags field → its option, in --h
         "safetensors file, or a PyTorch state dict (.pt / .pth / .bin, read with "
         "weights_only=True; a pickled full model is refused, never unpickled)." + MODEL_REPEAT,
         metavar="FILE")],
-    "arch": Annotated[str | None, option(
+    "arch": Annotated[list[str] | None, option(
         "--arch", "For a --model file without a spacefold spec: the layer widths, like "
         "2-100-2-5; the file's Linear weights are matched by order and shape, whatever their "
-        "names.")],
-    "activation": Annotated[str | None, option(
-        "--activation", f"With --arch: {ACTIVATION_HELP[0].lower()}{ACTIVATION_HELP[1:]}",
-        autocompletion=complete_activation)],
-    "model_code": Annotated[str | None, option(
+        "names." + PAIRED_REPEAT)],
+    "activation": Annotated[list[str] | None, option(
+        "--activation", f"With --arch: {ACTIVATION_HELP[0].lower()}{ACTIVATION_HELP[1:]}"
+        + PAIRED_REPEAT, autocompletion=complete_activation)],
+    "model_code": Annotated[list[str] | None, option(
         "--model-code", "FILE.py:NAME. RUNS THE CODE IN FILE.py: imports it and calls NAME() "
         "(a class or a factory) to build your nn.Module; with --model, loads those weights "
-        "into it. Only for a file you trust; nothing runs without this option.",
-        metavar="FILE.py:NAME")],
+        "into it. Only for a file you trust; nothing runs without this option."
+        + PAIRED_REPEAT, metavar="FILE.py:NAME")],
     "stage": Annotated[int | None, option(
         "--stage", "The stage the scene centres on (the bottleneck plane, the plane under the "
         "surfaces, fold-232's 3-unit stage, the wide layer). Default: the one the story "

@@ -61,25 +61,68 @@ def load_data(data: str, *, classes: int | None = None, n: int | None = None,
     return remake(data, base, classes=classes, n=n, noise=noise, seed=seed)
 
 
-def load_models(models: Sequence[Path], arch: str | None, activation: str | None,
-                code: str | None) -> list[Loaded]:
-    """``--model`` (repeatable), ``--arch``, ``--activation`` and ``--model-code`` through
-    the one loader (spacefold.model.intake)."""
-    if arch is not None and activation is not None and arch.count("-") == 1:
-        raise SpecError(f"--arch {arch!r} has no hidden layer, so --activation {activation!r} "
-                        f"would change nothing; leave it out")
-    if not models and code is None:
-        if arch is not None or activation is not None:
-            flags = " and ".join(f for f, v in (("--arch", arch), ("--activation", activation))
-                                 if v is not None)
+PAIRED = ("arch", "activation", "model_code")   # flags given once, or once per --model
+
+
+def repeated(flags: SceneFlags) -> str | None:
+    """The first of ``--model``, ``--arch``, ``--activation``, ``--model-code`` given more
+    than once (a second network, or one value per network), or None."""
+    return next((flag_of(p) for p in ("model", *PAIRED) if len(getattr(flags, p) or []) > 1),
+                None)
+
+
+def paired(flag: str, values: Sequence[str], models: int, of: str) -> list[str | None]:
+    """One value of ``flag`` per network: none given, None for each; one, the same for each;
+    as many as the ``models`` networks (given by ``of``), one each, in order; any other count
+    is one line."""
+    each: list[str | None] = list(values)
+    if len(each) in (0, 1):
+        return (each or [None]) * models
+    if len(each) != models:
+        raise SpecError(f"{flag} given {len(each)} times for {models} {of}; give it once "
+                        f"(for every {of}) or once per {of}, in order")
+    return each
+
+
+def load_models(models: Sequence[Path], arch: Sequence[str] | None = None,
+                activation: Sequence[str] | None = None,
+                code: Sequence[str] | None = None) -> list[Loaded]:
+    """``--model`` (repeatable) with its ``--arch``, ``--activation`` and ``--model-code``
+    (each once for every --model, or once per --model), through the one loader
+    (spacefold.model.intake); without --model, each --model-code builds one network."""
+    archs, acts, codes = list(arch or []), list(activation or []), list(code or [])
+    if not models and not codes:
+        if archs or acts:
+            flags = " and ".join(f for f, v in (("--arch", archs), ("--activation", acts)) if v)
             raise SpecError(f"{flags} describe the network in a --model file without a "
                             f"spacefold spec; give --model FILE")
         return []
-    if not models:
-        return [read_model(None, arch=arch, activation=activation, code=code,
-                           names=CLI_NAMES)]
-    return [read_model(m, arch=arch, activation=activation, code=code, names=CLI_NAMES)
-            for m in models]
+    if not models:           # the user's code builds each network: --arch has no place here
+        if archs or acts:
+            read_model(None, arch=archs[0] if archs else None,
+                       activation=acts[0] if acts else None, code=codes[0], names=CLI_NAMES)
+        return [read_model(None, code=c, names=CLI_NAMES) for c in codes]
+    n = len(models)
+    rows = zip(models, paired("--arch", archs, n, "--model"),
+               paired("--activation", acts, n, "--model"),
+               paired("--model-code", codes, n, "--model"), strict=True)
+    shared = [f for f, v in (("--arch", archs), ("--activation", acts), ("--model-code", codes))
+              if len(v) == 1]
+    loaded = []
+    for m, a, act, c in rows:
+        if a is not None and act is not None and a.count("-") == 1:
+            raise SpecError(f"--arch {a!r} has no hidden layer, so --activation {act!r} "
+                            f"would change nothing; leave it out")
+        try:
+            loaded.append(read_model(m, arch=a, activation=act, code=c, names=CLI_NAMES))
+        except SpecError as e:     # a value given once, for both, may be meant for one
+            named = [f for f in shared if f in str(e)]
+            if n == 1 or not named:
+                raise
+            raise SpecError(f"{e} ({' and '.join(named)} given once, so for every --model; "
+                            f"give {'it' if len(named) == 1 else 'each'} once per --model)"
+                            ) from None
+    return loaded
 
 
 def refuse_untaken(entry: SceneEntry, given: dict[str, str],
@@ -122,8 +165,7 @@ def scene_inputs(entry: SceneEntry, flags: SceneFlags, *, recording: Path | None
     models, model_code, data, stage = flags.model or [], flags.model_code, flags.data, flags.stage
     classes, n, noise, seed = flags.classes, flags.n, flags.noise, flags.seed
     given_files = [("--model", m) for m in models] \
-        + ([("--model-code", Path(model_code.rpartition(":")[0]))]
-           if model_code and ":" in model_code else []) \
+        + [("--model-code", Path(c.rpartition(":")[0])) for c in model_code or [] if ":" in c] \
         + ([("--recording", recording)] if recording is not None else []) \
         + ([("--data", Path(data))] if data and is_data_file(data) else [])
     refuse_overwriting(output, [(f"the {flag} file", path) for flag, path in given_files])
@@ -136,14 +178,15 @@ def scene_inputs(entry: SceneEntry, flags: SceneFlags, *, recording: Path | None
     refuse_untaken(entry, given, offered)
     data_flags = [f for f, v in (("--data", data), ("--classes", classes), ("--n", n),
                                  ("--noise", noise), ("--seed", seed)) if v is not None]
-    if len(models) > 1 and entry.name not in COMPARING_SCENES:
-        raise SpecError(f"scene {entry.name!r} tells about one network; give one --model "
+    twice = repeated(flags)
+    if twice and entry.name not in COMPARING_SCENES:
+        raise SpecError(f"scene {entry.name!r} tells about one network; give one {twice} "
                         f"({', '.join(COMPARING_SCENES)} compares two)")
     if data is None and data_flags:
         one = len(data_flags) == 1
         raise DataError(f"{', '.join(data_flags)} need{'s' * one} --data NAME (the dataset "
                         f"{'it shapes' if one else 'they shape'})")
-    if data_flags and not models and model_code is None and not entry.needs_model:
+    if data_flags and not models and not model_code and not entry.needs_model:
         raise DataError(f"--data is data for your network: give --model too (scene "
                         f"{entry.name!r} without one shows its own network, on the data it "
                         f"was trained on)")
@@ -173,11 +216,12 @@ def scene_inputs(entry: SceneEntry, flags: SceneFlags, *, recording: Path | None
                             f"file)")
     # a spacefold network's spec says its input width; a module's Linears may be declared in
     # any order, so its width is left to the trace, which follows forward
-    if loaded and ds is not None and isinstance(loaded[0].model, Network):
-        d_in = loaded[0].arch.split("-")[0]
-        if d_in.isdigit() and int(d_in) != ds.dim:
-            raise DataError(f"model {loaded[0].source!r} ({loaded[0].arch}) takes {d_in}-D "
-                            f"input but data {ds.name!r} is {ds.dim}-D")
+    for got in loaded:
+        d_in = got.arch.split("-")[0]
+        if ds is not None and isinstance(got.model, Network) and d_in.isdigit() \
+                and int(d_in) != ds.dim:
+            raise DataError(f"model {got.source!r} ({got.arch}) takes {d_in}-D input but data "
+                            f"{ds.name!r} is {ds.dim}-D")
     if loaded:
         options["model"] = loaded[0].model if len(loaded) == 1 else [m.model for m in loaded]
     if ds is not None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from spacefold.cli.command import with_help
-from spacefold.cli.flags import MODEL_REPEAT
-from spacefold.cli.intake import COMPARING_SCENES, SCENE_PARAMS
+from spacefold.cli.flags import MODEL_REPEAT, PAIRED_REPEAT
+from spacefold.cli.intake import COMPARING_SCENES, PAIRED, SCENE_PARAMS
 from spacefold.scenes import SCENES
 from spacefold.scenes.registry import SceneEntry
 from spacefold.scenes.show import SHOW
@@ -122,6 +122,8 @@ def render_rule(entry: SceneEntry | None, param: Any) -> Any:
         if name == "model" and entry.name not in COMPARING_SCENES:
             return with_help(param, text.replace(MODEL_REPEAT, " One: the scene tells about "
                                                                "one network."))
+        if name in PAIRED and entry.name not in COMPARING_SCENES:
+            return with_help(param, text.replace(PAIRED_REPEAT, ""))
         return with_help(param, color_help(entry)) if name == "color_by" else param
     if name in LOOKS:
         note = look_note(entry, name)
@@ -149,7 +151,8 @@ def export_rule(entry: SceneEntry | None, param: Any) -> Any:
         option = SCENE_PARAMS[param.name]
         if entry is not None and not entry.takes(option):
             return None
-        text = (param.help or "").replace(MODEL_REPEAT, " One: a page shows one network.")
+        text = (param.help or "").replace(MODEL_REPEAT, " One: a page shows one network.") \
+            .replace(PAIRED_REPEAT, "")
         if entry is None and param.name in ("model", "data"):
             scenes = [n for n in takers(option) if n in traced]
             text += f" Scenes: {', '.join(scenes)}; and with no SCENE."

@@ -133,6 +133,18 @@ def test_every_option_a_scenes_help_lists_is_accepted_and_every_other_refused(
             assert code == 0, err
         else:
             assert_one_line_error(code, err, "one --model")
+    if "arch" in helps:              # an --arch per --model: only where the help says so
+        plain = ["--model", str(inputs["plain"]), "--arch", "2-4-2"]
+        code, _, err = run(capsys, "render", scene, *plain, *plain, "--data", "moons",
+                           "-o", "x.png")
+        if "once per --model" in helps["arch"]:
+            assert code == 0, err
+        else:
+            assert_one_line_error(code, err, "one --model")
+        code, _, err = run(capsys, "render", scene, *plain, "--arch", "2-4-2", "--data",
+                           "moons", "-o", "x.png")
+        assert_one_line_error(code, err, "--arch given 2 times for 1 --model" if
+                              "once per --model" in helps["arch"] else "one --arch")
     # what the help leaves out is refused, before any work
     everything = shown("render", None)
     for name in sorted(set(everything) - set(helps) - {"scene", "recording", "mnist"}):
@@ -177,6 +189,7 @@ def test_export_help_lists_what_export_of_the_scene_accepts(
     assert helps.pop("scene").startswith(f"{scene}: ")
     assert "stage" not in helps          # the page holds every stage: export refuses --stage
     assert "Repeat it" not in helps.get("model", "")     # a page shows one network
+    assert "once per --model" not in helps.get("arch", "") + helps.get("activation", "")
     for name in ("model", "data"):
         assert (name in helps) == SCENES[scene].takes(name)
     listed = shown("export", None)

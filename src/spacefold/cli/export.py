@@ -14,6 +14,7 @@ from spacefold.cli.intake import repeated, scene_inputs
 from spacefold.cli.options import check_output, check_seed
 from spacefold.errors import RenderError, SpecError
 from spacefold.scenes import SCENES, get_scene
+from spacefold.scenes.api import one_trace
 from spacefold.scenes.registry import HOMES
 
 EXPORT_OPTIONS = ("model", "data")   # the scene options export's flags give (--stage: refused)
@@ -44,7 +45,7 @@ def export_cmd(
     check_output(output, (".html",), "export", force)
     models = flags.model or []
     from spacefold.export import write_html
-    from spacefold.trace import Trace, trace
+    from spacefold.trace import trace
 
     if scene is None:
         if not models and not flags.model_code:
@@ -74,11 +75,7 @@ def export_cmd(
         entry.check(options)
         with interruptible():
             tl = entry.build(**options)
-        found = tl.meta.get("trace")
-        if not isinstance(found, Trace):
-            raise RenderError(f"scene {scene!r} has no single network trace to export; try "
-                              f"fold-222, spiral or bottleneck")
-        tr = found
+        tr = one_trace(scene, tl, ".html")     # two networks compared are not one page
         page_title = title or f"{scene} · {tr.meta.get('arch', '')}".rstrip(" ·")
     # a name that is not UTF-8 (surrogate escapes) is shown with escapes, as on the terminal
     page_title = page_title.encode("utf-8", "backslashreplace").decode("utf-8")

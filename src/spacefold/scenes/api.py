@@ -250,24 +250,33 @@ def classes_drawn(tl: Timeline) -> int:
                 if (c := getattr(panel, "classes", None)) is not None and len(c)), default=0)
 
 
+def one_trace(target: Trace | Timeline | str, tl: Timeline | None, suffix: str) -> Trace:
+    """The one network trace a .npz or .html holds: a scene that compares several (two
+    networks side by side) is refused, not written with the first one alone."""
+    if isinstance(target, Trace):
+        return target
+    assert tl is not None
+    tr, many = tl.meta.get("trace"), tl.meta.get("traces") or ()
+    if len(many) > 1:
+        raise RenderError(f"scene {tl.name!r} compares {len(many)} networks and a {suffix} "
+                          f"holds one network's trace; write each network on its own with "
+                          f"scene 'layers'")
+    if not isinstance(tr, Trace):
+        raise RenderError(f"scene {tl.name!r} has no single trace to export as {suffix}")
+    return tr
+
+
 def _render(target: Trace | Timeline | str, p: Path, suffix: str, size: tuple[int, int],
             fps: float, color_by: str | None, still: str,
             progress: Callable[[int, int], None] | None, options: dict[str, Any],
             pacing: tuple[float | None, float | None, float],
             page: PageWriter | None) -> Path:
     if suffix == ".html" and page is not None:   # the interactive viewer, one page
-        tr = target if isinstance(target, Trace) else \
-            to_timeline(target, color_by=color_by, **options).meta.get("trace")
-        if not isinstance(tr, Trace):
-            raise RenderError(f"{getattr(target, 'name', target)!r} has no single trace to "
-                              f"export as .html")
-        return page(tr, p)
+        return page(one_trace(target, to_timeline(target, color_by=color_by, **options)
+                               if not isinstance(target, Trace) else None, suffix), p)
     tl = to_timeline(target, color_by=color_by, **options)
     if suffix == ".npz":
-        tr = target if isinstance(target, Trace) else tl.meta.get("trace")
-        if not isinstance(tr, Trace):
-            raise RenderError(f"scene {tl.name!r} has no single trace to export as .npz")
-        return tr.to_npz(p)
+        return one_trace(target, tl, suffix).to_npz(p)
 
     palette = colors.palette()
     if len(palette) < MAX_DATASET_CLASSES and classes_drawn(tl) > len(palette):

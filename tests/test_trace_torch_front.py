@@ -563,3 +563,16 @@ def test_a_refused_model_at_the_cli_is_one_line(tmp_path: Any,
                        "--data", "spiral", "-o", "m.png")
     assert_one_line_error(code, err, "operator.matmul", "node 'matmul'")
     assert not (tmp_path / "m.png").exists()
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_a_half_precision_model_is_traced_exactly_and_says_so(dtype: torch.dtype) -> None:
+    net = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2)).to(dtype)
+    x = np.random.default_rng(0).normal(size=(30, 2))
+    with pytest.warns(UserWarning, match=f"{str(dtype)[6:]} weights; spacefold traces"):
+        tr = sf.trace(net, x)
+    exact = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+    exact.load_state_dict({k: v.double() for k, v in net.state_dict().items()})
+    with torch.no_grad():
+        want = exact(torch.as_tensor(x)).numpy()
+    np.testing.assert_allclose(tr.output, want, rtol=1e-5, atol=1e-5)

@@ -13,7 +13,6 @@ line naming the operation and the node.
 from __future__ import annotations
 
 import operator
-import warnings
 from typing import Any
 
 import torch
@@ -25,15 +24,13 @@ from spacefold.model.torch_build import resolve
 from spacefold.trace.chain import Chain
 from spacefold.trace.ops import Op
 from spacefold.trace.torch_noops import clamp_as, passthrough
+from spacefold.trace.torch_state import check_state
 
 # identities in eval mode on (N, D) input
 _SKIP: tuple[type[nn.Module], ...] = (nn.Dropout, nn.Dropout1d, nn.AlphaDropout,
                                       nn.FeatureAlphaDropout, nn.Identity, nn.Flatten)
 _SKIP_FUNCTIONS = (nn.functional.dropout, nn.functional.alpha_dropout,
                    nn.functional.feature_alpha_dropout, nn.functional.dropout1d)
-# modules whose training-mode forward is not what the trace computes
-_TRAINING_DIFFERS = (nn.Dropout, nn.Dropout1d, nn.AlphaDropout, nn.FeatureAlphaDropout,
-                     nn.BatchNorm1d, nn.RReLU)
 _ADD = (operator.add, torch.add)
 _CAT = (torch.cat, torch.concat, torch.concatenate)
 SUPPORTED = ("Linear, BatchNorm1d, LayerNorm, RMSNorm, GroupNorm, x + f(x), torch.cat, "
@@ -99,15 +96,8 @@ def decompose_torch(model: nn.Module, d_in: int) -> list[Op]:
     prefix = ""
     if _Tracer().is_leaf_module(model, ""):         # a bare nn.Linear / nn.ReLU / ...
         root, prefix = nn.Sequential(model), "0"
-    empty = [k for k, t in (*model.named_parameters(), *model.named_buffers()) if t.is_meta]
-    if empty:
-        raise TraceError(f"{name}'s weights {', '.join(empty[:3])}{', ...' * (len(empty) > 3)} "
-                         f"have no values (they live on the 'meta' device); load them first")
+    check_state(model, name)
     graph = _graph(root, name)
-    if any(m.training and isinstance(m, _TRAINING_DIFFERS) for m in model.modules()):
-        warnings.warn(f"{name} is in training mode; spacefold traces it as in eval mode "
-                      f"(BatchNorm uses its running statistics, dropout is off); call "
-                      f"model.eval() to match", stacklevel=3)
     return _Reader(root, graph, name, prefix, d_in).read()
 
 

@@ -545,6 +545,9 @@ def test_the_render_button_offers_a_decodable_mp4(server: str, tmp_path: Path) -
         dl.value.save_as(out)
         frames, w, h = _decode_mp4(out)
         assert (w, h) == (320, 180) and frames > 10
+        # the length a viewer reads is the video's, not how long the render took
+        assert f"{frames} frames, {frames / 12:.1f} s at 12 fps" in \
+            page.locator(".sf-render-state").inner_text()
         assert not page.locator("button.sf-render").is_disabled()
         assert errors == []
 

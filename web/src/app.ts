@@ -122,7 +122,8 @@ export class App {
     button("Reset", "sf-reset", () => {
       this.chart.clear();
       this.exact = true;
-      this.notice.textContent = "new network: reset to the seed's initial weights";
+      // the server answers with a config message: it must not bring back the last change's why
+      this.why = this.notice.textContent = "new network: reset to the seed's initial weights";
       this.session.send({ cmd: "reset" });
     });
     aside.appendChild(buttons);
@@ -311,6 +312,7 @@ export class App {
     const v = this.viewer;
     if (!v || !this.appRoot) return;
     this.appRoot.classList.toggle("sf-light", v.theme === "light");
+    this.chart.draw(v.theme === "light");            // not only at the next update
     const hide = v.clean || v.present;
     if (this.appRoot.classList.contains("sf-clean") !== hide) {
       this.appRoot.classList.toggle("sf-clean", hide);   // the viewer's box changes size

@@ -68,7 +68,7 @@ export class Chart {
       g.fillText(e >= 1000 ? `${e / 1000}k` : String(e), x, B + 12);
     }
     g.textAlign = "left";
-    g.fillText("epoch", R + 2, B + 12);
+    g.fillText("epoch", 2, B + 12);          // left of the "1" tick: at R + 2 it was cut off
     g.textAlign = "right";
     g.fillText(maxL.toPrecision(2), L - 2, T + 8);
     g.fillText("0", L - 2, B);

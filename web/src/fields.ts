@@ -44,6 +44,11 @@ export function urlView(): Record<string, string> {
   return out;
 }
 
+/** An activation's name without its parameters: "leaky_relu:0.2" → "leaky_relu". */
+export function baseName(activation: string): string {
+  return activation.trim().split(":")[0].trim();
+}
+
 const isNumber = (f: Field) => f.kind === "int" || f.kind === "float";
 
 /** A field's text as the server takes it: a number (null when empty) or the text. */
@@ -78,7 +83,7 @@ export function problem(f: Field, text: string): string {
     return say(`${v} is not one of ${choices.join(", ")}`);
   }
   if (f.kind === "activations") {
-    const bad = v.split(",").find((a) => !choices.includes(a.trim()));
+    const bad = v.split(",").find((a) => !choices.includes(baseName(a)));
     if (bad !== undefined) return say(`${bad} is not one of ${choices.join(", ")}`);
   }
   return "";

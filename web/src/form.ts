@@ -1,7 +1,7 @@
 // The app's form: one input per field of the table (fields.ts: the server's Config), an
 // activation per hidden layer, the architecture fitted to the dataset, CSV uploads as
 // datasets, and each field checked against the table as it changes.
-import { type Config, type Field, problem, query, value } from "./fields";
+import { baseName, type Config, type Field, problem, query, value } from "./fields";
 
 /** GET api/options: each dataset's input dimension and fixed class count (or null). */
 export interface ServerOptions {
@@ -131,8 +131,11 @@ export class Form {
       s.disabled = n === 0;
       const choices = this.field("activation")?.choices ?? [];
       for (const c of choices) s.appendChild(option(c));
-      const v = old[Math.min(i, old.length - 1)] ?? "relu";
-      s.value = choices.includes(v) ? v : "relu";
+      const v = (old[Math.min(i, old.length - 1)] ?? "relu").trim();
+      // a parametrised one ("leaky_relu:0.2", from a shared URL) is kept as its own choice:
+      // the server checks its parameters; only an unknown name falls back to relu
+      if (!choices.includes(v) && choices.includes(baseName(v))) s.appendChild(option(v));
+      s.value = choices.includes(baseName(v)) ? v : "relu";
       s.addEventListener("change", () => this.changed("activation"));
       this.acts.appendChild(s);
     }

@@ -105,7 +105,7 @@ export class VideoRender {
         a.className = "sf-render-file";
         a.textContent = `download ${st.name}`;
         this.state.append(a, document.createTextNode(
-          ` (${frames} frames, ${Number(st.seconds).toFixed(1)} s)`));
+          ` (${videoLength(frames, Number(st.fps))}; made in ${Number(st.seconds).toFixed(1)} s)`));
       } else {
         this.done("error", String(st.message || "the render failed"));
       }
@@ -120,4 +120,10 @@ export class VideoRender {
     if (state === "error") this.state.style.color = "#ff7a59";
     else this.state.style.removeProperty("color");
   }
+}
+
+/** A video's length as a viewer reads it: "264 frames, 11.0 s at 24 fps" (the render's own
+ *  time is said apart: "264 frames, 1.0 s" read as an eleven-second video's length). */
+export function videoLength(frames: number, fps: number): string {
+  return fps > 0 ? `${frames} frames, ${(frames / fps).toFixed(1)} s at ${fps} fps` : `${frames} frames`;
 }

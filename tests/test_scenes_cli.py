@@ -65,8 +65,9 @@ def test_cli_renders_the_users_state_dict(name: str, data: str,
         args += ["--model", str(tmp_path / f"m{i}.pth")]
     arch, act = nets[0]                     # one --arch/--activation reads every file
     args += ["--arch", arch, "--activation", act]
-    npz = tmp_path / f"{name}.npz"
-    code, _, err = run(capsys, "render", name, *args, *DATA[data], "-o", npz)
+    npz = tmp_path / f"{name}.npz"          # one network's trace: the first file alone
+    first = [*args[:2], "--arch", arch, "--activation", act]
+    code, _, err = run(capsys, "render", name, *first, *DATA[data], "-o", npz)
     assert code == 0, err
     x = sf.dataset(data, **DATASETS[data]).x
     with torch.no_grad():

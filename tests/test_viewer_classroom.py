@@ -71,6 +71,8 @@ def test_a_link_copied_after_training_names_its_epoch(ctx: Any, server: str) -> 
     page.wait_for_function(DONE, timeout=60_000)
     page.wait_for_timeout(1_000)                     # the URL is written 150 ms after a change
     assert "epoch=40" in page.evaluate("location.search")
+    # the greyed buttons are explained
+    assert "the run is finished at epoch 40" in page.locator(".sf-notice").inner_text()
     fresh = _open(ctx, page.evaluate("location.href"))
     assert "press Train to reproduce" in fresh.locator(".sf-notice").inner_text()
     assert page.errors == [] and fresh.errors == []

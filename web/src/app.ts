@@ -252,10 +252,6 @@ export class App {
   private show(u: Update, blob: DataView | null): void {
     this.updates++;
     this.epoch = u.epoch;
-    if (this.reproduce > 0 && u.epoch >= this.reproduce && u.state !== "training") {
-      this.notice.textContent = `reproduced the shared run at epoch ${u.epoch}`;
-      this.reproduce = 0;
-    }
     if (u.job !== this.job) {
       this.job = u.job;                       // a new network: the old video's link stays
       this.video.button.dataset.job = u.job;
@@ -265,6 +261,10 @@ export class App {
     const stale = u.state === "training" && this.status.state !== "training" &&
       u.epoch <= this.status.epoch;
     this.setState(stale ? this.status.state : u.state);
+    if (this.reproduce > 0 && u.epoch >= this.reproduce && u.state !== "training") {
+      this.notice.textContent = `reproduced the shared run at epoch ${u.epoch}`;  // not "finished"
+      this.reproduce = 0;
+    }
     const trace = decode(u.trace, blob);
     if (this.viewer && this.viewer.canUpdate(trace)) {
       // the server sends neuron heatmaps with every few updates: keep the last ones
@@ -329,6 +329,14 @@ export class App {
   }
 
   private setState(state: string): void {
+    if (state !== this.state && (state === "done" || state === "diverged")) {
+      // the buttons go grey: say why, and what would train on
+      const epoch = Math.max(this.epoch, this.status.epoch);
+      this.notice.textContent = state === "done"
+        ? `the run is finished at epoch ${epoch}: raise epochs to train on, or press Reset`
+        : `training diverged at epoch ${epoch} (the loss is not finite): lower the ` +
+          "learning rate, then press Reset";
+    }
     this.state = state;
     this.trainBtn.textContent = state === "training" ? "Pause" : "Train";
     const off = this.invalid || state === "done" || state === "diverged";

@@ -4,8 +4,6 @@ disconnects that stop their job, and the app itself in headless Chromium."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ from fastapi.testclient import TestClient
 import spacefold as sf
 import spacefold.limits as limits
 from fresh_process import run_python
+from live_server import serving
 from spacefold.export import unpack
 from spacefold.server import browser, running
 from spacefold.server.app import create_app
@@ -157,27 +156,10 @@ def test_a_disconnect_mid_training_stops_the_job(client: TestClient) -> None:
 
 
 # -- the app in real headless Chromium -----------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    import uvicorn
-
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
-                                       log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    th.join(10)
+    with serving(lambda _: create_app()) as url:
+        yield url
 
 
 needs_browser = pytest.mark.usefixtures("require_browser")

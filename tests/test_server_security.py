@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
 
 from fresh_process import fresh_signals
+from live_server import free_port, serving
 from spacefold.server import browser, running, uploads
 from spacefold.server.app import create_app
 
@@ -141,15 +142,9 @@ def test_a_server_on_every_interface_answers_the_allowed_names_only() -> None:
 
 
 # -- the `serve` command as a process --------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start_serve(*args: str, env: dict[str, str] | None = None
                  ) -> tuple[subprocess.Popen[str], int]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "spacefold", "serve", "--port", str(port),
                              *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=fresh_signals,
@@ -299,26 +294,15 @@ async function post(path, body, type) {
 
 @pytest.fixture(scope="module")
 def live_server() -> Iterator[str]:
-    import uvicorn
-
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app("127.0.0.1", port), host="127.0.0.1",
-                                        port=port, log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    th.join(10)
+    with serving(lambda port: create_app("127.0.0.1", port)) as url:
+        yield url
 
 
 @pytest.mark.usefixtures("require_browser")
 def test_a_page_on_another_origin_cannot_drive_the_server_but_the_app_can(
         live_server: str, tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text(EVIL % live_server)
-    evil_port = _free_port()
+    evil_port = free_port()
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *a: Any, **kw: Any) -> None:

@@ -8,9 +8,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from live_server import serving
 from spacefold.server import browser
 from spacefold.server.app import create_app
 from spacefold.server.config import Config
@@ -30,21 +28,8 @@ SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer-shots"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
-                                       log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    th.join(10)
+    with serving(lambda _: create_app()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,13 @@ missing favicon). Screenshots go to out/viewer-shots/.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from live_server import serving
 from spacefold.server import browser
 from spacefold.server.app import create_app
 from viewer_pages import FIRST_FRAME
@@ -27,21 +25,8 @@ DONE = "document.querySelector('button.sf-train').disabled"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
-                                       log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    th.join(10)
+    with serving(lambda _: create_app()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -110,9 +110,6 @@ def load_models(models: Sequence[Path], arch: Sequence[str] | None = None,
               if len(v) == 1]
     loaded = []
     for m, a, act, c in rows:
-        if a is not None and act is not None and a.count("-") == 1:
-            raise SpecError(f"--arch {a!r} has no hidden layer, so --activation {act!r} "
-                            f"would change nothing; leave it out")
         try:
             loaded.append(read_model(m, arch=a, activation=act, code=c, names=CLI_NAMES))
         except SpecError as e:     # a value given once, for both, may be meant for one

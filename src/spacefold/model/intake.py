@@ -125,9 +125,13 @@ def _parse_spec(arch: str, activation: str | list[str] | None,
     try:
         spec = ArchSpec.parse(arch, "relu" if activation is None else activation)
         if activation is not None and len(spec.widths) == 2:
-            raise SpecError(f"{_show(names, 'activation', activation)} names a hidden "
-                            f"activation, but {_show(names, 'arch', arch)} has no hidden layer "
-                            f"(leave it out)")
+            def given(key: str, value: Any) -> str:     # arch='2-3', --arch '2-3'
+                flag = names[key]
+                return f"{flag}{value!r}" if flag.endswith("=") else f"{flag} {value!r}"
+
+            raise SpecError(f"{given('arch', arch)} has no hidden layer, so "
+                            f"{given('activation', activation)} would change nothing; leave it "
+                            f"out")
         return spec
     except SpecError as e:
         msg = str(e)
